@@ -1,0 +1,332 @@
+//! The analyzers: one file per snag id (SPEC section 4), all returning the same [`Outcome`].
+//!
+//! [`ANALYZERS`] is the single list that drives the run, `snagscan analyzers`, and the report's
+//! legend.
+
+mod late_delivery;
+mod review_gap;
+mod slow_fulfillment;
+mod stockout_cancellations;
+
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::ingest::Store;
+use crate::journey::Journeys;
+use crate::metrics::{repeat_columns, Kpis};
+use crate::schema as s;
+
+/// Journey stage a snag belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Fulfillment,
+    Delivery,
+    Support,
+    PostPurchase,
+    Loyalty,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Fulfillment => "fulfillment",
+            Stage::Delivery => "delivery",
+            Stage::Support => "support",
+            Stage::PostPurchase => "post-purchase",
+            Stage::Loyalty => "loyalty",
+        }
+    }
+}
+
+/// What every analyzer sees.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub journeys: &'a Journeys,
+    pub kpis: &'a Kpis,
+    pub config: &'a Config,
+}
+
+/// One measured number behind a snag.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Evidence {
+    pub name: String,
+    pub value: f64,
+    /// `share` (fraction), `hours`, `days`, `orders`, `points`, `currency`, `ratio`.
+    pub unit: &'static str,
+    /// Sample size behind the value, when it is a statistic.
+    pub n: Option<u64>,
+    /// 95% interval (Wilson for shares).
+    pub ci95: Option<[f64; 2]>,
+}
+
+impl Evidence {
+    pub fn new(name: &str, value: f64, unit: &'static str) -> Self {
+        Evidence {
+            name: name.to_string(),
+            value,
+            unit,
+            n: None,
+            ci95: None,
+        }
+    }
+
+    /// A share `k / n` with its Wilson interval.
+    pub fn share(name: &str, k: u64, n: u64) -> Self {
+        Evidence {
+            name: name.to_string(),
+            value: if n > 0 { k as f64 / n as f64 } else { 0.0 },
+            unit: "share",
+            n: Some(n),
+            ci95: crate::stats::wilson(k, n),
+        }
+    }
+
+    pub fn with_n(mut self, n: u64) -> Self {
+        self.n = Some(n);
+        self
+    }
+}
+
+/// A row of a snag's breakdown table (worst lanes, SKUs...).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BreakdownRow {
+    pub label: String,
+    pub n: u64,
+    pub affected: u64,
+    pub share: f64,
+}
+
+/// The measured inputs of a snag's impact (priced in `score`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImpactBasis {
+    /// Support tickets on the affected orders over the whole window; `None` without tickets.
+    pub tickets: Option<f64>,
+    /// Revenue lost outright over the window (cancelled orders), store currency.
+    pub lost_revenue: Option<f64>,
+    /// Repeat-rate drop measured between customers whose first order was affected and the rest.
+    pub repeat_drop: RepeatDrop,
+}
+
+/// The measured drop in 90-day repeat rate after an affected first order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum RepeatDrop {
+    /// Not relevant for this snag.
+    #[default]
+    NotApplicable,
+    /// A group had fewer eligible customers than the minimum sample.
+    NotMeasurable { affected: u64, others: u64 },
+    Measured {
+        affected_rate: f64,
+        others_rate: f64,
+        affected: u64,
+        others: u64,
+    },
+}
+
+/// A raised snag before scoring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub title: String,
+    pub evidence: Vec<Evidence>,
+    pub breakdown: Vec<BreakdownRow>,
+    pub affected_orders: u64,
+    pub affected_customers: u64,
+    /// Current value of the analyzer's outcome KPI.
+    pub kpi_value: Option<f64>,
+    pub impact: ImpactBasis,
+}
+
+/// What an analyzer concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Raised(Finding),
+    /// Measured, below the threshold.
+    Clear {
+        n: u64,
+        kpi_value: Option<f64>,
+    },
+    /// Sample below `min_sample`.
+    NotEnoughData {
+        n: u64,
+    },
+    /// The inputs lack what the analyzer needs (e.g. no reviews table).
+    NotApplicable {
+        why: String,
+    },
+}
+
+/// One entry of the analyzer registry.
+pub struct Analyzer {
+    /// Stable kebab-case snag id.
+    pub id: &'static str,
+    pub stage: Stage,
+    pub description: &'static str,
+    /// The recommended automation (the playbook key is the id).
+    pub automation: &'static str,
+    /// The outcome KPI the automation moves.
+    pub kpi: &'static str,
+    pub run: fn(&Context) -> Result<Outcome>,
+}
+
+/// Every analyzer, in report order.
+pub static ANALYZERS: &[Analyzer] = &[
+    slow_fulfillment::ANALYZER,
+    late_delivery::ANALYZER,
+    stockout_cancellations::ANALYZER,
+    review_gap::ANALYZER,
+];
+
+/// Number of distinct non-null customer keys among rows matching `mask`, and the row count.
+pub fn affected(ctx: &Context, mask: Expr) -> Result<(u64, u64)> {
+    let df = ctx
+        .journeys
+        .orders
+        .clone()
+        .lazy()
+        .filter(mask)
+        .select([
+            len().cast(DataType::UInt64).alias("orders"),
+            col(s::CUSTOMER_KEY)
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("customers"),
+        ])
+        .collect()?;
+    Ok((first_u64(&df, "orders")?, first_u64(&df, "customers")?))
+}
+
+/// The first value of a numeric column of a one-row result, as u64 (0 when null).
+pub fn first_u64(df: &DataFrame, name: &str) -> Result<u64> {
+    Ok(df
+        .column(name)?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .get(0)
+        .unwrap_or(0))
+}
+
+/// The first value of a numeric column of a one-row result, as f64 (None when null or NaN).
+pub fn first_f64(df: &DataFrame, name: &str) -> Result<Option<f64>> {
+    Ok(df
+        .column(name)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .get(0)
+        .filter(|v| v.is_finite()))
+}
+
+/// Tickets on orders matching `mask`, when the store has a tickets table.
+pub fn tickets_on(_ctx: &Context, _mask: Expr) -> Result<Option<f64>> {
+    // Tickets are linked to orders by the support module; without a tickets table the support
+    // cost term is absent rather than zero.
+    Ok(None)
+}
+
+/// Measures the 90-day repeat rate of eligible customers whose first order matched `first_order`
+/// against the others (SPEC section 2).
+pub fn repeat_drop(ctx: &Context, first_order: Expr) -> Result<RepeatDrop> {
+    let j = ctx.journeys;
+    let firsts = j
+        .orders
+        .clone()
+        .lazy()
+        .filter(col(s::ORDER_SEQ).eq(lit(1u32)))
+        .select([
+            col(s::CUSTOMER_KEY),
+            first_order.fill_null(lit(false)).alias("_affected"),
+        ]);
+    let [eligible, repeated] = repeat_columns(j, ctx.config.thresholds.repeat_window_days);
+    let df = j
+        .customers
+        .clone()
+        .lazy()
+        .join(
+            firsts,
+            [col(s::CUSTOMER_KEY)],
+            [col(s::CUSTOMER_KEY)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(eligible)
+        .group_by([col("_affected")])
+        .agg([
+            len().cast(DataType::UInt64).alias("n"),
+            repeated.cast(DataType::UInt64).sum().alias("k"),
+        ])
+        .collect()?;
+    let mut groups = [(0u64, 0u64); 2];
+    let flags = df.column("_affected")?.bool()?;
+    let ns = df.column("n")?.u64()?;
+    let ks = df.column("k")?.cast(&DataType::UInt64)?;
+    let ks = ks.u64()?;
+    // Two rows at most (affected or not).
+    for i in 0..df.height() {
+        let g = usize::from(flags.get(i).unwrap_or(false));
+        groups[g] = (ns.get(i).unwrap_or(0), ks.get(i).unwrap_or(0));
+    }
+    let ((n_other, k_other), (n_aff, k_aff)) = (groups[0], groups[1]);
+    let min = ctx.config.thresholds.min_sample;
+    if n_aff < min || n_other < min {
+        return Ok(RepeatDrop::NotMeasurable {
+            affected: n_aff,
+            others: n_other,
+        });
+    }
+    Ok(RepeatDrop::Measured {
+        affected_rate: k_aff as f64 / n_aff as f64,
+        others_rate: k_other as f64 / n_other as f64,
+        affected: n_aff,
+        others: n_other,
+    })
+}
+
+/// Groups rows matching `sample` by `label` and counts `hit` per group: the worst groups by
+/// share first (groups with at least `min_n` rows), at most `max_rows` of them... see callers.
+pub fn breakdown(
+    ctx: &Context,
+    sample: Expr,
+    label: Expr,
+    hit: Expr,
+    min_n: u64,
+) -> Result<Vec<BreakdownRow>> {
+    let df = ctx
+        .journeys
+        .orders
+        .clone()
+        .lazy()
+        .filter(sample.and(label.clone().is_not_null()))
+        .group_by([label.cast(DataType::String).alias("label")])
+        .agg([
+            len().cast(DataType::UInt64).alias("n"),
+            hit.fill_null(lit(false))
+                .cast(DataType::UInt64)
+                .sum()
+                .alias("k"),
+        ])
+        .filter(col("n").gt_eq(lit(min_n)))
+        .with_column(
+            (col("k").cast(DataType::Float64) / col("n").cast(DataType::Float64)).alias("share"),
+        )
+        .sort(
+            ["share", "k", "label"],
+            SortMultipleOptions::default().with_order_descending_multi([true, true, false]),
+        )
+        .limit(ctx.config.thresholds.worst_lanes as u32)
+        .collect()?;
+    let labels = df.column("label")?.str()?;
+    let ns = df.column("n")?.u64()?;
+    let ks = df.column("k")?.cast(&DataType::UInt64)?;
+    let ks = ks.u64()?;
+    let shares = df.column("share")?.f64()?;
+    // A few summary rows (limited above), not the orders.
+    Ok((0..df.height())
+        .map(|i| BreakdownRow {
+            label: labels.get(i).unwrap_or("").to_string(),
+            n: ns.get(i).unwrap_or(0),
+            affected: ks.get(i).unwrap_or(0),
+            share: shares.get(i).unwrap_or(0.0),
+        })
+        .collect())
+}

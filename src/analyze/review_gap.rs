@@ -1,0 +1,122 @@
+//! review-gap: with a reviews table, delivered orders with a review are below `review_coverage`
+//! (30%), or late orders score at least `review_score_gap` (1 point) below on-time orders
+//! (SPEC section 4).
+
+use polars::prelude::*;
+
+use super::{
+    affected, first_f64, first_u64, repeat_drop, Analyzer, Context, Evidence, Finding, ImpactBasis,
+    Outcome, Stage,
+};
+use crate::error::Result;
+use crate::schema as s;
+
+pub const ANALYZER: Analyzer = Analyzer {
+    id: "review-gap",
+    stage: Stage::PostPurchase,
+    description: "Few delivered orders get reviewed, or late orders drag review scores down",
+    automation: "review request timed at the measured delivery-to-review time, with service recovery for late orders",
+    kpi: "review_score_mean",
+    run,
+};
+
+fn run(ctx: &Context) -> Result<Outcome> {
+    if ctx.store.reviews.is_none() {
+        return Ok(Outcome::NotApplicable {
+            why: "no reviews table".into(),
+        });
+    }
+    let t = &ctx.config.thresholds;
+    let delivered = col(s::DELIVERED_AT).is_not_null();
+    let reviewed = col(s::REVIEW_SCORE).is_not_null();
+    let score_if = |late: bool| col(s::REVIEW_SCORE).filter(col(s::LATE).eq(lit(late)));
+    let stats = ctx
+        .journeys
+        .orders
+        .clone()
+        .lazy()
+        .filter(delivered)
+        .select([
+            len().alias("n"),
+            reviewed.clone().cast(DataType::UInt32).sum().alias("k"),
+            score_if(true).mean().alias("late_mean"),
+            score_if(true).count().alias("late_n"),
+            score_if(false).mean().alias("on_time_mean"),
+            score_if(false).count().alias("on_time_n"),
+            hours_to_review().median().alias("review_delay_p50_h"),
+        ])
+        .collect()?;
+    let (n, k) = (first_u64(&stats, "n")?, first_u64(&stats, "k")?);
+    if n < t.min_sample {
+        return Ok(Outcome::NotEnoughData { n });
+    }
+    let coverage = k as f64 / n as f64;
+    let (late_n, on_time_n) = (
+        first_u64(&stats, "late_n")?,
+        first_u64(&stats, "on_time_n")?,
+    );
+    let gap = match (
+        first_f64(&stats, "late_mean")?,
+        first_f64(&stats, "on_time_mean")?,
+    ) {
+        (Some(l), Some(o)) if late_n >= t.min_sample && on_time_n >= t.min_sample => Some((l, o)),
+        _ => None,
+    };
+    let low_coverage = coverage < t.review_coverage;
+    let score_gap = gap.is_some_and(|(l, o)| o - l >= t.review_score_gap);
+    let mean = ctx.kpis.review_score_mean;
+    if !low_coverage && !score_gap {
+        return Ok(Outcome::Clear { n, kpi_value: mean });
+    }
+    let mut evidence = vec![Evidence::share("delivered orders with a review", k, n)];
+    if let Some((l, o)) = gap {
+        evidence.push(Evidence::new("mean score, late orders", l, "points").with_n(late_n));
+        evidence.push(Evidence::new("mean score, on-time orders", o, "points").with_n(on_time_n));
+        evidence.push(Evidence::new(
+            "score gap (on-time minus late)",
+            o - l,
+            "points",
+        ));
+    }
+    if let Some(d) = first_f64(&stats, "review_delay_p50_h")? {
+        evidence.push(Evidence::new("delivery-to-review time p50", d / 24.0, "days").with_n(k));
+    }
+    let (title, mask) = if score_gap {
+        let (l, o) = gap.unwrap_or_default();
+        (
+            format!(
+                "Late orders score {:.1} points lower in reviews ({l:.2} vs {o:.2})",
+                o - l
+            ),
+            col(s::LATE).eq(lit(true)).and(reviewed),
+        )
+    } else {
+        (
+            format!(
+                "Only {:.0}% of delivered orders get a review",
+                coverage * 100.0
+            ),
+            col(s::DELIVERED_AT).is_not_null().and(reviewed.not()),
+        )
+    };
+    let (orders, customers) = affected(ctx, mask)?;
+    Ok(Outcome::Raised(Finding {
+        title,
+        evidence,
+        breakdown: Vec::new(),
+        affected_orders: orders,
+        affected_customers: customers,
+        kpi_value: mean,
+        impact: ImpactBasis {
+            tickets: None,
+            lost_revenue: None,
+            repeat_drop: repeat_drop(ctx, col(s::REVIEW_SCORE).lt_eq(lit(2.0)))?,
+        },
+    }))
+}
+
+/// Hours from delivery to the review, for reviews posted after delivery.
+fn hours_to_review() -> Expr {
+    let h = crate::journey::hours_between(s::DELIVERED_AT, s::REVIEW_AT);
+    h.clone().filter(h.gt_eq(lit(0.0)))
+}

@@ -1,0 +1,45 @@
+//! Command-line interface (clap derive). Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Find where your customers get stuck: rebuild every order's journey from store exports and
+/// rank the snags (slow fulfillment, late deliveries, stockouts, review gaps...) by impact and
+/// effort.
+#[derive(Debug, Parser)]
+#[command(name = "snagscan", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyze a folder of exports (orders, shipments, tickets, reviews) and report the snags.
+    Analyze(AnalyzeArgs),
+    /// List the analyzers: snag id, journey stage, what it looks for.
+    Analyzers,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Folder holding the exports (.csv, .tsv, .csv.gz); each file is recognised by its header.
+    pub dir: PathBuf,
+    /// Write report.json, snags.csv, kpis.csv, journeys.csv, customers.csv and data_quality.csv here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Config file (default: DIR/snagscan.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Store time zone (IANA name, e.g. America/New_York) for timestamps without an offset and
+    /// for date promises. Default UTC, stated in the report.
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+    /// Measure as of this time instead of the latest event in the data (e.g. "2024-07-05 00:00:00 -0400").
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+    /// Print nothing on success (errors still go to stderr).
+    #[arg(long, short)]
+    pub quiet: bool,
+}

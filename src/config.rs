@@ -1,0 +1,189 @@
+//! `snagscan.toml` and command-line flags merged into one validated [`Config`].
+//!
+//! Every threshold of SPEC section 4 has a default here and can be overridden in the config
+//! file (`[thresholds]`, `[costs]`, `[playbook]`). Unknown keys are errors, so a typo never
+//! silently leaves a default in force.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::ingest::frame::ReadOptions;
+use crate::ingest::value::SlashOrder;
+use crate::score::Effort;
+
+/// Snag thresholds (SPEC section 4 defaults).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// A snag whose sample is smaller is listed as "not enough data".
+    pub min_sample: u64,
+    /// Fulfillment SLA, hours (order-to-ship).
+    pub fulfillment_sla_h: f64,
+    /// slow-fulfillment: raised when more than this share of shipped orders breach the SLA.
+    pub slow_fulfillment_share: f64,
+    /// late-delivery: raised when the late share of delivered orders with a promise exceeds this.
+    pub late_share: f64,
+    /// late-delivery: lanes listed in the evidence.
+    pub worst_lanes: usize,
+    /// stockout-cancellations: raised when cancelled-for-stock orders exceed this share.
+    pub stockout_share: f64,
+    /// review-gap: raised when review coverage of delivered orders is below this...
+    pub review_coverage: f64,
+    /// ...or when late orders' mean score is at least this many points below on-time orders'.
+    pub review_score_gap: f64,
+    /// Repeat window, days (inclusive, x 24 h).
+    pub repeat_window_days: u32,
+    /// repeat-dropoff: target 90-day repeat rate.
+    pub repeat_target: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            min_sample: 30,
+            fulfillment_sla_h: 48.0,
+            slow_fulfillment_share: 0.10,
+            late_share: 0.05,
+            worst_lanes: 5,
+            stockout_share: 0.02,
+            review_coverage: 0.30,
+            review_score_gap: 1.0,
+            repeat_window_days: 90,
+            repeat_target: 0.25,
+        }
+    }
+}
+
+/// Costs used to price snags (SPEC section 4).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Costs {
+    /// Handling cost of one support ticket, store currency.
+    pub cost_per_ticket: f64,
+    /// A snag is high impact when its impact per 30 days is at least this share of revenue per 30 days.
+    pub high_impact_share: f64,
+}
+
+impl Default for Costs {
+    fn default() -> Self {
+        Costs {
+            cost_per_ticket: 5.0,
+            high_impact_share: 0.01,
+        }
+    }
+}
+
+/// The file form of the configuration.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ConfigFile {
+    timezone: Option<String>,
+    currency: Option<String>,
+    /// `day-first` or `month-first` for slash dates the data cannot tell.
+    date_order: Option<String>,
+    decimal_comma: bool,
+    thresholds: Thresholds,
+    costs: Costs,
+    /// Effort per snag id, overriding the built-in playbook.
+    playbook: BTreeMap<String, Effort>,
+}
+
+/// The validated configuration of one run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub read: ReadOptions,
+    /// True when no time zone was given and UTC is assumed (the report says so).
+    pub timezone_assumed: bool,
+    /// Store currency when given; otherwise taken from the data.
+    pub currency: Option<String>,
+    /// Fixed as-of time (`--as-of`); otherwise the latest event in the data.
+    pub as_of: Option<DateTime<Utc>>,
+    pub thresholds: Thresholds,
+    pub costs: Costs,
+    pub playbook: BTreeMap<String, Effort>,
+    /// The config file used, if any.
+    pub source: Option<String>,
+}
+
+/// Flags that override the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub timezone: Option<String>,
+    pub as_of: Option<String>,
+}
+
+impl Config {
+    /// Loads `config` (or `DIR/snagscan.toml` when present) and applies the flags.
+    ///
+    /// Errors: an unreadable or invalid file (unknown key, wrong type), an unknown time zone,
+    /// an unparseable `--as-of`.
+    pub fn load(dir: &Path, config: Option<&Path>, flags: &Overrides) -> Result<Config> {
+        let default_path = dir.join("snagscan.toml");
+        let path = config
+            .map(Path::to_path_buf)
+            .or_else(|| default_path.is_file().then_some(default_path));
+        let (file, source) = match &path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+                let parsed: ConfigFile = toml::from_str(&text).map_err(|e| Error::Config {
+                    file: p.display().to_string(),
+                    message: e.message().to_string(),
+                })?;
+                (parsed, Some(p.display().to_string()))
+            }
+            None => (ConfigFile::default(), None),
+        };
+        let cfg_name = source.clone().unwrap_or_else(|| "flags".into());
+        let tz_name = flags.timezone.clone().or(file.timezone.clone());
+        let timezone_assumed = tz_name.is_none();
+        let timezone: Tz = match &tz_name {
+            Some(name) => name.parse().map_err(|_| Error::Config {
+                file: cfg_name.clone(),
+                message: format!(
+                    "unknown time zone '{name}' (use an IANA name such as America/New_York)"
+                ),
+            })?,
+            None => Tz::UTC,
+        };
+        let slash_order = match file.date_order.as_deref() {
+            None => SlashOrder::Unknown,
+            Some("day-first") => SlashOrder::DayFirst,
+            Some("month-first") => SlashOrder::MonthFirst,
+            Some(other) => {
+                return Err(Error::Config {
+                    file: cfg_name,
+                    message: format!("date_order '{other}': use day-first or month-first"),
+                })
+            }
+        };
+        let as_of = match &flags.as_of {
+            None => None,
+            Some(text) => {
+                let stamp =
+                    crate::ingest::value::parse_timestamp(text, timezone, SlashOrder::Unknown)
+                        .map_err(|m| Error::Usage(format!("--as-of: {m}")))?
+                        .ok_or_else(|| Error::Usage("--as-of is empty".into()))?;
+                Some(stamp.instant)
+            }
+        };
+        Ok(Config {
+            read: ReadOptions {
+                timezone,
+                slash_order,
+                decimal_comma: file.decimal_comma,
+            },
+            timezone_assumed,
+            currency: file.currency,
+            as_of,
+            thresholds: file.thresholds,
+            costs: file.costs,
+            playbook: file.playbook,
+            source,
+        })
+    }
+}

@@ -1,0 +1,386 @@
+//! Turns the raw text columns of one recognised file into a typed canonical frame.
+//!
+//! Output shape: one column per canonical column of the format (missing optional columns are
+//! added as typed nulls), with dtypes by [`ValueType`]: Id/Text -> String, Timestamp ->
+//! Datetime(ms, UTC), Money/Number -> Float64, Bool -> Boolean, Promise -> three columns
+//! (`{c}_deadline` Datetime(ms, UTC), `{c}_is_date` Boolean, `{c}_date` Date); plus the
+//! provenance columns `src_file` (String) and `src_line` (UInt64).
+
+use chrono::{DateTime, Datelike, Days, Utc};
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use super::formats::{ColumnSpec, FormatSpec, ValueType};
+use super::read::TextFile;
+use super::value::{self, DstResolution, IdIssue, SlashOrder};
+use crate::error::{Error, Result};
+use crate::quality::{DataQuality, Effect};
+use crate::schema as s;
+
+/// Settings that change how cells are read.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Store time zone for naive timestamps and date promises.
+    pub timezone: Tz,
+    /// Forced slash-date order (config `date_order`); `Unknown` means infer per column.
+    pub slash_order: SlashOrder,
+    /// Money uses a decimal comma (config `decimal_comma`).
+    pub decimal_comma: bool,
+}
+
+/// A typed frame read from one file, with the latest timestamp seen in it (for ordering files).
+pub struct FileFrame {
+    pub frame: DataFrame,
+    pub latest: Option<DateTime<Utc>>,
+}
+
+/// Reads every record of `file` into the canonical columns of `spec`.
+///
+/// Rows missing a required value are dropped and counted; unusable optional values become null
+/// and are counted. Errors: a required column absent from the header (with the closest header
+/// as a suggestion), a malformed record, a slash-date column that cannot be read either way, or a
+/// required column with no usable value in any row.
+pub fn read_frame(
+    file: &TextFile,
+    spec: &FormatSpec,
+    positions: &[Option<usize>],
+    opts: &ReadOptions,
+    dq: &mut DataQuality,
+) -> Result<FileFrame> {
+    for (c, pos) in spec.columns.iter().zip(positions) {
+        if c.required && pos.is_none() {
+            return Err(Error::MissingColumn {
+                file: file.name.clone(),
+                column: c.headers[0].to_string(),
+                format: spec.format.to_string(),
+                kind: spec.kind.to_string(),
+                suggestion: super::formats::closest_header(c.headers[0], &file.headers),
+            });
+        }
+    }
+    let present: Vec<(ColumnSpec, usize)> = spec
+        .columns
+        .iter()
+        .zip(positions)
+        .filter_map(|(c, p)| p.map(|p| (*c, p)))
+        .collect();
+    let indices: Vec<usize> = present.iter().map(|(_, p)| *p).collect();
+    let raw = file.read_columns(&indices)?;
+    let n = raw.lines.len();
+
+    // Rows without a required value are dropped before anything else is parsed.
+    let mut keep = vec![true; n];
+    for ((c, _), cells) in present.iter().zip(&raw.columns) {
+        if c.required && c.ty != ValueType::Promise {
+            for (row, cell) in cells.iter().enumerate() {
+                if keep[row] && cell.trim().is_empty() {
+                    keep[row] = false;
+                    let reason = format!("no {} (row dropped)", c.canonical);
+                    dq.note(
+                        &file.name,
+                        raw.lines[row],
+                        &reason,
+                        Effect::RowDropped,
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    let mut ctx = ColumnContext {
+        file,
+        lines: &raw.lines,
+        keep: &keep,
+        opts,
+        dq,
+        latest: None,
+    };
+    let mut columns: Vec<Column> = Vec::new();
+    for ((c, pos), cells) in present.iter().zip(&raw.columns) {
+        let header = &file.headers[*pos];
+        columns.extend(ctx.parse_column(c, header, cells)?);
+    }
+    let latest = ctx.latest;
+    let kept_lines: Vec<u64> = raw
+        .lines
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(l, _)| *l)
+        .collect();
+    let height = kept_lines.len();
+    columns.push(Column::new(s::SRC_LINE.into(), kept_lines));
+    columns.push(Column::new(
+        s::SRC_FILE.into(),
+        vec![file.name.as_str(); height],
+    ));
+    for (name, value) in spec.defaults {
+        columns.push(Column::new((*name).into(), vec![*value; height]));
+    }
+    for c in spec
+        .columns
+        .iter()
+        .filter(|c| !present.iter().any(|(p, _)| p.canonical == c.canonical))
+    {
+        columns.extend(null_columns(c, height)?);
+    }
+    Ok(FileFrame {
+        frame: DataFrame::new(height, columns)?,
+        latest,
+    })
+}
+
+struct ColumnContext<'a> {
+    file: &'a TextFile,
+    lines: &'a [u64],
+    keep: &'a [bool],
+    opts: &'a ReadOptions,
+    dq: &'a mut DataQuality,
+    latest: Option<DateTime<Utc>>,
+}
+
+impl ColumnContext<'_> {
+    fn kept<'c>(&self, cells: &'c [String]) -> impl Iterator<Item = (u64, &'c str)> + use<'c, '_> {
+        cells
+            .iter()
+            .zip(self.lines)
+            .zip(self.keep)
+            .filter(|(_, k)| **k)
+            .map(|((c, l), _)| (*l, c.as_str()))
+    }
+
+    fn bad_value(&mut self, c: &ColumnSpec, line: u64, cell: &str, why: &str) {
+        let reason = format!("unparseable {} ({})", c.canonical, why);
+        self.dq.note(
+            &self.file.name,
+            line,
+            &reason,
+            Effect::ValueNulled,
+            Some(cell),
+        );
+    }
+
+    fn parse_column(
+        &mut self,
+        c: &ColumnSpec,
+        header: &str,
+        cells: &[String],
+    ) -> Result<Vec<Column>> {
+        let name = c.canonical;
+        let cols = match c.ty {
+            ValueType::Id => vec![self.ids(c, cells)],
+            ValueType::Text => {
+                let v: Vec<Option<String>> = self
+                    .kept(cells)
+                    .map(|(_, cell)| {
+                        let t = cell.trim();
+                        (!t.is_empty()).then(|| t.to_string())
+                    })
+                    .collect();
+                vec![Column::new(name.into(), v)]
+            }
+            ValueType::Money => {
+                let dc = self.opts.decimal_comma;
+                vec![self.parsed(c, header, cells, |cell| value::parse_money(cell, dc))?]
+            }
+            ValueType::Number => vec![self.parsed(c, header, cells, value::parse_number)?],
+            ValueType::Bool => {
+                let mut out = Vec::with_capacity(cells.len());
+                for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
+                    out.push(value::parse_bool(cell).unwrap_or_else(|why| {
+                        self.bad_value(c, line, cell, &why);
+                        None
+                    }));
+                }
+                vec![Column::new(name.into(), out)]
+            }
+            ValueType::Timestamp | ValueType::Promise => self.timestamps(c, header, cells)?,
+        };
+        Ok(cols)
+    }
+
+    fn ids(&mut self, c: &ColumnSpec, cells: &[String]) -> Column {
+        let mut out = Vec::with_capacity(cells.len());
+        for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
+            let (id, issue) = value::parse_id(cell);
+            match issue {
+                Some(IdIssue::QuotePrefixed) => {
+                    let reason = format!("{}: leading ' removed", c.canonical);
+                    self.dq
+                        .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
+                }
+                Some(IdIssue::ScientificNotation) => {
+                    let reason = format!(
+                        "{}: mangled into scientific notation by a spreadsheet (kept as written)",
+                        c.canonical
+                    );
+                    self.dq
+                        .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
+                }
+                None => {}
+            }
+            out.push(id);
+        }
+        Column::new(c.canonical.into(), out)
+    }
+
+    fn parsed(
+        &mut self,
+        c: &ColumnSpec,
+        header: &str,
+        cells: &[String],
+        parse: impl Fn(&str) -> std::result::Result<Option<f64>, String>,
+    ) -> Result<Column> {
+        let mut out = Vec::with_capacity(cells.len());
+        let (mut good, mut bad) = (0usize, 0usize);
+        for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
+            match parse(cell) {
+                Ok(v) => {
+                    good += usize::from(v.is_some());
+                    out.push(v);
+                }
+                Err(why) => {
+                    bad += 1;
+                    self.bad_value(c, line, cell, &why);
+                    out.push(None);
+                }
+            }
+        }
+        self.require_some(c, header, good, bad)?;
+        Ok(Column::new(c.canonical.into(), out))
+    }
+
+    /// A required column whose every value is unusable is an error, not a file of warnings.
+    fn require_some(&self, c: &ColumnSpec, header: &str, good: usize, bad: usize) -> Result<()> {
+        if c.required && good == 0 && bad > 0 {
+            return Err(Error::Column {
+                file: self.file.name.clone(),
+                column: header.to_string(),
+                message: format!("no row has a usable {} value", c.canonical),
+            });
+        }
+        Ok(())
+    }
+
+    fn timestamps(
+        &mut self,
+        c: &ColumnSpec,
+        header: &str,
+        cells: &[String],
+    ) -> Result<Vec<Column>> {
+        let slash = match self.opts.slash_order {
+            SlashOrder::Unknown => value::infer_slash_order(self.kept(cells).map(|(_, c)| c))
+                .map_err(|m| Error::Column {
+                    file: self.file.name.clone(),
+                    column: header.to_string(),
+                    message: m,
+                })?,
+            forced => forced,
+        };
+        let tz = self.opts.timezone;
+        let n = cells.len();
+        let (mut instants, mut is_date, mut dates) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut good, mut bad) = (0usize, 0usize);
+        for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
+            match value::parse_timestamp(cell, tz, slash) {
+                Ok(Some(stamp)) => {
+                    good += 1;
+                    if let Some(dst) = stamp.dst {
+                        let reason = match dst {
+                            DstResolution::Nonexistent => format!(
+                                "{}: local time in a DST gap (moved forward by the gap)",
+                                c.canonical
+                            ),
+                            DstResolution::Ambiguous => format!(
+                                "{}: ambiguous local time at a DST change (earlier instant taken)",
+                                c.canonical
+                            ),
+                        };
+                        self.dq
+                            .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
+                    }
+                    if c.ty == ValueType::Promise {
+                        // A date promise is met until the end of that local day (SPEC section 1).
+                        let deadline = if stamp.date_like {
+                            let next = stamp
+                                .written_date
+                                .checked_add_days(Days::new(1))
+                                .unwrap_or(stamp.written_date);
+                            value::start_of_local_day(next, tz)
+                        } else {
+                            stamp.instant
+                        };
+                        instants.push(Some(deadline.timestamp_millis()));
+                        is_date.push(Some(stamp.date_like));
+                        dates.push(
+                            stamp.date_like.then(|| {
+                                stamp.written_date.num_days_from_ce() - EPOCH_DAYS_FROM_CE
+                            }),
+                        );
+                    } else {
+                        self.latest = self.latest.max(Some(stamp.instant));
+                        instants.push(Some(stamp.instant.timestamp_millis()));
+                    }
+                }
+                Ok(None) => {
+                    instants.push(None);
+                    is_date.push(None);
+                    dates.push(None);
+                }
+                Err(why) => {
+                    bad += 1;
+                    self.bad_value(c, line, cell, &why);
+                    instants.push(None);
+                    is_date.push(None);
+                    dates.push(None);
+                }
+            }
+        }
+        self.require_some(c, header, good, bad)?;
+        let name = c.canonical;
+        if c.ty == ValueType::Promise {
+            Ok(vec![
+                datetime_column(&format!("{name}{}", s::DEADLINE_SUFFIX), instants)?,
+                Column::new(format!("{name}{}", s::IS_DATE_SUFFIX).into(), is_date),
+                Column::new(format!("{name}{}", s::DATE_SUFFIX).into(), dates)
+                    .cast(&DataType::Date)?,
+            ])
+        } else {
+            Ok(vec![datetime_column(name, instants)?])
+        }
+    }
+}
+
+/// Days from 0001-01-01 (CE day 1) to 1970-01-01.
+const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// The dtype of every timestamp column: milliseconds, UTC.
+pub fn utc_ms() -> DataType {
+    DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+}
+
+fn datetime_column(name: &str, millis: Vec<Option<i64>>) -> Result<Column> {
+    Ok(Column::new(name.into(), millis).cast(&utc_ms())?)
+}
+
+/// Typed all-null columns for a canonical column the file does not have.
+pub fn null_columns(c: &ColumnSpec, height: usize) -> Result<Vec<Column>> {
+    let name = c.canonical;
+    let col = |n: String, dt: DataType| Column::full_null(n.into(), height, &dt);
+    Ok(match c.ty {
+        ValueType::Id | ValueType::Text => vec![col(name.into(), DataType::String)],
+        ValueType::Money | ValueType::Number => vec![col(name.into(), DataType::Float64)],
+        ValueType::Bool => vec![col(name.into(), DataType::Boolean)],
+        ValueType::Timestamp => vec![col(name.into(), utc_ms())],
+        ValueType::Promise => vec![
+            col(format!("{name}{}", s::DEADLINE_SUFFIX), utc_ms()),
+            col(format!("{name}{}", s::IS_DATE_SUFFIX), DataType::Boolean),
+            col(format!("{name}{}", s::DATE_SUFFIX), DataType::Date),
+        ],
+    })
+}

@@ -1,0 +1,525 @@
+//! Cell parsers for the value types found in exports: timestamps, promises, money, identifiers,
+//! booleans and counts. Each returns `Ok(None)` for an empty cell, `Ok(Some(v))` for a value and
+//! `Err(reason)` for a cell that holds something unusable (the caller counts it with file and line).
+
+use chrono::{
+    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Utc,
+};
+use chrono_tz::Tz;
+
+/// How to read `a/b/yyyy` dates, decided per column (see [`infer_slash_order`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SlashOrder {
+    /// `dd/mm/yyyy`.
+    DayFirst,
+    /// `mm/dd/yyyy`.
+    MonthFirst,
+    /// No slash dates seen, or the file cannot tell: slash dates are refused.
+    #[default]
+    Unknown,
+}
+
+/// A parsed timestamp cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// The UTC instant. A bare date is the start of that day in the store time zone.
+    pub instant: DateTime<Utc>,
+    /// The calendar date as written in the cell.
+    pub written_date: NaiveDate,
+    /// True for a bare date or a time of exactly 00:00:00 (a date promise, SPEC section 1).
+    pub date_like: bool,
+    /// Set when a naive local time fell in a DST gap or overlap and was resolved by the SPEC rule.
+    pub dst: Option<DstResolution>,
+}
+
+/// How a naive local time that does not exist once was resolved (SPEC section 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DstResolution {
+    /// In a spring-forward gap: moved forward by the gap.
+    Nonexistent,
+    /// In a fall-back overlap: the earlier instant was taken.
+    Ambiguous,
+}
+
+/// Parses a timestamp cell (SPEC section 1): ISO 8601 with `T` or a space, optional fractional
+/// seconds, an offset `Z`, `+hh:mm`, `+hhmm`, ` -hhmm` or a trailing ` UTC`; a bare date; or a
+/// slash date read in `slash` order. Times without an offset are read in `tz`.
+///
+/// Errors: the reason the cell is not a timestamp (Excel serial numbers and zero dates included).
+pub fn parse_timestamp(cell: &str, tz: Tz, slash: SlashOrder) -> Result<Option<Stamp>, String> {
+    let s = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let (date_part, rest) = split_date(s);
+    let date = parse_date(date_part, slash)?;
+    let rest = rest.trim_start_matches(['T', ' ']);
+    let (time, offset) = if rest.is_empty() {
+        (NaiveTime::MIN, None)
+    } else {
+        parse_time_and_offset(rest).ok_or_else(|| format!("'{s}' is not a timestamp"))?
+    };
+    let date_like = time == NaiveTime::MIN;
+    let naive = NaiveDateTime::new(date, time);
+    let (instant, dst) = match offset {
+        Some(off) => match off.from_local_datetime(&naive) {
+            LocalResult::Single(t) => (t.with_timezone(&Utc), None),
+            _ => return Err(format!("'{s}' has an invalid offset")),
+        },
+        None => local_to_utc(naive, tz),
+    };
+    Ok(Some(Stamp {
+        instant,
+        written_date: date,
+        date_like,
+        dst,
+    }))
+}
+
+/// Reads a naive local time in `tz`: a time in a DST gap moves forward by the gap, an ambiguous
+/// one takes the earlier instant (SPEC section 1).
+pub fn local_to_utc(naive: NaiveDateTime, tz: Tz) -> (DateTime<Utc>, Option<DstResolution>) {
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) => (t.with_timezone(&Utc), None),
+        LocalResult::Ambiguous(early, _) => {
+            (early.with_timezone(&Utc), Some(DstResolution::Ambiguous))
+        }
+        LocalResult::None => {
+            // The offset in force just before the gap, applied to the wall time, lands the
+            // instant after the gap by exactly the gap's length.
+            let before = tz
+                .offset_from_utc_datetime(&(naive - Duration::hours(6)))
+                .fix();
+            let t = naive - Duration::seconds(i64::from(before.local_minus_utc()));
+            (Utc.from_utc_datetime(&t), Some(DstResolution::Nonexistent))
+        }
+    }
+}
+
+/// The UTC instant at which local date `d` starts in `tz`.
+pub fn start_of_local_day(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    local_to_utc(d.and_time(NaiveTime::MIN), tz).0
+}
+
+fn split_date(s: &str) -> (&str, &str) {
+    let end = s.find(['T', ' ']).unwrap_or(s.len());
+    s.split_at(end)
+}
+
+fn parse_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
+    if d.contains('/') {
+        return parse_slash_date(d, slash);
+    }
+    if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) {
+        // Compact YYYYMMDD (CDNOW and many ERP exports).
+        return NaiveDate::parse_from_str(d, "%Y%m%d").map_err(|_| format!("'{d}' is not a date"));
+    }
+    if !d.contains('-') && d.parse::<f64>().is_ok() {
+        return Err(format!(
+            "'{d}' looks like a spreadsheet serial number, not a date"
+        ));
+    }
+    match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+        Ok(date) if date.year_ok() => Ok(date),
+        Ok(_) => Err(format!("'{d}' is a zero or placeholder date")),
+        Err(_) => Err(format!("'{d}' is not a date")),
+    }
+}
+
+trait YearOk {
+    fn year_ok(&self) -> bool;
+}
+impl YearOk for NaiveDate {
+    /// Dates before 1970 in an order export are spreadsheet zero dates (1899-12-30, 1900-01-00).
+    fn year_ok(&self) -> bool {
+        use chrono::Datelike;
+        self.year() >= 1970
+    }
+}
+
+fn parse_slash_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
+    let parts: Vec<&str> = d.split('/').collect();
+    let nums: Option<Vec<u32>> = parts.iter().map(|p| p.parse::<u32>().ok()).collect();
+    let (Some(n), 3) = (nums, parts.len()) else {
+        return Err(format!("'{d}' is not a date"));
+    };
+    let (y, m, day) = if parts[0].len() == 4 {
+        (n[0], n[1], n[2])
+    } else {
+        match slash {
+            SlashOrder::DayFirst => (n[2], n[1], n[0]),
+            SlashOrder::MonthFirst => (n[2], n[0], n[1]),
+            SlashOrder::Unknown => {
+                return Err(format!(
+                    "'{d}': day-first or month-first cannot be told from this column; set date_order in snagscan.toml"
+                ))
+            }
+        }
+    };
+    let y = if y < 100 { y + 2000 } else { y };
+    let date = i32::try_from(y)
+        .ok()
+        .and_then(|y| NaiveDate::from_ymd_opt(y, m, day))
+        .ok_or_else(|| format!("'{d}' is not a valid date"))?;
+    if date.year_ok() {
+        Ok(date)
+    } else {
+        Err(format!("'{d}' is a zero or placeholder date"))
+    }
+}
+
+/// Decides `dd/mm` or `mm/dd` for a column of cells: a first part above 12 means day-first, a
+/// second part above 12 month-first. Errors when the column holds both (it is not one format).
+pub fn infer_slash_order<'a>(cells: impl Iterator<Item = &'a str>) -> Result<SlashOrder, String> {
+    let (mut day_first, mut month_first) = (false, false);
+    for cell in cells {
+        let d = cell.trim().split([' ', 'T']).next().unwrap_or("");
+        let parts: Vec<&str> = d.split('/').collect();
+        if parts.len() != 3 || parts[0].len() == 4 {
+            continue;
+        }
+        let a = parts[0].parse::<u32>().unwrap_or(0);
+        let b = parts[1].parse::<u32>().unwrap_or(0);
+        day_first |= a > 12 && b <= 12;
+        month_first |= b > 12 && a <= 12;
+    }
+    match (day_first, month_first) {
+        (true, true) => {
+            Err("slash dates are day-first in some rows and month-first in others".into())
+        }
+        (true, false) => Ok(SlashOrder::DayFirst),
+        (false, true) => Ok(SlashOrder::MonthFirst),
+        (false, false) => Ok(SlashOrder::Unknown),
+    }
+}
+
+fn parse_time_and_offset(rest: &str) -> Option<(NaiveTime, Option<FixedOffset>)> {
+    let rest = rest.trim();
+    let (time_str, offset) =
+        if let Some(t) = rest.strip_suffix("UTC").or_else(|| rest.strip_suffix('Z')) {
+            (t.trim_end(), Some(FixedOffset::east_opt(0)?))
+        } else if let Some(pos) = rest.rfind(['+', '-']) {
+            (rest[..pos].trim_end(), Some(parse_offset(&rest[pos..])?))
+        } else {
+            (rest, None)
+        };
+    let time = NaiveTime::parse_from_str(time_str, "%H:%M:%S%.f")
+        .or_else(|_| NaiveTime::parse_from_str(time_str, "%H:%M"))
+        .ok()?;
+    Some((time, offset))
+}
+
+/// `+hh:mm`, `+hhmm` or `+hh`.
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let sign = if s.starts_with('-') { -1 } else { 1 };
+    let digits: String = s[1..].chars().filter(|c| *c != ':').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        2 => (digits.parse::<i32>().ok()?, 0),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
+        _ => return None,
+    };
+    if h > 18 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+/// Parses a money cell: currency symbols and codes, spaces (also non-breaking), thousands
+/// separators, decimal commas and accounting negatives `(12.00)` are understood.
+///
+/// With only commas present, a comma followed by exactly three digits is a thousands separator
+/// (`1,050` = 1050) unless `decimal_comma` is set; any other comma is a decimal comma (`12,50`).
+/// Errors: the cell is not an amount (`N/A`, text).
+pub fn parse_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> {
+    let s = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let negative = (s.starts_with('(') && s.ends_with(')')) || s.contains('-');
+    let kept: String = s
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+        .collect();
+    let junk = s
+        .chars()
+        .filter(|c| {
+            !(c.is_ascii_digit()
+                || matches!(c, '.' | ',' | '-' | '(' | ')' | '\'')
+                || c.is_whitespace()
+                || *c == '\u{a0}'
+                || *c == '\u{202f}')
+        })
+        .collect::<String>();
+    let junk_ok = junk.is_empty() || is_currency_marker(&junk);
+    if kept.is_empty() || !junk_ok || !kept.bytes().any(|b| b.is_ascii_digit()) {
+        return Err(format!("'{s}' is not an amount"));
+    }
+    let normalised = normalise_separators(&kept, decimal_comma)
+        .ok_or_else(|| format!("'{s}' is not an amount"))?;
+    let v: f64 = normalised
+        .parse()
+        .map_err(|_| format!("'{s}' is not an amount"))?;
+    Ok(Some(if negative { -v } else { v }))
+}
+
+fn is_currency_marker(junk: &str) -> bool {
+    let j = junk.trim();
+    matches!(
+        j,
+        "$" | "€"
+            | "£"
+            | "¥"
+            | "₹"
+            | "R$"
+            | "A$"
+            | "C$"
+            | "US$"
+            | "kr"
+            | "zł"
+            | "CHF"
+            | "₺"
+            | "₽"
+            | "₩"
+    ) || (j.len() == 3 && j.chars().all(|c| c.is_ascii_uppercase()))
+}
+
+/// Rewrites digits with `.`/`,` into a plain decimal number string.
+fn normalise_separators(s: &str, decimal_comma: bool) -> Option<String> {
+    let last_dot = s.rfind('.');
+    let last_comma = s.rfind(',');
+    let decimal = match (last_dot, last_comma) {
+        (Some(d), Some(c)) => Some(d.max(c)),
+        (Some(d), None) => {
+            // `1.234.567` is a thousands-dotted number, `12.50` a decimal.
+            if s.matches('.').count() > 1 || (decimal_comma && s.len() - d == 4) {
+                None
+            } else {
+                Some(d)
+            }
+        }
+        (None, Some(c)) => {
+            let thousands_like = s.matches(',').count() > 1 || s.len() - c == 4;
+            if thousands_like && !decimal_comma {
+                None
+            } else {
+                Some(c)
+            }
+        }
+        (None, None) => None,
+    };
+    let mut out = String::with_capacity(s.len());
+    for (i, ch) in s.char_indices() {
+        if ch.is_ascii_digit() {
+            out.push(ch);
+        } else if Some(i) == decimal {
+            out.push('.');
+        }
+    }
+    if out.is_empty() || out == "." {
+        None
+    } else {
+        Some(out)
+    }
+}
+
+/// How an identifier cell was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdIssue {
+    /// A leading `'` (spreadsheet "keep as text" marker) was removed.
+    QuotePrefixed,
+    /// The cell looks like a spreadsheet's scientific-notation rendering of a long number
+    /// (`9.4001E+21`): digits are lost, so it is kept as written and flagged.
+    ScientificNotation,
+}
+
+/// Parses an identifier: kept as text (leading zeros stay), trimmed, a leading `'` removed.
+pub fn parse_id(cell: &str) -> (Option<String>, Option<IdIssue>) {
+    let s = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
+    if s.is_empty() {
+        return (None, None);
+    }
+    if let Some(rest) = s.strip_prefix('\'') {
+        return (Some(rest.to_string()), Some(IdIssue::QuotePrefixed));
+    }
+    let issue = is_scientific(s).then_some(IdIssue::ScientificNotation);
+    (Some(s.to_string()), issue)
+}
+
+fn is_scientific(s: &str) -> bool {
+    let upper = s.to_ascii_uppercase();
+    match upper.split_once("E+") {
+        Some((m, e)) => {
+            !m.is_empty()
+                && m.chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+                && !e.is_empty()
+                && e.chars().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// Parses a boolean cell: true/false, yes/no, y/n, t/f, 1/0 in any case.
+pub fn parse_bool(cell: &str) -> Result<Option<bool>, String> {
+    match cell.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "true" | "yes" | "y" | "t" | "1" => Ok(Some(true)),
+        "false" | "no" | "n" | "f" | "0" => Ok(Some(false)),
+        other => Err(format!("'{other}' is not true or false")),
+    }
+}
+
+/// Parses a number cell (quantities, scores): plain decimal, decimal comma accepted.
+pub fn parse_number(cell: &str) -> Result<Option<f64>, String> {
+    let s = cell.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(Some)
+        .ok_or_else(|| format!("'{s}' is not a number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn ts(s: &str, tz: Tz) -> Stamp {
+        parse_timestamp(s, tz, SlashOrder::Unknown)
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn offsets_are_converted_not_relabelled() {
+        // Field case 04: 22:30 -0500 is 03:30Z the next day.
+        assert_eq!(
+            ts("2024-03-09 22:30:00 -0500", Tz::UTC).instant,
+            utc("2024-03-10T03:30:00Z")
+        );
+        assert_eq!(
+            ts("2024-03-10T09:30:00-04:00", Tz::UTC).instant,
+            utc("2024-03-10T13:30:00Z")
+        );
+        assert_eq!(
+            ts("2024-03-10T20:00:00Z", Tz::UTC).instant,
+            utc("2024-03-10T20:00:00Z")
+        );
+        assert_eq!(
+            ts("2024-03-10 20:00:00 UTC", Tz::UTC).instant,
+            utc("2024-03-10T20:00:00Z")
+        );
+        assert_eq!(
+            ts("2024-03-10T20:00:00.250+0100", Tz::UTC).instant,
+            utc("2024-03-10T19:00:00.250Z")
+        );
+    }
+
+    #[test]
+    fn naive_times_are_read_in_the_store_zone() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(
+            ts("2024-01-15 10:00:00", ny).instant,
+            utc("2024-01-15T15:00:00Z")
+        );
+        // Spring forward: 02:30 does not exist, moved forward by the 1 h gap to 03:30 EDT.
+        let gap = ts("2024-03-10 02:30:00", ny);
+        assert_eq!(gap.instant, utc("2024-03-10T07:30:00Z"));
+        assert_eq!(gap.dst, Some(DstResolution::Nonexistent));
+        // Fall back: 01:30 happens twice; the earlier (EDT) instant is taken.
+        let amb = ts("2024-11-03 01:30:00", ny);
+        assert_eq!(amb.instant, utc("2024-11-03T05:30:00Z"));
+        assert_eq!(amb.dst, Some(DstResolution::Ambiguous));
+    }
+
+    #[test]
+    fn date_promises_are_date_like() {
+        let denver: Tz = "America/Denver".parse().unwrap();
+        let d = ts("2024-08-09", denver);
+        assert!(d.date_like);
+        assert_eq!(d.written_date, NaiveDate::from_ymd_opt(2024, 8, 9).unwrap());
+        assert_eq!(d.instant, utc("2024-08-09T06:00:00Z"));
+        assert!(ts("2018-09-03 00:00:00", Tz::UTC).date_like);
+        assert!(!ts("2018-09-03 00:00:01", Tz::UTC).date_like);
+    }
+
+    #[test]
+    fn zero_dates_and_serials_are_rejected() {
+        // Field case 15: Excel's rendering of a zero date.
+        assert!(parse_timestamp("1/0/1900", Tz::UTC, SlashOrder::MonthFirst).is_err());
+        assert!(parse_timestamp("0000-00-00 00:00:00", Tz::UTC, SlashOrder::Unknown).is_err());
+        assert!(parse_timestamp("45123.5", Tz::UTC, SlashOrder::Unknown).is_err());
+        assert!(parse_timestamp("yesterday", Tz::UTC, SlashOrder::Unknown).is_err());
+        assert_eq!(
+            parse_timestamp("  ", Tz::UTC, SlashOrder::Unknown),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn slash_order_is_inferred_per_column() {
+        assert_eq!(
+            infer_slash_order(["13/02/2024", "01/03/2024"].into_iter()),
+            Ok(SlashOrder::DayFirst)
+        );
+        assert_eq!(
+            infer_slash_order(["02/13/2024", "01/03/2024"].into_iter()),
+            Ok(SlashOrder::MonthFirst)
+        );
+        assert_eq!(
+            infer_slash_order(["02/03/2024"].into_iter()),
+            Ok(SlashOrder::Unknown)
+        );
+        assert!(infer_slash_order(["13/02/2024", "02/13/2024"].into_iter()).is_err());
+        let d = parse_timestamp("13/02/2024 10:00", Tz::UTC, SlashOrder::DayFirst)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.instant, utc("2024-02-13T10:00:00Z"));
+    }
+
+    #[test]
+    fn money_strings_parse_exactly() {
+        // Field case 06.
+        assert_eq!(parse_money("$1,234.56", false), Ok(Some(1234.56)));
+        assert_eq!(parse_money("$89.00", false), Ok(Some(89.0)));
+        assert_eq!(parse_money("1,050.00", false), Ok(Some(1050.0)));
+        assert_eq!(parse_money("USD 45.00", false), Ok(Some(45.0)));
+        assert_eq!(parse_money("£12.50", false), Ok(Some(12.5)));
+        assert_eq!(parse_money("1.234,56 €", false), Ok(Some(1234.56)));
+        assert_eq!(parse_money("12,50", false), Ok(Some(12.5)));
+        assert_eq!(parse_money("1\u{a0}050,00", false), Ok(Some(1050.0)));
+        assert_eq!(parse_money("R$ 1.050", true), Ok(Some(1050.0)));
+        assert_eq!(parse_money("(12.00)", false), Ok(Some(-12.0)));
+        assert_eq!(parse_money("", false), Ok(None));
+        assert!(parse_money("N/A", false).is_err());
+        assert!(parse_money("call us", false).is_err());
+    }
+
+    #[test]
+    fn identifiers_stay_text() {
+        assert_eq!(parse_id(" 00123 "), (Some("00123".into()), None));
+        assert_eq!(
+            parse_id("'00123"),
+            (Some("00123".into()), Some(IdIssue::QuotePrefixed))
+        );
+        assert_eq!(
+            parse_id("9.4001E+21"),
+            (Some("9.4001E+21".into()), Some(IdIssue::ScientificNotation))
+        );
+        assert_eq!(parse_id(""), (None, None));
+    }
+}

@@ -1,0 +1,600 @@
+//! Orders + shipments + reviews -> one journey row per order, and one row per customer
+//! (SPEC section 2).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use crate::error::Result;
+use crate::ingest::{audit, frame::utc_ms, Store};
+use crate::quality::{DataQuality, Effect};
+use crate::schema as s;
+
+/// Words in `status` (any case, also inside values like `wc-cancelled`) that mark a cancelled
+/// order. `unavailable` is Olist's status for an order cancelled because the item was out of stock.
+pub const CANCELLED_STATUS_PATTERN: &str = r"(?i)cancel|voided|failed|unavailable";
+/// Words in `cancel_reason` or `status` that mark a stockout cancellation.
+pub const STOCKOUT_PATTERN: &str =
+    r"(?i)unavailable|out of stock|out-of-stock|inventory|stockout|sold out";
+
+/// The journeys of a store and the time frame they were measured in.
+pub struct Journeys {
+    /// One row per order, sorted by `placed_at` then `order_id`. Columns (dtype, unit):
+    /// order_id, customer_key (String); order_seq (UInt32, 1 = the customer's first
+    /// non-cancelled order; null for cancelled or unidentified orders); placed_at, paid_at,
+    /// shipped_at, delivered_at, promise_deadline (Datetime ms UTC); promise_is_date (Boolean);
+    /// promised_date (Date); n_shipments (UInt32); review_score (Float64), review_at (Datetime);
+    /// stage (String: placed, paid, shipped, delivered, cancelled); cancelled, stockout,
+    /// requires_shipping (Boolean); shipping_method, risk_level, currency, region, carrier, lane
+    /// (String); total, refunded, net_revenue (Float64, currency); payment_wait_h,
+    /// fulfillment_wait_h, transit_time_h, click_to_door_h, open_age_h (Float64, hours; null
+    /// when not applicable or negative); late, overdue (Boolean); days_late (Float64, days);
+    /// src_file (String), src_line (UInt64).
+    pub orders: DataFrame,
+    /// One row per customer_key: first_order_at, last_order_at, second_order_at (Datetime);
+    /// n_orders (UInt32); revenue (Float64); first_order_late, first_order_low_review (Boolean);
+    /// days_to_second_order (Float64, days).
+    pub customers: DataFrame,
+    /// The as-of time (data end): latest event among kept rows, or `--as-of`.
+    pub as_of: DateTime<Utc>,
+    /// Earliest `placed_at`.
+    pub start: DateTime<Utc>,
+}
+
+/// Hours from column `from` to column `to` (Float64; negative when `to` is earlier).
+pub fn hours_between(from: &str, to: &str) -> Expr {
+    (col(to) - col(from))
+        .dt()
+        .total_milliseconds(false)
+        .cast(DataType::Float64)
+        / lit(3_600_000.0)
+}
+
+fn null_of(dt: DataType) -> Expr {
+    lit(NULL).cast(dt)
+}
+
+/// Builds the journeys (see [`Journeys`] for the shape).
+///
+/// Negative waits are counted in `dq` and set to null (never clamped). Shipments and reviews that
+/// name an order not in the orders table are counted and left out.
+pub fn build(
+    store: &Store,
+    tz: Tz,
+    as_of: Option<DateTime<Utc>>,
+    dq: &mut DataQuality,
+) -> Result<Journeys> {
+    let orders = store.orders.clone().lazy();
+    let orders = match &store.shipments {
+        Some(sh) => {
+            orphans(
+                sh,
+                &store.orders,
+                "shipment for an order not in the orders file",
+                dq,
+            )?;
+            join_shipments(orders, sh.clone().lazy())
+        }
+        None => orders.with_columns([
+            lit(0u32).alias(s::N_SHIPMENTS),
+            null_of(utc_ms()).alias("_ship_first"),
+            null_of(utc_ms()).alias("_ship_delivered"),
+            null_of(DataType::Boolean).alias("_all_delivered"),
+            null_of(utc_ms()).alias("_est_deadline"),
+            null_of(DataType::Boolean).alias("_est_is_date"),
+            null_of(DataType::Date).alias("_est_date"),
+            null_of(DataType::String).alias(s::CARRIER),
+        ]),
+    };
+    let orders = match &store.reviews {
+        Some(rv) => {
+            orphans(
+                rv,
+                &store.orders,
+                "review for an order not in the orders file",
+                dq,
+            )?;
+            let latest = latest_reviews(rv, dq)?;
+            orders.join(
+                latest.lazy(),
+                [col(s::ORDER_ID)],
+                [col(s::ORDER_ID)],
+                JoinArgs::new(JoinType::Left),
+            )
+        }
+        None => orders.with_columns([
+            null_of(DataType::Float64).alias(s::REVIEW_SCORE),
+            null_of(utc_ms()).alias(s::REVIEW_AT),
+        ]),
+    };
+
+    let base = orders.with_columns(core_columns()).collect()?;
+    let as_of = match as_of {
+        Some(t) => t,
+        None => data_end(&base, store)?,
+    };
+    let start = first_instant(&base, s::PLACED_AT)?.unwrap_or(as_of);
+    let with_waits = base.lazy().with_columns(wait_columns()).collect()?;
+    for (wait, reason) in [
+        (
+            "_payment_wait_raw",
+            "paid before placed (payment_wait < 0, excluded)",
+        ),
+        (
+            "_fulfillment_wait_raw",
+            "shipped before placed (fulfillment_wait < 0, excluded)",
+        ),
+        (
+            "_transit_time_raw",
+            "delivered before shipped (transit_time < 0, excluded)",
+        ),
+        (
+            "_click_to_door_raw",
+            "delivered before placed (click_to_door < 0, excluded)",
+        ),
+    ] {
+        audit(
+            &with_waits,
+            col(wait).lt(lit(0.0)),
+            reason,
+            Effect::ExcludedFromStats,
+            dq,
+        )?;
+    }
+    audit(
+        &with_waits,
+        col(s::PAID_AT).gt(col(s::SHIPPED_AT)),
+        "shipped before paid (kept: order-to-ship is measured from placement)",
+        Effect::Warning,
+        dq,
+    )?;
+    let journeys = with_waits
+        .lazy()
+        .with_columns(final_columns(tz, as_of))
+        .select(journey_columns())
+        .sort([s::PLACED_AT, s::ORDER_ID], SortMultipleOptions::default())
+        .collect()?;
+    let journeys = journeys.lazy().with_column(order_seq()).collect()?;
+    let customers = customers(&journeys)?;
+    Ok(Journeys {
+        orders: journeys,
+        customers,
+        as_of,
+        start,
+    })
+}
+
+/// Counts rows of `table` whose order id is not in `orders`.
+fn orphans(
+    table: &DataFrame,
+    orders: &DataFrame,
+    reason: &str,
+    dq: &mut DataQuality,
+) -> Result<u64> {
+    let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
+    audit(
+        table,
+        col(s::ORDER_ID)
+            .is_in(lit(known).implode(false), false)
+            .not(),
+        reason,
+        Effect::RowDropped,
+        dq,
+    )
+}
+
+/// Per order: first hand-off to the carrier, delivery of the last shipment (only when all are
+/// delivered), the earliest carrier estimate, the first carrier.
+fn join_shipments(orders: LazyFrame, shipments: LazyFrame) -> LazyFrame {
+    let est = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::DEADLINE_SUFFIX);
+    let est_is_date = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::IS_DATE_SUFFIX);
+    let est_date = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::DATE_SUFFIX);
+    let by_est = |c: &str| {
+        col(c)
+            .sort_by(
+                [col(&est)],
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+            .first()
+    };
+    let agg = shipments
+        .sort(
+            [s::SHIPPED_AT, s::SRC_RANK, s::SRC_LINE],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .group_by([col(s::ORDER_ID)])
+        .agg([
+            len().cast(DataType::UInt32).alias(s::N_SHIPMENTS),
+            col(s::SHIPPED_AT).min().alias("_ship_first"),
+            col(s::DELIVERED_AT).max().alias("_ship_delivered"),
+            col(s::DELIVERED_AT)
+                .null_count()
+                .eq(lit(0))
+                .alias("_all_delivered"),
+            by_est(&est).alias("_est_deadline"),
+            by_est(&est_is_date).alias("_est_is_date"),
+            by_est(&est_date).alias("_est_date"),
+            col(s::CARRIER).drop_nulls().first().alias(s::CARRIER),
+        ]);
+    orders
+        .join(
+            agg,
+            [col(s::ORDER_ID)],
+            [col(s::ORDER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col(s::N_SHIPMENTS).fill_null(lit(0u32)))
+}
+
+/// The latest review of each order (by created_at, then file order); earlier ones are counted.
+fn latest_reviews(reviews: &DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
+    let sorted = reviews
+        .clone()
+        .lazy()
+        .sort(
+            [s::CREATED_AT, s::SRC_RANK, s::SRC_LINE],
+            SortMultipleOptions::default().with_nulls_last(false),
+        )
+        .with_column(
+            col(s::ORDER_ID)
+                .cum_count(true)
+                .over([col(s::ORDER_ID)])?
+                .gt(lit(1))
+                .alias("_replaced"),
+        )
+        .collect()?;
+    audit(
+        &sorted,
+        col("_replaced"),
+        "several reviews for one order: the latest is kept",
+        Effect::RowReplaced,
+        dq,
+    )?;
+    Ok(sorted
+        .lazy()
+        .filter(col("_replaced").not())
+        .select([
+            col(s::ORDER_ID),
+            col(s::SCORE).alias(s::REVIEW_SCORE),
+            col(s::CREATED_AT).alias(s::REVIEW_AT),
+        ])
+        .collect()?)
+}
+
+/// shipped_at, delivered_at, promise, cancellation and digital flags.
+fn core_columns() -> Vec<Expr> {
+    let order_promise = format!("{}{}", s::PROMISED_BY, s::DEADLINE_SUFFIX);
+    let has_order_promise = col(&order_promise).is_not_null();
+    let status_cancelled = col(s::STATUS)
+        .str()
+        .contains(lit(CANCELLED_STATUS_PATTERN), false)
+        .fill_null(lit(false));
+    let cancelled = status_cancelled.or(col(s::CANCELLED_AT).is_not_null());
+    let reason_text = concat_str(
+        [
+            col(s::CANCEL_REASON).fill_null(lit("")),
+            col(s::STATUS).fill_null(lit("")),
+        ],
+        " ",
+        true,
+    );
+    vec![
+        coalesce(&[col("_ship_first"), col(s::FULFILLED_AT)]).alias(s::SHIPPED_AT),
+        when(col(s::N_SHIPMENTS).gt(lit(0)))
+            .then(
+                when(col("_all_delivered"))
+                    .then(col("_ship_delivered"))
+                    .otherwise(null_of(utc_ms())),
+            )
+            .otherwise(col(s::DELIVERED_AT))
+            .alias(s::DELIVERED_AT),
+        when(has_order_promise.clone())
+            .then(col(&order_promise))
+            .otherwise(col("_est_deadline"))
+            .alias(s::PROMISE_DEADLINE),
+        when(has_order_promise.clone())
+            .then(col(format!("{}{}", s::PROMISED_BY, s::IS_DATE_SUFFIX)))
+            .otherwise(col("_est_is_date"))
+            .alias(s::PROMISE_IS_DATE),
+        when(has_order_promise)
+            .then(col(format!("{}{}", s::PROMISED_BY, s::DATE_SUFFIX)))
+            .otherwise(col("_est_date"))
+            .alias(s::PROMISED_DATE),
+        cancelled.clone().alias(s::CANCELLED),
+        cancelled
+            .and(reason_text.str().contains(lit(STOCKOUT_PATTERN), false))
+            .alias(s::STOCKOUT),
+        col(s::REQUIRES_SHIPPING)
+            .fill_null(lit(true))
+            .alias(s::REQUIRES_SHIPPING),
+    ]
+}
+
+/// Raw waits in hours (may be negative; checked before [`final_columns`] nulls them).
+fn wait_columns() -> Vec<Expr> {
+    let physical = col(s::REQUIRES_SHIPPING);
+    vec![
+        hours_between(s::PLACED_AT, s::PAID_AT).alias("_payment_wait_raw"),
+        when(physical.clone())
+            .then(hours_between(s::PLACED_AT, s::SHIPPED_AT))
+            .otherwise(null_of(DataType::Float64))
+            .alias("_fulfillment_wait_raw"),
+        when(physical.clone())
+            .then(hours_between(s::SHIPPED_AT, s::DELIVERED_AT))
+            .otherwise(null_of(DataType::Float64))
+            .alias("_transit_time_raw"),
+        when(physical)
+            .then(hours_between(s::PLACED_AT, s::DELIVERED_AT))
+            .otherwise(null_of(DataType::Float64))
+            .alias("_click_to_door_raw"),
+    ]
+}
+
+fn non_negative(raw: &str) -> Expr {
+    when(col(raw).gt_eq(lit(0.0)))
+        .then(col(raw))
+        .otherwise(null_of(DataType::Float64))
+}
+
+/// Waits, open age, lateness, stage, revenue and lane (SPEC section 2).
+fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
+    let as_of_lit = lit(as_of.timestamp_millis()).cast(utc_ms());
+    let physical = col(s::REQUIRES_SHIPPING);
+    let delivered = col(s::DELIVERED_AT);
+    let deadline = col(s::PROMISE_DEADLINE);
+    let is_date = col(s::PROMISE_IS_DATE).fill_null(lit(false));
+    let measurable = physical
+        .clone()
+        .and(delivered.clone().is_not_null())
+        .and(deadline.clone().is_not_null());
+    // A date promise D is met through the end of local day D (deadline = start of D+1 local);
+    // an instant promise is met at or before the instant (SPEC section 1).
+    let late = when(is_date.clone())
+        .then(delivered.clone().gt_eq(deadline.clone()))
+        .otherwise(delivered.clone().gt(deadline.clone()));
+    let tz_name: TimeZone = TimeZone::opt_try_new(Some(tz.name()))
+        .ok()
+        .flatten()
+        .unwrap_or(TimeZone::UTC);
+    let local_day = delivered
+        .clone()
+        .dt()
+        .convert_time_zone(tz_name)
+        .dt()
+        .date()
+        .cast(DataType::Int32);
+    let days_late = when(is_date.clone())
+        .then((local_day - col(s::PROMISED_DATE).cast(DataType::Int32)).cast(DataType::Float64))
+        .otherwise(hours_between(s::PROMISE_DEADLINE, s::DELIVERED_AT) / lit(24.0));
+    let open = physical.clone().and(col(s::CANCELLED).not());
+    let overdue_now = when(is_date)
+        .then(as_of_lit.clone().gt_eq(deadline.clone()))
+        .otherwise(as_of_lit.clone().gt(deadline.clone()));
+    let stage = when(col(s::CANCELLED))
+        .then(lit("cancelled"))
+        .when(delivered.clone().is_not_null())
+        .then(lit("delivered"))
+        .when(col(s::SHIPPED_AT).is_not_null())
+        .then(lit("shipped"))
+        .when(col(s::PAID_AT).is_not_null())
+        .then(lit("paid"))
+        .otherwise(lit("placed"));
+    let lane = when(
+        col(s::CARRIER)
+            .is_not_null()
+            .and(col(s::REGION).is_not_null()),
+    )
+    .then(concat_str([col(s::CARRIER), col(s::REGION)], " -> ", true))
+    .otherwise(coalesce(&[col(s::CARRIER), col(s::REGION)]));
+    vec![
+        non_negative("_payment_wait_raw").alias(s::PAYMENT_WAIT_H),
+        non_negative("_fulfillment_wait_raw").alias(s::FULFILLMENT_WAIT_H),
+        non_negative("_transit_time_raw").alias(s::TRANSIT_TIME_H),
+        non_negative("_click_to_door_raw").alias(s::CLICK_TO_DOOR_H),
+        when(open.clone().and(col(s::SHIPPED_AT).is_null()))
+            .then(
+                (as_of_lit - col(s::PLACED_AT))
+                    .dt()
+                    .total_milliseconds(false)
+                    .cast(DataType::Float64)
+                    / lit(3_600_000.0),
+            )
+            .otherwise(null_of(DataType::Float64))
+            .alias(s::OPEN_AGE_H),
+        when(measurable.clone())
+            .then(late)
+            .otherwise(null_of(DataType::Boolean))
+            .alias(s::LATE),
+        when(measurable)
+            .then(days_late)
+            .otherwise(null_of(DataType::Float64))
+            .alias(s::DAYS_LATE),
+        (open
+            .and(delivered.is_null())
+            .and(deadline.is_not_null())
+            .and(overdue_now))
+        .alias(s::OVERDUE),
+        stage.alias(s::STAGE),
+        when(col(s::CANCELLED))
+            .then(null_of(DataType::Float64))
+            .otherwise(col(s::TOTAL) - col(s::REFUNDED).fill_null(lit(0.0)))
+            .alias(s::NET_REVENUE),
+        lane.alias(s::LANE),
+    ]
+}
+
+fn journey_columns() -> Vec<Expr> {
+    [
+        s::ORDER_ID,
+        s::CUSTOMER_KEY,
+        s::PLACED_AT,
+        s::PAID_AT,
+        s::SHIPPED_AT,
+        s::DELIVERED_AT,
+        s::PROMISE_DEADLINE,
+        s::PROMISE_IS_DATE,
+        s::PROMISED_DATE,
+        s::N_SHIPMENTS,
+        s::REVIEW_SCORE,
+        s::REVIEW_AT,
+        s::STAGE,
+        s::CANCELLED,
+        s::STOCKOUT,
+        s::REQUIRES_SHIPPING,
+        s::STATUS,
+        s::CANCEL_REASON,
+        s::SHIPPING_METHOD,
+        s::RISK_LEVEL,
+        s::TAGS,
+        s::CURRENCY,
+        s::REGION,
+        s::CARRIER,
+        s::LANE,
+        s::TOTAL,
+        s::REFUNDED,
+        s::NET_REVENUE,
+        s::PAYMENT_WAIT_H,
+        s::FULFILLMENT_WAIT_H,
+        s::TRANSIT_TIME_H,
+        s::CLICK_TO_DOOR_H,
+        s::OPEN_AGE_H,
+        s::LATE,
+        s::DAYS_LATE,
+        s::OVERDUE,
+        s::SRC_FILE,
+        s::SRC_LINE,
+    ]
+    .into_iter()
+    .map(col)
+    .collect()
+}
+
+/// 1 for a customer's first non-cancelled order, 2 for the next... (rows are sorted by
+/// placed_at, order_id, so ties keep that order); null for cancelled or unidentified orders.
+fn order_seq() -> Expr {
+    let rank = col(s::PLACED_AT)
+        .rank(
+            RankOptions {
+                method: RankMethod::Ordinal,
+                descending: false,
+            },
+            None,
+        )
+        .over([col(s::CUSTOMER_KEY), col(s::CANCELLED)])
+        .unwrap_or_else(|_| lit(NULL));
+    when(
+        col(s::CANCELLED)
+            .not()
+            .and(col(s::CUSTOMER_KEY).is_not_null()),
+    )
+    .then(rank.cast(DataType::UInt32))
+    .otherwise(null_of(DataType::UInt32))
+    .alias(s::ORDER_SEQ)
+}
+
+/// Per customer (non-cancelled orders with a key). The second order is the first one placed
+/// strictly after the first order's instant (SPEC section 2, repeat purchase).
+fn customers(journeys: &DataFrame) -> Result<DataFrame> {
+    let placed = col(s::PLACED_AT);
+    let first_of = |c: &str| {
+        col(c)
+            .sort_by(
+                [col(s::PLACED_AT), col(s::ORDER_ID)],
+                SortMultipleOptions::default(),
+            )
+            .first()
+    };
+    let second = placed
+        .clone()
+        .filter(placed.clone().gt(placed.clone().min()))
+        .min();
+    Ok(journeys
+        .clone()
+        .lazy()
+        .filter(
+            col(s::CANCELLED)
+                .not()
+                .and(col(s::CUSTOMER_KEY).is_not_null()),
+        )
+        .group_by([col(s::CUSTOMER_KEY)])
+        .agg([
+            placed.clone().min().alias("first_order_at"),
+            placed.clone().max().alias("last_order_at"),
+            len().cast(DataType::UInt32).alias("n_orders"),
+            col(s::NET_REVENUE).sum().alias("revenue"),
+            first_of(s::LATE).alias("first_order_late"),
+            first_of(s::REVIEW_SCORE)
+                .lt_eq(lit(2.0))
+                .alias("first_order_low_review"),
+            second.alias("second_order_at"),
+        ])
+        .with_column(
+            (hours_between("first_order_at", "second_order_at") / lit(24.0))
+                .alias("days_to_second_order"),
+        )
+        .sort([s::CUSTOMER_KEY], SortMultipleOptions::default())
+        .collect()?)
+}
+
+fn first_instant(df: &DataFrame, column: &str) -> Result<Option<DateTime<Utc>>> {
+    let v = df
+        .clone()
+        .lazy()
+        .select([col(column).min().cast(DataType::Int64)])
+        .collect()?;
+    Ok(v.column(column)?
+        .i64()?
+        .get(0)
+        .and_then(DateTime::from_timestamp_millis))
+}
+
+/// The latest event timestamp among kept rows (never a promise or an estimate).
+fn data_end(orders: &DataFrame, store: &Store) -> Result<DateTime<Utc>> {
+    let mut frames: Vec<(&DataFrame, Vec<&str>)> = vec![(
+        orders,
+        vec![
+            s::PLACED_AT,
+            s::PAID_AT,
+            s::FULFILLED_AT,
+            s::SHIPPED_AT,
+            s::DELIVERED_AT,
+            s::CANCELLED_AT,
+            s::REVIEW_AT,
+        ],
+    )];
+    if let Some(t) = &store.tickets {
+        frames.push((t, vec![s::CREATED_AT, s::FIRST_RESPONSE_AT, s::SOLVED_AT]));
+    }
+    if let Some(sh) = &store.shipments {
+        frames.push((sh, vec![s::SHIPPED_AT, s::DELIVERED_AT]));
+    }
+    let mut latest: Option<i64> = None;
+    for (df, columns) in frames {
+        let exprs: Vec<Expr> = columns
+            .iter()
+            .map(|c| col(*c).max().cast(DataType::Int64))
+            .collect();
+        let row = df
+            .clone()
+            .lazy()
+            .select([polars::lazy::dsl::max_horizontal(exprs)?.alias("m")])
+            .collect()?;
+        latest = latest.max(row.column("m")?.i64()?.get(0));
+    }
+    Ok(latest
+        .and_then(DateTime::from_timestamp_millis)
+        .unwrap_or_default())
+}
+
+/// Writes a journey or customer table as CSV: timestamps as RFC 3339 UTC
+/// (`2018-07-29T13:54:51Z`), dates as `YYYY-MM-DD`, nulls as empty cells.
+///
+/// Errors: the writer fails.
+pub fn write_csv(df: &mut DataFrame, w: &mut impl std::io::Write) -> Result<()> {
+    CsvWriter::new(w)
+        .include_header(true)
+        .with_datetime_format(Some("%Y-%m-%dT%H:%M:%SZ".into()))
+        .with_date_format(Some("%Y-%m-%d".into()))
+        .finish(df)?;
+    Ok(())
+}

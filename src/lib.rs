@@ -1,0 +1,85 @@
+//! snagscan: rebuilds each order's and customer's journey from store exports and finds the snags
+//! (friction points) that cost support time and revenue. See README.md and SPEC for the contract.
+
+pub mod analyze;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod journey;
+pub mod metrics;
+pub mod pipeline;
+pub mod quality;
+pub mod report;
+pub mod schema;
+pub mod score;
+pub mod stats;
+
+pub use error::{Error, Result};
+
+use std::io::Write;
+
+use crate::cli::{AnalyzeArgs, Cli, Command};
+use crate::report::Exporter;
+
+/// Runs one command; returns the process exit code (0, or 1 when a `--fail-on` is met).
+///
+/// Errors: everything the user must fix (exit code 2).
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Analyze(args) => run_analyze(args),
+        Command::Analyzers => {
+            let mut text = String::new();
+            for a in analyze::ANALYZERS {
+                text.push_str(&format!(
+                    "{:<24} {:<14} {}\n",
+                    a.id,
+                    a.stage.as_str(),
+                    a.description
+                ));
+            }
+            print_stdout(text.as_bytes())?;
+            Ok(0)
+        }
+    }
+}
+
+fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
+    let overrides = config::Overrides {
+        timezone: args.timezone.clone(),
+        as_of: args.as_of.clone(),
+    };
+    let cfg = config::Config::load(&args.dir, args.config.as_deref(), &overrides)?;
+    // Output files exist before the work starts, so a bad --out fails at once.
+    let outputs = args
+        .out
+        .as_deref()
+        .map(report::output::Outputs::create)
+        .transpose()?;
+    let mut analysis = pipeline::analyze(&args.dir, &cfg)?;
+    if let Some(outputs) = outputs {
+        outputs.write(&mut analysis)?;
+    }
+    if !args.quiet {
+        let width = terminal_width();
+        let text = report::table::TerminalReport { width }.serialize(&analysis.report)?;
+        print_stdout(&text)?;
+    }
+    Ok(0)
+}
+
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(140)
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,230 @@
+//! Store-level KPIs (SPEC section 5, `kpis`), computed in one lazy query over the journeys.
+//!
+//! A KPI that cannot be computed from the inputs is `None` (JSON `null`), never 0 or NaN. Shares
+//! and rates are fractions in [0, 1] except `wismo_rate_per_100`. Percentiles interpolate
+//! linearly between order statistics (numpy's default).
+
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::ingest::Store;
+use crate::journey::{hours_between, Journeys};
+use crate::schema as s;
+use crate::stats::ratio;
+
+/// The KPI block of the report; field order is the JSON order.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
+pub struct Kpis {
+    pub orders: u64,
+    pub orders_shipped: u64,
+    pub orders_delivered: u64,
+    pub customers: u64,
+    /// Sum of `total - refunded` over non-cancelled orders, store currency; null when several
+    /// currencies appear (see `Report::revenue_by_currency`) or no order has a total.
+    pub revenue: Option<f64>,
+    /// Order-to-ship time, hours, median / 90th percentile over shipped orders.
+    pub fulfillment_wait_p50_h: Option<f64>,
+    pub fulfillment_wait_p90_h: Option<f64>,
+    /// Shipped orders whose fulfillment wait exceeds the SLA / shipped orders with a wait.
+    pub sla_breach_share: Option<f64>,
+    pub transit_time_p50_h: Option<f64>,
+    pub click_to_door_p50_h: Option<f64>,
+    /// On-time delivered / delivered with a promise.
+    pub on_time_rate: Option<f64>,
+    /// Late delivered / delivered with a promise.
+    pub late_share: Option<f64>,
+    /// Undelivered open orders past their promise at the as-of time.
+    pub overdue_orders: u64,
+    /// Cancelled / orders.
+    pub cancel_share: Option<f64>,
+    pub tickets: Option<u64>,
+    pub wismo_tickets: Option<u64>,
+    pub wismo_rate_per_100: Option<f64>,
+    pub wismo_share: Option<f64>,
+    /// Customers whose second order came within the repeat window / eligible customers.
+    pub repeat_rate: Option<f64>,
+    /// Median days from first to second order, over customers with a second order.
+    pub time_to_second_order_p50_d: Option<f64>,
+    /// Delivered orders with a review / delivered orders (null without a reviews table).
+    pub review_coverage: Option<f64>,
+    pub review_score_mean: Option<f64>,
+    pub csat: Option<f64>,
+}
+
+/// Revenue of one currency.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct CurrencyRevenue {
+    pub currency: String,
+    pub orders: u64,
+    pub revenue: f64,
+}
+
+fn q(c: &str, p: f64) -> Expr {
+    col(c).quantile(lit(p), QuantileMethod::Linear)
+}
+
+fn count_true(e: Expr) -> Expr {
+    e.fill_null(lit(false))
+        .cast(DataType::UInt32)
+        .sum()
+        .cast(DataType::Float64)
+}
+
+/// The repeat-purchase eligibility and success columns of the customers frame (SPEC section 2).
+pub fn repeat_columns(j: &Journeys, window_days: u32) -> [Expr; 2] {
+    let window_h = f64::from(window_days) * 24.0;
+    let as_of = lit(j.as_of.timestamp_millis()).cast(crate::ingest::frame::utc_ms());
+    let age_h = (as_of - col("first_order_at"))
+        .dt()
+        .total_milliseconds(false)
+        .cast(DataType::Float64)
+        / lit(3_600_000.0);
+    let eligible = age_h.gt_eq(lit(window_h));
+    let repeated = hours_between("first_order_at", "second_order_at")
+        .lt_eq(lit(window_h))
+        .fill_null(lit(false));
+    [eligible.alias("eligible"), repeated.alias("repeated")]
+}
+
+/// Computes the KPIs. `revenue_by_currency` lists each currency's revenue when the orders carry one.
+pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<CurrencyRevenue>)> {
+    let sla = cfg.thresholds.fulfillment_sla_h;
+    let physical = col(s::REQUIRES_SHIPPING);
+    let row = j
+        .orders
+        .clone()
+        .lazy()
+        .select([
+            len().cast(DataType::Float64).alias("orders"),
+            count_true(physical.clone().and(col(s::SHIPPED_AT).is_not_null())).alias("shipped"),
+            count_true(physical.clone().and(col(s::DELIVERED_AT).is_not_null())).alias("delivered"),
+            q(s::FULFILLMENT_WAIT_H, 0.5).alias("fw50"),
+            q(s::FULFILLMENT_WAIT_H, 0.9).alias("fw90"),
+            count_true(col(s::FULFILLMENT_WAIT_H).gt(lit(sla))).alias("breach"),
+            col(s::FULFILLMENT_WAIT_H)
+                .count()
+                .cast(DataType::Float64)
+                .alias("fw_n"),
+            q(s::TRANSIT_TIME_H, 0.5).alias("tt50"),
+            q(s::CLICK_TO_DOOR_H, 0.5).alias("ctd50"),
+            count_true(col(s::LATE)).alias("late"),
+            col(s::LATE).count().cast(DataType::Float64).alias("late_n"),
+            count_true(col(s::OVERDUE)).alias("overdue"),
+            count_true(col(s::CANCELLED)).alias("cancelled"),
+            count_true(
+                physical
+                    .clone()
+                    .and(col(s::DELIVERED_AT).is_not_null())
+                    .and(col(s::REVIEW_SCORE).is_not_null()),
+            )
+            .alias("delivered_reviewed"),
+            col(s::REVIEW_SCORE).mean().alias("score_mean"),
+        ])
+        .collect()?;
+    let get = |name: &str| -> Result<Option<f64>> {
+        Ok(row
+            .column(name)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .get(0)
+            .filter(|v| v.is_finite()))
+    };
+    let n = |name: &str| -> Result<f64> { Ok(get(name)?.unwrap_or(0.0)) };
+
+    let [eligible, repeated] = repeat_columns(j, cfg.thresholds.repeat_window_days);
+    let cust = j
+        .customers
+        .clone()
+        .lazy()
+        .select([
+            len().cast(DataType::Float64).alias("customers"),
+            count_true(eligible.clone()).alias("eligible"),
+            count_true(eligible.and(repeated)).alias("repeated"),
+            col("days_to_second_order")
+                .quantile(lit(0.5), QuantileMethod::Linear)
+                .alias("t2"),
+        ])
+        .collect()?;
+    let cget = |name: &str| -> Result<Option<f64>> {
+        Ok(cust
+            .column(name)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .get(0)
+            .filter(|v| v.is_finite()))
+    };
+
+    let by_currency = revenue_by_currency(j)?;
+    let revenue = match by_currency.len() {
+        0 => None,
+        1 => Some(by_currency[0].revenue),
+        _ => None,
+    };
+    let has_reviews = store.reviews.is_some();
+    let kpis = Kpis {
+        orders: n("orders")? as u64,
+        orders_shipped: n("shipped")? as u64,
+        orders_delivered: n("delivered")? as u64,
+        customers: cget("customers")?.unwrap_or(0.0) as u64,
+        revenue,
+        fulfillment_wait_p50_h: get("fw50")?,
+        fulfillment_wait_p90_h: get("fw90")?,
+        sla_breach_share: ratio(n("breach")?, n("fw_n")?),
+        transit_time_p50_h: get("tt50")?,
+        click_to_door_p50_h: get("ctd50")?,
+        on_time_rate: ratio(n("late_n")? - n("late")?, n("late_n")?),
+        late_share: ratio(n("late")?, n("late_n")?),
+        overdue_orders: n("overdue")? as u64,
+        cancel_share: ratio(n("cancelled")?, n("orders")?),
+        tickets: None,
+        wismo_tickets: None,
+        wismo_rate_per_100: None,
+        wismo_share: None,
+        repeat_rate: ratio(
+            cget("repeated")?.unwrap_or(0.0),
+            cget("eligible")?.unwrap_or(0.0),
+        ),
+        time_to_second_order_p50_d: cget("t2")?,
+        review_coverage: if has_reviews {
+            ratio(n("delivered_reviewed")?, n("delivered")?)
+        } else {
+            None
+        },
+        review_score_mean: if has_reviews {
+            get("score_mean")?
+        } else {
+            None
+        },
+        csat: None,
+    };
+    Ok((kpis, by_currency))
+}
+
+/// Net revenue of non-cancelled orders per currency (orders without a currency count under
+/// the empty name, which reports as the store currency).
+fn revenue_by_currency(j: &Journeys) -> Result<Vec<CurrencyRevenue>> {
+    let df = j
+        .orders
+        .clone()
+        .lazy()
+        .filter(col(s::NET_REVENUE).is_not_null())
+        .group_by([col(s::CURRENCY).fill_null(lit("")).alias(s::CURRENCY)])
+        .agg([
+            len().cast(DataType::UInt64).alias("orders"),
+            col(s::NET_REVENUE).sum().alias("revenue"),
+        ])
+        .sort([s::CURRENCY], SortMultipleOptions::default())
+        .collect()?;
+    let cur = df.column(s::CURRENCY)?.str()?;
+    let orders = df.column("orders")?.u64()?;
+    let revenue = df.column("revenue")?.f64()?;
+    // Iterating the per-currency summary (a handful of rows), not the orders.
+    Ok((0..df.height())
+        .map(|i| CurrencyRevenue {
+            currency: cur.get(i).unwrap_or("").to_string(),
+            orders: orders.get(i).unwrap_or(0),
+            revenue: revenue.get(i).unwrap_or(0.0),
+        })
+        .collect())
+}

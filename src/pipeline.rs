@@ -1,0 +1,145 @@
+//! The whole `analyze` path: folder -> store -> journeys -> KPIs -> snags -> [`Report`].
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::analyze::{Context, Outcome, ANALYZERS};
+use crate::config::Config;
+use crate::error::Result;
+use crate::journey::{self, Journeys};
+use crate::quality::DataQuality;
+use crate::report::{
+    Check, KpiRef, NotEnoughData, Report, Snag, StoreInfo, Window, SCHEMA_VERSION,
+};
+use crate::schema as s;
+use crate::score::{self, ScoringBase};
+use crate::{ingest, metrics};
+
+/// The result of one analysis: the report and the per-order and per-customer tables.
+pub struct Analysis {
+    pub report: Report,
+    pub journeys: Journeys,
+}
+
+/// Runs the analysis of the exports in `dir`.
+///
+/// Errors: see [`ingest::load`]; internal data-frame errors.
+pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
+    let mut dq = DataQuality::default();
+    let store = ingest::load(dir, &config.read, &mut dq)?;
+    let journeys = journey::build(&store, config.read.timezone, config.as_of, &mut dq)?;
+    let (kpis, revenue_by_currency) = metrics::compute(&store, &journeys, config)?;
+    let window_days =
+        ((journeys.as_of - journeys.start).num_milliseconds() as f64 / 86_400_000.0).max(0.0);
+    let base = ScoringBase {
+        window_days,
+        revenue_per_30d: kpis.revenue.map(|r| r * 30.0 / window_days.max(1.0)),
+        mean_repeat_order_value: mean_repeat_order_value(&journeys)?,
+    };
+    let ctx = Context {
+        store: &store,
+        journeys: &journeys,
+        kpis: &kpis,
+        config,
+    };
+    let mut snags = Vec::new();
+    let mut not_enough_data = Vec::new();
+    let mut checks = Vec::new();
+    for a in ANALYZERS {
+        let outcome = (a.run)(&ctx)?;
+        let (status, n, value, note) = match &outcome {
+            Outcome::Raised(f) => ("raised", None, f.kpi_value, None),
+            Outcome::Clear { n, kpi_value } => ("clear", Some(*n), *kpi_value, None),
+            Outcome::NotEnoughData { n } => ("not_enough_data", Some(*n), None, None),
+            Outcome::NotApplicable { why } => ("not_applicable", None, None, Some(why.clone())),
+        };
+        checks.push(Check {
+            id: a.id,
+            stage: a.stage,
+            status,
+            n,
+            kpi: KpiRef { name: a.kpi, value },
+            note,
+        });
+        match outcome {
+            Outcome::Raised(f) => {
+                let sc = score::score(a, &f, &base, &config.costs, &config.playbook);
+                snags.push(Snag {
+                    id: a.id,
+                    stage: a.stage,
+                    title: f.title,
+                    quadrant: sc.quadrant,
+                    impact_per_30d: sc.impact_per_30d,
+                    impact_terms: sc.terms,
+                    high_impact: sc.high_impact,
+                    effort: sc.effort,
+                    affected_orders: f.affected_orders,
+                    affected_customers: f.affected_customers,
+                    evidence: f.evidence,
+                    breakdown: f.breakdown,
+                    automation: a.automation,
+                    kpi: KpiRef {
+                        name: a.kpi,
+                        value: f.kpi_value,
+                    },
+                });
+            }
+            Outcome::NotEnoughData { n } => not_enough_data.push(NotEnoughData { id: a.id, n }),
+            _ => {}
+        }
+    }
+    // Ranked by impact, then quadrant, then id, so equal impacts order the same every run.
+    snags.sort_by(|a, b| {
+        b.impact_per_30d
+            .total_cmp(&a.impact_per_30d)
+            .then(a.quadrant.cmp(&b.quadrant))
+            .then(a.id.cmp(b.id))
+    });
+    let currency = config
+        .currency
+        .clone()
+        .or_else(|| match revenue_by_currency.as_slice() {
+            [one] if !one.currency.is_empty() => Some(one.currency.clone()),
+            _ => None,
+        });
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        window: Window {
+            start: crate::report::instant(journeys.start),
+            end: crate::report::instant(journeys.as_of),
+            days: window_days,
+        },
+        store: StoreInfo {
+            timezone: config.read.timezone.name().to_string(),
+            timezone_assumed: config.timezone_assumed,
+            currency,
+            as_of_source: if config.as_of.is_some() {
+                "--as-of"
+            } else {
+                "latest event in the data"
+            },
+        },
+        inputs: store.inputs.clone(),
+        skipped_files: store.skipped.clone(),
+        kpis,
+        revenue_by_currency,
+        snags,
+        not_enough_data,
+        checks,
+        data_quality: dq.entries(),
+    };
+    Ok(Analysis { report, journeys })
+}
+
+/// Mean net value of repeat orders (order_seq >= 2), store currency.
+fn mean_repeat_order_value(j: &Journeys) -> Result<Option<f64>> {
+    let df = j
+        .orders
+        .clone()
+        .lazy()
+        .filter(col(s::ORDER_SEQ).gt_eq(lit(2u32)))
+        .select([col(s::NET_REVENUE).mean().alias("v")])
+        .collect()?;
+    crate::analyze::first_f64(&df, "v")
+}

@@ -1,0 +1,288 @@
+//! Pricing and placing snags (SPEC section 4): impact per 30 days, effort from the playbook,
+//! and the impact/effort quadrant.
+//!
+//! Impact per 30 days = (support cost + revenue at risk) x 30 / window days, where support cost
+//! = tickets on the affected orders x `cost_per_ticket`, and revenue at risk = cancelled revenue
+//! (stockouts) or affected customers x measured drop in 90-day repeat rate x mean repeat-order
+//! value. A term that cannot be measured is listed as such, never priced at a made-up value.
+
+use std::collections::BTreeMap;
+
+use crate::analyze::{Analyzer, Finding, RepeatDrop};
+use crate::config::Costs;
+
+/// Effort to put an automation in place.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Effort {
+    Low,
+    Medium,
+    High,
+}
+
+/// The impact/effort matrix cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Quadrant {
+    /// High impact, low effort.
+    StartHere,
+    /// High impact, medium or high effort.
+    PlanNext,
+    /// Low impact, low effort.
+    NiceToHave,
+    /// Low impact, medium or high effort.
+    HoldOff,
+}
+
+impl Quadrant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quadrant::StartHere => "start-here",
+            Quadrant::PlanNext => "plan-next",
+            Quadrant::NiceToHave => "nice-to-have",
+            Quadrant::HoldOff => "hold-off",
+        }
+    }
+
+    /// SPEC section 4: high + low = start-here; high + medium/high = plan-next; low + low =
+    /// nice-to-have; low + medium/high = hold-off.
+    pub fn of(high_impact: bool, effort: Effort) -> Quadrant {
+        match (high_impact, effort) {
+            (true, Effort::Low) => Quadrant::StartHere,
+            (true, _) => Quadrant::PlanNext,
+            (false, Effort::Low) => Quadrant::NiceToHave,
+            (false, _) => Quadrant::HoldOff,
+        }
+    }
+}
+
+/// The built-in playbook: effort of each snag's automation.
+pub fn default_effort(id: &str) -> Effort {
+    match id {
+        "slow-fulfillment"
+        | "express-buried"
+        | "hold-wait"
+        | "wismo-load"
+        | "wismo-spike"
+        | "monday-surge"
+        | "stockout-cancellations"
+        | "review-gap" => Effort::Low,
+        "late-delivery"
+        | "weekend-backlog"
+        | "repeat-dropoff"
+        | "late-first-order-churn"
+        | "vip-at-risk" => Effort::Medium,
+        _ => Effort::High,
+    }
+}
+
+/// One term of a snag's impact, for the report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ImpactTerm {
+    /// `support_cost` or `revenue_at_risk`.
+    pub name: &'static str,
+    /// Per 30 days, store currency; `None` when not measurable.
+    pub value_per_30d: Option<f64>,
+    /// How it was computed, with the measured inputs, or why it could not be.
+    pub basis: String,
+}
+
+/// The store-level figures scoring needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoringBase {
+    /// Data window, days (>= 1).
+    pub window_days: f64,
+    /// Revenue per 30 days; `None` when unknown (no totals, or mixed currencies).
+    pub revenue_per_30d: Option<f64>,
+    /// Mean net value of repeat orders (order_seq >= 2).
+    pub mean_repeat_order_value: Option<f64>,
+}
+
+/// A scored snag's numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub impact_per_30d: f64,
+    pub terms: Vec<ImpactTerm>,
+    pub effort: Effort,
+    pub high_impact: bool,
+    pub quadrant: Quadrant,
+}
+
+/// Prices and places one finding.
+pub fn score(
+    a: &Analyzer,
+    f: &Finding,
+    base: &ScoringBase,
+    costs: &Costs,
+    playbook: &BTreeMap<String, Effort>,
+) -> Scored {
+    let per_30d = 30.0 / base.window_days.max(1.0);
+    let support = match f.impact.tickets {
+        Some(t) => ImpactTerm {
+            name: "support_cost",
+            value_per_30d: Some(t * costs.cost_per_ticket * per_30d),
+            basis: format!(
+                "{t:.0} tickets on affected orders x {:.2} per ticket",
+                costs.cost_per_ticket
+            ),
+        },
+        None => ImpactTerm {
+            name: "support_cost",
+            value_per_30d: None,
+            basis: "no tickets linked to these orders (no tickets table)".into(),
+        },
+    };
+    let revenue = revenue_term(f, base, per_30d);
+    let impact_per_30d =
+        support.value_per_30d.unwrap_or(0.0) + revenue.value_per_30d.unwrap_or(0.0);
+    let effort = playbook
+        .get(a.id)
+        .copied()
+        .unwrap_or_else(|| default_effort(a.id));
+    let high_impact = base
+        .revenue_per_30d
+        .is_some_and(|r| r > 0.0 && impact_per_30d >= costs.high_impact_share * r);
+    Scored {
+        impact_per_30d,
+        terms: vec![support, revenue],
+        effort,
+        high_impact,
+        quadrant: Quadrant::of(high_impact, effort),
+    }
+}
+
+fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
+    let term = |v: Option<f64>, basis: String| ImpactTerm {
+        name: "revenue_at_risk",
+        value_per_30d: v,
+        basis,
+    };
+    if let Some(lost) = f.impact.lost_revenue {
+        return term(
+            Some(lost * per_30d),
+            format!("cancelled order value {lost:.2} over the window"),
+        );
+    }
+    match (&f.impact.repeat_drop, base.mean_repeat_order_value) {
+        (RepeatDrop::NotApplicable, _) => term(None, "not applicable".into()),
+        (RepeatDrop::NotMeasurable { affected, others }, _) => term(
+            None,
+            format!("repeat-rate drop not measurable: {affected} affected and {others} other customers old enough for the 90-day window (need the minimum sample in both)"),
+        ),
+        (RepeatDrop::Measured { .. }, None) => term(None, "no repeat orders to value".into()),
+        (RepeatDrop::Measured { affected_rate, others_rate, .. }, Some(value)) => {
+            let drop = (others_rate - affected_rate).max(0.0);
+            let v = f.affected_customers as f64 * drop * value;
+            term(
+                Some(v * per_30d),
+                format!(
+                    "{} customers x repeat-rate drop {:.1} pts ({:.1}% vs {:.1}%) x mean repeat order {value:.2}",
+                    f.affected_customers,
+                    drop * 100.0,
+                    affected_rate * 100.0,
+                    others_rate * 100.0
+                ),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{Finding, ImpactBasis, Outcome, Stage};
+
+    fn analyzer() -> Analyzer {
+        Analyzer {
+            id: "late-delivery",
+            stage: Stage::Delivery,
+            description: "",
+            automation: "",
+            kpi: "",
+            run: |_| Ok(Outcome::NotEnoughData { n: 0 }),
+        }
+    }
+
+    fn finding(tickets: Option<f64>, drop: RepeatDrop) -> Finding {
+        Finding {
+            title: String::new(),
+            evidence: vec![],
+            breakdown: vec![],
+            affected_orders: 50,
+            affected_customers: 40,
+            kpi_value: None,
+            impact: ImpactBasis {
+                tickets,
+                lost_revenue: None,
+                repeat_drop: drop,
+            },
+        }
+    }
+
+    #[test]
+    fn impact_is_support_plus_revenue_scaled_to_30_days() {
+        let base = ScoringBase {
+            window_days: 60.0,
+            revenue_per_30d: Some(10_000.0),
+            mean_repeat_order_value: Some(80.0),
+        };
+        let drop = RepeatDrop::Measured {
+            affected_rate: 0.10,
+            others_rate: 0.30,
+            affected: 40,
+            others: 400,
+        };
+        // Support: 20 tickets x 5.00 = 100 over 60 days -> 50 per 30 days.
+        // Revenue: 40 customers x 0.20 x 80 = 640 over 60 days -> 320 per 30 days.
+        let s = score(
+            &analyzer(),
+            &finding(Some(20.0), drop),
+            &base,
+            &Costs::default(),
+            &BTreeMap::new(),
+        );
+        assert!(
+            (s.impact_per_30d - 370.0).abs() < 1e-9,
+            "{}",
+            s.impact_per_30d
+        );
+        // 370 >= 1% of 10,000: high impact; late-delivery is medium effort.
+        assert!(s.high_impact);
+        assert_eq!(s.quadrant, Quadrant::PlanNext);
+    }
+
+    #[test]
+    fn unmeasurable_terms_are_not_priced() {
+        let base = ScoringBase {
+            window_days: 30.0,
+            revenue_per_30d: Some(1_000.0),
+            mean_repeat_order_value: Some(80.0),
+        };
+        let drop = RepeatDrop::NotMeasurable {
+            affected: 3,
+            others: 10,
+        };
+        let mut playbook = BTreeMap::new();
+        playbook.insert("late-delivery".to_string(), Effort::Low);
+        let s = score(
+            &analyzer(),
+            &finding(None, drop),
+            &base,
+            &Costs::default(),
+            &playbook,
+        );
+        assert_eq!(s.impact_per_30d, 0.0);
+        assert!(s.terms.iter().all(|t| t.value_per_30d.is_none()));
+        assert_eq!(s.quadrant, Quadrant::NiceToHave);
+    }
+
+    #[test]
+    fn quadrants_follow_the_spec() {
+        assert_eq!(Quadrant::of(true, Effort::Low), Quadrant::StartHere);
+        assert_eq!(Quadrant::of(true, Effort::High), Quadrant::PlanNext);
+        assert_eq!(Quadrant::of(false, Effort::Low), Quadrant::NiceToHave);
+        assert_eq!(Quadrant::of(false, Effort::Medium), Quadrant::HoldOff);
+    }
+}

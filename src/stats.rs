@@ -1,0 +1,85 @@
+//! Small statistics used by the analyzers: Wilson score intervals for proportions and the pooled
+//! two-proportion z-test. Percentiles are computed by Polars with linear interpolation.
+
+/// z for a two-sided 95% interval.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// Wilson score interval for `successes` out of `n` at 95% (Wilson 1927; Agresti & Coull 1998).
+/// `None` when `n` is 0.
+pub fn wilson(successes: u64, n: u64) -> Option<[f64; 2]> {
+    if n == 0 {
+        return None;
+    }
+    let (k, n) = (successes as f64, n as f64);
+    let p = k / n;
+    let z2 = Z95 * Z95;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    Some([(centre - half).max(0.0), (centre + half).min(1.0)])
+}
+
+/// A `x / n` ratio that is `None` (KPI null) when `n` is 0, never NaN.
+pub fn ratio(x: f64, n: f64) -> Option<f64> {
+    (n > 0.0).then(|| x / n)
+}
+
+/// Result of a pooled two-proportion z-test.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TwoProportion {
+    pub p1: f64,
+    pub p2: f64,
+    pub z: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+}
+
+/// Pooled two-proportion z-test of `k1/n1` against `k2/n2`, two-sided. `None` when a group is
+/// empty or the pooled proportion is 0 or 1 (no variance).
+pub fn two_proportion_z(k1: u64, n1: u64, k2: u64, n2: u64) -> Option<TwoProportion> {
+    if n1 == 0 || n2 == 0 {
+        return None;
+    }
+    let (p1, p2) = (k1 as f64 / n1 as f64, k2 as f64 / n2 as f64);
+    let pooled = (k1 + k2) as f64 / (n1 + n2) as f64;
+    let se = (pooled * (1.0 - pooled) * (1.0 / n1 as f64 + 1.0 / n2 as f64)).sqrt();
+    if se == 0.0 {
+        return None;
+    }
+    let z = (p1 - p2) / se;
+    let p_value = 2.0 * (1.0 - normal_cdf(z.abs()));
+    Some(TwoProportion { p1, p2, z, p_value })
+}
+
+/// Standard normal CDF, via statrs.
+pub fn normal_cdf(x: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::standard().cdf(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_matches_published_values() {
+        // 81 of 263 (Newcombe 1998, example): 0.2553 to 0.3662.
+        let [lo, hi] = wilson(81, 263).unwrap();
+        assert!((lo - 0.2553).abs() < 5e-4, "{lo}");
+        assert!((hi - 0.3662).abs() < 5e-4, "{hi}");
+        // 0 of 10: upper bound 0.2775.
+        let [lo, hi] = wilson(0, 10).unwrap();
+        assert_eq!(lo, 0.0);
+        assert!((hi - 0.2775).abs() < 5e-4, "{hi}");
+        assert_eq!(wilson(0, 0), None);
+    }
+
+    #[test]
+    fn two_proportion_z_by_hand() {
+        // 20/100 vs 35/100: pooled 0.275, se = sqrt(.275*.725*.02) = 0.063149, z = -2.3753.
+        let t = two_proportion_z(20, 100, 35, 100).unwrap();
+        assert!((t.z - -2.3753).abs() < 1e-3, "{}", t.z);
+        assert!((t.p_value - 0.01753).abs() < 2e-4, "{}", t.p_value);
+        assert_eq!(two_proportion_z(0, 10, 0, 10), None);
+    }
+}
