@@ -13,6 +13,9 @@ use crate::schema as s;
 /// Words in `status` (any case, also inside values like `wc-cancelled`) that mark a cancelled
 /// order. `unavailable` is Olist's status for an order cancelled because the item was out of stock.
 pub const CANCELLED_STATUS_PATTERN: &str = r"(?i)cancel|voided|failed|unavailable";
+/// Words in `shipping_method` that mark the express tier.
+pub const EXPRESS_PATTERN: &str =
+    r"(?i)express|priority|next[ -]?day|overnight|expedited|same[ -]?day|2[ -]?day";
 /// Words in `cancel_reason` or `status` that mark a stockout cancellation.
 pub const STOCKOUT_PATTERN: &str =
     r"(?i)unavailable|out of stock|out-of-stock|inventory|stockout|sold out";
@@ -420,6 +423,15 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
             .otherwise(col(s::TOTAL) - col(s::REFUNDED).fill_null(lit(0.0)))
             .alias(s::NET_REVENUE),
         lane.alias(s::LANE),
+        when(
+            col(s::SHIPPING_METHOD)
+                .str()
+                .contains(lit(EXPRESS_PATTERN), false)
+                .fill_null(lit(false)),
+        )
+        .then(lit("express"))
+        .otherwise(lit("standard"))
+        .alias(s::SHIPPING_TIER),
     ]
 }
 
@@ -444,6 +456,7 @@ fn journey_columns() -> Vec<Expr> {
         s::STATUS,
         s::CANCEL_REASON,
         s::SHIPPING_METHOD,
+        s::SHIPPING_TIER,
         s::RISK_LEVEL,
         s::TAGS,
         s::CURRENCY,

@@ -10,7 +10,8 @@ use crate::error::Result;
 use crate::journey::{self, Journeys};
 use crate::quality::DataQuality;
 use crate::report::{
-    Check, KpiRef, NotEnoughData, Report, Snag, StoreInfo, Window, SCHEMA_VERSION,
+    Charts, Check, HistogramBin, KpiRef, NotEnoughData, Report, Snag, StoreInfo, Window,
+    SCHEMA_VERSION,
 };
 use crate::schema as s;
 use crate::score::{self, ScoringBase};
@@ -128,6 +129,11 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         not_enough_data,
         checks,
         data_quality: dq.entries(),
+        charts: Charts {
+            fulfillment_hist: fulfillment_histogram(&journeys)?,
+            fulfillment_sla_h: config.thresholds.fulfillment_sla_h,
+            ..Charts::default()
+        },
     };
     Ok(Analysis { report, journeys })
 }
@@ -142,4 +148,45 @@ fn mean_repeat_order_value(j: &Journeys) -> Result<Option<f64>> {
         .select([col(s::NET_REVENUE).mean().alias("v")])
         .collect()?;
     crate::analyze::first_f64(&df, "v")
+}
+
+/// Histogram bin edges for order-to-ship time, hours (the last bin is open).
+pub const FULFILLMENT_BINS_H: [f64; 9] = [0.0, 12.0, 24.0, 36.0, 48.0, 72.0, 96.0, 144.0, 240.0];
+
+/// Orders per order-to-ship bin and shipping tier.
+fn fulfillment_histogram(j: &Journeys) -> Result<Vec<HistogramBin>> {
+    let w = col(s::FULFILLMENT_WAIT_H);
+    let mut bin = lit(FULFILLMENT_BINS_H.len() as u32 - 1);
+    for (i, upper) in FULFILLMENT_BINS_H.iter().enumerate().skip(1).rev() {
+        bin = when(w.clone().lt(lit(*upper)))
+            .then(lit(i as u32 - 1))
+            .otherwise(bin);
+    }
+    let df = j
+        .orders
+        .clone()
+        .lazy()
+        .filter(w.is_not_null())
+        .group_by([
+            col(s::SHIPPING_TIER),
+            bin.cast(DataType::UInt32).alias("bin"),
+        ])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .sort([s::SHIPPING_TIER, "bin"], SortMultipleOptions::default())
+        .collect()?;
+    let tiers = df.column(s::SHIPPING_TIER)?.str()?;
+    let bins = df.column("bin")?.u32()?;
+    let ns = df.column("n")?.u64()?;
+    // One row per (tier, bin): at most 2 x 9 rows.
+    Ok((0..df.height())
+        .map(|i| {
+            let b = bins.get(i).unwrap_or(0) as usize;
+            HistogramBin {
+                tier: tiers.get(i).unwrap_or("standard").to_string(),
+                lower_h: FULFILLMENT_BINS_H[b],
+                upper_h: FULFILLMENT_BINS_H.get(b + 1).copied(),
+                orders: ns.get(i).unwrap_or(0),
+            }
+        })
+        .collect())
 }

@@ -134,4 +134,6 @@ pub const LATE: &str = "late";
 pub const DAYS_LATE: &str = "days_late";
 pub const OVERDUE: &str = "overdue";
 pub const LANE: &str = "lane";
+/// `express` or `standard`, from the shipping method (String).
+pub const SHIPPING_TIER: &str = "shipping_tier";
 pub const NET_REVENUE: &str = "net_revenue";

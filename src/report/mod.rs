@@ -33,6 +33,60 @@ pub struct Report {
     /// Every analyzer's verdict, raised or not.
     pub checks: Vec<Check>,
     pub data_quality: Vec<QualityEntry>,
+    /// Series behind the HTML report's charts.
+    pub charts: Charts,
+}
+
+/// Data for the charts (HTML report); empty vectors when the inputs cannot give them.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Charts {
+    /// Order-to-ship histogram by shipping tier (`express` / `standard`).
+    pub fulfillment_hist: Vec<HistogramBin>,
+    /// The fulfillment SLA line, hours.
+    pub fulfillment_sla_h: f64,
+    /// WISMO tickets per local day, with spikes marked.
+    pub wismo_daily: Vec<DailyCount>,
+    /// Monthly cohorts by first order: share of the cohort ordering again in month N after.
+    pub cohorts: Vec<CohortRow>,
+    /// 90-day repeat rate by first-order experience (on time vs late, WISMO, low review).
+    pub repeat_by_experience: Vec<RateGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HistogramBin {
+    pub tier: String,
+    /// Bin edges, hours; `upper_h` is null for the open last bin.
+    pub lower_h: f64,
+    pub upper_h: Option<f64>,
+    pub orders: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DailyCount {
+    /// Local date, `YYYY-MM-DD`.
+    pub date: String,
+    pub tickets: u64,
+    pub spike: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CohortRow {
+    /// Month of first order, `YYYY-MM`.
+    pub cohort: String,
+    pub customers: u64,
+    /// Index N = month N after the cohort month (0 = the cohort month itself); null where the
+    /// month is after the data end.
+    pub retention: Vec<Option<f64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RateGroup {
+    pub label: String,
+    pub n: u64,
+    pub k: u64,
+    pub rate: Option<f64>,
+    /// Wilson 95% interval.
+    pub ci95: Option<[f64; 2]>,
 }
 
 /// The data window: first order placed to the as-of time.
