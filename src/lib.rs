@@ -16,6 +16,8 @@ pub mod score;
 pub mod stats;
 
 pub use error::{Error, Result};
+/// The Polars version snagscan is built with, for tests, benches and embedding.
+pub use polars;
 
 use std::io::Write;
 
