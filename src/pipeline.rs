@@ -106,10 +106,18 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         });
     let report = Report {
         schema_version: SCHEMA_VERSION,
-        window: Window {
-            start: crate::report::instant(journeys.start),
-            end: crate::report::instant(journeys.as_of),
-            days: window_days,
+        window: if journeys.orders.height() == 0 {
+            Window {
+                start: None,
+                end: None,
+                days: None,
+            }
+        } else {
+            Window {
+                start: Some(crate::report::instant(journeys.start)),
+                end: Some(crate::report::instant(journeys.as_of)),
+                days: Some(window_days),
+            }
         },
         store: StoreInfo {
             timezone: config.read.timezone.name().to_string(),
