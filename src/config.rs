@@ -40,6 +40,19 @@ pub struct Thresholds {
     pub repeat_window_days: u32,
     /// repeat-dropoff: target 90-day repeat rate.
     pub repeat_target: f64,
+    /// express-buried: the express SLA, hours (order-to-ship).
+    pub express_sla_h: f64,
+    /// express-buried: raised when express orders' median wait is at least this multiple of
+    /// standard orders'...
+    pub express_wait_ratio: f64,
+    /// ...or when more than this share of express orders miss the express SLA.
+    pub express_breach_share: f64,
+    /// weekend-backlog: raised when orders placed Fri-Sun (store time) wait at least this
+    /// multiple of Mon-Thu orders' median.
+    pub weekend_wait_ratio: f64,
+    /// hold-wait: raised when risk-flagged or held orders wait at least this multiple of the
+    /// others' median.
+    pub hold_wait_ratio: f64,
 }
 
 impl Default for Thresholds {
@@ -55,6 +68,11 @@ impl Default for Thresholds {
             review_score_gap: 1.0,
             repeat_window_days: 90,
             repeat_target: 0.25,
+            express_sla_h: 24.0,
+            express_wait_ratio: 0.8,
+            express_breach_share: 0.10,
+            weekend_wait_ratio: 1.5,
+            hold_wait_ratio: 2.0,
         }
     }
 }
