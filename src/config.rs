@@ -53,6 +53,8 @@ pub struct Thresholds {
     /// hold-wait: raised when risk-flagged or held orders wait at least this multiple of the
     /// others' median.
     pub hold_wait_ratio: f64,
+    /// late-first-order-churn: significance level of the two-sided two-proportion z-test.
+    pub churn_p_value: f64,
 }
 
 impl Default for Thresholds {
@@ -73,6 +75,7 @@ impl Default for Thresholds {
             express_breach_share: 0.10,
             weekend_wait_ratio: 1.5,
             hold_wait_ratio: 2.0,
+            churn_p_value: 0.05,
         }
     }
 }

@@ -6,10 +6,15 @@
 mod express_buried;
 mod hold_wait;
 mod late_delivery;
+mod late_first_order_churn;
+mod repeat_dropoff;
 mod review_gap;
 mod slow_fulfillment;
 mod stockout_cancellations;
 mod weekend_backlog;
+
+pub use late_first_order_churn::repeat_by_experience;
+pub use repeat_dropoff::{cohort_retention, time_to_second_order_quartiles};
 
 use chrono_tz::Tz;
 use polars::prelude::*;
@@ -184,6 +189,8 @@ pub static ANALYZERS: &[Analyzer] = &[
     late_delivery::ANALYZER,
     stockout_cancellations::ANALYZER,
     review_gap::ANALYZER,
+    repeat_dropoff::ANALYZER,
+    late_first_order_churn::ANALYZER,
 ];
 
 /// `instant` (a UTC Datetime column or expression) seen on the store's wall clock, for
