@@ -55,6 +55,16 @@ pub struct Thresholds {
     pub hold_wait_ratio: f64,
     /// late-first-order-churn: significance level of the two-sided two-proportion z-test.
     pub churn_p_value: f64,
+    /// vip-at-risk: the share of customers, by revenue, that are VIPs (top 10%).
+    pub vip_top_share: f64,
+    /// vip-at-risk: a VIP is at risk when the days since the last order exceed this multiple of
+    /// their own median gap between orders.
+    pub vip_gap_multiple: f64,
+    /// vip-at-risk: orders a VIP needs for their own cadence to be used (3 orders = 2 gaps);
+    /// VIPs with fewer are judged against the store's p90 time to second order.
+    pub vip_min_orders: u32,
+    /// vip-at-risk: raised when more than this share of VIPs with their own cadence are at risk.
+    pub vip_at_risk_share: f64,
 }
 
 impl Default for Thresholds {
@@ -76,6 +86,10 @@ impl Default for Thresholds {
             weekend_wait_ratio: 1.5,
             hold_wait_ratio: 2.0,
             churn_p_value: 0.05,
+            vip_top_share: 0.10,
+            vip_gap_multiple: 2.0,
+            vip_min_orders: 3,
+            vip_at_risk_share: 0.30,
         }
     }
 }

@@ -171,6 +171,12 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
             None,
             format!("repeat-rate drop not measurable: {affected} affected and {others} other customers old enough for the 90-day window (need the minimum sample in both)"),
         ),
+        (RepeatDrop::Lapsing { customers, revenue_per_30d }, _) => term(
+            Some(*customers as f64 * revenue_per_30d),
+            format!(
+                "{customers} lapsing customers x their mean revenue {revenue_per_30d:.2} per 30 days"
+            ),
+        ),
         (RepeatDrop::Measured { .. }, None) => term(None, "no repeat orders to value".into()),
         (RepeatDrop::Measured { affected_rate, others_rate, .. }, Some(value)) => {
             let drop = (others_rate - affected_rate).max(0.0);

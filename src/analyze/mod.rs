@@ -11,6 +11,7 @@ mod repeat_dropoff;
 mod review_gap;
 mod slow_fulfillment;
 mod stockout_cancellations;
+mod vip_at_risk;
 mod weekend_backlog;
 
 pub use late_first_order_churn::repeat_by_experience;
@@ -133,6 +134,12 @@ pub enum RepeatDrop {
         affected: u64,
         others: u64,
     },
+    /// Customers expected to stop buying altogether (lapsing VIPs), priced at their own mean
+    /// revenue per 30 days (already a per-30-day figure, store currency).
+    Lapsing {
+        customers: u64,
+        revenue_per_30d: f64,
+    },
 }
 
 /// A raised snag before scoring.
@@ -191,6 +198,7 @@ pub static ANALYZERS: &[Analyzer] = &[
     review_gap::ANALYZER,
     repeat_dropoff::ANALYZER,
     late_first_order_churn::ANALYZER,
+    vip_at_risk::ANALYZER,
 ];
 
 /// `instant` (a UTC Datetime column or expression) seen on the store's wall clock, for
