@@ -285,6 +285,32 @@ mod tests {
     }
 
     #[test]
+    fn lapsing_customers_are_priced_per_30_days_as_measured() {
+        // 12 lapsing VIPs x 40.00 per 30 days each = 480 per 30 days, whatever the window.
+        let base = ScoringBase {
+            window_days: 365.0,
+            revenue_per_30d: Some(10_000.0),
+            mean_repeat_order_value: Some(80.0),
+        };
+        let lapsing = RepeatDrop::Lapsing {
+            customers: 12,
+            revenue_per_30d: 40.0,
+        };
+        let s = score(
+            &analyzer(),
+            &finding(None, lapsing),
+            &base,
+            &Costs::default(),
+            &BTreeMap::new(),
+        );
+        assert!(
+            (s.impact_per_30d - 480.0).abs() < 1e-9,
+            "{}",
+            s.impact_per_30d
+        );
+    }
+
+    #[test]
     fn quadrants_follow_the_spec() {
         assert_eq!(Quadrant::of(true, Effort::Low), Quadrant::StartHere);
         assert_eq!(Quadrant::of(true, Effort::High), Quadrant::PlanNext);
