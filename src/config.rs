@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::ingest::frame::ReadOptions;
 use crate::ingest::value::SlashOrder;
 use crate::score::Effort;
+use crate::support::WismoRules;
 
 /// Snag thresholds (SPEC section 4 defaults).
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +92,8 @@ struct ConfigFile {
     costs: Costs,
     /// Effort per snag id, overriding the built-in playbook.
     playbook: BTreeMap<String, Effort>,
+    /// WISMO rules added to the built-in ones.
+    wismo: WismoRules,
 }
 
 /// The validated configuration of one run.
@@ -106,6 +109,7 @@ pub struct Config {
     pub thresholds: Thresholds,
     pub costs: Costs,
     pub playbook: BTreeMap<String, Effort>,
+    pub wismo: WismoRules,
     /// The config file used, if any.
     pub source: Option<String>,
 }
@@ -183,6 +187,10 @@ impl Config {
             thresholds: file.thresholds,
             costs: file.costs,
             playbook: file.playbook,
+            wismo: {
+                file.wismo.validate()?;
+                file.wismo
+            },
             source,
         })
     }

@@ -15,6 +15,7 @@ pub mod report;
 pub mod schema;
 pub mod score;
 pub mod stats;
+pub mod support;
 
 pub use error::{Error, Result};
 /// The Polars version snagscan is built with, for tests, benches and embedding.

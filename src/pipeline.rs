@@ -29,7 +29,13 @@ pub struct Analysis {
 pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
     let mut dq = DataQuality::default();
     let store = ingest::load(dir, &config.read, &mut dq)?;
-    let journeys = journey::build(&store, config.read.timezone, config.as_of, &mut dq)?;
+    let journeys = journey::build(
+        &store,
+        config.read.timezone,
+        config.as_of,
+        &config.wismo,
+        &mut dq,
+    )?;
     let (kpis, revenue_by_currency) = metrics::compute(&store, &journeys, config)?;
     let window_days =
         ((journeys.as_of - journeys.start).num_milliseconds() as f64 / 86_400_000.0).max(0.0);

@@ -77,7 +77,7 @@ fn bools(j: &Journeys, name: &str) -> Vec<Option<bool>> {
 }
 
 fn build(store: &Store, tz: Tz, as_of: Option<&str>, dq: &mut DataQuality) -> Journeys {
-    journey::build(store, tz, as_of.map(t), dq).unwrap()
+    journey::build(store, tz, as_of.map(t), &Default::default(), dq).unwrap()
 }
 
 #[test]
