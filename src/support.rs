@@ -37,7 +37,7 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\bestimated (time of )?(arrival|delivery)\b",
     r"\bwhen\s+(\S+\s+){0,6}(arrive|arriving|come|coming|get here|be delivered|ship|shipped)\b",
     r"\bexpect\s+(\S+\s+){0,2}(order|item|parcel|package|delivery|product|purchase|shipment)",
-    r"\b(not|never|n't)\s+(yet\s+)?(arrived|received|delivered|showed up|come)\b",
+    r"(\bnot|\bnever|n't|n’t)\s+(yet\s+)?(arrived|received|delivered|showed up|come)\b",
     r"\bstill (waiting|not)\b",
     r"\b(delay(ed)?|late|lost)\s+(\S+\s+){0,2}(order|package|parcel|delivery|shipment)",
     r"\b(order|package|parcel|delivery|shipment)\s+(\S+\s+){0,2}(delayed|late|lost|stuck)\b",
