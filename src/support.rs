@@ -58,6 +58,7 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\bestado de(l| mi) pedido",
     r"\bcu[aá]ndo\s+(\S+\s+){0,3}(llega|llegar[aá]|entregan)",
     r"\btodav[ií]a no\b",
+    r"\bretras(o|ad)",
     // German
     r"\bwo (ist|bleibt) (meine|mein)\b",
     r"\bsendungsverfolgung\b",
@@ -70,7 +71,7 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\bsuivi (de|du) (ma |mon )?(commande|colis|livraison)",
     r"\bpas (encore )?(re[cç]u|arriv[ée])",
     r"\bstatut de (ma|la) commande",
-    r"\bquand\s+(\S+\s+){0,3}(arriver|livr)",
+    r"\bquand\s+(\S+\s+){0,3}(arriver|livr|recevoir)",
     r"\ben retard\b",
 ];
 
