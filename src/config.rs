@@ -41,6 +41,14 @@ pub struct Thresholds {
     pub repeat_window_days: u32,
     /// repeat-dropoff: target 90-day repeat rate.
     pub repeat_target: f64,
+    /// wismo-load: WISMO tickets per 100 shipped orders at which it is raised.
+    pub wismo_rate_per_100: f64,
+    /// wismo-spike: modified z-score above which a day is a spike.
+    pub spike_z: f64,
+    /// wismo-spike: fewest WISMO tickets on a spike day.
+    pub spike_min_tickets: u32,
+    /// monday-surge: a weekday's ticket share at or above this x 1/7.
+    pub weekday_surge_factor: f64,
 }
 
 impl Default for Thresholds {
@@ -56,6 +64,10 @@ impl Default for Thresholds {
             review_score_gap: 1.0,
             repeat_window_days: 90,
             repeat_target: 0.25,
+            wismo_rate_per_100: 1.0,
+            spike_z: 3.5,
+            spike_min_tickets: 3,
+            weekday_surge_factor: 1.5,
         }
     }
 }

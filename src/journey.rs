@@ -46,6 +46,14 @@ pub struct Journeys {
     pub start: DateTime<Utc>,
 }
 
+/// The Polars time zone of a store time zone.
+pub fn polars_tz(tz: Tz) -> TimeZone {
+    TimeZone::opt_try_new(Some(tz.name()))
+        .ok()
+        .flatten()
+        .unwrap_or(TimeZone::UTC)
+}
+
 /// Hours from column `from` to column `to` (Float64; negative when `to` is earlier).
 pub fn hours_between(from: &str, to: &str) -> Expr {
     since(col(from), col(to))

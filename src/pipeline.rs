@@ -96,6 +96,10 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
             _ => {}
         }
     }
+    let wismo_daily = match crate::analyze::wismo_spike::daily(&ctx)? {
+        Some(d) => crate::analyze::wismo_spike::chart(&d)?,
+        None => Vec::new(),
+    };
     // Ranked by impact, then quadrant, then id, so equal impacts order the same every run.
     snags.sort_by(|a, b| {
         b.impact_per_30d
@@ -146,6 +150,7 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         charts: Charts {
             fulfillment_hist: fulfillment_histogram(&journeys)?,
             fulfillment_sla_h: config.thresholds.fulfillment_sla_h,
+            wismo_daily: wismo_daily,
             ..Charts::default()
         },
     };
