@@ -172,7 +172,8 @@ impl ColumnContext<'_> {
     }
 
     fn bad_value(&mut self, c: &ColumnSpec, line: u64, cell: &str, why: &str) {
-        let reason = format!("unparseable {} ({})", c.canonical, why);
+        // One reason per kind of problem, not per value: the value is the example.
+        let reason = format!("unparseable {} ({})", c.canonical, without_value(why));
         self.dq.note(
             &self.file.name,
             line,
@@ -293,14 +294,34 @@ impl ColumnContext<'_> {
         header: &str,
         cells: &[String],
     ) -> Result<Vec<Column>> {
-        let slash = match self.opts.slash_order {
-            SlashOrder::Unknown => value::infer_slash_order(self.kept(cells).map(|(_, c)| c))
-                .map_err(|m| Error::Column {
-                    file: self.file.name.clone(),
-                    column: header.to_string(),
-                    message: m,
-                })?,
-            forced => forced,
+        let slash = match (self.opts.slash_order, self.opts.date_format.as_deref()) {
+            (SlashOrder::Unknown, None) => {
+                let inferred =
+                    value::infer_slash_order(self.kept(cells).map(|(_, c)| c)).map_err(|m| {
+                        Error::Column {
+                            file: self.file.name.clone(),
+                            column: header.to_string(),
+                            message: m,
+                        }
+                    })?;
+                if inferred == SlashOrder::Unknown {
+                    if let Some((_, example)) = self
+                        .kept(cells)
+                        .find(|(_, cell)| value::is_ambiguous_slash_date(cell))
+                    {
+                        return Err(Error::Column {
+                            file: self.file.name.clone(),
+                            column: header.to_string(),
+                            message: format!(
+                                "slash dates such as '{}' could be day-first or month-first (no day above 12 in this column); set date_order = \"day-first\" or \"month-first\" in snagscan.toml (day_first in a [[mapping]])",
+                                example.trim()
+                            ),
+                        });
+                    }
+                }
+                inferred
+            }
+            (forced, _) => forced,
         };
         let tz = self.opts.timezone;
         let fmt = self.opts.date_format.clone();
@@ -402,6 +423,17 @@ fn fill_down(columns: &mut [Vec<String>], key: usize) {
             }
         }
     }
+}
+
+/// A parser's reason without the quoted value it starts with (`'N/A' is not an amount` ->
+/// `is not an amount`), so that findings group by problem; the value is kept as the example.
+fn without_value(why: &str) -> &str {
+    if let Some(rest) = why.strip_prefix('\'') {
+        if let Some(end) = rest.find('\'') {
+            return rest[end + 1..].trim_start_matches(':').trim();
+        }
+    }
+    why
 }
 
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.

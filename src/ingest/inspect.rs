@@ -100,7 +100,6 @@ pub fn inspect(
                                 .columns
                                 .iter()
                                 .zip(&t.positions)
-                                .filter(|(c, _)| !c.canonical.starts_with('_'))
                                 .filter_map(|(c, p)| {
                                     let from = match p.as_ref()? {
                                         Source::Header(i) => {
@@ -109,7 +108,9 @@ pub fn inspect(
                                         Source::Line => "@line (line number)".to_string(),
                                         Source::Constant(v) => format!("constant '{v}'"),
                                     };
-                                    Some((c.canonical.to_string(), from))
+                                    // Helper columns (`_first_reply_minutes`) show without the `_`.
+                                    let name = c.canonical.trim_start_matches('_');
+                                    Some((name.to_string(), from))
                                 })
                                 .collect();
                             fi.tables.push(TableInspection {

@@ -289,12 +289,13 @@ impl RawFile {
         let mut columns: Vec<Vec<String>> = vec![Vec::new(); indices.len()];
         let mut lines = Vec::new();
         let mut record = csv::StringRecord::new();
+        let mut counter = LineCounter::new(text);
         loop {
             match reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let line = e.position().map(|p| counter.line_at(p.byte())).unwrap_or(0);
                     let message = match e.kind() {
                         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
                             "record has {len} fields where the header has {expected_len} (an unquoted delimiter or newline?)"
@@ -311,12 +312,54 @@ impl RawFile {
             if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
                 continue; // a blank line, not a record
             }
-            lines.push(record.position().map(|p| p.line()).unwrap_or(0));
+            lines.push(
+                record
+                    .position()
+                    .map(|p| counter.line_at(p.byte()))
+                    .unwrap_or(0),
+            );
             for (col, &i) in columns.iter_mut().zip(indices) {
                 col.push(record.get(i).unwrap_or("").to_string());
             }
         }
         Ok(RawColumns { columns, lines })
+    }
+}
+
+/// Physical line numbers from byte offsets. The `csv` crate's own line count lags by one after
+/// a CRLF terminator (it ends the record at `\r` and counts the `\n` with the next record), so
+/// lines are counted here: the record starts at the first byte after any CR/LF at its offset.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            bytes: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line of the record starting at `byte` (offsets must not decrease).
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.pos {
+            self.line += self.bytes[self.pos..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.pos = start;
+        }
+        self.line
     }
 }
 
@@ -377,6 +420,37 @@ mod tests {
         assert_eq!(sniff_delimiter("a;b;c"), b';');
         assert_eq!(sniff_delimiter("a\tb\tc"), b'\t');
         assert_eq!(sniff_delimiter("\"a;x\",b,c"), b',');
+    }
+
+    #[test]
+    fn counts_physical_lines_with_lf_and_crlf() {
+        for text in [
+            "a,b\n1,\"x\ny\"\n2,z\n\n3,w\n",
+            "a,b\r\n1,\"x\r\ny\"\r\n2,z\r\n\r\n3,w\r\n",
+        ] {
+            let f = RawFile {
+                name: "t.csv".into(),
+                headers: vec!["a".into(), "b".into()],
+                decoded_from_cp1252: false,
+                is_parquet: false,
+                body: Body::Text {
+                    text: text.into(),
+                    delimiter: Delimiter::Byte(b','),
+                },
+            };
+            let raw = f.read_columns(&[0]).unwrap();
+            assert_eq!(raw.lines, vec![2, 4, 6], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn globs_match_file_names() {
+        assert!(glob_match("CDNOW_master.txt", "CDNOW_master.txt"));
+        assert!(glob_match("*.txt", "CDNOW_master.txt"));
+        assert!(glob_match("data/orders_*.csv", "orders_2024.csv"));
+        assert!(glob_match("ord?rs.csv", "orders.csv"));
+        assert!(!glob_match("*.csv", "orders.csv.gz"));
+        assert!(!glob_match("orders.csv", "orders.csv.bak"));
     }
 
     #[test]

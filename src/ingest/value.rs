@@ -172,6 +172,9 @@ fn parse_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
             "'{d}' looks like a spreadsheet serial number, not a date"
         ));
     }
+    if d.starts_with("0000") {
+        return Err(format!("'{d}' is a zero or placeholder date"));
+    }
     match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
         Ok(date) if date.year_ok() => Ok(date),
         Ok(_) => Err(format!("'{d}' is a zero or placeholder date")),
@@ -203,9 +206,16 @@ fn parse_slash_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
             SlashOrder::DayFirst => (n[2], n[1], n[0]),
             SlashOrder::MonthFirst => (n[2], n[0], n[1]),
             SlashOrder::Unknown => {
-                return Err(format!(
-                    "'{d}': day-first or month-first cannot be told from this column; set date_order in snagscan.toml"
-                ))
+                let day_first = parse_slash_date(d, SlashOrder::DayFirst);
+                let month_first = parse_slash_date(d, SlashOrder::MonthFirst);
+                return match (day_first, month_first) {
+                    (Ok(a), Ok(b)) if a == b => Ok(a),
+                    (Ok(_), Ok(_)) => Err(format!(
+                        "'{d}': day-first or month-first cannot be told from this column; set date_order in snagscan.toml"
+                    )),
+                    (Ok(a), Err(_)) | (Err(_), Ok(a)) => Ok(a),
+                    (Err(e), Err(_)) => Err(e),
+                };
             }
         }
     };
@@ -243,6 +253,23 @@ pub fn infer_slash_order<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Sla
         (true, false) => Ok(SlashOrder::DayFirst),
         (false, true) => Ok(SlashOrder::MonthFirst),
         (false, false) => Ok(SlashOrder::Unknown),
+    }
+}
+
+/// True for a `a/b/yyyy` cell (not `yyyy/mm/dd`), whose order a column must decide.
+/// True for an `a/b/yyyy` cell that is a real date read either way (both parts 1-12), so that
+/// only the column's other rows or the config can tell. `1/0/1900` is not: it is no date at all.
+pub fn is_ambiguous_slash_date(cell: &str) -> bool {
+    let d = cell.trim().split([' ', 'T']).next().unwrap_or("");
+    if d.split('/').next().is_some_and(|p| p.len() == 4) {
+        return false;
+    }
+    match (
+        parse_slash_date(d, SlashOrder::DayFirst),
+        parse_slash_date(d, SlashOrder::MonthFirst),
+    ) {
+        (Ok(a), Ok(b)) => a != b,
+        _ => false,
     }
 }
 
