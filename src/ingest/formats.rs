@@ -927,6 +927,60 @@ mod tests {
     }
 
     #[test]
+    fn detects_platform_exports_by_header() {
+        assert_eq!(
+            detected("Name,Email,Financial Status,Paid at,Fulfilled at,Total,Created at,Lineitem quantity"),
+            ("shopify", TableKind::Orders)
+        );
+        assert_eq!(
+            detected("order_id,order_date,order_status,customer_id,billing_email,order_total"),
+            ("woocommerce", TableKind::Orders)
+        );
+        assert_eq!(
+            detected("order_id,created_at,customer_email,order_total,currency"),
+            ("generic", TableKind::Orders)
+        );
+        assert_eq!(
+            detected("Tracking Number,Courier,Order Number,Shipped At,Delivered At,Status"),
+            ("aftership", TableKind::Shipments)
+        );
+        assert_eq!(
+            detected("Order Number,Shipment Id,Ship Date,Carrier,Service,Tracking Number"),
+            ("shipstation", TableKind::Shipments)
+        );
+        assert_eq!(
+            detected("Id,Subject,Description,Status,Requester,Requester email,Created at,Tags"),
+            ("zendesk", TableKind::Tickets)
+        );
+        assert_eq!(
+            detected("Ticket id,Subject,Status,Channel,Customer email,Created datetime,Closed datetime,Tags,Survey score"),
+            ("gorgias", TableKind::Tickets)
+        );
+        // Canonical files stay canonical even when a platform shares some names.
+        assert_eq!(
+            detected("ticket_id,created_at,subject,tags,status,channel"),
+            ("canonical", TableKind::Tickets)
+        );
+        assert_eq!(
+            detected("order_id,placed_at,status,customer_id,total,currency"),
+            ("canonical", TableKind::Orders)
+        );
+    }
+
+    #[test]
+    fn unrecognised_headers_name_the_nearest_format() {
+        match detect(&headers("Tracking Number,Courier")) {
+            Detection::Unrecognised {
+                nearest: Some(n), ..
+            } => {
+                assert_eq!((n.format, n.kind), ("aftership", TableKind::Shipments));
+                assert_eq!(n.missing, vec!["Order Number".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn suggests_the_closest_header() {
         assert_eq!(
             closest_header("placed_at", &headers("order_id,placed,total")),
