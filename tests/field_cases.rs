@@ -956,7 +956,8 @@ fn a_mapping_with_an_unknown_canonical_column_is_a_config_error() {
     let run = analyze(dir.path(), &[]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("'order_number' is not a orders column"),
+        run.stderr
+            .contains("'order_number' is not a column of orders"),
         "{}",
         run.stderr
     );

@@ -99,7 +99,7 @@ impl MappingTable {
         for name in self.columns.keys().chain(self.constants.keys()) {
             if !known.contains(&name.as_str()) {
                 return Err(err(format!(
-                    "'{name}' is not a {kind} column (columns: {})",
+                    "'{name}' is not a column of {kind} (columns: {})",
                     known.join(", ")
                 )));
             }
