@@ -23,6 +23,8 @@ pub enum Command {
     /// Show how each file of a folder is read: kind, format, rows, and the header each
     /// canonical column comes from; for a skipped file, why, and the nearest format.
     Inspect(InspectArgs),
+    /// Write a synthetic store with known snags (the demo data, and ground truth for tests).
+    Generate(GenerateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -35,6 +37,26 @@ pub struct InspectArgs {
     /// Store time zone (IANA name) for timestamps without an offset.
     #[arg(long, value_name = "TZ")]
     pub timezone: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// Number of orders.
+    #[arg(long, default_value_t = 10_000)]
+    pub orders: usize,
+    /// Random seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder to write orders.csv, shipments.csv, tickets.csv, reviews.csv, line_items.csv and truth.json to.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// `canonical` (snagscan's own CSVs) or `shopify` (a Shopify orders export plus canonical files).
+    #[arg(long, default_value = "canonical")]
+    pub format: String,
+    /// Snags to plant, comma-separated: express-buried, weekend-backlog, late-lane, wismo-spike,
+    /// monday-surge, late-first-order-churn, stockouts, vip-at-risk, high-risk-holds.
+    #[arg(long, value_delimiter = ',')]
+    pub inject: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -16,6 +16,7 @@ use crate::ingest::frame::ReadOptions;
 use crate::ingest::mapping::{Mapping, MappingTable};
 use crate::ingest::value::SlashOrder;
 use crate::score::Effort;
+use crate::support::WismoRules;
 
 /// Snag thresholds (SPEC section 4 defaults).
 #[derive(Debug, Clone, Deserialize)]
@@ -95,6 +96,8 @@ struct ConfigFile {
     /// `[[mapping]]` tables: how to read exports no built-in format recognises.
     #[serde(rename = "mapping")]
     mappings: Vec<MappingTable>,
+    /// WISMO rules added to the built-in ones.
+    wismo: WismoRules,
 }
 
 /// The validated configuration of one run.
@@ -110,6 +113,7 @@ pub struct Config {
     pub thresholds: Thresholds,
     pub costs: Costs,
     pub playbook: BTreeMap<String, Effort>,
+    pub wismo: WismoRules,
     /// The config file used, if any.
     pub source: Option<String>,
     /// Validated `[[mapping]]` tables, in file order (the first matching a file name applies).
@@ -197,6 +201,10 @@ impl Config {
             thresholds: file.thresholds,
             costs: file.costs,
             playbook: file.playbook,
+            wismo: {
+                file.wismo.validate()?;
+                file.wismo
+            },
             source,
         })
     }

@@ -38,6 +38,8 @@ pub struct Journeys {
     /// n_orders (UInt32); revenue (Float64); first_order_late, first_order_low_review (Boolean);
     /// days_to_second_order (Float64, days).
     pub customers: DataFrame,
+    /// The tickets, linked and classified (see `support::link`), when the store has a tickets table.
+    pub tickets: Option<DataFrame>,
     /// The as-of time (data end): latest event among kept rows, or `--as-of`.
     pub as_of: DateTime<Utc>,
     /// Earliest `placed_at`.
@@ -46,11 +48,18 @@ pub struct Journeys {
 
 /// Hours from column `from` to column `to` (Float64; negative when `to` is earlier).
 pub fn hours_between(from: &str, to: &str) -> Expr {
-    (col(to) - col(from))
+    since(col(from), col(to))
+}
+
+/// Hours from instant `from` to instant `to` (Float64), rounded to 9 decimals (well under the
+/// 1 ms input resolution) so that 28,800,000 ms is 8 h, not 7.999999999999999 h.
+pub fn since(from: Expr, to: Expr) -> Expr {
+    ((to - from)
         .dt()
         .total_milliseconds(false)
         .cast(DataType::Float64)
-        / lit(3_600_000.0)
+        / lit(3_600_000.0))
+    .round(9, RoundMode::HalfAwayFromZero)
 }
 
 fn null_of(dt: DataType) -> Expr {
@@ -65,6 +74,7 @@ pub fn build(
     store: &Store,
     tz: Tz,
     as_of: Option<DateTime<Utc>>,
+    wismo: &crate::support::WismoRules,
     dq: &mut DataQuality,
 ) -> Result<Journeys> {
     let orders = store.orders.clone().lazy();
@@ -158,10 +168,41 @@ pub fn build(
         .sort([s::PLACED_AT, s::ORDER_ID], SortMultipleOptions::default())
         .collect()?;
     let journeys = journeys.lazy().with_column(order_seq()).collect()?;
+    let (journeys, tickets) = match &store.tickets {
+        Some(t) => {
+            let linked = crate::support::link(t, store, &journeys, wismo, dq)?;
+            let counts = crate::support::per_order(&linked);
+            let with_counts = journeys
+                .lazy()
+                .join(
+                    counts,
+                    [col(s::ORDER_ID)],
+                    [col(s::ORDER_ID)],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .with_columns([
+                    col(s::N_TICKETS).fill_null(lit(0u32)),
+                    col(s::N_WISMO_TICKETS).fill_null(lit(0u32)),
+                ])
+                .collect()?;
+            (with_counts, Some(linked))
+        }
+        None => {
+            let without = journeys
+                .lazy()
+                .with_columns([
+                    null_of(DataType::UInt32).alias(s::N_TICKETS),
+                    null_of(DataType::UInt32).alias(s::N_WISMO_TICKETS),
+                ])
+                .collect()?;
+            (without, None)
+        }
+    };
     let customers = customers(&journeys)?;
     Ok(Journeys {
         orders: journeys,
         customers,
+        tickets,
         as_of,
         start,
     })
@@ -395,13 +436,7 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
         non_negative("_transit_time_raw").alias(s::TRANSIT_TIME_H),
         non_negative("_click_to_door_raw").alias(s::CLICK_TO_DOOR_H),
         when(open.clone().and(col(s::SHIPPED_AT).is_null()))
-            .then(
-                (as_of_lit - col(s::PLACED_AT))
-                    .dt()
-                    .total_milliseconds(false)
-                    .cast(DataType::Float64)
-                    / lit(3_600_000.0),
-            )
+            .then(since(col(s::PLACED_AT), as_of_lit))
             .otherwise(null_of(DataType::Float64))
             .alias(s::OPEN_AGE_H),
         when(measurable.clone())
@@ -539,6 +574,9 @@ fn customers(journeys: &DataFrame) -> Result<DataFrame> {
             first_of(s::REVIEW_SCORE)
                 .lt_eq(lit(2.0))
                 .alias("first_order_low_review"),
+            first_of(s::N_WISMO_TICKETS)
+                .gt(lit(0u32))
+                .alias("first_order_wismo"),
             second.alias("second_order_at"),
         ])
         .with_column(

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod generate;
 pub mod ingest;
 pub mod journey;
 pub mod metrics;
@@ -14,12 +15,15 @@ pub mod report;
 pub mod schema;
 pub mod score;
 pub mod stats;
+pub mod support;
 
 pub use error::{Error, Result};
+/// The Polars version snagscan is built with, for tests, benches and embedding.
+pub use polars;
 
 use std::io::Write;
 
-use crate::cli::{AnalyzeArgs, Cli, Command};
+use crate::cli::{AnalyzeArgs, Cli, Command, GenerateArgs};
 use crate::report::Exporter;
 
 /// Runs one command; returns the process exit code (0, or 1 when a `--fail-on` is met).
@@ -28,6 +32,7 @@ use crate::report::Exporter;
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => run_analyze(args),
+        Command::Generate(args) => run_generate(args),
         Command::Analyzers => {
             let mut text = String::new();
             for a in analyze::ANALYZERS {
@@ -82,6 +87,47 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
         let text = report::table::TerminalReport { width }.serialize(&analysis.report)?;
         print_stdout(&text)?;
     }
+    Ok(0)
+}
+
+fn run_generate(args: GenerateArgs) -> Result<u8> {
+    let format = match args.format.as_str() {
+        "canonical" => generate::StoreFormat::Canonical,
+        "shopify" => generate::StoreFormat::Shopify,
+        other => {
+            return Err(Error::Usage(format!(
+                "--format {other}: use canonical or shopify"
+            )))
+        }
+    };
+    let inject = args
+        .inject
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.parse::<generate::Injection>().map_err(Error::Usage))
+        .collect::<Result<Vec<_>>>()?;
+    let opts = generate::GenerateOptions {
+        orders: args.orders,
+        seed: args.seed,
+        format,
+        inject,
+    };
+    let truth = generate::generate(&opts, &args.out).map_err(|e| Error::io(&args.out, e))?;
+    let planted: Vec<String> = truth
+        .planted
+        .iter()
+        .map(|p| format!("{} ({} orders)", p.snag, p.affected_orders))
+        .collect();
+    eprintln!(
+        "wrote a store of {} orders to {}{}",
+        truth.orders,
+        args.out.display(),
+        if planted.is_empty() {
+            String::new()
+        } else {
+            format!("; planted: {}", planted.join(", "))
+        }
+    );
     Ok(0)
 }
 

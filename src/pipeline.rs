@@ -29,7 +29,13 @@ pub struct Analysis {
 pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
     let mut dq = DataQuality::default();
     let store = ingest::load(dir, &config.read, &config.mappings, &mut dq)?;
-    let journeys = journey::build(&store, config.read.timezone, config.as_of, &mut dq)?;
+    let journeys = journey::build(
+        &store,
+        config.read.timezone,
+        config.as_of,
+        &config.wismo,
+        &mut dq,
+    )?;
     let (kpis, revenue_by_currency) = metrics::compute(&store, &journeys, config)?;
     let window_days =
         ((journeys.as_of - journeys.start).num_milliseconds() as f64 / 86_400_000.0).max(0.0);
@@ -106,10 +112,18 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         });
     let report = Report {
         schema_version: SCHEMA_VERSION,
-        window: Window {
-            start: crate::report::instant(journeys.start),
-            end: crate::report::instant(journeys.as_of),
-            days: window_days,
+        window: if journeys.orders.height() == 0 {
+            Window {
+                start: None,
+                end: None,
+                days: None,
+            }
+        } else {
+            Window {
+                start: Some(crate::report::instant(journeys.start)),
+                end: Some(crate::report::instant(journeys.as_of)),
+                days: Some(window_days),
+            }
         },
         store: StoreInfo {
             timezone: config.read.timezone.name().to_string(),

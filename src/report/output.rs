@@ -20,7 +20,7 @@ fn exporters() -> Vec<Box<dyn Exporter>> {
 }
 
 /// Tables written from frames.
-const TABLE_FILES: [&str; 2] = ["journeys.csv", "customers.csv"];
+const TABLE_FILES: [&str; 3] = ["journeys.csv", "customers.csv", "tickets.csv"];
 
 /// Open output files, created empty up front.
 pub struct Outputs {
@@ -63,6 +63,12 @@ impl Outputs {
                 "customers.csv" => {
                     crate::journey::write_csv(&mut analysis.journeys.customers, &mut w)?
                 }
+                "tickets.csv" => match &mut analysis.journeys.tickets {
+                    Some(t) => crate::journey::write_csv(t, &mut w)?,
+                    None => w
+                        .write_all(b"no tickets table in the inputs\n")
+                        .map_err(io)?,
+                },
                 _ => {
                     let bytes = serialize_named(&name, &analysis.report)?;
                     w.write_all(&bytes).map_err(io)?;

@@ -104,14 +104,15 @@ fn summary(r: &Report) -> String {
     };
     let warnings: u64 = r.data_quality.iter().map(|e| e.count).sum();
     let mut s = String::new();
-    s.push_str(&format!(
-        "snagscan report: {} to {} ({:.0} days), times in {}{}\n",
-        &r.window.start[..10],
-        &r.window.end[..10],
-        r.window.days,
-        r.store.timezone,
-        tz_note
-    ));
+    match (&r.window.start, &r.window.end, r.window.days) {
+        (Some(start), Some(end), Some(days)) => s.push_str(&format!(
+            "snagscan report: {} to {} ({days:.0} days), times in {}{tz_note}\n",
+            &start[..10.min(start.len())],
+            &end[..10.min(end.len())],
+            r.store.timezone,
+        )),
+        _ => s.push_str("snagscan report: no orders in the inputs\n"),
+    }
     let inputs: Vec<String> = r
         .inputs
         .iter()
