@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::ingest::frame::ReadOptions;
+use crate::ingest::mapping::{Mapping, MappingTable};
 use crate::ingest::value::SlashOrder;
 use crate::score::Effort;
 use crate::support::WismoRules;
@@ -104,6 +105,9 @@ struct ConfigFile {
     costs: Costs,
     /// Effort per snag id, overriding the built-in playbook.
     playbook: BTreeMap<String, Effort>,
+    /// `[[mapping]]` tables: how to read exports no built-in format recognises.
+    #[serde(rename = "mapping")]
+    mappings: Vec<MappingTable>,
     /// WISMO rules added to the built-in ones.
     wismo: WismoRules,
 }
@@ -124,6 +128,8 @@ pub struct Config {
     pub wismo: WismoRules,
     /// The config file used, if any.
     pub source: Option<String>,
+    /// Validated `[[mapping]]` tables, in file order (the first matching a file name applies).
+    pub mappings: Vec<Mapping>,
 }
 
 /// Flags that override the file.
@@ -187,12 +193,20 @@ impl Config {
                 Some(stamp.instant)
             }
         };
+        let read = ReadOptions {
+            timezone,
+            slash_order,
+            decimal_comma: file.decimal_comma,
+            date_format: None,
+        };
+        let mappings = file
+            .mappings
+            .iter()
+            .map(|m| m.resolve(&read, &cfg_name))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Config {
-            read: ReadOptions {
-                timezone,
-                slash_order,
-                decimal_comma: file.decimal_comma,
-            },
+            read,
+            mappings,
             timezone_assumed,
             currency: file.currency,
             as_of,

@@ -28,7 +28,7 @@ pub struct Analysis {
 /// Errors: see [`ingest::load`]; internal data-frame errors.
 pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
     let mut dq = DataQuality::default();
-    let store = ingest::load(dir, &config.read, &mut dq)?;
+    let store = ingest::load(dir, &config.read, &config.mappings, &mut dq)?;
     let journeys = journey::build(
         &store,
         config.read.timezone,
