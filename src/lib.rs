@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod event_log;
 pub mod generate;
 pub mod ingest;
 pub mod journey;
@@ -76,7 +77,7 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
     let outputs = args
         .out
         .as_deref()
-        .map(report::output::Outputs::create)
+        .map(|dir| report::output::Outputs::create(dir, args.ocel))
         .transpose()?;
     let mut analysis = pipeline::analyze(&args.dir, &cfg)?;
     if let Some(outputs) = outputs {

@@ -21,6 +21,8 @@ use crate::{ingest, metrics};
 pub struct Analysis {
     pub report: Report,
     pub journeys: Journeys,
+    /// The loaded tables (for exports that need rows the journeys fold, such as shipments).
+    pub store: crate::ingest::Store,
 }
 
 /// Runs the analysis of the exports in `dir`.
@@ -150,11 +152,15 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         charts: Charts {
             fulfillment_hist: fulfillment_histogram(&journeys)?,
             fulfillment_sla_h: config.thresholds.fulfillment_sla_h,
-            wismo_daily: wismo_daily,
+            wismo_daily,
             ..Charts::default()
         },
     };
-    Ok(Analysis { report, journeys })
+    Ok(Analysis {
+        report,
+        journeys,
+        store,
+    })
 }
 
 /// Mean net value of repeat orders (order_seq >= 2), store currency.
