@@ -20,8 +20,23 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// List the analyzers: snag id, journey stage, what it looks for.
     Analyzers,
+    /// Show how each file of a folder is read: kind, format, rows, and the header each
+    /// canonical column comes from; for a skipped file, why, and the nearest format.
+    Inspect(InspectArgs),
     /// Write a synthetic store with known snags (the demo data, and ground truth for tests).
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Folder holding the exports.
+    pub dir: PathBuf,
+    /// Config file (default: DIR/snagscan.toml when present); its [[mapping]] tables apply.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Store time zone (IANA name) for timestamps without an offset.
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -46,7 +61,8 @@ pub struct GenerateArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// Folder holding the exports (.csv, .tsv, .csv.gz); each file is recognised by its header.
+    /// Folder holding the exports (.csv, .tsv, .csv.gz, .parquet, and files named by a
+    /// [[mapping]]); each file is recognised by its header.
     pub dir: PathBuf,
     /// Write report.json, snags.csv, kpis.csv, journeys.csv, customers.csv and data_quality.csv here.
     #[arg(long, value_name = "DIR")]
@@ -61,6 +77,9 @@ pub struct AnalyzeArgs {
     /// Measure as of this time instead of the latest event in the data (e.g. "2024-07-05 00:00:00 -0400").
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
+    /// Also write the object-centric event log (OCEL 2.0 JSON) as event_log.jsonocel.
+    #[arg(long)]
+    pub ocel: bool,
     /// Print nothing on success (errors still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,

@@ -21,6 +21,8 @@ use crate::{ingest, metrics};
 pub struct Analysis {
     pub report: Report,
     pub journeys: Journeys,
+    /// The loaded tables (for exports that need rows the journeys fold, such as shipments).
+    pub store: crate::ingest::Store,
 }
 
 /// Runs the analysis of the exports in `dir`.
@@ -28,8 +30,14 @@ pub struct Analysis {
 /// Errors: see [`ingest::load`]; internal data-frame errors.
 pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
     let mut dq = DataQuality::default();
-    let store = ingest::load(dir, &config.read, &mut dq)?;
-    let journeys = journey::build(&store, config.read.timezone, config.as_of, &mut dq)?;
+    let store = ingest::load(dir, &config.read, &config.mappings, &mut dq)?;
+    let journeys = journey::build(
+        &store,
+        config.read.timezone,
+        config.as_of,
+        &config.wismo,
+        &mut dq,
+    )?;
     let (kpis, revenue_by_currency) = metrics::compute(&store, &journeys, config)?;
     let window_days =
         ((journeys.as_of - journeys.start).num_milliseconds() as f64 / 86_400_000.0).max(0.0);
@@ -90,6 +98,10 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
             _ => {}
         }
     }
+    let wismo_daily = match crate::analyze::wismo_spike::daily(&ctx)? {
+        Some(d) => crate::analyze::wismo_spike::chart(&d)?,
+        None => Vec::new(),
+    };
     // Ranked by impact, then quadrant, then id, so equal impacts order the same every run.
     snags.sort_by(|a, b| {
         b.impact_per_30d
@@ -149,10 +161,14 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
                     config.thresholds.repeat_window_days,
                 )?
             },
-            ..Charts::default()
+            wismo_daily,
         },
     };
-    Ok(Analysis { report, journeys })
+    Ok(Analysis {
+        report,
+        journeys,
+        store,
+    })
 }
 
 /// Mean net value of repeat orders (order_seq >= 2), store currency.

@@ -7,12 +7,15 @@ mod express_buried;
 mod hold_wait;
 mod late_delivery;
 mod late_first_order_churn;
+mod monday_surge;
 mod repeat_dropoff;
 mod review_gap;
 mod slow_fulfillment;
 mod stockout_cancellations;
 mod vip_at_risk;
 mod weekend_backlog;
+mod wismo_load;
+pub mod wismo_spike;
 
 pub use late_first_order_churn::repeat_by_experience;
 pub use repeat_dropoff::{cohort_retention, time_to_second_order_quartiles};
@@ -194,11 +197,14 @@ pub static ANALYZERS: &[Analyzer] = &[
     weekend_backlog::ANALYZER,
     hold_wait::ANALYZER,
     late_delivery::ANALYZER,
-    stockout_cancellations::ANALYZER,
-    review_gap::ANALYZER,
+    wismo_load::ANALYZER,
+    wismo_spike::ANALYZER,
+    monday_surge::ANALYZER,
     repeat_dropoff::ANALYZER,
     late_first_order_churn::ANALYZER,
     vip_at_risk::ANALYZER,
+    stockout_cancellations::ANALYZER,
+    review_gap::ANALYZER,
 ];
 
 /// `instant` (a UTC Datetime column or expression) seen on the store's wall clock, for

@@ -20,7 +20,14 @@ fn exporters() -> Vec<Box<dyn Exporter>> {
 }
 
 /// Tables written from frames.
-const TABLE_FILES: [&str; 2] = ["journeys.csv", "customers.csv"];
+const TABLE_FILES: [&str; 4] = [
+    "journeys.csv",
+    "customers.csv",
+    "tickets.csv",
+    "event_log.csv",
+];
+/// Written only with `--ocel`.
+pub const OCEL_FILE: &str = "event_log.jsonocel";
 
 /// Open output files, created empty up front.
 pub struct Outputs {
@@ -32,13 +39,14 @@ impl Outputs {
     /// Creates `dir` and every output file in it.
     ///
     /// Errors: the folder or a file cannot be created.
-    pub fn create(dir: &Path) -> Result<Outputs> {
+    pub fn create(dir: &Path, ocel: bool) -> Result<Outputs> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut files = Vec::new();
         let names = exporters()
             .iter()
             .map(|e| e.file_name().to_string())
             .chain(TABLE_FILES.iter().map(|s| s.to_string()))
+            .chain(ocel.then(|| OCEL_FILE.to_string()))
             .collect::<Vec<_>>();
         for name in names {
             let path = dir.join(&name);
@@ -63,6 +71,25 @@ impl Outputs {
                 "customers.csv" => {
                     crate::journey::write_csv(&mut analysis.journeys.customers, &mut w)?
                 }
+                "event_log.csv" => {
+                    let mut events = crate::event_log::events(&analysis.journeys)?;
+                    crate::journey::write_csv(&mut events, &mut w)?
+                }
+                OCEL_FILE => {
+                    let events = crate::event_log::events(&analysis.journeys)?;
+                    crate::event_log::write_ocel(
+                        &analysis.journeys,
+                        &analysis.store,
+                        &events,
+                        &mut w,
+                    )?
+                }
+                "tickets.csv" => match &mut analysis.journeys.tickets {
+                    Some(t) => crate::journey::write_csv(t, &mut w)?,
+                    None => w
+                        .write_all(b"no tickets table in the inputs\n")
+                        .map_err(io)?,
+                },
                 _ => {
                     let bytes = serialize_named(&name, &analysis.report)?;
                     w.write_all(&bytes).map_err(io)?;
