@@ -313,11 +313,21 @@ pub fn first_f64(df: &DataFrame, name: &str) -> Result<Option<f64>> {
         .filter(|v| v.is_finite()))
 }
 
-/// Tickets on orders matching `mask`, when the store has a tickets table.
-pub fn tickets_on(_ctx: &Context, _mask: Expr) -> Result<Option<f64>> {
-    // Tickets are linked to orders by the support module; without a tickets table the support
-    // cost term is absent rather than zero.
-    Ok(None)
+/// Tickets linked to orders matching `mask` (all tickets, WISMO or not), over the whole window;
+/// `None` without a tickets table, so that the support-cost term is "not measured", not 0.
+pub fn tickets_on(ctx: &Context, mask: Expr) -> Result<Option<f64>> {
+    if ctx.journeys.tickets.is_none() {
+        return Ok(None);
+    }
+    let df = ctx
+        .journeys
+        .orders
+        .clone()
+        .lazy()
+        .filter(mask)
+        .select([col(s::N_TICKETS).sum().cast(DataType::Float64).alias("t")])
+        .collect()?;
+    Ok(Some(first_f64(&df, "t")?.unwrap_or(0.0)))
 }
 
 /// Measures the 90-day repeat rate of eligible customers whose first order matched `first_order`

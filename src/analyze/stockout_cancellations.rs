@@ -74,7 +74,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         affected_customers: customers,
         kpi_value: Some(share),
         impact: ImpactBasis {
-            tickets: None,
+            tickets: super::tickets_on(ctx, col(s::CANCELLED))?,
             lost_revenue: lost,
             repeat_drop: RepeatDrop::NotApplicable,
         },
