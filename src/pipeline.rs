@@ -106,6 +106,7 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         });
     let report = Report {
         schema_version: SCHEMA_VERSION,
+        generated_at: None,
         window: Window {
             start: crate::report::instant(journeys.start),
             end: crate::report::instant(journeys.as_of),
@@ -134,6 +135,7 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
             fulfillment_sla_h: config.thresholds.fulfillment_sla_h,
             ..Charts::default()
         },
+        comparison: None,
     };
     Ok(Analysis { report, journeys })
 }
