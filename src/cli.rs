@@ -26,6 +26,28 @@ pub enum Command {
     /// Compare two report.json files (baseline first) without re-reading the exports: KPI
     /// changes and new, worse, better and resolved snags.
     Diff(DiffArgs),
+    /// Write a synthetic store with known snags (the demo data, and ground truth for tests).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// Number of orders.
+    #[arg(long, default_value_t = 10_000)]
+    pub orders: usize,
+    /// Random seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder to write orders.csv, shipments.csv, tickets.csv, reviews.csv, line_items.csv and truth.json to.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// `canonical` (snagscan's own CSVs) or `shopify` (a Shopify orders export plus canonical files).
+    #[arg(long, default_value = "canonical")]
+    pub format: String,
+    /// Snags to plant, comma-separated: express-buried, weekend-backlog, late-lane, wismo-spike,
+    /// monday-surge, late-first-order-churn, stockouts, vip-at-risk, high-risk-holds.
+    #[arg(long, value_delimiter = ',')]
+    pub inject: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

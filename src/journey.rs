@@ -46,11 +46,18 @@ pub struct Journeys {
 
 /// Hours from column `from` to column `to` (Float64; negative when `to` is earlier).
 pub fn hours_between(from: &str, to: &str) -> Expr {
-    (col(to) - col(from))
+    since(col(from), col(to))
+}
+
+/// Hours from instant `from` to instant `to` (Float64), rounded to 9 decimals (well under the
+/// 1 ms input resolution) so that 28,800,000 ms is 8 h, not 7.999999999999999 h.
+pub fn since(from: Expr, to: Expr) -> Expr {
+    ((to - from)
         .dt()
         .total_milliseconds(false)
         .cast(DataType::Float64)
-        / lit(3_600_000.0)
+        / lit(3_600_000.0))
+    .round(9, RoundMode::HalfAwayFromZero)
 }
 
 fn null_of(dt: DataType) -> Expr {
@@ -395,13 +402,7 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
         non_negative("_transit_time_raw").alias(s::TRANSIT_TIME_H),
         non_negative("_click_to_door_raw").alias(s::CLICK_TO_DOOR_H),
         when(open.clone().and(col(s::SHIPPED_AT).is_null()))
-            .then(
-                (as_of_lit - col(s::PLACED_AT))
-                    .dt()
-                    .total_milliseconds(false)
-                    .cast(DataType::Float64)
-                    / lit(3_600_000.0),
-            )
+            .then(since(col(s::PLACED_AT), as_of_lit))
             .otherwise(null_of(DataType::Float64))
             .alias(s::OPEN_AGE_H),
         when(measurable.clone())

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod generate;
 pub mod ingest;
 pub mod journey;
 pub mod metrics;
@@ -16,10 +17,12 @@ pub mod score;
 pub mod stats;
 
 pub use error::{Error, Result};
+/// The Polars version snagscan is built with, for tests, benches and embedding.
+pub use polars;
 
 use std::io::Write;
 
-use crate::cli::{AnalyzeArgs, Cli, Command, DiffArgs, DiffFormat};
+use crate::cli::{AnalyzeArgs, Cli, Command, DiffArgs, DiffFormat, GenerateArgs};
 use crate::report::compare::{self, Digest};
 use crate::report::Exporter;
 
@@ -31,6 +34,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => run_analyze(args),
         Command::Diff(args) => run_diff(args),
+        Command::Generate(args) => run_generate(args),
         Command::Analyzers => {
             let mut text = String::new();
             for a in analyze::ANALYZERS {
@@ -151,6 +155,47 @@ fn progress(args: &AnalyzeArgs) -> Option<indicatif::ProgressBar> {
 /// also honour CLICOLOR_FORCE and TERM=dumb).
 fn stdout_color() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
+fn run_generate(args: GenerateArgs) -> Result<u8> {
+    let format = match args.format.as_str() {
+        "canonical" => generate::StoreFormat::Canonical,
+        "shopify" => generate::StoreFormat::Shopify,
+        other => {
+            return Err(Error::Usage(format!(
+                "--format {other}: use canonical or shopify"
+            )))
+        }
+    };
+    let inject = args
+        .inject
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.parse::<generate::Injection>().map_err(Error::Usage))
+        .collect::<Result<Vec<_>>>()?;
+    let opts = generate::GenerateOptions {
+        orders: args.orders,
+        seed: args.seed,
+        format,
+        inject,
+    };
+    let truth = generate::generate(&opts, &args.out).map_err(|e| Error::io(&args.out, e))?;
+    let planted: Vec<String> = truth
+        .planted
+        .iter()
+        .map(|p| format!("{} ({} orders)", p.snag, p.affected_orders))
+        .collect();
+    eprintln!(
+        "wrote a store of {} orders to {}{}",
+        truth.orders,
+        args.out.display(),
+        if planted.is_empty() {
+            String::new()
+        } else {
+            format!("; planted: {}", planted.join(", "))
+        }
+    );
+    Ok(0)
 }
 
 fn terminal_width() -> u16 {

@@ -75,11 +75,7 @@ fn count_true(e: Expr) -> Expr {
 pub fn repeat_columns(j: &Journeys, window_days: u32) -> [Expr; 2] {
     let window_h = f64::from(window_days) * 24.0;
     let as_of = lit(j.as_of.timestamp_millis()).cast(crate::ingest::frame::utc_ms());
-    let age_h = (as_of - col("first_order_at"))
-        .dt()
-        .total_milliseconds(false)
-        .cast(DataType::Float64)
-        / lit(3_600_000.0);
+    let age_h = crate::journey::since(col("first_order_at"), as_of);
     let eligible = age_h.gt_eq(lit(window_h));
     let repeated = hours_between("first_order_at", "second_order_at")
         .lt_eq(lit(window_h))

@@ -220,6 +220,56 @@ fn to_canonical(mut df: DataFrame, spec: &FormatSpec) -> Result<DataFrame> {
     Ok(df.select(canonical_columns(spec.kind))?)
 }
 
+/// Builds a store from in-memory frames (tests, benchmarks, embedding): each frame is reduced
+/// to its kind's canonical columns (missing ones added as typed nulls; promise columns must be
+/// given in their expanded `_deadline`/`_is_date`/`_date` form), numbered as one file
+/// `name`, and orders are finished as in [`load`] (test orders, duplicates, customer key).
+///
+/// Errors: a frame lacks `src_line` or has a column of the wrong type.
+pub fn store_from_frames(
+    name: &str,
+    tables: Vec<(TableKind, DataFrame)>,
+    dq: &mut DataQuality,
+) -> Result<Store> {
+    let mut by_kind = Vec::new();
+    for (kind, df) in tables {
+        let height = df.height();
+        let mut df = df;
+        if df.column(s::SRC_FILE).is_err() {
+            df.with_column(Column::new(s::SRC_FILE.into(), vec![name; height]))?;
+        }
+        let frame = to_canonical(df, canonical_spec(kind))?;
+        by_kind.push((
+            kind,
+            frame::FileFrame {
+                frame,
+                latest: None,
+            },
+            name.to_string(),
+        ));
+    }
+    let stack = |kind: TableKind| stack_kind(&by_kind, kind);
+    let orders = stack(TableKind::Orders)?.ok_or_else(|| Error::NoOrders {
+        dir: name.into(),
+        found: String::new(),
+    })?;
+    let orders = finish_orders(
+        orders,
+        stack(TableKind::Customers)?,
+        stack(TableKind::Payments)?,
+        dq,
+    )?;
+    Ok(Store {
+        orders,
+        line_items: stack(TableKind::LineItems)?,
+        shipments: stack(TableKind::Shipments)?,
+        tickets: stack(TableKind::Tickets)?,
+        reviews: stack(TableKind::Reviews)?,
+        inputs: Vec::new(),
+        skipped: Vec::new(),
+    })
+}
+
 /// Stacks the files of one kind, ordered by latest timestamp then name, numbering them in
 /// `src_rank` (UInt32) so that a later file's version of a record wins.
 fn stack_kind(
@@ -368,7 +418,10 @@ fn finish_orders(
             )
             .with_column(col(s::REGION).fill_null(col("_person_region")));
     } else {
-        lf = lf.with_column(lit(NULL).cast(DataType::String).alias("_person"));
+        lf = lf.with_columns([
+            lit(NULL).cast(DataType::String).alias("_person"),
+            lit(NULL).cast(DataType::String).alias("_person_region"),
+        ]);
     }
     let email_key = col(s::EMAIL)
         .str()

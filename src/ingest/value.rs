@@ -144,12 +144,22 @@ fn parse_slash_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
     let (Some(n), 3) = (nums, parts.len()) else {
         return Err(format!("'{d}' is not a date"));
     };
-    let (y, m, day) = if parts[0].len() == 4 {
-        (n[0], n[1], n[2])
+    let ymd = |y: u32, m: u32, day: u32| {
+        let y = if y < 100 { y + 2000 } else { y };
+        i32::try_from(y)
+            .ok()
+            .and_then(|y| NaiveDate::from_ymd_opt(y, m, day))
+    };
+    let date = if parts[0].len() == 4 {
+        ymd(n[0], n[1], n[2])
     } else {
+        let day_first = ymd(n[2], n[1], n[0]);
+        let month_first = ymd(n[2], n[0], n[1]);
         match slash {
-            SlashOrder::DayFirst => (n[2], n[1], n[0]),
-            SlashOrder::MonthFirst => (n[2], n[0], n[1]),
+            SlashOrder::DayFirst => day_first,
+            SlashOrder::MonthFirst => month_first,
+            // A date impossible either way (`1/0/1900`) is invalid, whatever the order.
+            SlashOrder::Unknown if day_first.is_none() && month_first.is_none() => None,
             SlashOrder::Unknown => {
                 return Err(format!(
                     "'{d}': day-first or month-first cannot be told from this column; set date_order in snagscan.toml"
@@ -157,15 +167,10 @@ fn parse_slash_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
             }
         }
     };
-    let y = if y < 100 { y + 2000 } else { y };
-    let date = i32::try_from(y)
-        .ok()
-        .and_then(|y| NaiveDate::from_ymd_opt(y, m, day))
-        .ok_or_else(|| format!("'{d}' is not a valid date"))?;
-    if date.year_ok() {
-        Ok(date)
-    } else {
-        Err(format!("'{d}' is a zero or placeholder date"))
+    match date {
+        None => Err(format!("'{d}' is not a valid date")),
+        Some(date) if date.year_ok() => Ok(date),
+        Some(_) => Err(format!("'{d}' is a zero or placeholder date")),
     }
 }
 
@@ -461,6 +466,10 @@ mod tests {
     fn zero_dates_and_serials_are_rejected() {
         // Field case 15: Excel's rendering of a zero date.
         assert!(parse_timestamp("1/0/1900", Tz::UTC, SlashOrder::MonthFirst).is_err());
+        assert_eq!(
+            parse_timestamp("1/0/1900", Tz::UTC, SlashOrder::Unknown),
+            Err("'1/0/1900' is not a valid date".to_string())
+        );
         assert!(parse_timestamp("0000-00-00 00:00:00", Tz::UTC, SlashOrder::Unknown).is_err());
         assert!(parse_timestamp("45123.5", Tz::UTC, SlashOrder::Unknown).is_err());
         assert!(parse_timestamp("yesterday", Tz::UTC, SlashOrder::Unknown).is_err());

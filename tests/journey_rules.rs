@@ -1,0 +1,438 @@
+//! The wait, lateness and repeat rules of SPEC section 2, on tiny stores whose values are worked
+//! out by hand, including field cases 15 (delivered before shipped) and 16 (date-only promises).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use snagscan::config::{Config, Overrides};
+use snagscan::ingest::formats::{detect, ColumnSpec, Detection, FormatSpec, ValueType};
+use snagscan::ingest::frame::{read_frame, utc_ms, ReadOptions};
+use snagscan::ingest::read::TextFile;
+use snagscan::ingest::value::SlashOrder;
+use snagscan::ingest::{store_from_frames, Store};
+use snagscan::journey::{self, Journeys};
+use snagscan::polars::prelude::*;
+use snagscan::quality::{DataQuality, Effect};
+use snagscan::schema::{self as s, TableKind};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn ms(s: &str) -> Option<i64> {
+    (!s.is_empty()).then(|| t(s).timestamp_millis())
+}
+
+fn instants(name: &str, values: &[&str]) -> Column {
+    let v: Vec<Option<i64>> = values.iter().map(|v| ms(v)).collect();
+    Column::new(name.into(), v).cast(&utc_ms()).unwrap()
+}
+
+fn lines(n: usize) -> Column {
+    Column::new(s::SRC_LINE.into(), (2..2 + n as u64).collect::<Vec<_>>())
+}
+
+fn orders(ids: &[&str], placed: &[&str]) -> DataFrame {
+    DataFrame::new(
+        ids.len(),
+        vec![
+            Column::new(s::ORDER_ID.into(), ids),
+            instants(s::PLACED_AT, placed),
+            lines(ids.len()),
+        ],
+    )
+    .unwrap()
+}
+
+fn with(mut df: DataFrame, c: Column) -> DataFrame {
+    df.with_column(c).unwrap();
+    df
+}
+
+/// Column `name` of the journeys as f64 values by order id order.
+fn f64s(j: &Journeys, name: &str) -> Vec<Option<f64>> {
+    let sorted = j
+        .orders
+        .sort([s::ORDER_ID], SortMultipleOptions::default())
+        .unwrap();
+    let c = sorted
+        .column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap();
+    c.f64().unwrap().iter().collect()
+}
+
+fn bools(j: &Journeys, name: &str) -> Vec<Option<bool>> {
+    let sorted = j
+        .orders
+        .sort([s::ORDER_ID], SortMultipleOptions::default())
+        .unwrap();
+    sorted
+        .column(name)
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .collect()
+}
+
+fn build(store: &Store, tz: Tz, as_of: Option<&str>, dq: &mut DataQuality) -> Journeys {
+    journey::build(store, tz, as_of.map(t), dq).unwrap()
+}
+
+#[test]
+fn waits_are_measured_from_placement_in_hours() {
+    let mut dq = DataQuality::default();
+    let o = orders(
+        &["A", "B", "C"],
+        &[
+            "2024-05-01T10:00:00Z",
+            "2024-05-01T10:00:00Z",
+            "2024-05-01T10:00:00Z",
+        ],
+    );
+    let o = with(
+        o,
+        instants(
+            s::PAID_AT,
+            &["2024-05-01T10:30:00Z", "2024-05-01T09:00:00Z", ""],
+        ),
+    );
+    let o = with(
+        o,
+        instants(s::FULFILLED_AT, &["2024-05-02T16:00:00Z", "", ""]),
+    );
+    let store = store_from_frames("orders.csv", vec![(TableKind::Orders, o)], &mut dq).unwrap();
+    let j = build(&store, Tz::UTC, Some("2024-05-04T10:00:00Z"), &mut dq);
+    // A: paid after 0.5 h, shipped (fulfilled_at, no shipment rows) after 30 h.
+    // B: paid "before" placement: -1 h is excluded (null), counted in data quality.
+    assert_eq!(f64s(&j, s::PAYMENT_WAIT_H), vec![Some(0.5), None, None]);
+    assert_eq!(
+        f64s(&j, s::FULFILLMENT_WAIT_H),
+        vec![Some(30.0), None, None]
+    );
+    // B and C are not shipped: an open age (as-of - placed = 72 h), never a wait of 0.
+    assert_eq!(f64s(&j, s::OPEN_AGE_H), vec![None, Some(72.0), Some(72.0)]);
+    let paid_before = dq
+        .entries()
+        .into_iter()
+        .find(|e| e.reason.starts_with("paid before placed"))
+        .unwrap();
+    assert_eq!(
+        (paid_before.count, paid_before.first_lines.clone()),
+        (1, vec![3])
+    );
+    assert_eq!(paid_before.effect, Effect::ExcludedFromStats);
+}
+
+#[test]
+fn split_shipments_ship_at_the_first_and_deliver_at_the_last() {
+    let mut dq = DataQuality::default();
+    let o = orders(
+        &["A", "B"],
+        &["2024-07-01T08:00:00Z", "2024-07-01T08:00:00Z"],
+    );
+    let sh = DataFrame::new(
+        3,
+        vec![
+            Column::new(s::ORDER_ID.into(), ["A", "A", "B"]),
+            instants(
+                s::SHIPPED_AT,
+                &[
+                    "2024-07-01T16:00:00Z",
+                    "2024-07-03T08:00:00Z",
+                    "2024-07-01T14:00:00Z",
+                ],
+            ),
+            instants(
+                s::DELIVERED_AT,
+                &["2024-07-03T16:00:00Z", "2024-07-05T12:00:00Z", ""],
+            ),
+            lines(3),
+        ],
+    )
+    .unwrap();
+    let store = store_from_frames(
+        "x.csv",
+        vec![(TableKind::Orders, o), (TableKind::Shipments, sh)],
+        &mut dq,
+    )
+    .unwrap();
+    let j = build(&store, Tz::UTC, None, &mut dq);
+    // A: first hand-off 8 h after placement; delivered when the last parcel arrived:
+    // transit 07-01 16:00 -> 07-05 12:00 = 92 h; click-to-door 07-01 08:00 -> 07-05 12:00 = 100 h.
+    // B: its only shipment is undelivered, so B is not delivered.
+    assert_eq!(f64s(&j, s::FULFILLMENT_WAIT_H), vec![Some(8.0), Some(6.0)]);
+    assert_eq!(f64s(&j, s::TRANSIT_TIME_H), vec![Some(92.0), None]);
+    assert_eq!(f64s(&j, s::CLICK_TO_DOOR_H), vec![Some(100.0), None]);
+    assert_eq!(f64s(&j, s::N_SHIPMENTS), vec![Some(2.0), Some(1.0)]);
+}
+
+#[test]
+fn cancelled_and_digital_orders_follow_the_spec() {
+    let mut dq = DataQuality::default();
+    let placed = ["2024-01-01T00:00:00Z"; 4];
+    let o = orders(&["A", "B", "C", "D"], &placed);
+    let o = with(
+        o,
+        Column::new(
+            s::STATUS.into(),
+            [Some("wc-cancelled"), None, Some("paid"), Some("Voided")],
+        ),
+    );
+    let o = with(
+        o,
+        Column::new(
+            s::REQUIRES_SHIPPING.into(),
+            [Some(true), Some(false), None, Some(true)],
+        ),
+    );
+    let o = with(
+        o,
+        instants(s::FULFILLED_AT, &["2024-01-02T00:00:00Z", "", "", ""]),
+    );
+    let store = store_from_frames("o.csv", vec![(TableKind::Orders, o)], &mut dq).unwrap();
+    let j = build(&store, Tz::UTC, Some("2024-01-03T00:00:00Z"), &mut dq);
+    let stages: Vec<String> = j
+        .orders
+        .sort([s::ORDER_ID], SortMultipleOptions::default())
+        .unwrap()
+        .column(s::STAGE)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect();
+    // A shipped then was cancelled: stage cancelled, but its real wait still counts (24 h).
+    assert_eq!(stages, ["cancelled", "placed", "placed", "cancelled"]);
+    assert_eq!(f64s(&j, s::FULFILLMENT_WAIT_H)[0], Some(24.0));
+    // B is digital: no open age; C is open for 48 h; D is cancelled: no open age.
+    assert_eq!(f64s(&j, s::OPEN_AGE_H), vec![None, None, Some(48.0), None]);
+}
+
+#[test]
+fn repeat_purchase_needs_an_order_strictly_after_the_first() {
+    let mut dq = DataQuality::default();
+    let o = orders(
+        &["1", "2", "3", "4", "5"],
+        &[
+            "2024-01-10T00:00:00Z",
+            "2024-01-10T00:00:00Z", // same instant as 1: one visit, not a repeat
+            "2024-02-09T12:00:00Z",
+            "2024-01-05T00:00:00Z",
+            "2024-01-06T00:00:00Z",
+        ],
+    );
+    let o = with(
+        o,
+        Column::new(s::CUSTOMER_ID.into(), ["x", "x", "x", "y", "y"]),
+    );
+    let o = with(
+        o,
+        Column::new(
+            s::STATUS.into(),
+            ["paid", "paid", "paid", "paid", "cancelled"],
+        ),
+    );
+    let store = store_from_frames("o.csv", vec![(TableKind::Orders, o)], &mut dq).unwrap();
+    let j = build(&store, Tz::UTC, None, &mut dq);
+    // order_seq: x -> 1, 2, 3 by (placed_at, order_id); y's cancelled order has none.
+    assert_eq!(
+        f64s(&j, s::ORDER_SEQ),
+        vec![Some(1.0), Some(2.0), Some(3.0), Some(1.0), None]
+    );
+    let c = j
+        .customers
+        .sort(["customer_key"], SortMultipleOptions::default())
+        .unwrap();
+    let days: Vec<Option<f64>> = c
+        .column("days_to_second_order")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect();
+    // x's second order is order 3: 30.5 days after the first; y has none (the cancelled one does not count).
+    assert_eq!(days, vec![Some(30.5), None]);
+}
+
+// --- Field cases 15 and 16, read from fixtures/cases through the real file reader ----------
+
+static TRACKING_COLUMNS: [ColumnSpec; 6] = [
+    ColumnSpec {
+        canonical: s::ORDER_ID,
+        headers: &["Order Number"],
+        ty: ValueType::Id,
+        required: true,
+    },
+    ColumnSpec {
+        canonical: s::TRACKING_NUMBER,
+        headers: &["Tracking Number"],
+        ty: ValueType::Text,
+        required: false,
+    },
+    ColumnSpec {
+        canonical: s::CARRIER,
+        headers: &["Courier"],
+        ty: ValueType::Text,
+        required: false,
+    },
+    ColumnSpec {
+        canonical: s::SHIPPED_AT,
+        headers: &["Shipped At"],
+        ty: ValueType::Timestamp,
+        required: false,
+    },
+    ColumnSpec {
+        canonical: s::DELIVERED_AT,
+        headers: &["Delivered At"],
+        ty: ValueType::Timestamp,
+        required: false,
+    },
+    ColumnSpec {
+        canonical: s::ESTIMATED_DELIVERY_AT,
+        headers: &["Promised Delivery Date"],
+        ty: ValueType::Promise,
+        required: false,
+    },
+];
+static TRACKING: FormatSpec = FormatSpec {
+    format: "test-tracking",
+    kind: TableKind::Shipments,
+    columns: &TRACKING_COLUMNS,
+    defaults: &[],
+};
+
+/// Reads a fixture's tracking file into a shipments frame, plus one order per row placed at `placed`.
+fn case_store(path: &str, tz: Tz, placed: &str, dq: &mut DataQuality) -> Store {
+    let file = TextFile::open(std::path::Path::new(path)).unwrap();
+    let positions: Vec<Option<usize>> = TRACKING
+        .columns
+        .iter()
+        .map(|c| file.headers.iter().position(|h| h == c.headers[0]))
+        .collect();
+    let opts = ReadOptions {
+        timezone: tz,
+        slash_order: SlashOrder::Unknown,
+        decimal_comma: false,
+    };
+    let shipments = read_frame(&file, &TRACKING, &positions, &opts, dq)
+        .unwrap()
+        .frame;
+    let ids: Vec<String> = shipments
+        .column(s::ORDER_ID)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let o = orders(&ids, &vec![placed; ids.len()]);
+    store_from_frames(
+        "orders.csv",
+        vec![(TableKind::Orders, o), (TableKind::Shipments, shipments)],
+        dq,
+    )
+    .unwrap()
+}
+
+#[test]
+fn case_15_delivered_before_shipped_is_excluded_and_counted() {
+    let mut dq = DataQuality::default();
+    let store = case_store(
+        "fixtures/cases/15-delivered-before-shipped/tracking_export.csv",
+        Tz::UTC,
+        "2024-08-05T00:00:00Z",
+        &mut dq,
+    );
+    let j = build(&store, Tz::UTC, None, &mut dq);
+    // Order ids sort as #1501..#1505. Transit: 52 h, excluded (-13 h), in transit, no valid
+    // ship date (1/0/1900 rejected), 48 h.
+    assert_eq!(
+        f64s(&j, s::TRANSIT_TIME_H),
+        vec![Some(52.0), None, None, None, Some(48.0)]
+    );
+    let delivered: Vec<bool> = f64s(&j, s::CLICK_TO_DOOR_H)
+        .iter()
+        .map(|v| v.is_some())
+        .collect();
+    assert_eq!(
+        delivered,
+        [true, true, false, true, true],
+        "4 delivered, #1504 included"
+    );
+    let cfg = Config::load(std::path::Path::new("."), None, &Overrides::default()).unwrap();
+    let (kpis, _) = snagscan::metrics::compute(&store, &j, &cfg).unwrap();
+    assert_eq!(kpis.transit_time_p50_h, Some(50.0));
+    assert_eq!(kpis.orders_delivered, 4);
+    let entries = dq.entries();
+    let negative = entries
+        .iter()
+        .find(|e| e.reason.starts_with("delivered before shipped"))
+        .unwrap();
+    assert_eq!((negative.count, negative.first_lines.clone()), (1, vec![3]));
+    let zero_date = entries
+        .iter()
+        .find(|e| e.reason.starts_with("unparseable shipped_at"))
+        .unwrap();
+    assert_eq!(
+        (zero_date.count, zero_date.first_lines.clone()),
+        (1, vec![5])
+    );
+    assert_eq!(zero_date.example.as_deref(), Some("1/0/1900"));
+    // The test's own orders have no customer; every other finding is about the tracking file.
+    let tracking: u64 = entries
+        .iter()
+        .filter(|e| !e.reason.starts_with("order without a customer"))
+        .map(|e| e.count)
+        .sum();
+    assert_eq!(tracking, 2, "exactly two warnings: {entries:?}");
+}
+
+#[test]
+fn case_16_date_promises_run_to_the_end_of_the_local_day() {
+    let denver: Tz = "America/Denver".parse().unwrap();
+    let mut dq = DataQuality::default();
+    let store = case_store(
+        "fixtures/cases/16-promised-date-date-only/deliveries.csv",
+        denver,
+        "2024-08-01T12:00:00Z",
+        &mut dq,
+    );
+    let j = build(&store, denver, Some("2024-08-12T21:00:00Z"), &mut dq);
+    // #1601 on time (18:30 local on the promised day), #1602 late by one calendar day,
+    // #1603 early, #1604 pending, #1605 undelivered past its promise: overdue.
+    assert_eq!(
+        bools(&j, s::LATE),
+        vec![Some(false), Some(true), Some(false), None, None]
+    );
+    assert_eq!(
+        f64s(&j, s::DAYS_LATE),
+        vec![Some(0.0), Some(1.0), Some(-1.0), None, None]
+    );
+    assert_eq!(
+        bools(&j, s::OVERDUE),
+        vec![
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(true)
+        ]
+    );
+    let cfg = Config::load(std::path::Path::new("."), None, &Overrides::default()).unwrap();
+    let (kpis, _) = snagscan::metrics::compute(&store, &j, &cfg).unwrap();
+    assert_eq!(kpis.on_time_rate, Some(2.0 / 3.0));
+    assert_eq!(kpis.overdue_orders, 1);
+}
+
+#[test]
+fn detection_ignores_file_names() {
+    let headers: Vec<String> = ["order_id", "placed_at", "total"]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    assert!(matches!(detect(&headers), Detection::Recognised { .. }));
+}
