@@ -436,7 +436,7 @@ fn finish_orders(
             coalesce(&[real_id("_person"), real_id(s::CUSTOMER_ID), email_key])
                 .alias(s::CUSTOMER_KEY),
         )
-        .drop(cols(["_person", "_person_region"]).into())
+        .drop(cols(["_person", "_person_region"]))
         .sort([s::SRC_RANK, s::SRC_LINE], SortMultipleOptions::default())
         .collect()?;
     audit(
