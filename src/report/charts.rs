@@ -9,7 +9,6 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::table::money;
 use super::{Charts, Report};
 use crate::error::{Error, Result};
 
@@ -121,8 +120,8 @@ pub fn matrix(r: &Report) -> Result<Option<String>> {
         return Ok(None);
     }
     let cur = r.store.currency.as_deref();
-    let (w, h) = (900u32, 470u32);
-    let (x0, x1, y0, y1) = (92i32, 884i32, 14i32, 420i32);
+    let (w, h) = (900u32, 400u32);
+    let (x0, x1, y0, y1) = (92i32, 884i32, 14i32, 350i32);
     let col_w = (x1 - x0) / 3;
     let xm = x0 + col_w;
     let ym = (y0 + y1) / 2;
@@ -202,7 +201,7 @@ pub fn matrix(r: &Report) -> Result<Option<String>> {
                     .color(WHITE)
                     .at(HPos::Center, VPos::Center)
                     .draw(a, px, py)?;
-                let text = format!("{} · {}", s.id, money(s.impact_per_30d, cur));
+                let text = format!("{} · {}", s.id, super::view::impact_text(s, cur));
                 Label::new(&text).draw(a, px + 17, py)?;
             }
         }
@@ -255,7 +254,7 @@ pub fn fulfillment(c: &Charts) -> Result<Option<String>> {
         })
         .fold(0.0f64, f64::max)
         .max(0.05)
-        * 1.15;
+        * 1.35;
     // SLA position on the equal-width axis.
     let sla = c.fulfillment_sla_h;
     let sla_x = edges
@@ -284,7 +283,7 @@ pub fn fulfillment(c: &Charts) -> Result<Option<String>> {
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .light_line_style(GRID.mix(0.4))
+            .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
             .x_labels(n_bins + 1)
             .x_label_formatter(&edge_label)

@@ -351,6 +351,16 @@ fn kpi_values(r: &Report) -> Vec<(String, Option<f64>)> {
     out
 }
 
+/// A snag's impact per 30 days, or `not measured` when none of its terms could be priced
+/// (e.g. no tickets table and too few customers to measure a repeat-rate drop).
+pub fn impact_text(s: &Snag, cur: Option<&str>) -> String {
+    if s.impact_terms.iter().any(|t| t.value_per_30d.is_some()) {
+        money(s.impact_per_30d, cur)
+    } else {
+        "not measured".into()
+    }
+}
+
 fn snag_view(
     rank: usize,
     s: &Snag,
@@ -367,7 +377,7 @@ fn snag_view(
         title: s.title.clone(),
         quadrant: quadrant_str(s.quadrant.as_str()),
         quadrant_label: quadrant_label(s.quadrant.as_str()),
-        impact: money(s.impact_per_30d, cur),
+        impact: impact_text(s, cur),
         high_impact: s.high_impact,
         effort: match s.effort {
             crate::score::Effort::Low => "low",
