@@ -361,7 +361,7 @@ pub fn wismo_daily(c: &Charts) -> Result<Option<String>> {
             chart
                 .configure_mesh()
                 .disable_x_mesh()
-                .light_line_style(GRID.mix(0.4))
+                .light_line_style(TRANSPARENT)
                 .bold_line_style(GRID)
                 .x_labels(8)
                 .x_label_formatter(&date_label)
@@ -495,19 +495,27 @@ pub fn repeat_by_experience(c: &Charts) -> Result<Option<String>> {
     if groups.is_empty() {
         return Ok(None);
     }
-    let xmax = groups
+    let top_value = groups
         .iter()
         .map(|g| g.ci95.map(|ci| ci[1]).or(g.rate).unwrap_or(0.0))
-        .fold(0.0f64, f64::max)
-        .max(0.05)
-        * 1.1;
+        .fold(0.0f64, f64::max);
+    // A round axis end and tick step: 5% steps up to 20%, 10% up to 50%, else 20%.
+    let step = if top_value <= 0.2 {
+        0.05
+    } else if top_value <= 0.5 {
+        0.1
+    } else {
+        0.2
+    };
+    let ticks = ((top_value / step).ceil() as i32).max(1);
+    let xmax = (f64::from(ticks) * step).min(1.0);
     let (left, right, top, row_h) = (230i32, 760i32, 16i32, 40i32);
     let h = (top + row_h * groups.len() as i32 + 40) as u32;
     let x_of = |v: f64| left + ((right - left) as f64 * v / xmax).round() as i32;
     let svg = render(900, h, |a| {
         let bottom = top + row_h * groups.len() as i32;
-        for t in 0..=4 {
-            let v = xmax * f64::from(t) / 4.0;
+        for t in 0..=ticks {
+            let v = step * f64::from(t);
             let x = x_of(v);
             line(a, vec![(x, top), (x, bottom)], GRID, 1)?;
             Label::new(&format!("{:.0}%", v * 100.0))
