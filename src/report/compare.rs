@@ -342,7 +342,11 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                 previous_impact_per_30d: before.map(|b| b.impact_per_30d),
                 kpi: s.kpi.name.clone(),
                 kpi_value: s.kpi.value,
-                previous_kpi_value: before.and_then(|b| b.kpi.value),
+                // A new snag's KPI is usually a store KPI the baseline has too.
+                previous_kpi_value: match before {
+                    Some(b) => b.kpi.value,
+                    None => old.kpis.get(&s.kpi.name).copied().flatten(),
+                },
             }
         })
         .collect();

@@ -43,6 +43,10 @@ pub struct View {
 pub struct Stat {
     pub label: String,
     pub value: String,
+    /// Change since the baseline, when it moved.
+    pub delta: Option<String>,
+    /// better, worse or changed.
+    pub trend: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -183,14 +187,14 @@ pub fn build(r: &Report) -> View {
     let headline = headline_keys
         .iter()
         .filter_map(|k| kpis.iter().find(|row| row.name == *k))
-        .map(|row| Stat {
-            label: row.label.clone(),
-            value: match &row.change {
-                Some(ch) if row.trend != Some("unchanged") && row.trend != Some("n/a") => {
-                    format!("{} ({ch})", row.value)
-                }
-                _ => row.value.clone(),
-            },
+        .map(|row| {
+            let moved = !matches!(row.trend, None | Some("unchanged") | Some("n/a"));
+            Stat {
+                label: row.label.clone(),
+                value: row.value.clone(),
+                delta: row.change.clone().filter(|_| moved),
+                trend: row.trend.filter(|_| moved),
+            }
         })
         .collect();
     let snags: Vec<SnagView> = r
@@ -233,6 +237,8 @@ pub fn build(r: &Report) -> View {
             .map(|st| Stat {
                 label: st.as_str().to_string(),
                 value: c.count(*st).to_string(),
+                delta: None,
+                trend: None,
             })
             .collect()
         })
@@ -260,6 +266,8 @@ pub fn build(r: &Report) -> View {
             .map(|n| Stat {
                 label: n.id.to_string(),
                 value: n.n.to_string(),
+                delta: None,
+                trend: None,
             })
             .collect(),
         checks: r
@@ -420,7 +428,7 @@ fn snag_view(
             .and_then(|c| c.previous_impact_per_30d)
             .map(|v| money(v, cur)),
         previous_kpi_value: change
-            .filter(|c| c.status != SnagStatus::New)
+            .filter(|c| c.previous_kpi_value.is_some())
             .map(|c| kpi_text(s.kpi.name, c.previous_kpi_value)),
     }
 }
