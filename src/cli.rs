@@ -26,8 +26,23 @@ pub enum Command {
     /// Compare two report.json files (baseline first) without re-reading the exports: KPI
     /// changes and new, worse, better and resolved snags.
     Diff(DiffArgs),
+    /// Show how each file of a folder is read: kind, format, rows, and the header each
+    /// canonical column comes from; for a skipped file, why, and the nearest format.
+    Inspect(InspectArgs),
     /// Write a synthetic store with known snags (the demo data, and ground truth for tests).
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Folder holding the exports.
+    pub dir: PathBuf,
+    /// Config file (default: DIR/snagscan.toml when present); its [[mapping]] tables apply.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Store time zone (IANA name) for timestamps without an offset.
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,7 +67,8 @@ pub struct GenerateArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// Folder holding the exports (.csv, .tsv, .csv.gz); each file is recognised by its header.
+    /// Folder holding the exports (.csv, .tsv, .csv.gz, .parquet, and files named by a
+    /// [[mapping]]); each file is recognised by its header.
     pub dir: PathBuf,
     /// Write report.html, report.md, report.json, snags.csv, kpis.csv, journeys.csv (or
     /// .parquet), customers.csv and data_quality.csv here. The files are created before the

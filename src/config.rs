@@ -13,8 +13,10 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::ingest::frame::ReadOptions;
+use crate::ingest::mapping::{Mapping, MappingTable};
 use crate::ingest::value::SlashOrder;
 use crate::score::Effort;
+use crate::support::WismoRules;
 
 /// Snag thresholds (SPEC section 4 defaults).
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +42,14 @@ pub struct Thresholds {
     pub repeat_window_days: u32,
     /// repeat-dropoff: target 90-day repeat rate.
     pub repeat_target: f64,
+    /// wismo-load: WISMO tickets per 100 shipped orders at which it is raised.
+    pub wismo_rate_per_100: f64,
+    /// wismo-spike: modified z-score above which a day is a spike.
+    pub spike_z: f64,
+    /// wismo-spike: fewest WISMO tickets on a spike day.
+    pub spike_min_tickets: u32,
+    /// monday-surge: a weekday's ticket share at or above this x 1/7.
+    pub weekday_surge_factor: f64,
 }
 
 impl Default for Thresholds {
@@ -55,6 +65,10 @@ impl Default for Thresholds {
             review_score_gap: 1.0,
             repeat_window_days: 90,
             repeat_target: 0.25,
+            wismo_rate_per_100: 1.0,
+            spike_z: 3.5,
+            spike_min_tickets: 3,
+            weekday_surge_factor: 1.5,
         }
     }
 }
@@ -91,6 +105,11 @@ struct ConfigFile {
     costs: Costs,
     /// Effort per snag id, overriding the built-in playbook.
     playbook: BTreeMap<String, Effort>,
+    /// `[[mapping]]` tables: how to read exports no built-in format recognises.
+    #[serde(rename = "mapping")]
+    mappings: Vec<MappingTable>,
+    /// WISMO rules added to the built-in ones.
+    wismo: WismoRules,
 }
 
 /// The validated configuration of one run.
@@ -106,8 +125,11 @@ pub struct Config {
     pub thresholds: Thresholds,
     pub costs: Costs,
     pub playbook: BTreeMap<String, Effort>,
+    pub wismo: WismoRules,
     /// The config file used, if any.
     pub source: Option<String>,
+    /// Validated `[[mapping]]` tables, in file order (the first matching a file name applies).
+    pub mappings: Vec<Mapping>,
 }
 
 /// Flags that override the file.
@@ -171,18 +193,30 @@ impl Config {
                 Some(stamp.instant)
             }
         };
+        let read = ReadOptions {
+            timezone,
+            slash_order,
+            decimal_comma: file.decimal_comma,
+            date_format: None,
+        };
+        let mappings = file
+            .mappings
+            .iter()
+            .map(|m| m.resolve(&read, &cfg_name))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Config {
-            read: ReadOptions {
-                timezone,
-                slash_order,
-                decimal_comma: file.decimal_comma,
-            },
+            read,
+            mappings,
             timezone_assumed,
             currency: file.currency,
             as_of,
             thresholds: file.thresholds,
             costs: file.costs,
             playbook: file.playbook,
+            wismo: {
+                file.wismo.validate()?;
+                file.wismo
+            },
             source,
         })
     }

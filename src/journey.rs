@@ -38,10 +38,20 @@ pub struct Journeys {
     /// n_orders (UInt32); revenue (Float64); first_order_late, first_order_low_review (Boolean);
     /// days_to_second_order (Float64, days).
     pub customers: DataFrame,
+    /// The tickets, linked and classified (see `support::link`), when the store has a tickets table.
+    pub tickets: Option<DataFrame>,
     /// The as-of time (data end): latest event among kept rows, or `--as-of`.
     pub as_of: DateTime<Utc>,
     /// Earliest `placed_at`.
     pub start: DateTime<Utc>,
+}
+
+/// The Polars time zone of a store time zone.
+pub fn polars_tz(tz: Tz) -> TimeZone {
+    TimeZone::opt_try_new(Some(tz.name()))
+        .ok()
+        .flatten()
+        .unwrap_or(TimeZone::UTC)
 }
 
 /// Hours from column `from` to column `to` (Float64; negative when `to` is earlier).
@@ -72,6 +82,7 @@ pub fn build(
     store: &Store,
     tz: Tz,
     as_of: Option<DateTime<Utc>>,
+    wismo: &crate::support::WismoRules,
     dq: &mut DataQuality,
 ) -> Result<Journeys> {
     let orders = store.orders.clone().lazy();
@@ -165,10 +176,41 @@ pub fn build(
         .sort([s::PLACED_AT, s::ORDER_ID], SortMultipleOptions::default())
         .collect()?;
     let journeys = journeys.lazy().with_column(order_seq()).collect()?;
+    let (journeys, tickets) = match &store.tickets {
+        Some(t) => {
+            let linked = crate::support::link(t, store, &journeys, wismo, dq)?;
+            let counts = crate::support::per_order(&linked);
+            let with_counts = journeys
+                .lazy()
+                .join(
+                    counts,
+                    [col(s::ORDER_ID)],
+                    [col(s::ORDER_ID)],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .with_columns([
+                    col(s::N_TICKETS).fill_null(lit(0u32)),
+                    col(s::N_WISMO_TICKETS).fill_null(lit(0u32)),
+                ])
+                .collect()?;
+            (with_counts, Some(linked))
+        }
+        None => {
+            let without = journeys
+                .lazy()
+                .with_columns([
+                    null_of(DataType::UInt32).alias(s::N_TICKETS),
+                    null_of(DataType::UInt32).alias(s::N_WISMO_TICKETS),
+                ])
+                .collect()?;
+            (without, None)
+        }
+    };
     let customers = customers(&journeys)?;
     Ok(Journeys {
         orders: journeys,
         customers,
+        tickets,
         as_of,
         start,
     })
@@ -540,6 +582,9 @@ fn customers(journeys: &DataFrame) -> Result<DataFrame> {
             first_of(s::REVIEW_SCORE)
                 .lt_eq(lit(2.0))
                 .alias("first_order_low_review"),
+            first_of(s::N_WISMO_TICKETS)
+                .gt(lit(0u32))
+                .alias("first_order_wismo"),
             second.alias("second_order_at"),
         ])
         .with_column(

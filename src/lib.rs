@@ -15,6 +15,7 @@ pub mod report;
 pub mod schema;
 pub mod score;
 pub mod stats;
+pub mod support;
 
 pub use error::{Error, Result};
 /// The Polars version snagscan is built with, for tests, benches and embedding.
@@ -48,7 +49,24 @@ pub fn run(cli: Cli) -> Result<u8> {
             print_stdout(text.as_bytes())?;
             Ok(0)
         }
+        Command::Inspect(args) => run_inspect(args),
     }
+}
+
+/// `snagscan inspect`: exit 0 when every file can be read, 2 when one cannot (all are listed).
+fn run_inspect(args: cli::InspectArgs) -> Result<u8> {
+    let overrides = config::Overrides {
+        timezone: args.timezone.clone(),
+        as_of: None,
+    };
+    let cfg = config::Config::load(&args.dir, args.config.as_deref(), &overrides)?;
+    let files = ingest::inspect::inspect(&args.dir, &cfg.read, &cfg.mappings)?;
+    print_stdout(ingest::inspect::render(&files).as_bytes())?;
+    Ok(if files.iter().any(|f| f.error.is_some()) {
+        2
+    } else {
+        0
+    })
 }
 
 fn run_analyze(args: AnalyzeArgs) -> Result<u8> {

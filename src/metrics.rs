@@ -158,6 +158,9 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         _ => None,
     };
     let has_reviews = store.reviews.is_some();
+    let support = ticket_counts(j)?;
+    let support = support.as_ref();
+    let shipped = n("shipped")?;
     let kpis = Kpis {
         orders: n("orders")? as u64,
         orders_shipped: n("shipped")? as u64,
@@ -173,10 +176,12 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         late_share: ratio(n("late")?, n("late_n")?),
         overdue_orders: n("overdue")? as u64,
         cancel_share: ratio(n("cancelled")?, n("orders")?),
-        tickets: None,
-        wismo_tickets: None,
-        wismo_rate_per_100: None,
-        wismo_share: None,
+        tickets: support.map(|t| t.tickets),
+        wismo_tickets: support.map(|t| t.wismo),
+        // WISMO rate = WISMO tickets / orders with a shipped_at x 100 (SPEC section 3): 0.0
+        // with a tickets table and no WISMO ticket; null without tickets or shipped orders.
+        wismo_rate_per_100: support.and_then(|t| ratio(t.wismo as f64 * 100.0, shipped)),
+        wismo_share: support.and_then(|t| ratio(t.wismo as f64, t.tickets as f64)),
         repeat_rate: ratio(
             cget("repeated")?.unwrap_or(0.0),
             cget("eligible")?.unwrap_or(0.0),
@@ -192,7 +197,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         } else {
             None
         },
-        csat: None,
+        csat: support.and_then(|t| t.csat_mean),
     };
     Ok((kpis, by_currency))
 }
@@ -223,4 +228,42 @@ fn revenue_by_currency(j: &Journeys) -> Result<Vec<CurrencyRevenue>> {
             revenue: revenue.get(i).unwrap_or(0.0),
         })
         .collect())
+}
+
+/// Ticket totals of a store with a tickets table.
+#[derive(Debug, Clone, Copy)]
+pub struct TicketCounts {
+    pub tickets: u64,
+    pub wismo: u64,
+    /// Mean satisfaction score of rated tickets (the helpdesk's own scale).
+    pub csat_mean: Option<f64>,
+}
+
+/// Counts tickets and WISMO tickets; `None` without a tickets table.
+pub fn ticket_counts(j: &Journeys) -> Result<Option<TicketCounts>> {
+    let Some(t) = &j.tickets else {
+        return Ok(None);
+    };
+    let df = t
+        .clone()
+        .lazy()
+        .select([
+            len().cast(DataType::Float64).alias("n"),
+            count_true(col("wismo")).alias("wismo"),
+            col(s::CSAT).mean().alias("csat"),
+        ])
+        .collect()?;
+    let get = |name: &str| -> Result<Option<f64>> {
+        Ok(df
+            .column(name)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .get(0)
+            .filter(|v| v.is_finite()))
+    };
+    Ok(Some(TicketCounts {
+        tickets: get("n")?.unwrap_or(0.0) as u64,
+        wismo: get("wismo")?.unwrap_or(0.0) as u64,
+        csat_mean: get("csat")?,
+    }))
 }

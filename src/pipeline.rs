@@ -28,8 +28,14 @@ pub struct Analysis {
 /// Errors: see [`ingest::load`]; internal data-frame errors.
 pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
     let mut dq = DataQuality::default();
-    let store = ingest::load(dir, &config.read, &mut dq)?;
-    let journeys = journey::build(&store, config.read.timezone, config.as_of, &mut dq)?;
+    let store = ingest::load(dir, &config.read, &config.mappings, &mut dq)?;
+    let journeys = journey::build(
+        &store,
+        config.read.timezone,
+        config.as_of,
+        &config.wismo,
+        &mut dq,
+    )?;
     let (kpis, revenue_by_currency) = metrics::compute(&store, &journeys, config)?;
     let window_days =
         ((journeys.as_of - journeys.start).num_milliseconds() as f64 / 86_400_000.0).max(0.0);
@@ -90,6 +96,10 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
             _ => {}
         }
     }
+    let wismo_daily = match crate::analyze::wismo_spike::daily(&ctx)? {
+        Some(d) => crate::analyze::wismo_spike::chart(&d)?,
+        None => Vec::new(),
+    };
     // Ranked by impact, then quadrant, then id, so equal impacts order the same every run.
     snags.sort_by(|a, b| {
         b.impact_per_30d
@@ -107,10 +117,18 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
     let report = Report {
         schema_version: SCHEMA_VERSION,
         generated_at: None,
-        window: Window {
-            start: crate::report::instant(journeys.start),
-            end: crate::report::instant(journeys.as_of),
-            days: window_days,
+        window: if journeys.orders.height() == 0 {
+            Window {
+                start: None,
+                end: None,
+                days: None,
+            }
+        } else {
+            Window {
+                start: Some(crate::report::instant(journeys.start)),
+                end: Some(crate::report::instant(journeys.as_of)),
+                days: Some(window_days),
+            }
         },
         store: StoreInfo {
             timezone: config.read.timezone.name().to_string(),
@@ -133,6 +151,7 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         charts: Charts {
             fulfillment_hist: fulfillment_histogram(&journeys)?,
             fulfillment_sla_h: config.thresholds.fulfillment_sla_h,
+            wismo_daily,
             ..Charts::default()
         },
         comparison: None,

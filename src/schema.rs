@@ -78,6 +78,8 @@ pub const UNIT_PRICE: &str = "unit_price";
 
 // shipments
 pub const TRACKING_NUMBER: &str = "tracking_number";
+/// Tracking numbers in the shipment's `tracking_number` cell (UInt32; a cell may hold several).
+pub const TRACKING_COUNT: &str = "tracking_count";
 pub const CARRIER: &str = "carrier";
 pub const SERVICE: &str = "service";
 pub const SHIPPED_AT: &str = "shipped_at";

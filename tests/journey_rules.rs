@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use snagscan::config::{Config, Overrides};
+use snagscan::ingest::formats::Source;
 use snagscan::ingest::formats::{detect, ColumnSpec, Detection, FormatSpec, ValueType};
 use snagscan::ingest::frame::{read_frame, utc_ms, ReadOptions};
-use snagscan::ingest::read::TextFile;
+use snagscan::ingest::read::RawFile;
 use snagscan::ingest::value::SlashOrder;
 use snagscan::ingest::{store_from_frames, Store};
 use snagscan::journey::{self, Journeys};
@@ -77,7 +78,7 @@ fn bools(j: &Journeys, name: &str) -> Vec<Option<bool>> {
 }
 
 fn build(store: &Store, tz: Tz, as_of: Option<&str>, dq: &mut DataQuality) -> Journeys {
-    journey::build(store, tz, as_of.map(t), dq).unwrap()
+    journey::build(store, tz, as_of.map(t), &Default::default(), dq).unwrap()
 }
 
 #[test]
@@ -302,20 +303,29 @@ static TRACKING: FormatSpec = FormatSpec {
     kind: TableKind::Shipments,
     columns: &TRACKING_COLUMNS,
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 /// Reads a fixture's tracking file into a shipments frame, plus one order per row placed at `placed`.
 fn case_store(path: &str, tz: Tz, placed: &str, dq: &mut DataQuality) -> Store {
-    let file = TextFile::open(std::path::Path::new(path)).unwrap();
-    let positions: Vec<Option<usize>> = TRACKING
+    let file = RawFile::open(std::path::Path::new(path), None).unwrap();
+    let positions: Vec<Option<Source>> = TRACKING
         .columns
         .iter()
-        .map(|c| file.headers.iter().position(|h| h == c.headers[0]))
+        .map(|c| {
+            file.headers
+                .iter()
+                .position(|h| h == c.headers[0])
+                .map(Source::Header)
+        })
         .collect();
     let opts = ReadOptions {
         timezone: tz,
         slash_order: SlashOrder::Unknown,
         decimal_comma: false,
+        date_format: None,
     };
     let shipments = read_frame(&file, &TRACKING, &positions, &opts, dq)
         .unwrap()

@@ -4,9 +4,12 @@
 //! legend.
 
 mod late_delivery;
+mod monday_surge;
 mod review_gap;
 mod slow_fulfillment;
 mod stockout_cancellations;
+mod wismo_load;
+pub mod wismo_spike;
 
 use polars::prelude::*;
 
@@ -176,6 +179,9 @@ pub static ANALYZERS: &[Analyzer] = &[
     late_delivery::ANALYZER,
     stockout_cancellations::ANALYZER,
     review_gap::ANALYZER,
+    wismo_load::ANALYZER,
+    wismo_spike::ANALYZER,
+    monday_surge::ANALYZER,
 ];
 
 /// Number of distinct non-null customer keys among rows matching `mask`, and the row count.

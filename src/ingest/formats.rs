@@ -4,6 +4,8 @@
 //! Detection (SPEC section 1) is by header only: [`detect`] scores every format by how many of
 //! its columns the header holds and takes the best; file names play no part.
 
+use polars::prelude::{self as pl, DataType, LazyFrame, RoundMode, TimeUnit};
+
 use crate::schema::{self as s, TableKind};
 
 /// How a column's cells are parsed (see `ingest::value`).
@@ -23,6 +25,9 @@ pub enum ValueType {
     Number,
     /// Boolean.
     Bool,
+    /// Customer satisfaction of one ticket -> Float64: 1 satisfied, 0 not (Zendesk `Good`/`Bad`,
+    /// a 1-5 survey score of 4 or 5 is satisfied); `Offered`/`Unoffered` are null.
+    Satisfaction,
 }
 
 /// One canonical column of a format.
@@ -46,6 +51,57 @@ pub struct FormatSpec {
     pub columns: &'static [ColumnSpec],
     /// Canonical columns whose absence is filled with a constant (e.g. Olist items: quantity 1).
     pub defaults: &'static [(&'static str, f64)],
+    /// Rows sharing this canonical column's value are one record (Shopify: a line-item row per
+    /// item, order fields only on the first). Before anything else, an empty cell is filled from
+    /// the record's first row; after parsing the rows are folded into one (booleans: any true).
+    pub group_by: Option<&'static str>,
+    /// Further tables read from the same file (Shopify orders -> line items). Each is emitted
+    /// only when the header holds its required columns.
+    pub also: &'static [&'static FormatSpec],
+    /// Format-specific derivations run on the typed frame before it is reduced to the canonical
+    /// columns (e.g. Zendesk's "first reply time in minutes" -> `first_response_at`).
+    pub derive: Option<fn(LazyFrame) -> LazyFrame>,
+}
+
+impl FormatSpec {
+    /// A spec with no grouping, no extra tables and no derivation.
+    const fn plain(
+        format: &'static str,
+        kind: TableKind,
+        columns: &'static [ColumnSpec],
+    ) -> FormatSpec {
+        FormatSpec {
+            format,
+            kind,
+            columns,
+            defaults: &[],
+            group_by: None,
+            also: &[],
+            derive: None,
+        }
+    }
+}
+
+/// Where a canonical column's cells come from in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The header cell at this position.
+    Header(usize),
+    /// The record's line number (`"@line"` in a `[[mapping]]`): a synthetic identifier for
+    /// files that have none (CDNOW). Parquet: row index + 2.
+    Line,
+    /// The same value in every row (`constants` in a `[[mapping]]`).
+    Constant(String),
+}
+
+impl Source {
+    /// The header position, for sources read from the file.
+    pub fn position(&self) -> Option<usize> {
+        match self {
+            Source::Header(p) => Some(*p),
+            _ => None,
+        }
+    }
 }
 
 const fn col(
@@ -74,7 +130,7 @@ const fn req(
     }
 }
 
-use ValueType::*;
+use ValueType::{Bool, Id, Money, Number, Promise, Satisfaction, Text, Timestamp};
 
 /// The canonical orders table; every orders format is normalised to these columns.
 pub const CANONICAL_ORDERS: FormatSpec = FormatSpec {
@@ -103,6 +159,9 @@ pub const CANONICAL_ORDERS: FormatSpec = FormatSpec {
         col(s::REGION, &["region"], Text),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 pub const CANONICAL_LINE_ITEMS: FormatSpec = FormatSpec {
@@ -116,6 +175,9 @@ pub const CANONICAL_LINE_ITEMS: FormatSpec = FormatSpec {
         col(s::UNIT_PRICE, &["unit_price"], Money),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 pub const CANONICAL_SHIPMENTS: FormatSpec = FormatSpec {
@@ -136,6 +198,9 @@ pub const CANONICAL_SHIPMENTS: FormatSpec = FormatSpec {
         ),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 pub const CANONICAL_TICKETS: FormatSpec = FormatSpec {
@@ -153,8 +218,12 @@ pub const CANONICAL_TICKETS: FormatSpec = FormatSpec {
         col(s::EMAIL, &["email"], Text),
         col(s::ORDER_ID, &["order_id"], Id),
         col(s::CSAT, &["csat"], Number),
+        col(s::STATUS, &["status"], Text),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 pub const CANONICAL_REVIEWS: FormatSpec = FormatSpec {
@@ -166,6 +235,9 @@ pub const CANONICAL_REVIEWS: FormatSpec = FormatSpec {
         col(s::CREATED_AT, &["created_at"], Timestamp),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 pub const CANONICAL_CUSTOMERS: FormatSpec = FormatSpec {
@@ -178,6 +250,9 @@ pub const CANONICAL_CUSTOMERS: FormatSpec = FormatSpec {
         col(s::REGION, &["region"], Text),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 /// Olist public e-commerce dataset, `olist_orders_dataset.csv`. The carrier hand-off is the
@@ -204,6 +279,9 @@ pub const OLIST_ORDERS: FormatSpec = FormatSpec {
         col(s::PROMISED_BY, &["order_estimated_delivery_date"], Promise),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 /// `olist_order_items_dataset.csv`: one row per unit.
@@ -218,6 +296,9 @@ pub const OLIST_ITEMS: FormatSpec = FormatSpec {
         col(s::UNIT_PRICE, &["price"], Money),
     ],
     defaults: &[(s::QUANTITY, 1.0)],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 /// `olist_customers_dataset.csv`: per-order customer id -> the person (`customer_unique_id`).
@@ -230,6 +311,9 @@ pub const OLIST_CUSTOMERS: FormatSpec = FormatSpec {
         col(s::REGION, &["customer_state"], Text),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 /// `olist_order_reviews_dataset.csv`.
@@ -244,6 +328,9 @@ pub const OLIST_REVIEWS: FormatSpec = FormatSpec {
         col("review_creation_date", &["review_creation_date"], Timestamp),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
 
 /// `olist_order_payments_dataset.csv`: summed per order into `orders.total`.
@@ -256,7 +343,409 @@ pub const OLIST_PAYMENTS: FormatSpec = FormatSpec {
         req(s::PAYMENT_VALUE, &["payment_value"], Money),
     ],
     defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: None,
 };
+
+/// Shopify admin "Export orders" CSV (Orders > Export, "CSV for Excel, Numbers, or other
+/// spreadsheet programs"): one row per line item; order fields only on the first row of each
+/// `Name`. Columns as documented in Shopify's help centre ("Exporting orders") and as found in
+/// real exports (see docs/formats.md).
+pub const SHOPIFY_ORDERS: FormatSpec = FormatSpec {
+    format: "shopify",
+    kind: TableKind::Orders,
+    columns: &[
+        req(s::ORDER_ID, &["Name"], Id),
+        col(s::EMAIL, &["Email"], Text),
+        req(s::PLACED_AT, &["Created at"], Timestamp),
+        col(s::PAID_AT, &["Paid at"], Timestamp),
+        col(s::FULFILLED_AT, &["Fulfilled at"], Timestamp),
+        col(s::CANCELLED_AT, &["Cancelled at"], Timestamp),
+        col(s::STATUS, &["Financial Status"], Text),
+        col("fulfillment_status", &["Fulfillment Status"], Text),
+        col(s::TOTAL, &["Total"], Money),
+        col(s::REFUNDED, &["Refunded Amount"], Money),
+        col(s::CURRENCY, &["Currency"], Text),
+        col(s::SHIPPING_METHOD, &["Shipping Method"], Text),
+        col(s::RISK_LEVEL, &["Risk Level"], Text),
+        col(s::TAGS, &["Tags"], Text),
+        col(s::REQUIRES_SHIPPING, &["Lineitem requires shipping"], Bool),
+        col(
+            s::REGION,
+            &[
+                "Shipping Province",
+                "Shipping Province Name",
+                "Billing Province",
+            ],
+            Text,
+        ),
+        col("shopify_id", &["Id"], Id),
+    ],
+    defaults: &[],
+    group_by: Some(s::ORDER_ID),
+    also: &[&SHOPIFY_LINE_ITEMS],
+    derive: None,
+};
+
+/// The line items of a Shopify orders export (`Lineitem price` is a unit price).
+pub const SHOPIFY_LINE_ITEMS: FormatSpec = FormatSpec::plain(
+    "shopify",
+    TableKind::LineItems,
+    &[
+        req(s::ORDER_ID, &["Name"], Id),
+        col(s::SKU, &["Lineitem sku"], Id),
+        col(s::PRODUCT, &["Lineitem name"], Text),
+        req(s::QUANTITY, &["Lineitem quantity"], Number),
+        col(s::UNIT_PRICE, &["Lineitem price"], Money),
+    ],
+);
+
+/// WooCommerce order exports: the column names of the WooCommerce Customer/Order/Coupon CSV
+/// Import Suite export (`order_id, order_date, status, customer_id, billing_email, order_total,
+/// ...`), of "Advanced Order Export For WooCommerce" (`Order ID`, `Order Date`, ...) and of the
+/// REST API order object (`date_created`, `date_paid`, `date_completed`). See docs/formats.md.
+/// `customer_id` 0 is a guest (a placeholder, never a key).
+pub const WOO_ORDERS: FormatSpec = FormatSpec::plain(
+    "woocommerce",
+    TableKind::Orders,
+    &[
+        req(
+            s::ORDER_ID,
+            &["order_id", "Order ID", "order_number", "Order Number"],
+            Id,
+        ),
+        req(
+            s::PLACED_AT,
+            &["order_date", "Order Date", "date_created", "Date Created"],
+            Timestamp,
+        ),
+        col(
+            s::PAID_AT,
+            &["paid_date", "Paid Date", "date_paid"],
+            Timestamp,
+        ),
+        col(
+            s::FULFILLED_AT,
+            &["completed_date", "Completed Date", "date_completed"],
+            Timestamp,
+        ),
+        col(s::STATUS, &["order_status", "status", "Order Status"], Text),
+        col(
+            s::CUSTOMER_ID,
+            &["customer_id", "Customer User ID", "customer_user"],
+            Id,
+        ),
+        col(
+            s::EMAIL,
+            &["billing_email", "Billing Email", "Customer Email"],
+            Text,
+        ),
+        col(
+            s::TOTAL,
+            &["order_total", "Order Total Amount", "Order Total", "total"],
+            Money,
+        ),
+        col(
+            s::REFUNDED,
+            &["refunded_total", "Order Refund Amount", "Refunded Total"],
+            Money,
+        ),
+        col(
+            s::CURRENCY,
+            &["order_currency", "Order Currency", "currency"],
+            Text,
+        ),
+        col(
+            s::SHIPPING_METHOD,
+            &[
+                "shipping_method",
+                "Shipping Method Title",
+                "Shipping Method",
+            ],
+            Text,
+        ),
+        col(
+            s::REGION,
+            &[
+                "shipping_state",
+                "Shipping State",
+                "billing_state",
+                "Billing State",
+            ],
+            Text,
+        ),
+    ],
+);
+
+/// A generic orders CSV with common column names (`order_id, created_at, customer_email,
+/// order_total, currency`), as spreadsheets and small platforms write them.
+pub const GENERIC_ORDERS: FormatSpec = FormatSpec::plain(
+    "generic",
+    TableKind::Orders,
+    &[
+        req(
+            s::ORDER_ID,
+            &["order_id", "order_number", "order_no", "order", "Order #"],
+            Id,
+        ),
+        req(
+            s::PLACED_AT,
+            &[
+                "created_at",
+                "order_date",
+                "ordered_at",
+                "purchase_date",
+                "date",
+            ],
+            Timestamp,
+        ),
+        col(s::CUSTOMER_ID, &["customer_id", "customer"], Id),
+        col(s::EMAIL, &["customer_email", "email", "buyer_email"], Text),
+        col(s::STATUS, &["order_status", "status"], Text),
+        col(
+            s::TOTAL,
+            &["order_total", "total", "amount", "grand_total"],
+            Money,
+        ),
+        col(s::REFUNDED, &["refunded", "refund_amount"], Money),
+        col(s::CURRENCY, &["currency", "currency_code"], Text),
+        col(s::SHIPPING_METHOD, &["shipping_method"], Text),
+    ],
+);
+
+/// AfterShip-style tracking export (Shipments page > Export). Names follow AfterShip's
+/// shipment CSV export and tracking object (`Tracking Number`, `Courier`, `Order Number`/`Order
+/// ID`, `Shipment Pickup Date`, `Delivered Date`, `Expected Delivery`...); see docs/formats.md.
+pub const AFTERSHIP_SHIPMENTS: FormatSpec = FormatSpec::plain(
+    "aftership",
+    TableKind::Shipments,
+    &[
+        req(
+            s::ORDER_ID,
+            &["Order Number", "Order ID", "order_number", "order_id"],
+            Id,
+        ),
+        col(
+            s::TRACKING_NUMBER,
+            &["Tracking Number", "tracking_number"],
+            Text,
+        ),
+        col(
+            s::CARRIER,
+            &["Courier", "Courier Name", "Slug", "courier"],
+            Text,
+        ),
+        col(s::SERVICE, &["Service Type", "Shipment Type"], Text),
+        col(
+            s::SHIPPED_AT,
+            &[
+                "Shipped At",
+                "Shipment Pickup Date",
+                "Pickup Date",
+                "Shipped Date",
+            ],
+            Timestamp,
+        ),
+        col(
+            s::DELIVERED_AT,
+            &[
+                "Delivered At",
+                "Delivered Date",
+                "Shipment Delivery Date",
+                "Delivery Date",
+            ],
+            Timestamp,
+        ),
+        col(s::STATUS, &["Status", "Tag", "Delivery Status"], Text),
+        col(
+            s::ESTIMATED_DELIVERY_AT,
+            &[
+                "Expected Delivery",
+                "Courier Estimated Delivery Date",
+                "Estimated Delivery Date",
+                "Order Promised Delivery Date",
+                "Promised Delivery Date",
+            ],
+            Promise,
+        ),
+    ],
+);
+
+/// ShipStation-style shipments export (Shipments > Export): `Order #`/`Order Number`, `Ship
+/// Date`, `Carrier`, `Service`, `Tracking #`/`Tracking Number`; see docs/formats.md.
+pub const SHIPSTATION_SHIPMENTS: FormatSpec = FormatSpec::plain(
+    "shipstation",
+    TableKind::Shipments,
+    &[
+        req(
+            s::ORDER_ID,
+            &["Order Number", "Order #", "Order - Number", "OrderNumber"],
+            Id,
+        ),
+        col(
+            s::TRACKING_NUMBER,
+            &["Tracking Number", "Tracking #", "TrackingNumber"],
+            Text,
+        ),
+        col(s::CARRIER, &["Carrier", "Carrier Code", "Provider"], Text),
+        col(
+            s::SERVICE,
+            &["Service", "Service Code", "Shipping Service"],
+            Text,
+        ),
+        col(
+            s::SHIPPED_AT,
+            &[
+                "Ship Date",
+                "Shipped Date",
+                "Date - Shipped Date",
+                "ShipDate",
+            ],
+            Timestamp,
+        ),
+        col(
+            s::DELIVERED_AT,
+            &["Delivery Date", "Delivered Date", "Delivered At"],
+            Timestamp,
+        ),
+        col(s::STATUS, &["Status", "Shipment Status"], Text),
+        col(
+            s::ESTIMATED_DELIVERY_AT,
+            &["Estimated Delivery Date", "Expected Delivery"],
+            Promise,
+        ),
+        col(
+            "shipment_id",
+            &["Shipment Id", "Shipment ID", "ShipmentId"],
+            Id,
+        ),
+    ],
+);
+
+/// Zendesk Support ticket CSV export (Admin Center > Reports > Export, and view exports):
+/// `Id, Requester, Requester email, Subject, Tags, Status, Via, Created at, Solved at,
+/// Satisfaction Score, First reply time in minutes, ...`; `Description` when present. See
+/// docs/formats.md.
+pub const ZENDESK_TICKETS: FormatSpec = FormatSpec {
+    format: "zendesk",
+    kind: TableKind::Tickets,
+    columns: &[
+        req(
+            s::TICKET_ID,
+            &["Id", "Ticket ID", "Ticket Id", "zendesk_id"],
+            Id,
+        ),
+        req(s::CREATED_AT, &["Created at"], Timestamp),
+        col(s::FIRST_RESPONSE_AT, &["First reply at"], Timestamp),
+        col(
+            FIRST_REPLY_MINUTES,
+            &["First reply time in minutes"],
+            Number,
+        ),
+        col(s::SOLVED_AT, &["Solved at"], Timestamp),
+        col(s::CHANNEL, &["Via", "Channel"], Text),
+        col(s::SUBJECT, &["Subject"], Text),
+        col(s::BODY, &["Description"], Text),
+        col(s::TAGS, &["Tags"], Text),
+        col(s::EMAIL, &["Requester email", "Requester Email"], Text),
+        col(
+            s::ORDER_ID,
+            &[
+                "Order number",
+                "Order Number",
+                "Order ID",
+                "Order #",
+                "Order",
+            ],
+            Id,
+        ),
+        col(
+            s::CSAT,
+            &["Satisfaction Score", "Satisfaction"],
+            Satisfaction,
+        ),
+        col(s::STATUS, &["Status"], Text),
+    ],
+    defaults: &[],
+    group_by: None,
+    also: &[],
+    derive: Some(zendesk_first_reply),
+};
+
+/// Helper column: Zendesk's first reply time, minutes after creation.
+const FIRST_REPLY_MINUTES: &str = "_first_reply_minutes";
+
+/// `first_response_at` = `created_at` + "First reply time in minutes" when no instant is given.
+fn zendesk_first_reply(lf: LazyFrame) -> LazyFrame {
+    let offset = (pl::col(FIRST_REPLY_MINUTES) * pl::lit(60_000.0))
+        .round(0, RoundMode::HalfToEven)
+        .cast(DataType::Int64)
+        .cast(DataType::Duration(TimeUnit::Milliseconds));
+    lf.with_column(
+        pl::coalesce(&[
+            pl::col(s::FIRST_RESPONSE_AT),
+            pl::col(s::CREATED_AT) + offset,
+        ])
+        .alias(s::FIRST_RESPONSE_AT),
+    )
+}
+
+/// Gorgias ticket export: the names of Gorgias' ticket object (`id`, `channel`, `subject`,
+/// `status`, `created_datetime`, `closed_datetime`, `customer.email`, `tags`,
+/// `satisfaction_survey.score`) as CSV headers; see docs/formats.md.
+pub const GORGIAS_TICKETS: FormatSpec = FormatSpec::plain(
+    "gorgias",
+    TableKind::Tickets,
+    &[
+        req(s::TICKET_ID, &["Ticket id", "Ticket ID", "ticket_id"], Id),
+        req(
+            s::CREATED_AT,
+            &[
+                "Created datetime",
+                "created_datetime",
+                "Created date",
+                "Created",
+            ],
+            Timestamp,
+        ),
+        col(
+            s::FIRST_RESPONSE_AT,
+            &["First response datetime", "First agent reply datetime"],
+            Timestamp,
+        ),
+        col(
+            s::SOLVED_AT,
+            &[
+                "Closed datetime",
+                "closed_datetime",
+                "Closed date",
+                "Closed",
+            ],
+            Timestamp,
+        ),
+        col(s::CHANNEL, &["Channel", "channel"], Text),
+        col(s::SUBJECT, &["Subject", "subject"], Text),
+        col(s::BODY, &["Message", "First message", "Excerpt"], Text),
+        col(s::TAGS, &["Tags", "tags"], Text),
+        col(
+            s::EMAIL,
+            &["Customer email", "customer_email", "customer.email"],
+            Text,
+        ),
+        col(s::ORDER_ID, &["Order number", "Order ID", "Order"], Id),
+        col(
+            s::CSAT,
+            &[
+                "Survey score",
+                "Satisfaction survey score",
+                "Satisfaction score",
+            ],
+            Satisfaction,
+        ),
+        col(s::STATUS, &["Status", "status"], Text),
+    ],
+);
 
 /// Every format, most specific first (ties in [`detect`] go to the earlier one).
 pub const FORMATS: &[&FormatSpec] = &[
@@ -271,6 +760,13 @@ pub const FORMATS: &[&FormatSpec] = &[
     &CANONICAL_TICKETS,
     &CANONICAL_REVIEWS,
     &CANONICAL_CUSTOMERS,
+    &SHOPIFY_ORDERS,
+    &WOO_ORDERS,
+    &AFTERSHIP_SHIPMENTS,
+    &SHIPSTATION_SHIPMENTS,
+    &ZENDESK_TICKETS,
+    &GORGIAS_TICKETS,
+    &GENERIC_ORDERS,
 ];
 
 /// Lower-case, trimmed, spaces and dashes as underscores: `Created at` -> `created_at`.
@@ -286,27 +782,45 @@ pub fn normalise_header(h: &str) -> String {
 /// The outcome of matching one header against the formats.
 #[derive(Debug)]
 pub enum Detection {
-    /// The best format, and for each of its columns the header position holding it (if any).
+    /// The best format, and for each of its columns where the cells come from (if anywhere).
     Recognised {
         spec: &'static FormatSpec,
-        positions: Vec<Option<usize>>,
+        positions: Vec<Option<Source>>,
     },
     /// No format shares enough columns with the header.
-    Unrecognised { reason: String },
+    Unrecognised {
+        reason: String,
+        /// The format sharing the most columns with the header, if any shares one.
+        nearest: Option<NearMiss>,
+    },
+}
+
+/// The closest format to an unrecognised header, and what it lacks.
+#[derive(Debug, Clone)]
+pub struct NearMiss {
+    pub format: &'static str,
+    pub kind: TableKind,
+    /// Header names (first alias) of its required columns that the file lacks.
+    pub missing: Vec<String>,
 }
 
 /// Picks the format whose columns the header holds most of. A format needs at least two of its
 /// columns present, one of them its first (identifier) column, to be a candidate; required
 /// columns are checked later so that a near miss gets a "missing column" error, not a skip.
+/// Ties go to the earlier format in [`FORMATS`].
 pub fn detect(headers: &[String]) -> Detection {
     let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
-    let mut best: Option<(usize, &'static FormatSpec, Vec<Option<usize>>)> = None;
+    let mut best: Option<(usize, &'static FormatSpec, Vec<Option<Source>>)> = None;
+    let mut nearest: Option<(usize, &'static FormatSpec, Vec<Option<Source>>)> = None;
     for spec in FORMATS {
         let positions = positions_of(spec, &normalised);
         let hits = positions.iter().filter(|p| p.is_some()).count();
         let has_id = positions.first().is_some_and(|p| p.is_some());
         if hits >= 2 && has_id && best.as_ref().is_none_or(|(b, _, _)| hits > *b) {
-            best = Some((hits, spec, positions));
+            best = Some((hits, spec, positions.clone()));
+        }
+        if hits >= 1 && nearest.as_ref().is_none_or(|(b, _, _)| hits > *b) {
+            nearest = Some((hits, spec, positions));
         }
     }
     match best {
@@ -322,17 +836,30 @@ pub fn detect(headers: &[String]) -> Detection {
                     .join(", ")
                     + if headers.len() > 6 { ", ..." } else { "" }
             ),
+            nearest: nearest.map(|(_, spec, positions)| NearMiss {
+                format: spec.format,
+                kind: spec.kind,
+                missing: spec
+                    .columns
+                    .iter()
+                    .zip(&positions)
+                    .filter(|(c, p)| c.required && p.is_none())
+                    .map(|(c, _)| c.headers[0].to_string())
+                    .collect(),
+            }),
         },
     }
 }
 
-fn positions_of(spec: &FormatSpec, normalised: &[String]) -> Vec<Option<usize>> {
+/// Where each column of `spec` is in a header (already normalised), by its header aliases.
+pub fn positions_of(spec: &FormatSpec, normalised: &[String]) -> Vec<Option<Source>> {
     spec.columns
         .iter()
         .map(|c| {
             c.headers
                 .iter()
                 .find_map(|h| normalised.iter().position(|n| n == &normalise_header(h)))
+                .map(Source::Header)
         })
         .collect()
 }
@@ -359,7 +886,7 @@ mod tests {
     fn detected(s: &str) -> (&'static str, TableKind) {
         match detect(&headers(s)) {
             Detection::Recognised { spec, .. } => (spec.format, spec.kind),
-            Detection::Unrecognised { reason } => panic!("{reason}"),
+            Detection::Unrecognised { reason, .. } => panic!("{reason}"),
         }
     }
 
@@ -397,6 +924,60 @@ mod tests {
             )),
             Detection::Unrecognised { .. }
         ));
+    }
+
+    #[test]
+    fn detects_platform_exports_by_header() {
+        assert_eq!(
+            detected("Name,Email,Financial Status,Paid at,Fulfilled at,Total,Created at,Lineitem quantity"),
+            ("shopify", TableKind::Orders)
+        );
+        assert_eq!(
+            detected("order_id,order_date,order_status,customer_id,billing_email,order_total"),
+            ("woocommerce", TableKind::Orders)
+        );
+        assert_eq!(
+            detected("order_id,created_at,customer_email,order_total,currency"),
+            ("generic", TableKind::Orders)
+        );
+        assert_eq!(
+            detected("Tracking Number,Courier,Order Number,Shipped At,Delivered At,Status"),
+            ("aftership", TableKind::Shipments)
+        );
+        assert_eq!(
+            detected("Order Number,Shipment Id,Ship Date,Carrier,Service,Tracking Number"),
+            ("shipstation", TableKind::Shipments)
+        );
+        assert_eq!(
+            detected("Id,Subject,Description,Status,Requester,Requester email,Created at,Tags"),
+            ("zendesk", TableKind::Tickets)
+        );
+        assert_eq!(
+            detected("Ticket id,Subject,Status,Channel,Customer email,Created datetime,Closed datetime,Tags,Survey score"),
+            ("gorgias", TableKind::Tickets)
+        );
+        // Canonical files stay canonical even when a platform shares some names.
+        assert_eq!(
+            detected("ticket_id,created_at,subject,tags,status,channel"),
+            ("canonical", TableKind::Tickets)
+        );
+        assert_eq!(
+            detected("order_id,placed_at,status,customer_id,total,currency"),
+            ("canonical", TableKind::Orders)
+        );
+    }
+
+    #[test]
+    fn unrecognised_headers_name_the_nearest_format() {
+        match detect(&headers("Tracking Number,Courier")) {
+            Detection::Unrecognised {
+                nearest: Some(n), ..
+            } => {
+                assert_eq!((n.format, n.kind), ("aftership", TableKind::Shipments));
+                assert_eq!(n.missing, vec!["Order Number".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

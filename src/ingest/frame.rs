@@ -10,8 +10,8 @@ use chrono::{DateTime, Datelike, Days, Utc};
 use chrono_tz::Tz;
 use polars::prelude::*;
 
-use super::formats::{ColumnSpec, FormatSpec, ValueType};
-use super::read::TextFile;
+use super::formats::{ColumnSpec, FormatSpec, Source, ValueType};
+use super::read::RawFile;
 use super::value::{self, DstResolution, IdIssue, SlashOrder};
 use crate::error::{Error, Result};
 use crate::quality::{DataQuality, Effect};
@@ -26,6 +26,8 @@ pub struct ReadOptions {
     pub slash_order: SlashOrder,
     /// Money uses a decimal comma (config `decimal_comma`).
     pub decimal_comma: bool,
+    /// A chrono format for every timestamp of the file (a `[[mapping]]`'s `date_format`).
+    pub date_format: Option<String>,
 }
 
 /// A typed frame read from one file, with the latest timestamp seen in it (for ordering files).
@@ -41,9 +43,9 @@ pub struct FileFrame {
 /// as a suggestion), a malformed record, a slash-date column that cannot be read either way, or a
 /// required column with no usable value in any row.
 pub fn read_frame(
-    file: &TextFile,
+    file: &RawFile,
     spec: &FormatSpec,
-    positions: &[Option<usize>],
+    positions: &[Option<Source>],
     opts: &ReadOptions,
     dq: &mut DataQuality,
 ) -> Result<FileFrame> {
@@ -58,19 +60,34 @@ pub fn read_frame(
             });
         }
     }
-    let present: Vec<(ColumnSpec, usize)> = spec
+    let present: Vec<(ColumnSpec, Source)> = spec
         .columns
         .iter()
         .zip(positions)
-        .filter_map(|(c, p)| p.map(|p| (*c, p)))
+        .filter_map(|(c, p)| p.clone().map(|p| (*c, p)))
         .collect();
-    let indices: Vec<usize> = present.iter().map(|(_, p)| *p).collect();
+    let indices: Vec<usize> = present.iter().filter_map(|(_, p)| p.position()).collect();
     let raw = file.read_columns(&indices)?;
     let n = raw.lines.len();
+    // Synthetic sources (`@line`, constants) become ordinary text cells.
+    let mut from_file = raw.columns.into_iter();
+    let mut cells_of: Vec<Vec<String>> = Vec::with_capacity(present.len());
+    for (_, src) in &present {
+        cells_of.push(match src {
+            Source::Header(_) => from_file.next().unwrap_or_default(),
+            Source::Line => raw.lines.iter().map(u64::to_string).collect(),
+            Source::Constant(v) => vec![v.clone(); n],
+        });
+    }
+    if let Some(key) = spec.group_by {
+        if let Some(k) = present.iter().position(|(c, _)| c.canonical == key) {
+            fill_down(&mut cells_of, k);
+        }
+    }
 
     // Rows without a required value are dropped before anything else is parsed.
     let mut keep = vec![true; n];
-    for ((c, _), cells) in present.iter().zip(&raw.columns) {
+    for ((c, _), cells) in present.iter().zip(&cells_of) {
         if c.required && c.ty != ValueType::Promise {
             for (row, cell) in cells.iter().enumerate() {
                 if keep[row] && cell.trim().is_empty() {
@@ -97,9 +114,13 @@ pub fn read_frame(
         latest: None,
     };
     let mut columns: Vec<Column> = Vec::new();
-    for ((c, pos), cells) in present.iter().zip(&raw.columns) {
-        let header = &file.headers[*pos];
-        columns.extend(ctx.parse_column(c, header, cells)?);
+    for ((c, src), cells) in present.iter().zip(&cells_of) {
+        let header = match src {
+            Source::Header(p) => file.headers.get(*p).cloned().unwrap_or_default(),
+            Source::Line => "@line".to_string(),
+            Source::Constant(v) => format!("constant '{v}'"),
+        };
+        columns.extend(ctx.parse_column(c, &header, cells)?);
     }
     let latest = ctx.latest;
     let kept_lines: Vec<u64> = raw
@@ -132,7 +153,7 @@ pub fn read_frame(
 }
 
 struct ColumnContext<'a> {
-    file: &'a TextFile,
+    file: &'a RawFile,
     lines: &'a [u64],
     keep: &'a [bool],
     opts: &'a ReadOptions,
@@ -151,7 +172,8 @@ impl ColumnContext<'_> {
     }
 
     fn bad_value(&mut self, c: &ColumnSpec, line: u64, cell: &str, why: &str) {
-        let reason = format!("unparseable {} ({})", c.canonical, why);
+        // One reason per kind of problem, not per value: the value is the example.
+        let reason = format!("unparseable {} ({})", c.canonical, without_value(why));
         self.dq.note(
             &self.file.name,
             line,
@@ -185,6 +207,9 @@ impl ColumnContext<'_> {
                 vec![self.parsed(c, header, cells, |cell| value::parse_money(cell, dc))?]
             }
             ValueType::Number => vec![self.parsed(c, header, cells, value::parse_number)?],
+            ValueType::Satisfaction => {
+                vec![self.parsed(c, header, cells, value::parse_satisfaction)?]
+            }
             ValueType::Bool => {
                 let mut out = Vec::with_capacity(cells.len());
                 for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
@@ -269,16 +294,37 @@ impl ColumnContext<'_> {
         header: &str,
         cells: &[String],
     ) -> Result<Vec<Column>> {
-        let slash = match self.opts.slash_order {
-            SlashOrder::Unknown => value::infer_slash_order(self.kept(cells).map(|(_, c)| c))
-                .map_err(|m| Error::Column {
-                    file: self.file.name.clone(),
-                    column: header.to_string(),
-                    message: m,
-                })?,
-            forced => forced,
+        let slash = match (self.opts.slash_order, self.opts.date_format.as_deref()) {
+            (SlashOrder::Unknown, None) => {
+                let inferred =
+                    value::infer_slash_order(self.kept(cells).map(|(_, c)| c)).map_err(|m| {
+                        Error::Column {
+                            file: self.file.name.clone(),
+                            column: header.to_string(),
+                            message: m,
+                        }
+                    })?;
+                if inferred == SlashOrder::Unknown {
+                    if let Some((_, example)) = self
+                        .kept(cells)
+                        .find(|(_, cell)| value::is_ambiguous_slash_date(cell))
+                    {
+                        return Err(Error::Column {
+                            file: self.file.name.clone(),
+                            column: header.to_string(),
+                            message: format!(
+                                "slash dates such as '{}' could be day-first or month-first (no day above 12 in this column); set date_order = \"day-first\" or \"month-first\" in snagscan.toml (day_first in a [[mapping]])",
+                                example.trim()
+                            ),
+                        });
+                    }
+                }
+                inferred
+            }
+            (forced, _) => forced,
         };
         let tz = self.opts.timezone;
+        let fmt = self.opts.date_format.clone();
         let n = cells.len();
         let (mut instants, mut is_date, mut dates) = (
             Vec::with_capacity(n),
@@ -287,7 +333,7 @@ impl ColumnContext<'_> {
         );
         let (mut good, mut bad) = (0usize, 0usize);
         for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
-            match value::parse_timestamp(cell, tz, slash) {
+            match value::parse_timestamp_with(cell, tz, slash, fmt.as_deref()) {
                 Ok(Some(stamp)) => {
                     good += 1;
                     if let Some(dst) = stamp.dst {
@@ -356,6 +402,40 @@ impl ColumnContext<'_> {
     }
 }
 
+/// Shopify-style records spread over several rows: every empty cell of a row takes the value
+/// of the first row with the same key in column `key` (order fields are only on an order's
+/// first row). Rows without a key are left alone.
+fn fill_down(columns: &mut [Vec<String>], key: usize) {
+    let keys = columns[key].clone();
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (row, k) in keys.iter().enumerate() {
+        let k = k.trim();
+        if k.is_empty() {
+            continue;
+        }
+        let head = *first.entry(k).or_insert(row);
+        if head == row {
+            continue;
+        }
+        for (ci, col) in columns.iter_mut().enumerate() {
+            if ci != key && col[row].trim().is_empty() && !col[head].trim().is_empty() {
+                col[row] = col[head].clone();
+            }
+        }
+    }
+}
+
+/// A parser's reason without the quoted value it starts with (`'N/A' is not an amount` ->
+/// `is not an amount`), so that findings group by problem; the value is kept as the example.
+fn without_value(why: &str) -> &str {
+    if let Some(rest) = why.strip_prefix('\'') {
+        if let Some(end) = rest.find('\'') {
+            return rest[end + 1..].trim_start_matches(':').trim();
+        }
+    }
+    why
+}
+
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
@@ -374,7 +454,9 @@ pub fn null_columns(c: &ColumnSpec, height: usize) -> Result<Vec<Column>> {
     let col = |n: String, dt: DataType| Column::full_null(n.into(), height, &dt);
     Ok(match c.ty {
         ValueType::Id | ValueType::Text => vec![col(name.into(), DataType::String)],
-        ValueType::Money | ValueType::Number => vec![col(name.into(), DataType::Float64)],
+        ValueType::Money | ValueType::Number | ValueType::Satisfaction => {
+            vec![col(name.into(), DataType::Float64)]
+        }
         ValueType::Bool => vec![col(name.into(), DataType::Boolean)],
         ValueType::Timestamp => vec![col(name.into(), utc_ms())],
         ValueType::Promise => vec![

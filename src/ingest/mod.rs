@@ -8,6 +8,8 @@
 
 pub mod formats;
 pub mod frame;
+pub mod inspect;
+pub mod mapping;
 pub mod read;
 pub mod value;
 
@@ -15,21 +17,26 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use self::formats::{Detection, FormatSpec};
+use self::formats::{Detection, FormatSpec, NearMiss, Source};
 use self::frame::{null_columns, ReadOptions};
-use self::read::TextFile;
+use self::mapping::Mapping;
+use self::read::RawFile;
 use crate::error::{Error, Result};
 use crate::quality::{DataQuality, Effect};
 use crate::schema::{self as s, TableKind};
 
-/// One input file that was read.
+/// One table read from an input file (a Shopify export gives two: orders and line items).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct InputFile {
     pub file: String,
     pub kind: TableKind,
     pub format: String,
-    /// Data records read (before any row was dropped).
+    /// Records of this table read from the file (after folding line-item rows into orders, before
+    /// any row was dropped).
     pub rows: u64,
+    /// Shipments only: tracking numbers counted (a cell may hold several, comma-joined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_numbers: Option<u64>,
 }
 
 /// One file in the folder that was not used, with the reason.
@@ -40,14 +47,18 @@ pub struct SkippedFile {
 }
 
 /// The store's tables in canonical shape (columns as in `formats::CANONICAL_*`, plus
-/// `src_file`, `src_line`, `src_rank`). Tables whose kind had no input file are `None`, so that
-/// "no reviews table" (KPI null) differs from "a reviews table with no rows" (KPI 0).
+/// `src_file`, `src_line`, `src_rank`; shipments also `tracking_count` UInt32). Tables whose
+/// kind had no input file are `None`, so that "no reviews table" (KPI null) differs from "a
+/// reviews table with no rows" (KPI 0).
 pub struct Store {
     /// Unique by `order_id`, test orders removed; adds `customer_key` (String, null when the
     /// order cannot be tied to a person) and `region` from the customers table when present.
     pub orders: DataFrame,
     pub line_items: Option<DataFrame>,
+    /// One row per shipment (unique by order_id + tracking_number when there is one);
+    /// `order_id` rewritten to the orders' spelling when it differed only by a leading `#`.
     pub shipments: Option<DataFrame>,
+    /// Unique by `ticket_id` (the latest export's version wins).
     pub tickets: Option<DataFrame>,
     pub reviews: Option<DataFrame>,
     pub inputs: Vec<InputFile>,
@@ -57,61 +68,239 @@ pub struct Store {
 /// Values that are never a customer id (SPEC section 1, identity).
 pub const PLACEHOLDER_IDS: [&str; 7] = ["", "0", "-", "null", "none", "guest", "n/a"];
 
+/// How one input file is to be read: which tables, in which format, from which columns.
+pub enum FilePlan {
+    Read {
+        raw: RawFile,
+        tables: Vec<PlannedTable>,
+        opts: ReadOptions,
+    },
+    Skipped {
+        file: String,
+        reason: String,
+        nearest: Option<NearMiss>,
+    },
+}
+
+/// One table to read from a file.
+pub struct PlannedTable {
+    pub spec: &'static FormatSpec,
+    /// `shopify`, `zendesk`, ... or `mapping`.
+    pub format: String,
+    pub positions: Vec<Option<Source>>,
+}
+
+/// Opens `path` and decides how to read it: by the first `[[mapping]]` whose glob matches the
+/// file name, else by its header (SPEC section 1).
+///
+/// Errors: the file cannot be read or is empty; a mapped header is missing.
+pub fn plan_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<FilePlan> {
+    let name = file_name(path);
+    if let Some(m) = mappings.iter().find(|m| m.matches(&name)) {
+        let raw = RawFile::open(path, m.delimiter)?;
+        let positions = m.positions(&raw.name, &raw.headers)?;
+        return Ok(FilePlan::Read {
+            tables: vec![PlannedTable {
+                spec: m.spec(),
+                format: "mapping".into(),
+                positions,
+            }],
+            raw,
+            opts: m.read.clone(),
+        });
+    }
+    let raw = RawFile::open(path, None)?;
+    match formats::detect(&raw.headers) {
+        Detection::Unrecognised { reason, nearest } => Ok(FilePlan::Skipped {
+            file: raw.name,
+            reason,
+            nearest,
+        }),
+        Detection::Recognised { spec, positions } => {
+            let mut tables = vec![PlannedTable {
+                spec,
+                format: spec.format.to_string(),
+                positions,
+            }];
+            let normalised: Vec<String> = raw
+                .headers
+                .iter()
+                .map(|h| formats::normalise_header(h))
+                .collect();
+            for extra in spec.also {
+                let positions = formats::positions_of(extra, &normalised);
+                let complete = extra
+                    .columns
+                    .iter()
+                    .zip(&positions)
+                    .all(|(c, p)| !c.required || p.is_some());
+                if complete {
+                    tables.push(PlannedTable {
+                        spec: extra,
+                        format: extra.format.to_string(),
+                        positions,
+                    });
+                }
+            }
+            Ok(FilePlan::Read {
+                raw,
+                tables,
+                opts: opts.clone(),
+            })
+        }
+    }
+}
+
+/// Reads one planned table of a file into its canonical frame (see [`canonical_columns`]).
+///
+/// Errors: see `frame::read_frame`.
+pub fn read_table(
+    raw: &RawFile,
+    table: &PlannedTable,
+    opts: &ReadOptions,
+    dq: &mut DataQuality,
+) -> Result<(InputFile, frame::FileFrame)> {
+    let dropped_before = dropped_in(dq, &raw.name);
+    let ff = frame::read_frame(raw, table.spec, &table.positions, opts, dq)?;
+    let dropped = dropped_in(dq, &raw.name) - dropped_before;
+    let mut df = ff.frame;
+    if let Some(key) = table.spec.group_by {
+        df = fold_records(df, key)?;
+    }
+    if let Some(derive) = table.spec.derive {
+        df = derive(df.lazy()).collect()?;
+    }
+    let canonical = to_canonical(df, table.spec)?;
+    let mut tracking_numbers = None;
+    if table.spec.kind == TableKind::Shipments {
+        audit(
+            &canonical,
+            col(s::TRACKING_COUNT).gt(lit(1u32)),
+            "tracking_number: several tracking numbers in one cell (each counted)",
+            Effect::Warning,
+            dq,
+        )?;
+        let total = canonical
+            .column(s::TRACKING_COUNT)?
+            .as_materialized_series()
+            .sum::<u64>()
+            .unwrap_or(0);
+        tracking_numbers = Some(total);
+    }
+    let input = InputFile {
+        file: raw.name.clone(),
+        kind: table.spec.kind,
+        format: table.format.clone(),
+        rows: canonical.height() as u64 + dropped,
+        tracking_numbers,
+    };
+    Ok((
+        input,
+        frame::FileFrame {
+            frame: canonical,
+            latest: ff.latest,
+        },
+    ))
+}
+
+/// Rows counted as dropped for `file` so far.
+fn dropped_in(dq: &DataQuality, file: &str) -> u64 {
+    dq.entries()
+        .iter()
+        .filter(|e| e.file == file && e.effect == Effect::RowDropped)
+        .map(|e| e.count)
+        .sum()
+}
+
+/// Number of tracking numbers in a `tracking_number` cell: comma-, semicolon- or
+/// space-separated parts (UInt32; 0 when empty).
+fn tracking_count() -> Expr {
+    col(s::TRACKING_NUMBER)
+        .str()
+        .count_matches(lit(r"[^,;\s]+"), false)
+        .cast(DataType::UInt32)
+        .fill_null(lit(0u32))
+        .alias(s::TRACKING_COUNT)
+}
+
+/// Folds rows sharing `key` into one (Shopify line-item rows into their order): the first row's
+/// values, except booleans, which are true when any row is (an order requires shipping when any
+/// of its lines does).
+fn fold_records(df: DataFrame, key: &str) -> Result<DataFrame> {
+    let aggs: Vec<Expr> = df
+        .schema()
+        .iter()
+        .filter(|(name, _)| name.as_str() != key)
+        .map(|(name, dt)| {
+            if *dt == DataType::Boolean {
+                col(name.clone()).max()
+            } else {
+                col(name.clone()).first()
+            }
+        })
+        .collect();
+    let order: Vec<Expr> = df
+        .get_column_names()
+        .iter()
+        .map(|n| col(n.as_str()))
+        .collect();
+    Ok(df
+        .lazy()
+        .group_by_stable([col(key)])
+        .agg(aggs)
+        .select(order)
+        .collect()?)
+}
+
 /// Reads every input file of `dir` and assembles the store.
 ///
-/// Errors: the folder is missing; no file is recognised; there is no orders file; a recognised
-/// file is empty, malformed or misses a required column (see `frame::read_frame`).
-pub fn load(dir: &Path, opts: &ReadOptions, dq: &mut DataQuality) -> Result<Store> {
-    let files = read::list_inputs(dir)?;
+/// `mappings` are the validated `[[mapping]]` tables of the config. Errors: the folder is
+/// missing; no file is recognised; there is no orders file; a recognised file is empty,
+/// malformed or misses a required column (see `frame::read_frame`).
+pub fn load(
+    dir: &Path,
+    opts: &ReadOptions,
+    mappings: &[Mapping],
+    dq: &mut DataQuality,
+) -> Result<Store> {
+    let globs: Vec<String> = mappings.iter().map(|m| m.file.clone()).collect();
+    let files = read::list_inputs(dir, &globs)?;
     let mut skipped = Vec::new();
     let mut inputs = Vec::new();
     let mut by_kind: Vec<(TableKind, frame::FileFrame, String)> = Vec::new();
     for path in &files {
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        {
-            skipped.push(SkippedFile {
-                file: file_name(path),
-                reason: "parquet input is not supported yet; export it as CSV".into(),
-            });
-            continue;
-        }
-        let text = TextFile::open(path)?;
-        match formats::detect(&text.headers) {
-            Detection::Unrecognised { reason } => skipped.push(SkippedFile {
-                file: text.name.clone(),
+        match plan_file(path, opts, mappings)? {
+            FilePlan::Skipped {
+                file,
                 reason,
+                nearest,
+            } => skipped.push(SkippedFile {
+                file,
+                reason: match nearest {
+                    Some(n) if !n.missing.is_empty() => format!(
+                        "{reason}; nearest format: {} {} (lacks {})",
+                        n.format,
+                        n.kind,
+                        n.missing.join(", ")
+                    ),
+                    _ => reason,
+                },
             }),
-            Detection::Recognised { spec, positions } => {
-                if text.decoded_from_cp1252 {
+            FilePlan::Read { raw, tables, opts } => {
+                if raw.decoded_from_cp1252 {
                     dq.note(
-                        &text.name,
+                        &raw.name,
                         1,
                         "file is not UTF-8: decoded as Windows-1252",
                         Effect::Warning,
                         None,
                     );
                 }
-                let before = dq.total();
-                let ff = frame::read_frame(&text, spec, &positions, opts, dq)?;
-                let _ = before;
-                let rows = count_rows(&ff.frame, &text.name, dq);
-                inputs.push(InputFile {
-                    file: text.name.clone(),
-                    kind: spec.kind,
-                    format: spec.format.to_string(),
-                    rows,
-                });
-                let canonical = to_canonical(ff.frame, spec)?;
-                by_kind.push((
-                    spec.kind,
-                    frame::FileFrame {
-                        frame: canonical,
-                        latest: ff.latest,
-                    },
-                    text.name,
-                ));
+                for table in &tables {
+                    let (input, ff) = read_table(&raw, table, &opts, dq)?;
+                    by_kind.push((table.spec.kind, ff, raw.name.clone()));
+                    inputs.push(input);
+                }
             }
         }
     }
@@ -145,36 +334,47 @@ pub fn load(dir: &Path, opts: &ReadOptions, dq: &mut DataQuality) -> Result<Stor
     let customers = stack(TableKind::Customers)?;
     let payments = stack(TableKind::Payments)?;
     let orders = finish_orders(orders, customers, payments, dq)?;
+    let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
+    let refs = |df: Option<DataFrame>, dq: &mut DataQuality| -> Result<Option<DataFrame>> {
+        df.map(|d| reconcile_order_refs(d, &known, dq)).transpose()
+    };
+    let shipments = match refs(stack(TableKind::Shipments)?, dq)? {
+        Some(sh) => Some(keep_latest(
+            sh,
+            &[s::ORDER_ID, s::TRACKING_NUMBER],
+            "duplicate shipment (same order and tracking number): replaced by a later version",
+            dq,
+        )?),
+        None => None,
+    };
+    let tickets = match refs(stack(TableKind::Tickets)?, dq)? {
+        Some(t) => Some(keep_latest(
+            t,
+            &[s::TICKET_ID],
+            "duplicate ticket_id: replaced by a later version",
+            dq,
+        )?),
+        None => None,
+    };
     Ok(Store {
         orders,
-        line_items: stack(TableKind::LineItems)?,
-        shipments: stack(TableKind::Shipments)?,
-        tickets: stack(TableKind::Tickets)?,
-        reviews: stack(TableKind::Reviews)?,
+        line_items: refs(stack(TableKind::LineItems)?, dq)?,
+        shipments,
+        tickets,
+        reviews: refs(stack(TableKind::Reviews)?, dq)?,
         inputs,
         skipped,
     })
 }
 
-fn file_name(p: &Path) -> String {
+pub(crate) fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
-/// Rows read = rows kept + rows dropped for a missing required value.
-fn count_rows(frame: &DataFrame, file: &str, dq: &DataQuality) -> u64 {
-    let dropped: u64 = dq
-        .entries()
-        .iter()
-        .filter(|e| e.file == file && e.effect == Effect::RowDropped)
-        .map(|e| e.count)
-        .sum();
-    frame.height() as u64 + dropped
-}
-
 /// The canonical spec of a kind: the column set every format of that kind is reduced to.
-fn canonical_spec(kind: TableKind) -> &'static FormatSpec {
+pub fn canonical_spec(kind: TableKind) -> &'static FormatSpec {
     match kind {
         TableKind::Orders => &formats::CANONICAL_ORDERS,
         TableKind::LineItems => &formats::CANONICAL_LINE_ITEMS,
@@ -198,6 +398,9 @@ pub fn canonical_columns(kind: TableKind) -> Vec<String> {
             names.push(c.canonical.to_string());
         }
     }
+    if kind == TableKind::Shipments {
+        names.push(s::TRACKING_COUNT.to_string());
+    }
     names.extend([s::SRC_FILE.to_string(), s::SRC_LINE.to_string()]);
     names
 }
@@ -216,6 +419,9 @@ fn to_canonical(mut df: DataFrame, spec: &FormatSpec) -> Result<DataFrame> {
                 df.with_column(col)?;
             }
         }
+    }
+    if spec.kind == TableKind::Shipments {
+        df = df.lazy().with_column(tracking_count()).collect()?;
     }
     Ok(df.select(canonical_columns(spec.kind))?)
 }
@@ -343,6 +549,86 @@ fn real_id(name: &str) -> Expr {
     .otherwise(col(name).str().strip_chars(lit(NULL)))
 }
 
+/// An order reference that matches no order but would with a leading `#` added or removed
+/// (`9101` in a tracking export for Shopify's `#9101`) is rewritten to the orders' spelling and
+/// counted. An exact match always wins; a reference to no order is left for the journey to count.
+fn reconcile_order_refs(df: DataFrame, known: &Series, dq: &mut DataQuality) -> Result<DataFrame> {
+    let id = col(s::ORDER_ID);
+    let known = || lit(known.clone()).implode(false);
+    let hashed = concat_str([lit("#"), id.clone()], "", false);
+    let bare = id.clone().str().strip_prefix(lit("#"));
+    let fixed = when(id.clone().is_in(known(), false))
+        .then(id.clone())
+        .when(hashed.clone().is_in(known(), false))
+        .then(hashed)
+        .when(bare.clone().is_in(known(), false))
+        .then(bare)
+        .otherwise(id.clone());
+    let df = df.lazy().with_column(fixed.alias("_order_ref")).collect()?;
+    audit(
+        &df,
+        col("_order_ref").neq(col(s::ORDER_ID)),
+        "order_id matched to an order after adding or removing a leading '#'",
+        Effect::Warning,
+        dq,
+    )?;
+    Ok(df
+        .lazy()
+        .with_column(col("_order_ref").alias(s::ORDER_ID))
+        .drop(cols(["_order_ref"]))
+        .collect()?)
+}
+
+/// A spreadsheet's scientific-notation rendering of a long number (`9.4001E+21`): digits were
+/// lost, so two such ids are never taken for the same record.
+fn scientific_id(name: &str) -> Expr {
+    col(name)
+        .str()
+        .contains(lit(r"^[0-9]+([.,][0-9]+)?[eE]\+[0-9]+$"), false)
+        .fill_null(lit(false))
+}
+
+/// Keeps the latest version (file rank, then line) of rows sharing all `keys`; rows with a null
+/// or scientific-notation key are all kept. Replaced rows are counted under `reason`.
+fn keep_latest(
+    df: DataFrame,
+    keys: &[&str],
+    reason: &str,
+    dq: &mut DataQuality,
+) -> Result<DataFrame> {
+    let mut unkeyed = lit(false);
+    for k in keys {
+        unkeyed = unkeyed.or(col(*k).is_null()).or(scientific_id(k));
+    }
+    let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    // Counted from the end: the last version of a key has count 1, earlier ones are replaced.
+    let df = df
+        .lazy()
+        .sort([s::SRC_RANK, s::SRC_LINE], SortMultipleOptions::default())
+        .with_column(
+            unkeyed
+                .not()
+                .and(col(keys[0]).cum_count(true).over(key_cols)?.gt(lit(1)))
+                .alias("_replaced"),
+        )
+        .collect()?;
+    audit(&df, col("_replaced"), reason, Effect::RowReplaced, dq)?;
+    Ok(df
+        .lazy()
+        .filter(col("_replaced").not())
+        .drop(cols(["_replaced"]))
+        .collect()?)
+}
+
+/// A test order: the `test` column is true, or `test` is one of its comma-separated tags (Shopify
+/// has no test column; stores tag test orders `test`).
+fn is_test_order() -> Expr {
+    col(s::TEST).fill_null(lit(false)).or(col(s::TAGS)
+        .str()
+        .contains(lit(r"(?i)(^|,)\s*test\s*(,|$)"), false)
+        .fill_null(lit(false)))
+}
+
 /// Removes test orders, keeps the latest version of each order id, attaches totals from
 /// payments and the customer key (SPEC section 1, identity).
 fn finish_orders(
@@ -351,7 +637,7 @@ fn finish_orders(
     payments: Option<DataFrame>,
     dq: &mut DataQuality,
 ) -> Result<DataFrame> {
-    let is_test = col(s::TEST).fill_null(lit(false));
+    let is_test = is_test_order();
     audit(
         &orders,
         is_test.clone(),
@@ -368,6 +654,7 @@ fn finish_orders(
                 .cum_count(true)
                 .over([col(s::ORDER_ID)])?
                 .gt(lit(1))
+                .and(scientific_id(s::ORDER_ID).not())
                 .alias("_replaced"),
         )
         .collect()?;

@@ -10,53 +10,126 @@ use crate::error::{Error, Result};
 /// Extensions read from an input folder (SPEC section 1).
 pub const INPUT_EXTENSIONS: [&str; 4] = [".csv", ".csv.gz", ".tsv", ".parquet"];
 
-/// Lists the input files of `dir`, sorted by name.
+/// Lists the input files of `dir`, sorted by name: every file with an input extension, and
+/// every file whose name matches one of `extra` (the `file` globs of `[[mapping]]` tables, which
+/// may name other extensions such as `.txt`).
 ///
 /// Errors: `dir` does not exist or cannot be listed.
-pub fn list_inputs(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn list_inputs(dir: &Path, extra: &[String]) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
         return Err(Error::NoSuchDir(dir.to_path_buf()));
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && has_input_extension(p))
+        .filter(|p| {
+            p.is_file()
+                && (has_input_extension(p) || extra.iter().any(|g| glob_match(g, &file_name_of(p))))
+        })
         .collect();
     files.sort();
     Ok(files)
 }
 
+fn file_name_of(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 fn has_input_extension(p: &Path) -> bool {
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+    let name = file_name_of(p).to_lowercase();
     INPUT_EXTENSIONS.iter().any(|ext| name.ends_with(ext))
 }
 
-/// A delimited text file, decoded to UTF-8, with its header.
+/// Matches a file name against a glob with `*` (any run) and `?` (one character); a pattern
+/// with a `/` is matched against the file name only (its last component). Case-sensitive, as
+/// file systems usually are.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let pattern = pattern.rsplit('/').next().unwrap_or(pattern);
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    // Classic wildcard matching with backtracking to the last `*`.
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while j < n.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
+        }
+    }
+    while i < p.len() && p[i] == '*' {
+        i += 1;
+    }
+    i == p.len()
+}
+
+/// How the fields of a text file are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimiter {
+    /// One byte (`,`, `;`, tab, `|`), with RFC 4180 quoting.
+    Byte(u8),
+    /// Runs of spaces or tabs, no quoting (fixed-width-like files such as CDNOW's).
+    Whitespace,
+}
+
+impl Delimiter {
+    /// Parses a config value: a single character, `tab`, `\t` or `whitespace`.
+    pub fn from_config(s: &str) -> Option<Delimiter> {
+        match s {
+            "whitespace" | "space" | " " => Some(Delimiter::Whitespace),
+            "tab" | "\\t" | "\t" => Some(Delimiter::Byte(b'\t')),
+            _ if s.len() == 1 && s.is_ascii() => Some(Delimiter::Byte(s.as_bytes()[0])),
+            _ => None,
+        }
+    }
+}
+
+/// One input file, decoded, with its header: a delimited text file or a Parquet file whose
+/// columns were cast to text so that every cell goes through the same parsers.
 #[derive(Debug)]
-pub struct TextFile {
+pub struct RawFile {
     /// File name as shown to the user.
     pub name: String,
     /// Header cells as written (BOM removed, trimmed).
     pub headers: Vec<String>,
-    /// Field delimiter.
-    pub delimiter: u8,
     /// True when the bytes were not UTF-8 and were decoded as Windows-1252.
     pub decoded_from_cp1252: bool,
-    text: String,
+    /// True for Parquet: "lines" are row index + 2 (as if the file were a CSV with a header).
+    pub is_parquet: bool,
+    body: Body,
 }
 
-impl TextFile {
-    /// Reads and decodes `path` (gzip when it ends in `.gz`).
+#[derive(Debug)]
+enum Body {
+    Text {
+        text: String,
+        delimiter: Delimiter,
+    },
+    /// Parquet columns as text, in header order.
+    Columns(Vec<Vec<String>>),
+}
+
+impl RawFile {
+    /// Reads and decodes `path`: gzip when it ends in `.gz`, Parquet when it ends in `.parquet`,
+    /// else delimited text (delimiter sniffed from the header unless `delimiter` is given; tab
+    /// for `.tsv`).
     ///
-    /// Errors: I/O failures; an empty file; a file with no header line.
-    pub fn open(path: &Path) -> Result<TextFile> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    /// Errors: I/O failures; an empty file; a file with no header line; an unreadable Parquet file.
+    pub fn open(path: &Path, delimiter: Option<Delimiter>) -> Result<RawFile> {
+        let name = file_name_of(path);
+        if name.to_lowercase().ends_with(".parquet") {
+            return Self::open_parquet(path, name);
+        }
         let bytes = read_bytes(path)?;
         if bytes.is_empty() {
             return Err(Error::EmptyFile(name));
@@ -74,50 +147,155 @@ impl TextFile {
                 message: "no header line".into(),
             });
         }
-        let delimiter = if name.to_lowercase().ends_with(".tsv") {
-            b'\t'
-        } else {
-            sniff_delimiter(first_line)
+        let delimiter = delimiter.unwrap_or_else(|| {
+            if name.to_lowercase().ends_with(".tsv") {
+                Delimiter::Byte(b'\t')
+            } else {
+                Delimiter::Byte(sniff_delimiter(first_line))
+            }
+        });
+        let headers = match delimiter {
+            Delimiter::Whitespace => first_line.split_whitespace().map(str::to_string).collect(),
+            Delimiter::Byte(d) => csv::ReaderBuilder::new()
+                .delimiter(d)
+                .has_headers(false)
+                .from_reader(first_line.as_bytes())
+                .records()
+                .next()
+                .and_then(|r| r.ok())
+                .map(|r| r.iter().map(|h| h.trim().to_string()).collect())
+                .unwrap_or_default(),
         };
-        let headers = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .from_reader(first_line.as_bytes())
-            .records()
-            .next()
-            .and_then(|r| r.ok())
-            .map(|r| r.iter().map(|h| h.trim().to_string()).collect())
-            .unwrap_or_default();
-        Ok(TextFile {
+        Ok(RawFile {
             name,
             headers,
-            delimiter,
             decoded_from_cp1252,
-            text,
+            is_parquet: false,
+            body: Body::Text { text, delimiter },
         })
+    }
+
+    fn open_parquet(path: &Path, name: String) -> Result<RawFile> {
+        use polars::prelude::{DataType, ParquetReader, SerReader};
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
+            return Err(Error::EmptyFile(name));
+        }
+        let df = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| Error::Malformed {
+                file: name.clone(),
+                line: 0,
+                message: format!("not a readable Parquet file: {e}"),
+            })?;
+        let headers: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|n| n.trim().to_string())
+            .collect();
+        let mut columns = Vec::with_capacity(df.width());
+        // Cells are parsed one by one by the same rules as CSV cells, so the Parquet columns are
+        // turned into text first (a cast, not a loop over rows).
+        for c in df.columns() {
+            let text = c.cast(&DataType::String)?;
+            let ca = text.str()?;
+            columns.push(ca.iter().map(|v| v.unwrap_or("").to_string()).collect());
+        }
+        Ok(RawFile {
+            name,
+            headers,
+            decoded_from_cp1252: false,
+            is_parquet: true,
+            body: Body::Columns(columns),
+        })
+    }
+
+    /// The field delimiter of a text file (`None` for Parquet).
+    pub fn delimiter(&self) -> Option<Delimiter> {
+        match &self.body {
+            Body::Text { delimiter, .. } => Some(*delimiter),
+            Body::Columns(_) => None,
+        }
     }
 
     /// Reads the columns at `indices` (positions in the header) of every record.
     ///
     /// Returns one `Vec` of cells per requested column and the 1-based physical line where each
-    /// record starts. Quoted fields may hold delimiters, quotes and newlines (LF or CRLF).
+    /// record starts (Parquet: row index + 2). Quoted fields may hold delimiters, quotes and
+    /// newlines (LF or CRLF).
     ///
     /// Errors: a record whose field count differs from the header's, naming its line.
     pub fn read_columns(&self, indices: &[usize]) -> Result<RawColumns> {
+        match &self.body {
+            Body::Columns(cols) => {
+                let n = cols.first().map(Vec::len).unwrap_or(0);
+                Ok(RawColumns {
+                    columns: indices
+                        .iter()
+                        .map(|&i| {
+                            cols.get(i)
+                                .cloned()
+                                .unwrap_or_else(|| vec![String::new(); n])
+                        })
+                        .collect(),
+                    lines: (0..n as u64).map(|i| i + 2).collect(),
+                })
+            }
+            Body::Text {
+                text,
+                delimiter: Delimiter::Whitespace,
+            } => self.read_whitespace(text, indices),
+            Body::Text {
+                text,
+                delimiter: Delimiter::Byte(d),
+            } => self.read_csv(text, *d, indices),
+        }
+    }
+
+    fn read_whitespace(&self, text: &str, indices: &[usize]) -> Result<RawColumns> {
+        let mut columns: Vec<Vec<String>> = vec![Vec::new(); indices.len()];
+        let mut lines = Vec::new();
+        for (i, line) in text.lines().enumerate().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.is_empty() {
+                continue; // a blank line, not a record
+            }
+            let line_no = i as u64 + 1;
+            if fields.len() != self.headers.len() {
+                return Err(Error::Malformed {
+                    file: self.name.clone(),
+                    line: line_no,
+                    message: format!(
+                        "record has {} fields where the header has {} (whitespace-separated)",
+                        fields.len(),
+                        self.headers.len()
+                    ),
+                });
+            }
+            lines.push(line_no);
+            for (col, &i) in columns.iter_mut().zip(indices) {
+                col.push(fields.get(i).copied().unwrap_or("").to_string());
+            }
+        }
+        Ok(RawColumns { columns, lines })
+    }
+
+    fn read_csv(&self, text: &str, delimiter: u8, indices: &[usize]) -> Result<RawColumns> {
         let mut reader = csv::ReaderBuilder::new()
-            .delimiter(self.delimiter)
+            .delimiter(delimiter)
             .has_headers(true)
             .flexible(false)
-            .from_reader(self.text.as_bytes());
+            .from_reader(text.as_bytes());
         let mut columns: Vec<Vec<String>> = vec![Vec::new(); indices.len()];
         let mut lines = Vec::new();
         let mut record = csv::StringRecord::new();
+        let mut counter = LineCounter::new(text);
         loop {
             match reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let line = e.position().map(|p| counter.line_at(p.byte())).unwrap_or(0);
                     let message = match e.kind() {
                         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
                             "record has {len} fields where the header has {expected_len} (an unquoted delimiter or newline?)"
@@ -134,12 +312,54 @@ impl TextFile {
             if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
                 continue; // a blank line, not a record
             }
-            lines.push(record.position().map(|p| p.line()).unwrap_or(0));
+            lines.push(
+                record
+                    .position()
+                    .map(|p| counter.line_at(p.byte()))
+                    .unwrap_or(0),
+            );
             for (col, &i) in columns.iter_mut().zip(indices) {
                 col.push(record.get(i).unwrap_or("").to_string());
             }
         }
         Ok(RawColumns { columns, lines })
+    }
+}
+
+/// Physical line numbers from byte offsets. The `csv` crate's own line count lags by one after
+/// a CRLF terminator (it ends the record at `\r` and counts the `\n` with the next record), so
+/// lines are counted here: the record starts at the first byte after any CR/LF at its offset.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            bytes: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line of the record starting at `byte` (offsets must not decrease).
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.pos {
+            self.line += self.bytes[self.pos..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.pos = start;
+        }
+        self.line
     }
 }
 
@@ -200,6 +420,37 @@ mod tests {
         assert_eq!(sniff_delimiter("a;b;c"), b';');
         assert_eq!(sniff_delimiter("a\tb\tc"), b'\t');
         assert_eq!(sniff_delimiter("\"a;x\",b,c"), b',');
+    }
+
+    #[test]
+    fn counts_physical_lines_with_lf_and_crlf() {
+        for text in [
+            "a,b\n1,\"x\ny\"\n2,z\n\n3,w\n",
+            "a,b\r\n1,\"x\r\ny\"\r\n2,z\r\n\r\n3,w\r\n",
+        ] {
+            let f = RawFile {
+                name: "t.csv".into(),
+                headers: vec!["a".into(), "b".into()],
+                decoded_from_cp1252: false,
+                is_parquet: false,
+                body: Body::Text {
+                    text: text.into(),
+                    delimiter: Delimiter::Byte(b','),
+                },
+            };
+            let raw = f.read_columns(&[0]).unwrap();
+            assert_eq!(raw.lines, vec![2, 4, 6], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn globs_match_file_names() {
+        assert!(glob_match("CDNOW_master.txt", "CDNOW_master.txt"));
+        assert!(glob_match("*.txt", "CDNOW_master.txt"));
+        assert!(glob_match("data/orders_*.csv", "orders_2024.csv"));
+        assert!(glob_match("ord?rs.csv", "orders.csv"));
+        assert!(!glob_match("*.csv", "orders.csv.gz"));
+        assert!(!glob_match("orders.csv", "orders.csv.bak"));
     }
 
     #[test]

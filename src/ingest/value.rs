@@ -77,6 +77,58 @@ pub fn parse_timestamp(cell: &str, tz: Tz, slash: SlashOrder) -> Result<Option<S
     }))
 }
 
+/// Parses a timestamp cell with an explicit chrono `format` (a `[[mapping]]`'s `date_format`),
+/// falling back to [`parse_timestamp`] when no format is given. The format may describe a date
+/// (`%Y%m%d`), a naive date-time (read in `tz`) or a date-time with an offset (`%z`).
+///
+/// Errors: the cell does not match the format, or is a zero/placeholder date.
+pub fn parse_timestamp_with(
+    cell: &str,
+    tz: Tz,
+    slash: SlashOrder,
+    format: Option<&str>,
+) -> Result<Option<Stamp>, String> {
+    let Some(fmt) = format else {
+        return parse_timestamp(cell, tz, slash);
+    };
+    let s = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let stamp = if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+        let naive = t.naive_local();
+        Stamp {
+            instant: t.with_timezone(&Utc),
+            written_date: naive.date(),
+            date_like: naive.time() == NaiveTime::MIN,
+            dst: None,
+        }
+    } else if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
+        let (instant, dst) = local_to_utc(naive, tz);
+        Stamp {
+            instant,
+            written_date: naive.date(),
+            date_like: naive.time() == NaiveTime::MIN,
+            dst,
+        }
+    } else if let Ok(date) = NaiveDate::parse_from_str(s, fmt) {
+        let (instant, dst) = local_to_utc(date.and_time(NaiveTime::MIN), tz);
+        Stamp {
+            instant,
+            written_date: date,
+            date_like: true,
+            dst,
+        }
+    } else {
+        return Err(format!("'{s}' does not match date_format '{fmt}'"));
+    };
+    if stamp.written_date.year_ok() {
+        Ok(Some(stamp))
+    } else {
+        Err(format!("'{s}' is a zero or placeholder date"))
+    }
+}
+
 /// Reads a naive local time in `tz`: a time in a DST gap moves forward by the gap, an ambiguous
 /// one takes the earlier instant (SPEC section 1).
 pub fn local_to_utc(naive: NaiveDateTime, tz: Tz) -> (DateTime<Utc>, Option<DstResolution>) {
@@ -120,6 +172,9 @@ fn parse_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
             "'{d}' looks like a spreadsheet serial number, not a date"
         ));
     }
+    if d.starts_with("0000") {
+        return Err(format!("'{d}' is a zero or placeholder date"));
+    }
     match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
         Ok(date) if date.year_ok() => Ok(date),
         Ok(_) => Err(format!("'{d}' is a zero or placeholder date")),
@@ -161,9 +216,16 @@ fn parse_slash_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
             // A date impossible either way (`1/0/1900`) is invalid, whatever the order.
             SlashOrder::Unknown if day_first.is_none() && month_first.is_none() => None,
             SlashOrder::Unknown => {
-                return Err(format!(
-                    "'{d}': day-first or month-first cannot be told from this column; set date_order in snagscan.toml"
-                ))
+                let day_first = parse_slash_date(d, SlashOrder::DayFirst);
+                let month_first = parse_slash_date(d, SlashOrder::MonthFirst);
+                return match (day_first, month_first) {
+                    (Ok(a), Ok(b)) if a == b => Ok(a),
+                    (Ok(_), Ok(_)) => Err(format!(
+                        "'{d}': day-first or month-first cannot be told from this column; set date_order in snagscan.toml"
+                    )),
+                    (Ok(a), Err(_)) | (Err(_), Ok(a)) => Ok(a),
+                    (Err(e), Err(_)) => Err(e),
+                };
             }
         }
     };
@@ -196,6 +258,23 @@ pub fn infer_slash_order<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Sla
         (true, false) => Ok(SlashOrder::DayFirst),
         (false, true) => Ok(SlashOrder::MonthFirst),
         (false, false) => Ok(SlashOrder::Unknown),
+    }
+}
+
+/// True for a `a/b/yyyy` cell (not `yyyy/mm/dd`), whose order a column must decide.
+/// True for an `a/b/yyyy` cell that is a real date read either way (both parts 1-12), so that
+/// only the column's other rows or the config can tell. `1/0/1900` is not: it is no date at all.
+pub fn is_ambiguous_slash_date(cell: &str) -> bool {
+    let d = cell.trim().split([' ', 'T']).next().unwrap_or("");
+    if d.split('/').next().is_some_and(|p| p.len() == 4) {
+        return false;
+    }
+    match (
+        parse_slash_date(d, SlashOrder::DayFirst),
+        parse_slash_date(d, SlashOrder::MonthFirst),
+    ) {
+        (Ok(a), Ok(b)) => a != b,
+        _ => false,
     }
 }
 
@@ -378,6 +457,31 @@ pub fn parse_bool(cell: &str) -> Result<Option<bool>, String> {
         "true" | "yes" | "y" | "t" | "1" => Ok(Some(true)),
         "false" | "no" | "n" | "f" | "0" => Ok(Some(false)),
         other => Err(format!("'{other}' is not true or false")),
+    }
+}
+
+/// Parses a ticket's satisfaction rating into 1.0 (satisfied) or 0.0 (not): Zendesk's
+/// `Good`/`Bad` (also `Good, I'm satisfied`), `satisfied`/`unsatisfied`, or a 1-5 survey score
+/// (4 and 5 are satisfied, the usual CSAT definition); a value already in [0, 1] is kept.
+/// `Offered`, `Unoffered` and empty cells are no rating.
+///
+/// Errors: any other text.
+pub fn parse_satisfaction(cell: &str) -> Result<Option<f64>, String> {
+    let v = cell.trim().to_ascii_lowercase();
+    if v.is_empty() || v.starts_with("offered") || v.starts_with("unoffered") || v == "n/a" {
+        return Ok(None);
+    }
+    if v.starts_with("good") || v == "satisfied" || v == "positive" {
+        return Ok(Some(1.0));
+    }
+    if v.starts_with("bad") || v == "unsatisfied" || v == "dissatisfied" || v == "negative" {
+        return Ok(Some(0.0));
+    }
+    match parse_number(&v)? {
+        Some(x) if (0.0..=1.0).contains(&x) => Ok(Some(x)),
+        Some(x) if (1.0..=5.0).contains(&x) => Ok(Some(if x >= 4.0 { 1.0 } else { 0.0 })),
+        Some(x) => Err(format!("'{x}' is not a satisfaction rating (0-1 or 1-5)")),
+        None => Ok(None),
     }
 }
 

@@ -88,8 +88,9 @@ pub struct Digest {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DigestWindow {
-    pub start: String,
-    pub end: String,
+    /// Null for a store without orders.
+    pub start: Option<String>,
+    pub end: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -242,9 +243,9 @@ pub struct SnagChange {
 /// A report compared with its baseline (`report.json.comparison`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
-    /// The baseline's data window.
-    pub baseline_window_start: String,
-    pub baseline_window_end: String,
+    /// The baseline's data window (null when the baseline store had no orders).
+    pub baseline_window_start: Option<String>,
+    pub baseline_window_end: Option<String>,
     pub kpis: Vec<KpiChange>,
     /// Current snags in report order, then resolved ones in baseline order.
     pub snags: Vec<SnagChange>,
@@ -496,8 +497,8 @@ mod tests {
         Digest {
             schema_version: 1,
             window: DigestWindow {
-                start: "2024-01-01T00:00:00Z".into(),
-                end: "2024-03-01T00:00:00Z".into(),
+                start: Some("2024-01-01T00:00:00Z".into()),
+                end: Some("2024-03-01T00:00:00Z".into()),
             },
             kpis: kpis.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             snags,

@@ -105,11 +105,11 @@ pub struct RateGroup {
 /// The data window: first order placed to the as-of time.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Window {
-    /// RFC 3339, UTC.
-    pub start: String,
-    pub end: String,
+    /// RFC 3339, UTC; null when the store has no orders.
+    pub start: Option<String>,
+    pub end: Option<String>,
     /// Days, fractional.
-    pub days: f64,
+    pub days: Option<f64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

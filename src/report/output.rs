@@ -46,6 +46,8 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
 }
 
 const CUSTOMERS_CSV: &str = "customers.csv";
+/// Linked tickets with their WISMO verdict (a placeholder line without a tickets table).
+const TICKETS_CSV: &str = "tickets.csv";
 
 /// Open output files, created empty up front.
 pub struct Outputs {
@@ -63,7 +65,11 @@ impl Outputs {
         let names = exporters()
             .iter()
             .map(|e| e.file_name().to_string())
-            .chain([journeys.file_name().to_string(), CUSTOMERS_CSV.to_string()])
+            .chain([
+                journeys.file_name().to_string(),
+                CUSTOMERS_CSV.to_string(),
+                TICKETS_CSV.to_string(),
+            ])
             .collect::<Vec<_>>();
         for name in names {
             let path = dir.join(&name);
@@ -96,6 +102,15 @@ impl Outputs {
                     let mut df = spreadsheet_safe(&analysis.journeys.customers)?;
                     crate::journey::write_csv(&mut df, &mut w)?;
                 }
+                TICKETS_CSV => match &analysis.journeys.tickets {
+                    Some(t) => {
+                        let mut df = spreadsheet_safe(t)?;
+                        crate::journey::write_csv(&mut df, &mut w)?;
+                    }
+                    None => w
+                        .write_all(b"no tickets table in the inputs\n")
+                        .map_err(io)?,
+                },
                 _ => {
                     let bytes = serialize_named(&name, &analysis.report)?;
                     w.write_all(&bytes).map_err(io)?;

@@ -95,8 +95,8 @@ fn kpi_text(name: &str, v: Option<f64>) -> String {
 pub fn comparison_text(c: &Comparison, width: u16, color: bool) -> String {
     let mut out = format!(
         "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved\n",
-        c.baseline_window_start.chars().take(10).collect::<String>(),
-        c.baseline_window_end.chars().take(10).collect::<String>(),
+        super::view::date_part(c.baseline_window_start.as_deref()),
+        super::view::date_part(c.baseline_window_end.as_deref()),
         c.count(SnagStatus::New),
         c.count(SnagStatus::Worse),
         c.count(SnagStatus::Better),
@@ -250,14 +250,15 @@ fn summary(r: &Report) -> String {
     };
     let warnings: u64 = r.data_quality.iter().map(|e| e.count).sum();
     let mut s = String::new();
-    s.push_str(&format!(
-        "snagscan report: {} to {} ({:.0} days), times in {}{}\n",
-        &r.window.start[..10],
-        &r.window.end[..10],
-        r.window.days,
-        r.store.timezone,
-        tz_note
-    ));
+    match (&r.window.start, &r.window.end, r.window.days) {
+        (Some(start), Some(end), Some(days)) => s.push_str(&format!(
+            "snagscan report: {} to {} ({days:.0} days), times in {}{tz_note}\n",
+            &start[..10.min(start.len())],
+            &end[..10.min(end.len())],
+            r.store.timezone,
+        )),
+        _ => s.push_str("snagscan report: no orders in the inputs\n"),
+    }
     let inputs: Vec<String> = r
         .inputs
         .iter()

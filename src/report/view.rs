@@ -245,9 +245,13 @@ pub fn build(r: &Report) -> View {
         .unwrap_or_default();
     View {
         generated_at: r.generated_at.clone(),
-        window_start: r.window.start.chars().take(10).collect(),
-        window_end: r.window.end.chars().take(10).collect(),
-        window_days: format!("{:.0}", r.window.days),
+        window_start: date_part(r.window.start.as_deref()),
+        window_end: date_part(r.window.end.as_deref()),
+        window_days: r
+            .window
+            .days
+            .map(|d| format!("{d:.0}"))
+            .unwrap_or_else(|| "0".into()),
         timezone: r.store.timezone.clone(),
         timezone_assumed: r.store.timezone_assumed,
         as_of_source: r.store.as_of_source.to_string(),
@@ -255,7 +259,7 @@ pub fn build(r: &Report) -> View {
         headline,
         kpis,
         has_baseline: cmp.is_some(),
-        baseline_end: cmp.map(|c| c.baseline_window_end.chars().take(10).collect()),
+        baseline_end: cmp.map(|c| date_part(c.baseline_window_end.as_deref())),
         status_counts,
         do_first,
         snags,
@@ -323,6 +327,13 @@ pub fn build(r: &Report) -> View {
             .collect(),
         data_quality_rows: r.data_quality.iter().map(|e| e.count).sum(),
     }
+}
+
+/// The date of an RFC 3339 instant, `n/a` without one (a store with no orders).
+pub fn date_part(instant: Option<&str>) -> String {
+    instant
+        .map(|s| s.chars().take(10).collect())
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn quadrant_order(q: &str) -> u8 {

@@ -1,0 +1,119 @@
+//! wismo-load: "where is my order" tickets at or above `wismo_rate_per_100` (1.0) per 100
+//! shipped orders (SPEC sections 3-4); the evidence splits them by the order's delivery state
+//! when the ticket was opened, and counts those opened in transit before the promise as
+//! preventable by proactive shipping updates.
+
+use polars::prelude::*;
+
+use super::{
+    affected, first_u64, repeat_drop, Analyzer, BreakdownRow, Context, Evidence, Finding,
+    ImpactBasis, Outcome, Stage,
+};
+use crate::error::Result;
+use crate::schema as s;
+
+pub const ANALYZER: Analyzer = Analyzer {
+    id: "wismo-load",
+    stage: Stage::Support,
+    description: "Where-is-my-order tickets per 100 shipped orders, by delivery state when opened",
+    automation: "proactive shipping updates (shipped, out for delivery, delayed) by e-mail/SMS",
+    kpi: "wismo_rate_per_100",
+    run,
+};
+
+/// Delivery states of a WISMO ticket, in report order.
+pub const STATES: [&str; 5] = [
+    "not_shipped",
+    "in_transit_before_promise",
+    "in_transit_late",
+    "delivered",
+    "unlinked",
+];
+
+fn run(ctx: &Context) -> Result<Outcome> {
+    let Some(tickets) = &ctx.journeys.tickets else {
+        return Ok(Outcome::NotApplicable {
+            why: "no tickets table".into(),
+        });
+    };
+    let t = &ctx.config.thresholds;
+    let shipped = ctx.kpis.orders_shipped;
+    if shipped < t.min_sample {
+        return Ok(Outcome::NotEnoughData { n: shipped });
+    }
+    let wismo = ctx.kpis.wismo_tickets.unwrap_or(0);
+    let all = ctx.kpis.tickets.unwrap_or(0);
+    let rate = ctx.kpis.wismo_rate_per_100;
+    if rate.is_none_or(|r| r < t.wismo_rate_per_100) {
+        return Ok(Outcome::Clear {
+            n: shipped,
+            kpi_value: rate,
+        });
+    }
+    let states = tickets
+        .clone()
+        .lazy()
+        .filter(col("wismo"))
+        .group_by([col("delivery_state")])
+        .agg([len().cast(DataType::UInt64).alias("k")])
+        .collect()?;
+    let labels = states.column("delivery_state")?.str()?;
+    let ks = states.column("k")?.u64()?;
+    // At most five rows, one per state.
+    let count_of = |state: &str| {
+        (0..states.height())
+            .find(|&i| labels.get(i) == Some(state))
+            .and_then(|i| ks.get(i))
+            .unwrap_or(0)
+    };
+    let breakdown: Vec<BreakdownRow> = STATES
+        .iter()
+        .map(|st| {
+            let k = count_of(st);
+            BreakdownRow {
+                label: st.replace('_', " "),
+                n: wismo,
+                affected: k,
+                share: if wismo > 0 {
+                    k as f64 / wismo as f64
+                } else {
+                    0.0
+                },
+            }
+        })
+        .collect();
+    let preventable = count_of("in_transit_before_promise");
+    let unlinked_all = first_u64(
+        &tickets
+            .clone()
+            .lazy()
+            .select([col(s::ORDER_ID).null_count().alias("u")])
+            .collect()?,
+        "u",
+    )?;
+    let has_wismo = col(s::N_WISMO_TICKETS).gt(lit(0u32));
+    let (orders, customers) = affected(ctx, has_wismo.clone())?;
+    Ok(Outcome::Raised(Finding {
+        title: format!(
+            "{:.1} where-is-my-order tickets per 100 shipped orders; {:.0}% were opened before the promised date",
+            rate.unwrap_or(0.0),
+            if wismo > 0 { preventable as f64 * 100.0 / wismo as f64 } else { 0.0 }
+        ),
+        evidence: vec![
+            Evidence::new("WISMO tickets per 100 shipped orders", rate.unwrap_or(0.0), "per_100").with_n(shipped),
+            Evidence::share("WISMO share of all tickets", wismo, all),
+            Evidence::share("WISMO tickets opened in transit before the promise (preventable)", preventable, wismo),
+            Evidence::share("WISMO tickets opened after the promise was missed", count_of("in_transit_late"), wismo),
+            Evidence::share("tickets not linked to any order", unlinked_all, all),
+        ],
+        breakdown,
+        affected_orders: orders,
+        affected_customers: customers,
+        kpi_value: rate,
+        impact: ImpactBasis {
+            tickets: Some(wismo as f64),
+            lost_revenue: None,
+            repeat_drop: repeat_drop(ctx, has_wismo)?,
+        },
+    }))
+}

@@ -1,0 +1,317 @@
+//! wismo-spike: a day whose WISMO ticket count, normalised by the orders shipped in the prior
+//! 7 days and by weekday, has a modified z-score above `spike_z` (3.5) (SPEC section 4).
+//!
+//! Method (Iglewicz & Hoaglin 1993, modified z-score): per local day d, rate_d = WISMO tickets_d
+//! / orders shipped on days d-7..d-1; a weekday factor = median rate of that weekday / median
+//! rate of all days; adjusted_d = rate_d / factor. z_d = 0.6745 (adjusted_d - median) / MAD.
+//! When the MAD is 0 (most days alike), the mean absolute deviation is used instead:
+//! z_d = (adjusted_d - median) / (1.253314 x MeanAD). A spike also needs at least
+//! `spike_min_tickets` (3) WISMO tickets that day, so that one ticket on a quiet day is not one.
+//! Fewer than 14 scored days: not enough history, and the report says so.
+
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+
+use super::{
+    affected, Analyzer, Context, Evidence, Finding, ImpactBasis, Outcome, RepeatDrop, Stage,
+};
+use crate::error::Result;
+use crate::journey::polars_tz;
+use crate::report::DailyCount;
+use crate::schema as s;
+
+pub const ANALYZER: Analyzer = Analyzer {
+    id: "wismo-spike",
+    stage: Stage::Support,
+    description:
+        "Days when where-is-my-order tickets jump beyond what shipping volume and weekday explain",
+    automation: "carrier-delay alerts that notify customers before they ask",
+    kpi: "wismo_spike_days",
+    run,
+};
+
+/// Days of scored history needed (two weeks).
+pub const MIN_HISTORY_DAYS: u64 = 14;
+
+/// The daily WISMO series with its modified z-scores.
+pub struct DailyWismo {
+    /// One row per local day: `date` (Date), `wismo` (UInt32), `exposure` (Float64, orders
+    /// shipped in the prior 7 days), `z` (Float64, null when not scored), `spike` (Boolean).
+    pub days: DataFrame,
+    /// Days with a z-score.
+    pub scored: u64,
+    /// Which dispersion the z-scores use: `mad`, `mean_absolute_deviation`, or `none`.
+    pub dispersion: &'static str,
+}
+
+fn local_date(c: &str, tz: chrono_tz::Tz) -> Expr {
+    col(c).dt().convert_time_zone(polars_tz(tz)).dt().date()
+}
+
+/// Builds the daily series; `None` without a tickets table or tickets.
+pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
+    let Some(tickets) = &ctx.journeys.tickets else {
+        return Ok(None);
+    };
+    let tz = ctx.config.read.timezone;
+    let t = &ctx.config.thresholds;
+    let per_day = tickets
+        .clone()
+        .lazy()
+        .group_by([local_date(s::CREATED_AT, tz).alias("date")])
+        .agg([col("wismo")
+            .cast(DataType::UInt32)
+            .sum()
+            .cast(DataType::UInt32)
+            .alias("wismo")]);
+    let shipped = ctx
+        .journeys
+        .orders
+        .clone()
+        .lazy()
+        .filter(col(s::SHIPPED_AT).is_not_null())
+        .group_by([local_date(s::SHIPPED_AT, tz).alias("date")])
+        .agg([len().cast(DataType::Float64).alias("shipped")]);
+    let range = tickets
+        .clone()
+        .lazy()
+        .select([
+            local_date(s::CREATED_AT, tz)
+                .min()
+                .cast(DataType::Int32)
+                .alias("lo"),
+            local_date(s::CREATED_AT, tz)
+                .max()
+                .cast(DataType::Int32)
+                .alias("hi"),
+        ])
+        .collect()?;
+    let (Some(lo), Some(hi)) = (
+        range.column("lo")?.i32()?.get(0),
+        range.column("hi")?.i32()?.get(0),
+    ) else {
+        return Ok(None);
+    };
+    // The calendar (one value per day, including days without tickets), starting 7 days early
+    // so that the first ticket day has a full exposure window.
+    let calendar: Vec<i32> = (lo - 7..=hi).collect();
+    let calendar = DataFrame::new(
+        calendar.len(),
+        vec![Column::new("date".into(), calendar).cast(&DataType::Date)?],
+    )?;
+    let rate = col("wismo").cast(DataType::Float64) / col("exposure");
+    let scored = col("exposure")
+        .gt(lit(0.0))
+        .and(col("date").gt_eq(lit(lo).cast(DataType::Date)));
+    let base = calendar
+        .lazy()
+        .join(
+            per_day,
+            [col("date")],
+            [col("date")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            shipped,
+            [col("date")],
+            [col("date")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .sort(["date"], SortMultipleOptions::default())
+        .with_columns([
+            col("wismo").fill_null(lit(0u32)),
+            col("shipped")
+                .fill_null(lit(0.0))
+                .cum_sum(false)
+                .alias("_cum"),
+        ])
+        .with_column(
+            (col("_cum").shift(lit(1)).fill_null(lit(0.0))
+                - col("_cum").shift(lit(8)).fill_null(lit(0.0)))
+            .alias("exposure"),
+        )
+        .with_column(
+            when(scored)
+                .then(rate)
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("rate"),
+        )
+        .with_column(col("date").dt().weekday().alias("_wd"));
+    // Weekday factor from means: with a few WISMO tickets a day most days are 0, and a median
+    // factor would be 0/0.
+    let weekday_factor =
+        (col("rate").mean().over([col("_wd")])? / col("rate").mean()).fill_nan(lit(NULL));
+    let adjusted = when(weekday_factor.clone().gt(lit(0.0)))
+        .then(col("rate") / weekday_factor)
+        .otherwise(col("rate"));
+    let stats = base
+        .with_column(adjusted.alias("adj"))
+        .with_column((col("adj") - col("adj").median()).abs().alias("_dev"))
+        .with_columns([
+            col("_dev").median().fill_nan(lit(NULL)).alias("_mad"),
+            col("_dev").mean().fill_nan(lit(NULL)).alias("_meanad"),
+        ])
+        .collect()?;
+    let mad = stats.column("_mad")?.f64()?.get(0).unwrap_or(0.0);
+    let mean_ad = stats.column("_meanad")?.f64()?.get(0).unwrap_or(0.0);
+    let (z, dispersion) = if mad > 0.0 {
+        (
+            lit(0.6745) * (col("adj") - col("adj").median()) / lit(mad),
+            "mad",
+        )
+    } else if mean_ad > 0.0 {
+        (
+            (col("adj") - col("adj").median()) / lit(1.253_314 * mean_ad),
+            "mean_absolute_deviation",
+        )
+    } else {
+        (lit(NULL).cast(DataType::Float64), "none")
+    };
+    let days = stats
+        .lazy()
+        .with_column(z.alias("z"))
+        .with_column(
+            col("z")
+                .gt(lit(t.spike_z))
+                .and(col("wismo").gt_eq(lit(t.spike_min_tickets)))
+                .fill_null(lit(false))
+                .alias("spike"),
+        )
+        .filter(col("date").gt_eq(lit(lo).cast(DataType::Date)))
+        .select([
+            col("date"),
+            col("wismo"),
+            col("exposure"),
+            col("z"),
+            col("spike"),
+        ])
+        .collect()?;
+    let scored = days.column("z")?.f64()?.len() as u64 - days.column("z")?.null_count() as u64;
+    Ok(Some(DailyWismo {
+        days,
+        scored,
+        dispersion,
+    }))
+}
+
+/// The chart series: one [`DailyCount`] per day (a few hundred rows at most).
+pub fn chart(d: &DailyWismo) -> Result<Vec<DailyCount>> {
+    let dates = d.days.column("date")?.cast(&DataType::Int32)?;
+    let dates = dates.i32()?;
+    let counts = d.days.column("wismo")?.u32()?;
+    let spikes = d.days.column("spike")?.bool()?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    Ok((0..d.days.height())
+        .map(|i| DailyCount {
+            date: epoch
+                .checked_add_signed(chrono::Duration::days(i64::from(dates.get(i).unwrap_or(0))))
+                .map(|d| format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
+                .unwrap_or_default(),
+            tickets: u64::from(counts.get(i).unwrap_or(0)),
+            spike: spikes.get(i).unwrap_or(false),
+        })
+        .collect())
+}
+
+fn run(ctx: &Context) -> Result<Outcome> {
+    let Some(d) = daily(ctx)? else {
+        return Ok(Outcome::NotApplicable {
+            why: "no tickets table".into(),
+        });
+    };
+    if d.scored < MIN_HISTORY_DAYS {
+        return Ok(Outcome::NotEnoughData { n: d.scored });
+    }
+    if d.dispersion == "none" {
+        return Ok(Outcome::NotApplicable {
+            why: "the daily WISMO rate does not vary, so no day can stand out".into(),
+        });
+    }
+    let spikes = d
+        .days
+        .clone()
+        .lazy()
+        .filter(col("spike"))
+        .sort(
+            ["z"],
+            SortMultipleOptions::default().with_order_descending(true),
+        )
+        .collect()?;
+    let n_spikes = spikes.height() as u64;
+    if n_spikes == 0 {
+        let max_z = d.days.column("z")?.f64()?.max();
+        return Ok(Outcome::Clear {
+            n: d.scored,
+            kpi_value: Some(max_z.map(|_| 0.0).unwrap_or(0.0)),
+        });
+    }
+    let top = chart(&DailyWismo {
+        days: spikes.clone(),
+        scored: d.scored,
+        dispersion: d.dispersion,
+    })?;
+    let top_z = spikes.column("z")?.f64()?.get(0).unwrap_or(0.0);
+    let spike_tickets: u64 = top.iter().map(|c| c.tickets).sum();
+    let tz = ctx.config.read.timezone;
+    let spike_dates = spikes.column("date")?.as_materialized_series().clone();
+    let orders_on_spike_days = ctx
+        .journeys
+        .tickets
+        .as_ref()
+        .map(|t| {
+            t.clone()
+                .lazy()
+                .filter(
+                    col("wismo").and(
+                        local_date(s::CREATED_AT, tz)
+                            .is_in(lit(spike_dates.clone()).implode(false), false),
+                    ),
+                )
+                .select([col(s::ORDER_ID)])
+                .collect()
+        })
+        .transpose()?;
+    let (orders, customers) = match orders_on_spike_days {
+        Some(df) => {
+            let ids = df.column(s::ORDER_ID)?.as_materialized_series().clone();
+            affected(ctx, col(s::ORDER_ID).is_in(lit(ids).implode(false), false))?
+        }
+        None => (0, 0),
+    };
+    let first = &top[0];
+    Ok(Outcome::Raised(Finding {
+        title: format!(
+            "{n_spikes} WISMO spike day{}: worst {} with {} tickets (z = {top_z:.1})",
+            if n_spikes == 1 { "" } else { "s" },
+            first.date,
+            first.tickets
+        ),
+        evidence: vec![
+            Evidence::new("spike days", n_spikes as f64, "days").with_n(d.scored),
+            Evidence::new(
+                "WISMO tickets on spike days",
+                spike_tickets as f64,
+                "tickets",
+            ),
+            Evidence::new("highest modified z-score", top_z, "z"),
+        ],
+        breakdown: top
+            .iter()
+            .take(ctx.config.thresholds.worst_lanes)
+            .map(|c| super::BreakdownRow {
+                label: c.date.clone(),
+                n: c.tickets,
+                affected: c.tickets,
+                share: 1.0,
+            })
+            .collect(),
+        affected_orders: orders,
+        affected_customers: customers,
+        kpi_value: Some(n_spikes as f64),
+        impact: ImpactBasis {
+            tickets: Some(spike_tickets as f64),
+            lost_revenue: None,
+            repeat_drop: RepeatDrop::NotApplicable,
+        },
+    }))
+}

@@ -1,0 +1,178 @@
+//! `snagscan inspect DIR`: what each file was recognised as, how many rows it holds, which header
+//! each canonical column came from, and, for a skipped file, why and which format it nearly was.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::formats::Source;
+use super::frame::ReadOptions;
+use super::mapping::Mapping;
+use super::{plan_file, read, read_table, FilePlan};
+use crate::error::Result;
+use crate::quality::{DataQuality, Effect};
+use crate::schema::TableKind;
+
+/// What `inspect` found in one file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileInspection {
+    pub file: String,
+    /// One entry per table read from the file (Shopify: orders and line items).
+    pub tables: Vec<TableInspection>,
+    /// Why the file is not used, when it is not.
+    pub skipped: Option<String>,
+    /// The nearest format of a skipped file and the required columns it lacks.
+    pub nearest: Option<String>,
+    /// The error that stops `analyze` on this file, if any.
+    pub error: Option<String>,
+    /// Parquet: line numbers in messages are row index + 2.
+    pub parquet: bool,
+}
+
+/// One table read from a file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableInspection {
+    pub kind: TableKind,
+    pub format: String,
+    pub rows: u64,
+    /// (canonical column, where it came from: a header, `@line` or a constant).
+    pub columns: Vec<(String, String)>,
+    pub tracking_numbers: Option<u64>,
+    /// Rows dropped / values nulled / warnings while reading this table.
+    pub dropped: u64,
+    pub nulled: u64,
+    pub warnings: u64,
+}
+
+/// Inspects every input file of `dir` (as `analyze` would read them, with the same mappings).
+/// A broken file is reported, not raised, so that one bad file does not hide the others.
+///
+/// Errors: the folder is missing or cannot be listed.
+pub fn inspect(
+    dir: &Path,
+    opts: &ReadOptions,
+    mappings: &[Mapping],
+) -> Result<Vec<FileInspection>> {
+    let globs: Vec<String> = mappings.iter().map(|m| m.file.clone()).collect();
+    let mut out = Vec::new();
+    for path in read::list_inputs(dir, &globs)? {
+        let name = super::file_name(&path);
+        let mut fi = FileInspection {
+            file: name,
+            tables: Vec::new(),
+            skipped: None,
+            nearest: None,
+            error: None,
+            parquet: false,
+        };
+        match plan_file(&path, opts, mappings) {
+            Err(e) => fi.error = Some(e.to_string()),
+            Ok(FilePlan::Skipped {
+                reason, nearest, ..
+            }) => {
+                fi.skipped = Some(reason);
+                fi.nearest = nearest.map(|n| {
+                    if n.missing.is_empty() {
+                        format!("{} {}", n.format, n.kind)
+                    } else {
+                        format!("{} {} (lacks {})", n.format, n.kind, n.missing.join(", "))
+                    }
+                });
+            }
+            Ok(FilePlan::Read { raw, tables, opts }) => {
+                fi.parquet = raw.is_parquet;
+                for t in &tables {
+                    let mut dq = DataQuality::default();
+                    match read_table(&raw, t, &opts, &mut dq) {
+                        Err(e) => {
+                            fi.error = Some(e.to_string());
+                            break;
+                        }
+                        Ok((input, _)) => {
+                            let count = |effect: Effect| -> u64 {
+                                dq.entries()
+                                    .iter()
+                                    .filter(|e| e.effect == effect)
+                                    .map(|e| e.count)
+                                    .sum()
+                            };
+                            let columns = t
+                                .spec
+                                .columns
+                                .iter()
+                                .zip(&t.positions)
+                                .filter_map(|(c, p)| {
+                                    let from = match p.as_ref()? {
+                                        Source::Header(i) => {
+                                            format!("'{}'", raw.headers.get(*i)?)
+                                        }
+                                        Source::Line => "@line (line number)".to_string(),
+                                        Source::Constant(v) => format!("constant '{v}'"),
+                                    };
+                                    // Helper columns (`_first_reply_minutes`) show without the `_`.
+                                    let name = c.canonical.trim_start_matches('_');
+                                    Some((name.to_string(), from))
+                                })
+                                .collect();
+                            fi.tables.push(TableInspection {
+                                kind: input.kind,
+                                format: input.format,
+                                rows: input.rows,
+                                columns,
+                                tracking_numbers: input.tracking_numbers,
+                                dropped: count(Effect::RowDropped),
+                                nulled: count(Effect::ValueNulled),
+                                warnings: count(Effect::Warning),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out.push(fi);
+    }
+    Ok(out)
+}
+
+/// The terminal text of an inspection.
+pub fn render(files: &[FileInspection]) -> String {
+    let mut t = String::new();
+    if files.is_empty() {
+        t.push_str(
+            "no .csv, .tsv, .csv.gz or .parquet file (and no file named by a [[mapping]])\n",
+        );
+    }
+    for f in files {
+        let _ = writeln!(t, "{}", f.file);
+        for tb in &f.tables {
+            let _ = write!(t, "  {} ({}): {} rows", tb.kind, tb.format, tb.rows);
+            if let Some(n) = tb.tracking_numbers {
+                let _ = write!(t, ", {n} tracking numbers");
+            }
+            if f.parquet {
+                t.push_str(" (Parquet: line numbers are row index + 2)");
+            }
+            t.push('\n');
+            let width = tb.columns.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+            for (canonical, from) in &tb.columns {
+                let _ = writeln!(t, "    {canonical:<width$} <- {from}");
+            }
+            if tb.dropped + tb.nulled + tb.warnings > 0 {
+                let _ = writeln!(
+                    t,
+                    "    data quality: {} rows dropped, {} values unusable, {} warnings (see data_quality.csv)",
+                    tb.dropped, tb.nulled, tb.warnings
+                );
+            }
+        }
+        if let Some(reason) = &f.skipped {
+            let _ = writeln!(t, "  skipped: {reason}");
+            if let Some(n) = &f.nearest {
+                let _ = writeln!(t, "  nearest format: {n}");
+            }
+        }
+        if let Some(e) = &f.error {
+            let _ = writeln!(t, "  error: {e}");
+        }
+    }
+    t
+}

@@ -1,0 +1,431 @@
+//! Tickets: linking each ticket to an order, recognising "where is my order" (WISMO) tickets, and
+//! the delivery state of the order when a WISMO ticket was opened (SPEC section 3).
+//!
+//! Linking, in order: an explicit order id column; else an order reference in the subject or body
+//! (`#1042`, `order 1043`, `[#1044]`, `pedido 1045`, Olist-style 32-hex ids; never a number after
+//! "ticket", "case" or "request", and never a bare date, ZIP code or phone number, which carry no
+//! `#` or order keyword); else the requester's e-mail to that customer's most recent order placed
+//! before the ticket (`linked_by = "email"`). A cited order that does not exist is counted in the
+//! data-quality audit and the ticket stays unlinked unless its e-mail links it.
+//!
+//! WISMO classification is rules as data: [`WismoRules`] holds regular expressions matched
+//! case-insensitively against subject + body, a list of "not WISMO" expressions (refunds,
+//! cancellations, invoices) that veto a match unless an override expression ("where is",
+//! "not arrived") also matches, and helpdesk tags that mark WISMO on their own. The built-in
+//! lists cover English, Portuguese, Spanish, German and French; `[wismo]` in snagscan.toml adds to
+//! them.
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::ingest::{audit, Store};
+use crate::quality::{DataQuality, Effect};
+use crate::schema as s;
+
+/// Phrases that ask where an order is (case-insensitive regular expressions).
+pub const WISMO_PATTERNS: &[&str] = &[
+    // English
+    r"\bwhere('?s| is| are)? (my|the|our) (order|package|parcel|delivery|shipment|item|purchase|stuff|product)",
+    r"\b(order|purchase|delivery|shipping|shipment|package|parcel)\s+(\S+\s+){0,3}status\b",
+    r"\bstatus\s+(of|for)\s+(\S+\s+){0,3}(order|purchase|delivery|shipment|package|parcel)",
+    r"\bcurrent status\b",
+    r"\beta\b",
+    r"\btrack(ing)?\b",
+    r"\blocat(e|ing)\s+(\S+\s+){0,2}(order|purchase|package|parcel|delivery|shipment)",
+    r"\bhow (soon|long)\b",
+    r"\b(delivery|shipping|transit) (period|time)s?\b",
+    r"\bestimated (time of )?(arrival|delivery)\b",
+    r"\bwhen\s+(\S+\s+){0,6}(arrive|arriving|come|coming|get here|be delivered|ship|shipped)\b",
+    r"\bexpect\s+(\S+\s+){0,2}(order|item|parcel|package|delivery|product|purchase|shipment)",
+    r"(\bnot|\bnever|n't|n’t)\s+(yet\s+)?(arrived|received|delivered|showed up|come)\b",
+    r"\bstill (waiting|not)\b",
+    r"\b(delay(ed)?|late|lost)\s+(\S+\s+){0,2}(order|package|parcel|delivery|shipment)",
+    r"\b(order|package|parcel|delivery|shipment)\s+(\S+\s+){0,2}(delayed|late|lost|stuck)\b",
+    r"\bwhen\s+(will|is|does)\s+(my|the)\s+(order|package|parcel|delivery|shipment|item|purchase)",
+    r"\bwismo\b",
+    // Portuguese
+    r"\bonde est[aá]\b",
+    r"\brastre(io|ar|amento)\b",
+    r"\bn[aã]o (chegou|recebi|foi entregue)",
+    r"\b(status|situa[cç][aã]o) do (meu )?pedido",
+    r"\bquando\s+(\S+\s+){0,3}(chega|chegar[aá]|entregue)",
+    r"\bpedido\s+(\S+\s+){0,2}atrasad",
+    r"\bainda n[aã]o\b",
+    // Spanish
+    r"d[oó]nde est[aá]",
+    r"\b(seguimiento|rastreo)\b",
+    r"\bno (ha llegado|lleg[oó]|he recibido)",
+    r"\bestado de(l| mi) pedido",
+    r"\bcu[aá]ndo\s+(\S+\s+){0,3}(llega|llegar[aá]|entregan)",
+    r"\btodav[ií]a no\b",
+    r"\bretras(o|ad)",
+    // German
+    r"\bwo (ist|bleibt) (meine|mein)\b",
+    r"\bsendungsverfolgung\b",
+    r"\bnicht (angekommen|erhalten|geliefert)",
+    r"\b(liefer|bestell)status\b",
+    r"\bwann (kommt|wird|kann)\b",
+    r"\b(versp[aä]tet|verz[oö]gert)",
+    // French
+    r"\bo[uù] (est|en est) (ma|mon)\b",
+    r"\bsuivi (de|du) (ma |mon )?(commande|colis|livraison)",
+    r"\bpas (encore )?(re[cç]u|arriv[ée])",
+    r"\bstatut de (ma|la) commande",
+    r"\bquand\s+(\S+\s+){0,3}(arriver|livr|recevoir)",
+    r"\ben retard\b",
+];
+
+/// Topics that are not WISMO even when a WISMO phrase appears ("track my refund").
+pub const NOT_WISMO_PATTERNS: &[&str] = &[
+    r"\b(refund\w*|reimburs\w*|restitution|compensation|money back|cancel\w*|invoice|bill|reembolso|remboursement|erstattung|r[uü]ckerstattung|factura|fatura|facture|rechnung)\b",
+];
+
+/// Phrases that keep a ticket WISMO despite a veto ("where is my refunded replacement?").
+pub const WISMO_OVERRIDE_PATTERNS: &[&str] = &[
+    r"\b(where is|hasn'?t arrived|not arrived|not received|never arrived|onde est[aá]|d[oó]nde est[aá]|wo ist|o[uù] est)\b",
+];
+
+/// Helpdesk tags that mark a WISMO ticket on their own (compared case-insensitively as whole tags).
+pub const WISMO_TAGS: &[&str] = &[
+    "wismo",
+    "where-is-my-order",
+    "where_is_my_order",
+    "order-status",
+    "order_status",
+    "tracking",
+    "shipping-status",
+    "shipping_status",
+    "delivery-status",
+    "delivery_status",
+    "late-delivery",
+    "delayed",
+    "shipping_delay",
+    "shipping-delay",
+];
+
+/// WISMO rules: the built-in lists plus what the config adds.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WismoRules {
+    /// Extra WISMO expressions.
+    pub patterns: Vec<String>,
+    /// Extra "not WISMO" expressions.
+    pub not_patterns: Vec<String>,
+    /// Extra WISMO tags.
+    pub tags: Vec<String>,
+}
+
+fn alternation(builtin: &[&str], extra: &[String]) -> String {
+    let parts: Vec<String> = builtin
+        .iter()
+        .map(|p| p.to_string())
+        .chain(extra.iter().cloned())
+        .collect();
+    format!("(?i)({})", parts.join("|"))
+}
+
+impl WismoRules {
+    /// Checks that every configured expression compiles.
+    ///
+    /// Errors: the first invalid expression, with the regex error.
+    pub fn validate(&self) -> Result<()> {
+        for p in self.patterns.iter().chain(&self.not_patterns) {
+            regex::Regex::new(p).map_err(|e| Error::Config {
+                file: "snagscan.toml".into(),
+                message: format!("[wismo] pattern '{p}': {e}"),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Boolean expression: the ticket (columns subject, body, tags) is WISMO.
+    pub fn classify(&self) -> Expr {
+        let text = concat_str(
+            [
+                col(s::SUBJECT).fill_null(lit("")),
+                col(s::BODY).fill_null(lit("")),
+            ],
+            " ",
+            true,
+        );
+        let has = |re: String| text.clone().str().contains(lit(re), true);
+        let phrase = has(alternation(WISMO_PATTERNS, &self.patterns));
+        let veto = has(alternation(NOT_WISMO_PATTERNS, &self.not_patterns));
+        let keep = has(alternation(WISMO_OVERRIDE_PATTERNS, &[]));
+        let tags: Vec<String> = WISMO_TAGS
+            .iter()
+            .map(|t| regex::escape(t))
+            .chain(self.tags.iter().map(|t| regex::escape(t)))
+            .collect();
+        let tag_re = format!(r"(?i)(^|[,;|\s])({})($|[,;|\s])", tags.join("|"));
+        let tagged = col(s::TAGS)
+            .fill_null(lit(""))
+            .str()
+            .contains(lit(tag_re), true);
+        tagged.or(phrase.and(veto.not().or(keep)))
+    }
+}
+
+/// An order reference after an order keyword: `order 1043`, `order #1042`, `pedido nº 1045`.
+pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|no\.?|nr\.?|num\.?|n[º°o]\.?)?\s*(?:is\s+)?[:#]?\s*#?\s*([0-9]{3,})\b";
+/// A `#1042` or `[#1044]` reference; group 1 holds a preceding "ticket"/"case"/... word, which
+/// makes it not an order reference.
+pub const HASH_REF: &str = r"(?i)(ticket|case|request|incident|invoice|ref|reference|chamado|caso)?\s*[\[(]?#\s?([0-9]{3,})\b";
+/// Olist-style 32-hex order ids.
+pub const HEX_REF: &str = r"(?i)\b([0-9a-f]{32})\b";
+
+/// Order ids compared without a leading `#`, spaces or case: `#1042` = `1042`.
+pub fn order_key(e: Expr) -> Expr {
+    e.str()
+        .strip_chars(lit(NULL))
+        .str()
+        .strip_chars_start(lit("#"))
+        .str()
+        .to_lowercase()
+}
+
+/// Per-ticket linking and classification.
+///
+/// Output: the canonical ticket columns plus `order_id` (String, the linked order's id as in the
+/// journeys, null when unlinked), `linked_by` (String: order_id, reference, email), `wismo`
+/// (Boolean), `delivery_state` (String: not_shipped, in_transit_before_promise,
+/// in_transit_late, delivered, unlinked).
+pub fn link(
+    tickets: &DataFrame,
+    store: &Store,
+    journeys: &DataFrame,
+    rules: &WismoRules,
+    dq: &mut DataQuality,
+) -> Result<DataFrame> {
+    let text = concat_str(
+        [
+            col(s::SUBJECT).fill_null(lit("")),
+            col(s::BODY).fill_null(lit("")),
+        ],
+        " ",
+        true,
+    );
+    let hash_prefix = text.clone().str().extract(lit(HASH_REF), 1);
+    let hash_number = text.clone().str().extract(lit(HASH_REF), 2);
+    let cited = coalesce(&[
+        text.clone().str().extract(lit(ORDER_KEYWORD_REF), 1),
+        when(hash_prefix.is_null())
+            .then(hash_number)
+            .otherwise(lit(NULL).cast(DataType::String)),
+        text.str().extract(lit(HEX_REF), 1),
+    ]);
+    let keys = journeys.clone().lazy().select([
+        col(s::ORDER_ID).alias("_linked"),
+        order_key(col(s::ORDER_ID)).alias("_key"),
+    ]);
+    let with_refs = tickets
+        .clone()
+        .lazy()
+        .with_row_index("_t", None)
+        .with_columns([
+            order_key(col(s::ORDER_ID)).alias("_explicit"),
+            order_key(cited).alias("_cited"),
+            col(s::EMAIL)
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .to_lowercase()
+                .alias("_email"),
+            rules.classify().alias("wismo"),
+        ])
+        .with_column(coalesce(&[col("_explicit"), col("_cited")]).alias("_key"))
+        .join(
+            keys,
+            [col("_key")],
+            [col("_key")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .collect()?;
+    audit(
+        &with_refs,
+        col("_key").is_not_null().and(col("_linked").is_null()),
+        "ticket cites an order not in the orders file (kept, unlinked unless its e-mail links it)",
+        Effect::Warning,
+        dq,
+    )?;
+
+    // E-mail fallback: the requester's latest order placed at or before the ticket.
+    let orders_by_email = store.orders.clone().lazy().select([
+        col(s::ORDER_ID).alias("_by_email"),
+        col(s::EMAIL)
+            .str()
+            .strip_chars(lit(NULL))
+            .str()
+            .to_lowercase()
+            .alias("_email"),
+        col(s::PLACED_AT).alias("_placed"),
+    ]);
+    let by_email = with_refs
+        .clone()
+        .lazy()
+        .filter(col("_linked").is_null().and(col("_email").is_not_null()))
+        .select([col("_t"), col("_email"), col(s::CREATED_AT)])
+        .join(
+            orders_by_email,
+            [col("_email")],
+            [col("_email")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("_placed").lt_eq(col(s::CREATED_AT)))
+        .group_by([col("_t")])
+        .agg([col("_by_email")
+            .sort_by([col("_placed")], SortMultipleOptions::default())
+            .last()]);
+
+    let states = journeys.clone().lazy().select([
+        col(s::ORDER_ID).alias("_state_order"),
+        col(s::SHIPPED_AT).alias("_shipped"),
+        col(s::DELIVERED_AT).alias("_delivered"),
+        col(s::PROMISE_DEADLINE).alias("_deadline"),
+        col(s::PROMISE_IS_DATE).alias("_is_date"),
+    ]);
+    let created = col(s::CREATED_AT);
+    let before_promise = when(col("_is_date").fill_null(lit(false)))
+        .then(created.clone().lt(col("_deadline")))
+        .otherwise(created.clone().lt_eq(col("_deadline")));
+    let state = when(col(s::ORDER_ID).is_null())
+        .then(lit("unlinked"))
+        .when(
+            col("_delivered")
+                .is_not_null()
+                .and(col("_delivered").lt_eq(created.clone())),
+        )
+        .then(lit("delivered"))
+        .when(col("_shipped").is_null().or(col("_shipped").gt(created)))
+        .then(lit("not_shipped"))
+        .when(col("_deadline").is_null().or(before_promise))
+        .then(lit("in_transit_before_promise"))
+        .otherwise(lit("in_transit_late"));
+    let columns: Vec<Expr> = crate::ingest::canonical_columns(crate::schema::TableKind::Tickets)
+        .into_iter()
+        .filter(|c| c != s::ORDER_ID)
+        .map(col)
+        .chain([
+            col(s::ORDER_ID),
+            col("linked_by"),
+            col("wismo"),
+            col("delivery_state"),
+        ])
+        .collect();
+    Ok(with_refs
+        .lazy()
+        .join(
+            by_email,
+            [col("_t")],
+            [col("_t")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            coalesce(&[col("_linked"), col("_by_email")]).alias("_order"),
+            when(
+                col("_linked")
+                    .is_not_null()
+                    .and(col("_explicit").is_not_null()),
+            )
+            .then(lit("order_id"))
+            .when(col("_linked").is_not_null())
+            .then(lit("reference"))
+            .when(col("_by_email").is_not_null())
+            .then(lit("email"))
+            .otherwise(lit(NULL).cast(DataType::String))
+            .alias("linked_by"),
+        ])
+        .drop(cols([s::ORDER_ID]))
+        .with_column(col("_order").alias(s::ORDER_ID))
+        .join(
+            states,
+            [col(s::ORDER_ID)],
+            [col("_state_order")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(state.alias("delivery_state"))
+        .select(columns)
+        .sort(
+            [s::CREATED_AT, s::TICKET_ID],
+            SortMultipleOptions::default(),
+        )
+        .collect()?)
+}
+
+/// Tickets and WISMO tickets per order: `order_id`, `n_tickets`, `n_wismo_tickets` (UInt32).
+pub fn per_order(tickets: &DataFrame) -> LazyFrame {
+    tickets
+        .clone()
+        .lazy()
+        .filter(col(s::ORDER_ID).is_not_null())
+        .group_by([col(s::ORDER_ID)])
+        .agg([
+            len().cast(DataType::UInt32).alias(s::N_TICKETS),
+            col("wismo")
+                .cast(DataType::UInt32)
+                .sum()
+                .cast(DataType::UInt32)
+                .alias(s::N_WISMO_TICKETS),
+        ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(subjects: &[&str]) -> Vec<bool> {
+        let df = DataFrame::new(
+            subjects.len(),
+            vec![
+                Column::new(s::SUBJECT.into(), subjects),
+                Column::new(s::BODY.into(), vec![None::<&str>; subjects.len()]),
+                Column::new(s::TAGS.into(), vec![None::<&str>; subjects.len()]),
+            ],
+        )
+        .unwrap();
+        let out = df
+            .lazy()
+            .select([WismoRules::default().classify().alias("w")])
+            .collect()
+            .unwrap();
+        out.column("w")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect()
+    }
+
+    #[test]
+    fn wismo_in_five_languages() {
+        let wismo = [
+            "Where is my order #1042?",
+            "Onde está meu pedido 1042?",
+            "¿Dónde está mi pedido?",
+            "Wo ist meine Bestellung?",
+            "Où est ma commande ?",
+            "My package still hasn't arrived",
+            "Paket nicht angekommen",
+            "Pedido atrasado há uma semana",
+        ];
+        assert!(
+            classify(&wismo).iter().all(|w| *w),
+            "{:?}",
+            classify(&wismo)
+        );
+        let other = [
+            "How do I return a sweater?",
+            "I want to track my refund",
+            "Please cancel order 1042",
+            "Rechnung für Bestellung 1042",
+            "Quiero cambiar la talla",
+            "Code promo ne marche pas",
+        ];
+        assert!(
+            classify(&other).iter().all(|w| !*w),
+            "{:?}",
+            classify(&other)
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! The binary end to end: `analyze` on a hand-made store whose figures are worked out by hand
+//! (fixtures/tiny-store), and the errors a user can run into (exit code 2, one line).
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn snagscan() -> Command {
+    Command::new(assert_cmd::cargo::cargo_bin!("snagscan"))
+}
+
+fn analyze(dir: &Path) -> (Value, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    snagscan()
+        .args(["analyze", dir.to_str().unwrap(), "--quiet", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let report = std::fs::read_to_string(out.path().join("report.json")).unwrap();
+    (serde_json::from_str(&report).unwrap(), out)
+}
+
+fn close(v: &Value, expected: f64) -> bool {
+    v.as_f64().is_some_and(|x| (x - expected).abs() < 1e-9)
+}
+
+#[test]
+fn analyze_reports_hand_computed_kpis() {
+    let (r, out) = analyze(Path::new("fixtures/tiny-store"));
+    let k = &r["kpis"];
+    // 8 orders, one cancelled (1004, out of stock).
+    assert_eq!(k["orders"], 8);
+    assert!(close(&k["cancel_share"], 1.0 / 8.0));
+    // Shipped: 1001, 1002, 1003, 1005, 1006, 1007. Waits 24, 6, 72, 72, 24, 48 h:
+    // sorted 6 24 24 48 72 72, linear p50 = (24 + 48) / 2 = 36, p90 at rank 4.5 = 72.
+    assert_eq!(k["orders_shipped"], 6);
+    assert!(close(&k["fulfillment_wait_p50_h"], 36.0));
+    assert!(close(&k["fulfillment_wait_p90_h"], 72.0));
+    assert!(close(&k["sla_breach_share"], 2.0 / 6.0));
+    // Delivered: 1001 (transit 72, door 96), 1002 (48, 54), 1003 (96, 168), 1005 (108, 180),
+    // 1006 (48, 72): medians 72 and 96.
+    assert_eq!(k["orders_delivered"], 5);
+    assert!(close(&k["transit_time_p50_h"], 72.0));
+    assert!(close(&k["click_to_door_p50_h"], 96.0));
+    // 1003 (promised 03-08, delivered 03-09) and 1005 (03-09 / 03-10) are late: 3 of 5 on time.
+    assert!(close(&k["on_time_rate"], 0.6));
+    assert!(close(&k["late_share"], 0.4));
+    // 1008, promised 03-10, unshipped at the data end (03-11 12:00, the last review).
+    assert_eq!(k["overdue_orders"], 1);
+    assert_eq!(r["window"]["end"], "2024-03-11T12:00:00Z");
+    assert_eq!(r["window"]["start"], "2024-03-01T10:00:00Z");
+    // Customers: C1, C2, C4, C5 and the guest keyed by e-mail (C3 only cancelled).
+    assert_eq!(k["customers"], 5);
+    // Net revenue of non-cancelled orders: 100 + 50 + 80 + 60 + 70 + 30 + 90.
+    assert!(close(&k["revenue"], 480.0));
+    // Nobody's first order is 90 days old: repeat rate cannot be computed.
+    assert!(k["repeat_rate"].is_null());
+    // Second orders: C1 after 23 h, C2 after 4 d 22 h: median (0.958333 + 4.916667) / 2.
+    assert!(close(&k["time_to_second_order_p50_d"], 2.9375));
+    assert!(close(&k["review_coverage"], 0.8));
+    assert!(close(&k["review_score_mean"], 3.0));
+    // No tickets table: ticket KPIs are null, never 0.
+    assert!(k["tickets"].is_null() && k["wismo_rate_per_100"].is_null());
+
+    // Snags (min_sample lowered to 2 in the fixture's snagscan.toml), ranked by impact.
+    let ids: Vec<&str> = r["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "stockout-cancellations",
+            "review-gap",
+            "slow-fulfillment",
+            "late-delivery"
+        ]
+    );
+    let stockout = &r["snags"][0];
+    // Cancelled value 40 over a 10 d 2 h window, per 30 days: 40 x 30 / 10.0833 = 119.008.
+    assert!((stockout["impact_per_30d"].as_f64().unwrap() - 119.008_264).abs() < 1e-3);
+    // Revenue per 30 days is 1,428.1: 119 is above 1% of it, and the playbook says low effort.
+    assert_eq!(stockout["quadrant"], "start-here");
+    assert_eq!(r["snags"][3]["quadrant"], "hold-off");
+    assert_eq!(r["snags"][3]["affected_orders"], 3);
+
+    // Every output file is there; journeys has one row per order.
+    for f in [
+        "report.json",
+        "snags.csv",
+        "kpis.csv",
+        "journeys.csv",
+        "customers.csv",
+        "data_quality.csv",
+    ] {
+        assert!(out.path().join(f).is_file(), "{f}");
+    }
+    let journeys = std::fs::read_to_string(out.path().join("journeys.csv")).unwrap();
+    assert_eq!(journeys.lines().count(), 1 + 8);
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let assert = snagscan().args(args).assert().code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains(needle), "{stderr} should mention {needle}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_missing_folder_is_an_error() {
+    fails_with(
+        &["analyze", "no/such/folder"],
+        "no/such/folder: no such folder",
+    );
+}
+
+#[test]
+fn a_folder_without_exports_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.csv"), "colour,size\nred,2\n").unwrap();
+    fails_with(
+        &["analyze", dir.path().to_str().unwrap()],
+        "notes.csv (header matches no known export",
+    );
+}
+
+#[test]
+fn a_missing_required_column_names_file_column_and_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed,total\n1,2024-01-01,5\n",
+    )
+    .unwrap();
+    fails_with(
+        &["analyze", dir.path().to_str().unwrap()],
+        "orders.csv: no column 'placed_at' (needed for canonical orders); did you mean 'placed'?",
+    );
+}
+
+#[test]
+fn an_empty_file_is_named() {
+    fails_with(
+        &["analyze", "fixtures/cases/19-empty-and-header-only"],
+        "empty_orders.csv: empty file (0 bytes, no header)",
+    );
+}
+
+#[test]
+fn a_malformed_record_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed_at\n1,2024-01-01\n2,2024-01-02,extra\n",
+    )
+    .unwrap();
+    fails_with(
+        &["analyze", dir.path().to_str().unwrap()],
+        "orders.csv, line 3: record has 3 fields",
+    );
+}
+
+#[test]
+fn header_only_orders_give_zero_orders_and_null_kpis() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("orders.csv"), "order_id,placed_at,total\n").unwrap();
+    let (r, _out) = analyze(dir.path());
+    assert_eq!(r["kpis"]["orders"], 0);
+    assert_eq!(r["kpis"]["customers"], 0);
+    for kpi in [
+        "fulfillment_wait_p50_h",
+        "on_time_rate",
+        "cancel_share",
+        "revenue",
+        "repeat_rate",
+    ] {
+        assert!(r["kpis"][kpi].is_null(), "{kpi} should be null");
+    }
+    assert_eq!(r["snags"].as_array().unwrap().len(), 0);
+    assert!(r["window"]["start"].is_null() && r["window"]["days"].is_null());
+}
+
+#[test]
+fn analyzers_lists_the_registry() {
+    let out = snagscan()
+        .arg("analyzers")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for id in [
+        "slow-fulfillment",
+        "late-delivery",
+        "stockout-cancellations",
+        "review-gap",
+    ] {
+        assert!(text.contains(id), "{text}");
+    }
+}
