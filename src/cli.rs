@@ -103,6 +103,9 @@ pub struct AnalyzeArgs {
     /// Measure as of this time instead of the latest event in the data (e.g. "2024-07-05 00:00:00 -0400").
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
+    /// Also write the object-centric event log (OCEL 2.0 JSON) as event_log.jsonocel.
+    #[arg(long)]
+    pub ocel: bool,
     /// Print nothing on success (errors still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,

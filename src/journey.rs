@@ -498,6 +498,7 @@ fn journey_columns() -> Vec<Expr> {
         s::REQUIRES_SHIPPING,
         s::STATUS,
         s::CANCEL_REASON,
+        s::CANCELLED_AT,
         s::SHIPPING_METHOD,
         s::SHIPPING_TIER,
         s::RISK_LEVEL,

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod event_log;
 pub mod generate;
 pub mod ingest;
 pub mod journey;
@@ -89,7 +90,7 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
     let outputs = args
         .out
         .as_deref()
-        .map(|dir| report::output::Outputs::create(dir, args.journeys_format))
+        .map(|dir| report::output::Outputs::create(dir, args.journeys_format, args.ocel))
         .transpose()?;
     let progress = progress(&args);
     let result = pipeline::analyze(&args.dir, &cfg);

@@ -21,6 +21,8 @@ use crate::{ingest, metrics};
 pub struct Analysis {
     pub report: Report,
     pub journeys: Journeys,
+    /// The loaded tables (for exports that need rows the journeys fold, such as shipments).
+    pub store: crate::ingest::Store,
 }
 
 /// Runs the analysis of the exports in `dir`.
@@ -156,7 +158,11 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         },
         comparison: None,
     };
-    Ok(Analysis { report, journeys })
+    Ok(Analysis {
+        report,
+        journeys,
+        store,
+    })
 }
 
 /// Mean net value of repeat orders (order_seq >= 2), store currency.

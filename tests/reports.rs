@@ -114,6 +114,8 @@ fn same_inputs_give_identical_files() {
         "data_quality.csv",
         "journeys.csv",
         "customers.csv",
+        "tickets.csv",
+        "event_log.csv",
     ] {
         let (x, y) = (
             std::fs::read(a.path().join(name)).unwrap(),
@@ -244,6 +246,8 @@ fn hostile_strings_are_neutralised_and_escaped() {
     for name in [
         "journeys.csv",
         "customers.csv",
+        "tickets.csv",
+        "event_log.csv",
         "snags.csv",
         "kpis.csv",
         "data_quality.csv",

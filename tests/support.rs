@@ -4,121 +4,23 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use chrono_tz::Tz;
 use serde_json::Value;
 use snagscan::config::{Config, Overrides};
 use snagscan::generate::{generate, GenerateOptions, Injection, StoreFormat, Truth};
-use snagscan::ingest::formats::{ColumnSpec, FormatSpec, ValueType};
-use snagscan::ingest::frame::{read_frame, utc_ms, ReadOptions};
-use snagscan::ingest::read::TextFile;
-use snagscan::ingest::store_from_frames;
-use snagscan::ingest::value::SlashOrder;
 use snagscan::polars::prelude::*;
-use snagscan::quality::DataQuality;
-use snagscan::schema::{self as s, TableKind};
-
-static TICKET_COLUMNS: [ColumnSpec; 5] = [
-    ColumnSpec {
-        canonical: s::TICKET_ID,
-        headers: &["Id"],
-        ty: ValueType::Id,
-        required: true,
-    },
-    ColumnSpec {
-        canonical: s::SUBJECT,
-        headers: &["Subject"],
-        ty: ValueType::Text,
-        required: false,
-    },
-    ColumnSpec {
-        canonical: s::BODY,
-        headers: &["Description"],
-        ty: ValueType::Text,
-        required: false,
-    },
-    ColumnSpec {
-        canonical: s::EMAIL,
-        headers: &["Requester email"],
-        ty: ValueType::Text,
-        required: false,
-    },
-    ColumnSpec {
-        canonical: s::CREATED_AT,
-        headers: &["Created at"],
-        ty: ValueType::Timestamp,
-        required: true,
-    },
-];
-static TICKETS: FormatSpec = FormatSpec {
-    format: "test-helpdesk",
-    kind: TableKind::Tickets,
-    columns: &TICKET_COLUMNS,
-    defaults: &[],
-};
+use snagscan::schema as s;
 
 #[test]
 fn case_18_order_references_in_text_link_tickets() {
-    // Orders #1042-#1046 of the case, with their e-mails and creation times (-0400 = EDT).
-    let ids = ["#1042", "#1043", "#1044", "#1045", "#1046"];
-    let emails = [
-        "tess.adler@example.test",
-        "uma.boyd@example.test",
-        "vic.chen@example.test",
-        "wes.dale@example.test",
-        "xan.eddy@example.test",
-    ];
-    let placed: Vec<i64> = [
-        "2024-10-01T14:00:00Z",
-        "2024-10-01T15:00:00Z",
-        "2024-10-02T13:00:00Z",
-        "2024-10-02T17:00:00Z",
-        "2024-10-03T12:00:00Z",
-    ]
-    .iter()
-    .map(|t| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .unwrap()
-            .timestamp_millis()
-    })
-    .collect();
-    let orders = DataFrame::new(
-        5,
-        vec![
-            Column::new(s::ORDER_ID.into(), ids),
-            Column::new(s::EMAIL.into(), emails),
-            Column::new(s::PLACED_AT.into(), placed)
-                .cast(&utc_ms())
-                .unwrap(),
-            Column::new(s::SRC_LINE.into(), (2..7u64).collect::<Vec<_>>()),
-        ],
-    )
-    .unwrap();
-    let mut dq = DataQuality::default();
-    let ny: Tz = "America/New_York".parse().unwrap();
-    let file = TextFile::open(Path::new(
-        "fixtures/cases/18-wismo-order-reference-in-text/tickets.csv",
-    ))
-    .unwrap();
-    let positions: Vec<Option<usize>> = TICKETS
-        .columns
-        .iter()
-        .map(|c| file.headers.iter().position(|h| h == c.headers[0]))
-        .collect();
-    let opts = ReadOptions {
-        timezone: ny,
-        slash_order: SlashOrder::Unknown,
-        decimal_comma: false,
+    // The case's Shopify export and helpdesk export, read by the real importers.
+    let dir = Path::new("fixtures/cases/18-wismo-order-reference-in-text");
+    let overrides = Overrides {
+        timezone: Some("America/New_York".into()),
+        ..Default::default()
     };
-    let tickets = read_frame(&file, &TICKETS, &positions, &opts, &mut dq)
-        .unwrap()
-        .frame;
-    let store = store_from_frames(
-        "orders_export.csv",
-        vec![(TableKind::Orders, orders), (TableKind::Tickets, tickets)],
-        &mut dq,
-    )
-    .unwrap();
-    let j = snagscan::journey::build(&store, ny, None, &Default::default(), &mut dq).unwrap();
+    let cfg = Config::load(dir, None, &overrides).unwrap();
+    let analysis = snagscan::pipeline::analyze(dir, &cfg).unwrap();
+    let j = &analysis.journeys;
     let t = j
         .tickets
         .as_ref()
@@ -166,9 +68,10 @@ fn case_18_order_references_in_text_link_tickets() {
             None
         ]
     );
-    let missing = dq
-        .entries()
-        .into_iter()
+    let missing = analysis
+        .report
+        .data_quality
+        .iter()
         .find(|e| e.reason.starts_with("ticket cites an order not in"))
         .unwrap();
     assert_eq!((missing.count, missing.first_lines.clone()), (1, vec![8]));

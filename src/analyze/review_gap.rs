@@ -103,7 +103,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::Raised(Finding {
         title,
         evidence,
-        breakdown: Vec::new(),
+        breakdown: low_scores_by_delivery_state(ctx)?,
         affected_orders: orders,
         affected_customers: customers,
         kpi_value: mean,
@@ -113,6 +113,25 @@ fn run(ctx: &Context) -> Result<Outcome> {
             repeat_drop: repeat_drop(ctx, col(s::REVIEW_SCORE).lt_eq(lit(2.0)))?,
         },
     }))
+}
+
+/// Reviews scoring 2 or less, by the order's delivery state: the nearest thing to complaints in
+/// stores without tickets (Olist's low scores mostly come from late or undelivered orders).
+fn low_scores_by_delivery_state(ctx: &Context) -> Result<Vec<super::BreakdownRow>> {
+    let state = when(col(s::DELIVERED_AT).is_null())
+        .then(lit("not delivered"))
+        .when(col(s::LATE).eq(lit(true)))
+        .then(lit("delivered late"))
+        .when(col(s::LATE).eq(lit(false)))
+        .then(lit("delivered on time"))
+        .otherwise(lit("delivered, no promise"));
+    super::breakdown(
+        ctx,
+        col(s::REVIEW_SCORE).is_not_null(),
+        state,
+        col(s::REVIEW_SCORE).lt_eq(lit(2.0)),
+        1,
+    )
 }
 
 /// Hours from delivery to the review, for reviews posted after delivery.

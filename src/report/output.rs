@@ -48,6 +48,10 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
 const CUSTOMERS_CSV: &str = "customers.csv";
 /// Linked tickets with their WISMO verdict (a placeholder line without a tickets table).
 const TICKETS_CSV: &str = "tickets.csv";
+/// One row per event (PM4Py column names).
+const EVENT_LOG_CSV: &str = "event_log.csv";
+/// Written only with `--ocel`.
+pub const OCEL_FILE: &str = "event_log.jsonocel";
 
 /// Open output files, created empty up front.
 pub struct Outputs {
@@ -59,7 +63,7 @@ impl Outputs {
     /// Creates `dir` and every output file in it.
     ///
     /// Errors: the folder or a file cannot be created.
-    pub fn create(dir: &Path, journeys: JourneysFormat) -> Result<Outputs> {
+    pub fn create(dir: &Path, journeys: JourneysFormat, ocel: bool) -> Result<Outputs> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut files = Vec::new();
         let names = exporters()
@@ -69,7 +73,9 @@ impl Outputs {
                 journeys.file_name().to_string(),
                 CUSTOMERS_CSV.to_string(),
                 TICKETS_CSV.to_string(),
+                EVENT_LOG_CSV.to_string(),
             ])
+            .chain(ocel.then(|| OCEL_FILE.to_string()))
             .collect::<Vec<_>>();
         for name in names {
             let path = dir.join(&name);
@@ -111,6 +117,20 @@ impl Outputs {
                         .write_all(b"no tickets table in the inputs\n")
                         .map_err(io)?,
                 },
+                EVENT_LOG_CSV => {
+                    let events = crate::event_log::events(&analysis.journeys)?;
+                    let mut df = spreadsheet_safe(&events)?;
+                    crate::journey::write_csv(&mut df, &mut w)?;
+                }
+                OCEL_FILE => {
+                    let events = crate::event_log::events(&analysis.journeys)?;
+                    crate::event_log::write_ocel(
+                        &analysis.journeys,
+                        &analysis.store,
+                        &events,
+                        &mut w,
+                    )?
+                }
                 _ => {
                     let bytes = serialize_named(&name, &analysis.report)?;
                     w.write_all(&bytes).map_err(io)?;

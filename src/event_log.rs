@@ -1,0 +1,305 @@
+//! The journey as an event log (SPEC section 2): a case-centric CSV with PM4Py's column names
+//! (`case:concept:name` = order id, `concept:name` = activity, `time:timestamp`), and an
+//! object-centric OCEL 2.0 JSON log with object types order, customer, shipment and ticket
+//! (<https://www.ocel-standard.org/>, OCEL 2.0 JSON format).
+
+use std::io::Write;
+
+use chrono::DateTime;
+use polars::prelude::*;
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::ingest::frame::utc_ms;
+use crate::ingest::Store;
+use crate::journey::Journeys;
+use crate::schema as s;
+
+/// PM4Py's case id column.
+pub const CASE: &str = "case:concept:name";
+/// PM4Py's activity column.
+pub const ACTIVITY: &str = "concept:name";
+/// PM4Py's timestamp column.
+pub const TIMESTAMP: &str = "time:timestamp";
+
+/// Order-level activities, in lifecycle order (ties at one instant sort in this order).
+pub const ACTIVITIES: [&str; 7] = [
+    "order placed",
+    "order paid",
+    "order shipped",
+    "order delivered",
+    "order cancelled",
+    "ticket opened",
+    "review posted",
+];
+
+fn activity(
+    frame: LazyFrame,
+    time: &str,
+    name: &str,
+    rank: u32,
+    ticket: Option<&str>,
+) -> LazyFrame {
+    frame.filter(col(time).is_not_null()).select([
+        col(s::ORDER_ID).alias(CASE),
+        lit(name).alias(ACTIVITY),
+        col(time).alias(TIMESTAMP),
+        col(s::CUSTOMER_KEY),
+        match ticket {
+            Some(t) => col(t).cast(DataType::String).alias(s::TICKET_ID),
+            None => lit(NULL).cast(DataType::String).alias(s::TICKET_ID),
+        },
+        lit(rank).alias("_rank"),
+    ])
+}
+
+/// One row per event: `case:concept:name` (String, order id), `concept:name` (String, one of
+/// [`ACTIVITIES`]), `time:timestamp` (Datetime ms UTC), `customer_key`, `ticket_id` (String,
+/// ticket events only). Sorted by case, time, lifecycle order. Tickets not linked to an order
+/// have no case and are left out of this log (they are in the OCEL log).
+pub fn events(j: &Journeys) -> Result<DataFrame> {
+    let orders = j.orders.clone().lazy();
+    let mut parts = vec![
+        activity(orders.clone(), s::PLACED_AT, ACTIVITIES[0], 0, None),
+        activity(orders.clone(), s::PAID_AT, ACTIVITIES[1], 1, None),
+        activity(orders.clone(), s::SHIPPED_AT, ACTIVITIES[2], 2, None),
+        activity(orders.clone(), s::DELIVERED_AT, ACTIVITIES[3], 3, None),
+        activity(orders.clone(), s::CANCELLED_AT, ACTIVITIES[4], 4, None),
+        activity(orders.clone(), s::REVIEW_AT, ACTIVITIES[6], 6, None),
+    ];
+    if let Some(t) = &j.tickets {
+        let keys = orders
+            .clone()
+            .select([col(s::ORDER_ID), col(s::CUSTOMER_KEY)]);
+        let linked = t
+            .clone()
+            .lazy()
+            .filter(col(s::ORDER_ID).is_not_null())
+            .join(
+                keys,
+                [col(s::ORDER_ID)],
+                [col(s::ORDER_ID)],
+                JoinArgs::new(JoinType::Left),
+            );
+        parts.push(activity(
+            linked,
+            s::CREATED_AT,
+            ACTIVITIES[5],
+            5,
+            Some(s::TICKET_ID),
+        ));
+    }
+    Ok(concat(parts, UnionArgs::default())?
+        .sort([CASE, TIMESTAMP, "_rank"], SortMultipleOptions::default())
+        .drop(cols(["_rank"]))
+        .collect()?)
+}
+
+fn rfc3339(ms: Option<i64>) -> String {
+    ms.and_then(DateTime::from_timestamp_millis)
+        .map(crate::report::instant)
+        .unwrap_or_default()
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::Output {
+        path: "event_log.jsonocel".into(),
+        message: e.to_string(),
+    }
+}
+
+fn put(w: &mut impl Write, first: &mut bool, value: serde_json::Value) -> Result<()> {
+    if !*first {
+        w.write_all(b",\n").map_err(io)?;
+    }
+    *first = false;
+    serde_json::to_writer(&mut *w, &value).map_err(|e| io(e.into()))
+}
+
+/// Writes the OCEL 2.0 JSON log: objects `order:<id>`, `customer:<key>`,
+/// `shipment:<order id>/<n>`, `ticket:<id>` with their relations (order placed by customer,
+/// shipment of order, ticket about order), and the events of [`events`] plus one "shipment
+/// dispatched" / "shipment delivered" event per shipment. Streams, so memory stays flat.
+///
+/// Errors: the writer fails.
+pub fn write_ocel(
+    j: &Journeys,
+    store: &Store,
+    events: &DataFrame,
+    w: &mut impl Write,
+) -> Result<()> {
+    let types: Vec<serde_json::Value> = ["order", "customer", "shipment", "ticket"]
+        .iter()
+        .map(|t| json!({"name": t, "attributes": []}))
+        .collect();
+    let mut event_types: Vec<serde_json::Value> = ACTIVITIES
+        .iter()
+        .map(|a| json!({"name": a, "attributes": []}))
+        .collect();
+    event_types.push(json!({"name": "shipment dispatched", "attributes": []}));
+    event_types.push(json!({"name": "shipment delivered", "attributes": []}));
+    write!(
+        w,
+        "{{\"objectTypes\": {},\n\"eventTypes\": {},\n\"objects\": [\n",
+        serde_json::Value::Array(types),
+        serde_json::Value::Array(event_types)
+    )
+    .map_err(io)?;
+
+    // Objects. The loops below serialise rows of finished tables, as a CSV writer would.
+    let mut first = true;
+    let ids = j.orders.column(s::ORDER_ID)?.str()?.clone();
+    let keys = j.orders.column(s::CUSTOMER_KEY)?.str()?.clone();
+    for i in 0..j.orders.height() {
+        let id = ids.get(i).unwrap_or("");
+        let rel: Vec<serde_json::Value> = keys
+            .get(i)
+            .map(|k| json!({"objectId": format!("customer:{k}"), "qualifier": "placed by"}))
+            .into_iter()
+            .collect();
+        put(
+            w,
+            &mut first,
+            json!({"id": format!("order:{id}"), "type": "order", "attributes": [], "relationships": rel}),
+        )?;
+    }
+    // Every person with an order, cancelled-only customers included.
+    let people = j
+        .orders
+        .clone()
+        .lazy()
+        .select([col(s::CUSTOMER_KEY)
+            .drop_nulls()
+            .unique_stable()
+            .sort(SortOptions::default())])
+        .collect()?;
+    let customers = people.column(s::CUSTOMER_KEY)?.str()?.clone();
+    for i in 0..people.height() {
+        put(
+            w,
+            &mut first,
+            json!({"id": format!("customer:{}", customers.get(i).unwrap_or("")), "type": "customer", "attributes": [], "relationships": []}),
+        )?;
+    }
+    let shipments = shipment_rows(store, j)?;
+    let (sh_orders, sh_shipped, sh_delivered) = (
+        shipments.column(s::ORDER_ID)?.str()?.clone(),
+        shipments
+            .column(s::SHIPPED_AT)?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .clone(),
+        shipments
+            .column(s::DELIVERED_AT)?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .clone(),
+    );
+    let shipment_id = |i: usize| format!("shipment:{}/{}", sh_orders.get(i).unwrap_or(""), i + 1);
+    for i in 0..shipments.height() {
+        let order = sh_orders.get(i).unwrap_or("");
+        put(
+            w,
+            &mut first,
+            json!({"id": shipment_id(i), "type": "shipment", "attributes": [], "relationships": [{"objectId": format!("order:{order}"), "qualifier": "ships"}]}),
+        )?;
+    }
+    if let Some(t) = &j.tickets {
+        let tid = t.column(s::TICKET_ID)?.str()?.clone();
+        let tor = t.column(s::ORDER_ID)?.str()?.clone();
+        for i in 0..t.height() {
+            let rel: Vec<serde_json::Value> = tor
+                .get(i)
+                .map(|o| json!({"objectId": format!("order:{o}"), "qualifier": "about"}))
+                .into_iter()
+                .collect();
+            put(
+                w,
+                &mut first,
+                json!({"id": format!("ticket:{}", tid.get(i).unwrap_or("")), "type": "ticket", "attributes": [], "relationships": rel}),
+            )?;
+        }
+    }
+
+    // Events.
+    w.write_all(b"\n],\n\"events\": [\n").map_err(io)?;
+    let mut first = true;
+    let mut n = 0u64;
+    let (cases, acts, times) = (
+        events.column(CASE)?.str()?.clone(),
+        events.column(ACTIVITY)?.str()?.clone(),
+        events
+            .column(TIMESTAMP)?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .clone(),
+    );
+    let (ekeys, etickets) = (
+        events.column(s::CUSTOMER_KEY)?.str()?.clone(),
+        events.column(s::TICKET_ID)?.str()?.clone(),
+    );
+    for i in 0..events.height() {
+        n += 1;
+        let mut rel = vec![
+            json!({"objectId": format!("order:{}", cases.get(i).unwrap_or("")), "qualifier": "order"}),
+        ];
+        if let Some(k) = ekeys.get(i) {
+            rel.push(json!({"objectId": format!("customer:{k}"), "qualifier": "customer"}));
+        }
+        if let Some(t) = etickets.get(i) {
+            rel.push(json!({"objectId": format!("ticket:{t}"), "qualifier": "ticket"}));
+        }
+        put(
+            w,
+            &mut first,
+            json!({"id": format!("e{n}"), "type": acts.get(i).unwrap_or(""), "time": rfc3339(times.get(i)), "attributes": [], "relationships": rel}),
+        )?;
+    }
+    for i in 0..shipments.height() {
+        let order = sh_orders.get(i).unwrap_or("");
+        for (kind, t) in [
+            ("shipment dispatched", sh_shipped.get(i)),
+            ("shipment delivered", sh_delivered.get(i)),
+        ] {
+            if t.is_some() {
+                n += 1;
+                put(
+                    w,
+                    &mut first,
+                    json!({"id": format!("e{n}"), "type": kind, "time": rfc3339(t), "attributes": [], "relationships": [{"objectId": shipment_id(i), "qualifier": "shipment"}, {"objectId": format!("order:{order}"), "qualifier": "order"}]}),
+                )?;
+            }
+        }
+    }
+    w.write_all(b"\n]}\n").map_err(io)?;
+    Ok(())
+}
+
+/// The shipments of known orders, in a stable order (order id, ship time, file order).
+fn shipment_rows(store: &Store, j: &Journeys) -> Result<DataFrame> {
+    let Some(sh) = &store.shipments else {
+        return Ok(DataFrame::new(
+            0,
+            vec![
+                Column::new_empty(s::ORDER_ID.into(), &DataType::String),
+                Column::new_empty(s::SHIPPED_AT.into(), &utc_ms()),
+                Column::new_empty(s::DELIVERED_AT.into(), &utc_ms()),
+            ],
+        )?);
+    };
+    let known = j
+        .orders
+        .column(s::ORDER_ID)?
+        .as_materialized_series()
+        .clone();
+    Ok(sh
+        .clone()
+        .lazy()
+        .filter(col(s::ORDER_ID).is_in(lit(known).implode(false), false))
+        .sort(
+            [s::ORDER_ID, s::SHIPPED_AT, s::SRC_RANK, s::SRC_LINE],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .select([col(s::ORDER_ID), col(s::SHIPPED_AT), col(s::DELIVERED_AT)])
+        .collect()?)
+}
