@@ -388,7 +388,15 @@ pub fn wismo_daily(c: &Charts) -> Result<Option<String>> {
                 }))?
                 .label(format!("spike ({} days)", spikes.len()))
                 .legend(|(x, y)| Circle::new((x + 6, y), 5, RED_LINE.filled()));
-            chart.draw_series(spikes.iter().map(|(i, d)| {
+            // Date labels on spikes, skipping a spike within a week of the last labelled one so
+            // that neighbouring labels do not overprint.
+            let mut labelled: Vec<(usize, &super::DailyCount)> = Vec::new();
+            for (i, d) in &spikes {
+                if labelled.last().is_none_or(|(j, _)| i - j >= 7) {
+                    labelled.push((*i, d));
+                }
+            }
+            chart.draw_series(labelled.iter().map(|(i, d)| {
                 Text::new(
                     d.date.clone(),
                     (*i as f64, d.tickets as f64),

@@ -206,9 +206,16 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
     ("review_coverage", "Review coverage", "share"),
     ("review_score_mean", "Mean review score", "points"),
     ("csat", "CSAT", "points"),
+    // Outcome KPIs of analyzers that are not store KPIs.
+    ("wismo_spike_days", "WISMO spike days", "count"),
+    (
+        "top_weekday_ticket_share",
+        "Busiest weekday's ticket share",
+        "share",
+    ),
 ];
 
-/// Label and unit of a KPI; unknown names are shown as they are, unit `ratio`.
+/// Label and unit of a KPI; unknown names are shown as they are, unit `ratio` (3 decimals).
 pub fn kpi_info(name: &str) -> (&str, &'static str) {
     KPI_INFO
         .iter()
