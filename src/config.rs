@@ -42,6 +42,31 @@ pub struct Thresholds {
     pub repeat_window_days: u32,
     /// repeat-dropoff: target 90-day repeat rate.
     pub repeat_target: f64,
+    /// express-buried: the express SLA, hours (order-to-ship).
+    pub express_sla_h: f64,
+    /// express-buried: raised when express orders' median wait is at least this multiple of
+    /// standard orders'...
+    pub express_wait_ratio: f64,
+    /// ...or when more than this share of express orders miss the express SLA.
+    pub express_breach_share: f64,
+    /// weekend-backlog: raised when orders placed Fri-Sun (store time) wait at least this
+    /// multiple of Mon-Thu orders' median.
+    pub weekend_wait_ratio: f64,
+    /// hold-wait: raised when risk-flagged or held orders wait at least this multiple of the
+    /// others' median.
+    pub hold_wait_ratio: f64,
+    /// late-first-order-churn: significance level of the two-sided two-proportion z-test.
+    pub churn_p_value: f64,
+    /// vip-at-risk: the share of customers, by revenue, that are VIPs (top 10%).
+    pub vip_top_share: f64,
+    /// vip-at-risk: a VIP is at risk when the days since the last order exceed this multiple of
+    /// their own median gap between orders.
+    pub vip_gap_multiple: f64,
+    /// vip-at-risk: orders a VIP needs for their own cadence to be used (3 orders = 2 gaps);
+    /// VIPs with fewer are judged against the store's p90 time to second order.
+    pub vip_min_orders: u32,
+    /// vip-at-risk: raised when more than this share of VIPs with their own cadence are at risk.
+    pub vip_at_risk_share: f64,
     /// wismo-load: WISMO tickets per 100 shipped orders at which it is raised.
     pub wismo_rate_per_100: f64,
     /// wismo-spike: modified z-score above which a day is a spike.
@@ -65,6 +90,16 @@ impl Default for Thresholds {
             review_score_gap: 1.0,
             repeat_window_days: 90,
             repeat_target: 0.25,
+            express_sla_h: 24.0,
+            express_wait_ratio: 0.8,
+            express_breach_share: 0.10,
+            weekend_wait_ratio: 1.5,
+            hold_wait_ratio: 2.0,
+            churn_p_value: 0.05,
+            vip_top_share: 0.10,
+            vip_gap_multiple: 2.0,
+            vip_min_orders: 3,
+            vip_at_risk_share: 0.30,
             wismo_rate_per_100: 1.0,
             spike_z: 3.5,
             spike_min_tickets: 3,

@@ -153,8 +153,16 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         charts: Charts {
             fulfillment_hist: fulfillment_histogram(&journeys)?,
             fulfillment_sla_h: config.thresholds.fulfillment_sla_h,
+            cohorts: crate::analyze::cohort_retention(&journeys, config.read.timezone)?,
+            repeat_by_experience: if journeys.customers.height() == 0 {
+                Vec::new()
+            } else {
+                crate::analyze::repeat_by_experience(
+                    &journeys,
+                    config.thresholds.repeat_window_days,
+                )?
+            },
             wismo_daily,
-            ..Charts::default()
         },
         comparison: None,
     };

@@ -171,6 +171,12 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
             None,
             format!("repeat-rate drop not measurable: {affected} affected and {others} other customers old enough for the 90-day window (need the minimum sample in both)"),
         ),
+        (RepeatDrop::Lapsing { customers, revenue_per_30d }, _) => term(
+            Some(*customers as f64 * revenue_per_30d),
+            format!(
+                "{customers} lapsing customers x their mean revenue {revenue_per_30d:.2} per 30 days"
+            ),
+        ),
         (RepeatDrop::Measured { .. }, None) => term(None, "no repeat orders to value".into()),
         (RepeatDrop::Measured { affected_rate, others_rate, .. }, Some(value)) => {
             let drop = (others_rate - affected_rate).max(0.0);
@@ -276,6 +282,32 @@ mod tests {
         assert_eq!(s.impact_per_30d, 0.0);
         assert!(s.terms.iter().all(|t| t.value_per_30d.is_none()));
         assert_eq!(s.quadrant, Quadrant::NiceToHave);
+    }
+
+    #[test]
+    fn lapsing_customers_are_priced_per_30_days_as_measured() {
+        // 12 lapsing VIPs x 40.00 per 30 days each = 480 per 30 days, whatever the window.
+        let base = ScoringBase {
+            window_days: 365.0,
+            revenue_per_30d: Some(10_000.0),
+            mean_repeat_order_value: Some(80.0),
+        };
+        let lapsing = RepeatDrop::Lapsing {
+            customers: 12,
+            revenue_per_30d: 40.0,
+        };
+        let s = score(
+            &analyzer(),
+            &finding(None, lapsing),
+            &base,
+            &Costs::default(),
+            &BTreeMap::new(),
+        );
+        assert!(
+            (s.impact_per_30d - 480.0).abs() < 1e-9,
+            "{}",
+            s.impact_per_30d
+        );
     }
 
     #[test]

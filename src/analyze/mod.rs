@@ -3,14 +3,24 @@
 //! [`ANALYZERS`] is the single list that drives the run, `snagscan analyzers`, and the report's
 //! legend.
 
+mod express_buried;
+mod hold_wait;
 mod late_delivery;
+mod late_first_order_churn;
 mod monday_surge;
+mod repeat_dropoff;
 mod review_gap;
 mod slow_fulfillment;
 mod stockout_cancellations;
+mod vip_at_risk;
+mod weekend_backlog;
 mod wismo_load;
 pub mod wismo_spike;
 
+pub use late_first_order_churn::repeat_by_experience;
+pub use repeat_dropoff::{cohort_retention, time_to_second_order_quartiles};
+
+use chrono_tz::Tz;
 use polars::prelude::*;
 
 use crate::config::Config;
@@ -56,7 +66,8 @@ pub struct Context<'a> {
 pub struct Evidence {
     pub name: String,
     pub value: f64,
-    /// `share` (fraction), `hours`, `days`, `orders`, `points`, `currency`, `ratio`.
+    /// `share` (fraction), `hours`, `days`, `orders`, `count` (customers...), `points`,
+    /// `currency`, `ratio`, `z` (a z statistic), `p-value`.
     pub unit: &'static str,
     /// Sample size behind the value, when it is a statistic.
     pub n: Option<u64>,
@@ -126,6 +137,12 @@ pub enum RepeatDrop {
         affected: u64,
         others: u64,
     },
+    /// Customers expected to stop buying altogether (lapsing VIPs), priced at their own mean
+    /// revenue per 30 days (already a per-30-day figure, store currency).
+    Lapsing {
+        customers: u64,
+        revenue_per_30d: f64,
+    },
 }
 
 /// A raised snag before scoring.
@@ -176,13 +193,85 @@ pub struct Analyzer {
 /// Every analyzer, in report order.
 pub static ANALYZERS: &[Analyzer] = &[
     slow_fulfillment::ANALYZER,
+    express_buried::ANALYZER,
+    weekend_backlog::ANALYZER,
+    hold_wait::ANALYZER,
     late_delivery::ANALYZER,
-    stockout_cancellations::ANALYZER,
-    review_gap::ANALYZER,
     wismo_load::ANALYZER,
     wismo_spike::ANALYZER,
     monday_surge::ANALYZER,
+    repeat_dropoff::ANALYZER,
+    late_first_order_churn::ANALYZER,
+    vip_at_risk::ANALYZER,
+    stockout_cancellations::ANALYZER,
+    review_gap::ANALYZER,
 ];
+
+/// `instant` (a UTC Datetime column or expression) seen on the store's wall clock, for
+/// calendar fields (weekday, month) in the store time zone.
+pub fn in_store_tz(instant: Expr, tz: Tz) -> Expr {
+    let zone = TimeZone::opt_try_new(Some(tz.name()))
+        .ok()
+        .flatten()
+        .unwrap_or(TimeZone::UTC);
+    instant.dt().convert_time_zone(zone)
+}
+
+/// Row counts and medians of one value in two groups of a sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TwoMedians {
+    /// Rows of the sample where the flag is true, and the median of the value over them.
+    pub n_flagged: u64,
+    pub flagged: Option<f64>,
+    /// The other rows of the sample (flag false or null).
+    pub n_others: u64,
+    pub others: Option<f64>,
+}
+
+impl TwoMedians {
+    /// The smaller group, the one the minimum sample applies to.
+    pub fn n_min(&self) -> u64 {
+        self.n_flagged.min(self.n_others)
+    }
+
+    /// flagged median / others' median; `None` when either is missing or the others' is 0.
+    pub fn ratio(&self) -> Option<f64> {
+        match (self.flagged, self.others) {
+            (Some(f), Some(o)) if o > 0.0 => Some(f / o),
+            _ => None,
+        }
+    }
+}
+
+/// Medians (linear, numpy's default) of the non-null values of column `value` in the journeys
+/// that match `flag` and in those that do not.
+pub fn two_medians(ctx: &Context, value: &str, flag: Expr) -> Result<TwoMedians> {
+    let flag = flag.fill_null(lit(false));
+    let v = |keep: Expr| col(value).filter(keep);
+    let df = ctx
+        .journeys
+        .orders
+        .clone()
+        .lazy()
+        .filter(col(value).is_not_null())
+        .select([
+            v(flag.clone()).count().alias("n1"),
+            v(flag.clone())
+                .quantile(lit(0.5), QuantileMethod::Linear)
+                .alias("m1"),
+            v(flag.clone().not()).count().alias("n0"),
+            v(flag.not())
+                .quantile(lit(0.5), QuantileMethod::Linear)
+                .alias("m0"),
+        ])
+        .collect()?;
+    Ok(TwoMedians {
+        n_flagged: first_u64(&df, "n1")?,
+        flagged: first_f64(&df, "m1")?,
+        n_others: first_u64(&df, "n0")?,
+        others: first_f64(&df, "m0")?,
+    })
+}
 
 /// Number of distinct non-null customer keys among rows matching `mask`, and the row count.
 pub fn affected(ctx: &Context, mask: Expr) -> Result<(u64, u64)> {
