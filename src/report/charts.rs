@@ -475,7 +475,8 @@ pub fn cohorts(c: &Charts) -> Result<Option<String>> {
                 let fill = if ci == 0 {
                     GRID
                 } else {
-                    shade(BLUE, v / scale)
+                    // A faint floor so that 0% cells still show the cohort's extent.
+                    shade(BLUE, 0.06 + 0.94 * (v / scale))
                 };
                 rect(a, x, y, x + cell_w - 1, y + cell_h - 1, fill.filled())?;
                 if cell_w >= 34 {
