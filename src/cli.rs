@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::report::compare::FailRule;
+use crate::report::output::JourneysFormat;
+
 /// Find where your customers get stuck: rebuild every order's journey from store exports and
 /// rank the snags (slow fulfillment, late deliveries, stockouts, review gaps...) by impact and
 /// effort.
@@ -20,6 +23,9 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// List the analyzers: snag id, journey stage, what it looks for.
     Analyzers,
+    /// Compare two report.json files (baseline first) without re-reading the exports: KPI
+    /// changes and new, worse, better and resolved snags.
+    Diff(DiffArgs),
     /// Show how each file of a folder is read: kind, format, rows, and the header each
     /// canonical column comes from; for a skipped file, why, and the nearest format.
     Inspect(InspectArgs),
@@ -64,9 +70,29 @@ pub struct AnalyzeArgs {
     /// Folder holding the exports (.csv, .tsv, .csv.gz, .parquet, and files named by a
     /// [[mapping]]); each file is recognised by its header.
     pub dir: PathBuf,
-    /// Write report.json, snags.csv, kpis.csv, journeys.csv, customers.csv and data_quality.csv here.
+    /// Write report.html, report.md, report.json, snags.csv, kpis.csv, journeys.csv (or
+    /// .parquet), customers.csv and data_quality.csv here. The files are created before the
+    /// analysis starts.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Format of the journeys table under --out.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = JourneysFormat::Csv)]
+    pub journeys_format: JourneysFormat,
+    /// A report.json from an earlier run: every KPI gets its previous value and change, and
+    /// snags are marked new, worse, better or resolved (terminal, report.md, report.html,
+    /// report.json).
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
+    /// Exit with code 1 (after writing every report) when a snag is in the start-here quadrant,
+    /// new since the baseline, or worse than in it. Join conditions with '+' to require all of
+    /// them on one snag (new+start-here); repeat the flag for alternatives. new and worse need
+    /// --baseline.
+    #[arg(long, value_name = "CONDITION")]
+    pub fail_on: Vec<FailRule>,
+    /// Record the run's wall-clock time in report.json, report.md and report.html (without it,
+    /// the same inputs give byte-identical files).
+    #[arg(long)]
+    pub stamp: bool,
     /// Config file (default: DIR/snagscan.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -83,4 +109,27 @@ pub struct AnalyzeArgs {
     /// Print nothing on success (errors still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The baseline report.json (the earlier run).
+    pub old: PathBuf,
+    /// The report.json to compare with it.
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Exit with code 1 when met, as for `analyze --fail-on` (start-here, new, worse, joined
+    /// with '+').
+    #[arg(long, value_name = "CONDITION")]
+    pub fail_on: Vec<FailRule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Tables for a terminal.
+    Text,
+    /// The comparison as JSON (the `comparison` object of report.json).
+    Json,
 }

@@ -24,15 +24,18 @@ pub use polars;
 
 use std::io::Write;
 
-use crate::cli::{AnalyzeArgs, Cli, Command, GenerateArgs};
+use crate::cli::{AnalyzeArgs, Cli, Command, DiffArgs, DiffFormat, GenerateArgs};
+use crate::report::compare::{self, Digest};
 use crate::report::Exporter;
 
-/// Runs one command; returns the process exit code (0, or 1 when a `--fail-on` is met).
+/// Runs one command; returns the process exit code (0, or 1 when a `--fail-on` is met; the
+/// reports are written first).
 ///
 /// Errors: everything the user must fix (exit code 2).
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => run_analyze(args),
+        Command::Diff(args) => run_diff(args),
         Command::Generate(args) => run_generate(args),
         Command::Analyzers => {
             let mut text = String::new();
@@ -68,6 +71,16 @@ fn run_inspect(args: cli::InspectArgs) -> Result<u8> {
 }
 
 fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
+    // Everything that can be wrong with the command line fails before the work starts.
+    if args.baseline.is_none() {
+        if let Some(rule) = args.fail_on.iter().find(|r| r.needs_baseline()) {
+            return Err(Error::Usage(format!(
+                "--fail-on {rule} compares with an earlier run: add --baseline OLD.json \
+                 (a report.json from that run)"
+            )));
+        }
+    }
+    let baseline = args.baseline.as_deref().map(Digest::read).transpose()?;
     let overrides = config::Overrides {
         timezone: args.timezone.clone(),
         as_of: args.as_of.clone(),
@@ -77,18 +90,90 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
     let outputs = args
         .out
         .as_deref()
-        .map(|dir| report::output::Outputs::create(dir, args.ocel))
+        .map(|dir| report::output::Outputs::create(dir, args.journeys_format, args.ocel))
         .transpose()?;
-    let mut analysis = pipeline::analyze(&args.dir, &cfg)?;
+    let progress = progress(&args);
+    let result = pipeline::analyze(&args.dir, &cfg);
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    let mut analysis = result?;
+    if args.stamp {
+        analysis.report.generated_at = Some(report::instant(chrono::Utc::now()));
+    }
+    let current = Digest::of(&analysis.report)?;
+    if let Some(old) = &baseline {
+        analysis.report.comparison = Some(compare::compare(old, &current));
+    }
     if let Some(outputs) = outputs {
         outputs.write(&mut analysis)?;
     }
     if !args.quiet {
-        let width = terminal_width();
-        let text = report::table::TerminalReport { width }.serialize(&analysis.report)?;
+        let text = report::table::TerminalReport {
+            width: terminal_width(),
+            color: stdout_color(),
+        }
+        .serialize(&analysis.report)?;
         print_stdout(&text)?;
     }
-    Ok(0)
+    let hits = compare::fail_hits(&args.fail_on, &current, analysis.report.comparison.as_ref());
+    Ok(fail_code(&hits))
+}
+
+fn run_diff(args: DiffArgs) -> Result<u8> {
+    let old = Digest::read(&args.old)?;
+    let new = Digest::read(&args.new)?;
+    let cmp = compare::compare(&old, &new);
+    let text = match args.format {
+        DiffFormat::Text => {
+            report::table::comparison_text(&cmp, terminal_width(), stdout_color()).into_bytes()
+        }
+        DiffFormat::Json => {
+            let mut v = serde_json::to_vec_pretty(&cmp).map_err(|e| Error::Output {
+                path: "<stdout>".into(),
+                message: e.to_string(),
+            })?;
+            v.push(b'\n');
+            v
+        }
+    };
+    print_stdout(&text)?;
+    Ok(fail_code(&compare::fail_hits(
+        &args.fail_on,
+        &new,
+        Some(&cmp),
+    )))
+}
+
+/// 1 when a `--fail-on` rule was met (each named on stderr), else 0.
+fn fail_code(hits: &[compare::FailHit]) -> u8 {
+    for hit in hits {
+        eprintln!(
+            "snagscan: --fail-on {} met by {}",
+            hit.rule,
+            hit.snags.join(", ")
+        );
+    }
+    u8::from(!hits.is_empty())
+}
+
+/// A spinner on stderr while the exports are read and analysed, only when stderr is a
+/// terminal and the run is not --quiet (CI logs and pipes get nothing).
+fn progress(args: &AnalyzeArgs) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if args.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let p = indicatif::ProgressBar::new_spinner();
+    p.set_message(format!("reading and analysing {}", args.dir.display()));
+    p.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(p)
+}
+
+/// Colour on stdout only for a terminal, and never with NO_COLOR set (anstream's rules, which
+/// also honour CLICOLOR_FORCE and TERM=dumb).
+fn stdout_color() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
 
 fn run_generate(args: GenerateArgs) -> Result<u8> {

@@ -118,6 +118,7 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         });
     let report = Report {
         schema_version: SCHEMA_VERSION,
+        generated_at: None,
         window: if journeys.orders.height() == 0 {
             Window {
                 start: None,
@@ -163,6 +164,7 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
             },
             wismo_daily,
         },
+        comparison: None,
     };
     Ok(Analysis {
         report,

@@ -1,6 +1,6 @@
 //! The CSV exports of the report: `snags.csv`, `kpis.csv`, `data_quality.csv`.
 //!
-//! Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab
+//! Every text cell goes through [`safe_text`]: text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab
 //! or carriage return) are prefixed with `'` (OWASP CSV injection guidance).
 
 use super::{Exporter, Report};
@@ -58,16 +58,16 @@ impl Exporter for SnagsCsv {
                     .join("; ");
                 vec![
                     (i + 1).to_string(),
-                    s.id.to_string(),
-                    s.stage.as_str().to_string(),
+                    safe_text(s.id),
+                    safe_text(s.stage.as_str()),
                     safe_text(&s.title),
-                    s.quadrant.as_str().to_string(),
+                    safe_text(s.quadrant.as_str()),
                     num(Some(s.impact_per_30d)),
-                    format!("{:?}", s.effort).to_lowercase(),
+                    safe_text(&format!("{:?}", s.effort).to_lowercase()),
                     s.affected_orders.to_string(),
                     s.affected_customers.to_string(),
-                    s.automation.to_string(),
-                    s.kpi.name.to_string(),
+                    safe_text(s.automation),
+                    safe_text(s.kpi.name),
                     num(s.kpi.value),
                     safe_text(&evidence),
                 ]
@@ -103,7 +103,10 @@ impl Exporter for KpisCsv {
     }
 
     fn serialize(&self, r: &Report) -> Result<Vec<u8>> {
-        let rows = kpi_pairs(r)?.into_iter().map(|(k, v)| vec![k, v]).collect();
+        let rows = kpi_pairs(r)?
+            .into_iter()
+            .map(|(k, v)| vec![safe_text(&k), v])
+            .collect();
         write_rows(self.file_name(), &["kpi", "value"], rows)
     }
 }
@@ -144,10 +147,12 @@ impl Exporter for DataQualityCsv {
                 vec![
                     safe_text(&e.file),
                     safe_text(&e.reason),
-                    serde_json::to_value(e.effect)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
+                    safe_text(
+                        &serde_json::to_value(e.effect)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default(),
+                    ),
                     e.count.to_string(),
                     e.first_lines
                         .iter()

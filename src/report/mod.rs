@@ -1,10 +1,16 @@
 //! The report model and its exporters. Exporters are pure (`Report` in, bytes out, see
 //! [`Exporter`]); [`output::Outputs`] owns the files.
 
+pub mod charts;
+pub mod compare;
 pub mod csv;
+pub mod html;
 pub mod json;
+pub mod md;
 pub mod output;
 pub mod table;
+pub mod template;
+pub mod view;
 
 use chrono::{DateTime, Utc};
 
@@ -22,6 +28,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
     pub schema_version: u32,
+    /// Wall-clock time of the run, RFC 3339 UTC; only with `--stamp` (absent otherwise, so the
+    /// same inputs give byte-identical files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<String>,
     pub window: Window,
     pub store: StoreInfo,
     pub inputs: Vec<InputFile>,
@@ -35,6 +45,9 @@ pub struct Report {
     pub data_quality: Vec<QualityEntry>,
     /// Series behind the HTML report's charts.
     pub charts: Charts,
+    /// The comparison with `--baseline`; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<compare::Comparison>,
 }
 
 /// Data for the charts (HTML report); empty vectors when the inputs cannot give them.
@@ -161,4 +174,63 @@ pub trait Exporter {
 /// RFC 3339 UTC with seconds: `2018-10-17T17:30:18Z`.
 pub fn instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Each KPI of `report.json` with a label for people and its unit (as in [`table::fmt_value`]:
+/// `share`, `hours`, `days`, `count`, `currency`, `points`, `per100`).
+pub const KPI_INFO: &[(&str, &str, &str)] = &[
+    ("orders", "Orders", "count"),
+    ("orders_shipped", "Orders shipped", "count"),
+    ("orders_delivered", "Orders delivered", "count"),
+    ("customers", "Customers", "count"),
+    ("revenue", "Revenue", "currency"),
+    ("fulfillment_wait_p50_h", "Order-to-ship p50", "hours"),
+    ("fulfillment_wait_p90_h", "Order-to-ship p90", "hours"),
+    ("sla_breach_share", "Shipped over the SLA", "share"),
+    ("transit_time_p50_h", "Transit p50", "hours"),
+    ("click_to_door_p50_h", "Click-to-door p50", "hours"),
+    ("on_time_rate", "On-time rate", "share"),
+    ("late_share", "Late share", "share"),
+    ("overdue_orders", "Overdue orders", "count"),
+    ("cancel_share", "Cancelled share", "share"),
+    ("tickets", "Tickets", "count"),
+    ("wismo_tickets", "WISMO tickets", "count"),
+    ("wismo_rate_per_100", "WISMO per 100 shipped", "per100"),
+    ("wismo_share", "WISMO share of tickets", "share"),
+    ("repeat_rate", "90-day repeat rate", "share"),
+    (
+        "time_to_second_order_p50_d",
+        "Time to 2nd order p50",
+        "days",
+    ),
+    ("review_coverage", "Review coverage", "share"),
+    ("review_score_mean", "Mean review score", "points"),
+    ("csat", "CSAT", "points"),
+    // Outcome KPIs of analyzers that are not store KPIs.
+    ("wismo_spike_days", "WISMO spike days", "count"),
+    (
+        "top_weekday_ticket_share",
+        "Busiest weekday's ticket share",
+        "share",
+    ),
+];
+
+/// Label and unit of a KPI; unknown names are shown as they are, unit `ratio` (3 decimals).
+pub fn kpi_info(name: &str) -> (&str, &'static str) {
+    KPI_INFO
+        .iter()
+        .find(|(k, _, _)| *k == name)
+        .map(|(_, label, unit)| (*label, *unit))
+        .unwrap_or((name, "ratio"))
+}
+
+/// The label of a quadrant for people: `Start here`.
+pub fn quadrant_label(q: &str) -> &'static str {
+    match q {
+        "start-here" => "Start here",
+        "plan-next" => "Plan next",
+        "nice-to-have" => "Nice to have",
+        "hold-off" => "Hold off",
+        _ => "Unplaced",
+    }
 }

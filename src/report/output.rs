@@ -1,31 +1,55 @@
 //! The output manager: creates every output file before the analysis starts (so a bad `--out`
 //! fails at once), then fills them from the exporters and the journey tables.
+//!
+//! The journey tables are the only outputs written from frames; their Polars calls live here,
+//! not in the exporters.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{csv, json, Exporter, Report};
+use polars::prelude::*;
+
+use super::{csv, html, json, md, Exporter, Report};
 use crate::error::{Error, Result};
 use crate::pipeline::Analysis;
 
+/// File format of the per-order journeys table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum JourneysFormat {
+    /// `journeys.csv`, text cells neutralised for spreadsheets.
+    #[default]
+    Csv,
+    /// `journeys.parquet`, typed columns as built (for Polars, DuckDB, pandas).
+    Parquet,
+}
+
+impl JourneysFormat {
+    fn file_name(self) -> &'static str {
+        match self {
+            JourneysFormat::Csv => "journeys.csv",
+            JourneysFormat::Parquet => "journeys.parquet",
+        }
+    }
+}
+
 /// The report exporters written under `--out`.
-fn exporters() -> Vec<Box<dyn Exporter>> {
+pub fn exporters() -> Vec<Box<dyn Exporter>> {
     vec![
         Box::new(json::JsonExporter),
+        Box::new(html::HtmlReport),
+        Box::new(md::MarkdownReport),
         Box::new(csv::SnagsCsv),
         Box::new(csv::KpisCsv),
         Box::new(csv::DataQualityCsv),
     ]
 }
 
-/// Tables written from frames.
-const TABLE_FILES: [&str; 4] = [
-    "journeys.csv",
-    "customers.csv",
-    "tickets.csv",
-    "event_log.csv",
-];
+const CUSTOMERS_CSV: &str = "customers.csv";
+/// Linked tickets with their WISMO verdict (a placeholder line without a tickets table).
+const TICKETS_CSV: &str = "tickets.csv";
+/// One row per event (PM4Py column names).
+const EVENT_LOG_CSV: &str = "event_log.csv";
 /// Written only with `--ocel`.
 pub const OCEL_FILE: &str = "event_log.jsonocel";
 
@@ -39,13 +63,18 @@ impl Outputs {
     /// Creates `dir` and every output file in it.
     ///
     /// Errors: the folder or a file cannot be created.
-    pub fn create(dir: &Path, ocel: bool) -> Result<Outputs> {
+    pub fn create(dir: &Path, journeys: JourneysFormat, ocel: bool) -> Result<Outputs> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut files = Vec::new();
         let names = exporters()
             .iter()
             .map(|e| e.file_name().to_string())
-            .chain(TABLE_FILES.iter().map(|s| s.to_string()))
+            .chain([
+                journeys.file_name().to_string(),
+                CUSTOMERS_CSV.to_string(),
+                TICKETS_CSV.to_string(),
+                EVENT_LOG_CSV.to_string(),
+            ])
             .chain(ocel.then(|| OCEL_FILE.to_string()))
             .collect::<Vec<_>>();
         for name in names {
@@ -67,13 +96,31 @@ impl Outputs {
             let mut w = BufWriter::new(file);
             let io = |e: std::io::Error| Error::io(&path, e);
             match name.as_str() {
-                "journeys.csv" => crate::journey::write_csv(&mut analysis.journeys.orders, &mut w)?,
-                "customers.csv" => {
-                    crate::journey::write_csv(&mut analysis.journeys.customers, &mut w)?
+                "journeys.csv" => {
+                    let mut df = spreadsheet_safe(&analysis.journeys.orders)?;
+                    crate::journey::write_csv(&mut df, &mut w)?;
                 }
-                "event_log.csv" => {
-                    let mut events = crate::event_log::events(&analysis.journeys)?;
-                    crate::journey::write_csv(&mut events, &mut w)?
+                "journeys.parquet" => {
+                    let mut df = analysis.journeys.orders.clone();
+                    ParquetWriter::new(&mut w).finish(&mut df)?;
+                }
+                CUSTOMERS_CSV => {
+                    let mut df = spreadsheet_safe(&analysis.journeys.customers)?;
+                    crate::journey::write_csv(&mut df, &mut w)?;
+                }
+                TICKETS_CSV => match &analysis.journeys.tickets {
+                    Some(t) => {
+                        let mut df = spreadsheet_safe(t)?;
+                        crate::journey::write_csv(&mut df, &mut w)?;
+                    }
+                    None => w
+                        .write_all(b"no tickets table in the inputs\n")
+                        .map_err(io)?,
+                },
+                EVENT_LOG_CSV => {
+                    let events = crate::event_log::events(&analysis.journeys)?;
+                    let mut df = spreadsheet_safe(&events)?;
+                    crate::journey::write_csv(&mut df, &mut w)?;
                 }
                 OCEL_FILE => {
                     let events = crate::event_log::events(&analysis.journeys)?;
@@ -84,12 +131,6 @@ impl Outputs {
                         &mut w,
                     )?
                 }
-                "tickets.csv" => match &mut analysis.journeys.tickets {
-                    Some(t) => crate::journey::write_csv(t, &mut w)?,
-                    None => w
-                        .write_all(b"no tickets table in the inputs\n")
-                        .map_err(io)?,
-                },
                 _ => {
                     let bytes = serialize_named(&name, &analysis.report)?;
                     w.write_all(&bytes).map_err(io)?;
@@ -108,4 +149,85 @@ fn serialize_named(name: &str, report: &Report) -> Result<Vec<u8>> {
         .find(|e| e.file_name() == name)
         .map(|e| e.serialize(report))
         .unwrap_or_else(|| Ok(Vec::new()))
+}
+
+/// The characters that make a spreadsheet read a cell as a formula (see [`csv::safe_text`]).
+const FORMULA_STARTS: [&str; 6] = ["=", "+", "-", "@", "\t", "\r"];
+
+/// `c` with a `'` before every value that a spreadsheet would run as a formula; the same rule as
+/// [`csv::safe_text`], as an expression over a String column.
+pub fn safe_text_expr(c: &str) -> Expr {
+    let risky = FORMULA_STARTS
+        .iter()
+        .map(|p| col(c).str().starts_with(lit(*p)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    when(risky.fill_null(lit(false)))
+        .then(concat_str([lit("'"), col(c)], "", false))
+        .otherwise(col(c))
+        .alias(c)
+}
+
+/// A copy of `df` whose String columns are neutralised for spreadsheets; other columns as they
+/// are (numbers and dates cannot hold a formula).
+pub fn spreadsheet_safe(df: &DataFrame) -> Result<DataFrame> {
+    let text: Vec<Expr> = df
+        .schema()
+        .iter()
+        .filter(|(_, dt)| **dt == DataType::String)
+        .map(|(name, _)| safe_text_expr(name.as_str()))
+        .collect();
+    if text.is_empty() {
+        return Ok(df.clone());
+    }
+    Ok(df.clone().lazy().with_columns(text).collect()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_columns_are_neutralised_like_safe_text() {
+        let df = df! {
+            "order_id" => ["=HYPERLINK(\"http://x\",\"y\")", "1001", "-5", "@SUM(A1)"],
+            "carrier" => [Some("+cmd"), None, Some("UPS"), Some("\tx")],
+            "total" => [1.0, -2.0, 3.0, 4.0],
+        }
+        .unwrap();
+        let out = spreadsheet_safe(&df).unwrap();
+        let ids: Vec<Option<&str>> = out
+            .column("order_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        let expected: Vec<String> = ["=HYPERLINK(\"http://x\",\"y\")", "1001", "-5", "@SUM(A1)"]
+            .iter()
+            .map(|s| csv::safe_text(s))
+            .collect();
+        assert_eq!(
+            ids,
+            expected
+                .iter()
+                .map(|s| Some(s.as_str()))
+                .collect::<Vec<_>>()
+        );
+        let carriers: Vec<Option<&str>> = out
+            .column("carrier")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            carriers,
+            vec![Some("'+cmd"), None, Some("UPS"), Some("'\tx")]
+        );
+        assert_eq!(
+            out.column("total").unwrap().f64().unwrap().get(1),
+            Some(-2.0)
+        );
+    }
 }

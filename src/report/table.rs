@@ -1,15 +1,22 @@
 //! The terminal report: summary, impact/effort matrix, ranked snags, checks and data quality.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
+};
 
-use super::{Exporter, Report, Snag};
+use super::compare::{Comparison, SnagStatus, Trend};
+use super::{kpi_info, Exporter, Report, Snag};
 use crate::analyze::Evidence;
 use crate::error::Result;
 use crate::score::Quadrant;
 
+/// The terminal report. Pure like every exporter: the caller decides the width and whether to
+/// colour (only on a terminal, never with NO_COLOR).
 pub struct TerminalReport {
     /// Width to lay tables out in (columns).
     pub width: u16,
+    /// ANSI colours in the tables.
+    pub color: bool,
 }
 
 impl Exporter for TerminalReport {
@@ -30,18 +37,132 @@ impl Exporter for TerminalReport {
             out.push_str(&self.snag_table(r));
             out.push('\n');
         }
+        if let Some(c) = &r.comparison {
+            out.push_str(&comparison_text(c, self.width, self.color));
+            out.push('\n');
+        }
         out.push_str(&checks(r));
         out.push_str(&quality(r));
         Ok(out.into_bytes())
     }
 }
 
-fn table(width: u16) -> Table {
+fn table(width: u16, color: bool) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(width);
+    if color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
     t
+}
+
+fn quadrant_color(q: Quadrant) -> Color {
+    match q {
+        Quadrant::StartHere => Color::Green,
+        Quadrant::PlanNext => Color::Yellow,
+        Quadrant::NiceToHave => Color::Cyan,
+        Quadrant::HoldOff => Color::DarkGrey,
+    }
+}
+
+fn status_color(s: SnagStatus) -> Color {
+    match s {
+        SnagStatus::New | SnagStatus::Worse => Color::Red,
+        SnagStatus::Better | SnagStatus::Resolved => Color::Green,
+        SnagStatus::Unchanged => Color::DarkGrey,
+    }
+}
+
+fn trend_color(t: Trend) -> Option<Color> {
+    match t {
+        Trend::Worse => Some(Color::Red),
+        Trend::Better => Some(Color::Green),
+        _ => None,
+    }
+}
+
+/// A KPI value in its unit (money without a currency: the comparison has none).
+fn kpi_text(name: &str, v: Option<f64>) -> String {
+    fmt_value(v, kpi_info(name).1)
+}
+
+/// The comparison with a baseline: snag statuses and the KPIs that moved. Used by `analyze
+/// --baseline` and `snagscan diff`.
+pub fn comparison_text(c: &Comparison, width: u16, color: bool) -> String {
+    let mut out = format!(
+        "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved\n",
+        super::view::date_part(c.baseline_window_start.as_deref()),
+        super::view::date_part(c.baseline_window_end.as_deref()),
+        c.count(SnagStatus::New),
+        c.count(SnagStatus::Worse),
+        c.count(SnagStatus::Better),
+        c.count(SnagStatus::Unchanged),
+        c.count(SnagStatus::Resolved),
+    );
+    if !c.snags.is_empty() {
+        let mut t = table(width, color);
+        t.set_header(vec!["Snag", "Status", "Quadrant", "Impact / 30 d", "KPI"]);
+        for s in &c.snags {
+            let arrow = |a: Option<String>, b: Option<String>| match (a, b) {
+                (Some(a), Some(b)) if a == b => b,
+                (Some(a), Some(b)) => format!("{a} -> {b}"),
+                (None, Some(b)) => b,
+                (Some(a), None) => format!("{a} -> -"),
+                (None, None) => "-".into(),
+            };
+            let (label, _) = kpi_info(&s.kpi);
+            t.add_row(vec![
+                Cell::new(&s.id),
+                Cell::new(s.status.as_str())
+                    .fg(status_color(s.status))
+                    .add_attribute(Attribute::Bold),
+                Cell::new(arrow(s.previous_quadrant.clone(), s.quadrant.clone())),
+                Cell::new(arrow(
+                    s.previous_impact_per_30d.map(|v| money(v, None)),
+                    s.impact_per_30d.map(|v| money(v, None)),
+                )),
+                Cell::new(format!(
+                    "{label}: {}",
+                    arrow(
+                        Some(kpi_text(&s.kpi, s.previous_kpi_value)),
+                        Some(kpi_text(&s.kpi, s.kpi_value))
+                    )
+                )),
+            ]);
+        }
+        out.push_str(&format!("{t}\n"));
+    }
+    let moved: Vec<_> = c
+        .kpis
+        .iter()
+        .filter(|k| !matches!(k.trend, Trend::Unchanged | Trend::NotComparable))
+        .collect();
+    if moved.is_empty() {
+        out.push_str("KPIs: no change beyond 1%\n");
+    } else {
+        let mut t = table(width.min(100), color);
+        t.set_header(vec!["KPI", "Baseline", "Now", "Change", "Trend"]);
+        for k in moved {
+            let (label, unit) = kpi_info(&k.name);
+            let mut trend = Cell::new(k.trend.as_str());
+            if let Some(col) = trend_color(k.trend) {
+                trend = trend.fg(col);
+            }
+            t.add_row(vec![
+                Cell::new(label),
+                Cell::new(kpi_text(&k.name, k.previous)),
+                Cell::new(kpi_text(&k.name, k.current)),
+                Cell::new(fmt_change(k.change, unit)),
+                trend,
+            ]);
+        }
+        out.push_str(&format!("KPIs that moved\n{t}\n"));
+    }
+    out
 }
 
 /// Money with thousands separators and the store currency: `1,234 BRL`.
@@ -71,11 +192,36 @@ pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
             "share" => format!("{:.1}%", v * 100.0),
             "hours" => format!("{v:.1} h"),
             "days" => format!("{v:.1} d"),
-            "orders" => format!("{v:.0}"),
+            "orders" | "count" => format!("{v:.0}"),
+            "per100" => format!("{v:.2}"),
             "points" => format!("{v:.2}"),
             "currency" => money(v, None),
             _ => format!("{v:.3}"),
         },
+    }
+}
+
+/// A change of a KPI in its unit: `+1.2 pts` for shares, `-3.4 h`, `+12`.
+pub fn fmt_change(delta: Option<f64>, unit: &str) -> String {
+    let Some(d) = delta.filter(|d| d.is_finite()) else {
+        return "n/a".into();
+    };
+    let sign = if d > 0.0 {
+        "+"
+    } else if d < 0.0 {
+        "-"
+    } else {
+        "±"
+    };
+    let a = d.abs();
+    match unit {
+        "share" => format!("{sign}{:.1} pts", a * 100.0),
+        "hours" => format!("{sign}{a:.1} h"),
+        "days" => format!("{sign}{a:.1} d"),
+        "orders" | "count" => format!("{sign}{a:.0}"),
+        "currency" => format!("{sign}{}", money(a, None)),
+        "points" | "per100" => format!("{sign}{a:.2}"),
+        _ => format!("{sign}{a:.3}"),
     }
 }
 
@@ -179,29 +325,32 @@ impl TerminalReport {
                 v.join("\n")
             }
         };
-        let mut t = table(self.width.min(100));
+        let mut t = table(self.width.min(100), self.color);
         t.set_header(vec![
             Cell::new("Impact / effort"),
             Cell::new("Low effort"),
             Cell::new("Medium / high effort"),
         ]);
+        let cell = |q: Quadrant, name: &str| {
+            Cell::new(format!("{name}\n{}", ids(q))).fg(quadrant_color(q))
+        };
         t.add_row(vec![
             Cell::new("High impact"),
-            Cell::new(format!("START HERE\n{}", ids(Quadrant::StartHere))),
-            Cell::new(format!("PLAN NEXT\n{}", ids(Quadrant::PlanNext))),
+            cell(Quadrant::StartHere, "START HERE"),
+            cell(Quadrant::PlanNext, "PLAN NEXT"),
         ]);
         t.add_row(vec![
             Cell::new("Low impact"),
-            Cell::new(format!("NICE TO HAVE\n{}", ids(Quadrant::NiceToHave))),
-            Cell::new(format!("HOLD OFF\n{}", ids(Quadrant::HoldOff))),
+            cell(Quadrant::NiceToHave, "NICE TO HAVE"),
+            cell(Quadrant::HoldOff, "HOLD OFF"),
         ]);
         format!("{t}\n")
     }
 
     fn snag_table(&self, r: &Report) -> String {
         let cur = r.store.currency.as_deref();
-        let mut t = table(self.width);
-        t.set_header(vec![
+        let mut t = table(self.width, self.color);
+        let mut header = vec![
             "#",
             "Snag",
             "Evidence",
@@ -209,17 +358,28 @@ impl TerminalReport {
             "Effort",
             "Quadrant",
             "Automation",
-        ]);
+        ];
+        if r.comparison.is_some() {
+            header.push("vs baseline");
+        }
+        t.set_header(header);
         for (i, s) in r.snags.iter().enumerate() {
-            t.add_row(vec![
+            let mut row = vec![
                 Cell::new(i + 1),
                 Cell::new(format!("{}\n{}", s.id, s.title)),
                 Cell::new(evidence_lines(s)),
                 Cell::new(impact_cell(s, cur)),
                 Cell::new(format!("{:?}", s.effort).to_lowercase()),
-                Cell::new(s.quadrant.as_str()),
+                Cell::new(s.quadrant.as_str())
+                    .fg(quadrant_color(s.quadrant))
+                    .add_attribute(Attribute::Bold),
                 Cell::new(s.automation),
-            ]);
+            ];
+            if let Some(c) = &r.comparison {
+                let status = c.snag(s.id).map(|c| c.status).unwrap_or(SnagStatus::New);
+                row.push(Cell::new(status.as_str()).fg(status_color(status)));
+            }
+            t.add_row(row);
         }
         format!("{t}\n")
     }

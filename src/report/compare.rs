@@ -1,0 +1,654 @@
+//! Comparing a report with a baseline (`--baseline OLD.json`, `snagscan diff OLD.json NEW.json`)
+//! and the `--fail-on` conditions that CI jobs use.
+//!
+//! Everything here is pure: two [`Digest`]s in, a [`Comparison`] out. A digest is the part of a
+//! `report.json` that a comparison needs; it is read from a file (any schema version up to
+//! [`SCHEMA_VERSION`]) or taken from a fresh [`Report`], so an old report never has to match
+//! the current types field for field.
+//!
+//! Rules (documented in `docs/ci.md`):
+//! - a KPI's `change` is `current - previous` (null when either is null); its `trend` is
+//!   `better` / `worse` by the KPI's direction (e.g. `on_time_rate` higher is better,
+//!   `fulfillment_wait_p50_h` lower is better), `changed` for volume KPIs with no good direction
+//!   (orders, customers, tickets), `unchanged` within [`TOLERANCE`], `n/a` when a side is null;
+//! - a snag is `new` (not in the baseline), `resolved` (in the baseline, not raised now), `worse`
+//!   (impact per 30 days up, or its KPI moved the wrong way), `better` (impact down or KPI moved
+//!   the right way, and nothing worse) or `unchanged`. Moves within [`TOLERANCE`] (relative) and
+//!   impact moves under [`IMPACT_FLOOR`] currency units are not changes, so that a nightly run on
+//!   a slowly growing export does not flap.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Report, SCHEMA_VERSION};
+use crate::error::{Error, Result};
+
+/// Relative change (of the larger magnitude) below which two values count as equal.
+pub const TOLERANCE: f64 = 0.01;
+/// Impact moves smaller than this (store currency per 30 days) are not changes.
+pub const IMPACT_FLOOR: f64 = 1.0;
+
+/// Which way a KPI should move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    HigherIsBetter,
+    LowerIsBetter,
+    /// A volume: up or down is neither good nor bad by itself.
+    Neutral,
+}
+
+/// Every KPI of `report.json`, in report order, with its direction.
+pub const KPI_DIRECTIONS: &[(&str, Direction)] = &[
+    ("orders", Direction::Neutral),
+    ("orders_shipped", Direction::Neutral),
+    ("orders_delivered", Direction::Neutral),
+    ("customers", Direction::Neutral),
+    ("revenue", Direction::HigherIsBetter),
+    ("fulfillment_wait_p50_h", Direction::LowerIsBetter),
+    ("fulfillment_wait_p90_h", Direction::LowerIsBetter),
+    ("sla_breach_share", Direction::LowerIsBetter),
+    ("transit_time_p50_h", Direction::LowerIsBetter),
+    ("click_to_door_p50_h", Direction::LowerIsBetter),
+    ("on_time_rate", Direction::HigherIsBetter),
+    ("late_share", Direction::LowerIsBetter),
+    ("overdue_orders", Direction::LowerIsBetter),
+    ("cancel_share", Direction::LowerIsBetter),
+    ("tickets", Direction::Neutral),
+    ("wismo_tickets", Direction::Neutral),
+    ("wismo_rate_per_100", Direction::LowerIsBetter),
+    ("wismo_share", Direction::LowerIsBetter),
+    ("repeat_rate", Direction::HigherIsBetter),
+    ("time_to_second_order_p50_d", Direction::LowerIsBetter),
+    ("review_coverage", Direction::HigherIsBetter),
+    ("review_score_mean", Direction::HigherIsBetter),
+    ("csat", Direction::HigherIsBetter),
+];
+
+/// The direction of a KPI by name; unknown names are neutral.
+pub fn direction(kpi: &str) -> Direction {
+    KPI_DIRECTIONS
+        .iter()
+        .find(|(k, _)| *k == kpi)
+        .map(|(_, d)| *d)
+        .unwrap_or(Direction::Neutral)
+}
+
+/// The part of a `report.json` a comparison reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Digest {
+    pub schema_version: u32,
+    pub window: DigestWindow,
+    /// KPI name -> value (null when not computable).
+    pub kpis: BTreeMap<String, Option<f64>>,
+    pub snags: Vec<DigestSnag>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DigestWindow {
+    /// Null for a store without orders.
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DigestSnag {
+    pub id: String,
+    pub title: String,
+    pub quadrant: String,
+    pub impact_per_30d: f64,
+    pub kpi: DigestKpi,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DigestKpi {
+    pub name: String,
+    pub value: Option<f64>,
+}
+
+impl Digest {
+    /// The digest of a report in memory.
+    pub fn of(report: &Report) -> Result<Digest> {
+        let value = serde_json::to_value(report).map_err(|e| Error::Output {
+            path: "report.json".into(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_value(value).map_err(|e| Error::Output {
+            path: "report.json".into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Parses a `report.json` written by this or an earlier snagscan.
+    ///
+    /// Errors: not JSON, not a snagscan report, or written by a newer schema version.
+    pub fn parse(bytes: &[u8], file: &str) -> Result<Digest> {
+        let malformed = |line: usize, message: String| Error::Malformed {
+            file: file.to_string(),
+            line: line as u64,
+            message,
+        };
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| malformed(e.line(), format!("not valid JSON ({e})")))?;
+        let version = value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| {
+                malformed(
+                    1,
+                    "no schema_version: not a snagscan report.json (give the report.json an \
+                     earlier `snagscan analyze --out` wrote)"
+                        .into(),
+                )
+            })?;
+        if version > u64::from(SCHEMA_VERSION) {
+            return Err(malformed(
+                1,
+                format!(
+                    "schema_version {version} is newer than this snagscan reads ({SCHEMA_VERSION}); \
+                     upgrade snagscan"
+                ),
+            ));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| malformed(1, format!("not a snagscan report.json: {e}")))
+    }
+
+    /// Reads and parses a `report.json` file.
+    pub fn read(path: &Path) -> Result<Digest> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Digest::parse(&bytes, &path.display().to_string())
+    }
+}
+
+/// How a KPI moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trend {
+    Better,
+    Worse,
+    /// A neutral (volume) KPI that moved.
+    Changed,
+    Unchanged,
+    /// One side is null.
+    #[serde(rename = "n/a")]
+    NotComparable,
+}
+
+impl Trend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trend::Better => "better",
+            Trend::Worse => "worse",
+            Trend::Changed => "changed",
+            Trend::Unchanged => "unchanged",
+            Trend::NotComparable => "n/a",
+        }
+    }
+}
+
+/// A snag's status against the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnagStatus {
+    New,
+    Worse,
+    Better,
+    Unchanged,
+    Resolved,
+}
+
+impl SnagStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnagStatus::New => "new",
+            SnagStatus::Worse => "worse",
+            SnagStatus::Better => "better",
+            SnagStatus::Unchanged => "unchanged",
+            SnagStatus::Resolved => "resolved",
+        }
+    }
+}
+
+/// One KPI, then and now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KpiChange {
+    pub name: String,
+    pub previous: Option<f64>,
+    pub current: Option<f64>,
+    /// `current - previous`, in the KPI's unit.
+    pub change: Option<f64>,
+    pub trend: Trend,
+}
+
+/// One snag, then and now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnagChange {
+    pub id: String,
+    pub title: String,
+    pub status: SnagStatus,
+    /// Null for a resolved snag.
+    pub quadrant: Option<String>,
+    /// Null for a new snag.
+    pub previous_quadrant: Option<String>,
+    pub impact_per_30d: Option<f64>,
+    pub previous_impact_per_30d: Option<f64>,
+    pub kpi: String,
+    pub kpi_value: Option<f64>,
+    pub previous_kpi_value: Option<f64>,
+}
+
+/// A report compared with its baseline (`report.json.comparison`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The baseline's data window (null when the baseline store had no orders).
+    pub baseline_window_start: Option<String>,
+    pub baseline_window_end: Option<String>,
+    pub kpis: Vec<KpiChange>,
+    /// Current snags in report order, then resolved ones in baseline order.
+    pub snags: Vec<SnagChange>,
+}
+
+impl Comparison {
+    /// The change of the snag `id`, if it is in either report.
+    pub fn snag(&self, id: &str) -> Option<&SnagChange> {
+        self.snags.iter().find(|s| s.id == id)
+    }
+
+    /// Number of snags with `status`.
+    pub fn count(&self, status: SnagStatus) -> usize {
+        self.snags.iter().filter(|s| s.status == status).count()
+    }
+}
+
+/// `cur` compared with `prev`: -1 lower, 0 the same within tolerance, 1 higher.
+fn cmp_tol(prev: f64, cur: f64, floor: f64) -> i8 {
+    let diff = cur - prev;
+    let scale = prev.abs().max(cur.abs());
+    if diff.abs() <= TOLERANCE * scale || diff.abs() < floor {
+        0
+    } else if diff > 0.0 {
+        1
+    } else {
+        -1
+    }
+}
+
+fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>) -> Trend {
+    let (Some(p), Some(c)) = (prev, cur) else {
+        return Trend::NotComparable;
+    };
+    match (cmp_tol(p, c, 1e-12), direction(kpi)) {
+        (0, _) => Trend::Unchanged,
+        (_, Direction::Neutral) => Trend::Changed,
+        (1, Direction::HigherIsBetter) | (-1, Direction::LowerIsBetter) => Trend::Better,
+        _ => Trend::Worse,
+    }
+}
+
+/// Compares `new` with the baseline `old`.
+pub fn compare(old: &Digest, new: &Digest) -> Comparison {
+    let known: BTreeSet<&str> = KPI_DIRECTIONS.iter().map(|(k, _)| *k).collect();
+    let extra = old
+        .kpis
+        .keys()
+        .chain(new.kpis.keys())
+        .filter(|k| !known.contains(k.as_str()))
+        .collect::<BTreeSet<_>>();
+    let kpis = KPI_DIRECTIONS
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| old.kpis.contains_key(*k) || new.kpis.contains_key(*k))
+        .chain(extra.into_iter().map(String::as_str))
+        .map(|name| {
+            let previous = old.kpis.get(name).copied().flatten();
+            let current = new.kpis.get(name).copied().flatten();
+            KpiChange {
+                name: name.to_string(),
+                previous,
+                current,
+                change: previous.zip(current).map(|(p, c)| c - p),
+                trend: trend(name, previous, current),
+            }
+        })
+        .collect();
+    let mut snags: Vec<SnagChange> = new
+        .snags
+        .iter()
+        .map(|s| {
+            let before = old.snags.iter().find(|o| o.id == s.id);
+            let status = match before {
+                None => SnagStatus::New,
+                Some(b) => {
+                    let impact = cmp_tol(b.impact_per_30d, s.impact_per_30d, IMPACT_FLOOR);
+                    let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value);
+                    if impact > 0 || kpi == Trend::Worse {
+                        SnagStatus::Worse
+                    } else if impact < 0 || kpi == Trend::Better {
+                        SnagStatus::Better
+                    } else {
+                        SnagStatus::Unchanged
+                    }
+                }
+            };
+            SnagChange {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                status,
+                quadrant: Some(s.quadrant.clone()),
+                previous_quadrant: before.map(|b| b.quadrant.clone()),
+                impact_per_30d: Some(s.impact_per_30d),
+                previous_impact_per_30d: before.map(|b| b.impact_per_30d),
+                kpi: s.kpi.name.clone(),
+                kpi_value: s.kpi.value,
+                // A new snag's KPI is usually a store KPI the baseline has too.
+                previous_kpi_value: match before {
+                    Some(b) => b.kpi.value,
+                    None => old.kpis.get(&s.kpi.name).copied().flatten(),
+                },
+            }
+        })
+        .collect();
+    for b in &old.snags {
+        if new.snags.iter().all(|s| s.id != b.id) {
+            snags.push(SnagChange {
+                id: b.id.clone(),
+                title: b.title.clone(),
+                status: SnagStatus::Resolved,
+                quadrant: None,
+                previous_quadrant: Some(b.quadrant.clone()),
+                impact_per_30d: None,
+                previous_impact_per_30d: Some(b.impact_per_30d),
+                kpi: b.kpi.name.clone(),
+                kpi_value: new.kpis.get(&b.kpi.name).copied().flatten(),
+                previous_kpi_value: b.kpi.value,
+            });
+        }
+    }
+    Comparison {
+        baseline_window_start: old.window.start.clone(),
+        baseline_window_end: old.window.end.clone(),
+        kpis,
+        snags,
+    }
+}
+
+/// One condition of `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailCondition {
+    /// The snag is in the start-here quadrant.
+    StartHere,
+    /// The snag is not in the baseline.
+    New,
+    /// The snag got worse since the baseline.
+    Worse,
+}
+
+/// One `--fail-on` value: conditions joined by `+` must all hold for the same snag
+/// (`new+start-here`); repeated `--fail-on` values are alternatives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailRule {
+    pub conditions: Vec<FailCondition>,
+}
+
+impl FailRule {
+    /// True when the rule reads the baseline (`new` or `worse`).
+    pub fn needs_baseline(&self) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| matches!(c, FailCondition::New | FailCondition::Worse))
+    }
+}
+
+impl std::fmt::Display for FailRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<&str> = self
+            .conditions
+            .iter()
+            .map(|c| match c {
+                FailCondition::StartHere => "start-here",
+                FailCondition::New => "new",
+                FailCondition::Worse => "worse",
+            })
+            .collect();
+        f.write_str(&parts.join("+"))
+    }
+}
+
+impl FromStr for FailRule {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let conditions = s
+            .split('+')
+            .map(|part| match part.trim() {
+                "start-here" => Ok(FailCondition::StartHere),
+                "new" => Ok(FailCondition::New),
+                "worse" => Ok(FailCondition::Worse),
+                other => Err(format!(
+                    "unknown condition '{other}': use start-here, new or worse, or join them \
+                     with '+' (new+start-here)"
+                )),
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(FailRule { conditions })
+    }
+}
+
+/// A `--fail-on` rule that was met, with the snags that met it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailHit {
+    pub rule: String,
+    pub snags: Vec<String>,
+}
+
+/// The rules met by the current snags (`current`), given the comparison when there is a
+/// baseline. A rule that needs a baseline is never met without one (the caller rejects that
+/// combination before the analysis).
+pub fn fail_hits(
+    rules: &[FailRule],
+    current: &Digest,
+    comparison: Option<&Comparison>,
+) -> Vec<FailHit> {
+    rules
+        .iter()
+        .filter_map(|rule| {
+            let snags: Vec<String> = current
+                .snags
+                .iter()
+                .filter(|s| {
+                    let status = comparison.and_then(|c| c.snag(&s.id)).map(|c| c.status);
+                    rule.conditions.iter().all(|c| match c {
+                        FailCondition::StartHere => s.quadrant == "start-here",
+                        FailCondition::New => status == Some(SnagStatus::New),
+                        FailCondition::Worse => status == Some(SnagStatus::Worse),
+                    })
+                })
+                .map(|s| s.id.clone())
+                .collect();
+            (!snags.is_empty()).then(|| FailHit {
+                rule: rule.to_string(),
+                snags,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snag(id: &str, quadrant: &str, impact: f64, kpi: &str, value: f64) -> DigestSnag {
+        DigestSnag {
+            id: id.into(),
+            title: format!("{id} title"),
+            quadrant: quadrant.into(),
+            impact_per_30d: impact,
+            kpi: DigestKpi {
+                name: kpi.into(),
+                value: Some(value),
+            },
+        }
+    }
+
+    fn digest(kpis: &[(&str, Option<f64>)], snags: Vec<DigestSnag>) -> Digest {
+        Digest {
+            schema_version: 1,
+            window: DigestWindow {
+                start: Some("2024-01-01T00:00:00Z".into()),
+                end: Some("2024-03-01T00:00:00Z".into()),
+            },
+            kpis: kpis.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            snags,
+        }
+    }
+
+    #[test]
+    fn kpi_trends_follow_direction_and_tolerance() {
+        let old = digest(
+            &[
+                ("on_time_rate", Some(0.90)),
+                ("fulfillment_wait_p50_h", Some(30.0)),
+                ("orders", Some(100.0)),
+                ("csat", None),
+                ("repeat_rate", Some(0.2)),
+            ],
+            vec![],
+        );
+        let new = digest(
+            &[
+                ("on_time_rate", Some(0.85)),
+                ("fulfillment_wait_p50_h", Some(20.0)),
+                ("orders", Some(120.0)),
+                ("csat", Some(4.0)),
+                ("repeat_rate", Some(0.2001)),
+            ],
+            vec![],
+        );
+        let c = compare(&old, &new);
+        let t = |n: &str| c.kpis.iter().find(|k| k.name == n).map(|k| k.trend);
+        assert_eq!(t("on_time_rate"), Some(Trend::Worse));
+        assert_eq!(t("fulfillment_wait_p50_h"), Some(Trend::Better));
+        assert_eq!(t("orders"), Some(Trend::Changed));
+        assert_eq!(t("csat"), Some(Trend::NotComparable));
+        assert_eq!(t("repeat_rate"), Some(Trend::Unchanged));
+        let on_time = c.kpis.iter().find(|k| k.name == "on_time_rate");
+        assert!((on_time.and_then(|k| k.change).unwrap_or(0.0) + 0.05).abs() < 1e-12);
+        // Report order, not alphabetical.
+        assert_eq!(c.kpis[0].name, "orders");
+    }
+
+    #[test]
+    fn snag_statuses() {
+        let old = digest(
+            &[],
+            vec![
+                snag(
+                    "slow-fulfillment",
+                    "nice-to-have",
+                    100.0,
+                    "sla_breach_share",
+                    0.2,
+                ),
+                snag("late-delivery", "hold-off", 500.0, "on_time_rate", 0.9),
+                snag("review-gap", "nice-to-have", 50.0, "review_score_mean", 4.0),
+                snag(
+                    "stockout-cancellations",
+                    "start-here",
+                    900.0,
+                    "cancel_share",
+                    0.05,
+                ),
+            ],
+        );
+        let new = digest(
+            &[],
+            vec![
+                // Impact the same, KPI worse.
+                snag(
+                    "slow-fulfillment",
+                    "nice-to-have",
+                    100.0,
+                    "sla_breach_share",
+                    0.3,
+                ),
+                // Impact down.
+                snag("late-delivery", "hold-off", 400.0, "on_time_rate", 0.9),
+                // Within tolerance.
+                snag(
+                    "review-gap",
+                    "nice-to-have",
+                    50.2,
+                    "review_score_mean",
+                    4.001,
+                ),
+                snag("wismo-load", "start-here", 80.0, "wismo_rate_per_100", 2.0),
+            ],
+        );
+        let c = compare(&old, &new);
+        let st = |id: &str| c.snag(id).map(|s| s.status);
+        assert_eq!(st("slow-fulfillment"), Some(SnagStatus::Worse));
+        assert_eq!(st("late-delivery"), Some(SnagStatus::Better));
+        assert_eq!(st("review-gap"), Some(SnagStatus::Unchanged));
+        assert_eq!(st("wismo-load"), Some(SnagStatus::New));
+        assert_eq!(st("stockout-cancellations"), Some(SnagStatus::Resolved));
+        assert_eq!(
+            c.snags.last().map(|s| s.id.as_str()),
+            Some("stockout-cancellations")
+        );
+    }
+
+    #[test]
+    fn fail_rules_parse_and_combine() {
+        let rule: FailRule = "new+start-here".parse().unwrap();
+        assert_eq!(
+            rule.conditions,
+            vec![FailCondition::New, FailCondition::StartHere]
+        );
+        assert!(rule.needs_baseline());
+        assert!("start-here"
+            .parse::<FailRule>()
+            .is_ok_and(|r| !r.needs_baseline()));
+        assert!("bogus".parse::<FailRule>().is_err());
+
+        let old = digest(&[], vec![snag("a", "start-here", 10.0, "x", 1.0)]);
+        let new = digest(
+            &[],
+            vec![
+                snag("a", "start-here", 10.0, "x", 1.0),
+                snag("b", "hold-off", 10.0, "x", 1.0),
+            ],
+        );
+        let c = compare(&old, &new);
+        let rules: Vec<FailRule> = ["start-here", "new", "new+start-here", "worse"]
+            .iter()
+            .map(|r| r.parse().unwrap())
+            .collect();
+        let hits = fail_hits(&rules, &new, Some(&c));
+        assert_eq!(
+            hits,
+            vec![
+                FailHit {
+                    rule: "start-here".into(),
+                    snags: vec!["a".into()]
+                },
+                FailHit {
+                    rule: "new".into(),
+                    snags: vec!["b".into()]
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn parse_rejects_non_reports_and_newer_schemas() {
+        let err = Digest::parse(b"{\"a\":1}", "old.json").unwrap_err();
+        assert!(err.to_string().contains("no schema_version"), "{err}");
+        let err = Digest::parse(b"{\"schema_version\": 99}", "old.json").unwrap_err();
+        assert!(err.to_string().contains("newer"), "{err}");
+        let err = Digest::parse(b"not json", "old.json").unwrap_err();
+        assert!(err.to_string().contains("not valid JSON"), "{err}");
+    }
+}

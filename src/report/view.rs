@@ -1,0 +1,445 @@
+//! The report as people read it: numbers formatted in their units, snags in reading order, the
+//! comparison with the baseline folded in. Shared by the HTML and Markdown templates, which only
+//! lay it out (and escape every string in it).
+
+use serde::Serialize;
+
+use super::compare::SnagStatus;
+use super::table::{fmt_change, fmt_evidence, fmt_value, money};
+use super::{kpi_info, quadrant_label, Report, Snag};
+
+/// Everything the templates show.
+#[derive(Debug, Serialize)]
+pub struct View {
+    pub generated_at: Option<String>,
+    pub window_start: String,
+    pub window_end: String,
+    pub window_days: String,
+    pub timezone: String,
+    pub timezone_assumed: bool,
+    pub as_of_source: String,
+    pub currency: Option<String>,
+    /// The handful of figures shown first.
+    pub headline: Vec<Stat>,
+    pub kpis: Vec<KpiRow>,
+    pub has_baseline: bool,
+    pub baseline_end: Option<String>,
+    /// Counts of snag statuses against the baseline: new, worse, better, resolved.
+    pub status_counts: Vec<Stat>,
+    /// The snags in the order to act on them: by quadrant, then impact.
+    pub do_first: Vec<SnagView>,
+    /// The snags ranked by impact (report order); `rank` numbers the matrix points.
+    pub snags: Vec<SnagView>,
+    pub resolved: Vec<ResolvedView>,
+    pub not_enough_data: Vec<Stat>,
+    pub checks: Vec<CheckView>,
+    pub inputs: Vec<InputView>,
+    pub skipped: Vec<SkippedView>,
+    pub data_quality: Vec<QualityView>,
+    pub data_quality_rows: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Stat {
+    pub label: String,
+    pub value: String,
+    /// Change since the baseline, when it moved.
+    pub delta: Option<String>,
+    /// better, worse or changed.
+    pub trend: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KpiRow {
+    pub name: String,
+    pub label: String,
+    pub value: String,
+    pub previous: Option<String>,
+    pub change: Option<String>,
+    /// better, worse, changed, unchanged, n/a (with a baseline).
+    pub trend: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SnagView {
+    pub rank: usize,
+    pub id: String,
+    pub stage: &'static str,
+    pub title: String,
+    pub quadrant: &'static str,
+    pub quadrant_label: &'static str,
+    pub impact: String,
+    pub high_impact: bool,
+    pub effort: &'static str,
+    pub affected: String,
+    pub evidence: Vec<String>,
+    pub terms: Vec<TermView>,
+    pub breakdown: Vec<BreakdownView>,
+    pub automation: String,
+    pub kpi_name: String,
+    pub kpi_label: String,
+    pub kpi_value: String,
+    /// Status against the baseline: new, worse, better, unchanged.
+    pub status: Option<&'static str>,
+    pub previous_impact: Option<String>,
+    pub previous_kpi_value: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TermView {
+    pub name: String,
+    pub value: String,
+    pub basis: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BreakdownView {
+    pub label: String,
+    pub share: String,
+    pub affected: u64,
+    pub n: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResolvedView {
+    pub id: String,
+    pub title: String,
+    pub previous_impact: String,
+    pub previous_quadrant: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckView {
+    pub id: String,
+    pub status: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputView {
+    pub file: String,
+    pub kind: String,
+    pub format: String,
+    pub rows: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SkippedView {
+    pub file: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QualityView {
+    pub file: String,
+    pub reason: String,
+    pub effect: String,
+    pub count: u64,
+    pub lines: String,
+    pub example: Option<String>,
+}
+
+fn quadrant_str(q: &str) -> &'static str {
+    match q {
+        "start-here" => "start-here",
+        "plan-next" => "plan-next",
+        "nice-to-have" => "nice-to-have",
+        _ => "hold-off",
+    }
+}
+
+/// Builds the view of `r`.
+pub fn build(r: &Report) -> View {
+    let cur = r.store.currency.as_deref();
+    let cmp = r.comparison.as_ref();
+    let kpi_map = kpi_values(r);
+    let kpi_text = |name: &str, v: Option<f64>| {
+        let (_, unit) = kpi_info(name);
+        match unit {
+            "currency" => v.map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
+            _ => fmt_value(v, unit),
+        }
+    };
+    let kpis: Vec<KpiRow> = kpi_map
+        .iter()
+        .map(|(name, value)| {
+            let (label, unit) = kpi_info(name);
+            let change = cmp.and_then(|c| c.kpis.iter().find(|k| &k.name == name));
+            KpiRow {
+                name: name.clone(),
+                label: label.to_string(),
+                value: kpi_text(name, *value),
+                previous: change.map(|c| kpi_text(name, c.previous)),
+                change: change.map(|c| fmt_change(c.change, unit)),
+                trend: change.map(|c| c.trend.as_str()),
+            }
+        })
+        .collect();
+    let headline_keys = [
+        "orders",
+        "customers",
+        "revenue",
+        "fulfillment_wait_p50_h",
+        "on_time_rate",
+        "wismo_rate_per_100",
+        "repeat_rate",
+    ];
+    let headline = headline_keys
+        .iter()
+        .filter_map(|k| kpis.iter().find(|row| row.name == *k))
+        .map(|row| {
+            let moved = !matches!(row.trend, None | Some("unchanged") | Some("n/a"));
+            Stat {
+                label: row.label.clone(),
+                value: row.value.clone(),
+                delta: row.change.clone().filter(|_| moved),
+                trend: row.trend.filter(|_| moved),
+            }
+        })
+        .collect();
+    let snags: Vec<SnagView> = r
+        .snags
+        .iter()
+        .enumerate()
+        .map(|(i, s)| snag_view(i + 1, s, r, &kpi_text))
+        .collect();
+    let mut do_first: Vec<SnagView> = r
+        .snags
+        .iter()
+        .enumerate()
+        .map(|(i, s)| snag_view(i + 1, s, r, &kpi_text))
+        .collect();
+    do_first.sort_by_key(|s| (quadrant_order(s.quadrant), s.rank));
+    let resolved = cmp
+        .map(|c| {
+            c.snags
+                .iter()
+                .filter(|s| s.status == SnagStatus::Resolved)
+                .map(|s| ResolvedView {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    previous_impact: money(s.previous_impact_per_30d.unwrap_or(0.0), cur),
+                    previous_quadrant: quadrant_label(s.previous_quadrant.as_deref().unwrap_or("")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let status_counts = cmp
+        .map(|c| {
+            [
+                SnagStatus::New,
+                SnagStatus::Worse,
+                SnagStatus::Better,
+                SnagStatus::Unchanged,
+                SnagStatus::Resolved,
+            ]
+            .iter()
+            .map(|st| Stat {
+                label: st.as_str().to_string(),
+                value: c.count(*st).to_string(),
+                delta: None,
+                trend: None,
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    View {
+        generated_at: r.generated_at.clone(),
+        window_start: date_part(r.window.start.as_deref()),
+        window_end: date_part(r.window.end.as_deref()),
+        window_days: r
+            .window
+            .days
+            .map(|d| format!("{d:.0}"))
+            .unwrap_or_else(|| "0".into()),
+        timezone: r.store.timezone.clone(),
+        timezone_assumed: r.store.timezone_assumed,
+        as_of_source: r.store.as_of_source.to_string(),
+        currency: r.store.currency.clone(),
+        headline,
+        kpis,
+        has_baseline: cmp.is_some(),
+        baseline_end: cmp.map(|c| date_part(c.baseline_window_end.as_deref())),
+        status_counts,
+        do_first,
+        snags,
+        resolved,
+        not_enough_data: r
+            .not_enough_data
+            .iter()
+            .map(|n| Stat {
+                label: n.id.to_string(),
+                value: n.n.to_string(),
+                delta: None,
+                trend: None,
+            })
+            .collect(),
+        checks: r
+            .checks
+            .iter()
+            .map(|c| CheckView {
+                id: c.id.to_string(),
+                status: c.status.replace('_', " "),
+                detail: match (c.status, c.n, &c.note) {
+                    (_, _, Some(note)) => note.clone(),
+                    ("not_enough_data", Some(n), _) => format!("n={n}"),
+                    (_, _, _) => {
+                        let (label, _) = kpi_info(c.kpi.name);
+                        format!("{label}: {}", kpi_text(c.kpi.name, c.kpi.value))
+                    }
+                },
+            })
+            .collect(),
+        inputs: r
+            .inputs
+            .iter()
+            .map(|i| InputView {
+                file: i.file.clone(),
+                kind: enum_str(&i.kind),
+                format: i.format.clone(),
+                rows: i.rows,
+            })
+            .collect(),
+        skipped: r
+            .skipped_files
+            .iter()
+            .map(|s| SkippedView {
+                file: s.file.clone(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+        data_quality: r
+            .data_quality
+            .iter()
+            .map(|e| QualityView {
+                file: e.file.clone(),
+                reason: e.reason.clone(),
+                effect: enum_str(&e.effect).replace('_', " "),
+                count: e.count,
+                lines: e
+                    .first_lines
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                example: e.example.clone(),
+            })
+            .collect(),
+        data_quality_rows: r.data_quality.iter().map(|e| e.count).sum(),
+    }
+}
+
+/// The date of an RFC 3339 instant, `n/a` without one (a store with no orders).
+pub fn date_part(instant: Option<&str>) -> String {
+    instant
+        .map(|s| s.chars().take(10).collect())
+        .unwrap_or_else(|| "n/a".into())
+}
+
+fn quadrant_order(q: &str) -> u8 {
+    match q {
+        "start-here" => 0,
+        "plan-next" => 1,
+        "nice-to-have" => 2,
+        _ => 3,
+    }
+}
+
+/// The serde name of a unit enum (`orders`, `row_dropped`).
+fn enum_str<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The KPIs as (name, value) in report order.
+fn kpi_values(r: &Report) -> Vec<(String, Option<f64>)> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&r.kpis) else {
+        return Vec::new();
+    };
+    let known = super::KPI_INFO.iter().map(|(k, _, _)| *k);
+    let mut out: Vec<(String, Option<f64>)> = known
+        .filter_map(|k| map.get(k).map(|v| (k.to_string(), v.as_f64())))
+        .collect();
+    for (k, v) in &map {
+        if !out.iter().any(|(n, _)| n == k) {
+            out.push((k.clone(), v.as_f64()));
+        }
+    }
+    out
+}
+
+/// A snag's impact per 30 days, or `not measured` when none of its terms could be priced
+/// (e.g. no tickets table and too few customers to measure a repeat-rate drop).
+pub fn impact_text(s: &Snag, cur: Option<&str>) -> String {
+    if s.impact_terms.iter().any(|t| t.value_per_30d.is_some()) {
+        money(s.impact_per_30d, cur)
+    } else {
+        "not measured".into()
+    }
+}
+
+fn snag_view(
+    rank: usize,
+    s: &Snag,
+    r: &Report,
+    kpi_text: &dyn Fn(&str, Option<f64>) -> String,
+) -> SnagView {
+    let cur = r.store.currency.as_deref();
+    let change = r.comparison.as_ref().and_then(|c| c.snag(s.id));
+    let (kpi_label, _) = kpi_info(s.kpi.name);
+    SnagView {
+        rank,
+        id: s.id.to_string(),
+        stage: s.stage.as_str(),
+        title: s.title.clone(),
+        quadrant: quadrant_str(s.quadrant.as_str()),
+        quadrant_label: quadrant_label(s.quadrant.as_str()),
+        impact: impact_text(s, cur),
+        high_impact: s.high_impact,
+        effort: match s.effort {
+            crate::score::Effort::Low => "low",
+            crate::score::Effort::Medium => "medium",
+            crate::score::Effort::High => "high",
+        },
+        affected: format!(
+            "{} orders, {} customers",
+            s.affected_orders, s.affected_customers
+        ),
+        evidence: s.evidence.iter().map(fmt_evidence).collect(),
+        terms: s
+            .impact_terms
+            .iter()
+            .map(|t| TermView {
+                name: t.name.replace('_', " "),
+                value: t
+                    .value_per_30d
+                    .map(|v| money(v, cur))
+                    .unwrap_or_else(|| "not measured".into()),
+                basis: t.basis.clone(),
+            })
+            .collect(),
+        breakdown: s
+            .breakdown
+            .iter()
+            .map(|b| BreakdownView {
+                label: b.label.clone(),
+                share: format!("{:.1}%", b.share * 100.0),
+                affected: b.affected,
+                n: b.n,
+            })
+            .collect(),
+        automation: s.automation.to_string(),
+        kpi_name: s.kpi.name.to_string(),
+        kpi_label: kpi_label.to_string(),
+        kpi_value: kpi_text(s.kpi.name, s.kpi.value),
+        status: change.map(|c| c.status.as_str()),
+        previous_impact: change
+            .and_then(|c| c.previous_impact_per_30d)
+            .map(|v| money(v, cur)),
+        previous_kpi_value: change
+            .filter(|c| c.previous_kpi_value.is_some())
+            .map(|c| kpi_text(s.kpi.name, c.previous_kpi_value)),
+    }
+}

@@ -1,0 +1,495 @@
+//! The reports end to end: the real binary on `fixtures/demo-mini` (60 canonical orders that
+//! raise slow-fulfillment, late-delivery and stockout-cancellations) and on a hostile copy of it.
+//!
+//! Every `report.json` a test here produces is validated against `schema/report.schema.json`
+//! (see [`analyze`]). Snapshots (insta) pin the terminal table (COLUMNS=120, no colour), the
+//! Markdown and the JSON of demo-mini; review changes with `cargo insta review` or
+//! `INSTA_UPDATE=always cargo test --test reports`.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn demo() -> PathBuf {
+    root().join("fixtures/demo-mini")
+}
+
+fn baseline() -> PathBuf {
+    root().join("fixtures/baselines/demo-mini-previous.json")
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(root().join("schema/report.schema.json")).expect("schema file");
+        let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("schema compiles")
+    })
+}
+
+/// Panics with every violation when `path` does not match the report schema.
+fn assert_schema_valid(path: &Path) {
+    let text = std::fs::read_to_string(path).expect("report.json");
+    let doc: Value = serde_json::from_str(&text).expect("report.json is JSON");
+    let errors: Vec<String> = validator()
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} does not match schema/report.schema.json:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
+}
+
+fn snagscan() -> Command {
+    let mut cmd = Command::cargo_bin("snagscan").expect("binary");
+    cmd.env("COLUMNS", "120")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
+    cmd
+}
+
+/// Runs `snagscan analyze DIR --out OUT ARGS...`; validates report.json when one was written.
+fn analyze(dir: &Path, out: &Path, args: &[&str]) -> Output {
+    let output = snagscan()
+        .arg("analyze")
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .output()
+        .expect("run snagscan");
+    let json = out.join("report.json");
+    if json.metadata().map(|m| m.len() > 0).unwrap_or(false) {
+        assert_schema_valid(&json);
+    }
+    output
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+#[test]
+fn demo_mini_snapshots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = analyze(&demo(), tmp.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let terminal = String::from_utf8(out.stdout).unwrap();
+    assert!(!terminal.contains('\u{1b}'), "colour on a pipe");
+    insta::assert_snapshot!("terminal", terminal);
+    insta::assert_snapshot!("markdown", read(&tmp.path().join("report.md")));
+    insta::assert_snapshot!("json", read(&tmp.path().join("report.json")));
+}
+
+#[test]
+fn same_inputs_give_identical_files() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    assert_eq!(code(&analyze(&demo(), a.path(), &[])), 0);
+    assert_eq!(code(&analyze(&demo(), b.path(), &[])), 0);
+    for name in [
+        "report.json",
+        "report.md",
+        "report.html",
+        "snags.csv",
+        "kpis.csv",
+        "data_quality.csv",
+        "journeys.csv",
+        "customers.csv",
+        "tickets.csv",
+        "event_log.csv",
+    ] {
+        let (x, y) = (
+            std::fs::read(a.path().join(name)).unwrap(),
+            std::fs::read(b.path().join(name)).unwrap(),
+        );
+        assert!(!x.is_empty(), "{name} is empty");
+        assert!(x == y, "{name} differs between two runs");
+    }
+    assert!(!read(&a.path().join("report.json")).contains("generated_at"));
+}
+
+#[test]
+fn stamp_adds_the_run_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(code(&analyze(&demo(), tmp.path(), &["--stamp", "-q"])), 0);
+    let doc: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    assert!(doc["generated_at"]
+        .as_str()
+        .is_some_and(|s| s.ends_with('Z')));
+    assert!(read(&tmp.path().join("report.md")).contains("Generated "));
+}
+
+#[test]
+fn html_is_self_contained_with_charts_and_cards() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(code(&analyze(&demo(), tmp.path(), &["-q"])), 0);
+    let html = read(&tmp.path().join("report.html"));
+    let doc = scraper::Html::parse_document(&html);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    // Five charts, each drawn or replaced by a "no data" note: the matrix and the fulfillment
+    // histogram are drawn for demo-mini; it has no tickets, so no WISMO series.
+    let svgs = doc.select(&sel("figure svg")).count();
+    let notes: Vec<String> = doc
+        .select(&sel("p.nodata"))
+        .map(|n| n.text().collect())
+        .collect();
+    assert_eq!(svgs + notes.len(), 5, "{notes:?}");
+    assert!(svgs >= 2);
+    assert!(
+        notes.iter().any(|n| n.contains("no tickets export")),
+        "{notes:?}"
+    );
+    assert_eq!(doc.select(&sel("script")).count(), 0);
+    assert_eq!(doc.select(&sel("link")).count(), 0);
+    assert_eq!(doc.select(&sel("img, iframe, object, embed")).count(), 0);
+    for el in doc.select(&sel("[src], [href]")) {
+        for attr in ["src", "href"] {
+            if let Some(v) = el.value().attr(attr) {
+                assert!(
+                    !v.contains("//") && !v.starts_with("data:"),
+                    "external reference {attr}={v}"
+                );
+            }
+        }
+    }
+    assert!(!html.contains("url("), "CSS fetches nothing");
+    assert!(html.contains("@media print"));
+    let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    let snags = report["snags"].as_array().unwrap();
+    assert_eq!(snags.len(), 3);
+    for s in snags {
+        let id = s["id"].as_str().unwrap();
+        let card = doc
+            .select(&sel(&format!("article.card#snag-{id}")))
+            .next()
+            .unwrap_or_else(|| panic!("no card for {id}"));
+        let text: String = card.text().collect();
+        for part in [
+            s["title"].as_str().unwrap(),
+            "Evidence",
+            "95% CI",
+            "Impact / 30 d",
+            "support cost",
+            "Automation",
+            "KPI to watch",
+        ] {
+            assert!(text.contains(part), "card {id} lacks {part:?}: {text}");
+        }
+    }
+    let first: String = doc
+        .select(&sel("section.first li"))
+        .next()
+        .unwrap()
+        .text()
+        .collect();
+    assert!(first.contains("Start here"), "{first}");
+    assert!(first.contains("stockout-cancellations"), "{first}");
+}
+
+/// demo-mini with hostile strings in the places customers and platforms write: an order id that
+/// is a spreadsheet formula, a carrier name with HTML and Markdown, a file name with `|`,
+/// backticks and a tag (skipped: its header is no known export), a ticket subject with a formula, a review date that is markup.
+fn hostile_store(dir: &Path) {
+    let orders = read(&demo().join("orders.csv")).replacen(
+        "D1001,",
+        "\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",",
+        1,
+    );
+    std::fs::write(dir.join("orders.csv"), orders).unwrap();
+    let ships = read(&demo().join("shipments.csv"))
+        .replacen(
+            "D1001,",
+            "\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",",
+            1,
+        )
+        .replace(",UPS,", ",<script>alert(1)</script> | `x`,")
+        .replace(",DHL,", ",<script>alert(1)</script> | `x`,");
+    std::fs::write(dir.join("shipments.csv"), ships).unwrap();
+    let reviews = read(&demo().join("reviews.csv")).replacen(
+        "D1002,5,2024-01-09T02:00:00Z",
+        "D1002,5,<img src=x onerror=alert(1)>",
+        1,
+    );
+    std::fs::write(dir.join("reviews.csv"), reviews).unwrap();
+    std::fs::write(
+        dir.join("tickets.csv"),
+        "ticket_id,created_at,subject,order_id\n\
+         T1,2024-02-01T10:00:00Z,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",D1003\n\
+         T2,2024-02-02T10:00:00Z,<script>alert(2)</script> where is my order?,D1004\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("notes|`rm -rf`<b>x.csv"),
+        "unrelated,columns\n1,2\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn hostile_strings_are_neutralised_and_escaped() {
+    let input = tempfile::tempdir().unwrap();
+    hostile_store(input.path());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = analyze(input.path(), tmp.path(), &["-q"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+
+    // CSV: no text cell starts a formula.
+    for name in [
+        "journeys.csv",
+        "customers.csv",
+        "tickets.csv",
+        "event_log.csv",
+        "snags.csv",
+        "kpis.csv",
+        "data_quality.csv",
+    ] {
+        let mut r = csv::Reader::from_path(tmp.path().join(name)).unwrap();
+        for rec in r.records() {
+            for cell in rec.unwrap().iter() {
+                let risky = cell.starts_with(['=', '+', '@', '\t', '\r'])
+                    || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+                assert!(!risky, "{name}: formula cell {cell:?}");
+            }
+        }
+    }
+    let journeys = read(&tmp.path().join("journeys.csv"));
+    assert!(
+        journeys.contains("'=HYPERLINK("),
+        "order id kept, neutralised"
+    );
+
+    // HTML: nothing executable, the hostile text shown as text.
+    let html = read(&tmp.path().join("report.html"));
+    assert!(!html.contains("<script"), "a script tag got through");
+    assert!(!html.contains("<b>x") && !html.contains("<img"));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;"),
+        "lane label shown"
+    );
+    assert!(
+        html.contains("notes|`rm -rf`&lt;b&gt;x.csv"),
+        "file name shown"
+    );
+    let doc = scraper::Html::parse_document(&html);
+    let sel = scraper::Selector::parse("script, img, iframe").unwrap();
+    assert_eq!(doc.select(&sel).count(), 0);
+
+    // Markdown: the file name cannot break out of its text.
+    let md = read(&tmp.path().join("report.md"));
+    assert!(md.contains("notes\\|\\`rm -rf\\`\\<b\\>x.csv"), "{md}");
+    assert!(!md.contains("<b>") && !md.contains("<script"), "{md}");
+}
+
+#[test]
+fn journeys_as_parquet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = analyze(&demo(), tmp.path(), &["-q", "--journeys-format", "parquet"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(tmp.path().join("journeys.parquet")).unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    assert!(!tmp.path().join("journeys.csv").exists());
+    assert!(tmp.path().join("customers.csv").exists());
+}
+
+#[test]
+fn fail_on_start_here_exits_1_after_writing_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = analyze(&demo(), tmp.path(), &["-q", "--fail-on", "start-here"]);
+    assert_eq!(code(&out), 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--fail-on start-here met by stockout-cancellations"),
+        "{err}"
+    );
+    for name in ["report.json", "report.md", "report.html", "journeys.csv"] {
+        assert!(
+            std::fs::metadata(tmp.path().join(name)).unwrap().len() > 0,
+            "{name} not written before exit 1"
+        );
+    }
+    assert!(out.stdout.is_empty(), "--quiet prints nothing");
+}
+
+#[test]
+fn fail_on_with_baseline() {
+    let b = baseline();
+    let b = b.to_str().unwrap();
+    assert_schema_valid(&baseline());
+    let cases: [(&[&str], i32); 6] = [
+        (&["--fail-on", "new"], 1),
+        (&["--fail-on", "worse"], 1),
+        // The new snag (slow-fulfillment) is nice-to-have; the start-here one is not new.
+        (&["--fail-on", "new+start-here"], 0),
+        (&["--fail-on", "worse+start-here"], 0),
+        (&["--fail-on", "new+start-here", "--fail-on", "worse"], 1),
+        (&[], 0),
+    ];
+    for (args, expected) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut all = vec!["-q", "--baseline", b];
+        all.extend_from_slice(args);
+        let out = analyze(&demo(), tmp.path(), &all);
+        assert_eq!(
+            code(&out),
+            expected,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn baseline_marks_snags_and_kpis_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = baseline();
+    let out = analyze(&demo(), tmp.path(), &["--baseline", b.to_str().unwrap()]);
+    assert_eq!(code(&out), 0);
+    let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    let status = |id: &str| {
+        report["comparison"]["snags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .map(|s| s["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status("slow-fulfillment").as_deref(), Some("new"));
+    assert_eq!(status("late-delivery").as_deref(), Some("worse"));
+    assert_eq!(
+        status("stockout-cancellations").as_deref(),
+        Some("unchanged")
+    );
+    assert_eq!(status("review-gap").as_deref(), Some("resolved"));
+    let on_time = report["comparison"]["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "on_time_rate")
+        .unwrap();
+    assert_eq!(on_time["previous"], 0.95);
+    assert_eq!(on_time["trend"], "worse");
+
+    let terminal = String::from_utf8(out.stdout).unwrap();
+    assert!(terminal.contains("1 new, 1 worse, 0 better, 1 unchanged, 1 resolved"));
+    assert!(terminal.contains("vs baseline"));
+    let md = read(&tmp.path().join("report.md"));
+    insta::assert_snapshot!("markdown_baseline", md);
+    let html = read(&tmp.path().join("report.html"));
+    assert!(html.contains("Resolved since the baseline"));
+    assert!(html.contains("badge s-new") && html.contains("badge s-worse"));
+}
+
+#[test]
+fn diff_compares_two_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(code(&analyze(&demo(), tmp.path(), &["-q"])), 0);
+    let new = tmp.path().join("report.json");
+    let out = snagscan()
+        .args(["diff"])
+        .arg(baseline())
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("1 new, 1 worse, 0 better, 1 unchanged, 1 resolved"),
+        "{text}"
+    );
+    assert!(
+        text.contains("review-gap") && text.contains("resolved"),
+        "{text}"
+    );
+
+    let out = snagscan()
+        .args(["diff", "--format", "json", "--fail-on", "new"])
+        .arg(baseline())
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    let cmp: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cmp["snags"].as_array().unwrap().len(), 4);
+
+    // A report compared with itself: nothing new, nothing worse.
+    let out = snagscan()
+        .args(["diff", "--fail-on", "new", "--fail-on", "worse"])
+        .arg(&new)
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn errors_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    // new/worse need a baseline; refused before any work.
+    let out = analyze(&demo(), tmp.path(), &["--fail-on", "new"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("add --baseline"));
+    let out = analyze(&demo(), tmp.path(), &["--fail-on", "sometimes"]);
+    assert_eq!(code(&out), 2);
+    let out = analyze(&root().join("fixtures/no-such-dir"), tmp.path(), &[]);
+    assert_eq!(code(&out), 2);
+    let not_json = tmp.path().join("old.json");
+    std::fs::write(&not_json, "{\"hello\": 1}").unwrap();
+    let out = analyze(
+        &demo(),
+        tmp.path(),
+        &["--baseline", not_json.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a snagscan report.json"));
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("snagscan"))
+        .arg("analyze")
+        .arg(demo())
+        .stdout(writer)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn colour_only_when_asked_and_never_with_no_color() {
+    let forced = snagscan()
+        .arg("analyze")
+        .arg(demo())
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&forced.stdout).contains('\u{1b}'));
+    let no_color = snagscan()
+        .arg("analyze")
+        .arg(demo())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&no_color.stdout).contains('\u{1b}'));
+}
