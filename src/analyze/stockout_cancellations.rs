@@ -63,11 +63,16 @@ fn run(ctx: &Context) -> Result<Outcome> {
         ));
     }
     Ok(Outcome::Raised(Finding {
-        title: format!(
-            "{:.1}% of orders are cancelled ({} for stock)",
-            share * 100.0,
-            stockouts
-        ),
+        title: match stockouts {
+            0 => format!(
+                "{:.1}% of orders are cancelled (none marked as out of stock)",
+                share * 100.0
+            ),
+            n => format!(
+                "{:.1}% of orders are cancelled ({n} for stock)",
+                share * 100.0
+            ),
+        },
         evidence,
         breakdown: cancelled_skus(ctx)?,
         affected_orders: orders,
