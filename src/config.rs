@@ -245,7 +245,13 @@ impl Config {
             timezone_assumed,
             currency: file.currency,
             as_of,
-            thresholds: file.thresholds,
+            thresholds: {
+                check_ranges(&file.thresholds, &file.costs).map_err(|message| Error::Config {
+                    file: cfg_name.clone(),
+                    message,
+                })?;
+                file.thresholds
+            },
             costs: file.costs,
             playbook: file.playbook,
             wismo: {
@@ -255,4 +261,52 @@ impl Config {
             source,
         })
     }
+}
+
+/// Rejects thresholds and costs that cannot mean anything (NaN, negative, shares above 1).
+fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
+    let share = [
+        ("slow_fulfillment_share", t.slow_fulfillment_share),
+        ("late_share", t.late_share),
+        ("stockout_share", t.stockout_share),
+        ("review_coverage", t.review_coverage),
+        ("repeat_target", t.repeat_target),
+        ("express_breach_share", t.express_breach_share),
+        ("churn_p_value", t.churn_p_value),
+        ("vip_top_share", t.vip_top_share),
+        ("vip_at_risk_share", t.vip_at_risk_share),
+        ("high_impact_share", c.high_impact_share),
+    ];
+    for (name, v) in share {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(format!("{name} = {v}: a share must be between 0 and 1"));
+        }
+    }
+    let positive = [
+        ("fulfillment_sla_h", t.fulfillment_sla_h),
+        ("review_score_gap", t.review_score_gap),
+        ("express_sla_h", t.express_sla_h),
+        ("express_wait_ratio", t.express_wait_ratio),
+        ("weekend_wait_ratio", t.weekend_wait_ratio),
+        ("hold_wait_ratio", t.hold_wait_ratio),
+        ("vip_gap_multiple", t.vip_gap_multiple),
+        ("wismo_rate_per_100", t.wismo_rate_per_100),
+        ("spike_z", t.spike_z),
+        ("weekday_surge_factor", t.weekday_surge_factor),
+    ];
+    for (name, v) in positive {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(format!("{name} = {v}: must be a positive number"));
+        }
+    }
+    if !(c.cost_per_ticket.is_finite() && c.cost_per_ticket >= 0.0) {
+        return Err(format!(
+            "cost_per_ticket = {}: must be zero or more",
+            c.cost_per_ticket
+        ));
+    }
+    if t.repeat_window_days == 0 || t.min_sample == 0 {
+        return Err("repeat_window_days and min_sample must be at least 1".into());
+    }
+    Ok(())
 }

@@ -135,6 +135,13 @@ pub fn build(
         None => data_end(&base, store)?,
     };
     let start = first_instant(&base, s::PLACED_AT)?.unwrap_or(as_of);
+    if as_of < start && base.height() > 0 {
+        return Err(crate::Error::Usage(format!(
+            "--as-of {} is before the first order ({}); measure as of a time within the data",
+            crate::report::instant(as_of),
+            crate::report::instant(start)
+        )));
+    }
     let with_waits = base.lazy().with_columns(wait_columns()).collect()?;
     for (wait, reason) in [
         (
@@ -331,7 +338,11 @@ fn core_columns() -> Vec<Expr> {
         true,
     );
     vec![
-        coalesce(&[col("_ship_first"), col(s::FULFILLED_AT)]).alias(s::SHIPPED_AT),
+        // A digital order is fulfilled, never shipped.
+        when(col(s::REQUIRES_SHIPPING).fill_null(lit(true)))
+            .then(coalesce(&[col("_ship_first"), col(s::FULFILLED_AT)]))
+            .otherwise(null_of(utc_ms()))
+            .alias(s::SHIPPED_AT),
         when(col(s::N_SHIPMENTS).gt(lit(0)))
             .then(
                 when(col("_all_delivered"))
@@ -443,10 +454,14 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
         non_negative("_fulfillment_wait_raw").alias(s::FULFILLMENT_WAIT_H),
         non_negative("_transit_time_raw").alias(s::TRANSIT_TIME_H),
         non_negative("_click_to_door_raw").alias(s::CLICK_TO_DOOR_H),
-        when(open.clone().and(col(s::SHIPPED_AT).is_null()))
-            .then(since(col(s::PLACED_AT), as_of_lit))
-            .otherwise(null_of(DataType::Float64))
-            .alias(s::OPEN_AGE_H),
+        when(
+            open.clone()
+                .and(col(s::SHIPPED_AT).is_null())
+                .and(col(s::DELIVERED_AT).is_null()),
+        )
+        .then(since(col(s::PLACED_AT), as_of_lit))
+        .otherwise(null_of(DataType::Float64))
+        .alias(s::OPEN_AGE_H),
         when(measurable.clone())
             .then(late)
             .otherwise(null_of(DataType::Boolean))
@@ -578,7 +593,11 @@ fn customers(journeys: &DataFrame) -> Result<DataFrame> {
             placed.clone().min().alias("first_order_at"),
             placed.clone().max().alias("last_order_at"),
             len().cast(DataType::UInt32).alias("n_orders"),
-            col(s::NET_REVENUE).sum().alias("revenue"),
+            // Null, not 0, when none of the customer's orders has a known amount.
+            when(col(s::NET_REVENUE).count().gt(lit(0)))
+                .then(col(s::NET_REVENUE).sum())
+                .otherwise(null_of(DataType::Float64))
+                .alias("revenue"),
             first_of(s::LATE).alias("first_order_late"),
             first_of(s::REVIEW_SCORE)
                 .lt_eq(lit(2.0))

@@ -93,7 +93,15 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         .lazy()
         .select([
             len().cast(DataType::Float64).alias("orders"),
-            count_true(physical.clone().and(col(s::SHIPPED_AT).is_not_null())).alias("shipped"),
+            // Delivered orders were shipped, even when the export lost the ship time.
+            count_true(
+                physical.clone().and(
+                    col(s::SHIPPED_AT)
+                        .is_not_null()
+                        .or(col(s::DELIVERED_AT).is_not_null()),
+                ),
+            )
+            .alias("shipped"),
             count_true(physical.clone().and(col(s::DELIVERED_AT).is_not_null())).alias("delivered"),
             q(s::FULFILLMENT_WAIT_H, 0.5).alias("fw50"),
             q(s::FULFILLMENT_WAIT_H, 0.9).alias("fw90"),
@@ -213,7 +221,11 @@ fn revenue_by_currency(j: &Journeys) -> Result<Vec<CurrencyRevenue>> {
         .group_by([col(s::CURRENCY).fill_null(lit("")).alias(s::CURRENCY)])
         .agg([
             len().cast(DataType::UInt64).alias("orders"),
-            col(s::NET_REVENUE).sum().alias("revenue"),
+            // Rounded to 6 decimals: sums of cents carry binary noise (2419.5499999999997).
+            col(s::NET_REVENUE)
+                .sum()
+                .round(6, RoundMode::HalfAwayFromZero)
+                .alias("revenue"),
         ])
         .sort([s::CURRENCY], SortMultipleOptions::default())
         .collect()?;

@@ -25,7 +25,7 @@ use crate::schema as s;
 /// Phrases that ask where an order is (case-insensitive regular expressions).
 pub const WISMO_PATTERNS: &[&str] = &[
     // English
-    r"\bwhere('?s| is| are)? (my|the|our) (order|package|parcel|delivery|shipment|item|purchase|stuff|product)",
+    r"\bwhere('?s| is| are)? ((my|the|our) )?(order|package|parcel|delivery|shipment|item|purchase|stuff|product)",
     r"\b(order|purchase|delivery|shipping|shipment|package|parcel)\s+(\S+\s+){0,3}status\b",
     r"\bstatus\s+(of|for)\s+(\S+\s+){0,3}(order|purchase|delivery|shipment|package|parcel)",
     r"\bcurrent status\b",

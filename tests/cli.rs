@@ -203,3 +203,116 @@ fn analyzers_lists_the_registry() {
         assert!(text.contains(id), "{text}");
     }
 }
+
+#[test]
+fn a_failed_run_keeps_the_previous_reports() {
+    let out = tempfile::tempdir().unwrap();
+    let out_s = out.path().to_str().unwrap();
+    snagscan()
+        .args(["analyze", "fixtures/tiny-store", "-q", "--out", out_s])
+        .assert()
+        .success();
+    let before = std::fs::read(out.path().join("report.json")).unwrap();
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(
+        bad.path().join("orders.csv"),
+        "order_id,placed_at\n1,2024-01-01\n2,2024-01-02,x\n",
+    )
+    .unwrap();
+    snagscan()
+        .args([
+            "analyze",
+            bad.path().to_str().unwrap(),
+            "-q",
+            "--out",
+            out_s,
+        ])
+        .assert()
+        .code(2);
+    assert_eq!(
+        std::fs::read(out.path().join("report.json")).unwrap(),
+        before
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn meaningless_config_values_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[costs]\ncost_per_ticket = nan\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "cost_per_ticket = NaN: must be zero or more",
+    );
+    std::fs::write(&cfg, "[thresholds]\nlate_share = 2.0\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "late_share = 2: a share must be between 0 and 1",
+    );
+}
+
+#[test]
+fn an_as_of_before_the_data_is_refused() {
+    fails_with(
+        &["analyze", "fixtures/tiny-store", "--as-of", "2020-01-01"],
+        "--as-of 2020-01-01T00:00:00Z is before the first order (2024-03-01T10:00:00Z)",
+    );
+}
+
+#[test]
+fn an_unusable_placement_time_drops_the_order_and_counts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed_at,total\n1,2024-01-01,5\n2,31/02/2024,7\n3,2024-01-03,9\n",
+    )
+    .unwrap();
+    let (r, _out) = analyze(dir.path());
+    assert_eq!(r["kpis"]["orders"], 2);
+    let dropped = r["data_quality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["reason"] == "order without a usable placed_at (row dropped)")
+        .unwrap();
+    assert_eq!(dropped["count"], 1);
+    assert_eq!(dropped["first_lines"][0], 3);
+}
+
+#[test]
+fn csat_is_the_share_of_satisfied_ratings() {
+    // Scores 1, 2 and 5 on the 1-5 scale: one satisfied (4-5) of three.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed_at\n1,2024-01-01\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tickets.csv"),
+        "ticket_id,created_at,subject,csat\nT1,2024-01-02,Hi,1\nT2,2024-01-02,Hi,2\nT3,2024-01-02,Hi,5\nT4,2024-01-02,Hi,\n",
+    )
+    .unwrap();
+    let (r, _out) = analyze(dir.path());
+    assert!(
+        close(&r["kpis"]["csat"], 1.0 / 3.0),
+        "{}",
+        r["kpis"]["csat"]
+    );
+}

@@ -217,7 +217,7 @@ pub const CANONICAL_TICKETS: FormatSpec = FormatSpec {
         col(s::TAGS, &["tags"], Text),
         col(s::EMAIL, &["email"], Text),
         col(s::ORDER_ID, &["order_id"], Id),
-        col(s::CSAT, &["csat"], Number),
+        col(s::CSAT, &["csat"], Satisfaction),
         col(s::STATUS, &["status"], Text),
     ],
     defaults: &[],

@@ -637,6 +637,17 @@ fn finish_orders(
     payments: Option<DataFrame>,
     dq: &mut DataQuality,
 ) -> Result<DataFrame> {
+    audit(
+        &orders,
+        col(s::PLACED_AT).is_null(),
+        "order without a usable placed_at (row dropped)",
+        Effect::RowDropped,
+        dq,
+    )?;
+    let orders = orders
+        .lazy()
+        .filter(col(s::PLACED_AT).is_not_null())
+        .collect()?;
     let is_test = is_test_order();
     audit(
         &orders,

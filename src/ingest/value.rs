@@ -462,8 +462,10 @@ pub fn parse_bool(cell: &str) -> Result<Option<bool>, String> {
 
 /// Parses a ticket's satisfaction rating into 1.0 (satisfied) or 0.0 (not): Zendesk's
 /// `Good`/`Bad` (also `Good, I'm satisfied`), `satisfied`/`unsatisfied`, or a 1-5 survey score
-/// (4 and 5 are satisfied, the usual CSAT definition); a value already in [0, 1] is kept.
-/// `Offered`, `Unoffered` and empty cells are no rating.
+/// (4 and 5 are satisfied, the usual CSAT definition). Numbers are always read on the 1-5
+/// scale, because a bare `1` cannot be told apart from "satisfied" on a 0/1 scale: a binary
+/// rating must be written as text (good/bad, satisfied/unsatisfied). `Offered`, `Unoffered` and
+/// empty cells are no rating.
 ///
 /// Errors: any other text.
 pub fn parse_satisfaction(cell: &str) -> Result<Option<f64>, String> {
@@ -478,9 +480,10 @@ pub fn parse_satisfaction(cell: &str) -> Result<Option<f64>, String> {
         return Ok(Some(0.0));
     }
     match parse_number(&v)? {
-        Some(x) if (0.0..=1.0).contains(&x) => Ok(Some(x)),
         Some(x) if (1.0..=5.0).contains(&x) => Ok(Some(if x >= 4.0 { 1.0 } else { 0.0 })),
-        Some(x) => Err(format!("'{x}' is not a satisfaction rating (0-1 or 1-5)")),
+        Some(x) => Err(format!(
+            "'{x}' is not a satisfaction rating (a 1-5 score, or good/bad)"
+        )),
         None => Ok(None),
     }
 }

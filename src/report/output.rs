@@ -53,10 +53,25 @@ const EVENT_LOG_CSV: &str = "event_log.csv";
 /// Written only with `--ocel`.
 pub const OCEL_FILE: &str = "event_log.jsonocel";
 
-/// Open output files, created empty up front.
+/// Open output files, created up front as hidden `.NAME.partial` files and renamed into place
+/// only when every output is written: a bad `--out` fails at once, and a run that fails later
+/// leaves the previous run's reports untouched.
 pub struct Outputs {
     dir: PathBuf,
     files: Vec<(String, File)>,
+}
+
+fn partial(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{name}.partial"))
+}
+
+impl Drop for Outputs {
+    /// Removes the partial files of a run that did not finish (nothing to do after `write`).
+    fn drop(&mut self) {
+        for (name, _) in &self.files {
+            let _ = std::fs::remove_file(partial(&self.dir, name));
+        }
+    }
 }
 
 impl Outputs {
@@ -78,7 +93,7 @@ impl Outputs {
             .chain(ocel.then(|| OCEL_FILE.to_string()))
             .collect::<Vec<_>>();
         for name in names {
-            let path = dir.join(&name);
+            let path = partial(dir, &name);
             let f = File::create(&path).map_err(|e| Error::io(&path, e))?;
             files.push((name, f));
         }
@@ -89,10 +104,17 @@ impl Outputs {
     }
 
     /// Writes every output. Returns the paths written.
-    pub fn write(self, analysis: &mut Analysis) -> Result<Vec<PathBuf>> {
+    pub fn write(mut self, analysis: &mut Analysis) -> Result<Vec<PathBuf>> {
         let mut written = Vec::new();
-        for (name, file) in self.files {
-            let path = self.dir.join(&name);
+        let files = std::mem::take(&mut self.files);
+        // Kept for `Drop`, which removes the partial files if a write below fails.
+        self.files = files
+            .iter()
+            .map(|(n, f)| f.try_clone().map(|f| (n.clone(), f)))
+            .collect::<std::io::Result<_>>()
+            .map_err(|e| Error::io(&self.dir, e))?;
+        for (name, file) in files {
+            let path = partial(&self.dir, &name);
             let mut w = BufWriter::new(file);
             let io = |e: std::io::Error| Error::io(&path, e);
             match name.as_str() {
@@ -137,9 +159,17 @@ impl Outputs {
                 }
             }
             w.flush().map_err(io)?;
-            written.push(path);
+            written.push(name);
         }
-        Ok(written)
+        // Every output is complete: move them into place together.
+        let mut finals = Vec::new();
+        for name in written {
+            let target = self.dir.join(&name);
+            std::fs::rename(partial(&self.dir, &name), &target)
+                .map_err(|e| Error::io(&target, e))?;
+            finals.push(target);
+        }
+        Ok(finals)
     }
 }
 
