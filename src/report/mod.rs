@@ -205,7 +205,7 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
     ),
     ("review_coverage", "Review coverage", "share"),
     ("review_score_mean", "Mean review score", "points"),
-    ("csat", "CSAT", "points"),
+    ("csat", "CSAT (share satisfied)", "share"),
     // Outcome KPIs of analyzers that are not store KPIs.
     ("wismo_spike_days", "WISMO spike days", "count"),
     (
