@@ -17,6 +17,7 @@ pub mod schema;
 pub mod score;
 pub mod stats;
 pub mod support;
+pub mod timings;
 
 pub use error::{Error, Result};
 /// The Polars version snagscan is built with, for tests, benches and embedding.
@@ -79,8 +80,10 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
         .as_deref()
         .map(|dir| report::output::Outputs::create(dir, args.ocel))
         .transpose()?;
+    let _total = timings::span("analyze command");
     let mut analysis = pipeline::analyze(&args.dir, &cfg)?;
     if let Some(outputs) = outputs {
+        let _t = timings::span("write outputs");
         outputs.write(&mut analysis)?;
     }
     if !args.quiet {

@@ -64,6 +64,7 @@ impl Outputs {
         let mut written = Vec::new();
         for (name, file) in self.files {
             let path = self.dir.join(&name);
+            let _t = crate::timings::span(format!("write {name}"));
             let mut w = BufWriter::new(file);
             let io = |e: std::io::Error| Error::io(&path, e);
             match name.as_str() {
