@@ -70,6 +70,13 @@ pub fn since(from: Expr, to: Expr) -> Expr {
     .round(9, RoundMode::HalfAwayFromZero)
 }
 
+/// A left join that keeps the left frame's row order (Polars does not promise it by default).
+pub fn left_join_keeping_order() -> JoinArgs {
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    args
+}
+
 fn null_of(dt: DataType) -> Expr {
     lit(NULL).cast(dt)
 }
