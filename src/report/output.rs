@@ -73,7 +73,10 @@ impl Outputs {
                     crate::journey::write_csv(&mut analysis.journeys.customers, &mut w)?
                 }
                 "event_log.csv" => {
-                    let mut events = crate::event_log::events(&analysis.journeys)?;
+                    let mut events = {
+                        let _t = crate::timings::span("event_log::events");
+                        crate::event_log::events(&analysis.journeys)?
+                    };
                     crate::journey::write_csv(&mut events, &mut w)?
                 }
                 OCEL_FILE => {
