@@ -2,7 +2,8 @@
 //!
 //! A [`Span`] prints `snagscan timing: <name> <ms> ms` when it is dropped, so a step is timed by
 //! holding a span for its duration: `let _t = timings::span("ingest");`. Nested spans are
-//! indented by depth. With the variable unset a span costs one relaxed atomic load.
+//! indented by depth, and followed by the process's resident memory and its peak so far (Linux,
+//! from /proc/self/status). With the variable unset a span costs one relaxed atomic load.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -42,10 +43,30 @@ impl Drop for Span {
             DEPTH.fetch_sub(1, Ordering::Relaxed);
             let ms = start.elapsed().as_secs_f64() * 1000.0;
             eprintln!(
-                "snagscan timing: {:indent$}{name} {ms:.1} ms",
+                "snagscan timing: {:indent$}{name} {ms:.1} ms{}",
                 "",
+                memory().unwrap_or_default(),
                 indent = depth * 2
             );
         }
     }
+}
+
+/// `  (rss N MB, peak M MB)` from /proc/self/status; `None` where it cannot be read.
+fn memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = |key: &str| -> Option<u64> {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some(format!(
+        "  (rss {} MB, peak {} MB)",
+        kb("VmRSS:")? / 1024,
+        kb("VmHWM:")? / 1024
+    ))
 }

@@ -413,13 +413,17 @@ pub fn load(
     };
     let customers = stack(TableKind::Customers)?;
     let payments = stack(TableKind::Payments)?;
-    let orders = finish_orders(orders, customers, payments, dq)?;
+    let orders = {
+        let _t = crate::timings::span("finish orders (tests, duplicates, customer key)");
+        finish_orders(orders, customers, payments, dq)?
+    };
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
     let refs = |df: Option<DataFrame>, dq: &mut DataQuality| -> Result<Option<DataFrame>> {
+        let _t = crate::timings::span("order references");
         df.map(|d| reconcile_order_refs(d, &known, dq)).transpose()
     };
     let shipments = match refs(stack(TableKind::Shipments)?, dq)? {
-        Some(sh) => Some(keep_latest(
+        Some(sh) => Some(keep_latest_timed(
             sh,
             &[s::ORDER_ID, s::TRACKING_NUMBER],
             "duplicate shipment (same order and tracking number): replaced by a later version",
@@ -428,7 +432,7 @@ pub fn load(
         None => None,
     };
     let tickets = match refs(stack(TableKind::Tickets)?, dq)? {
-        Some(t) => Some(keep_latest(
+        Some(t) => Some(keep_latest_timed(
             t,
             &[s::TICKET_ID],
             "duplicate ticket_id: replaced by a later version",
@@ -682,6 +686,16 @@ fn scientific_id(name: &str) -> Expr {
         .str()
         .contains(lit(r"^[0-9]+([.,][0-9]+)?[eE]\+[0-9]+$"), false)
         .fill_null(lit(false))
+}
+
+fn keep_latest_timed(
+    df: DataFrame,
+    keys: &[&str],
+    reason: &str,
+    dq: &mut DataQuality,
+) -> Result<DataFrame> {
+    let _t = crate::timings::span(format!("latest versions by {}", keys.join(", ")));
+    keep_latest(df, keys, reason, dq)
 }
 
 /// Keeps the latest version (file rank, then line) of rows sharing all `keys`; rows with a null
