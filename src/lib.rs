@@ -117,6 +117,9 @@ fn run_generate(args: GenerateArgs) -> Result<u8> {
         inject,
     };
     let truth = generate::generate(&opts, &args.out).map_err(|e| Error::io(&args.out, e))?;
+    if args.parquet {
+        generate::csv_to_parquet(&args.out)?;
+    }
     let planted: Vec<String> = truth
         .planted
         .iter()
