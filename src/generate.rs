@@ -228,6 +228,43 @@ pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> io::Result<Truth> {
     Ok(truth)
 }
 
+/// Replaces every `.csv` file of `dir` by a `.parquet` file with the same columns as text
+/// (empty cells as nulls, which the importer reads back as empty), one file at a time.
+///
+/// Errors: a file cannot be read, written or removed.
+pub fn csv_to_parquet(dir: &Path) -> crate::Result<Vec<std::path::PathBuf>> {
+    use polars::prelude::{CsvReadOptions, ParquetWriter, SerReader};
+    let mut csvs: Vec<std::path::PathBuf> = fs::read_dir(dir)
+        .map_err(|e| crate::Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    csvs.sort();
+    let mut written = Vec::new();
+    for csv in csvs {
+        // Timed: Polars' own multi-threaded CSV read of a file, all columns as text, is the
+        // parse floor quoted in docs/performance.md.
+        let span = crate::timings::span(format!("polars csv read {}", file_name(&csv)));
+        let mut df = CsvReadOptions::default()
+            .with_infer_schema_length(Some(0))
+            .try_into_reader_with_file_path(Some(csv.clone()))?
+            .finish()?;
+        drop(span);
+        let out = csv.with_extension("parquet");
+        let file = fs::File::create(&out).map_err(|e| crate::Error::io(&out, e))?;
+        ParquetWriter::new(file).finish(&mut df)?;
+        fs::remove_file(&csv).map_err(|e| crate::Error::io(&csv, e))?;
+        written.push(out);
+    }
+    Ok(written)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 fn dedup(list: &[Injection]) -> Vec<Injection> {
     let mut out: Vec<Injection> = Vec::new();
     for &i in list {

@@ -17,6 +17,7 @@ pub mod schema;
 pub mod score;
 pub mod stats;
 pub mod support;
+pub mod timings;
 
 pub use error::{Error, Result};
 /// The Polars version snagscan is built with, for tests, benches and embedding.
@@ -92,6 +93,7 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
         .as_deref()
         .map(|dir| report::output::Outputs::create(dir, args.journeys_format, args.ocel))
         .transpose()?;
+    let _total = timings::span("analyze command");
     let progress = progress(&args);
     let result = pipeline::analyze(&args.dir, &cfg);
     if let Some(p) = progress {
@@ -106,6 +108,7 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
         analysis.report.comparison = Some(compare::compare(old, &current));
     }
     if let Some(outputs) = outputs {
+        let _t = timings::span("write outputs");
         outputs.write(&mut analysis)?;
     }
     if !args.quiet {
@@ -199,6 +202,9 @@ fn run_generate(args: GenerateArgs) -> Result<u8> {
         inject,
     };
     let truth = generate::generate(&opts, &args.out).map_err(|e| Error::io(&args.out, e))?;
+    if args.parquet {
+        generate::csv_to_parquet(&args.out)?;
+    }
     let planted: Vec<String> = truth
         .planted
         .iter()

@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: Polars allocates and frees many short-lived
+/// buffers from several threads, where glibc's malloc spends much time returning memory to
+/// the kernel and faulting it back in (see docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = snagscan::cli::Cli::parse();
     match snagscan::run(cli) {

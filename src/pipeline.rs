@@ -15,7 +15,7 @@ use crate::report::{
 };
 use crate::schema as s;
 use crate::score::{self, ScoringBase};
-use crate::{ingest, metrics};
+use crate::{ingest, metrics, timings};
 
 /// The result of one analysis: the report and the per-order and per-customer tables.
 pub struct Analysis {
@@ -29,8 +29,13 @@ pub struct Analysis {
 ///
 /// Errors: see [`ingest::load`]; internal data-frame errors.
 pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
+    let _t = timings::span("pipeline::analyze");
     let mut dq = DataQuality::default();
-    let store = ingest::load(dir, &config.read, &config.mappings, &mut dq)?;
+    let store = {
+        let _t = timings::span("ingest::load");
+        ingest::load(dir, &config.read, &config.mappings, &mut dq)?
+    };
+    let journeys_span = timings::span("journey::build");
     let journeys = journey::build(
         &store,
         config.read.timezone,
@@ -38,6 +43,8 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         &config.wismo,
         &mut dq,
     )?;
+    drop(journeys_span);
+    let metrics_span = timings::span("metrics::compute");
     let (kpis, revenue_by_currency) = metrics::compute(&store, &journeys, config)?;
     let window_days =
         ((journeys.as_of - journeys.start).num_milliseconds() as f64 / 86_400_000.0).max(0.0);
@@ -52,11 +59,16 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         kpis: &kpis,
         config,
     };
+    drop(metrics_span);
+    let analyzers_span = timings::span("analyzers");
     let mut snags = Vec::new();
     let mut not_enough_data = Vec::new();
     let mut checks = Vec::new();
     for a in ANALYZERS {
-        let outcome = (a.run)(&ctx)?;
+        let outcome = {
+            let _t = timings::span(format!("analyzer {}", a.id));
+            (a.run)(&ctx)?
+        };
         let (status, n, value, note) = match &outcome {
             Outcome::Raised(f) => ("raised", None, f.kpi_value, None),
             Outcome::Clear { n, kpi_value } => ("clear", Some(*n), *kpi_value, None),
@@ -98,6 +110,8 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
             _ => {}
         }
     }
+    drop(analyzers_span);
+    let _charts = timings::span("charts");
     let wismo_daily = match crate::analyze::wismo_spike::daily(&ctx)? {
         Some(d) => crate::analyze::wismo_spike::chart(&d)?,
         None => Vec::new(),

@@ -80,6 +80,34 @@ impl DataQuality {
         e.first_lines.truncate(FIRST_LINES);
     }
 
+    /// Adds the findings of `other` as if each of its rows had been noted here after the rows
+    /// already counted: counts add up, the first lines are the smallest of both, and an
+    /// existing example or effect is kept. Used to merge audits kept apart by parallel work.
+    pub fn merge(&mut self, other: DataQuality) {
+        for (key, o) in other.entries {
+            match self.entries.get_mut(&key) {
+                None => {
+                    self.entries.insert(key, o);
+                }
+                Some(e) => {
+                    e.count += o.count;
+                    for line in o.first_lines {
+                        if e.first_lines.len() < FIRST_LINES
+                            || e.first_lines.last().is_some_and(|&l| line < l)
+                        {
+                            e.first_lines.push(line);
+                            e.first_lines.sort_unstable();
+                            e.first_lines.truncate(FIRST_LINES);
+                        }
+                    }
+                    if e.example.is_none() {
+                        e.example = o.example;
+                    }
+                }
+            }
+        }
+    }
+
     fn entry(&mut self, file: &str, reason: &str, effect: Effect) -> &mut QualityEntry {
         self.entries
             .entry((file.to_string(), reason.to_string()))

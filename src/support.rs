@@ -148,7 +148,7 @@ impl WismoRules {
             " ",
             true,
         );
-        let has = |re: String| text.clone().str().contains(lit(re), true);
+        let has = |re: String| regex_contains(text.clone(), &re);
         let phrase = has(alternation(WISMO_PATTERNS, &self.patterns));
         let veto = has(alternation(NOT_WISMO_PATTERNS, &self.not_patterns));
         let keep = has(alternation(WISMO_OVERRIDE_PATTERNS, &[]));
@@ -158,12 +158,116 @@ impl WismoRules {
             .chain(self.tags.iter().map(|t| regex::escape(t)))
             .collect();
         let tag_re = format!(r"(?i)(^|[,;|\s])({})($|[,;|\s])", tags.join("|"));
-        let tagged = col(s::TAGS)
-            .fill_null(lit(""))
-            .str()
-            .contains(lit(tag_re), true);
+        let tagged = regex_contains(col(s::TAGS).fill_null(lit("")), &tag_re);
         tagged.or(phrase.and(veto.not().or(keep)))
     }
+}
+
+/// A regular expression with a cheaper necessary condition tried first: the same pattern
+/// without its word-boundary assertions, which matches wherever the pattern does. Unicode `\b`
+/// makes the regex crate leave its fast DFA for its slow engines on any text that is not pure
+/// ASCII (a third of real ticket texts); the gate runs in the DFA and rejects most texts.
+struct GatedRegex {
+    full: regex::Regex,
+    gate: Option<regex::Regex>,
+}
+
+impl GatedRegex {
+    fn new(pattern: &str) -> Option<GatedRegex> {
+        let full = regex::Regex::new(pattern).ok()?;
+        let stripped = without_word_boundaries(pattern);
+        let gate = (stripped != pattern)
+            .then(|| regex::Regex::new(&stripped).ok())
+            .flatten();
+        Some(GatedRegex { full, gate })
+    }
+
+    fn passes_gate(&self, text: &str) -> bool {
+        self.gate.as_ref().is_none_or(|g| g.is_match(text))
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        self.passes_gate(text) && self.full.is_match(text)
+    }
+
+    fn extract<'t>(&self, text: &'t str, group: usize) -> Option<&'t str> {
+        if !self.passes_gate(text) {
+            return None;
+        }
+        self.full.captures(text)?.get(group).map(|m| m.as_str())
+    }
+}
+
+/// `pattern` without `\b`, `\B` and `\b{...}` outside character classes. Removing a zero-width
+/// assertion only widens what a pattern matches.
+fn without_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    let mut class_depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('b' | 'B') if class_depth == 0 => {
+                    if chars.peek() == Some(&'{') {
+                        for c in chars.by_ref() {
+                            if c == '}' {
+                                break;
+                            }
+                        }
+                    }
+                }
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                class_depth += 1;
+                out.push(c);
+            }
+            ']' if class_depth > 0 => {
+                class_depth -= 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `e.str().contains(pattern, true)` (same result per row, null for null), evaluated with a
+/// [`GatedRegex`]. An invalid pattern is left to Polars, which reports it.
+pub fn regex_contains(e: Expr, pattern: &str) -> Expr {
+    let Some(re) = GatedRegex::new(pattern) else {
+        return e.str().contains(lit(pattern.to_string()), true);
+    };
+    e.map(
+        move |c: Column| {
+            let out: BooleanChunked = c.str()?.iter().map(|v| v.map(|v| re.is_match(v))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// `e.str().extract(pattern, group)` (same result per row), evaluated with a [`GatedRegex`].
+/// An invalid pattern is left to Polars, which reports it.
+pub fn regex_extract(e: Expr, pattern: &str, group: usize) -> Expr {
+    let Some(re) = GatedRegex::new(pattern) else {
+        return e.str().extract(lit(pattern.to_string()), group);
+    };
+    e.map(
+        move |c: Column| {
+            let out: StringChunked = c
+                .str()?
+                .iter()
+                .map(|v| v.and_then(|v| re.extract(v, group)))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
 }
 
 /// An order reference after an order keyword: `order 1043`, `order #1042`, `pedido nº 1045`.
@@ -205,20 +309,21 @@ pub fn link(
         " ",
         true,
     );
-    let hash_prefix = text.clone().str().extract(lit(HASH_REF), 1);
-    let hash_number = text.clone().str().extract(lit(HASH_REF), 2);
+    let hash_prefix = regex_extract(text.clone(), HASH_REF, 1);
+    let hash_number = regex_extract(text.clone(), HASH_REF, 2);
     let cited = coalesce(&[
-        text.clone().str().extract(lit(ORDER_KEYWORD_REF), 1),
+        regex_extract(text.clone(), ORDER_KEYWORD_REF, 1),
         when(hash_prefix.is_null())
             .then(hash_number)
             .otherwise(lit(NULL).cast(DataType::String)),
-        text.str().extract(lit(HEX_REF), 1),
+        regex_extract(text, HEX_REF, 1),
     ]);
     let keys = journeys.clone().lazy().select([
         col(s::ORDER_ID).alias("_linked"),
         order_key(col(s::ORDER_ID)).alias("_key"),
     ]);
-    let with_refs = tickets
+    let span = crate::timings::span("ticket references and WISMO (regex)");
+    let refs = tickets
         .clone()
         .lazy()
         .with_row_index("_t", None)
@@ -234,6 +339,11 @@ pub fn link(
             rules.classify().alias("wismo"),
         ])
         .with_column(coalesce(&[col("_explicit"), col("_cited")]).alias("_key"))
+        .collect()?;
+    drop(span);
+    let span = crate::timings::span("link by reference, e-mail; delivery state");
+    let with_refs = refs
+        .lazy()
         .join(
             keys,
             [col("_key")],
@@ -349,7 +459,8 @@ pub fn link(
             [s::CREATED_AT, s::TICKET_ID],
             SortMultipleOptions::default(),
         )
-        .collect()?)
+        .collect()
+        .inspect(|_| drop(span))?)
 }
 
 /// Tickets and WISMO tickets per order: `order_id`, `n_tickets`, `n_wismo_tickets` (UInt32).
@@ -395,6 +506,51 @@ mod tests {
             .iter()
             .map(|v| v.unwrap_or(false))
             .collect()
+    }
+
+    #[test]
+    fn gates_drop_only_word_boundaries() {
+        assert_eq!(without_word_boundaries(r"\bwismo\b"), "wismo");
+        assert_eq!(without_word_boundaries(r"a\Bb\b{start}c"), "abc");
+        assert_eq!(without_word_boundaries(r"\\b[\]b]\d"), r"\\b[\]b]\d");
+    }
+
+    #[test]
+    fn gated_regexes_agree_with_polars() {
+        let texts = [
+            "Where is my order #1042?",
+            "Onde está meu pedido 1042? Ainda não chegou",
+            "está",
+            "éwismo",
+            "wismo!",
+            "ticket #5512 about order 7781",
+            "pedido nº 1045 atrasado",
+            "9f86d081884c7d659a2feaa0c55ad015 is my order",
+            "",
+        ];
+        let df = DataFrame::new(texts.len(), vec![Column::new("t".into(), texts)]).unwrap();
+        for pattern in [
+            HASH_REF,
+            ORDER_KEYWORD_REF,
+            HEX_REF,
+            r"(?i)\bonde est[aá]\b",
+            r"(?i)\bwismo\b",
+        ] {
+            let out = df
+                .clone()
+                .lazy()
+                .select([
+                    regex_contains(col("t"), pattern).alias("fast"),
+                    col("t").str().contains(lit(pattern), true).alias("polars"),
+                    regex_extract(col("t"), pattern, 1).alias("fast_x"),
+                    col("t").str().extract(lit(pattern), 1).alias("polars_x"),
+                ])
+                .collect()
+                .unwrap();
+            let c = |n: &str| out.column(n).unwrap().as_materialized_series().clone();
+            assert!(c("fast").equals_missing(&c("polars")), "{pattern}");
+            assert!(c("fast_x").equals_missing(&c("polars_x")), "{pattern}");
+        }
     }
 
     #[test]

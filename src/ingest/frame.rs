@@ -9,9 +9,10 @@
 use chrono::{DateTime, Datelike, Days, Utc};
 use chrono_tz::Tz;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::formats::{ColumnSpec, FormatSpec, Source, ValueType};
-use super::read::RawFile;
+use super::read::{RawFile, TextColumn};
 use super::value::{self, DstResolution, IdIssue, SlashOrder};
 use crate::error::{Error, Result};
 use crate::quality::{DataQuality, Effect};
@@ -67,21 +68,25 @@ pub fn read_frame(
         .filter_map(|(c, p)| p.clone().map(|p| (*c, p)))
         .collect();
     let indices: Vec<usize> = present.iter().filter_map(|(_, p)| p.position()).collect();
-    let raw = file.read_columns(&indices)?;
+    let raw = {
+        let _t = crate::timings::span("read_columns");
+        file.read_columns(&indices)?
+    };
+    let _parse = crate::timings::span("parse cells");
     let n = raw.lines.len();
     // Synthetic sources (`@line`, constants) become ordinary text cells.
     let mut from_file = raw.columns.into_iter();
-    let mut cells_of: Vec<Vec<String>> = Vec::with_capacity(present.len());
+    let mut cells_of: Vec<TextColumn> = Vec::with_capacity(present.len());
     for (_, src) in &present {
         cells_of.push(match src {
             Source::Header(_) => from_file.next().unwrap_or_default(),
-            Source::Line => raw.lines.iter().map(u64::to_string).collect(),
-            Source::Constant(v) => vec![v.clone(); n],
+            Source::Line => TextColumn::from_cells(raw.lines.iter().map(u64::to_string))?,
+            Source::Constant(v) => TextColumn::repeat(v, n),
         });
     }
     if let Some(key) = spec.group_by {
         if let Some(k) = present.iter().position(|(c, _)| c.canonical == key) {
-            fill_down(&mut cells_of, k);
+            fill_down(&mut cells_of, k)?;
         }
     }
 
@@ -105,24 +110,38 @@ pub fn read_frame(
         }
     }
 
-    let mut ctx = ColumnContext {
-        file,
-        lines: &raw.lines,
-        keep: &keep,
-        opts,
-        dq,
-        latest: None,
-    };
+    // Columns are parsed in parallel, each into its own audit, merged back in column order so
+    // that the audit (counts, first lines, examples) is the same as a sequential read.
+    let parsed: Vec<Result<ParsedColumn>> = present
+        .par_iter()
+        .zip(cells_of.par_iter())
+        .map(|((c, src), cells)| {
+            let mut ctx = ColumnContext {
+                file,
+                lines: &raw.lines,
+                keep: &keep,
+                opts,
+                dq: DataQuality::default(),
+                latest: None,
+            };
+            let header = match src {
+                Source::Header(p) => file.headers.get(*p).cloned().unwrap_or_default(),
+                Source::Line => "@line".to_string(),
+                Source::Constant(v) => format!("constant '{v}'"),
+            };
+            let cols = ctx.parse_column(c, &header, cells)?;
+            Ok((cols, ctx.dq, ctx.latest))
+        })
+        .collect();
+    drop(cells_of);
     let mut columns: Vec<Column> = Vec::new();
-    for ((c, src), cells) in present.iter().zip(&cells_of) {
-        let header = match src {
-            Source::Header(p) => file.headers.get(*p).cloned().unwrap_or_default(),
-            Source::Line => "@line".to_string(),
-            Source::Constant(v) => format!("constant '{v}'"),
-        };
-        columns.extend(ctx.parse_column(c, &header, cells)?);
+    let mut latest = None;
+    for result in parsed {
+        let (cols, column_dq, column_latest) = result?;
+        dq.merge(column_dq);
+        latest = latest.max(column_latest);
+        columns.extend(cols);
     }
-    let latest = ctx.latest;
     let kept_lines: Vec<u64> = raw
         .lines
         .iter()
@@ -132,10 +151,7 @@ pub fn read_frame(
         .collect();
     let height = kept_lines.len();
     columns.push(Column::new(s::SRC_LINE.into(), kept_lines));
-    columns.push(Column::new(
-        s::SRC_FILE.into(),
-        vec![file.name.as_str(); height],
-    ));
+    columns.push(StringChunked::full(s::SRC_FILE.into(), &file.name, height).into_column());
     for (name, value) in spec.defaults {
         columns.push(Column::new((*name).into(), vec![*value; height]));
     }
@@ -152,23 +168,38 @@ pub fn read_frame(
     })
 }
 
+/// One parsed column (a promise gives three), its audit and its latest timestamp.
+type ParsedColumn = (Vec<Column>, DataQuality, Option<DateTime<Utc>>);
+
 struct ColumnContext<'a> {
     file: &'a RawFile,
     lines: &'a [u64],
     keep: &'a [bool],
     opts: &'a ReadOptions,
-    dq: &'a mut DataQuality,
+    dq: DataQuality,
     latest: Option<DateTime<Utc>>,
 }
 
-impl ColumnContext<'_> {
-    fn kept<'c>(&self, cells: &'c [String]) -> impl Iterator<Item = (u64, &'c str)> + use<'c, '_> {
-        cells
-            .iter()
-            .zip(self.lines)
-            .zip(self.keep)
-            .filter(|(_, k)| **k)
-            .map(|((c, l), _)| (*l, c.as_str()))
+/// The kept rows of a column, with their lines.
+fn kept<'c>(
+    cells: &'c TextColumn,
+    lines: &'c [u64],
+    keep: &'c [bool],
+) -> impl Iterator<Item = (u64, &'c str)> + 'c {
+    cells
+        .iter()
+        .zip(lines)
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|((c, l), _)| (*l, c))
+}
+
+impl<'a> ColumnContext<'a> {
+    fn kept<'c>(&self, cells: &'c TextColumn) -> impl Iterator<Item = (u64, &'c str)> + 'c
+    where
+        'a: 'c,
+    {
+        kept(cells, self.lines, self.keep)
     }
 
     fn bad_value(&mut self, c: &ColumnSpec, line: u64, cell: &str, why: &str) {
@@ -187,20 +218,17 @@ impl ColumnContext<'_> {
         &mut self,
         c: &ColumnSpec,
         header: &str,
-        cells: &[String],
+        cells: &TextColumn,
     ) -> Result<Vec<Column>> {
         let name = c.canonical;
         let cols = match c.ty {
             ValueType::Id => vec![self.ids(c, cells)],
             ValueType::Text => {
-                let v: Vec<Option<String>> = self
-                    .kept(cells)
-                    .map(|(_, cell)| {
-                        let t = cell.trim();
-                        (!t.is_empty()).then(|| t.to_string())
-                    })
-                    .collect();
-                vec![Column::new(name.into(), v)]
+                let v = self.kept(cells).map(|(_, cell)| {
+                    let t = cell.trim();
+                    (!t.is_empty()).then_some(t)
+                });
+                vec![StringChunked::from_iter_options(name.into(), v).into_column()]
             }
             ValueType::Money => {
                 let dc = self.opts.decimal_comma;
@@ -212,7 +240,7 @@ impl ColumnContext<'_> {
             }
             ValueType::Bool => {
                 let mut out = Vec::with_capacity(cells.len());
-                for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
+                for (line, cell) in self.kept(cells) {
                     out.push(value::parse_bool(cell).unwrap_or_else(|why| {
                         self.bad_value(c, line, cell, &why);
                         None
@@ -225,10 +253,10 @@ impl ColumnContext<'_> {
         Ok(cols)
     }
 
-    fn ids(&mut self, c: &ColumnSpec, cells: &[String]) -> Column {
-        let mut out = Vec::with_capacity(cells.len());
-        for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
-            let (id, issue) = value::parse_id(cell);
+    fn ids(&mut self, c: &ColumnSpec, cells: &TextColumn) -> Column {
+        let mut out: Vec<Option<&str>> = Vec::with_capacity(cells.len());
+        for (line, cell) in self.kept(cells) {
+            let (id, issue) = value::parse_id_str(cell);
             match issue {
                 Some(IdIssue::QuotePrefixed) => {
                     let reason = format!("{}: leading ' removed", c.canonical);
@@ -247,19 +275,19 @@ impl ColumnContext<'_> {
             }
             out.push(id);
         }
-        Column::new(c.canonical.into(), out)
+        StringChunked::from_iter_options(c.canonical.into(), out.into_iter()).into_column()
     }
 
     fn parsed(
         &mut self,
         c: &ColumnSpec,
         header: &str,
-        cells: &[String],
+        cells: &TextColumn,
         parse: impl Fn(&str) -> std::result::Result<Option<f64>, String>,
     ) -> Result<Column> {
         let mut out = Vec::with_capacity(cells.len());
         let (mut good, mut bad) = (0usize, 0usize);
-        for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
+        for (line, cell) in self.kept(cells) {
             match parse(cell) {
                 Ok(v) => {
                     good += usize::from(v.is_some());
@@ -292,7 +320,7 @@ impl ColumnContext<'_> {
         &mut self,
         c: &ColumnSpec,
         header: &str,
-        cells: &[String],
+        cells: &TextColumn,
     ) -> Result<Vec<Column>> {
         let slash = match (self.opts.slash_order, self.opts.date_format.as_deref()) {
             (SlashOrder::Unknown, None) => {
@@ -332,7 +360,7 @@ impl ColumnContext<'_> {
             Vec::with_capacity(n),
         );
         let (mut good, mut bad) = (0usize, 0usize);
-        for (line, cell) in self.kept(cells).collect::<Vec<_>>() {
+        for (line, cell) in self.kept(cells) {
             match value::parse_timestamp_with(cell, tz, slash, fmt.as_deref()) {
                 Ok(Some(stamp)) => {
                     good += 1;
@@ -405,24 +433,44 @@ impl ColumnContext<'_> {
 /// Shopify-style records spread over several rows: every empty cell of a row takes the value
 /// of the first row with the same key in column `key` (order fields are only on an order's
 /// first row). Rows without a key are left alone.
-fn fill_down(columns: &mut [Vec<String>], key: usize) {
-    let keys = columns[key].clone();
-    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for (row, k) in keys.iter().enumerate() {
-        let k = k.trim();
-        if k.is_empty() {
-            continue;
-        }
-        let head = *first.entry(k).or_insert(row);
-        if head == row {
-            continue;
-        }
-        for (ci, col) in columns.iter_mut().enumerate() {
-            if ci != key && col[row].trim().is_empty() && !col[head].trim().is_empty() {
-                col[row] = col[head].clone();
-            }
-        }
+///
+/// Errors: a rebuilt column exceeds 4 GiB of text.
+fn fill_down(columns: &mut [TextColumn], key: usize) -> Result<()> {
+    // The first row of each key; heads are never filled themselves, so reading the original
+    // cells of a head is the same as filling row by row.
+    let heads: Vec<usize> = {
+        let keys = &columns[key];
+        let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        keys.iter()
+            .enumerate()
+            .map(|(row, k)| {
+                let k = k.trim();
+                if k.is_empty() {
+                    row
+                } else {
+                    *first.entry(k).or_insert(row)
+                }
+            })
+            .collect()
+    };
+    if heads.iter().enumerate().all(|(row, head)| row == *head) {
+        return Ok(());
     }
+    for (ci, col) in columns.iter_mut().enumerate() {
+        if ci == key {
+            continue;
+        }
+        let filled = TextColumn::from_cells(heads.iter().enumerate().map(|(row, &head)| {
+            let cell = col.get(row);
+            if head != row && cell.trim().is_empty() && !col.get(head).trim().is_empty() {
+                col.get(head)
+            } else {
+                cell
+            }
+        }))?;
+        *col = filled;
+    }
+    Ok(())
 }
 
 /// A parser's reason without the quoted value it starts with (`'N/A' is not an amount` ->

@@ -252,6 +252,107 @@ fn fold_records(df: DataFrame, key: &str) -> Result<DataFrame> {
         .collect()?)
 }
 
+/// What reading one input file gave.
+enum FileRead {
+    Skipped(SkippedFile),
+    Tables {
+        tables: Vec<(InputFile, TableKind, frame::FileFrame, String)>,
+        audit: DataQuality,
+    },
+}
+
+/// Plans and reads one input file with its own audit.
+fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<FileRead> {
+    let _t = crate::timings::span(format!("read {}", file_name(path)));
+    let plan = {
+        let _t = crate::timings::span("open");
+        plan_file(path, opts, mappings)?
+    };
+    match plan {
+        FilePlan::Skipped {
+            file,
+            reason,
+            nearest,
+        } => Ok(FileRead::Skipped(SkippedFile {
+            file,
+            reason: match nearest {
+                Some(n) if !n.missing.is_empty() => format!(
+                    "{reason}; nearest format: {} {} (lacks {})",
+                    n.format,
+                    n.kind,
+                    n.missing.join(", ")
+                ),
+                _ => reason,
+            },
+        })),
+        FilePlan::Read { raw, tables, opts } => {
+            let mut audit = DataQuality::default();
+            if raw.decoded_from_cp1252 {
+                audit.note(
+                    &raw.name,
+                    1,
+                    "file is not UTF-8: decoded as Windows-1252",
+                    Effect::Warning,
+                    None,
+                );
+            }
+            let mut read = Vec::with_capacity(tables.len());
+            for table in &tables {
+                let _t = crate::timings::span(format!("table {}", table.spec.kind));
+                let (input, ff) = read_table(&raw, table, &opts, &mut audit)?;
+                read.push((input, table.spec.kind, ff, raw.name.clone()));
+            }
+            Ok(FileRead::Tables {
+                tables: read,
+                audit,
+            })
+        }
+    }
+}
+
+/// Reads `files` on as many threads as rayon has (largest file first, so that the longest
+/// read starts at once); results in the order of `files`. At most one file per thread is in
+/// memory as raw text at a time.
+fn read_files(
+    files: &[std::path::PathBuf],
+    opts: &ReadOptions,
+    mappings: &[Mapping],
+) -> Vec<Result<FileRead>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    let size = |i: usize| std::fs::metadata(&files[i]).map(|m| m.len()).unwrap_or(0);
+    order.sort_by_key(|&i| std::cmp::Reverse(size(i)));
+    let results: Vec<Mutex<Option<Result<FileRead>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().clamp(1, files.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = order.get(k) else { break };
+                let r = read_file(&files[i], opts, mappings);
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .zip(files)
+        .map(|(slot, path)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(Error::io(
+                    path,
+                    std::io::Error::other("reader thread failed"),
+                ))
+            })
+        })
+        .collect()
+}
+
 /// Reads every input file of `dir` and assembles the store.
 ///
 /// `mappings` are the validated `[[mapping]]` tables of the config. Errors: the folder is
@@ -268,37 +369,15 @@ pub fn load(
     let mut skipped = Vec::new();
     let mut inputs = Vec::new();
     let mut by_kind: Vec<(TableKind, frame::FileFrame, String)> = Vec::new();
-    for path in &files {
-        match plan_file(path, opts, mappings)? {
-            FilePlan::Skipped {
-                file,
-                reason,
-                nearest,
-            } => skipped.push(SkippedFile {
-                file,
-                reason: match nearest {
-                    Some(n) if !n.missing.is_empty() => format!(
-                        "{reason}; nearest format: {} {} (lacks {})",
-                        n.format,
-                        n.kind,
-                        n.missing.join(", ")
-                    ),
-                    _ => reason,
-                },
-            }),
-            FilePlan::Read { raw, tables, opts } => {
-                if raw.decoded_from_cp1252 {
-                    dq.note(
-                        &raw.name,
-                        1,
-                        "file is not UTF-8: decoded as Windows-1252",
-                        Effect::Warning,
-                        None,
-                    );
-                }
-                for table in &tables {
-                    let (input, ff) = read_table(&raw, table, &opts, dq)?;
-                    by_kind.push((table.spec.kind, ff, raw.name.clone()));
+    // Files are read in parallel, each into its own audit; results are taken in file order
+    // (the first error in that order wins), so the outcome is the same as a sequential read.
+    for result in read_files(&files, opts, mappings) {
+        match result? {
+            FileRead::Skipped(s) => skipped.push(s),
+            FileRead::Tables { tables, audit } => {
+                dq.merge(audit);
+                for (input, kind, ff, name) in tables {
+                    by_kind.push((kind, ff, name));
                     inputs.push(input);
                 }
             }
@@ -319,6 +398,7 @@ pub fn load(
             },
         });
     }
+    let _t = crate::timings::span("stack, dedup, customer keys");
     let stack = |kind: TableKind| stack_kind(&by_kind, kind);
     let Some(orders) = stack(TableKind::Orders)? else {
         let found = inputs
@@ -333,13 +413,17 @@ pub fn load(
     };
     let customers = stack(TableKind::Customers)?;
     let payments = stack(TableKind::Payments)?;
-    let orders = finish_orders(orders, customers, payments, dq)?;
+    let orders = {
+        let _t = crate::timings::span("finish orders (tests, duplicates, customer key)");
+        finish_orders(orders, customers, payments, dq)?
+    };
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
     let refs = |df: Option<DataFrame>, dq: &mut DataQuality| -> Result<Option<DataFrame>> {
+        let _t = crate::timings::span("order references");
         df.map(|d| reconcile_order_refs(d, &known, dq)).transpose()
     };
     let shipments = match refs(stack(TableKind::Shipments)?, dq)? {
-        Some(sh) => Some(keep_latest(
+        Some(sh) => Some(keep_latest_timed(
             sh,
             &[s::ORDER_ID, s::TRACKING_NUMBER],
             "duplicate shipment (same order and tracking number): replaced by a later version",
@@ -348,7 +432,7 @@ pub fn load(
         None => None,
     };
     let tickets = match refs(stack(TableKind::Tickets)?, dq)? {
-        Some(t) => Some(keep_latest(
+        Some(t) => Some(keep_latest_timed(
             t,
             &[s::TICKET_ID],
             "duplicate ticket_id: replaced by a later version",
@@ -555,6 +639,22 @@ fn real_id(name: &str) -> Expr {
 fn reconcile_order_refs(df: DataFrame, known: &Series, dq: &mut DataQuality) -> Result<DataFrame> {
     let id = col(s::ORDER_ID);
     let known = || lit(known.clone()).implode(false);
+    // The usual case, checked with one lookup: every reference names an order as written, and
+    // the rewrite below would change nothing.
+    let unmatched = df
+        .clone()
+        .lazy()
+        .select([id
+            .clone()
+            .is_not_null()
+            .and(id.clone().is_in(known(), false).not())
+            .sum()
+            .cast(DataType::UInt64)
+            .alias("n")])
+        .collect()?;
+    if unmatched.column("n")?.u64()?.get(0).unwrap_or(0) == 0 {
+        return Ok(df);
+    }
     let hashed = concat_str([lit("#"), id.clone()], "", false);
     let bare = id.clone().str().strip_prefix(lit("#"));
     let fixed = when(id.clone().is_in(known(), false))
@@ -588,6 +688,16 @@ fn scientific_id(name: &str) -> Expr {
         .fill_null(lit(false))
 }
 
+fn keep_latest_timed(
+    df: DataFrame,
+    keys: &[&str],
+    reason: &str,
+    dq: &mut DataQuality,
+) -> Result<DataFrame> {
+    let _t = crate::timings::span(format!("latest versions by {}", keys.join(", ")));
+    keep_latest(df, keys, reason, dq)
+}
+
 /// Keeps the latest version (file rank, then line) of rows sharing all `keys`; rows with a null
 /// or scientific-notation key are all kept. Replaced rows are counted under `reason`.
 fn keep_latest(
@@ -601,10 +711,12 @@ fn keep_latest(
         unkeyed = unkeyed.or(col(*k).is_null()).or(scientific_id(k));
     }
     let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let sorted = in_source_order(&df)?;
+    if all_distinct(&df, keys)? {
+        return Ok(by_source(df.lazy(), sorted).collect()?); // nothing to replace
+    }
     // Counted from the end: the last version of a key has count 1, earlier ones are replaced.
-    let df = df
-        .lazy()
-        .sort([s::SRC_RANK, s::SRC_LINE], SortMultipleOptions::default())
+    let df = by_source(df.lazy(), sorted)
         .with_column(
             unkeyed
                 .not()
@@ -618,6 +730,54 @@ fn keep_latest(
         .filter(col("_replaced").not())
         .drop(cols(["_replaced"]))
         .collect()?)
+}
+
+/// True when rows are in strictly increasing (`src_rank`, `src_line`) order, so that sorting
+/// by them would change nothing. A check of order over two integer columns, not work on rows.
+fn in_source_order(df: &DataFrame) -> Result<bool> {
+    let ranks = df.column(s::SRC_RANK)?.cast(&DataType::Int64)?;
+    let lines = df.column(s::SRC_LINE)?.cast(&DataType::Int64)?;
+    let (ranks, lines) = (ranks.i64()?, lines.i64()?);
+    let mut prev: Option<(i64, i64)> = None;
+    for (r, l) in ranks.iter().zip(lines.iter()) {
+        let (Some(r), Some(l)) = (r, l) else {
+            return Ok(false);
+        };
+        if prev.is_some_and(|p| p >= (r, l)) {
+            return Ok(false);
+        }
+        prev = Some((r, l));
+    }
+    Ok(true)
+}
+
+/// `lf` sorted by source (file rank, then line), unless it is known to be already.
+fn by_source(lf: LazyFrame, already_sorted: bool) -> LazyFrame {
+    if already_sorted {
+        lf
+    } else {
+        lf.sort([s::SRC_RANK, s::SRC_LINE], SortMultipleOptions::default())
+    }
+}
+
+/// True when no two rows share all of `keys` (nulls count as a value): one hash pass, cheaper
+/// than the window that finds which rows are replaced. Keys are joined with a unit separator;
+/// two different key tuples that join to the same text only make this say false, never true.
+fn all_distinct(df: &DataFrame, keys: &[&str]) -> Result<bool> {
+    let key = match keys {
+        [one] => col(*one),
+        _ => concat_str(
+            keys.iter().map(|k| col(*k)).collect::<Vec<_>>(),
+            "\u{1f}",
+            false,
+        ),
+    };
+    let n = df
+        .clone()
+        .lazy()
+        .select([key.n_unique().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    Ok(n.column("n")?.u64()?.get(0) == Some(df.height() as u64))
 }
 
 /// A test order: the `test` column is true, or `test` is one of its comma-separated tags (Shopify
@@ -656,30 +816,34 @@ fn finish_orders(
         Effect::RowDropped,
         dq,
     )?;
-    let orders = orders
-        .lazy()
-        .filter(is_test.not())
-        .sort([s::SRC_RANK, s::SRC_LINE], SortMultipleOptions::default())
-        .with_column(
-            col(s::ORDER_ID)
-                .cum_count(true)
-                .over([col(s::ORDER_ID)])?
-                .gt(lit(1))
-                .and(scientific_id(s::ORDER_ID).not())
-                .alias("_replaced"),
-        )
-        .collect()?;
-    audit(
-        &orders,
-        col("_replaced"),
-        "duplicate order_id: replaced by a later version",
-        Effect::RowReplaced,
-        dq,
-    )?;
-    let mut lf = orders
-        .lazy()
-        .filter(col("_replaced").not())
-        .drop(cols(["_replaced"]));
+    let sorted = in_source_order(&orders)?;
+    let orders = by_source(orders.lazy().filter(is_test.not()), sorted).collect()?;
+    let mut lf = if all_distinct(&orders, &[s::ORDER_ID])? {
+        orders.lazy() // no order to replace
+    } else {
+        let orders = orders
+            .lazy()
+            .with_column(
+                col(s::ORDER_ID)
+                    .cum_count(true)
+                    .over([col(s::ORDER_ID)])?
+                    .gt(lit(1))
+                    .and(scientific_id(s::ORDER_ID).not())
+                    .alias("_replaced"),
+            )
+            .collect()?;
+        audit(
+            &orders,
+            col("_replaced"),
+            "duplicate order_id: replaced by a later version",
+            Effect::RowReplaced,
+            dq,
+        )?;
+        orders
+            .lazy()
+            .filter(col("_replaced").not())
+            .drop(cols(["_replaced"]))
+    };
 
     if let Some(p) = payments {
         let totals = p
@@ -691,7 +855,7 @@ fn finish_orders(
                 totals,
                 [col(s::ORDER_ID)],
                 [col(s::ORDER_ID)],
-                JoinArgs::new(JoinType::Left),
+                crate::journey::left_join_keeping_order(),
             )
             .with_column(col(s::TOTAL).fill_null(col("_paid_total")))
             .drop(cols(["_paid_total"]));
@@ -712,7 +876,7 @@ fn finish_orders(
                 person,
                 [col(s::CUSTOMER_ID)],
                 [col(s::CUSTOMER_ID)],
-                JoinArgs::new(JoinType::Left),
+                crate::journey::left_join_keeping_order(),
             )
             .with_column(col(s::REGION).fill_null(col("_person_region")));
     } else {
@@ -735,8 +899,7 @@ fn finish_orders(
                 .alias(s::CUSTOMER_KEY),
         )
         .drop(cols(["_person", "_person_region"]))
-        .sort([s::SRC_RANK, s::SRC_LINE], SortMultipleOptions::default())
-        .collect()?;
+        .collect()?; // still in source order: filters and order-keeping joins since the sort
     audit(
         &orders,
         col(s::CUSTOMER_KEY).is_null(),

@@ -116,7 +116,7 @@ enum Body {
         delimiter: Delimiter,
     },
     /// Parquet columns as text, in header order.
-    Columns(Vec<Vec<String>>),
+    Columns(Vec<TextColumn>),
 }
 
 impl RawFile {
@@ -199,7 +199,11 @@ impl RawFile {
         for c in df.columns() {
             let text = c.cast(&DataType::String)?;
             let ca = text.str()?;
-            columns.push(ca.iter().map(|v| v.unwrap_or("").to_string()).collect());
+            let mut col = ColumnBuilder::with_capacity(ca.len(), 0);
+            for v in ca.iter() {
+                col.push(v.unwrap_or("").as_bytes());
+            }
+            columns.push(col.finish(&name)?);
         }
         Ok(RawFile {
             name,
@@ -220,7 +224,7 @@ impl RawFile {
 
     /// Reads the columns at `indices` (positions in the header) of every record.
     ///
-    /// Returns one `Vec` of cells per requested column and the 1-based physical line where each
+    /// Returns one [`TextColumn`] per requested column and the 1-based physical line where each
     /// record starts (Parquet: row index + 2). Quoted fields may hold delimiters, quotes and
     /// newlines (LF or CRLF).
     ///
@@ -228,14 +232,14 @@ impl RawFile {
     pub fn read_columns(&self, indices: &[usize]) -> Result<RawColumns> {
         match &self.body {
             Body::Columns(cols) => {
-                let n = cols.first().map(Vec::len).unwrap_or(0);
+                let n = cols.first().map(TextColumn::len).unwrap_or(0);
                 Ok(RawColumns {
                     columns: indices
                         .iter()
                         .map(|&i| {
                             cols.get(i)
                                 .cloned()
-                                .unwrap_or_else(|| vec![String::new(); n])
+                                .unwrap_or_else(|| TextColumn::repeat("", n))
                         })
                         .collect(),
                     lines: (0..n as u64).map(|i| i + 2).collect(),
@@ -253,7 +257,10 @@ impl RawFile {
     }
 
     fn read_whitespace(&self, text: &str, indices: &[usize]) -> Result<RawColumns> {
-        let mut columns: Vec<Vec<String>> = vec![Vec::new(); indices.len()];
+        let mut columns: Vec<ColumnBuilder> = indices
+            .iter()
+            .map(|_| ColumnBuilder::with_capacity(0, 0))
+            .collect();
         let mut lines = Vec::new();
         for (i, line) in text.lines().enumerate().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
@@ -274,10 +281,13 @@ impl RawFile {
             }
             lines.push(line_no);
             for (col, &i) in columns.iter_mut().zip(indices) {
-                col.push(fields.get(i).copied().unwrap_or("").to_string());
+                col.push(fields.get(i).copied().unwrap_or("").as_bytes());
             }
         }
-        Ok(RawColumns { columns, lines })
+        Ok(RawColumns {
+            columns: finish_all(columns, &self.name)?,
+            lines,
+        })
     }
 
     fn read_csv(&self, text: &str, delimiter: u8, indices: &[usize]) -> Result<RawColumns> {
@@ -286,12 +296,21 @@ impl RawFile {
             .has_headers(true)
             .flexible(false)
             .from_reader(text.as_bytes());
-        let mut columns: Vec<Vec<String>> = vec![Vec::new(); indices.len()];
-        let mut lines = Vec::new();
-        let mut record = csv::StringRecord::new();
+        // Capacity guesses from the file size, so that the buffers rarely grow: one record per
+        // ~100 bytes, and each column's share of the bytes.
+        let rows_guess = text.len() / 100 + 16;
+        let bytes_guess = text.len() / self.headers.len().max(1);
+        let mut columns: Vec<ColumnBuilder> = indices
+            .iter()
+            .map(|_| ColumnBuilder::with_capacity(rows_guess, bytes_guess))
+            .collect();
+        let mut lines = Vec::with_capacity(rows_guess);
+        // Byte records: the text is valid UTF-8 and fields split at ASCII bytes, so every field
+        // is too (checked once per column in `ColumnBuilder::finish`, not per cell).
+        let mut record = csv::ByteRecord::new();
         let mut counter = LineCounter::new(text);
         loop {
-            match reader.read_record(&mut record) {
+            match reader.read_byte_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
@@ -309,7 +328,11 @@ impl RawFile {
                     });
                 }
             }
-            if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
+            if record.len() == 1
+                && record
+                    .get(0)
+                    .is_some_and(|c| std::str::from_utf8(c).is_ok_and(|c| c.trim().is_empty()))
+            {
                 continue; // a blank line, not a record
             }
             lines.push(
@@ -319,11 +342,127 @@ impl RawFile {
                     .unwrap_or(0),
             );
             for (col, &i) in columns.iter_mut().zip(indices) {
-                col.push(record.get(i).unwrap_or("").to_string());
+                col.push(record.get(i).unwrap_or(b""));
             }
         }
-        Ok(RawColumns { columns, lines })
+        Ok(RawColumns {
+            columns: finish_all(columns, &self.name)?,
+            lines,
+        })
     }
+}
+
+/// The cells of one text column in one buffer (no allocation per cell): cell `i` is
+/// `text[ends[i - 1]..ends[i]]`.
+#[derive(Debug, Default, Clone)]
+pub struct TextColumn {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl TextColumn {
+    /// A column of `cells`.
+    ///
+    /// Errors: the cells hold more than 4 GiB of text.
+    pub fn from_cells<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> Result<TextColumn> {
+        let mut b = ColumnBuilder::with_capacity(0, 0);
+        for c in cells {
+            b.push(c.as_ref().as_bytes());
+        }
+        b.finish("<cells>")
+    }
+
+    /// `n` copies of `cell`.
+    pub fn repeat(cell: &str, n: usize) -> TextColumn {
+        TextColumn {
+            text: cell.repeat(n),
+            ends: (1..=n)
+                .map(|i| u32::try_from(i * cell.len()).unwrap_or(u32::MAX))
+                .collect(),
+        }
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Cell `i` (empty when out of range).
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).copied().unwrap_or(0) as usize
+        };
+        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    /// The cells in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&e| {
+            let end = e as usize;
+            let cell = self.text.get(start..end).unwrap_or("");
+            start = end;
+            cell
+        })
+    }
+}
+
+/// Appends cells to a [`TextColumn`].
+struct ColumnBuilder {
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+    too_big: bool,
+}
+
+impl ColumnBuilder {
+    fn with_capacity(cells: usize, bytes: usize) -> Self {
+        ColumnBuilder {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(cells),
+            too_big: false,
+        }
+    }
+
+    fn push(&mut self, cell: &[u8]) {
+        self.bytes.extend_from_slice(cell);
+        match u32::try_from(self.bytes.len()) {
+            Ok(end) => self.ends.push(end),
+            Err(_) => {
+                self.too_big = true;
+                self.ends.push(u32::MAX);
+            }
+        }
+    }
+
+    fn finish(self, file: &str) -> Result<TextColumn> {
+        let malformed = |message: &str| Error::Malformed {
+            file: file.to_string(),
+            line: 0,
+            message: message.to_string(),
+        };
+        if self.too_big {
+            return Err(malformed(
+                "a column holds more than 4 GiB of text; split the file",
+            ));
+        }
+        let (mut bytes, mut ends) = (self.bytes, self.ends);
+        bytes.shrink_to_fit();
+        ends.shrink_to_fit();
+        let text = String::from_utf8(bytes)
+            .map_err(|_| malformed("a field is not valid UTF-8 after decoding"))?;
+        Ok(TextColumn { text, ends })
+    }
+}
+
+fn finish_all(columns: Vec<ColumnBuilder>, file: &str) -> Result<Vec<TextColumn>> {
+    columns.into_iter().map(|c| c.finish(file)).collect()
 }
 
 /// Physical line numbers from byte offsets. The `csv` crate's own line count lags by one after
@@ -366,7 +505,7 @@ impl<'a> LineCounter<'a> {
 /// Text cells of the requested columns, and the physical line of each record.
 #[derive(Debug, Default)]
 pub struct RawColumns {
-    pub columns: Vec<Vec<String>>,
+    pub columns: Vec<TextColumn>,
     pub lines: Vec<u64>,
 }
 

@@ -52,6 +52,9 @@ pub fn parse_timestamp(cell: &str, tz: Tz, slash: SlashOrder) -> Result<Option<S
     if s.is_empty() {
         return Ok(None);
     }
+    if let Some(stamp) = parse_timestamp_fast(s, tz) {
+        return Ok(Some(stamp));
+    }
     let (date_part, rest) = split_date(s);
     let date = parse_date(date_part, slash)?;
     let rest = rest.trim_start_matches(['T', ' ']);
@@ -75,6 +78,79 @@ pub fn parse_timestamp(cell: &str, tz: Tz, slash: SlashOrder) -> Result<Option<S
         date_like,
         dst,
     }))
+}
+
+/// The common shapes of a timestamp cell, read without chrono's format parser: `YYYY-MM-DD`,
+/// `YYYY-MM-DD[T ]HH:MM:SS` (naive, read in `tz`), the same with `Z` or `+HH:MM`/`-HH:MM`.
+/// Returns `None` for anything else, or for any value the general parser might judge
+/// differently (years before 1970, impossible dates, leap seconds): the caller then falls back
+/// to the general path, so that both give the same stamp or the same error.
+fn parse_timestamp_fast(s: &str, tz: Tz) -> Option<Stamp> {
+    let b = s.as_bytes();
+    let digits = |from: usize, to: usize| -> Option<u32> {
+        let mut v = 0u32;
+        for &c in b.get(from..to)? {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u32::from(c - b'0');
+        }
+        Some(v)
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = digits(0, 4)?;
+    if year < 1970 {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, digits(5, 7)?, digits(8, 10)?)?;
+    if b.len() == 10 {
+        let (instant, dst) = local_to_utc_fast(date.and_time(NaiveTime::MIN), tz);
+        return Some(Stamp {
+            instant,
+            written_date: date,
+            date_like: true,
+            dst,
+        });
+    }
+    if b.len() < 19 || !matches!(b[10], b'T' | b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let time = NaiveTime::from_hms_opt(digits(11, 13)?, digits(14, 16)?, digits(17, 19)?)?;
+    let naive = NaiveDateTime::new(date, time);
+    let (instant, dst) = match &b[19..] {
+        [] => local_to_utc_fast(naive, tz),
+        [b'Z'] => (naive.and_utc(), None),
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (h, m) = (digits(20, 22)?, digits(23, 25)?);
+            if h > 18 || m > 59 {
+                return None;
+            }
+            let secs = i32::try_from(h * 3600 + m * 60).ok()?;
+            let off = FixedOffset::east_opt(if *sign == b'-' { -secs } else { secs })?;
+            match off.from_local_datetime(&naive) {
+                LocalResult::Single(t) => (t.with_timezone(&Utc), None),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(Stamp {
+        instant,
+        written_date: date,
+        date_like: time == NaiveTime::MIN,
+        dst,
+    })
+}
+
+/// [`local_to_utc`], without the zone lookup for UTC.
+fn local_to_utc_fast(naive: NaiveDateTime, tz: Tz) -> (DateTime<Utc>, Option<DstResolution>) {
+    if tz == Tz::UTC {
+        (naive.and_utc(), None)
+    } else {
+        local_to_utc(naive, tz)
+    }
 }
 
 /// Parses a timestamp cell with an explicit chrono `format` (a `[[mapping]]`'s `date_format`),
@@ -241,6 +317,9 @@ fn parse_slash_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
 pub fn infer_slash_order<'a>(cells: impl Iterator<Item = &'a str>) -> Result<SlashOrder, String> {
     let (mut day_first, mut month_first) = (false, false);
     for cell in cells {
+        if !cell.contains('/') {
+            continue; // not a slash date (the common case: no allocation)
+        }
         let d = cell.trim().split([' ', 'T']).next().unwrap_or("");
         let parts: Vec<&str> = d.split('/').collect();
         if parts.len() != 3 || parts[0].len() == 4 {
@@ -265,6 +344,9 @@ pub fn infer_slash_order<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Sla
 /// True for an `a/b/yyyy` cell that is a real date read either way (both parts 1-12), so that
 /// only the column's other rows or the config can tell. `1/0/1900` is not: it is no date at all.
 pub fn is_ambiguous_slash_date(cell: &str) -> bool {
+    if !cell.contains('/') {
+        return false;
+    }
     let d = cell.trim().split([' ', 'T']).next().unwrap_or("");
     if d.split('/').next().is_some_and(|p| p.len() == 4) {
         return false;
@@ -326,6 +408,13 @@ pub fn parse_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, Strin
     if s.is_empty() {
         return Ok(None);
     }
+    if let Some(v) = plain_decimal(s) {
+        // `-?digits(.digits)?`: read as written, as the general path below does (a single dot
+        // is a decimal point unless decimal_comma reads `1.234` as thousands).
+        if !(decimal_comma && s.len() - s.find('.').unwrap_or(s.len()) == 4) {
+            return Ok(Some(v));
+        }
+    }
     let negative = (s.starts_with('(') && s.ends_with(')')) || s.contains('-');
     let kept: String = s
         .chars()
@@ -351,6 +440,21 @@ pub fn parse_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, Strin
         .parse()
         .map_err(|_| format!("'{s}' is not an amount"))?;
     Ok(Some(if negative { -v } else { v }))
+}
+
+/// `-?[0-9]+(\.[0-9]+)?` parsed as f64; `None` for any other shape.
+fn plain_decimal(s: &str) -> Option<f64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if all_digits(int) && frac.is_none_or(all_digits) {
+        s.parse().ok()
+    } else {
+        None
+    }
 }
 
 fn is_currency_marker(junk: &str) -> bool {
@@ -425,18 +529,27 @@ pub enum IdIssue {
 
 /// Parses an identifier: kept as text (leading zeros stay), trimmed, a leading `'` removed.
 pub fn parse_id(cell: &str) -> (Option<String>, Option<IdIssue>) {
+    let (id, issue) = parse_id_str(cell);
+    (id.map(str::to_string), issue)
+}
+
+/// [`parse_id`] without copying: the identifier is a slice of `cell`.
+pub fn parse_id_str(cell: &str) -> (Option<&str>, Option<IdIssue>) {
     let s = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
     if s.is_empty() {
         return (None, None);
     }
     if let Some(rest) = s.strip_prefix('\'') {
-        return (Some(rest.to_string()), Some(IdIssue::QuotePrefixed));
+        return (Some(rest), Some(IdIssue::QuotePrefixed));
     }
     let issue = is_scientific(s).then_some(IdIssue::ScientificNotation);
-    (Some(s.to_string()), issue)
+    (Some(s), issue)
 }
 
 fn is_scientific(s: &str) -> bool {
+    if !s.bytes().any(|b| b == b'e' || b == b'E') {
+        return false;
+    }
     let upper = s.to_ascii_uppercase();
     match upper.split_once("E+") {
         Some((m, e)) => {
@@ -452,6 +565,12 @@ fn is_scientific(s: &str) -> bool {
 
 /// Parses a boolean cell: true/false, yes/no, y/n, t/f, 1/0 in any case.
 pub fn parse_bool(cell: &str) -> Result<Option<bool>, String> {
+    match cell {
+        "true" => return Ok(Some(true)),
+        "false" => return Ok(Some(false)),
+        "" => return Ok(None),
+        _ => {}
+    }
     match cell.trim().to_ascii_lowercase().as_str() {
         "" => Ok(None),
         "true" | "yes" | "y" | "t" | "1" => Ok(Some(true)),
@@ -493,6 +612,14 @@ pub fn parse_number(cell: &str) -> Result<Option<f64>, String> {
     let s = cell.trim();
     if s.is_empty() {
         return Ok(None);
+    }
+    if !s.contains(',') {
+        return s
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or_else(|| format!("'{s}' is not a number"));
     }
     s.replace(',', ".")
         .parse::<f64>()

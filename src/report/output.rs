@@ -115,6 +115,7 @@ impl Outputs {
             .map_err(|e| Error::io(&self.dir, e))?;
         for (name, file) in files {
             let path = partial(&self.dir, &name);
+            let _t = crate::timings::span(format!("write {name}"));
             let mut w = BufWriter::new(file);
             let io = |e: std::io::Error| Error::io(&path, e);
             match name.as_str() {
