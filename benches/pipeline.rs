@@ -146,7 +146,12 @@ fn analyze(c: &mut Criterion) {
         tune(&mut group, orders);
         group.bench_function(BenchmarkId::from_parameter(label(orders)), |b| {
             b.iter(|| {
-                let outputs = report::output::Outputs::create(out.path(), false).expect("outputs");
+                let outputs = report::output::Outputs::create(
+                    out.path(),
+                    report::output::JourneysFormat::Csv,
+                    false,
+                )
+                .expect("outputs");
                 let mut analysis = pipeline::analyze(&dir, &cfg).expect("analyze");
                 outputs.write(&mut analysis).expect("write");
                 black_box(analysis.report.kpis.orders)
