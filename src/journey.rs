@@ -46,6 +46,14 @@ pub struct Journeys {
     pub start: DateTime<Utc>,
 }
 
+/// A customer's order for revenue and repeat purchase: not cancelled, with a customer key
+/// (SPEC section 2).
+pub fn is_customer_order() -> Expr {
+    col(s::CANCELLED)
+        .not()
+        .and(col(s::CUSTOMER_KEY).is_not_null())
+}
+
 /// The Polars time zone of a store time zone.
 pub fn polars_tz(tz: Tz) -> TimeZone {
     TimeZone::opt_try_new(Some(tz.name()))
@@ -606,11 +614,7 @@ fn customers(journeys: &DataFrame) -> Result<DataFrame> {
     Ok(journeys
         .clone()
         .lazy()
-        .filter(
-            col(s::CANCELLED)
-                .not()
-                .and(col(s::CUSTOMER_KEY).is_not_null()),
-        )
+        .filter(crate::journey::is_customer_order())
         .select([
             col(s::CUSTOMER_KEY),
             placed.clone(),

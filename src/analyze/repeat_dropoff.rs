@@ -174,11 +174,7 @@ pub fn cohort_retention(j: &Journeys, tz: Tz) -> Result<Vec<CohortRow>> {
         .orders
         .clone()
         .lazy()
-        .filter(
-            col(s::CANCELLED)
-                .not()
-                .and(col(s::CUSTOMER_KEY).is_not_null()),
-        )
+        .filter(crate::journey::is_customer_order())
         .select([
             col(s::CUSTOMER_KEY),
             month_index(col(s::PLACED_AT), tz).alias("month"),

@@ -45,11 +45,7 @@ fn own_gaps(ctx: &Context) -> Result<LazyFrame> {
         .orders
         .clone()
         .lazy()
-        .filter(
-            col(s::CANCELLED)
-                .not()
-                .and(col(s::CUSTOMER_KEY).is_not_null()),
-        )
+        .filter(crate::journey::is_customer_order())
         .select([col(s::CUSTOMER_KEY), gap_d.alias("gap_d")])
         .filter(col("gap_d").gt(lit(0.0)))
         .group_by([col(s::CUSTOMER_KEY)])
