@@ -198,7 +198,12 @@ impl RawFile {
         // turned into text first (a cast, not a loop over rows).
         for c in df.columns() {
             let text = c.cast(&DataType::String)?;
-            columns.push(TextColumn::from_strings(text.str()?.clone()));
+            let ca = text.str()?;
+            let mut col = ColumnBuilder::with_capacity(ca.len(), 0);
+            for v in ca.iter() {
+                col.push(v.unwrap_or("").as_bytes());
+            }
+            columns.push(col.finish(&name)?);
         }
         Ok(RawFile {
             name,
@@ -347,29 +352,12 @@ impl RawFile {
     }
 }
 
-/// The cells of one text column: in one buffer (no allocation per cell; cell `i` is
-/// `text[ends[i - 1]..ends[i]]`), or a Polars string column read from Parquet, used in place
-/// (a null is an empty cell).
-#[derive(Debug, Clone)]
+/// The cells of one text column in one buffer (no allocation per cell): cell `i` is
+/// `text[ends[i - 1]..ends[i]]`.
+#[derive(Debug, Default, Clone)]
 pub struct TextColumn {
-    repr: Repr,
-}
-
-#[derive(Debug, Clone)]
-enum Repr {
-    Buffer { text: String, ends: Vec<u32> },
-    Strings(polars::prelude::StringChunked),
-}
-
-impl Default for TextColumn {
-    fn default() -> Self {
-        TextColumn {
-            repr: Repr::Buffer {
-                text: String::new(),
-                ends: Vec::new(),
-            },
-        }
-    }
+    text: String,
+    ends: Vec<u32>,
 }
 
 impl TextColumn {
@@ -384,67 +372,45 @@ impl TextColumn {
         b.finish("<cells>")
     }
 
-    /// A Polars string column as cells, without copying (nulls are empty cells).
-    pub fn from_strings(ca: polars::prelude::StringChunked) -> TextColumn {
-        TextColumn {
-            repr: Repr::Strings(ca),
-        }
-    }
-
     /// `n` copies of `cell`.
     pub fn repeat(cell: &str, n: usize) -> TextColumn {
         TextColumn {
-            repr: Repr::Buffer {
-                text: cell.repeat(n),
-                ends: (1..=n)
-                    .map(|i| u32::try_from(i * cell.len()).unwrap_or(u32::MAX))
-                    .collect(),
-            },
+            text: cell.repeat(n),
+            ends: (1..=n)
+                .map(|i| u32::try_from(i * cell.len()).unwrap_or(u32::MAX))
+                .collect(),
         }
     }
 
     /// Number of cells.
     pub fn len(&self) -> usize {
-        match &self.repr {
-            Repr::Buffer { ends, .. } => ends.len(),
-            Repr::Strings(ca) => ca.len(),
-        }
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.ends.is_empty()
     }
 
     /// Cell `i` (empty when out of range).
     pub fn get(&self, i: usize) -> &str {
-        match &self.repr {
-            Repr::Buffer { text, ends } => {
-                let start = if i == 0 {
-                    0
-                } else {
-                    ends.get(i - 1).copied().unwrap_or(0) as usize
-                };
-                let end = ends.get(i).copied().unwrap_or(0) as usize;
-                text.get(start..end).unwrap_or("")
-            }
-            Repr::Strings(ca) => ca.get(i).unwrap_or(""),
-        }
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).copied().unwrap_or(0) as usize
+        };
+        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
+        self.text.get(start..end).unwrap_or("")
     }
 
     /// The cells in order.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = &str> + '_> {
-        match &self.repr {
-            Repr::Buffer { text, ends } => {
-                let mut start = 0usize;
-                Box::new(ends.iter().map(move |&e| {
-                    let end = e as usize;
-                    let cell = text.get(start..end).unwrap_or("");
-                    start = end;
-                    cell
-                }))
-            }
-            Repr::Strings(ca) => Box::new(ca.iter().map(|v| v.unwrap_or(""))),
-        }
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&e| {
+            let end = e as usize;
+            let cell = self.text.get(start..end).unwrap_or("");
+            start = end;
+            cell
+        })
     }
 }
 
@@ -491,9 +457,7 @@ impl ColumnBuilder {
         ends.shrink_to_fit();
         let text = String::from_utf8(bytes)
             .map_err(|_| malformed("a field is not valid UTF-8 after decoding"))?;
-        Ok(TextColumn {
-            repr: Repr::Buffer { text, ends },
-        })
+        Ok(TextColumn { text, ends })
     }
 }
 
