@@ -422,7 +422,7 @@ pub fn link(
             col("delivery_state"),
         ])
         .collect();
-    Ok(with_refs
+    let linked = with_refs
         .lazy()
         .join(
             by_email,
@@ -459,8 +459,9 @@ pub fn link(
             [s::CREATED_AT, s::TICKET_ID],
             SortMultipleOptions::default(),
         )
-        .collect()
-        .inspect(|_| drop(span))?)
+        .collect()?;
+    drop(span);
+    Ok(linked)
 }
 
 /// Tickets and WISMO tickets per order: `order_id`, `n_tickets`, `n_wismo_tickets` (UInt32).
