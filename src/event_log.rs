@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::ingest::frame::utc_ms;
 use crate::ingest::Store;
 use crate::journey::Journeys;
+use crate::report::output::{write_table, CSV_BATCH_ROWS};
 use crate::schema as s;
 
 /// PM4Py's case id column.
@@ -33,6 +34,9 @@ pub const ACTIVITIES: [&str; 7] = [
     "review posted",
 ];
 
+/// Column of the journeys' row index: the case order of the log.
+const CASE_INDEX: &str = "_case";
+
 fn activity(
     frame: LazyFrame,
     time: &str,
@@ -41,6 +45,7 @@ fn activity(
     ticket: Option<&str>,
 ) -> LazyFrame {
     frame.filter(col(time).is_not_null()).select([
+        col(CASE_INDEX),
         col(s::ORDER_ID).alias(CASE),
         lit(name).alias(ACTIVITY),
         col(time).alias(TIMESTAMP),
@@ -53,36 +58,52 @@ fn activity(
     ])
 }
 
-/// One row per event: `case:concept:name` (String, order id), `concept:name` (String, one of
-/// [`ACTIVITIES`]), `time:timestamp` (Datetime ms UTC), `customer_key`, `ticket_id` (String,
-/// ticket events only). Sorted by case, time, lifecycle order. Tickets not linked to an order
-/// have no case and are left out of this log (they are in the OCEL log).
-pub fn events(j: &Journeys) -> Result<DataFrame> {
-    let orders = j.orders.clone().lazy();
+/// The linked tickets with the journeys' row index of their order (`_case`, UInt32), sorted by
+/// it; `None` without a tickets table.
+fn linked_tickets(j: &Journeys) -> Result<Option<DataFrame>> {
+    let Some(t) = &j.tickets else {
+        return Ok(None);
+    };
+    let cases = j
+        .orders
+        .clone()
+        .lazy()
+        .select([col(s::ORDER_ID), col(s::CUSTOMER_KEY)])
+        .with_row_index(CASE_INDEX, None);
+    // Linked tickets cite known orders only (support::link), so the inner join keeps them all.
+    Ok(Some(
+        t.clone()
+            .lazy()
+            .filter(col(s::ORDER_ID).is_not_null())
+            .select([col(s::ORDER_ID), col(s::TICKET_ID), col(s::CREATED_AT)])
+            .join(
+                cases,
+                [col(s::ORDER_ID)],
+                [col(s::ORDER_ID)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .sort(
+                [CASE_INDEX],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .collect()?,
+    ))
+}
+
+/// The events of `orders` (journeys rows with their `_case` index) and of `tickets` (from
+/// [`linked_tickets`], the same cases), sorted by case, time and lifecycle order.
+fn case_events(orders: LazyFrame, tickets: Option<LazyFrame>) -> Result<LazyFrame> {
     let mut parts = vec![
         activity(orders.clone(), s::PLACED_AT, ACTIVITIES[0], 0, None),
         activity(orders.clone(), s::PAID_AT, ACTIVITIES[1], 1, None),
         activity(orders.clone(), s::SHIPPED_AT, ACTIVITIES[2], 2, None),
         activity(orders.clone(), s::DELIVERED_AT, ACTIVITIES[3], 3, None),
         activity(orders.clone(), s::CANCELLED_AT, ACTIVITIES[4], 4, None),
-        activity(orders.clone(), s::REVIEW_AT, ACTIVITIES[6], 6, None),
+        activity(orders, s::REVIEW_AT, ACTIVITIES[6], 6, None),
     ];
-    if let Some(t) = &j.tickets {
-        let keys = orders
-            .clone()
-            .select([col(s::ORDER_ID), col(s::CUSTOMER_KEY)]);
-        let linked = t
-            .clone()
-            .lazy()
-            .filter(col(s::ORDER_ID).is_not_null())
-            .join(
-                keys,
-                [col(s::ORDER_ID)],
-                [col(s::ORDER_ID)],
-                JoinArgs::new(JoinType::Left),
-            );
+    if let Some(t) = tickets {
         parts.push(activity(
-            linked,
+            t,
             s::CREATED_AT,
             ACTIVITIES[5],
             5,
@@ -90,9 +111,55 @@ pub fn events(j: &Journeys) -> Result<DataFrame> {
         ));
     }
     Ok(concat(parts, UnionArgs::default())?
-        .sort([CASE, TIMESTAMP, "_rank"], SortMultipleOptions::default())
-        .drop(cols(["_rank"]))
-        .collect()?)
+        .sort(
+            [CASE_INDEX, TIMESTAMP, "_rank"],
+            SortMultipleOptions::default(),
+        )
+        .drop(cols([CASE_INDEX, "_rank"])))
+}
+
+/// One row per event: `case:concept:name` (String, order id), `concept:name` (String, one of
+/// [`ACTIVITIES`]), `time:timestamp` (Datetime ms UTC), `customer_key`, `ticket_id` (String,
+/// ticket events only). Cases come in the journeys' order (placed_at, then order id), and the
+/// events of a case by time, then lifecycle order. Tickets not linked to an order have no case
+/// and are left out of this log (they are in the OCEL log).
+pub fn events(j: &Journeys) -> Result<DataFrame> {
+    let orders = j.orders.clone().lazy().with_row_index(CASE_INDEX, None);
+    let tickets = linked_tickets(j)?.map(DataFrame::lazy);
+    Ok(case_events(orders, tickets)?.collect()?)
+}
+
+/// Writes the case-centric log of [`events`] as CSV (`event_log.csv`), built and written one
+/// slice of [`CSV_BATCH_ROWS`] cases at a time, so that the log (about 4.4 events per order)
+/// never exists whole in memory.
+///
+/// Errors: the writer fails.
+pub fn write_csv(j: &Journeys, w: &mut impl Write) -> Result<()> {
+    let tickets = linked_tickets(j)?;
+    let height = j.orders.height();
+    let mut first = 0usize;
+    loop {
+        let len = CSV_BATCH_ROWS.min(height - first);
+        let orders = j
+            .orders
+            .slice(first as i64, len)
+            .lazy()
+            .with_row_index(CASE_INDEX, Some(first as IdxSize));
+        let range = (first as IdxSize, (first + len) as IdxSize);
+        let tickets = tickets.as_ref().map(|t| {
+            t.clone().lazy().filter(
+                col(CASE_INDEX)
+                    .gt_eq(lit(range.0))
+                    .and(col(CASE_INDEX).lt(lit(range.1))),
+            )
+        });
+        let batch = case_events(orders, tickets)?.collect()?;
+        write_table(&batch, w, first == 0)?;
+        first += len;
+        if first >= height {
+            return Ok(());
+        }
+    }
 }
 
 fn rfc3339(ms: Option<i64>) -> String {

@@ -12,6 +12,7 @@ use polars::prelude::*;
 
 use super::{csv, html, json, md, Exporter, Report};
 use crate::error::{Error, Result};
+use crate::journey::{date_text, instant_text};
 use crate::pipeline::Analysis;
 
 /// File format of the per-order journeys table.
@@ -120,30 +121,25 @@ impl Outputs {
             let io = |e: std::io::Error| Error::io(&path, e);
             match name.as_str() {
                 "journeys.csv" => {
-                    let mut df = spreadsheet_safe(&analysis.journeys.orders)?;
-                    crate::journey::write_csv(&mut df, &mut w)?;
+                    write_table(&analysis.journeys.orders, &mut w, true)?;
                 }
                 "journeys.parquet" => {
                     let mut df = analysis.journeys.orders.clone();
                     ParquetWriter::new(&mut w).finish(&mut df)?;
                 }
                 CUSTOMERS_CSV => {
-                    let mut df = spreadsheet_safe(&analysis.journeys.customers)?;
-                    crate::journey::write_csv(&mut df, &mut w)?;
+                    write_table(&analysis.journeys.customers, &mut w, true)?;
                 }
                 TICKETS_CSV => match &analysis.journeys.tickets {
                     Some(t) => {
-                        let mut df = spreadsheet_safe(t)?;
-                        crate::journey::write_csv(&mut df, &mut w)?;
+                        write_table(t, &mut w, true)?;
                     }
                     None => w
                         .write_all(b"no tickets table in the inputs\n")
                         .map_err(io)?,
                 },
                 EVENT_LOG_CSV => {
-                    let events = crate::event_log::events(&analysis.journeys)?;
-                    let mut df = spreadsheet_safe(&events)?;
-                    crate::journey::write_csv(&mut df, &mut w)?;
+                    crate::event_log::write_csv(&analysis.journeys, &mut w)?;
                 }
                 OCEL_FILE => {
                     let events = crate::event_log::events(&analysis.journeys)?;
@@ -185,33 +181,144 @@ fn serialize_named(name: &str, report: &Report) -> Result<Vec<u8>> {
 /// The characters that make a spreadsheet read a cell as a formula (see [`csv::safe_text`]).
 const FORMULA_STARTS: [&str; 6] = ["=", "+", "-", "@", "\t", "\r"];
 
-/// `c` with a `'` before every value that a spreadsheet would run as a formula; the same rule as
-/// [`csv::safe_text`], as an expression over a String column.
-pub fn safe_text_expr(c: &str) -> Expr {
-    let risky = FORMULA_STARTS
+/// True where a value of String column `c` would be run as a formula by a spreadsheet (null:
+/// false).
+fn formula_like(c: &str) -> Expr {
+    FORMULA_STARTS
         .iter()
         .map(|p| col(c).str().starts_with(lit(*p)))
         .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
-    when(risky.fill_null(lit(false)))
+        .unwrap_or(lit(false))
+        .fill_null(lit(false))
+}
+
+/// `c` with a `'` before every value that a spreadsheet would run as a formula; the same rule as
+/// [`csv::safe_text`], as an expression over a String column.
+pub fn safe_text_expr(c: &str) -> Expr {
+    when(formula_like(c))
         .then(concat_str([lit("'"), col(c)], "", false))
         .otherwise(col(c))
         .alias(c)
 }
 
 /// A copy of `df` whose String columns are neutralised for spreadsheets; other columns as they
-/// are (numbers and dates cannot hold a formula).
+/// are (numbers and dates cannot hold a formula). Only the columns that hold such a value are
+/// rewritten (one pass to find them), so a clean table is not copied.
 pub fn spreadsheet_safe(df: &DataFrame) -> Result<DataFrame> {
-    let text: Vec<Expr> = df
+    let text: Vec<String> = df
         .schema()
         .iter()
         .filter(|(_, dt)| **dt == DataType::String)
-        .map(|(name, _)| safe_text_expr(name.as_str()))
+        .map(|(name, _)| name.to_string())
         .collect();
-    if text.is_empty() {
+    if text.is_empty() || df.height() == 0 {
         return Ok(df.clone());
     }
-    Ok(df.clone().lazy().with_columns(text).collect()?)
+    let found = df
+        .clone()
+        .lazy()
+        .select(
+            text.iter()
+                .map(|c| formula_like(c).any(true).alias(c))
+                .collect::<Vec<_>>(),
+        )
+        .collect()?;
+    let mut rewrite = Vec::new();
+    for c in &text {
+        if found.column(c)?.bool()?.get(0) == Some(true) {
+            rewrite.push(safe_text_expr(c));
+        }
+    }
+    if rewrite.is_empty() {
+        return Ok(df.clone());
+    }
+    Ok(df.clone().lazy().with_columns(rewrite).collect()?)
+}
+
+/// Rows per batch of [`write_table`]: each batch is neutralised, formatted and written before
+/// the next one is made, so the text copies of a table never exist whole.
+pub const CSV_BATCH_ROWS: usize = 1 << 16;
+
+/// Writes a table as CSV: text cells neutralised for spreadsheets ([`spreadsheet_safe`]),
+/// timestamps as RFC 3339 UTC (`2018-07-29T13:54:51Z`), dates as `YYYY-MM-DD`, nulls as empty
+/// cells; the header line only when `header` (a table written in parts has one header).
+///
+/// Rows are written in batches of [`CSV_BATCH_ROWS`] whose UTC millisecond timestamps and dates
+/// are first turned into text by [`instant_text`] / [`date_text`] (chrono's `strftime` re-reads
+/// its format string for every value, which made formatting the largest cost of writing a
+/// 1M-row table); the bytes are those of Polars' writer with the formats above. Other datetime
+/// columns are left to it.
+///
+/// Errors: the writer fails.
+pub fn write_table(df: &DataFrame, w: &mut impl Write, header: bool) -> Result<()> {
+    let height = df.height();
+    let mut offset = 0usize;
+    loop {
+        let len = CSV_BATCH_ROWS.min(height - offset);
+        let mut batch = times_as_text(&spreadsheet_safe(&df.slice(offset as i64, len))?)?;
+        CsvWriter::new(&mut *w)
+            .include_header(header && offset == 0)
+            .with_datetime_format(Some("%Y-%m-%dT%H:%M:%SZ".into()))
+            .with_date_format(Some("%Y-%m-%d".into()))
+            .finish(&mut batch)?;
+        offset += len;
+        if offset >= height {
+            return Ok(());
+        }
+    }
+}
+
+/// `df` with its UTC millisecond datetime columns and its date columns as text, formatted in
+/// parallel (one column per task).
+fn times_as_text(df: &DataFrame) -> Result<DataFrame> {
+    use rayon::prelude::*;
+    let columns: Vec<Result<Column>> = df
+        .columns()
+        .par_iter()
+        .map(|c| -> Result<Column> {
+            Ok(match c.dtype() {
+                DataType::Datetime(TimeUnit::Milliseconds, tz)
+                    if tz.as_ref().is_none_or(|z| *z == TimeZone::UTC) =>
+                {
+                    let ms = c.cast(&DataType::Int64)?;
+                    let mut out = StringChunkedBuilder::new(c.name().clone(), ms.len());
+                    let mut buf = String::with_capacity(24);
+                    for v in ms.i64()?.iter() {
+                        match v {
+                            Some(v) => {
+                                buf.clear();
+                                instant_text(v, &mut buf);
+                                out.append_value(&buf);
+                            }
+                            None => out.append_null(),
+                        }
+                    }
+                    out.finish().into_column()
+                }
+                DataType::Date => {
+                    let days = c.cast(&DataType::Int32)?;
+                    let mut out = StringChunkedBuilder::new(c.name().clone(), days.len());
+                    let mut buf = String::with_capacity(12);
+                    for v in days.i32()?.iter() {
+                        match v {
+                            Some(v) => {
+                                buf.clear();
+                                date_text(v, &mut buf);
+                                out.append_value(&buf);
+                            }
+                            None => out.append_null(),
+                        }
+                    }
+                    out.finish().into_column()
+                }
+                _ => c.clone(),
+            })
+        })
+        .collect();
+    Ok(DataFrame::new(
+        df.height(),
+        columns.into_iter().collect::<Result<Vec<_>>>()?,
+    )?)
 }
 
 #[cfg(test)]
