@@ -85,6 +85,13 @@ pub fn left_join_keeping_order() -> JoinArgs {
     args
 }
 
+/// A semi join (left rows with a match) that keeps the left frame's row order.
+pub fn semi_join_keeping_order() -> JoinArgs {
+    let mut args = JoinArgs::new(JoinType::Semi);
+    args.maintain_order = MaintainOrderJoin::Left;
+    args
+}
+
 fn null_of(dt: DataType) -> Expr {
     lit(NULL).cast(dt)
 }
@@ -110,11 +117,11 @@ pub fn build(
                 dq,
             )?;
             let _t = crate::timings::span("shipments per order");
-            let per_order = shipments_per_order(sh.clone().lazy()).collect()?;
+            let per_order = shipments_per_order(sh.clone().lazy())?.collect()?;
             join_shipments(orders, per_order.lazy())
         }
         None => orders.with_columns([
-            lit(0u32).alias(s::N_SHIPMENTS),
+            lit(0u32).cast(DataType::UInt32).alias(s::N_SHIPMENTS),
             null_of(utc_ms()).alias("_ship_first"),
             null_of(utc_ms()).alias("_ship_delivered"),
             null_of(DataType::Boolean).alias("_all_delivered"),
@@ -273,7 +280,11 @@ fn orphans(
 
 /// Per order: first hand-off to the carrier, delivery of the last shipment (only when all are
 /// delivered), the earliest carrier estimate, the first carrier.
-fn shipments_per_order(shipments: LazyFrame) -> LazyFrame {
+///
+/// Most orders have one shipment, whose values are the summary as they are; only the orders
+/// with several shipments are sorted and aggregated (the same result, without a group-by over
+/// every shipment).
+fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
     let est = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::DEADLINE_SUFFIX);
     let est_is_date = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::IS_DATE_SUFFIX);
     let est_date = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::DATE_SUFFIX);
@@ -285,7 +296,21 @@ fn shipments_per_order(shipments: LazyFrame) -> LazyFrame {
             )
             .first()
     };
-    shipments
+    let several = col(s::ORDER_ID).is_duplicated();
+    let shipments = shipments.with_column(several.alias("_several"));
+    let single = shipments.clone().filter(col("_several").not()).select([
+        col(s::ORDER_ID),
+        lit(1u32).cast(DataType::UInt32).alias(s::N_SHIPMENTS),
+        col(s::SHIPPED_AT).alias("_ship_first"),
+        col(s::DELIVERED_AT).alias("_ship_delivered"),
+        col(s::DELIVERED_AT).is_not_null().alias("_all_delivered"),
+        col(&est).alias("_est_deadline"),
+        col(&est_is_date).alias("_est_is_date"),
+        col(&est_date).alias("_est_date"),
+        col(s::CARRIER),
+    ]);
+    let multiple = shipments
+        .filter(col("_several"))
         .sort(
             [s::SHIPPED_AT, s::SRC_RANK, s::SRC_LINE],
             SortMultipleOptions::default().with_nulls_last(true),
@@ -303,7 +328,8 @@ fn shipments_per_order(shipments: LazyFrame) -> LazyFrame {
             by_est(&est_is_date).alias("_est_is_date"),
             by_est(&est_date).alias("_est_date"),
             col(s::CARRIER).drop_nulls().first().alias(s::CARRIER),
-        ])
+        ]);
+    Ok(concat([single, multiple], UnionArgs::default())?)
 }
 
 /// Joins the per-order shipment summary ([`shipments_per_order`]) to the orders.

@@ -32,9 +32,9 @@ pub const ANALYZER: Analyzer = Analyzer {
     run,
 };
 
-/// Per customer with at least one gap: `gaps` (UInt32, gaps of more than 0 h between
+/// Per customer of `customers` (a frame with `customer_key`) with at least one gap: `gaps` (UInt32, gaps of more than 0 h between
 /// consecutive non-cancelled orders) and `median_gap_d` (Float64, days).
-fn own_gaps(ctx: &Context) -> Result<LazyFrame> {
+fn own_gaps(ctx: &Context, customers: LazyFrame) -> Result<LazyFrame> {
     let placed = col(s::PLACED_AT);
     // Journeys are sorted by placed_at, so within each customer the previous row is the
     // previous order.
@@ -46,6 +46,13 @@ fn own_gaps(ctx: &Context) -> Result<LazyFrame> {
         .clone()
         .lazy()
         .filter(crate::journey::is_customer_order())
+        // Only the given customers' orders, still by placed_at (the shift below relies on it).
+        .join(
+            customers.select([col(s::CUSTOMER_KEY)]),
+            [col(s::CUSTOMER_KEY)],
+            [col(s::CUSTOMER_KEY)],
+            crate::journey::semi_join_keeping_order(),
+        )
         .select([col(s::CUSTOMER_KEY), gap_d.alias("gap_d")])
         .filter(col("gap_d").gt(lit(0.0)))
         .group_by([col(s::CUSTOMER_KEY)])
@@ -92,7 +99,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         });
     // Revenue per 30 days since the first order (at least 30 days of tenure).
     let tenure_d = (since(col("first_order_at"), as_of) / lit(24.0)).clip_min(lit(30.0));
-    let vips = j
+    let top = j
         .customers
         .clone()
         .lazy()
@@ -109,8 +116,12 @@ fn run(ctx: &Context) -> Result<Outcome> {
                 .alias("_rank"),
         )
         .filter(col("_rank").cast(DataType::UInt64).lt_eq(lit(n_vip)))
+        .collect()?
+        .lazy();
+    let vips = top
+        .clone()
         .join(
-            own_gaps(ctx)?,
+            own_gaps(ctx, top)?,
             [col(s::CUSTOMER_KEY)],
             [col(s::CUSTOMER_KEY)],
             JoinArgs::new(JoinType::Left),
