@@ -57,7 +57,9 @@ pub enum StoreFormat {
     Canonical,
     /// Orders and line items as one Shopify "Export orders" file, `orders_export.csv`
     /// (one row per line item, local times with offsets, `Name` like `#1001`); shipments,
-    /// tickets and reviews stay canonical CSVs that refer to orders as `#1001`.
+    /// tickets and reviews stay canonical CSVs that refer to orders as `#1001`. Like a real
+    /// export it has no promise and no cancel reason (an unshipped order's promise and the
+    /// stockout reason are lost) but has the shipping province (the region of lanes).
     Shopify,
 }
 
