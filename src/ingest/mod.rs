@@ -639,32 +639,46 @@ fn real_id(name: &str) -> Expr {
 fn reconcile_order_refs(df: DataFrame, known: &Series, dq: &mut DataQuality) -> Result<DataFrame> {
     let id = col(s::ORDER_ID);
     let known = || lit(known.clone()).implode(false);
-    // The usual case, checked with one lookup: every reference names an order as written, and
-    // the rewrite below would change nothing.
+    // The references that match no order as written, once each: usually none, and a few test
+    // or deleted orders otherwise, so the rewrite below runs on them rather than on every row.
     let unmatched = df
         .clone()
         .lazy()
-        .select([id
-            .clone()
-            .is_not_null()
-            .and(id.clone().is_in(known(), false).not())
-            .sum()
-            .cast(DataType::UInt64)
-            .alias("n")])
+        .filter(
+            id.clone()
+                .is_not_null()
+                .and(id.clone().is_in(known(), false).not()),
+        )
+        .select([id.clone().unique()])
         .collect()?;
-    if unmatched.column("n")?.u64()?.get(0).unwrap_or(0) == 0 {
+    if unmatched.height() == 0 {
         return Ok(df);
     }
     let hashed = concat_str([lit("#"), id.clone()], "", false);
     let bare = id.clone().str().strip_prefix(lit("#"));
-    let fixed = when(id.clone().is_in(known(), false))
-        .then(id.clone())
-        .when(hashed.clone().is_in(known(), false))
+    let fixed = when(hashed.clone().is_in(known(), false))
         .then(hashed)
         .when(bare.clone().is_in(known(), false))
         .then(bare)
         .otherwise(id.clone());
-    let df = df.lazy().with_column(fixed.alias("_order_ref")).collect()?;
+    let rewrites = unmatched
+        .lazy()
+        .with_column(fixed.alias("_order_ref"))
+        .filter(col("_order_ref").neq(id.clone()))
+        .collect()?;
+    if rewrites.height() == 0 {
+        return Ok(df);
+    }
+    let df = df
+        .lazy()
+        .join(
+            rewrites.lazy(),
+            [id.clone()],
+            [id.clone()],
+            crate::journey::left_join_keeping_order(),
+        )
+        .with_column(col("_order_ref").fill_null(id.clone()))
+        .collect()?;
     audit(
         &df,
         col("_order_ref").neq(col(s::ORDER_ID)),
