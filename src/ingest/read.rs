@@ -452,9 +452,9 @@ impl ColumnBuilder {
                 "a column holds more than 4 GiB of text; split the file",
             ));
         }
-        let (mut bytes, mut ends) = (self.bytes, self.ends);
-        bytes.shrink_to_fit();
-        ends.shrink_to_fit();
+        // Not shrunk: a column lives only until its cells are parsed, and the unused capacity
+        // was never touched (no memory is resident for it), while shrinking copies the column.
+        let (bytes, ends) = (self.bytes, self.ends);
         let text = String::from_utf8(bytes)
             .map_err(|_| malformed("a field is not valid UTF-8 after decoding"))?;
         Ok(TextColumn { text, ends })
