@@ -114,48 +114,35 @@ impl Outputs {
             .map(|(n, f)| f.try_clone().map(|f| (n.clone(), f)))
             .collect::<std::io::Result<_>>()
             .map_err(|e| Error::io(&self.dir, e))?;
-        for (name, file) in files {
-            let path = partial(&self.dir, &name);
-            let _t = crate::timings::span(format!("write {name}"));
-            let mut w = BufWriter::new(file);
-            let io = |e: std::io::Error| Error::io(&path, e);
-            match name.as_str() {
-                "journeys.csv" => {
-                    write_table(&analysis.journeys.orders, &mut w, true)?;
-                }
-                "journeys.parquet" => {
-                    let mut df = analysis.journeys.orders.clone();
-                    ParquetWriter::new(&mut w).finish(&mut df)?;
-                }
-                CUSTOMERS_CSV => {
-                    write_table(&analysis.journeys.customers, &mut w, true)?;
-                }
-                TICKETS_CSV => match &analysis.journeys.tickets {
-                    Some(t) => {
-                        write_table(t, &mut w, true)?;
-                    }
-                    None => w
-                        .write_all(b"no tickets table in the inputs\n")
-                        .map_err(io)?,
-                },
-                EVENT_LOG_CSV => {
-                    crate::event_log::write_csv(&analysis.journeys, &mut w)?;
-                }
-                OCEL_FILE => {
-                    let events = crate::event_log::events(&analysis.journeys)?;
-                    crate::event_log::write_ocel(
-                        &analysis.journeys,
-                        &analysis.store,
-                        &events,
-                        &mut w,
-                    )?
-                }
-                _ => {
-                    let bytes = serialize_named(&name, &analysis.report)?;
-                    w.write_all(&bytes).map_err(io)?;
-                }
-            }
-            w.flush().map_err(io)?;
+        // The outputs are independent, and the largest two (the journeys and the event log)
+        // take about as long each: every output is written on its own thread. Results are taken
+        // in file order, so the first failure reported is the same as with a sequential write.
+        let analysis = &*analysis;
+        let dir = self.dir.as_path();
+        let results: Vec<(String, Result<()>)> = std::thread::scope(|scope| {
+            let running: Vec<_> = files
+                .into_iter()
+                .map(|(name, file)| {
+                    let thread_name = name.clone();
+                    let handle = scope.spawn(move || write_one(dir, &thread_name, file, analysis));
+                    (name, handle)
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|(name, handle)| {
+                    let result = handle.join().unwrap_or_else(|_| {
+                        Err(Error::Output {
+                            path: name.clone().into(),
+                            message: "the writer stopped unexpectedly".into(),
+                        })
+                    });
+                    (name, result)
+                })
+                .collect()
+        });
+        for (name, result) in results {
+            result?;
             written.push(name);
         }
         // Every output is complete: move them into place together.
@@ -168,6 +155,38 @@ impl Outputs {
         }
         Ok(finals)
     }
+}
+
+/// Writes the output `name` of `analysis` into `file` (its partial file under `dir`).
+fn write_one(dir: &Path, name: &str, file: File, analysis: &Analysis) -> Result<()> {
+    let path = partial(dir, name);
+    let _t = crate::timings::span(format!("write {name}"));
+    let mut w = BufWriter::new(file);
+    let io = |e: std::io::Error| Error::io(&path, e);
+    match name {
+        "journeys.csv" => write_table(&analysis.journeys.orders, &mut w, true)?,
+        "journeys.parquet" => {
+            let mut df = analysis.journeys.orders.clone();
+            ParquetWriter::new(&mut w).finish(&mut df)?;
+        }
+        CUSTOMERS_CSV => write_table(&analysis.journeys.customers, &mut w, true)?,
+        TICKETS_CSV => match &analysis.journeys.tickets {
+            Some(t) => write_table(t, &mut w, true)?,
+            None => w
+                .write_all(b"no tickets table in the inputs\n")
+                .map_err(io)?,
+        },
+        EVENT_LOG_CSV => crate::event_log::write_csv(&analysis.journeys, &mut w)?,
+        OCEL_FILE => {
+            let events = crate::event_log::events(&analysis.journeys)?;
+            crate::event_log::write_ocel(&analysis.journeys, &analysis.store, &events, &mut w)?
+        }
+        _ => {
+            let bytes = serialize_named(name, &analysis.report)?;
+            w.write_all(&bytes).map_err(io)?;
+        }
+    }
+    w.flush().map_err(io)
 }
 
 fn serialize_named(name: &str, report: &Report) -> Result<Vec<u8>> {
