@@ -102,6 +102,53 @@ fn case_18_order_references_in_text_link_tickets() {
     assert_eq!(wismo[4], Some(false), "205 'Wrong size' is not WISMO");
 }
 
+#[test]
+fn a_ticket_order_id_written_as_a_decimal_links_to_the_order() {
+    // A helpdesk export whose order_id column went through a spreadsheet: 1004 became 1004.0.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,customer_id,email,placed_at,total,currency\n\
+         1003,C1,a@example.test,2024-03-01T10:00:00Z,10.00,USD\n\
+         1004,C2,b@example.test,2024-03-02T10:00:00Z,20.00,USD\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tickets.csv"),
+        "ticket_id,created_at,subject,order_id\n\
+         501,2024-03-05T09:00:00Z,Where is my order?,1004.0\n\
+         502,2024-03-05T10:00:00Z,Question,1003\n",
+    )
+    .unwrap();
+    let cfg = Config::load(dir.path(), None, &Overrides::default()).unwrap();
+    let analysis = snagscan::pipeline::analyze(dir.path(), &cfg).unwrap();
+    let t = analysis
+        .journeys
+        .tickets
+        .as_ref()
+        .unwrap()
+        .sort([s::TICKET_ID], SortMultipleOptions::default())
+        .unwrap();
+    let linked: Vec<Option<&str>> = t
+        .column(s::ORDER_ID)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(linked, [Some("1004"), Some("1003")]);
+    let warning = analysis
+        .report
+        .data_quality
+        .iter()
+        .find(|e| e.reason.contains("whole number written as a decimal"))
+        .unwrap();
+    assert_eq!(
+        (warning.file.as_str(), warning.count, warning.first_lines.clone()),
+        ("tickets.csv", 1, vec![2])
+    );
+}
+
 fn store(
     name: &str,
     orders: usize,

@@ -149,6 +149,12 @@ proptest! {
     }
 
     #[test]
+    fn whole_numbers_written_as_decimals_are_read_whole(n in "[0-9]{1,12}", zeros in 1usize..4) {
+        let cell = format!("{n}.{}", "0".repeat(zeros));
+        prop_assert_eq!(parse_id(&cell), (Some(n.clone()), Some(IdIssue::DecimalZero)));
+    }
+
+    #[test]
     fn identifiers_never_panic(s in "\\PC*") {
         let _ = parse_id(&s);
     }

@@ -271,6 +271,14 @@ impl<'a> ColumnContext<'a> {
                     self.dq
                         .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
                 }
+                Some(IdIssue::DecimalZero) => {
+                    let reason = format!(
+                        "{}: whole number written as a decimal (1004.0 read as 1004)",
+                        c.canonical
+                    );
+                    self.dq
+                        .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
+                }
                 None => {}
             }
             out.push(id);

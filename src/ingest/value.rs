@@ -525,9 +525,13 @@ pub enum IdIssue {
     /// The cell looks like a spreadsheet's scientific-notation rendering of a long number
     /// (`9.4001E+21`): digits are lost, so it is kept as written and flagged.
     ScientificNotation,
+    /// A whole number written as a decimal (`1004.0`), as spreadsheets and pandas write an id
+    /// column they took for numbers: read as the whole number (`1004`) and flagged.
+    DecimalZero,
 }
 
-/// Parses an identifier: kept as text (leading zeros stay), trimmed, a leading `'` removed.
+/// Parses an identifier: kept as text (leading zeros stay), trimmed, a leading `'` removed, a
+/// zero decimal part of a whole number (`1004.0`) removed.
 pub fn parse_id(cell: &str) -> (Option<String>, Option<IdIssue>) {
     let (id, issue) = parse_id_str(cell);
     (id.map(str::to_string), issue)
@@ -541,6 +545,12 @@ pub fn parse_id_str(cell: &str) -> (Option<&str>, Option<IdIssue>) {
     }
     if let Some(rest) = s.strip_prefix('\'') {
         return (Some(rest), Some(IdIssue::QuotePrefixed));
+    }
+    if let Some((whole, fraction)) = s.split_once('.') {
+        let digits = |t: &str, ok: fn(&u8) -> bool| !t.is_empty() && t.as_bytes().iter().all(ok);
+        if digits(whole, u8::is_ascii_digit) && digits(fraction, |b| *b == b'0') {
+            return (Some(whole), Some(IdIssue::DecimalZero));
+        }
     }
     let issue = is_scientific(s).then_some(IdIssue::ScientificNotation);
     (Some(s), issue)
@@ -764,5 +774,18 @@ mod tests {
             (Some("9.4001E+21".into()), Some(IdIssue::ScientificNotation))
         );
         assert_eq!(parse_id(""), (None, None));
+        assert_eq!(
+            parse_id("1004.0"),
+            (Some("1004".into()), Some(IdIssue::DecimalZero))
+        );
+        assert_eq!(
+            parse_id("0042.00"),
+            (Some("0042".into()), Some(IdIssue::DecimalZero))
+        );
+        // Not a whole number, or not only digits: kept as written.
+        assert_eq!(parse_id("1004.5"), (Some("1004.5".into()), None));
+        assert_eq!(parse_id("1004."), (Some("1004.".into()), None));
+        assert_eq!(parse_id(".0"), (Some(".0".into()), None));
+        assert_eq!(parse_id("A-7.0"), (Some("A-7.0".into()), None));
     }
 }
