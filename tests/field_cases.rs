@@ -1140,3 +1140,29 @@ fn cdnow_example_reads_all_purchases() {
     assert_eq!(run.kpi("orders"), 69_659);
     assert_eq!(run.kpi("customers"), 23_570);
 }
+
+#[test]
+fn a_repeated_header_is_warned_with_the_column_read() {
+    // An export joined by hand: the e-mail column pasted twice, the second copy empty.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,email,placed_at,total,currency,Email\n\
+         1001,a@example.test,2024-03-01T10:00:00Z,10.00,USD,\n\
+         1002,b@example.test,2024-03-02T10:00:00Z,20.00,USD,\n",
+    )
+    .unwrap();
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let warning = run
+        .dq("appears in columns 2, 6")
+        .expect("duplicate header warned");
+    assert_eq!(
+        warning["reason"],
+        "header 'email' appears in columns 2, 6: column 2 is read, the others are ignored"
+    );
+    assert_eq!(warning["count"], 1);
+    // The first column was read: both customers are keyed by their e-mail.
+    let j = run.journeys();
+    assert_eq!(j["1001"]["customer_key"], "a@example.test");
+}

@@ -144,7 +144,11 @@ fn a_ticket_order_id_written_as_a_decimal_links_to_the_order() {
         .find(|e| e.reason.contains("whole number written as a decimal"))
         .unwrap();
     assert_eq!(
-        (warning.file.as_str(), warning.count, warning.first_lines.clone()),
+        (
+            warning.file.as_str(),
+            warning.count,
+            warning.first_lines.clone()
+        ),
         ("tickets.csv", 1, vec![2])
     );
 }

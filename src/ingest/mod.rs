@@ -296,6 +296,7 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
                     None,
                 );
             }
+            note_duplicate_headers(&raw, &tables, &mut audit);
             let mut read = Vec::with_capacity(tables.len());
             for table in &tables {
                 let _t = crate::timings::span(format!("table {}", table.spec.kind));
@@ -306,6 +307,41 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
                 tables: read,
                 audit,
             })
+        }
+    }
+}
+
+/// Warns once per file about each header that a table reads and that appears more than once
+/// (after normalisation, e.g. `Email` and `email `): which column is read, so that the user
+/// knows the others were ignored.
+fn note_duplicate_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut DataQuality) {
+    let normalised: Vec<String> = raw
+        .headers
+        .iter()
+        .map(|h| formats::normalise_header(h))
+        .collect();
+    let mut used: Vec<usize> = tables
+        .iter()
+        .flat_map(|t| t.positions.iter().flatten().filter_map(Source::position))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    for p in used {
+        let (Some(header), Some(name)) = (raw.headers.get(p), normalised.get(p)) else {
+            continue;
+        };
+        let same: Vec<String> = (0..normalised.len())
+            .filter(|&i| normalised[i] == *name)
+            .map(|i| (i + 1).to_string())
+            .collect();
+        if same.len() > 1 {
+            let reason = format!(
+                "header '{}' appears in columns {}: column {} is read, the others are ignored",
+                header,
+                same.join(", "),
+                p + 1
+            );
+            audit.note(&raw.name, 1, &reason, Effect::Warning, None);
         }
     }
 }
