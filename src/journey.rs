@@ -161,7 +161,7 @@ pub fn build(
     let waits_span = crate::timings::span("waits, audits, order_seq");
     let as_of = match as_of {
         Some(t) => t,
-        None => data_end(&base, store)?,
+        None => data_end(&base, store, dq)?,
     };
     let start = first_instant(&base, s::PLACED_AT)?.unwrap_or(as_of);
     if as_of < start && base.height() > 0 {
@@ -691,9 +691,18 @@ fn first_instant(df: &DataFrame, column: &str) -> Result<Option<DateTime<Utc>>> 
         .and_then(DateTime::from_timestamp_millis))
 }
 
-/// The latest event timestamp among kept rows (never a promise or an estimate).
-fn data_end(orders: &DataFrame, store: &Store) -> Result<DateTime<Utc>> {
-    let mut frames: Vec<(&DataFrame, Vec<&str>)> = vec![(
+/// How far past the 99th percentile of its column a timestamp may lie and still be taken as the
+/// data end, days. Further out it is taken for a mistyped year (`2204-03-01`): the last 1 % of
+/// a real export spans days or weeks, never a year.
+pub const IMPLAUSIBLE_AFTER_P99_D: i64 = 365;
+
+/// The latest event timestamp among kept rows (never a promise or an estimate), leaving out
+/// implausible ones (more than [`IMPLAUSIBLE_AFTER_P99_D`] days after the 99th percentile of
+/// their column), which are counted in `dq` against the file and line they were read from.
+fn data_end(orders: &DataFrame, store: &Store, dq: &mut DataQuality) -> Result<DateTime<Utc>> {
+    // (frame, columns for the data end, of which read from that frame's own file: warned there).
+    let order_own = [s::PLACED_AT, s::PAID_AT, s::FULFILLED_AT, s::CANCELLED_AT];
+    let mut frames: Vec<(&DataFrame, Vec<&str>, Vec<&str>)> = vec![(
         orders,
         vec![
             s::PLACED_AT,
@@ -704,19 +713,58 @@ fn data_end(orders: &DataFrame, store: &Store) -> Result<DateTime<Utc>> {
             s::CANCELLED_AT,
             s::REVIEW_AT,
         ],
+        order_own.to_vec(),
     )];
     if let Some(t) = &store.tickets {
-        frames.push((t, vec![s::CREATED_AT, s::FIRST_RESPONSE_AT, s::SOLVED_AT]));
+        let own = vec![s::CREATED_AT, s::FIRST_RESPONSE_AT, s::SOLVED_AT];
+        frames.push((t, own.clone(), own));
     }
     if let Some(sh) = &store.shipments {
-        frames.push((sh, vec![s::SHIPPED_AT, s::DELIVERED_AT]));
+        let own = vec![s::SHIPPED_AT, s::DELIVERED_AT];
+        frames.push((sh, own.clone(), own));
     }
+    if let Some(rv) = &store.reviews {
+        // Reviews reach the data end through the orders' review_at; warned in their own file.
+        frames.push((rv, Vec::new(), vec![s::CREATED_AT]));
+    }
+    let ms = |c: &str| col(c).cast(DataType::Int64);
     let mut latest: Option<i64> = None;
-    for (df, columns) in frames {
-        let exprs: Vec<Expr> = columns
-            .iter()
-            .map(|c| col(*c).max().cast(DataType::Int64))
-            .collect();
+    for (df, columns, own) in frames {
+        let mut all: Vec<&str> = columns.clone();
+        all.extend(own.iter().filter(|c| !columns.contains(c)));
+        let p99 = df
+            .clone()
+            .lazy()
+            .select(
+                all.iter()
+                    .map(|c| ms(c).quantile(lit(0.99), QuantileMethod::Linear).alias(*c))
+                    .collect::<Vec<_>>(),
+            )
+            .collect()?;
+        let cutoff = |c: &str| -> Result<Option<i64>> {
+            Ok(p99
+                .column(c)?
+                .f64()?
+                .get(0)
+                .map(|v| v as i64 + IMPLAUSIBLE_AFTER_P99_D * 86_400_000))
+        };
+        for c in &own {
+            if let Some(limit) = cutoff(c)? {
+                let reason = format!(
+                    "{c}: more than a year after 99% of the column (a mistyped year?): not taken as the data end"
+                );
+                audit(df, ms(c).gt(lit(limit)), &reason, Effect::Warning, dq)?;
+            }
+        }
+        let mut exprs = Vec::with_capacity(columns.len());
+        for c in &columns {
+            if let Some(limit) = cutoff(c)? {
+                exprs.push(ms(c).filter(ms(c).lt_eq(lit(limit))).max());
+            }
+        }
+        if exprs.is_empty() {
+            continue;
+        }
         let row = df
             .clone()
             .lazy()

@@ -1166,3 +1166,36 @@ fn a_repeated_header_is_warned_with_the_column_read() {
     let j = run.journeys();
     assert_eq!(j["1001"]["customer_key"], "a@example.test");
 }
+
+#[test]
+fn a_mistyped_far_future_year_does_not_become_the_data_end() {
+    // 120 orders over 120 days of 2024, one of them typed 2204 instead of 2024.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("order_id,placed_at,total,currency\n");
+    for i in 0..120u32 {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+            + chrono::Duration::days(i64::from(i));
+        let year = if i == 60 {
+            "2204".to_string()
+        } else {
+            day.format("%Y").to_string()
+        };
+        csv.push_str(&format!(
+            "{},{year}-{}T10:00:00Z,10.00,USD\n",
+            1001 + i,
+            day.format("%m-%d")
+        ));
+    }
+    std::fs::write(dir.path().join("orders.csv"), csv).unwrap();
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The data end is the last real order (2024-04-29, the 120th day), not 2204.
+    assert_eq!(run.report()["window"]["end"], "2024-04-29T10:00:00Z");
+    let warning = run
+        .dq("mistyped year")
+        .expect("far-future timestamp warned");
+    assert_eq!(warning["file"], "orders.csv");
+    assert_eq!(warning["count"], 1);
+    // Order 1061 is on line 62 (header, then 1001 on line 2).
+    assert_eq!(warning["first_lines"], serde_json::json!([62]));
+}
