@@ -107,7 +107,6 @@ pub fn build(
     wismo: &crate::support::WismoRules,
     dq: &mut DataQuality,
 ) -> Result<Journeys> {
-    let orders = store.orders.clone().lazy();
     let orders = match &store.shipments {
         Some(sh) => {
             orphans(
@@ -117,19 +116,24 @@ pub fn build(
                 dq,
             )?;
             let _t = crate::timings::span("shipments per order");
-            let per_order = shipments_per_order(sh.clone().lazy())?.collect()?;
-            join_shipments(orders, per_order.lazy())
+            let per_order = shipments_per_order(sh.clone().lazy())?;
+            add_by_order_id(&store.orders, per_order)?
         }
-        None => orders.with_columns([
-            lit(0u32).cast(DataType::UInt32).alias(s::N_SHIPMENTS),
-            null_of(utc_ms()).alias("_ship_first"),
-            null_of(utc_ms()).alias("_ship_delivered"),
-            null_of(DataType::Boolean).alias("_all_delivered"),
-            null_of(utc_ms()).alias("_est_deadline"),
-            null_of(DataType::Boolean).alias("_est_is_date"),
-            null_of(DataType::Date).alias("_est_date"),
-            null_of(DataType::String).alias(s::CARRIER),
-        ]),
+        None => store
+            .orders
+            .clone()
+            .lazy()
+            .with_columns([
+                null_of(DataType::UInt32).alias(s::N_SHIPMENTS),
+                null_of(utc_ms()).alias("_ship_first"),
+                null_of(utc_ms()).alias("_ship_delivered"),
+                null_of(DataType::Boolean).alias("_all_delivered"),
+                null_of(utc_ms()).alias("_est_deadline"),
+                null_of(DataType::Boolean).alias("_est_is_date"),
+                null_of(DataType::Date).alias("_est_date"),
+                null_of(DataType::String).alias(s::CARRIER),
+            ])
+            .collect()?,
     };
     let orders = match &store.reviews {
         Some(rv) => {
@@ -141,22 +145,24 @@ pub fn build(
             )?;
             let _t = crate::timings::span("latest reviews");
             let latest = latest_reviews(rv, dq)?;
-            orders.join(
-                latest.lazy(),
-                [col(s::ORDER_ID)],
-                [col(s::ORDER_ID)],
-                JoinArgs::new(JoinType::Left),
-            )
+            add_by_order_id(&orders, latest.lazy())?
         }
-        None => orders.with_columns([
-            null_of(DataType::Float64).alias(s::REVIEW_SCORE),
-            null_of(utc_ms()).alias(s::REVIEW_AT),
-        ]),
+        None => orders
+            .lazy()
+            .with_columns([
+                null_of(DataType::Float64).alias(s::REVIEW_SCORE),
+                null_of(utc_ms()).alias(s::REVIEW_AT),
+            ])
+            .collect()?,
     };
 
     let base = {
         let _t = crate::timings::span("join shipments, reviews");
-        orders.with_columns(core_columns()).collect()?
+        orders
+            .lazy()
+            .with_column(col(s::N_SHIPMENTS).fill_null(lit(0u32)))
+            .with_columns(core_columns())
+            .collect()?
     };
     let waits_span = crate::timings::span("waits, audits, order_seq");
     let as_of = match as_of {
@@ -219,14 +225,8 @@ pub fn build(
             let linked = crate::support::link(t, store, &journeys, wismo, dq)?;
             let counts = crate::support::per_order(&linked);
             // The journeys' order (placed_at, order_id) is kept: `customers` relies on it.
-            let with_counts = journeys
+            let with_counts = add_by_order_id(&journeys, counts)?
                 .lazy()
-                .join(
-                    counts,
-                    [col(s::ORDER_ID)],
-                    [col(s::ORDER_ID)],
-                    left_join_keeping_order(),
-                )
                 .with_columns([
                     col(s::N_TICKETS).fill_null(lit(0u32)),
                     col(s::N_WISMO_TICKETS).fill_null(lit(0u32)),
@@ -332,16 +332,30 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
     Ok(concat([single, multiple], UnionArgs::default())?)
 }
 
-/// Joins the per-order shipment summary ([`shipments_per_order`]) to the orders.
-fn join_shipments(orders: LazyFrame, agg: LazyFrame) -> LazyFrame {
-    orders
+/// `left` with the columns of `right` (one row per `order_id`, or none) added row for row: a
+/// left join in which only `right`'s columns move. Joining the whole of `left` would copy every
+/// one of its columns into join order; here they are kept as they are and shared.
+///
+/// Errors: `right` has an order id more than once (the join would add rows).
+fn add_by_order_id(left: &DataFrame, right: LazyFrame) -> Result<DataFrame> {
+    let aligned = left
+        .select([s::ORDER_ID])?
+        .lazy()
         .join(
-            agg,
+            right,
             [col(s::ORDER_ID)],
             [col(s::ORDER_ID)],
-            JoinArgs::new(JoinType::Left),
+            left_join_keeping_order(),
         )
-        .with_column(col(s::N_SHIPMENTS).fill_null(lit(0u32)))
+        .drop(cols([s::ORDER_ID]))
+        .collect()?;
+    if aligned.height() != left.height() {
+        return Err(PolarsError::ComputeError(
+            "a per-order table has an order id more than once".into(),
+        )
+        .into());
+    }
+    Ok(left.hstack(aligned.columns())?)
 }
 
 /// The latest review of each order (by created_at, then file order); earlier ones are counted.
