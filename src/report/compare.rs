@@ -11,7 +11,8 @@
 //!   `better` / `worse` by the KPI's direction (e.g. `on_time_rate` higher is better,
 //!   `fulfillment_wait_p50_h` lower is better), `changed` for volume KPIs with no good direction
 //!   (orders, customers, tickets), `unchanged` within [`TOLERANCE`], `n/a` when a side is null;
-//! - a snag is `new` (not in the baseline), `resolved` (in the baseline, not raised now), `worse`
+//! - a snag is `new` (not in the baseline), `resolved` (in the baseline, clear now),
+//!   `unmeasured` (in the baseline, now not enough data or not applicable), `worse`
 //!   (impact per 30 days up, or its KPI moved the wrong way), `better` (impact down or KPI moved
 //!   the right way, and nothing worse) or `unchanged`. Moves within [`TOLERANCE`] (relative) and
 //!   impact moves under [`IMPACT_FLOOR`] currency units are not changes, so that a nightly run on
@@ -84,6 +85,17 @@ pub struct Digest {
     /// KPI name -> value (null when not computable).
     pub kpis: BTreeMap<String, Option<f64>>,
     pub snags: Vec<DigestSnag>,
+    /// Every analyzer's verdict (absent from reports written before checks existed).
+    #[serde(default)]
+    pub checks: Vec<DigestCheck>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DigestCheck {
+    pub id: String,
+    /// `raised`, `clear`, `not_enough_data` or `not_applicable`.
+    pub status: String,
+    pub kpi: DigestKpi,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -198,6 +210,9 @@ pub enum SnagStatus {
     Better,
     Unchanged,
     Resolved,
+    /// In the baseline; now its analyzer had not enough data or did not apply, so whether it
+    /// is resolved cannot be told.
+    Unmeasured,
 }
 
 impl SnagStatus {
@@ -208,6 +223,7 @@ impl SnagStatus {
             SnagStatus::Better => "better",
             SnagStatus::Unchanged => "unchanged",
             SnagStatus::Resolved => "resolved",
+            SnagStatus::Unmeasured => "unmeasured",
         }
     }
 }
@@ -353,16 +369,24 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
         .collect();
     for b in &old.snags {
         if new.snags.iter().all(|s| s.id != b.id) {
+            // The analyzer's own verdict now: clear means resolved, with the KPI it measured.
+            let check = new.checks.iter().find(|c| c.id == b.id);
+            let status = match check.map(|c| c.status.as_str()) {
+                Some("not_enough_data" | "not_applicable") => SnagStatus::Unmeasured,
+                _ => SnagStatus::Resolved,
+            };
             snags.push(SnagChange {
                 id: b.id.clone(),
                 title: b.title.clone(),
-                status: SnagStatus::Resolved,
+                status,
                 quadrant: None,
                 previous_quadrant: Some(b.quadrant.clone()),
                 impact_per_30d: None,
                 previous_impact_per_30d: Some(b.impact_per_30d),
                 kpi: b.kpi.name.clone(),
-                kpi_value: new.kpis.get(&b.kpi.name).copied().flatten(),
+                kpi_value: check
+                    .and_then(|c| c.kpi.value)
+                    .or_else(|| new.kpis.get(&b.kpi.name).copied().flatten()),
                 previous_kpi_value: b.kpi.value,
             });
         }
@@ -502,6 +526,7 @@ mod tests {
             },
             kpis: kpis.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             snags,
+            checks: Vec::new(),
         }
     }
 
@@ -538,6 +563,47 @@ mod tests {
         assert!((on_time.and_then(|k| k.change).unwrap_or(0.0) + 0.05).abs() < 1e-12);
         // Report order, not alphabetical.
         assert_eq!(c.kpis[0].name, "orders");
+    }
+
+    #[test]
+    fn a_snag_not_raised_for_want_of_data_is_not_resolved() {
+        let old = digest(
+            &[],
+            vec![
+                snag("monday-surge", "plan-next", 300.0, "monday_ratio", 2.1),
+                snag(
+                    "express-buried",
+                    "start-here",
+                    900.0,
+                    "fulfillment_wait_p50_h (express)",
+                    20.156,
+                ),
+            ],
+        );
+        let mut new = digest(&[], vec![]);
+        let check = |id: &str, status: &str, kpi: &str, value: Option<f64>| DigestCheck {
+            id: id.into(),
+            status: status.into(),
+            kpi: DigestKpi {
+                name: kpi.into(),
+                value,
+            },
+        };
+        new.checks = vec![
+            check("monday-surge", "not_enough_data", "monday_ratio", None),
+            check(
+                "express-buried",
+                "clear",
+                "fulfillment_wait_p50_h (express)",
+                Some(9.01),
+            ),
+        ];
+        let c = compare(&old, &new);
+        let monday = c.snag("monday-surge").map(|s| (s.status, s.kpi_value));
+        assert_eq!(monday, Some((SnagStatus::Unmeasured, None)));
+        let express = c.snag("express-buried").map(|s| (s.status, s.kpi_value));
+        assert_eq!(express, Some((SnagStatus::Resolved, Some(9.01))));
+        assert_eq!(c.count(SnagStatus::Resolved), 1);
     }
 
     #[test]
@@ -594,6 +660,11 @@ mod tests {
         assert_eq!(st("review-gap"), Some(SnagStatus::Unchanged));
         assert_eq!(st("wismo-load"), Some(SnagStatus::New));
         assert_eq!(st("stockout-cancellations"), Some(SnagStatus::Resolved));
+        // Resolved snags show the KPI their analyzer measured now, not a store KPI of that name.
+        assert_eq!(
+            c.snag("stockout-cancellations").and_then(|s| s.kpi_value),
+            None
+        );
         assert_eq!(
             c.snags.last().map(|s| s.id.as_str()),
             Some("stockout-cancellations")

@@ -73,7 +73,7 @@ fn status_color(s: SnagStatus) -> Color {
     match s {
         SnagStatus::New | SnagStatus::Worse => Color::Red,
         SnagStatus::Better | SnagStatus::Resolved => Color::Green,
-        SnagStatus::Unchanged => Color::DarkGrey,
+        SnagStatus::Unchanged | SnagStatus::Unmeasured => Color::DarkGrey,
     }
 }
 
@@ -93,8 +93,12 @@ fn kpi_text(name: &str, v: Option<f64>) -> String {
 /// The comparison with a baseline: snag statuses and the KPIs that moved. Used by `analyze
 /// --baseline` and `snagscan diff`.
 pub fn comparison_text(c: &Comparison, width: u16, color: bool) -> String {
+    let unmeasured = match c.count(SnagStatus::Unmeasured) {
+        0 => String::new(),
+        n => format!(", {n} no longer measurable (not enough data)"),
+    };
     let mut out = format!(
-        "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved\n",
+        "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved{unmeasured}\n",
         super::view::date_part(c.baseline_window_start.as_deref()),
         super::view::date_part(c.baseline_window_end.as_deref()),
         c.count(SnagStatus::New),
@@ -304,8 +308,9 @@ fn summary(r: &Report) -> String {
         fmt_value(k.review_coverage, "share"),
         fmt_value(k.review_score_mean, "points"),
     ));
+    let rows = if warnings == 1 { "row" } else { "rows" };
     s.push_str(&format!(
-        "Data-quality findings: {warnings} rows (see below)\n"
+        "Data-quality findings: {warnings} {rows} (see below)\n"
     ));
     s
 }

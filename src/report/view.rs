@@ -232,8 +232,11 @@ pub fn build(r: &Report) -> View {
                 SnagStatus::Better,
                 SnagStatus::Unchanged,
                 SnagStatus::Resolved,
+                SnagStatus::Unmeasured,
             ]
             .iter()
+            // "unmeasured" only when it happened: it is rare and needs no zero.
+            .filter(|st| **st != SnagStatus::Unmeasured || c.count(**st) > 0)
             .map(|st| Stat {
                 label: st.as_str().to_string(),
                 value: c.count(*st).to_string(),
