@@ -17,8 +17,11 @@ use crate::stats::ratio;
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
 pub struct Kpis {
     pub orders: u64,
-    pub orders_shipped: u64,
-    pub orders_delivered: u64,
+    /// Orders with a ship (or delivery) time; null when the inputs hold no shipping data at all
+    /// (no shipments table and no ship or delivery time in the orders).
+    pub orders_shipped: Option<u64>,
+    /// Orders with a delivery time; null when the inputs hold no delivery data at all.
+    pub orders_delivered: Option<u64>,
     pub customers: u64,
     /// Sum of `total - refunded` over non-cancelled orders, store currency; null when several
     /// currencies appear (see `Report::revenue_by_currency`) or no order has a total.
@@ -34,8 +37,9 @@ pub struct Kpis {
     pub on_time_rate: Option<f64>,
     /// Late delivered / delivered with a promise.
     pub late_share: Option<f64>,
-    /// Undelivered open orders past their promise at the as-of time.
-    pub overdue_orders: u64,
+    /// Undelivered open orders past their promise at the as-of time; null when no order has a
+    /// promise (neither a promised date nor a carrier estimate).
+    pub overdue_orders: Option<u64>,
     /// Cancelled / orders.
     pub cancel_share: Option<f64>,
     pub tickets: Option<u64>,
@@ -103,6 +107,15 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
             )
             .alias("shipped"),
             count_true(physical.clone().and(col(s::DELIVERED_AT).is_not_null())).alias("delivered"),
+            // Whether the inputs carry the data at all (a count of 0 is then a measured 0).
+            count_true(
+                col(s::SHIPPED_AT)
+                    .is_not_null()
+                    .or(col(s::DELIVERED_AT).is_not_null()),
+            )
+            .alias("any_ship_time"),
+            count_true(col(s::DELIVERED_AT).is_not_null()).alias("any_delivery_time"),
+            count_true(col(s::PROMISE_DEADLINE).is_not_null()).alias("any_promise"),
             q(s::FULFILLMENT_WAIT_H, 0.5).alias("fw50"),
             q(s::FULFILLMENT_WAIT_H, 0.9).alias("fw90"),
             count_true(col(s::FULFILLMENT_WAIT_H).gt(lit(sla))).alias("breach"),
@@ -169,10 +182,14 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
     let support = ticket_counts(j)?;
     let support = support.as_ref();
     let shipped = n("shipped")?;
+    let has_shipments = store.shipments.is_some();
+    let measured = |any: &str, count: &str| -> Result<Option<u64>> {
+        Ok((has_shipments || n(any)? > 0.0).then_some(n(count)? as u64))
+    };
     let kpis = Kpis {
         orders: n("orders")? as u64,
-        orders_shipped: n("shipped")? as u64,
-        orders_delivered: n("delivered")? as u64,
+        orders_shipped: measured("any_ship_time", "shipped")?,
+        orders_delivered: measured("any_delivery_time", "delivered")?,
         customers: cget("customers")?.unwrap_or(0.0) as u64,
         revenue,
         fulfillment_wait_p50_h: get("fw50")?,
@@ -182,7 +199,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         click_to_door_p50_h: get("ctd50")?,
         on_time_rate: ratio(n("late_n")? - n("late")?, n("late_n")?),
         late_share: ratio(n("late")?, n("late_n")?),
-        overdue_orders: n("overdue")? as u64,
+        overdue_orders: (n("any_promise")? > 0.0).then_some(n("overdue")? as u64),
         cancel_share: ratio(n("cancelled")?, n("orders")?),
         tickets: support.map(|t| t.tickets),
         wismo_tickets: support.map(|t| t.wismo),

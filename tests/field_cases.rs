@@ -1199,3 +1199,34 @@ fn a_mistyped_far_future_year_does_not_become_the_data_end() {
     // Order 1061 is on line 62 (header, then 1001 on line 2).
     assert_eq!(warning["first_lines"], serde_json::json!([62]));
 }
+
+#[test]
+fn shipping_counts_are_null_without_shipping_data() {
+    // A purchases-only export (as CDNOW's): no shipments, no ship or delivery time, no promise.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,customer_id,placed_at,total,currency\n\
+         1,C1,2024-03-01T10:00:00Z,10.00,USD\n\
+         2,C2,2024-03-02T10:00:00Z,20.00,USD\n",
+    )
+    .unwrap();
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for kpi in ["orders_shipped", "orders_delivered", "overdue_orders"] {
+        assert_eq!(run.kpi(kpi), Value::Null, "{kpi}");
+    }
+    assert_eq!(run.kpi("orders"), 2);
+
+    // With a shipments table, nothing delivered yet is a measured 0.
+    std::fs::write(
+        dir.path().join("shipments.csv"),
+        "order_id,tracking_number,carrier,shipped_at\n1,T1,UPS,2024-03-02T10:00:00Z\n",
+    )
+    .unwrap();
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.kpi("orders_shipped"), 1);
+    assert_eq!(run.kpi("orders_delivered"), 0);
+    assert_eq!(run.kpi("overdue_orders"), Value::Null);
+}

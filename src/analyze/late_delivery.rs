@@ -63,7 +63,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         .with_n(k),
         Evidence::new(
             "undelivered orders past their promise",
-            ctx.kpis.overdue_orders as f64,
+            ctx.kpis.overdue_orders.map_or(f64::NAN, |n| n as f64),
             "orders",
         ),
     ];

@@ -70,12 +70,13 @@ fn run(ctx: &Context) -> Result<Outcome> {
         )
         .with_n(n),
     ];
-    let backlog = ctx.kpis.orders - ctx.kpis.orders_shipped;
-    evidence.push(Evidence::new(
-        "orders not yet shipped at data end (open age, not a wait)",
-        backlog as f64,
-        "orders",
-    ));
+    if let Some(shipped) = ctx.kpis.orders_shipped {
+        evidence.push(Evidence::new(
+            "orders not yet shipped at data end (open age, not a wait)",
+            ctx.kpis.orders.saturating_sub(shipped) as f64,
+            "orders",
+        ));
+    }
     let (orders, customers) = affected(ctx, breach.clone())?;
     Ok(Outcome::Raised(Finding {
         title: format!(

@@ -37,7 +37,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         });
     };
     let t = &ctx.config.thresholds;
-    let shipped = ctx.kpis.orders_shipped;
+    let shipped = ctx.kpis.orders_shipped.unwrap_or(0);
     if shipped < t.min_sample {
         return Ok(Outcome::NotEnoughData { n: shipped });
     }

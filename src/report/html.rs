@@ -41,7 +41,7 @@ impl Exporter for HtmlReport {
 }
 
 fn no_fulfillment(r: &Report) -> &'static str {
-    if r.kpis.orders_shipped == 0 {
+    if r.kpis.orders_shipped.unwrap_or(0) == 0 {
         "no order has a ship time (no shipments export and no fulfilled_at in the orders)"
     } else {
         "no order-to-ship time could be measured"

@@ -90,6 +90,11 @@ fn kpi_text(name: &str, v: Option<f64>) -> String {
     fmt_value(v, kpi_info(name).1)
 }
 
+/// A count, or `n/a` when it could not be measured.
+fn count_text(n: Option<u64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_else(|| "n/a".into())
+}
+
 /// The comparison with a baseline: snag statuses and the KPIs that moved. Used by `analyze
 /// --baseline` and `snagscan diff`.
 pub fn comparison_text(c: &Comparison, width: u16, color: bool) -> String {
@@ -276,8 +281,8 @@ fn summary(r: &Report) -> String {
         "Orders {} | customers {} | shipped {} | delivered {} | cancelled {} | revenue {}\n",
         k.orders,
         k.customers,
-        k.orders_shipped,
-        k.orders_delivered,
+        count_text(k.orders_shipped),
+        count_text(k.orders_delivered),
         fmt_value(k.cancel_share, "share"),
         k.revenue.map(|v| money(v, cur)).unwrap_or_else(|| {
             if r.revenue_by_currency.len() > 1 {
@@ -298,11 +303,11 @@ fn summary(r: &Report) -> String {
         fmt_value(k.transit_time_p50_h, "hours"),
         fmt_value(k.click_to_door_p50_h, "hours"),
         fmt_value(k.on_time_rate, "share"),
-        k.overdue_orders
+        count_text(k.overdue_orders)
     ));
     s.push_str(&format!(
         "Tickets {} | WISMO per 100 shipped {} | repeat rate (90 d) {} | reviews on {} of delivered, mean {}\n",
-        k.tickets.map(|t| t.to_string()).unwrap_or_else(|| "n/a".into()),
+        count_text(k.tickets),
         k.wismo_rate_per_100.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into()),
         fmt_value(k.repeat_rate, "share"),
         fmt_value(k.review_coverage, "share"),
