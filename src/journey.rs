@@ -705,17 +705,31 @@ fn first_instant(df: &DataFrame, column: &str) -> Result<Option<DateTime<Utc>>> 
         .and_then(DateTime::from_timestamp_millis))
 }
 
-/// How far past the 99th percentile of its column a timestamp may lie and still be taken as the
-/// data end, days. Further out it is taken for a mistyped year (`2204-03-01`): the last 1 % of
-/// a real export spans days or weeks, never a year.
+/// How far past the 99th percentile of the order placement times an event may lie and still be
+/// taken as the data end, days. Further out it is taken for a mistyped year (`2204-03-01`): the
+/// last 1 % of a real export's orders spans days or weeks, and its shipments, tickets and reviews
+/// follow them within months.
 pub const IMPLAUSIBLE_AFTER_P99_D: i64 = 365;
 
 /// The latest event timestamp among kept rows (never a promise or an estimate), leaving out
 /// implausible ones (more than [`IMPLAUSIBLE_AFTER_P99_D`] days after the 99th percentile of
-/// their column), which are counted in `dq` against the file and line they were read from.
+/// `placed_at`), which are counted in `dq` against the file and line they were read from.
 fn data_end(orders: &DataFrame, store: &Store, dq: &mut DataQuality) -> Result<DateTime<Utc>> {
+    let ms = |c: &str| col(c).cast(DataType::Int64);
+    let p99 = orders
+        .clone()
+        .lazy()
+        .select([ms(s::PLACED_AT).quantile(lit(0.99), QuantileMethod::Linear)])
+        .collect()?;
+    // Without orders there is nothing to judge plausibility by: every event counts.
+    let limit = p99
+        .column(s::PLACED_AT)?
+        .f64()?
+        .get(0)
+        .map_or(i64::MAX, |p| {
+            p as i64 + IMPLAUSIBLE_AFTER_P99_D * 86_400_000
+        });
     // (frame, columns for the data end, of which read from that frame's own file: warned there).
-    let order_own = [s::PLACED_AT, s::PAID_AT, s::FULFILLED_AT, s::CANCELLED_AT];
     let mut frames: Vec<(&DataFrame, Vec<&str>, Vec<&str>)> = vec![(
         orders,
         vec![
@@ -727,7 +741,7 @@ fn data_end(orders: &DataFrame, store: &Store, dq: &mut DataQuality) -> Result<D
             s::CANCELLED_AT,
             s::REVIEW_AT,
         ],
-        order_own.to_vec(),
+        vec![s::PLACED_AT, s::PAID_AT, s::FULFILLED_AT, s::CANCELLED_AT],
     )];
     if let Some(t) = &store.tickets {
         let own = vec![s::CREATED_AT, s::FIRST_RESPONSE_AT, s::SOLVED_AT];
@@ -741,44 +755,21 @@ fn data_end(orders: &DataFrame, store: &Store, dq: &mut DataQuality) -> Result<D
         // Reviews reach the data end through the orders' review_at; warned in their own file.
         frames.push((rv, Vec::new(), vec![s::CREATED_AT]));
     }
-    let ms = |c: &str| col(c).cast(DataType::Int64);
     let mut latest: Option<i64> = None;
     for (df, columns, own) in frames {
-        let mut all: Vec<&str> = columns.clone();
-        all.extend(own.iter().filter(|c| !columns.contains(c)));
-        let p99 = df
-            .clone()
-            .lazy()
-            .select(
-                all.iter()
-                    .map(|c| ms(c).quantile(lit(0.99), QuantileMethod::Linear).alias(*c))
-                    .collect::<Vec<_>>(),
-            )
-            .collect()?;
-        let cutoff = |c: &str| -> Result<Option<i64>> {
-            Ok(p99
-                .column(c)?
-                .f64()?
-                .get(0)
-                .map(|v| v as i64 + IMPLAUSIBLE_AFTER_P99_D * 86_400_000))
-        };
         for c in &own {
-            if let Some(limit) = cutoff(c)? {
-                let reason = format!(
-                    "{c}: more than a year after 99% of the column (a mistyped year?): not taken as the data end"
-                );
-                audit(df, ms(c).gt(lit(limit)), &reason, Effect::Warning, dq)?;
-            }
+            let reason = format!(
+                "{c}: more than a year after 99% of the orders were placed (a mistyped year?): not taken as the data end"
+            );
+            audit(df, ms(c).gt(lit(limit)), &reason, Effect::Warning, dq)?;
         }
-        let mut exprs = Vec::with_capacity(columns.len());
-        for c in &columns {
-            if let Some(limit) = cutoff(c)? {
-                exprs.push(ms(c).filter(ms(c).lt_eq(lit(limit))).max());
-            }
-        }
-        if exprs.is_empty() {
+        if columns.is_empty() {
             continue;
         }
+        let exprs: Vec<Expr> = columns
+            .iter()
+            .map(|c| ms(c).filter(ms(c).lt_eq(lit(limit))).max())
+            .collect();
         let row = df
             .clone()
             .lazy()
