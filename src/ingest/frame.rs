@@ -257,29 +257,17 @@ impl<'a> ColumnContext<'a> {
         let mut out: Vec<Option<&str>> = Vec::with_capacity(cells.len());
         for (line, cell) in self.kept(cells) {
             let (id, issue) = value::parse_id_str(cell);
-            match issue {
-                Some(IdIssue::QuotePrefixed) => {
-                    let reason = format!("{}: leading ' removed", c.canonical);
-                    self.dq
-                        .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
+            let what = issue.map(|i| match i {
+                IdIssue::QuotePrefixed => "leading ' removed",
+                IdIssue::ScientificNotation => {
+                    "mangled into scientific notation by a spreadsheet (kept as written)"
                 }
-                Some(IdIssue::ScientificNotation) => {
-                    let reason = format!(
-                        "{}: mangled into scientific notation by a spreadsheet (kept as written)",
-                        c.canonical
-                    );
-                    self.dq
-                        .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
-                }
-                Some(IdIssue::DecimalZero) => {
-                    let reason = format!(
-                        "{}: whole number written as a decimal (1004.0 read as 1004)",
-                        c.canonical
-                    );
-                    self.dq
-                        .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
-                }
-                None => {}
+                IdIssue::DecimalZero => "whole number written as a decimal (1004.0 read as 1004)",
+            });
+            if let Some(what) = what {
+                let reason = format!("{}: {what}", c.canonical);
+                self.dq
+                    .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
             }
             out.push(id);
         }

@@ -300,35 +300,11 @@ fn times_as_text(df: &DataFrame) -> Result<DataFrame> {
                     if tz.as_ref().is_none_or(|z| *z == TimeZone::UTC) =>
                 {
                     let ms = c.cast(&DataType::Int64)?;
-                    let mut out = StringChunkedBuilder::new(c.name().clone(), ms.len());
-                    let mut buf = String::with_capacity(24);
-                    for v in ms.i64()?.iter() {
-                        match v {
-                            Some(v) => {
-                                buf.clear();
-                                instant_text(v, &mut buf);
-                                out.append_value(&buf);
-                            }
-                            None => out.append_null(),
-                        }
-                    }
-                    out.finish().into_column()
+                    text_column(c.name(), ms.i64()?.iter(), instant_text)
                 }
                 DataType::Date => {
                     let days = c.cast(&DataType::Int32)?;
-                    let mut out = StringChunkedBuilder::new(c.name().clone(), days.len());
-                    let mut buf = String::with_capacity(12);
-                    for v in days.i32()?.iter() {
-                        match v {
-                            Some(v) => {
-                                buf.clear();
-                                date_text(v, &mut buf);
-                                out.append_value(&buf);
-                            }
-                            None => out.append_null(),
-                        }
-                    }
-                    out.finish().into_column()
+                    text_column(c.name(), days.i32()?.iter(), date_text)
                 }
                 _ => c.clone(),
             })
@@ -338,6 +314,28 @@ fn times_as_text(df: &DataFrame) -> Result<DataFrame> {
         df.height(),
         columns.into_iter().collect::<Result<Vec<_>>>()?,
     )?)
+}
+
+/// A text column of `values` formatted by `format` (nulls stay null), one buffer reused.
+fn text_column<T>(
+    name: &PlSmallStr,
+    values: impl Iterator<Item = Option<T>>,
+    format: fn(T, &mut String),
+) -> Column {
+    let (n, _) = values.size_hint();
+    let mut out = StringChunkedBuilder::new(name.clone(), n);
+    let mut buf = String::with_capacity(24);
+    for v in values {
+        match v {
+            Some(v) => {
+                buf.clear();
+                format(v, &mut buf);
+                out.append_value(&buf);
+            }
+            None => out.append_null(),
+        }
+    }
+    out.finish().into_column()
 }
 
 #[cfg(test)]
