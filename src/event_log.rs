@@ -59,7 +59,7 @@ fn activity(
 }
 
 /// The linked tickets with the journeys' row index of their order (`_case`, UInt32), sorted by
-/// it; `None` without a tickets table.
+/// it, then time and ticket id; `None` without a tickets table.
 fn linked_tickets(j: &Journeys) -> Result<Option<DataFrame>> {
     let Some(t) = &j.tickets else {
         return Ok(None);
@@ -82,9 +82,10 @@ fn linked_tickets(j: &Journeys) -> Result<Option<DataFrame>> {
                 [col(s::ORDER_ID)],
                 JoinArgs::new(JoinType::Inner),
             )
+            // A full order, so that tickets of one case at one instant always come out alike.
             .sort(
-                [CASE_INDEX],
-                SortMultipleOptions::default().with_maintain_order(true),
+                [CASE_INDEX, s::CREATED_AT, s::TICKET_ID],
+                SortMultipleOptions::default(),
             )
             .collect()?,
     ))
@@ -111,9 +112,10 @@ fn case_events(orders: LazyFrame, tickets: Option<LazyFrame>) -> Result<LazyFram
         ));
     }
     Ok(concat(parts, UnionArgs::default())?
+        // Stable: ties (tickets of one case at one instant) keep the tickets' order.
         .sort(
             [CASE_INDEX, TIMESTAMP, "_rank"],
-            SortMultipleOptions::default(),
+            SortMultipleOptions::default().with_maintain_order(true),
         )
         .drop(cols([CASE_INDEX, "_rank"])))
 }
