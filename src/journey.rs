@@ -360,6 +360,17 @@ fn add_by_order_id(left: &DataFrame, right: LazyFrame) -> Result<DataFrame> {
 
 /// The latest review of each order (by created_at, then file order); earlier ones are counted.
 fn latest_reviews(reviews: &DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
+    let latest = |lf: LazyFrame| -> LazyFrame {
+        lf.select([
+            col(s::ORDER_ID),
+            col(s::SCORE).alias(s::REVIEW_SCORE),
+            col(s::CREATED_AT).alias(s::REVIEW_AT),
+        ])
+    };
+    // The usual case, one review per order: nothing to sort or replace.
+    if crate::ingest::all_distinct(reviews, &[s::ORDER_ID])? {
+        return Ok(latest(reviews.clone().lazy()).collect()?);
+    }
     let sorted = reviews
         .clone()
         .lazy()
@@ -382,15 +393,7 @@ fn latest_reviews(reviews: &DataFrame, dq: &mut DataQuality) -> Result<DataFrame
         Effect::RowReplaced,
         dq,
     )?;
-    Ok(sorted
-        .lazy()
-        .filter(col("_replaced").not())
-        .select([
-            col(s::ORDER_ID),
-            col(s::SCORE).alias(s::REVIEW_SCORE),
-            col(s::CREATED_AT).alias(s::REVIEW_AT),
-        ])
-        .collect()?)
+    Ok(latest(sorted.lazy().filter(col("_replaced").not())).collect()?)
 }
 
 /// shipped_at, delivered_at, promise, cancellation and digital flags.

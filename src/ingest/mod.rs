@@ -813,7 +813,7 @@ fn by_source(lf: LazyFrame, already_sorted: bool) -> LazyFrame {
 /// True when no two rows share all of `keys` (nulls count as a value): one hash pass, cheaper
 /// than the window that finds which rows are replaced. Keys are joined with a unit separator;
 /// two different key tuples that join to the same text only make this say false, never true.
-fn all_distinct(df: &DataFrame, keys: &[&str]) -> Result<bool> {
+pub(crate) fn all_distinct(df: &DataFrame, keys: &[&str]) -> Result<bool> {
     let key = match keys {
         [one] => col(*one),
         _ => concat_str(
