@@ -21,26 +21,9 @@ fn case_18_order_references_in_text_link_tickets() {
     let cfg = Config::load(dir, None, &overrides).unwrap();
     let analysis = snagscan::pipeline::analyze(dir, &cfg).unwrap();
     let j = &analysis.journeys;
-    let t = j
-        .tickets
-        .as_ref()
-        .unwrap()
-        .sort([s::TICKET_ID], SortMultipleOptions::default())
-        .unwrap();
-    let linked: Vec<Option<&str>> = t
-        .column(s::ORDER_ID)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .collect();
-    let by: Vec<Option<&str>> = t
-        .column("linked_by")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .collect();
+    let t = tickets_by_id(&analysis);
+    let linked = text_column(&t, s::ORDER_ID);
+    let by = text_column(&t, "linked_by");
     // 201 -> #1042 ("#1042"), 202 -> #1043 ("Order 1043"), 203 -> #1044 ("[#1044]"),
     // 204 unlinked ("Ticket #732" is a ticket number), 205 unlinked (date, ZIP, phone),
     // 206 -> #1045 by requester e-mail, 207 unlinked (#9999 does not exist).
@@ -90,13 +73,7 @@ fn case_18_order_references_in_text_link_tickets() {
     assert_eq!(t.height(), 7);
     // 203 is about tracking, on #1044 which has no ship time: a WISMO ticket on an unshipped order.
     let wismo: Vec<Option<bool>> = t.column("wismo").unwrap().bool().unwrap().iter().collect();
-    let state: Vec<Option<&str>> = t
-        .column("delivery_state")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .collect();
+    let state = text_column(&t, "delivery_state");
     assert_eq!(wismo[2], Some(true));
     assert_eq!(state[2], Some("not_shipped"));
     assert_eq!(wismo[4], Some(false), "205 'Wrong size' is not WISMO");
@@ -122,21 +99,8 @@ fn a_ticket_order_id_written_as_a_decimal_links_to_the_order() {
     .unwrap();
     let cfg = Config::load(dir.path(), None, &Overrides::default()).unwrap();
     let analysis = snagscan::pipeline::analyze(dir.path(), &cfg).unwrap();
-    let t = analysis
-        .journeys
-        .tickets
-        .as_ref()
-        .unwrap()
-        .sort([s::TICKET_ID], SortMultipleOptions::default())
-        .unwrap();
-    let linked: Vec<Option<&str>> = t
-        .column(s::ORDER_ID)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .collect();
-    assert_eq!(linked, [Some("1004"), Some("1003")]);
+    let t = tickets_by_id(&analysis);
+    assert_eq!(text_column(&t, s::ORDER_ID), [Some("1004"), Some("1003")]);
     let warning = analysis
         .report
         .data_quality
@@ -151,6 +115,22 @@ fn a_ticket_order_id_written_as_a_decimal_links_to_the_order() {
         ),
         ("tickets.csv", 1, vec![2])
     );
+}
+
+/// The linked tickets of an analysis, sorted by ticket id.
+fn tickets_by_id(analysis: &snagscan::pipeline::Analysis) -> DataFrame {
+    analysis
+        .journeys
+        .tickets
+        .as_ref()
+        .unwrap()
+        .sort([s::TICKET_ID], SortMultipleOptions::default())
+        .unwrap()
+}
+
+/// The values of String column `name` of `df`.
+fn text_column<'a>(df: &'a DataFrame, name: &str) -> Vec<Option<&'a str>> {
+    df.column(name).unwrap().str().unwrap().iter().collect()
 }
 
 fn store(
