@@ -66,6 +66,9 @@ pub const PROMISED_BY: &str = "promised_by";
 pub const RISK_LEVEL: &str = "risk_level";
 pub const TAGS: &str = "tags";
 pub const REQUIRES_SHIPPING: &str = "requires_shipping";
+/// The platform's fulfillment status of an order or of a line item (String, free text: Shopify's
+/// `fulfilled`, `partial`, `unfulfilled`; a line's `fulfilled`, `pending`...).
+pub const FULFILLMENT_STATUS: &str = "fulfillment_status";
 pub const TEST: &str = "test";
 /// Customer's region (state, province), when the export has one (String).
 pub const REGION: &str = "region";

@@ -155,6 +155,7 @@ pub const CANONICAL_ORDERS: FormatSpec = FormatSpec {
         col(s::RISK_LEVEL, &["risk_level"], Text),
         col(s::TAGS, &["tags"], Text),
         col(s::REQUIRES_SHIPPING, &["requires_shipping"], Bool),
+        col(s::FULFILLMENT_STATUS, &["fulfillment_status"], Text),
         col(s::TEST, &["test"], Bool),
         col(s::REGION, &["region"], Text),
     ],
@@ -173,6 +174,8 @@ pub const CANONICAL_LINE_ITEMS: FormatSpec = FormatSpec {
         col(s::PRODUCT, &["product"], Text),
         req(s::QUANTITY, &["quantity"], Number),
         col(s::UNIT_PRICE, &["unit_price"], Money),
+        col(s::REQUIRES_SHIPPING, &["requires_shipping"], Bool),
+        col(s::FULFILLMENT_STATUS, &["fulfillment_status"], Text),
     ],
     defaults: &[],
     group_by: None,
@@ -363,7 +366,7 @@ pub const SHOPIFY_ORDERS: FormatSpec = FormatSpec {
         col(s::FULFILLED_AT, &["Fulfilled at"], Timestamp),
         col(s::CANCELLED_AT, &["Cancelled at"], Timestamp),
         col(s::STATUS, &["Financial Status"], Text),
-        col("fulfillment_status", &["Fulfillment Status"], Text),
+        col(s::FULFILLMENT_STATUS, &["Fulfillment Status"], Text),
         col(s::TOTAL, &["Total"], Money),
         col(s::REFUNDED, &["Refunded Amount"], Money),
         col(s::CURRENCY, &["Currency"], Text),
@@ -398,6 +401,12 @@ pub const SHOPIFY_LINE_ITEMS: FormatSpec = FormatSpec::plain(
         col(s::PRODUCT, &["Lineitem name"], Text),
         req(s::QUANTITY, &["Lineitem quantity"], Number),
         col(s::UNIT_PRICE, &["Lineitem price"], Money),
+        col(s::REQUIRES_SHIPPING, &["Lineitem requires shipping"], Bool),
+        col(
+            s::FULFILLMENT_STATUS,
+            &["Lineitem fulfillment status"],
+            Text,
+        ),
     ],
 );
 
