@@ -19,6 +19,18 @@ pub const EXPRESS_PATTERN: &str =
 /// Words in `cancel_reason` or `status` that mark a stockout cancellation.
 pub const STOCKOUT_PATTERN: &str =
     r"(?i)unavailable|out of stock|out-of-stock|inventory|stockout|sold out";
+/// A `fulfillment_status` (of an order or a line item) that says it was completely fulfilled.
+/// Anchored, so that `unfulfilled` is not read as fulfilled.
+pub const FULFILLED_STATUS_PATTERN: &str =
+    r"(?i)^\s*(fulfilled|shipped|delivered|complete|completed)\s*$";
+/// A `fulfillment_status` that says partly fulfilled (Shopify `partial`, "Partially fulfilled").
+pub const PARTIAL_STATUS_PATTERN: &str = r"(?i)partial";
+/// A free-text `status` that says partly shipped (`partially_shipped`, `partially fulfilled`);
+/// not a bare `partial`, which in a financial status means partly paid or refunded.
+pub const PARTIAL_IN_STATUS_PATTERN: &str = r"(?i)partial(ly)?[\s_-]*(shipped|fulfilled)";
+/// A line item's `fulfillment_status` that says it will not be shipped (put back in stock, or
+/// Shopify's `not_eligible`): not an unshipped item.
+pub const NOT_TO_SHIP_STATUS_PATTERN: &str = r"(?i)^\s*(restocked|not[\s_-]?eligible|removed)\s*$";
 
 /// The journeys of a store and the time frame they were measured in.
 pub struct Journeys {
@@ -27,12 +39,20 @@ pub struct Journeys {
     /// non-cancelled order; null for cancelled or unidentified orders); placed_at, paid_at,
     /// shipped_at, delivered_at, promise_deadline (Datetime ms UTC); promise_is_date (Boolean);
     /// promised_date (Date); n_shipments (UInt32); review_score (Float64), review_at (Datetime);
-    /// stage (String: placed, paid, shipped, delivered, cancelled); cancelled, stockout,
-    /// requires_shipping (Boolean); shipping_method, risk_level, currency, region, carrier, lane
-    /// (String); total, refunded, net_revenue (Float64, currency); payment_wait_h,
-    /// fulfillment_wait_h, transit_time_h, click_to_door_h, open_age_h (Float64, hours; null
-    /// when not applicable or negative); late, overdue (Boolean); days_late (Float64, days);
-    /// src_file (String), src_line (UInt64).
+    /// stage (String: placed, paid, shipped, delivered, cancelled; `shipped` also for an order
+    /// whose fulfillment_status says fulfilled or partial with no ship time); cancelled,
+    /// stockout, requires_shipping (Boolean); status, fulfillment_status (String, as exported);
+    /// shipping_method, risk_level, currency, region, carrier, lane (String); total, refunded,
+    /// net_revenue (Float64, currency); fulfilled_complete_at (Datetime ms UTC: when the order
+    /// was completely fulfilled, i.e. its last shipment's shipped_at, or fulfilled_at without
+    /// shipment rows; null unless the order is known complete: physical, fulfillment_status
+    /// empty or fulfilled, status not "partially shipped", no unshipped item); unshipped_items
+    /// (UInt32: quantity of shippable line items not fulfilled, from the line items'
+    /// fulfillment_status; null when unknown); payment_wait_h, fulfillment_wait_h,
+    /// complete_fulfillment_wait_h (placed -> fulfilled_complete_at), transit_time_h,
+    /// click_to_door_h, open_age_h (Float64, hours; null when not applicable or negative);
+    /// in_backlog (Boolean: physical, not cancelled, and not shipped or known partly shipped);
+    /// late, overdue (Boolean); days_late (Float64, days); src_file (String), src_line (UInt64).
     pub orders: DataFrame,
     /// One row per customer_key: first_order_at, last_order_at, second_order_at (Datetime);
     /// n_orders (UInt32); revenue (Float64); first_order_late, first_order_low_review (Boolean);
@@ -96,6 +116,36 @@ fn null_of(dt: DataType) -> Expr {
     lit(NULL).cast(dt)
 }
 
+/// `e` matches `pattern` (false for null).
+fn matches(e: Expr, pattern: &str) -> Expr {
+    e.str().contains(lit(pattern), false).fill_null(lit(false))
+}
+
+/// The order's `fulfillment_status` says completely fulfilled.
+fn says_fulfilled() -> Expr {
+    matches(col(s::FULFILLMENT_STATUS), FULFILLED_STATUS_PATTERN)
+}
+
+/// The order is known to be partly fulfilled: its `fulfillment_status` says partial, or its
+/// free-text `status` says partly shipped.
+fn says_partial() -> Expr {
+    matches(col(s::FULFILLMENT_STATUS), PARTIAL_STATUS_PATTERN)
+        .or(matches(col(s::STATUS), PARTIAL_IN_STATUS_PATTERN))
+}
+
+/// A journey known to have shipped, at least in part, by the as-of time: it has a ship or
+/// delivery time, or it is physical and its `fulfillment_status` says fulfilled or partial
+/// (a Shopify export without `Fulfilled at`: shipped, at a time not known). Needs the journey
+/// columns shipped_at, delivered_at, requires_shipping, fulfillment_status.
+pub fn known_shipped() -> Expr {
+    col(s::SHIPPED_AT)
+        .is_not_null()
+        .or(col(s::DELIVERED_AT).is_not_null())
+        .or(col(s::REQUIRES_SHIPPING)
+            .fill_null(lit(true))
+            .and(says_fulfilled().or(matches(col(s::FULFILLMENT_STATUS), PARTIAL_STATUS_PATTERN))))
+}
+
 /// Builds the journeys (see [`Journeys`] for the shape).
 ///
 /// Negative waits are counted in `dq` and set to null (never clamped). Shipments and reviews that
@@ -126,6 +176,7 @@ pub fn build(
             .with_columns([
                 null_of(DataType::UInt32).alias(s::N_SHIPMENTS),
                 null_of(utc_ms()).alias("_ship_first"),
+                null_of(utc_ms()).alias("_ship_last"),
                 null_of(utc_ms()).alias("_ship_delivered"),
                 null_of(DataType::Boolean).alias("_all_delivered"),
                 null_of(utc_ms()).alias("_est_deadline"),
@@ -156,12 +207,27 @@ pub fn build(
             .collect()?,
     };
 
+    // Line statuses are joined only when the line items carry some (a Shopify export).
+    let (orders, unshipped_known) = match unshipped_per_order(store.line_items.as_ref())? {
+        Some(per_order) => {
+            let _t = crate::timings::span("unshipped line items");
+            (add_by_order_id(&orders, per_order)?, true)
+        }
+        None => (orders, false),
+    };
     let base = {
         let _t = crate::timings::span("join shipments, reviews");
-        orders
+        let mut lf = orders
             .lazy()
-            .with_column(col(s::N_SHIPMENTS).fill_null(lit(0u32)))
-            .with_columns(core_columns())
+            .with_column(col(s::N_SHIPMENTS).fill_null(lit(0u32)));
+        if !unshipped_known {
+            lf = lf.with_columns([
+                null_of(DataType::UInt32).alias(s::UNSHIPPED_ITEMS),
+                null_of(DataType::Boolean).alias("_lines_open"),
+            ]);
+        }
+        lf.with_columns(core_columns())
+            .with_column(fulfilled_complete_at())
             .collect()?
     };
     let waits_span = crate::timings::span("waits, audits, order_seq");
@@ -204,6 +270,17 @@ pub fn build(
             dq,
         )?;
     }
+    // Usually the same instant as a negative fulfillment_wait's (one shipment): counted only
+    // when it is a finding of its own.
+    audit(
+        &with_waits,
+        col("_complete_fulfillment_wait_raw")
+            .lt(lit(0.0))
+            .and(col("_fulfillment_wait_raw").lt(lit(0.0)).not()),
+        "fully fulfilled before placed (complete_fulfillment_wait < 0, excluded)",
+        Effect::ExcludedFromStats,
+        dq,
+    )?;
     audit(
         &with_waits,
         col(s::PAID_AT).gt(col(s::SHIPPED_AT)),
@@ -278,8 +355,9 @@ fn orphans(
     )
 }
 
-/// Per order: first hand-off to the carrier, delivery of the last shipment (only when all are
-/// delivered), the earliest carrier estimate, the first carrier.
+/// Per order: first hand-off to the carrier, last hand-off (only when every shipment has one),
+/// delivery of the last shipment (only when all are delivered), the earliest carrier estimate,
+/// the first carrier.
 ///
 /// Most orders have one shipment, whose values are the summary as they are; only the orders
 /// with several shipments are sorted and aggregated (the same result, without a group-by over
@@ -302,6 +380,7 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
         col(s::ORDER_ID),
         lit(1u32).cast(DataType::UInt32).alias(s::N_SHIPMENTS),
         col(s::SHIPPED_AT).alias("_ship_first"),
+        col(s::SHIPPED_AT).alias("_ship_last"),
         col(s::DELIVERED_AT).alias("_ship_delivered"),
         col(s::DELIVERED_AT).is_not_null().alias("_all_delivered"),
         col(&est).alias("_est_deadline"),
@@ -319,6 +398,11 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
         .agg([
             len().cast(DataType::UInt32).alias(s::N_SHIPMENTS),
             col(s::SHIPPED_AT).min().alias("_ship_first"),
+            // The last hand-off, only when every shipment has one.
+            when(col(s::SHIPPED_AT).null_count().eq(lit(0)))
+                .then(col(s::SHIPPED_AT).max())
+                .otherwise(null_of(utc_ms()))
+                .alias("_ship_last"),
             col(s::DELIVERED_AT).max().alias("_ship_delivered"),
             col(s::DELIVERED_AT)
                 .null_count()
@@ -396,6 +480,86 @@ fn latest_reviews(reviews: &DataFrame, dq: &mut DataQuality) -> Result<DataFrame
     Ok(latest(sorted.lazy().filter(col("_replaced").not())).collect()?)
 }
 
+/// Per order, `unshipped_items` (UInt32): the quantity of its shippable line items (requires
+/// shipping not false) whose `fulfillment_status` is not fulfilled (nor restocked or not
+/// eligible); null for an order with a shippable line whose status is empty or partial (how
+/// many units are left is not said). `_lines_open` (Boolean): some shippable line has a status
+/// and it is not fulfilled (pending, partial...). Only the lines of an order's latest file are
+/// taken, as overlapping exports repeat them.
+///
+/// `None` when no line item has a fulfillment status (canonical line items, Olist): nothing to
+/// join, and both are null for every order.
+fn unshipped_per_order(items: Option<&DataFrame>) -> Result<Option<LazyFrame>> {
+    let Some(items) = items else {
+        return Ok(None);
+    };
+    if items.column(s::FULFILLMENT_STATUS)?.null_count() == items.height() {
+        return Ok(None);
+    }
+    let status = || col(s::FULFILLMENT_STATUS);
+    let shippable = col(s::REQUIRES_SHIPPING)
+        .fill_null(lit(true))
+        .and(matches(status(), NOT_TO_SHIP_STATUS_PATTERN).not());
+    let unknown = shippable.clone().and(
+        status()
+            .is_null()
+            .or(matches(status(), PARTIAL_STATUS_PATTERN)),
+    );
+    let quantity = when(col(s::QUANTITY).gt(lit(0.0)))
+        .then(col(s::QUANTITY))
+        .otherwise(lit(0.0));
+    let open = shippable
+        .clone()
+        .and(matches(status(), FULFILLED_STATUS_PATTERN).not());
+    let left = when(open.clone()).then(quantity).otherwise(lit(0.0));
+    let latest_file = col(s::SRC_RANK).eq(col(s::SRC_RANK).max().over([col(s::ORDER_ID)])?);
+    Ok(Some(
+        items
+            .clone()
+            .lazy()
+            .filter(latest_file)
+            .group_by([col(s::ORDER_ID)])
+            .agg([
+                left.sum().alias("_left"),
+                unknown.cast(DataType::UInt32).sum().alias("_unknown"),
+                open.and(status().is_not_null())
+                    .cast(DataType::UInt32)
+                    .sum()
+                    .gt(lit(0u32))
+                    .alias("_lines_open"),
+            ])
+            .select([
+                col(s::ORDER_ID),
+                when(col("_unknown").gt(lit(0u32)))
+                    .then(null_of(DataType::UInt32))
+                    .otherwise(
+                        col("_left")
+                            .round(0, RoundMode::HalfAwayFromZero)
+                            .cast(DataType::UInt32),
+                    )
+                    .alias(s::UNSHIPPED_ITEMS),
+                col("_lines_open"),
+            ]),
+    ))
+}
+
+/// `fulfilled_complete_at`: when a physical order known to be complete was completely
+/// fulfilled: its last shipment's hand-off (when every shipment has one), else its
+/// `fulfilled_at`. Known complete: `fulfillment_status` empty (canonical exports: an order with
+/// shipments and nothing else said is taken as complete) or fulfilled, `status` not "partially
+/// shipped", and no shippable line with a status other than fulfilled. Null otherwise, and when
+/// no time is known (never made up). Needs [`core_columns`] (requires_shipping filled).
+fn fulfilled_complete_at() -> Expr {
+    let complete = col(s::REQUIRES_SHIPPING)
+        .and(col(s::FULFILLMENT_STATUS).is_null().or(says_fulfilled()))
+        .and(says_partial().not())
+        .and(col("_lines_open").fill_null(lit(false)).not());
+    when(complete)
+        .then(coalesce(&[col("_ship_last"), col(s::FULFILLED_AT)]))
+        .otherwise(null_of(utc_ms()))
+        .alias(s::FULFILLED_COMPLETE_AT)
+}
+
 /// shipped_at, delivered_at, promise, cancellation and digital flags.
 fn core_columns() -> Vec<Expr> {
     let order_promise = format!("{}{}", s::PROMISED_BY, s::DEADLINE_SUFFIX);
@@ -458,6 +622,8 @@ fn wait_columns() -> Vec<Expr> {
             .then(hours_between(s::PLACED_AT, s::SHIPPED_AT))
             .otherwise(null_of(DataType::Float64))
             .alias("_fulfillment_wait_raw"),
+        hours_between(s::PLACED_AT, s::FULFILLED_COMPLETE_AT)
+            .alias("_complete_fulfillment_wait_raw"),
         when(physical.clone())
             .then(hours_between(s::SHIPPED_AT, s::DELIVERED_AT))
             .otherwise(null_of(DataType::Float64))
@@ -506,6 +672,8 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
         .then((local_day - col(s::PROMISED_DATE).cast(DataType::Int32)).cast(DataType::Float64))
         .otherwise(hours_between(s::PROMISE_DEADLINE, s::DELIVERED_AT) / lit(24.0));
     let open = physical.clone().and(col(s::CANCELLED).not());
+    let shipped = known_shipped();
+    let partly_shipped = says_partial().or(col("_lines_open").fill_null(lit(false)));
     let overdue_now = when(is_date)
         .then(as_of_lit.clone().gt_eq(deadline.clone()))
         .otherwise(as_of_lit.clone().gt(deadline.clone()));
@@ -513,7 +681,7 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
         .then(lit("cancelled"))
         .when(delivered.clone().is_not_null())
         .then(lit("delivered"))
-        .when(col(s::SHIPPED_AT).is_not_null())
+        .when(shipped.clone())
         .then(lit("shipped"))
         .when(col(s::PAID_AT).is_not_null())
         .then(lit("paid"))
@@ -528,16 +696,17 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
     vec![
         non_negative("_payment_wait_raw").alias(s::PAYMENT_WAIT_H),
         non_negative("_fulfillment_wait_raw").alias(s::FULFILLMENT_WAIT_H),
+        non_negative("_complete_fulfillment_wait_raw").alias(s::COMPLETE_FULFILLMENT_WAIT_H),
         non_negative("_transit_time_raw").alias(s::TRANSIT_TIME_H),
         non_negative("_click_to_door_raw").alias(s::CLICK_TO_DOOR_H),
-        when(
-            open.clone()
-                .and(col(s::SHIPPED_AT).is_null())
-                .and(col(s::DELIVERED_AT).is_null()),
-        )
-        .then(since(col(s::PLACED_AT), as_of_lit))
-        .otherwise(null_of(DataType::Float64))
-        .alias(s::OPEN_AGE_H),
+        // Not shipped: neither a ship or delivery time nor a status that says shipped.
+        when(open.clone().and(shipped.clone().not()))
+            .then(since(col(s::PLACED_AT), as_of_lit))
+            .otherwise(null_of(DataType::Float64))
+            .alias(s::OPEN_AGE_H),
+        open.clone()
+            .and(shipped.not().or(partly_shipped))
+            .alias(s::IN_BACKLOG),
         when(measurable.clone())
             .then(late)
             .otherwise(null_of(DataType::Boolean))
@@ -588,6 +757,7 @@ fn journey_columns() -> Vec<Expr> {
         s::STOCKOUT,
         s::REQUIRES_SHIPPING,
         s::STATUS,
+        s::FULFILLMENT_STATUS,
         s::CANCEL_REASON,
         s::CANCELLED_AT,
         s::SHIPPING_METHOD,
@@ -601,11 +771,15 @@ fn journey_columns() -> Vec<Expr> {
         s::TOTAL,
         s::REFUNDED,
         s::NET_REVENUE,
+        s::FULFILLED_COMPLETE_AT,
+        s::UNSHIPPED_ITEMS,
         s::PAYMENT_WAIT_H,
         s::FULFILLMENT_WAIT_H,
+        s::COMPLETE_FULFILLMENT_WAIT_H,
         s::TRANSIT_TIME_H,
         s::CLICK_TO_DOOR_H,
         s::OPEN_AGE_H,
+        s::IN_BACKLOG,
         s::LATE,
         s::DAYS_LATE,
         s::OVERDUE,

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use crate::config::Config;
 use crate::error::Result;
 use crate::ingest::Store;
-use crate::journey::{hours_between, Journeys};
+use crate::journey::{hours_between, known_shipped, Journeys};
 use crate::schema as s;
 use crate::stats::ratio;
 
@@ -17,8 +17,9 @@ use crate::stats::ratio;
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
 pub struct Kpis {
     pub orders: u64,
-    /// Orders with a ship (or delivery) time; null when the inputs hold no shipping data at all
-    /// (no shipments table and no ship or delivery time in the orders).
+    /// Physical orders known shipped: a ship or delivery time, or a fulfillment status that says
+    /// fulfilled or partial; null when the inputs hold no shipping data at all (no shipments
+    /// table, no ship or delivery time and no fulfillment status in the orders).
     pub orders_shipped: Option<u64>,
     /// Orders with a delivery time; null when the inputs hold no delivery data at all.
     pub orders_delivered: Option<u64>,
@@ -29,6 +30,9 @@ pub struct Kpis {
     /// Order-to-ship time, hours, median / 90th percentile over shipped orders.
     pub fulfillment_wait_p50_h: Option<f64>,
     pub fulfillment_wait_p90_h: Option<f64>,
+    /// Order-to-complete-fulfillment time (placement to the last shipment of an order known to
+    /// be complete), hours, median over such orders.
+    pub complete_fulfillment_wait_p50_h: Option<f64>,
     /// Shipped orders whose fulfillment wait exceeds the SLA / shipped orders with a wait.
     pub sla_breach_share: Option<f64>,
     pub transit_time_p50_h: Option<f64>,
@@ -40,6 +44,9 @@ pub struct Kpis {
     /// Undelivered open orders past their promise at the as-of time; null when no order has a
     /// promise (neither a promised date nor a carrier estimate).
     pub overdue_orders: Option<u64>,
+    /// Physical, not cancelled orders not shipped or known partly shipped at the as-of time;
+    /// null, as `orders_shipped`, when the inputs hold no shipping data at all.
+    pub backlog_orders: Option<u64>,
     /// Cancelled / orders.
     pub cancel_share: Option<f64>,
     pub tickets: Option<u64>,
@@ -97,27 +104,24 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         .lazy()
         .select([
             len().cast(DataType::Float64).alias("orders"),
-            // Delivered orders were shipped, even when the export lost the ship time.
-            count_true(
-                physical.clone().and(
-                    col(s::SHIPPED_AT)
-                        .is_not_null()
-                        .or(col(s::DELIVERED_AT).is_not_null()),
-                ),
-            )
-            .alias("shipped"),
+            // Delivered orders were shipped, even when the export lost the ship time; so were
+            // orders whose fulfillment status says so.
+            count_true(physical.clone().and(known_shipped())).alias("shipped"),
             count_true(physical.clone().and(col(s::DELIVERED_AT).is_not_null())).alias("delivered"),
             // Whether the inputs carry the data at all (a count of 0 is then a measured 0).
             count_true(
                 col(s::SHIPPED_AT)
                     .is_not_null()
-                    .or(col(s::DELIVERED_AT).is_not_null()),
+                    .or(col(s::DELIVERED_AT).is_not_null())
+                    .or(col(s::FULFILLMENT_STATUS).is_not_null()),
             )
             .alias("any_ship_time"),
             count_true(col(s::DELIVERED_AT).is_not_null()).alias("any_delivery_time"),
             count_true(col(s::PROMISE_DEADLINE).is_not_null()).alias("any_promise"),
             q(s::FULFILLMENT_WAIT_H, 0.5).alias("fw50"),
             q(s::FULFILLMENT_WAIT_H, 0.9).alias("fw90"),
+            q(s::COMPLETE_FULFILLMENT_WAIT_H, 0.5).alias("cfw50"),
+            count_true(col(s::IN_BACKLOG)).alias("backlog"),
             count_true(col(s::FULFILLMENT_WAIT_H).gt(lit(sla))).alias("breach"),
             col(s::FULFILLMENT_WAIT_H)
                 .count()
@@ -194,12 +198,14 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         revenue,
         fulfillment_wait_p50_h: get("fw50")?,
         fulfillment_wait_p90_h: get("fw90")?,
+        complete_fulfillment_wait_p50_h: get("cfw50")?,
         sla_breach_share: ratio(n("breach")?, n("fw_n")?),
         transit_time_p50_h: get("tt50")?,
         click_to_door_p50_h: get("ctd50")?,
         on_time_rate: ratio(n("late_n")? - n("late")?, n("late_n")?),
         late_share: ratio(n("late")?, n("late_n")?),
         overdue_orders: (n("any_promise")? > 0.0).then_some(n("overdue")? as u64),
+        backlog_orders: measured("any_ship_time", "backlog")?,
         cancel_share: ratio(n("cancelled")?, n("orders")?),
         tickets: support.map(|t| t.tickets),
         wismo_tickets: support.map(|t| t.wismo),

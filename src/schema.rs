@@ -135,6 +135,13 @@ pub const FULFILLMENT_WAIT_H: &str = "fulfillment_wait_h";
 pub const TRANSIT_TIME_H: &str = "transit_time_h";
 pub const CLICK_TO_DOOR_H: &str = "click_to_door_h";
 pub const OPEN_AGE_H: &str = "open_age_h";
+/// When the order was completely fulfilled (Datetime ms UTC).
+pub const FULFILLED_COMPLETE_AT: &str = "fulfilled_complete_at";
+pub const COMPLETE_FULFILLMENT_WAIT_H: &str = "complete_fulfillment_wait_h";
+/// Quantity of shippable line items not fulfilled (UInt32; null when unknown).
+pub const UNSHIPPED_ITEMS: &str = "unshipped_items";
+/// Physical, not cancelled, and not shipped or known to be partly shipped (Boolean).
+pub const IN_BACKLOG: &str = "in_backlog";
 pub const LATE: &str = "late";
 pub const DAYS_LATE: &str = "days_late";
 pub const OVERDUE: &str = "overdue";

@@ -517,25 +517,59 @@ fn split_shipments_count_shipments_and_tracking_numbers() {
         .flatten()
         .collect();
     assert_eq!(counts, vec![1, 1, 2, 1]);
-    // Complete-fulfillment samples {48, 6} are a shipments-level measure: last shipment of
-    // #9101 is 48 h after placement.
-    let last = shipments
-        .lazy()
-        .filter(col("order_id").eq(lit("#9101")))
-        .select([col("shipped_at").max().cast(DataType::Int64)])
-        .collect()
-        .unwrap();
-    let last_ms = last
-        .column("shipped_at")
-        .unwrap()
-        .i64()
-        .unwrap()
-        .get(0)
-        .unwrap();
-    let placed_ms = chrono::DateTime::parse_from_rfc3339("2024-07-01T09:00:00-04:00")
-        .unwrap()
-        .timestamp_millis();
-    assert!(close((last_ms - placed_ms) as f64 / 3_600_000.0, 48.0));
+}
+
+#[test]
+fn complete_fulfillment_is_the_last_shipment_of_a_complete_order_only() {
+    let run = analyze(
+        &case("14-split-shipments-no-shipment"),
+        &["--as-of", "2024-07-05 00:00:00 -0400"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    // #9101: its second (last) shipment, 48 h after placement; #9102: one shipment, 6 h.
+    assert_eq!(j["#9101"]["fulfilled_complete_at"], "2024-07-03T13:00:00Z");
+    assert!(close(num(&j["#9101"]["complete_fulfillment_wait_h"]), 48.0));
+    assert!(close(num(&j["#9102"]["complete_fulfillment_wait_h"]), 6.0));
+    // #9103 is partial (Fulfillment Status `partial`, Matcha Bowl pending): no sample, even
+    // though it has a shipment; #9104 is digital; #9105 never shipped.
+    for id in ["#9103", "#9104", "#9105"] {
+        assert_eq!(j[id]["fulfilled_complete_at"], "", "{id}");
+        assert_eq!(j[id]["complete_fulfillment_wait_h"], "", "{id}");
+    }
+    // Samples {48, 6}: median 27 (linear).
+    assert!(close(
+        run.kpi("complete_fulfillment_wait_p50_h").as_f64().unwrap(),
+        27.0
+    ));
+}
+
+#[test]
+fn backlog_holds_the_partial_and_the_unshipped_order_not_the_digital_one() {
+    let run = analyze(
+        &case("14-split-shipments-no-shipment"),
+        &["--as-of", "2024-07-05 00:00:00 -0400"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    let mut backlog: Vec<&str> = j
+        .iter()
+        .filter(|(_, row)| row["in_backlog"] == "true")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    backlog.sort_unstable();
+    assert_eq!(backlog, ["#9103", "#9105"]);
+    assert_eq!(run.kpi("backlog_orders"), 2);
+    assert_eq!(j["#9104"]["in_backlog"], "false");
+    // Unshipped items, from `Lineitem fulfillment status`: #9103's Matcha Bowl; #9105's kettle;
+    // the gift card needs no shipping.
+    assert_eq!(j["#9103"]["unshipped_items"], "1");
+    assert_eq!(j["#9105"]["unshipped_items"], "1");
+    assert_eq!(j["#9101"]["unshipped_items"], "0");
+    assert_eq!(j["#9104"]["unshipped_items"], "0");
+    // The partial order has shipped (its first shipment): no open age; the unshipped one has.
+    assert_eq!(j["#9103"]["open_age_h"], "");
+    assert!(close(num(&j["#9105"]["open_age_h"]), 84.0));
 }
 
 #[test]
@@ -575,6 +609,30 @@ fn tickets_without_an_order_column_import_with_their_text() {
     let run = analyze(&dir, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.kpi("orders"), 5);
+}
+
+#[test]
+fn a_fulfilled_status_without_a_time_is_shipped_with_no_wait_and_no_open_age() {
+    // Item 4: `Fulfillment Status` fulfilled / unfulfilled, no `Fulfilled at` column.
+    let run = analyze(&case("18-wismo-order-reference-in-text"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    for id in ["#1042", "#1043", "#1045"] {
+        assert_eq!(j[id]["stage"], "shipped", "{id}");
+        assert_eq!(j[id]["shipped_at"], "", "{id}: no time is made up");
+        assert_eq!(j[id]["fulfillment_wait_h"], "", "{id}");
+        assert_eq!(j[id]["complete_fulfillment_wait_h"], "", "{id}");
+        assert_eq!(j[id]["open_age_h"], "", "{id}");
+        assert_eq!(j[id]["in_backlog"], "false", "{id}");
+    }
+    for id in ["#1044", "#1046"] {
+        assert_ne!(j[id]["stage"], "shipped", "{id}");
+        assert!(!j[id]["open_age_h"].is_empty(), "{id}");
+        assert_eq!(j[id]["in_backlog"], "true", "{id}");
+    }
+    assert_eq!(run.kpi("orders_shipped"), 3);
+    assert_eq!(run.kpi("backlog_orders"), 2);
+    assert_eq!(run.kpi("fulfillment_wait_p50_h"), Value::Null);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1213,7 +1271,12 @@ fn shipping_counts_are_null_without_shipping_data() {
     .unwrap();
     let run = analyze(dir.path(), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for kpi in ["orders_shipped", "orders_delivered", "overdue_orders"] {
+    for kpi in [
+        "orders_shipped",
+        "orders_delivered",
+        "overdue_orders",
+        "backlog_orders",
+    ] {
         assert_eq!(run.kpi(kpi), Value::Null, "{kpi}");
     }
     assert_eq!(run.kpi("orders"), 2);
@@ -1228,5 +1291,6 @@ fn shipping_counts_are_null_without_shipping_data() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.kpi("orders_shipped"), 1);
     assert_eq!(run.kpi("orders_delivered"), 0);
+    assert_eq!(run.kpi("backlog_orders"), 1);
     assert_eq!(run.kpi("overdue_orders"), Value::Null);
 }

@@ -212,6 +212,172 @@ fn cancelled_and_digital_orders_follow_the_spec() {
     assert_eq!(f64s(&j, s::OPEN_AGE_H), vec![None, None, Some(48.0), None]);
 }
 
+fn texts(j: &Journeys, name: &str) -> Vec<Option<String>> {
+    let sorted = j
+        .orders
+        .sort([s::ORDER_ID], SortMultipleOptions::default())
+        .unwrap();
+    sorted
+        .column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect()
+}
+
+fn line_items(
+    ids: &[&str],
+    quantity: &[f64],
+    shipping: &[Option<bool>],
+    status: &[Option<&str>],
+) -> DataFrame {
+    DataFrame::new(
+        ids.len(),
+        vec![
+            Column::new(s::ORDER_ID.into(), ids),
+            Column::new(s::QUANTITY.into(), quantity),
+            Column::new(s::REQUIRES_SHIPPING.into(), shipping),
+            Column::new(s::FULFILLMENT_STATUS.into(), status),
+            lines(ids.len()),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn complete_fulfillment_needs_a_known_complete_order_and_a_time() {
+    let mut dq = DataQuality::default();
+    let ids = ["A", "B", "C", "D", "E", "F", "G", "H"];
+    let o = orders(&ids, &["2024-07-01T08:00:00Z"; 8]);
+    // A: nothing said but its shipments (canonical): complete at its last shipment.
+    // B: status says partially shipped. C: Shopify status fulfilled, no time at all.
+    // D: one of its shipments has no ship time. E: fulfilled 1 h before placement.
+    // F, G, H: line statuses (below).
+    let o = with(
+        o,
+        Column::new(
+            s::STATUS.into(),
+            [
+                None,
+                Some("partially_shipped"),
+                Some("paid"),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ],
+        ),
+    );
+    let o = with(
+        o,
+        Column::new(
+            s::FULFILLMENT_STATUS.into(),
+            [
+                None,
+                None,
+                Some("fulfilled"),
+                None,
+                None,
+                None,
+                None,
+                Some("fulfilled"),
+            ],
+        ),
+    );
+    let o = with(
+        o,
+        instants(
+            s::FULFILLED_AT,
+            &["", "", "", "", "2024-07-01T07:00:00Z", "", "", ""],
+        ),
+    );
+    let sh_ids = ["A", "A", "B", "D", "D", "F", "G", "H"];
+    let sh = DataFrame::new(
+        sh_ids.len(),
+        vec![
+            Column::new(s::ORDER_ID.into(), sh_ids),
+            instants(
+                s::SHIPPED_AT,
+                &[
+                    "2024-07-01T18:00:00Z",
+                    "2024-07-02T20:00:00Z",
+                    "2024-07-01T18:00:00Z",
+                    "2024-07-01T18:00:00Z",
+                    "",
+                    "2024-07-01T18:00:00Z",
+                    "2024-07-01T18:00:00Z",
+                    "2024-07-01T18:00:00Z",
+                ],
+            ),
+            lines(sh_ids.len()),
+        ],
+    )
+    .unwrap();
+    // F: 2 pending units left (the gift card needs no shipping, the restocked unit will not
+    // ship). G: a partial line: how many units are left is not said. H: an older export said
+    // pending, the later one fulfilled. B, F and G are partly shipped: in the backlog.
+    let li = line_items(
+        &["F", "F", "F", "F", "G", "H"],
+        &[1.0, 2.0, 1.0, 1.0, 3.0, 1.0],
+        &[
+            Some(true),
+            Some(true),
+            Some(false),
+            Some(true),
+            Some(true),
+            Some(true),
+        ],
+        &[
+            Some("fulfilled"),
+            Some("pending"),
+            Some("pending"),
+            Some("restocked"),
+            Some("partial"),
+            Some("pending"),
+        ],
+    );
+    let later = line_items(&["H"], &[1.0], &[Some(true)], &[Some("fulfilled")]);
+    let store = store_from_frames(
+        "x.csv",
+        vec![
+            (TableKind::Orders, o),
+            (TableKind::Shipments, sh),
+            (TableKind::LineItems, li),
+            (TableKind::LineItems, later),
+        ],
+        &mut dq,
+    )
+    .unwrap();
+    let j = build(&store, Tz::UTC, Some("2024-07-04T08:00:00Z"), &mut dq);
+    assert_eq!(
+        f64s(&j, s::UNSHIPPED_ITEMS),
+        vec![None, None, None, None, None, Some(2.0), None, Some(0.0)]
+    );
+    assert_eq!(
+        f64s(&j, s::COMPLETE_FULFILLMENT_WAIT_H),
+        vec![Some(36.0), None, None, None, None, None, None, Some(10.0)]
+    );
+    assert_eq!(
+        bools(&j, s::IN_BACKLOG),
+        [false, true, false, false, false, true, true, false].map(Some)
+    );
+    // C shipped at a time not known: stage shipped, no wait, no open age.
+    assert_eq!(texts(&j, s::STAGE)[2].as_deref(), Some("shipped"));
+    assert_eq!(f64s(&j, s::FULFILLMENT_WAIT_H)[2], None);
+    assert_eq!(f64s(&j, s::OPEN_AGE_H)[2], None);
+    // E's negative wait is counted once, as "shipped before placed".
+    let reasons: Vec<String> = dq.entries().into_iter().map(|e| e.reason.clone()).collect();
+    assert!(reasons
+        .iter()
+        .any(|r| r.starts_with("shipped before placed")));
+    assert!(!reasons
+        .iter()
+        .any(|r| r.starts_with("fully fulfilled before placed")));
+}
+
 #[test]
 fn repeat_purchase_needs_an_order_strictly_after_the_first() {
     let mut dq = DataQuality::default();
