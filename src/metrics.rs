@@ -51,6 +51,9 @@ pub struct Kpis {
     pub cancel_share: Option<f64>,
     pub tickets: Option<u64>,
     pub wismo_tickets: Option<u64>,
+    /// WISMO tickets linked to an order that had not shipped when the ticket was opened
+    /// (`delivery_state` = not_shipped); null without a tickets table.
+    pub wismo_tickets_unshipped: Option<u64>,
     pub wismo_rate_per_100: Option<f64>,
     pub wismo_share: Option<f64>,
     /// Customers whose second order came within the repeat window / eligible customers.
@@ -209,6 +212,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         cancel_share: ratio(n("cancelled")?, n("orders")?),
         tickets: support.map(|t| t.tickets),
         wismo_tickets: support.map(|t| t.wismo),
+        wismo_tickets_unshipped: support.map(|t| t.wismo_unshipped),
         // WISMO rate = WISMO tickets / orders with a shipped_at x 100 (SPEC section 3): 0.0
         // with a tickets table and no WISMO ticket; null without tickets or shipped orders.
         wismo_rate_per_100: support.and_then(|t| ratio(t.wismo as f64 * 100.0, shipped)),
@@ -270,6 +274,8 @@ fn revenue_by_currency(j: &Journeys) -> Result<Vec<CurrencyRevenue>> {
 pub struct TicketCounts {
     pub tickets: u64,
     pub wismo: u64,
+    /// WISMO tickets whose order had not shipped when they were opened.
+    pub wismo_unshipped: u64,
     /// Mean satisfaction score of rated tickets (the helpdesk's own scale).
     pub csat_mean: Option<f64>,
 }
@@ -285,6 +291,8 @@ pub fn ticket_counts(j: &Journeys) -> Result<Option<TicketCounts>> {
         .select([
             len().cast(DataType::Float64).alias("n"),
             count_true(col("wismo")).alias("wismo"),
+            count_true(col("wismo").and(col("delivery_state").eq(lit("not_shipped"))))
+                .alias("wismo_unshipped"),
             col(s::CSAT).mean().alias("csat"),
         ])
         .collect()?;
@@ -299,6 +307,7 @@ pub fn ticket_counts(j: &Journeys) -> Result<Option<TicketCounts>> {
     Ok(Some(TicketCounts {
         tickets: get("n")?.unwrap_or(0.0) as u64,
         wismo: get("wismo")?.unwrap_or(0.0) as u64,
+        wismo_unshipped: get("wismo_unshipped")?.unwrap_or(0.0) as u64,
         csat_mean: get("csat")?,
     }))
 }

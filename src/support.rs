@@ -292,8 +292,9 @@ pub fn order_key(e: Expr) -> Expr {
 ///
 /// Output: the canonical ticket columns plus `order_id` (String, the linked order's id as in the
 /// journeys, null when unlinked), `linked_by` (String: order_id, reference, email), `wismo`
-/// (Boolean), `delivery_state` (String: not_shipped, in_transit_before_promise,
-/// in_transit_late, delivered, unlinked).
+/// (Boolean), `delivery_state` (String: not_shipped, shipped_time_unknown,
+/// in_transit_before_promise, in_transit_late, delivered, unlinked; `shipped_time_unknown` for
+/// an order known shipped, by its fulfillment status or a delivery, with no ship time).
 pub fn link(
     tickets: &DataFrame,
     store: &Store,
@@ -390,6 +391,7 @@ pub fn link(
     let states = journeys.clone().lazy().select([
         col(s::ORDER_ID).alias("_state_order"),
         col(s::SHIPPED_AT).alias("_shipped"),
+        crate::journey::known_shipped().alias("_known_shipped"),
         col(s::DELIVERED_AT).alias("_delivered"),
         col(s::PROMISE_DEADLINE).alias("_deadline"),
         col(s::PROMISE_IS_DATE).alias("_is_date"),
@@ -406,6 +408,10 @@ pub fn link(
                 .and(col("_delivered").lt_eq(created.clone())),
         )
         .then(lit("delivered"))
+        // Shipped (a status or a delivery says so) at a time not known: maybe before the
+        // ticket, maybe after.
+        .when(col("_shipped").is_null().and(col("_known_shipped")))
+        .then(lit("shipped_time_unknown"))
         .when(col("_shipped").is_null().or(col("_shipped").gt(created)))
         .then(lit("not_shipped"))
         .when(col("_deadline").is_null().or(before_promise))

@@ -77,6 +77,12 @@ fn case_18_order_references_in_text_link_tickets() {
     assert_eq!(wismo[2], Some(true));
     assert_eq!(state[2], Some("not_shipped"));
     assert_eq!(wismo[4], Some(false), "205 'Wrong size' is not WISMO");
+    // 201, 202, 206 concern fulfilled orders (status `fulfilled`, no ship time): shipped at a
+    // time not known, never "not shipped". 203 is the one WISMO ticket on an unshipped order.
+    for i in [0, 1, 5] {
+        assert_eq!(state[i], Some("shipped_time_unknown"), "ticket {}", 201 + i);
+    }
+    assert_eq!(analysis.report.kpis.wismo_tickets_unshipped, Some(1));
 }
 
 #[test]

@@ -22,8 +22,9 @@ pub const ANALYZER: Analyzer = Analyzer {
 };
 
 /// Delivery states of a WISMO ticket, in report order.
-pub const STATES: [&str; 5] = [
+pub const STATES: [&str; 6] = [
     "not_shipped",
+    "shipped_time_unknown",
     "in_transit_before_promise",
     "in_transit_late",
     "delivered",
@@ -59,7 +60,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         .collect()?;
     let labels = states.column("delivery_state")?.str()?;
     let ks = states.column("k")?.u64()?;
-    // At most five rows, one per state.
+    // At most six rows, one per state.
     let count_of = |state: &str| {
         (0..states.height())
             .find(|&i| labels.get(i) == Some(state))

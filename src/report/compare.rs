@@ -61,6 +61,7 @@ pub const KPI_DIRECTIONS: &[(&str, Direction)] = &[
     ("cancel_share", Direction::LowerIsBetter),
     ("tickets", Direction::Neutral),
     ("wismo_tickets", Direction::Neutral),
+    ("wismo_tickets_unshipped", Direction::Neutral),
     ("wismo_rate_per_100", Direction::LowerIsBetter),
     ("wismo_share", Direction::LowerIsBetter),
     ("repeat_rate", Direction::HigherIsBetter),

@@ -201,6 +201,11 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
     ("cancel_share", "Cancelled share", "share"),
     ("tickets", "Tickets", "count"),
     ("wismo_tickets", "WISMO tickets", "count"),
+    (
+        "wismo_tickets_unshipped",
+        "WISMO tickets before shipping",
+        "count",
+    ),
     ("wismo_rate_per_100", "WISMO per 100 shipped", "per100"),
     ("wismo_share", "WISMO share of tickets", "share"),
     ("repeat_rate", "90-day repeat rate", "share"),
