@@ -226,7 +226,9 @@ pub fn build(
                 null_of(DataType::Boolean).alias("_lines_open"),
             ]);
         }
+        // `_says_partial`: the status patterns run once per order, not once per use.
         lf.with_columns(core_columns())
+            .with_column(says_partial().alias("_says_partial"))
             .with_column(fulfilled_complete_at())
             .collect()?
     };
@@ -500,7 +502,10 @@ fn unshipped_per_order(items: Option<&DataFrame>) -> Result<Option<LazyFrame>> {
     let shippable = col(s::REQUIRES_SHIPPING)
         .fill_null(lit(true))
         .and(matches(status(), NOT_TO_SHIP_STATUS_PATTERN).not());
-    let unknown = shippable.clone().and(
+    let open = shippable
+        .clone()
+        .and(matches(status(), FULFILLED_STATUS_PATTERN).not());
+    let unknown = shippable.and(
         status()
             .is_null()
             .or(matches(status(), PARTIAL_STATUS_PATTERN)),
@@ -508,25 +513,32 @@ fn unshipped_per_order(items: Option<&DataFrame>) -> Result<Option<LazyFrame>> {
     let quantity = when(col(s::QUANTITY).gt(lit(0.0)))
         .then(col(s::QUANTITY))
         .otherwise(lit(0.0));
-    let open = shippable
-        .clone()
-        .and(matches(status(), FULFILLED_STATUS_PATTERN).not());
-    let left = when(open.clone()).then(quantity).otherwise(lit(0.0));
-    let latest_file = col(s::SRC_RANK).eq(col(s::SRC_RANK).max().over([col(s::ORDER_ID)])?);
+    let mut lines = items.clone().lazy();
+    // Lines from several files: only the latest file's lines of each order (a window, so only
+    // when there is more than one file).
+    let ranks = items.column(s::SRC_RANK)?.as_materialized_series();
+    if ranks.min::<u32>()? != ranks.max::<u32>()? {
+        lines = lines.filter(col(s::SRC_RANK).eq(col(s::SRC_RANK).max().over([col(s::ORDER_ID)])?));
+    }
+    // Each line classified once (the patterns run once per line), then summed per order.
     Ok(Some(
-        items
-            .clone()
-            .lazy()
-            .filter(latest_file)
-            .group_by([col(s::ORDER_ID)])
-            .agg([
-                left.sum().alias("_left"),
-                unknown.cast(DataType::UInt32).sum().alias("_unknown"),
+        lines
+            .select([
+                col(s::ORDER_ID),
+                when(open.clone())
+                    .then(quantity)
+                    .otherwise(lit(0.0))
+                    .alias("_left"),
+                unknown.cast(DataType::UInt32).alias("_unknown"),
                 open.and(status().is_not_null())
                     .cast(DataType::UInt32)
-                    .sum()
-                    .gt(lit(0u32))
-                    .alias("_lines_open"),
+                    .alias("_open"),
+            ])
+            .group_by([col(s::ORDER_ID)])
+            .agg([
+                col("_left").sum(),
+                col("_unknown").sum(),
+                col("_open").sum().gt(lit(0u32)).alias("_lines_open"),
             ])
             .select([
                 col(s::ORDER_ID),
@@ -548,11 +560,12 @@ fn unshipped_per_order(items: Option<&DataFrame>) -> Result<Option<LazyFrame>> {
 /// `fulfilled_at`. Known complete: `fulfillment_status` empty (canonical exports: an order with
 /// shipments and nothing else said is taken as complete) or fulfilled, `status` not "partially
 /// shipped", and no shippable line with a status other than fulfilled. Null otherwise, and when
-/// no time is known (never made up). Needs [`core_columns`] (requires_shipping filled).
+/// no time is known (never made up). Needs [`core_columns`] (requires_shipping filled) and
+/// `_says_partial` ([`says_partial`]).
 fn fulfilled_complete_at() -> Expr {
     let complete = col(s::REQUIRES_SHIPPING)
         .and(col(s::FULFILLMENT_STATUS).is_null().or(says_fulfilled()))
-        .and(says_partial().not())
+        .and(col("_says_partial").not())
         .and(col("_lines_open").fill_null(lit(false)).not());
     when(complete)
         .then(coalesce(&[col("_ship_last"), col(s::FULFILLED_AT)]))
@@ -673,7 +686,7 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
         .otherwise(hours_between(s::PROMISE_DEADLINE, s::DELIVERED_AT) / lit(24.0));
     let open = physical.clone().and(col(s::CANCELLED).not());
     let shipped = known_shipped();
-    let partly_shipped = says_partial().or(col("_lines_open").fill_null(lit(false)));
+    let partly_shipped = col("_says_partial").or(col("_lines_open").fill_null(lit(false)));
     let overdue_now = when(is_date)
         .then(as_of_lit.clone().gt_eq(deadline.clone()))
         .otherwise(as_of_lit.clone().gt(deadline.clone()));
