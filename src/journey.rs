@@ -46,7 +46,8 @@ pub struct Journeys {
     /// net_revenue (Float64, currency); fulfilled_complete_at (Datetime ms UTC: when the order
     /// was completely fulfilled, i.e. its last shipment's shipped_at, or fulfilled_at without
     /// shipment rows; null unless the order is known complete: physical, fulfillment_status
-    /// empty or fulfilled, status not "partially shipped", no unshipped item); unshipped_items
+    /// empty or fulfilled, status not "partially shipped", no shippable line whose status is
+    /// other than fulfilled); unshipped_items
     /// (UInt32: quantity of shippable line items not fulfilled, from the line items'
     /// fulfillment_status; null when unknown); payment_wait_h, fulfillment_wait_h,
     /// complete_fulfillment_wait_h (placed -> fulfilled_complete_at), transit_time_h,
