@@ -37,24 +37,22 @@ pub const ACTIVITIES: [&str; 7] = [
 /// Column of the journeys' row index: the case order of the log.
 const CASE_INDEX: &str = "_case";
 
-fn activity(
-    frame: LazyFrame,
-    time: &str,
-    name: &str,
-    rank: u32,
-    ticket: Option<&str>,
-) -> LazyFrame {
+/// Column of a ticket event's row in the linked tickets (null for order events).
+const TICKET_ROW: &str = "_ticket";
+/// Column of an event's position in [`ACTIVITIES`].
+const RANK: &str = "_rank";
+
+/// The events of one activity: case index, time, lifecycle rank, ticket row (numbers only; the
+/// text columns are added once the events are in order).
+fn activity(frame: LazyFrame, time: &str, rank: u32, ticket_row: Option<&str>) -> LazyFrame {
     frame.filter(col(time).is_not_null()).select([
         col(CASE_INDEX),
-        col(s::ORDER_ID).alias(CASE),
-        lit(name).alias(ACTIVITY),
         col(time).alias(TIMESTAMP),
-        col(s::CUSTOMER_KEY),
-        match ticket {
-            Some(t) => col(t).cast(DataType::String).alias(s::TICKET_ID),
-            None => lit(NULL).cast(DataType::String).alias(s::TICKET_ID),
+        lit(rank).alias(RANK),
+        match ticket_row {
+            Some(t) => col(t).cast(IDX_DTYPE).alias(TICKET_ROW),
+            None => lit(NULL).cast(IDX_DTYPE).alias(TICKET_ROW),
         },
-        lit(rank).alias("_rank"),
     ])
 }
 
@@ -68,14 +66,14 @@ fn linked_tickets(j: &Journeys) -> Result<Option<DataFrame>> {
         .orders
         .clone()
         .lazy()
-        .select([col(s::ORDER_ID), col(s::CUSTOMER_KEY)])
+        .select([col(s::ORDER_ID)])
         .with_row_index(CASE_INDEX, None);
     // Linked tickets cite known orders only (support::link), so the inner join keeps them all.
     Ok(Some(
         t.clone()
             .lazy()
             .filter(col(s::ORDER_ID).is_not_null())
-            .select([col(s::ORDER_ID), col(s::TICKET_ID), col(s::CREATED_AT)])
+            .select([col(s::TICKET_ID), col(s::CREATED_AT), col(s::ORDER_ID)])
             .join(
                 cases,
                 [col(s::ORDER_ID)],
@@ -87,37 +85,83 @@ fn linked_tickets(j: &Journeys) -> Result<Option<DataFrame>> {
                 [CASE_INDEX, s::CREATED_AT, s::TICKET_ID],
                 SortMultipleOptions::default(),
             )
+            .select([col(CASE_INDEX), col(s::CREATED_AT), col(s::TICKET_ID)])
+            .with_row_index(TICKET_ROW, None)
             .collect()?,
     ))
 }
 
-/// The events of `orders` (journeys rows with their `_case` index) and of `tickets` (from
-/// [`linked_tickets`], the same cases), sorted by case, time and lifecycle order.
-fn case_events(orders: LazyFrame, tickets: Option<LazyFrame>) -> Result<LazyFrame> {
+/// The events of the journeys rows `first..first + len` and of their linked tickets (from
+/// [`linked_tickets`]), sorted by case, time and lifecycle order; columns as [`events`].
+///
+/// The events are put in order as numbers (case index, time, rank, ticket row), and the text
+/// columns (order id, activity, customer key, ticket id) are gathered once, in that order.
+fn case_events(
+    j: &Journeys,
+    tickets: Option<&DataFrame>,
+    first: usize,
+    len: usize,
+) -> Result<DataFrame> {
+    let range = (first as IdxSize, (first + len) as IdxSize);
+    let orders = j
+        .orders
+        .slice(first as i64, len)
+        .lazy()
+        .with_row_index(CASE_INDEX, Some(range.0));
     let mut parts = vec![
-        activity(orders.clone(), s::PLACED_AT, ACTIVITIES[0], 0, None),
-        activity(orders.clone(), s::PAID_AT, ACTIVITIES[1], 1, None),
-        activity(orders.clone(), s::SHIPPED_AT, ACTIVITIES[2], 2, None),
-        activity(orders.clone(), s::DELIVERED_AT, ACTIVITIES[3], 3, None),
-        activity(orders.clone(), s::CANCELLED_AT, ACTIVITIES[4], 4, None),
-        activity(orders, s::REVIEW_AT, ACTIVITIES[6], 6, None),
+        activity(orders.clone(), s::PLACED_AT, 0, None),
+        activity(orders.clone(), s::PAID_AT, 1, None),
+        activity(orders.clone(), s::SHIPPED_AT, 2, None),
+        activity(orders.clone(), s::DELIVERED_AT, 3, None),
+        activity(orders.clone(), s::CANCELLED_AT, 4, None),
+        activity(orders, s::REVIEW_AT, 6, None),
     ];
     if let Some(t) = tickets {
+        let in_range = col(CASE_INDEX)
+            .gt_eq(lit(range.0))
+            .and(col(CASE_INDEX).lt(lit(range.1)));
         parts.push(activity(
-            t,
+            t.clone().lazy().filter(in_range),
             s::CREATED_AT,
-            ACTIVITIES[5],
             5,
-            Some(s::TICKET_ID),
+            Some(TICKET_ROW),
         ));
     }
-    Ok(concat(parts, UnionArgs::default())?
+    let order = concat(parts, UnionArgs::default())?
         // Stable: ties (tickets of one case at one instant) keep the tickets' order.
         .sort(
-            [CASE_INDEX, TIMESTAMP, "_rank"],
+            [CASE_INDEX, TIMESTAMP, RANK],
             SortMultipleOptions::default().with_maintain_order(true),
         )
-        .drop(cols([CASE_INDEX, "_rank"])))
+        .collect()?;
+    let case = order.column(CASE_INDEX)?.idx()?;
+    let rank = order.column(RANK)?.cast(&IDX_DTYPE)?;
+    let names = Series::new(ACTIVITY.into(), ACTIVITIES);
+    let ticket_id = match tickets {
+        Some(t) => t
+            .column(s::TICKET_ID)?
+            .as_materialized_series()
+            .take(order.column(TICKET_ROW)?.idx()?)?
+            .cast(&DataType::String)?,
+        None => Series::full_null(s::TICKET_ID.into(), order.height(), &DataType::String),
+    };
+    let gather = |name: &str| -> Result<Column> {
+        Ok(j.orders
+            .column(name)?
+            .as_materialized_series()
+            .take(case)?
+            .into_column())
+    };
+    Ok(DataFrame::new(
+        order.height(),
+        vec![
+            gather(s::ORDER_ID)?.with_name(CASE.into()),
+            names.take(rank.idx()?)?.into_column(),
+            order.column(TIMESTAMP)?.clone(),
+            gather(s::CUSTOMER_KEY)?,
+            ticket_id.with_name(s::TICKET_ID.into()).into_column(),
+        ],
+    )?)
 }
 
 /// One row per event: `case:concept:name` (String, order id), `concept:name` (String, one of
@@ -126,9 +170,7 @@ fn case_events(orders: LazyFrame, tickets: Option<LazyFrame>) -> Result<LazyFram
 /// events of a case by time, then lifecycle order. Tickets not linked to an order have no case
 /// and are left out of this log (they are in the OCEL log).
 pub fn events(j: &Journeys) -> Result<DataFrame> {
-    let orders = j.orders.clone().lazy().with_row_index(CASE_INDEX, None);
-    let tickets = linked_tickets(j)?.map(DataFrame::lazy);
-    Ok(case_events(orders, tickets)?.collect()?)
+    case_events(j, linked_tickets(j)?.as_ref(), 0, j.orders.height())
 }
 
 /// Writes the case-centric log of [`events`] as CSV (`event_log.csv`), built and written one
@@ -142,20 +184,7 @@ pub fn write_csv(j: &Journeys, w: &mut impl Write) -> Result<()> {
     let mut first = 0usize;
     loop {
         let len = CSV_BATCH_ROWS.min(height - first);
-        let orders = j
-            .orders
-            .slice(first as i64, len)
-            .lazy()
-            .with_row_index(CASE_INDEX, Some(first as IdxSize));
-        let range = (first as IdxSize, (first + len) as IdxSize);
-        let tickets = tickets.as_ref().map(|t| {
-            t.clone().lazy().filter(
-                col(CASE_INDEX)
-                    .gt_eq(lit(range.0))
-                    .and(col(CASE_INDEX).lt(lit(range.1))),
-            )
-        });
-        let batch = case_events(orders, tickets)?.collect()?;
+        let batch = case_events(j, tickets.as_ref(), first, len)?;
         write_table(&batch, w, first == 0)?;
         first += len;
         if first >= height {
