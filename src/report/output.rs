@@ -197,17 +197,17 @@ fn serialize_named(name: &str, report: &Report) -> Result<Vec<u8>> {
         .unwrap_or_else(|| Ok(Vec::new()))
 }
 
-/// The characters that make a spreadsheet read a cell as a formula (see [`csv::safe_text`]).
-const FORMULA_STARTS: [&str; 6] = ["=", "+", "-", "@", "\t", "\r"];
+/// A value that a spreadsheet would run as a formula: one starting with `=`, `+`, `-`, `@`, tab
+/// or carriage return (the characters of [`csv::safe_text`]). One anchored pattern: a single
+/// pass over the column instead of one `starts_with` per character.
+const FORMULA_START: &str = r"^[=+\-@\t\r]";
 
 /// True where a value of String column `c` would be run as a formula by a spreadsheet (null:
 /// false).
 fn formula_like(c: &str) -> Expr {
-    FORMULA_STARTS
-        .iter()
-        .map(|p| col(c).str().starts_with(lit(*p)))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false))
+    col(c)
+        .str()
+        .contains(lit(FORMULA_START), true)
         .fill_null(lit(false))
 }
 
@@ -345,9 +345,9 @@ mod tests {
     #[test]
     fn text_columns_are_neutralised_like_safe_text() {
         let df = df! {
-            "order_id" => ["=HYPERLINK(\"http://x\",\"y\")", "1001", "-5", "@SUM(A1)"],
-            "carrier" => [Some("+cmd"), None, Some("UPS"), Some("\tx")],
-            "total" => [1.0, -2.0, 3.0, 4.0],
+            "order_id" => ["=HYPERLINK(\"http://x\",\"y\")", "1001", "-5", "@SUM(A1)", "\rA", "a=b"],
+            "carrier" => [Some("+cmd"), None, Some("UPS"), Some("\tx"), Some("a+b"), Some("\r")],
+            "total" => [1.0, -2.0, 3.0, 4.0, 5.0, 6.0],
         }
         .unwrap();
         let out = spreadsheet_safe(&df).unwrap();
@@ -358,10 +358,17 @@ mod tests {
             .unwrap()
             .iter()
             .collect();
-        let expected: Vec<String> = ["=HYPERLINK(\"http://x\",\"y\")", "1001", "-5", "@SUM(A1)"]
-            .iter()
-            .map(|s| csv::safe_text(s))
-            .collect();
+        let expected: Vec<String> = [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "1001",
+            "-5",
+            "@SUM(A1)",
+            "\rA",
+            "a=b",
+        ]
+        .iter()
+        .map(|s| csv::safe_text(s))
+        .collect();
         assert_eq!(
             ids,
             expected
@@ -378,7 +385,14 @@ mod tests {
             .collect();
         assert_eq!(
             carriers,
-            vec![Some("'+cmd"), None, Some("UPS"), Some("'\tx")]
+            vec![
+                Some("'+cmd"),
+                None,
+                Some("UPS"),
+                Some("'\tx"),
+                Some("a+b"),
+                Some("'\r")
+            ]
         );
         assert_eq!(
             out.column("total").unwrap().f64().unwrap().get(1),
