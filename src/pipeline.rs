@@ -70,7 +70,7 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
             (a.run)(&ctx)?
         };
         let (status, n, value, note) = match &outcome {
-            Outcome::Raised(f) => ("raised", None, f.kpi_value, None),
+            Outcome::Raised(f) => ("raised", Some(f.n), f.kpi_value, None),
             Outcome::Clear { n, kpi_value } => ("clear", Some(*n), *kpi_value, None),
             Outcome::NotEnoughData { n } => ("not_enough_data", Some(*n), None, None),
             Outcome::NotApplicable { why } => ("not_applicable", None, None, Some(why.clone())),

@@ -213,6 +213,7 @@ mod tests {
 
     fn finding(tickets: Option<f64>, drop: RepeatDrop) -> Finding {
         Finding {
+            n: 100,
             title: String::new(),
             evidence: vec![],
             breakdown: vec![],

@@ -434,6 +434,8 @@ fn late_first_order_churn_by_hand() {
     assert!((evidence(s, "p (two-sided)") - 0.0022).abs() < 1e-4);
     assert_eq!(s.affected_orders, 40);
     assert_eq!(s.affected_customers, 40);
+    // The raised check's sample is the customers compared, both groups: 40 + 60, as when clear.
+    assert_eq!(check(&r, "late-first-order-churn").n, Some(100));
     // Below the minimum sample in the late group: not enough data, never raised.
     let dir = churn_store(29, 0, 60, 18);
     let r = run(dir.path(), &config(dir.path(), "UTC")).report;

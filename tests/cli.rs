@@ -102,6 +102,31 @@ fn analyze_reports_hand_computed_kpis() {
     assert_eq!(journeys.lines().count(), 1 + 8);
 }
 
+#[test]
+fn raised_checks_carry_the_sample_they_were_tested_on() {
+    let (r, _out) = analyze(Path::new("fixtures/tiny-store"));
+    let n_of = |id: &str| {
+        let c = r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no check {id}"));
+        assert_eq!(c["status"], "raised", "{c}");
+        c["n"].as_u64()
+    };
+    // The same populations as the KPIs above: all 8 orders; the 6 shipped (1001, 1002, 1003,
+    // 1005, 1006, 1007); the 5 delivered (1001, 1002, 1003, 1005, 1006), each with a promise.
+    assert_eq!(n_of("stockout-cancellations"), Some(8));
+    assert_eq!(n_of("slow-fulfillment"), Some(6));
+    assert_eq!(n_of("late-delivery"), Some(5));
+    assert_eq!(n_of("review-gap"), Some(5));
+    // Only a check that measured nothing (no tickets table here) has no n.
+    for c in r["checks"].as_array().unwrap() {
+        assert_eq!(c["n"].is_null(), c["status"] == "not_applicable", "{c}");
+    }
+}
+
 fn fails_with(args: &[&str], needle: &str) {
     let assert = snagscan().args(args).assert().code(2);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();

@@ -1,5 +1,6 @@
 //! The reports end to end: the real binary on `fixtures/demo-mini` (60 canonical orders that
-//! raise slow-fulfillment, late-delivery and stockout-cancellations) and on a hostile copy of it.
+//! raise slow-fulfillment, late-delivery and stockout-cancellations), on a hostile copy of it,
+//! and on the bundled demo store (`examples/demo-store`).
 //!
 //! Every `report.json` a test here produces is validated against `schema/report.schema.json`
 //! (see [`analyze`]). Snapshots (insta) pin the terminal table (COLUMNS=120, no colour), the
@@ -97,6 +98,24 @@ fn demo_mini_snapshots() {
     insta::assert_snapshot!("terminal", terminal);
     insta::assert_snapshot!("markdown", read(&tmp.path().join("report.md")));
     insta::assert_snapshot!("json", read(&tmp.path().join("report.json")));
+}
+
+#[test]
+fn no_raised_check_of_the_demo_store_lacks_its_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = analyze(&root().join("examples/demo-store"), tmp.path(), &["-q"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    let checks = doc["checks"].as_array().unwrap();
+    let raised: Vec<&Value> = checks.iter().filter(|c| c["status"] == "raised").collect();
+    assert!(!raised.is_empty(), "the demo store raises snags");
+    for c in &raised {
+        assert!(c["n"].as_u64().is_some_and(|n| n > 0), "{c}");
+    }
+    // slow-fulfillment and wismo-load both count the shipped orders.
+    let n = |id: &str| checks.iter().find(|c| c["id"] == id).unwrap()["n"].clone();
+    assert_eq!(n("slow-fulfillment"), doc["kpis"]["orders_shipped"]);
+    assert_eq!(n("stockout-cancellations"), doc["kpis"]["orders"]);
 }
 
 #[test]

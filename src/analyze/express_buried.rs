@@ -119,6 +119,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         1,
     )?;
     Ok(Outcome::Raised(Finding {
+        n,
         title,
         evidence,
         breakdown: by_method,

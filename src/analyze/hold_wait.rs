@@ -63,10 +63,13 @@ fn run(ctx: &Context) -> Result<Outcome> {
     if n < t.min_sample {
         return Ok(Outcome::NotEnoughData { n });
     }
+    // The sample the ratio is tested on: every shipped order (the minimum applies to the
+    // smaller group).
+    let shipped_n = waits.n_flagged + waits.n_others;
     let ratio = waits.ratio();
     if !ratio.is_some_and(|r| r >= t.hold_wait_ratio) {
         return Ok(Outcome::Clear {
-            n: waits.n_flagged + waits.n_others,
+            n: shipped_n,
             kpi_value: ratio,
         });
     }
@@ -91,11 +94,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
             .with_n(waits.n_flagged),
         Evidence::new("order-to-ship p50, other orders", other_med, "hours").with_n(waits.n_others),
         Evidence::new("flagged / other median wait", r, "ratio"),
-        Evidence::share(
-            "shipped orders flagged or held",
-            waits.n_flagged,
-            waits.n_flagged + waits.n_others,
-        ),
+        Evidence::share("shipped orders flagged or held", waits.n_flagged, shipped_n),
         Evidence::new("of which risk medium/high", risky_n as f64, "orders"),
         Evidence::new("of which tagged or status on hold", held_n as f64, "orders"),
         Evidence::share(
@@ -123,6 +122,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         .otherwise(lit("on hold"));
     let by_reason = breakdown(ctx, shipped.and(flagged()), label, over, 1)?;
     Ok(Outcome::Raised(Finding {
+        n: shipped_n,
         title: format!(
             "Risk-flagged or held orders wait {r:.1}x as long to ship ({flag_med:.0} h vs {other_med:.0} h median)"
         ),

@@ -75,6 +75,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         t.min_sample,
     )?;
     Ok(Outcome::Raised(Finding {
+        n,
         title: format!(
             "{:.1}% of deliveries arrive after the promised date",
             share * 100.0

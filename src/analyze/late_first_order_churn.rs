@@ -223,12 +223,14 @@ fn run(ctx: &Context) -> Result<Outcome> {
     if n < t.min_sample {
         return Ok(Outcome::NotEnoughData { n });
     }
+    // The sample the test runs on: both groups (the minimum applies to the smaller one).
+    let compared = late.n + on_time.n;
     let late_rate = late.rate();
     let test = two_proportion_z(late.k, late.n, on_time.k, on_time.n);
     let raised = test.is_some_and(|z| z.p_value < t.churn_p_value && z.p1 < z.p2);
     let Some(test) = test.filter(|_| raised) else {
         return Ok(Outcome::Clear {
-            n: late.n + on_time.n,
+            n: compared,
             kpi_value: late_rate,
         });
     };
@@ -266,6 +268,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         .and(col(s::LATE).eq(lit(true)));
     let (orders, customers) = affected(ctx, late_first.clone())?;
     Ok(Outcome::Raised(Finding {
+        n: compared,
         title: format!(
             "After a late first order {:.1}% of customers come back within {window} days, vs {:.1}% after an on-time one (p = {:.1e})",
             test.p1 * 100.0,

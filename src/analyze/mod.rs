@@ -148,6 +148,11 @@ pub enum RepeatDrop {
 /// A raised snag before scoring.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
+    /// Sample size the threshold was tested on: the same population, counted the same way, as
+    /// the analyzer's [`Outcome::Clear`] `n` on the same data (shipped orders for
+    /// slow-fulfillment, delivered orders with a promise for late-delivery...). Reported as
+    /// the raised check's `n`.
+    pub n: u64,
     pub title: String,
     pub evidence: Vec<Evidence>,
     pub breakdown: Vec<BreakdownRow>,
@@ -162,7 +167,8 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Raised(Finding),
-    /// Measured, below the threshold.
+    /// Measured, below the threshold; `n` is the sample the threshold was tested on (the
+    /// same count as [`Finding::n`] when raised).
     Clear {
         n: u64,
         kpi_value: Option<f64>,

@@ -113,6 +113,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     let (orders, customers) =
         affected(ctx, col(s::ORDER_ID).is_in(lit(ids).implode(false), false))?;
     Ok(Outcome::Raised(Finding {
+        n,
         title: format!(
             "{} carries {:.0}% of tickets (an even week would be 14%)",
             name(top_day),

@@ -90,6 +90,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         _ => format!("; too few second orders ({n2}) to time a reminder"),
     };
     Ok(Outcome::Raised(Finding {
+        n,
         title: format!(
             "Only {:.1}% of customers order again within {window} days (target {:.0}%){reminder}",
             rate * 100.0,

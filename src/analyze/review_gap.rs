@@ -101,6 +101,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     };
     let (orders, customers) = affected(ctx, mask)?;
     Ok(Outcome::Raised(Finding {
+        n,
         title,
         evidence,
         breakdown: low_scores_by_delivery_state(ctx)?,

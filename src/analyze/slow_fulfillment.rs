@@ -79,6 +79,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     }
     let (orders, customers) = affected(ctx, breach.clone())?;
     Ok(Outcome::Raised(Finding {
+        n,
         title: format!(
             "{:.0}% of shipped orders wait more than {} h to ship",
             share * 100.0,

@@ -63,13 +63,14 @@ fn run(ctx: &Context) -> Result<Outcome> {
         ));
     }
     Ok(Outcome::Raised(Finding {
+        n,
         title: match stockouts {
             0 => format!(
                 "{:.1}% of orders are cancelled (none marked as out of stock)",
                 share * 100.0
             ),
-            n => format!(
-                "{:.1}% of orders are cancelled ({n} for stock)",
+            _ => format!(
+                "{:.1}% of orders are cancelled ({stockouts} for stock)",
                 share * 100.0
             ),
         },

@@ -236,6 +236,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         share: if n > 0 { k as f64 / n as f64 } else { 0.0 },
     };
     Ok(Outcome::Raised(Finding {
+        n: cadence_n,
         title: format!(
             "{at_risk_vips} VIPs have gone quiet: {:.0}% of those with a regular cadence are idle for over {} x their usual gap",
             share * 100.0,

@@ -45,10 +45,13 @@ fn run(ctx: &Context) -> Result<Outcome> {
     if n < t.min_sample {
         return Ok(Outcome::NotEnoughData { n });
     }
+    // The sample the ratio is tested on: every shipped order (the minimum applies to the
+    // smaller group).
+    let shipped_n = waits.n_flagged + waits.n_others;
     let ratio = waits.ratio();
     if !ratio.is_some_and(|r| r >= t.weekend_wait_ratio) {
         return Ok(Outcome::Clear {
-            n: waits.n_flagged + waits.n_others,
+            n: shipped_n,
             kpi_value: ratio,
         });
     }
@@ -87,6 +90,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     ];
     let days = breakdown(ctx, shipped, weekday_name(tz), stuck.clone(), 1)?;
     Ok(Outcome::Raised(Finding {
+        n: shipped_n,
         title: format!(
             "Orders placed Fri-Sun wait {r:.1}x as long to ship ({weekend_med:.0} h vs {weekday_med:.0} h median)"
         ),

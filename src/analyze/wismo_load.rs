@@ -95,6 +95,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     let has_wismo = col(s::N_WISMO_TICKETS).gt(lit(0u32));
     let (orders, customers) = affected(ctx, has_wismo.clone())?;
     Ok(Outcome::Raised(Finding {
+        n: shipped,
         title: format!(
             "{:.1} where-is-my-order tickets per 100 shipped orders; {:.0}% were opened before the promised date",
             rate.unwrap_or(0.0),

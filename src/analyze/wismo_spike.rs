@@ -280,6 +280,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     };
     let first = &top[0];
     Ok(Outcome::Raised(Finding {
+        n: d.scored,
         title: format!(
             "{n_spikes} WISMO spike day{}: worst {} with {} tickets (z = {top_z:.1})",
             if n_spikes == 1 { "" } else { "s" },

@@ -159,6 +159,8 @@ pub struct Check {
     pub id: &'static str,
     pub stage: Stage,
     pub status: &'static str,
+    /// Sample size the analyzer measured (orders, tickets, customers or days, by analyzer):
+    /// set for `raised`, `clear` and `not_enough_data`; `None` for `not_applicable`.
     pub n: Option<u64>,
     pub kpi: KpiRef,
     pub note: Option<String>,
