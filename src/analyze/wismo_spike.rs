@@ -239,10 +239,9 @@ fn run(ctx: &Context) -> Result<Outcome> {
         .collect()?;
     let n_spikes = spikes.height() as u64;
     if n_spikes == 0 {
-        let max_z = d.days.column("z")?.f64()?.max();
         return Ok(Outcome::Clear {
             n: d.scored,
-            kpi_value: Some(max_z.map(|_| 0.0).unwrap_or(0.0)),
+            kpi_value: Some(0.0), // wismo_spike_days: no day stood out
         });
     }
     let top = chart(&DailyWismo {
