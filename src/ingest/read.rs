@@ -166,6 +166,18 @@ impl RawFile {
                 .map(|r| r.iter().map(|h| h.trim().to_string()).collect())
                 .unwrap_or_default(),
         };
+        if let Delimiter::Byte(d) = delimiter {
+            // The header must be line 1 alone: a quote left open there would make the whole
+            // file one header record (no rows, silently).
+            let line_end = text.find('\n').map_or(text.len(), |i| i + 1);
+            if first_line.contains('"') && QuotedRecord::new(d).read(text.as_bytes()) > line_end {
+                return Err(Error::Malformed {
+                    file: name,
+                    line: 1,
+                    message: "the header runs past its line: a quote is not closed, or a column name holds a line break".into(),
+                });
+            }
+        }
         Ok(RawFile {
             name,
             headers,
@@ -408,11 +420,12 @@ impl RawFile {
             }
             // A record of one blank field (a blank line) of a one-column file, as `read_csv`.
             let blank = n == 1
-                && if quoted.len() > 0 {
-                    quoted.field(0).trim_ascii().is_empty()
+                && std::str::from_utf8(if quoted.len() > 0 {
+                    quoted.field(0)
                 } else {
-                    line.trim_ascii().is_empty()
-                };
+                    line
+                })
+                .is_ok_and(|c| c.trim().is_empty());
             if blank {
                 quoted.clear();
                 continue;
@@ -447,10 +460,16 @@ struct QuotedRecord {
 
 impl QuotedRecord {
     fn new(delimiter: u8) -> Self {
+        let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        let (mut out, mut ends) = (vec![0; 4096], vec![0; 64]);
+        // A reader that has read nothing yet drops a byte-order mark at the start of its input,
+        // as at the start of a file; these records are in the middle of one, where the `csv`
+        // crate keeps it. An empty line (skipped, no record) marks this reader as started.
+        let _ = reader.read_record(b"\n", &mut out, &mut ends);
         QuotedRecord {
-            reader: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
-            out: vec![0; 4096],
-            ends: vec![0; 64],
+            reader,
+            out,
+            ends,
             n_fields: 0,
         }
     }
@@ -459,7 +478,8 @@ impl QuotedRecord {
     /// included (after a CRLF, both bytes).
     fn read(&mut self, input: &[u8]) -> usize {
         use csv_core::ReadRecordResult as R;
-        self.reader.reset();
+        // No `reset()`: it would make the reader drop a leading byte-order mark again. After a
+        // record the reader is back at the start of one.
         let (mut nin, mut nout, mut nend) = (0, 0, 0);
         loop {
             // Once the input is used up, an empty input ends the record.
@@ -802,6 +822,47 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_marks_and_unicode_blanks_are_read_like_the_csv_parser() {
+        // A byte-order mark inside the file is data (the `csv` crate drops it at byte 0 only),
+        // on a quoted line as on a plain one.
+        let text = "a,b\n\u{feff}1,\"x\"\n\u{feff}2,y\n\u{feff}\"3\",z\n";
+        let f = raw(text, 2);
+        let fast = f.read_lines(text, b',', &[0, 1]);
+        assert_eq!(cells(&fast), cells(&f.read_csv(text, b',', &[0, 1])));
+        let (columns, _) = cells(&fast).unwrap();
+        assert_eq!(columns[0], ["\u{feff}1", "\u{feff}2", "\u{feff}\"3\""]);
+        // In a one-column file a line of Unicode spaces (no-break, ideographic) is blank.
+        let text = "a\n1\n\u{a0}\n\u{3000}\n\"\u{a0}\"\n2\n";
+        let f = raw(text, 1);
+        let fast = f.read_lines(text, b',', &[0]);
+        assert_eq!(cells(&fast), cells(&f.read_csv(text, b',', &[0])));
+        assert_eq!(cells(&fast).unwrap().1, [2, 6]);
+    }
+
+    #[test]
+    fn a_header_running_past_its_line_is_an_error_naming_line_1() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in [
+            "order_id,placed_at,\"total\n1,2024-01-01T00:00:00Z,5\n",
+            "order_id,placed_at,\"to\ntal\"\n1,2024-01-01T00:00:00Z,5\n",
+        ] {
+            let path = dir.path().join("orders.csv");
+            std::fs::write(&path, text).unwrap();
+            let e = RawFile::open(&path, None).unwrap_err().to_string();
+            assert!(
+                e.contains("orders.csv, line 1") && e.contains("header"),
+                "{e}"
+            );
+        }
+        // Quotes closed on line 1 are fine.
+        let path = dir.path().join("ok.csv");
+        std::fs::write(&path, "\"order_id\",\"a,b\"\n1,2\n").unwrap();
+        let f = RawFile::open(&path, None).unwrap();
+        assert_eq!(f.headers, ["order_id", "a,b"]);
+        assert_eq!(cells(&f.read_columns(&[1])).unwrap().0[0], ["2"]);
+    }
+
+    #[test]
     fn only_lone_carriage_returns_need_the_csv_reader() {
         assert!(has_lone_carriage_return("a,b\r1,2\r"));
         assert!(!has_lone_carriage_return("a,b\r\n1,2\r\n"));
@@ -818,6 +879,7 @@ mod tests {
                     proptest::strategy::Just("\r\n"), proptest::strategy::Just(" "),
                     proptest::strategy::Just("\t"), proptest::strategy::Just("x"),
                     proptest::strategy::Just("é"), proptest::strategy::Just("\""),
+                    proptest::strategy::Just("\u{feff}"), proptest::strategy::Just("\u{a0}"),
                 ],
                 0..60,
             ),
