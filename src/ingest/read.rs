@@ -1,6 +1,7 @@
 //! Reading export files into raw text columns: discovery, decompression, BOM and encoding,
-//! delimiter sniffing, and quoted multi-line records (the `csv` crate), with the physical line
-//! of every record kept for data-quality messages.
+//! delimiter sniffing, and quoted multi-line records (split line by line with `memchr`, quoted
+//! records by `csv_core`, the `csv` crate's parser), with the physical line of every record kept
+//! for data-quality messages.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
