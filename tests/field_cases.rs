@@ -588,6 +588,42 @@ fn digital_orders_have_no_shipping_wait_and_unshipped_orders_an_open_age() {
     assert_eq!(j["#9103"]["stage"], "shipped");
 }
 
+// Fulfillment findings (adversarial review): what is left to ship, complete fulfillment with
+// shipment rows, a "partially shipped" status, the backlog at the as-of time, unshipped WISMO
+// tickets, and an empty `Lineitem requires shipping`.
+
+#[test]
+fn an_order_with_a_digital_first_line_and_a_physical_line_requires_shipping() {
+    // #7001: gift card, then a mug (true); #7002: gift card, then a mug with an empty
+    // `Lineitem requires shipping` (the default: shippable); #7003: digital lines only.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        b"Name,Email,Financial Status,Fulfillment Status,Fulfilled at,Total,Created at,Lineitem quantity,Lineitem name,Lineitem requires shipping,Lineitem fulfillment status\n\
+#7001,a@x.test,paid,fulfilled,2024-07-02 09:00:00 -0400,20.00,2024-07-01 09:00:00 -0400,1,Gift Card,false,fulfilled\n\
+#7001,a@x.test,,,,,,1,Mug,true,fulfilled\n\
+#7002,b@x.test,paid,fulfilled,2024-07-01 21:00:00 -0400,20.00,2024-07-01 09:00:00 -0400,1,Gift Card,false,fulfilled\n\
+#7002,b@x.test,,,,,,1,Mug,,fulfilled\n\
+#7003,c@x.test,paid,fulfilled,2024-07-01 10:00:00 -0400,5.00,2024-07-01 09:00:00 -0400,1,Gift Card,false,fulfilled\n\
+#7003,c@x.test,,,,,,1,E-book,false,fulfilled\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["#7001"]["requires_shipping"], "true");
+    assert!(close(num(&j["#7001"]["fulfillment_wait_h"]), 24.0));
+    assert_eq!(j["#7002"]["requires_shipping"], "true");
+    assert!(close(num(&j["#7002"]["fulfillment_wait_h"]), 12.0));
+    assert_eq!(j["#7003"]["requires_shipping"], "false");
+    assert_eq!(j["#7003"]["fulfillment_wait_h"], "");
+    assert_eq!(run.kpi("orders_shipped"), 2);
+    assert!(close(
+        run.kpi("fulfillment_wait_p50_h").as_f64().unwrap(),
+        18.0
+    ));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Case 18: tickets with no order-id column (import only; linking is tested with the support
 // module)
