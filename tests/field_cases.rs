@@ -593,6 +593,54 @@ fn digital_orders_have_no_shipping_wait_and_unshipped_orders_an_open_age() {
 // tickets, and an empty `Lineitem requires shipping`.
 
 #[test]
+fn unshipped_wismo_tickets_need_shipping_data_and_a_physical_order() {
+    // No shipping data at all: whether the order had shipped is not known.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total\n1,C1,2024-07-01T10:00:00Z,10\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\nK1,2024-07-03T10:00:00Z,Where is my order?,1\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.kpi("wismo_tickets"), 1);
+    assert_eq!(run.kpi("orders_shipped"), Value::Null);
+    assert_eq!(run.kpi("wismo_tickets_unshipped"), Value::Null);
+
+    // With shipping data: #1 (physical) not shipped, #2 digital, #3 shipped before its ticket.
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total,requires_shipping\n\
+1,C1,2024-07-01T10:00:00Z,10,true\n\
+2,C2,2024-07-01T10:00:00Z,10,false\n\
+3,C3,2024-07-01T10:00:00Z,10,true\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\n3,T3,2024-07-02T10:00:00Z\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\n\
+K1,2024-07-03T10:00:00Z,Where is my order?,1\n\
+K2,2024-07-03T10:00:00Z,Where is my order?,2\n\
+K3,2024-07-03T10:00:00Z,Where is my order?,3\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.kpi("wismo_tickets"), 3);
+    assert_eq!(run.kpi("wismo_tickets_unshipped"), 1);
+}
+
+#[test]
 fn an_order_with_a_digital_first_line_and_a_physical_line_requires_shipping() {
     // #7001: gift card, then a mug (true); #7002: gift card, then a mug with an empty
     // `Lineitem requires shipping` (the default: shippable); #7003: digital lines only.
