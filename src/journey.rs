@@ -40,19 +40,22 @@ pub struct Journeys {
     /// shipped_at, delivered_at, promise_deadline (Datetime ms UTC); promise_is_date (Boolean);
     /// promised_date (Date); n_shipments (UInt32); review_score (Float64), review_at (Datetime);
     /// stage (String: placed, paid, shipped, delivered, cancelled; `shipped` also for an order
-    /// whose fulfillment_status says fulfilled or partial with no ship time); cancelled,
+    /// whose fulfillment_status says fulfilled or partial, or whose status says partly shipped,
+    /// with no ship time); cancelled,
     /// stockout, requires_shipping (Boolean); status, fulfillment_status (String, as exported);
     /// shipping_method, risk_level, currency, region, carrier, lane (String); total, refunded,
     /// net_revenue (Float64, currency); fulfilled_complete_at (Datetime ms UTC: when the order
-    /// was completely fulfilled, i.e. its last shipment's shipped_at, or fulfilled_at without
-    /// shipment rows; null unless the order is known complete: physical, fulfillment_status
-    /// empty or fulfilled, status not "partially shipped", no shippable line whose status is
-    /// other than fulfilled); unshipped_items
+    /// was completely fulfilled, i.e. its last shipment's shipped_at when every shipment row has
+    /// one, or fulfilled_at without shipment rows; null unless the order is known complete:
+    /// physical, and unshipped_items = 0 or fulfillment_status empty or fulfilled, status not
+    /// "partially shipped", no shippable line whose status is other than fulfilled); unshipped_items
     /// (UInt32: quantity of shippable line items not fulfilled, from the line items'
     /// fulfillment_status; null when unknown); payment_wait_h, fulfillment_wait_h,
     /// complete_fulfillment_wait_h (placed -> fulfilled_complete_at), transit_time_h,
-    /// click_to_door_h, open_age_h (Float64, hours; null when not applicable or negative);
-    /// in_backlog (Boolean: physical, not cancelled, and not shipped or known partly shipped);
+    /// click_to_door_h, open_age_h (Float64, hours; null when not applicable, negative, or
+    /// placed after the as-of time); in_backlog (Boolean, at the as-of time: physical, not
+    /// cancelled, placed by then, something left to ship, and not shipped by then or known
+    /// partly shipped);
     /// late, overdue (Boolean); days_late (Float64, days); src_file (String), src_line (UInt64).
     pub orders: DataFrame,
     /// One row per customer_key: first_order_at, last_order_at, second_order_at (Datetime);
@@ -134,17 +137,18 @@ fn says_partial() -> Expr {
         .or(matches(col(s::STATUS), PARTIAL_IN_STATUS_PATTERN))
 }
 
-/// A journey known to have shipped, at least in part, by the as-of time: it has a ship or
-/// delivery time, or it is physical and its `fulfillment_status` says fulfilled or partial
-/// (a Shopify export without `Fulfilled at`: shipped, at a time not known). Needs the journey
-/// columns shipped_at, delivered_at, requires_shipping, fulfillment_status.
+/// A journey known to have shipped, at least in part: it has a ship or delivery time, or it is
+/// physical and its `fulfillment_status` says fulfilled or partial, or its free-text `status`
+/// says partly shipped (a Shopify export without `Fulfilled at`: shipped, at a time not known).
+/// Needs the journey columns shipped_at, delivered_at, requires_shipping, fulfillment_status,
+/// status.
 pub fn known_shipped() -> Expr {
     col(s::SHIPPED_AT)
         .is_not_null()
         .or(col(s::DELIVERED_AT).is_not_null())
         .or(col(s::REQUIRES_SHIPPING)
             .fill_null(lit(true))
-            .and(says_fulfilled().or(matches(col(s::FULFILLMENT_STATUS), PARTIAL_STATUS_PATTERN))))
+            .and(says_fulfilled().or(says_partial())))
 }
 
 /// Builds the journeys (see [`Journeys`] for the shape).
@@ -557,21 +561,34 @@ fn unshipped_per_order(items: Option<&DataFrame>) -> Result<Option<LazyFrame>> {
 }
 
 /// `fulfilled_complete_at`: when a physical order known to be complete was completely
-/// fulfilled: its last shipment's hand-off (when every shipment has one), else its
-/// `fulfilled_at`. Known complete: `fulfillment_status` empty (canonical exports: an order with
-/// shipments and nothing else said is taken as complete) or fulfilled, `status` not "partially
-/// shipped", and no shippable line with a status other than fulfilled. Null otherwise, and when
-/// no time is known (never made up). Needs [`core_columns`] (requires_shipping filled) and
-/// `_says_partial` ([`says_partial`]).
+/// fulfilled. With shipment rows, the last shipment's hand-off, only when every shipment row has
+/// one (else null: never the order's `fulfilled_at`, which may be earlier than a shipment);
+/// without shipment rows, its `fulfilled_at`. Known complete: no unshipped item left
+/// (`unshipped_items` = 0, from the line statuses), or `fulfillment_status` empty (canonical
+/// exports: an order with shipments and nothing else said is taken as complete) or fulfilled,
+/// `status` not "partially shipped", and no shippable line with a status other than fulfilled.
+/// Null otherwise, and when no time is known (never made up). Needs [`core_columns`]
+/// (requires_shipping filled) and `_says_partial` ([`says_partial`]).
 fn fulfilled_complete_at() -> Expr {
-    let complete = col(s::REQUIRES_SHIPPING)
-        .and(col(s::FULFILLMENT_STATUS).is_null().or(says_fulfilled()))
+    let said_complete = col(s::FULFILLMENT_STATUS)
+        .is_null()
+        .or(says_fulfilled())
         .and(col("_says_partial").not())
         .and(col("_lines_open").fill_null(lit(false)).not());
+    let complete = col(s::REQUIRES_SHIPPING).and(nothing_left_to_ship().or(said_complete));
+    let time = when(col(s::N_SHIPMENTS).gt(lit(0u32)))
+        .then(col("_ship_last"))
+        .otherwise(col(s::FULFILLED_AT));
     when(complete)
-        .then(coalesce(&[col("_ship_last"), col(s::FULFILLED_AT)]))
+        .then(time)
         .otherwise(null_of(utc_ms()))
         .alias(s::FULFILLED_COMPLETE_AT)
+}
+
+/// The line items say no shippable unit is left to ship (`unshipped_items` = 0): a `partial`
+/// order whose only open line needs no shipping is complete, a restocked one has nothing to ship.
+fn nothing_left_to_ship() -> Expr {
+    col(s::UNSHIPPED_ITEMS).eq(lit(0u32)).fill_null(lit(false))
 }
 
 /// shipped_at, delivered_at, promise, cancellation and digital flags.
@@ -688,6 +705,17 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
     let open = physical.clone().and(col(s::CANCELLED).not());
     let shipped = known_shipped();
     let partly_shipped = col("_says_partial").or(col("_lines_open").fill_null(lit(false)));
+    // An order placed after the as-of time did not exist yet: no open age, not in the backlog.
+    let placed_by_as_of = col(s::PLACED_AT).lt_eq(as_of_lit.clone());
+    // Shipped by the as-of time: a ship time at or before it; with no ship time, known shipped at
+    // a time not known (a delivery, a fulfillment status, or a shipment row without a time).
+    let shipped_by_as_of = when(col(s::SHIPPED_AT).is_not_null())
+        .then(col(s::SHIPPED_AT).lt_eq(as_of_lit.clone()))
+        .otherwise(shipped.clone().or(col(s::N_SHIPMENTS).gt(lit(0u32))));
+    // Nothing will ship: the order's fulfillment status says restocked (or not eligible), or the
+    // line items leave no shippable unit unshipped.
+    let nothing_to_ship =
+        matches(col(s::FULFILLMENT_STATUS), NOT_TO_SHIP_STATUS_PATTERN).or(nothing_left_to_ship());
     let overdue_now = when(is_date)
         .then(as_of_lit.clone().gt_eq(deadline.clone()))
         .otherwise(as_of_lit.clone().gt(deadline.clone()));
@@ -714,12 +742,14 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
         non_negative("_transit_time_raw").alias(s::TRANSIT_TIME_H),
         non_negative("_click_to_door_raw").alias(s::CLICK_TO_DOOR_H),
         // Not shipped: neither a ship or delivery time nor a status that says shipped.
-        when(open.clone().and(shipped.clone().not()))
-            .then(since(col(s::PLACED_AT), as_of_lit))
+        when(open.clone().and(shipped.not()).and(placed_by_as_of.clone()))
+            .then(since(col(s::PLACED_AT), as_of_lit.clone()))
             .otherwise(null_of(DataType::Float64))
             .alias(s::OPEN_AGE_H),
         open.clone()
-            .and(shipped.not().or(partly_shipped))
+            .and(placed_by_as_of)
+            .and(nothing_to_ship.not())
+            .and(shipped_by_as_of.not().or(partly_shipped))
             .alias(s::IN_BACKLOG),
         when(measurable.clone())
             .then(late)

@@ -51,8 +51,9 @@ pub struct Kpis {
     pub cancel_share: Option<f64>,
     pub tickets: Option<u64>,
     pub wismo_tickets: Option<u64>,
-    /// WISMO tickets linked to an order that had not shipped when the ticket was opened
-    /// (`delivery_state` = not_shipped); null without a tickets table.
+    /// WISMO tickets linked to a physical order that had not shipped when the ticket was opened
+    /// (`delivery_state` = not_shipped); null without a tickets table, and, as
+    /// `orders_shipped`, when the inputs hold no shipping data at all.
     pub wismo_tickets_unshipped: Option<u64>,
     pub wismo_rate_per_100: Option<f64>,
     pub wismo_share: Option<f64>,
@@ -212,7 +213,11 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         cancel_share: ratio(n("cancelled")?, n("orders")?),
         tickets: support.map(|t| t.tickets),
         wismo_tickets: support.map(|t| t.wismo),
-        wismo_tickets_unshipped: support.map(|t| t.wismo_unshipped),
+        wismo_tickets_unshipped: if has_shipments || n("any_ship_time")? > 0.0 {
+            support.map(|t| t.wismo_unshipped)
+        } else {
+            None
+        },
         // WISMO rate = WISMO tickets / orders with a shipped_at x 100 (SPEC section 3): 0.0
         // with a tickets table and no WISMO ticket; null without tickets or shipped orders.
         wismo_rate_per_100: support.and_then(|t| ratio(t.wismo as f64 * 100.0, shipped)),
@@ -274,7 +279,7 @@ fn revenue_by_currency(j: &Journeys) -> Result<Vec<CurrencyRevenue>> {
 pub struct TicketCounts {
     pub tickets: u64,
     pub wismo: u64,
-    /// WISMO tickets whose order had not shipped when they were opened.
+    /// WISMO tickets whose physical order had not shipped when they were opened.
     pub wismo_unshipped: u64,
     /// Mean satisfaction score of rated tickets (the helpdesk's own scale).
     pub csat_mean: Option<f64>,
@@ -285,14 +290,29 @@ pub fn ticket_counts(j: &Journeys) -> Result<Option<TicketCounts>> {
     let Some(t) = &j.tickets else {
         return Ok(None);
     };
+    // A digital order is never shipped: a ticket about it is not one about an unshipped order.
+    let physical = j.orders.clone().lazy().select([
+        col(s::ORDER_ID),
+        col(s::REQUIRES_SHIPPING).alias("_physical"),
+    ]);
     let df = t
         .clone()
         .lazy()
+        .join(
+            physical,
+            [col(s::ORDER_ID)],
+            [col(s::ORDER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
         .select([
             len().cast(DataType::Float64).alias("n"),
             count_true(col("wismo")).alias("wismo"),
-            count_true(col("wismo").and(col("delivery_state").eq(lit("not_shipped"))))
-                .alias("wismo_unshipped"),
+            count_true(
+                col("wismo")
+                    .and(col("delivery_state").eq(lit("not_shipped")))
+                    .and(col("_physical").fill_null(lit(true))),
+            )
+            .alias("wismo_unshipped"),
             col(s::CSAT).mean().alias("csat"),
         ])
         .collect()?;

@@ -588,6 +588,228 @@ fn digital_orders_have_no_shipping_wait_and_unshipped_orders_an_open_age() {
     assert_eq!(j["#9103"]["stage"], "shipped");
 }
 
+// Fulfillment findings (adversarial review): what is left to ship, complete fulfillment with
+// shipment rows, a "partially shipped" status, the backlog at the as-of time, unshipped WISMO
+// tickets, and an empty `Lineitem requires shipping`.
+
+#[test]
+fn an_order_with_nothing_left_to_ship_is_not_in_the_backlog() {
+    // #1 is Shopify `partial` only because its e-book (needs no shipping) is pending; #2 was
+    // refunded and restocked.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        b"Name,Email,Financial Status,Fulfillment Status,Fulfilled at,Total,Created at,Lineitem quantity,Lineitem name,Lineitem requires shipping,Lineitem fulfillment status\n\
+#1,a@x.test,paid,partial,2024-07-02 09:00:00 -0400,40.00,2024-07-01 09:00:00 -0400,1,Mug,true,fulfilled\n\
+#1,a@x.test,,,,,,1,E-book,false,pending\n\
+#2,b@x.test,refunded,restocked,,30.00,2024-07-01 09:00:00 -0400,1,Mug,true,restocked\n",
+    );
+    let run = analyze(dir.path(), &["--as-of", "2024-07-05 00:00:00 -0400"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    for id in ["#1", "#2"] {
+        assert_eq!(j[id]["unshipped_items"], "0", "{id}");
+        assert_eq!(j[id]["in_backlog"], "false", "{id}");
+    }
+    // #1 shipped its mug at `Fulfilled at`, 24 h after placement: complete then.
+    assert_eq!(j["#1"]["stage"], "shipped");
+    assert_eq!(j["#1"]["fulfilled_complete_at"], "2024-07-02T13:00:00Z");
+    assert!(close(num(&j["#1"]["complete_fulfillment_wait_h"]), 24.0));
+    // #2 never shipped: no time to be complete at.
+    assert_eq!(j["#2"]["fulfilled_complete_at"], "");
+    assert_eq!(run.kpi("backlog_orders"), 0);
+    assert_eq!(run.kpi("orders_shipped"), 1);
+    assert!(close(
+        run.kpi("complete_fulfillment_wait_p50_h").as_f64().unwrap(),
+        24.0
+    ));
+}
+
+#[test]
+fn complete_fulfillment_with_shipment_rows_is_the_last_shipment_or_unknown() {
+    // Fulfilled at 2 h, first shipment at 24 h, second shipment without a time: the order's
+    // `fulfilled_at` is not its complete fulfillment (it is before the first shipment).
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,fulfilled_at,fulfillment_status,total\n\
+1,C1,2024-07-01T10:00:00Z,2024-07-01T12:00:00Z,fulfilled,10\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\n1,T1,2024-07-02T10:00:00Z\n1,T2,\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert!(close(num(&j["1"]["fulfillment_wait_h"]), 24.0));
+    assert_eq!(j["1"]["fulfilled_complete_at"], "");
+    assert_eq!(j["1"]["complete_fulfillment_wait_h"], "");
+    assert_eq!(run.kpi("complete_fulfillment_wait_p50_h"), Value::Null);
+
+    // With a time on the second shipment (48 h): complete at it.
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\n1,T1,2024-07-02T10:00:00Z\n1,T2,2024-07-03T10:00:00Z\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["1"]["fulfilled_complete_at"], "2024-07-03T10:00:00Z");
+    assert!(close(num(&j["1"]["complete_fulfillment_wait_h"]), 48.0));
+    assert!(close(
+        run.kpi("complete_fulfillment_wait_p50_h").as_f64().unwrap(),
+        48.0
+    ));
+}
+
+#[test]
+fn a_partially_shipped_status_is_shipped_and_in_the_backlog() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,status,total\n\
+1,C1,2024-07-01T10:00:00Z,partially_shipped,10\n\
+2,C2,2024-07-01T10:00:00Z,paid,10\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\n2,T2,2024-07-02T10:00:00Z\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["1"]["stage"], "shipped");
+    assert_eq!(j["1"]["shipped_at"], "", "no time is made up");
+    assert_eq!(j["1"]["fulfillment_wait_h"], "");
+    assert_eq!(j["1"]["open_age_h"], "");
+    assert_eq!(j["1"]["fulfilled_complete_at"], "");
+    assert_eq!(j["1"]["in_backlog"], "true");
+    assert_eq!(j["2"]["in_backlog"], "false");
+    assert_eq!(run.kpi("orders_shipped"), 2);
+    assert_eq!(run.kpi("backlog_orders"), 1);
+}
+
+#[test]
+fn the_backlog_is_measured_at_the_as_of_time() {
+    // #1 placed 03-01, shipped 03-05; #2 placed 03-06, never shipped.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total\n\
+1,C1,2024-03-01T10:00:00Z,10\n\
+2,C2,2024-03-06T10:00:00Z,10\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\n1,T1,2024-03-05T10:00:00Z\n",
+    );
+    // On 03-03 #1 was waiting to ship; #2 did not exist yet (no open age either).
+    let run = analyze(dir.path(), &["--as-of", "2024-03-03T00:00:00Z"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["1"]["in_backlog"], "true");
+    assert_eq!(j["2"]["in_backlog"], "false");
+    assert_eq!(j["2"]["open_age_h"], "");
+    assert_eq!(run.kpi("backlog_orders"), 1);
+    // At the data end (#2's placement, 03-06 10:00): #1 has shipped, #2 waits, 0 h old.
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["1"]["in_backlog"], "false");
+    assert_eq!(j["2"]["in_backlog"], "true");
+    assert!(close(num(&j["2"]["open_age_h"]), 0.0));
+    assert_eq!(run.kpi("backlog_orders"), 1);
+}
+
+#[test]
+fn unshipped_wismo_tickets_need_shipping_data_and_a_physical_order() {
+    // No shipping data at all: whether the order had shipped is not known.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total\n1,C1,2024-07-01T10:00:00Z,10\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\nK1,2024-07-03T10:00:00Z,Where is my order?,1\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.kpi("wismo_tickets"), 1);
+    assert_eq!(run.kpi("orders_shipped"), Value::Null);
+    assert_eq!(run.kpi("wismo_tickets_unshipped"), Value::Null);
+
+    // With shipping data: #1 (physical) not shipped, #2 digital, #3 shipped before its ticket.
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total,requires_shipping\n\
+1,C1,2024-07-01T10:00:00Z,10,true\n\
+2,C2,2024-07-01T10:00:00Z,10,false\n\
+3,C3,2024-07-01T10:00:00Z,10,true\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\n3,T3,2024-07-02T10:00:00Z\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\n\
+K1,2024-07-03T10:00:00Z,Where is my order?,1\n\
+K2,2024-07-03T10:00:00Z,Where is my order?,2\n\
+K3,2024-07-03T10:00:00Z,Where is my order?,3\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.kpi("wismo_tickets"), 3);
+    assert_eq!(run.kpi("wismo_tickets_unshipped"), 1);
+}
+
+#[test]
+fn an_order_with_a_digital_first_line_and_a_physical_line_requires_shipping() {
+    // #7001: gift card, then a mug (true); #7002: gift card, then a mug with an empty
+    // `Lineitem requires shipping` (the default: shippable); #7003: digital lines only.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        b"Name,Email,Financial Status,Fulfillment Status,Fulfilled at,Total,Created at,Lineitem quantity,Lineitem name,Lineitem requires shipping,Lineitem fulfillment status\n\
+#7001,a@x.test,paid,fulfilled,2024-07-02 09:00:00 -0400,20.00,2024-07-01 09:00:00 -0400,1,Gift Card,false,fulfilled\n\
+#7001,a@x.test,,,,,,1,Mug,true,fulfilled\n\
+#7002,b@x.test,paid,fulfilled,2024-07-01 21:00:00 -0400,20.00,2024-07-01 09:00:00 -0400,1,Gift Card,false,fulfilled\n\
+#7002,b@x.test,,,,,,1,Mug,,fulfilled\n\
+#7003,c@x.test,paid,fulfilled,2024-07-01 10:00:00 -0400,5.00,2024-07-01 09:00:00 -0400,1,Gift Card,false,fulfilled\n\
+#7003,c@x.test,,,,,,1,E-book,false,fulfilled\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["#7001"]["requires_shipping"], "true");
+    assert!(close(num(&j["#7001"]["fulfillment_wait_h"]), 24.0));
+    assert_eq!(j["#7002"]["requires_shipping"], "true");
+    assert!(close(num(&j["#7002"]["fulfillment_wait_h"]), 12.0));
+    assert_eq!(j["#7003"]["requires_shipping"], "false");
+    assert_eq!(j["#7003"]["fulfillment_wait_h"], "");
+    assert_eq!(run.kpi("orders_shipped"), 2);
+    assert!(close(
+        run.kpi("fulfillment_wait_p50_h").as_f64().unwrap(),
+        18.0
+    ));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Case 18: tickets with no order-id column (import only; linking is tested with the support
 // module)

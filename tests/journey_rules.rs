@@ -605,6 +605,26 @@ fn case_16_date_promises_run_to_the_end_of_the_local_day() {
 }
 
 #[test]
+fn case_16_shipment_rows_without_a_ship_time_are_not_in_the_backlog() {
+    let denver: Tz = "America/Denver".parse().unwrap();
+    let mut dq = DataQuality::default();
+    let store = case_store(
+        "fixtures/cases/16-promised-date-date-only/deliveries.csv",
+        denver,
+        "2024-08-01T12:00:00Z",
+        &mut dq,
+    );
+    let j = build(&store, denver, Some("2024-08-12T21:00:00Z"), &mut dq);
+    // #1601..#1603 delivered; #1604 and #1605 are InTransit: a shipment row with no ship time,
+    // so they have shipped, at a time not known.
+    assert_eq!(f64s(&j, s::N_SHIPMENTS), vec![Some(1.0); 5]);
+    assert_eq!(bools(&j, s::IN_BACKLOG), vec![Some(false); 5]);
+    let cfg = Config::load(std::path::Path::new("."), None, &Overrides::default()).unwrap();
+    let (kpis, _) = snagscan::metrics::compute(&store, &j, &cfg).unwrap();
+    assert_eq!(kpis.backlog_orders, Some(0));
+}
+
+#[test]
 fn detection_ignores_file_names() {
     let headers: Vec<String> = ["order_id", "placed_at", "total"]
         .iter()

@@ -86,7 +86,15 @@ pub fn read_frame(
     }
     if let Some(key) = spec.group_by {
         if let Some(k) = present.iter().position(|(c, _)| c.canonical == key) {
-            fill_down(&mut cells_of, k)?;
+            // A line's own value is never an order field: an empty `Lineitem requires shipping`
+            // is that line's default (shippable), not its order's first line's value.
+            let per_line: Vec<usize> = present
+                .iter()
+                .enumerate()
+                .filter(|(_, (c, _))| PER_LINE_COLUMNS.contains(&c.canonical))
+                .map(|(i, _)| i)
+                .collect();
+            fill_down(&mut cells_of, k, &per_line)?;
         }
     }
 
@@ -426,12 +434,16 @@ impl<'a> ColumnContext<'a> {
     }
 }
 
+/// Canonical columns of a grouped (Shopify) orders table that hold each line's own value, not an
+/// order field: never filled down from the order's first row (see `fold_records`).
+const PER_LINE_COLUMNS: &[&str] = &[s::REQUIRES_SHIPPING];
+
 /// Shopify-style records spread over several rows: every empty cell of a row takes the value
 /// of the first row with the same key in column `key` (order fields are only on an order's
-/// first row). Rows without a key are left alone.
+/// first row), except in the columns `per_line`. Rows without a key are left alone.
 ///
 /// Errors: a rebuilt column exceeds 4 GiB of text.
-fn fill_down(columns: &mut [TextColumn], key: usize) -> Result<()> {
+fn fill_down(columns: &mut [TextColumn], key: usize, per_line: &[usize]) -> Result<()> {
     // The first row of each key; heads are never filled themselves, so reading the original
     // cells of a head is the same as filling row by row.
     let heads: Vec<usize> = {
@@ -453,7 +465,7 @@ fn fill_down(columns: &mut [TextColumn], key: usize) -> Result<()> {
         return Ok(());
     }
     for (ci, col) in columns.iter_mut().enumerate() {
-        if ci == key {
+        if ci == key || per_line.contains(&ci) {
             continue;
         }
         let filled = TextColumn::from_cells(heads.iter().enumerate().map(|(row, &head)| {

@@ -224,15 +224,18 @@ fn tracking_count() -> Expr {
 }
 
 /// Folds rows sharing `key` into one (Shopify line-item rows into their order): the first row's
-/// values, except booleans, which are true when any row is (an order requires shipping when any
-/// of its lines does).
+/// values, except booleans, which are true when any row is. An order requires shipping when any
+/// of its lines does, and a line whose `requires_shipping` is empty does (the default): false
+/// only when every line says false.
 fn fold_records(df: DataFrame, key: &str) -> Result<DataFrame> {
     let aggs: Vec<Expr> = df
         .schema()
         .iter()
         .filter(|(name, _)| name.as_str() != key)
         .map(|(name, dt)| {
-            if *dt == DataType::Boolean {
+            if name.as_str() == s::REQUIRES_SHIPPING {
+                col(name.clone()).fill_null(lit(true)).max()
+            } else if *dt == DataType::Boolean {
                 col(name.clone()).max()
             } else {
                 col(name.clone()).first()
