@@ -70,10 +70,12 @@ fn run(ctx: &Context) -> Result<Outcome> {
         )
         .with_n(n),
     ];
-    if let Some(shipped) = ctx.kpis.orders_shipped {
+    if ctx.kpis.orders_shipped.is_some() {
+        // Open orders only: physical, not cancelled, not shipped (those with an open age).
+        let open = ctx.journeys.orders.column(s::OPEN_AGE_H)?;
         evidence.push(Evidence::new(
             "orders not yet shipped at data end (open age, not a wait)",
-            ctx.kpis.orders.saturating_sub(shipped) as f64,
+            (open.len() - open.null_count()) as f64,
             "orders",
         ));
     }

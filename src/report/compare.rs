@@ -91,6 +91,23 @@ pub struct Digest {
     /// Every analyzer's verdict (absent from reports written before checks existed).
     #[serde(default)]
     pub checks: Vec<DigestCheck>,
+    /// The store's time zone, in which the window's dates are shown.
+    #[serde(default)]
+    pub store: DigestStore,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DigestStore {
+    /// IANA name (`UTC` when the report does not say).
+    pub timezone: String,
+}
+
+impl Default for DigestStore {
+    fn default() -> Self {
+        DigestStore {
+            timezone: "UTC".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -265,6 +282,10 @@ pub struct Comparison {
     /// The baseline's data window (null when the baseline store had no orders).
     pub baseline_window_start: Option<String>,
     pub baseline_window_end: Option<String>,
+    /// The baseline store's time zone (IANA name), for showing its window's dates (not written
+    /// to report.json, which has the baseline's instants).
+    #[serde(skip)]
+    pub baseline_timezone: String,
     pub kpis: Vec<KpiChange>,
     /// Current snags in report order, then resolved ones in baseline order.
     pub snags: Vec<SnagChange>,
@@ -397,6 +418,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
     Comparison {
         baseline_window_start: old.window.start.clone(),
         baseline_window_end: old.window.end.clone(),
+        baseline_timezone: old.store.timezone.clone(),
         kpis,
         snags,
     }
@@ -530,6 +552,7 @@ mod tests {
             kpis: kpis.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             snags,
             checks: Vec::new(),
+            store: DigestStore::default(),
         }
     }
 

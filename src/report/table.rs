@@ -6,7 +6,7 @@ use comfy_table::{
 
 use super::compare::{Comparison, SnagStatus, Trend};
 use super::{kpi_info, Exporter, Report, Snag};
-use crate::analyze::Evidence;
+use crate::analyze::{BreakdownRow, Evidence};
 use crate::error::Result;
 use crate::score::Quadrant;
 
@@ -104,8 +104,8 @@ pub fn comparison_text(c: &Comparison, width: u16, color: bool) -> String {
     };
     let mut out = format!(
         "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved{unmeasured}\n",
-        super::view::date_part(c.baseline_window_start.as_deref()),
-        super::view::date_part(c.baseline_window_end.as_deref()),
+        super::view::date_part(c.baseline_window_start.as_deref(), &c.baseline_timezone),
+        super::view::date_part(c.baseline_window_end.as_deref(), &c.baseline_timezone),
         c.count(SnagStatus::New),
         c.count(SnagStatus::Worse),
         c.count(SnagStatus::Better),
@@ -402,9 +402,12 @@ fn evidence_lines(s: &Snag) -> String {
         s.affected_orders, s.affected_customers
     ));
     if !s.breakdown.is_empty() {
-        let worst: Vec<String> = s
-            .breakdown
-            .iter()
+        // The three largest shares, whatever order the breakdown is in (lanes by lateness,
+        // weekdays by calendar, delivery states by lifecycle).
+        let mut largest: Vec<&BreakdownRow> = s.breakdown.iter().collect();
+        largest.sort_by(|a, b| b.share.total_cmp(&a.share));
+        let worst: Vec<String> = largest
+            .into_iter()
             .take(3)
             .map(|b| format!("{} {:.0}% of {}", b.label, b.share * 100.0, b.n))
             .collect();

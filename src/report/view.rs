@@ -248,8 +248,8 @@ pub fn build(r: &Report) -> View {
         .unwrap_or_default();
     View {
         generated_at: r.generated_at.clone(),
-        window_start: date_part(r.window.start.as_deref()),
-        window_end: date_part(r.window.end.as_deref()),
+        window_start: date_part(r.window.start.as_deref(), &r.store.timezone),
+        window_end: date_part(r.window.end.as_deref(), &r.store.timezone),
         window_days: r
             .window
             .days
@@ -262,7 +262,8 @@ pub fn build(r: &Report) -> View {
         headline,
         kpis,
         has_baseline: cmp.is_some(),
-        baseline_end: cmp.map(|c| date_part(c.baseline_window_end.as_deref())),
+        baseline_end: cmp
+            .map(|c| date_part(c.baseline_window_end.as_deref(), &c.baseline_timezone)),
         status_counts,
         do_first,
         snags,
@@ -332,11 +333,20 @@ pub fn build(r: &Report) -> View {
     }
 }
 
-/// The date of an RFC 3339 instant, `n/a` without one (a store with no orders).
-pub fn date_part(instant: Option<&str>) -> String {
-    instant
-        .map(|s| s.chars().take(10).collect())
-        .unwrap_or_else(|| "n/a".into())
+/// The local date, in the store time zone `tz` (an IANA name), of an RFC 3339 instant: the
+/// report says its times are in that zone. `n/a` without an instant (a store with no orders);
+/// the instant's own date when `tz` is not a known zone.
+pub fn date_part(instant: Option<&str>, tz: &str) -> String {
+    let Some(text) = instant else {
+        return "n/a".into();
+    };
+    match (
+        chrono::DateTime::parse_from_rfc3339(text),
+        tz.parse::<chrono_tz::Tz>(),
+    ) {
+        (Ok(t), Ok(zone)) => t.with_timezone(&zone).format("%Y-%m-%d").to_string(),
+        _ => text.chars().take(10).collect(),
+    }
 }
 
 fn quadrant_order(q: &str) -> u8 {
@@ -444,5 +454,20 @@ fn snag_view(
         previous_kpi_value: change
             .filter(|c| c.previous_kpi_value.is_some())
             .map(|c| kpi_text(s.kpi.name, c.previous_kpi_value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date_part;
+
+    #[test]
+    fn window_dates_are_local_to_the_store() {
+        // 01:17 UTC on 3 March is the evening of 2 March in New York.
+        let t = Some("2025-03-03T01:17:23Z");
+        assert_eq!(date_part(t, "America/New_York"), "2025-03-02");
+        assert_eq!(date_part(t, "UTC"), "2025-03-03");
+        assert_eq!(date_part(t, "Not/A_Zone"), "2025-03-03");
+        assert_eq!(date_part(None, "UTC"), "n/a");
     }
 }
