@@ -57,7 +57,7 @@ pub const KPI_DIRECTIONS: &[(&str, Direction)] = &[
     ("on_time_rate", Direction::HigherIsBetter),
     ("late_share", Direction::LowerIsBetter),
     ("overdue_orders", Direction::LowerIsBetter),
-    ("backlog_orders", Direction::Neutral),
+    ("backlog_orders", Direction::LowerIsBetter),
     ("cancel_share", Direction::LowerIsBetter),
     ("tickets", Direction::Neutral),
     ("wismo_tickets", Direction::Neutral),

@@ -106,6 +106,8 @@ pub struct ResolvedView {
     pub title: String,
     pub previous_impact: String,
     pub previous_quadrant: &'static str,
+    /// The analyzer's KPI, labelled: its baseline value, then the value measured now.
+    pub kpi_change: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -220,6 +222,12 @@ pub fn build(r: &Report) -> View {
                     title: s.title.clone(),
                     previous_impact: money(s.previous_impact_per_30d.unwrap_or(0.0), cur),
                     previous_quadrant: quadrant_label(s.previous_quadrant.as_deref().unwrap_or("")),
+                    kpi_change: format!(
+                        "{}: {}, now {}",
+                        kpi_info(&s.kpi).0,
+                        kpi_text(&s.kpi, s.previous_kpi_value),
+                        kpi_text(&s.kpi, s.kpi_value)
+                    ),
                 })
                 .collect()
         })
