@@ -334,10 +334,21 @@ fn csat_is_the_share_of_satisfied_ratings() {
         "ticket_id,created_at,subject,csat\nT1,2024-01-02,Hi,1\nT2,2024-01-02,Hi,2\nT3,2024-01-02,Hi,5\nT4,2024-01-02,Hi,\n",
     )
     .unwrap();
-    let (r, _out) = analyze(dir.path());
+    let (r, out) = analyze(dir.path());
     assert!(
         close(&r["kpis"]["csat"], 1.0 / 3.0),
         "{}",
         r["kpis"]["csat"]
     );
+    // tickets.csv says satisfied or not, never a 0/1 that reads like a score.
+    let tickets = std::fs::read_to_string(out.path().join("tickets.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(tickets.as_bytes());
+    let at = rows
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "satisfied")
+        .unwrap();
+    let satisfied: Vec<String> = rows.records().map(|r| r.unwrap()[at].to_string()).collect();
+    assert_eq!(satisfied, ["false", "false", "true", ""]);
 }

@@ -14,6 +14,7 @@ use super::{csv, html, json, md, Exporter, Report};
 use crate::error::{Error, Result};
 use crate::journey::{date_text, instant_text};
 use crate::pipeline::Analysis;
+use crate::schema as s;
 
 /// File format of the per-order journeys table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -171,7 +172,7 @@ fn write_one(dir: &Path, name: &str, file: File, analysis: &Analysis) -> Result<
         }
         CUSTOMERS_CSV => write_table(&analysis.journeys.customers, &mut w, true)?,
         TICKETS_CSV => match &analysis.journeys.tickets {
-            Some(t) => write_table(t, &mut w, true)?,
+            Some(t) => write_table(&satisfied_column(t)?, &mut w, true)?,
             None => w
                 .write_all(b"no tickets table in the inputs\n")
                 .map_err(io)?,
@@ -195,6 +196,21 @@ fn serialize_named(name: &str, report: &Report) -> Result<Vec<u8>> {
         .find(|e| e.file_name() == name)
         .map(|e| e.serialize(report))
         .unwrap_or_else(|| Ok(Vec::new()))
+}
+
+/// The tickets with their CSAT rating as `satisfied` (Boolean: a good rating, or 4-5 on the
+/// 1-5 scale; empty when unrated) instead of the 0/1 number it is kept as for the `csat` KPI,
+/// which a reader of tickets.csv would take for the score itself.
+fn satisfied_column(tickets: &DataFrame) -> Result<DataFrame> {
+    if tickets.column(s::CSAT).is_err() {
+        return Ok(tickets.clone());
+    }
+    Ok(tickets
+        .clone()
+        .lazy()
+        .with_column(col(s::CSAT).gt(lit(0.5)).alias(s::CSAT))
+        .rename([s::CSAT], ["satisfied"], true)
+        .collect()?)
 }
 
 /// A value that a spreadsheet would run as a formula: one starting with `=`, `+`, `-`, `@`, tab
