@@ -97,7 +97,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::Raised(Finding {
         n: shipped,
         title: format!(
-            "{:.1} where-is-my-order tickets per 100 shipped orders; {:.0}% were opened before the promised date",
+            "{:.2} where-is-my-order tickets per 100 shipped orders; {:.0}% were opened while the parcel was in transit and not yet late",
             rate.unwrap_or(0.0),
             if wismo > 0 { preventable as f64 * 100.0 / wismo as f64 } else { 0.0 }
         ),
