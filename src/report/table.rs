@@ -262,8 +262,8 @@ fn summary(r: &Report) -> String {
     match (&r.window.start, &r.window.end, r.window.days) {
         (Some(start), Some(end), Some(days)) => s.push_str(&format!(
             "snagscan report: {} to {} ({days:.0} days), times in {}{tz_note}\n",
-            &start[..10.min(start.len())],
-            &end[..10.min(end.len())],
+            super::view::date_part(Some(start), &r.store.timezone),
+            super::view::date_part(Some(end), &r.store.timezone),
             r.store.timezone,
         )),
         _ => s.push_str("snagscan report: no orders in the inputs\n"),
