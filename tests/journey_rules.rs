@@ -567,8 +567,8 @@ fn case_15_delivered_before_shipped_is_excluded_and_counted() {
     assert_eq!(tracking, 2, "exactly two warnings: {entries:?}");
 }
 
-#[test]
-fn case_16_date_promises_run_to_the_end_of_the_local_day() {
+/// Case 16's tracking export (Denver time) as a store, and its journeys as of 2024-08-12 21:00 UTC.
+fn case_16() -> (Store, Journeys) {
     let denver: Tz = "America/Denver".parse().unwrap();
     let mut dq = DataQuality::default();
     let store = case_store(
@@ -578,6 +578,12 @@ fn case_16_date_promises_run_to_the_end_of_the_local_day() {
         &mut dq,
     );
     let j = build(&store, denver, Some("2024-08-12T21:00:00Z"), &mut dq);
+    (store, j)
+}
+
+#[test]
+fn case_16_date_promises_run_to_the_end_of_the_local_day() {
+    let (store, j) = case_16();
     // #1601 on time (18:30 local on the promised day), #1602 late by one calendar day,
     // #1603 early, #1604 pending, #1605 undelivered past its promise: overdue.
     assert_eq!(
@@ -606,15 +612,7 @@ fn case_16_date_promises_run_to_the_end_of_the_local_day() {
 
 #[test]
 fn case_16_shipment_rows_without_a_ship_time_are_not_in_the_backlog() {
-    let denver: Tz = "America/Denver".parse().unwrap();
-    let mut dq = DataQuality::default();
-    let store = case_store(
-        "fixtures/cases/16-promised-date-date-only/deliveries.csv",
-        denver,
-        "2024-08-01T12:00:00Z",
-        &mut dq,
-    );
-    let j = build(&store, denver, Some("2024-08-12T21:00:00Z"), &mut dq);
+    let (store, j) = case_16();
     // #1601..#1603 delivered; #1604 and #1605 are InTransit: a shipment row with no ship time,
     // so they have shipped, at a time not known.
     assert_eq!(f64s(&j, s::N_SHIPMENTS), vec![Some(1.0); 5]);
