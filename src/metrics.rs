@@ -55,6 +55,9 @@ pub struct Kpis {
     /// (`delivery_state` = not_shipped); null without a tickets table, and, as
     /// `orders_shipped`, when the inputs hold no shipping data at all.
     pub wismo_tickets_unshipped: Option<u64>,
+    /// Tickets linked to no order (no order id, reference or requester e-mail matched one);
+    /// null without a tickets table.
+    pub tickets_unlinked: Option<u64>,
     pub wismo_rate_per_100: Option<f64>,
     pub wismo_share: Option<f64>,
     /// Customers whose second order came within the repeat window / eligible customers.
@@ -218,6 +221,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         } else {
             None
         },
+        tickets_unlinked: support.map(|t| t.unlinked),
         // WISMO rate = WISMO tickets / orders with a shipped_at x 100 (SPEC section 3): 0.0
         // with a tickets table and no WISMO ticket; null without tickets or shipped orders.
         wismo_rate_per_100: support.and_then(|t| ratio(t.wismo as f64 * 100.0, shipped)),
@@ -281,6 +285,8 @@ pub struct TicketCounts {
     pub wismo: u64,
     /// WISMO tickets whose physical order had not shipped when they were opened.
     pub wismo_unshipped: u64,
+    /// Tickets linked to no order.
+    pub unlinked: u64,
     /// Mean satisfaction score of rated tickets (the helpdesk's own scale).
     pub csat_mean: Option<f64>,
 }
@@ -313,6 +319,7 @@ pub fn ticket_counts(j: &Journeys) -> Result<Option<TicketCounts>> {
                     .and(col("_physical").fill_null(lit(true))),
             )
             .alias("wismo_unshipped"),
+            col(s::ORDER_ID).null_count().alias("unlinked"),
             col(s::CSAT).mean().alias("csat"),
         ])
         .collect()?;
@@ -328,6 +335,7 @@ pub fn ticket_counts(j: &Journeys) -> Result<Option<TicketCounts>> {
         tickets: get("n")?.unwrap_or(0.0) as u64,
         wismo: get("wismo")?.unwrap_or(0.0) as u64,
         wismo_unshipped: get("wismo_unshipped")?.unwrap_or(0.0) as u64,
+        unlinked: get("unlinked")?.unwrap_or(0.0) as u64,
         csat_mean: get("csat")?,
     }))
 }

@@ -80,6 +80,18 @@ impl DataQuality {
         e.first_lines.truncate(FIRST_LINES);
     }
 
+    /// Sets the example of the finding (`file`, `reason`) when it has none yet.
+    pub fn note_example(&mut self, file: &str, reason: &str, example: &str) {
+        if let Some(e) = self
+            .entries
+            .get_mut(&(file.to_string(), reason.to_string()))
+        {
+            if e.example.is_none() {
+                e.example = Some(example.to_string());
+            }
+        }
+    }
+
     /// Adds the findings of `other` as if each of its rows had been noted here after the rows
     /// already counted: counts add up, the first lines are the smallest of both, and an
     /// existing example or effect is kept. Used to merge audits kept apart by parallel work.

@@ -18,7 +18,7 @@
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::ingest::{audit, Store};
+use crate::ingest::{audit_with_example, Store};
 use crate::quality::{DataQuality, Effect};
 use crate::schema as s;
 
@@ -352,9 +352,10 @@ pub fn link(
             JoinArgs::new(JoinType::Left),
         )
         .collect()?;
-    audit(
+    audit_with_example(
         &with_refs,
         col("_key").is_not_null().and(col("_linked").is_null()),
+        Some("_key"),
         "ticket cites an order not in the orders file (kept, unlinked unless its e-mail links it)",
         Effect::Warning,
         dq,

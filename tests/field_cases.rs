@@ -831,6 +831,13 @@ fn tickets_without_an_order_column_import_with_their_text() {
     let run = analyze(&dir, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.kpi("orders"), 5);
+    // Items 2 and 3: 4 of 7 tickets linked; the 3 unlinked (204, 205, 207) are counted, and
+    // the warning about 207 names the order it cites.
+    assert_eq!(run.kpi("tickets"), 7);
+    assert_eq!(run.kpi("tickets_unlinked"), 3);
+    let missing = run.dq("cites an order not in the orders file").unwrap();
+    assert_eq!(missing["count"], 1);
+    assert_eq!(missing["example"], "9999");
 }
 
 #[test]

@@ -632,15 +632,33 @@ pub fn audit(
     effect: Effect,
     dq: &mut DataQuality,
 ) -> Result<u64> {
+    audit_with_example(df, mask, None, reason, effect, dq)
+}
+
+/// [`audit`], with the value of String column `example` in the first flagged row of each file
+/// as the finding's example (the value the reason is about).
+pub fn audit_with_example(
+    df: &DataFrame,
+    mask: Expr,
+    example: Option<&str>,
+    reason: &str,
+    effect: Effect,
+    dq: &mut DataQuality,
+) -> Result<u64> {
+    let example_col = match example {
+        Some(c) => col(c).cast(DataType::String).alias("_example"),
+        None => lit(NULL).cast(DataType::String).alias("_example"),
+    };
     let flagged = df
         .clone()
         .lazy()
         .filter(mask)
-        .select([col(s::SRC_FILE), col(s::SRC_LINE)])
+        .select([col(s::SRC_FILE), col(s::SRC_LINE), example_col])
         .sort([s::SRC_FILE, s::SRC_LINE], SortMultipleOptions::default())
         .collect()?;
     let files = flagged.column(s::SRC_FILE)?.str()?.clone();
     let lines = flagged.column(s::SRC_LINE)?.u64()?.clone();
+    let examples = flagged.column("_example")?.str()?.clone();
     let mut start = 0;
     let n = flagged.height();
     while start < n {
@@ -652,6 +670,9 @@ pub fn audit(
             .filter_map(|i| lines.get(i))
             .collect();
         dq.note_many(file, reason, effect, (end - start) as u64, &first);
+        if let Some(value) = examples.get(start) {
+            dq.note_example(file, reason, value);
+        }
         start = end;
     }
     Ok(n as u64)

@@ -62,6 +62,7 @@ pub const KPI_DIRECTIONS: &[(&str, Direction)] = &[
     ("tickets", Direction::Neutral),
     ("wismo_tickets", Direction::Neutral),
     ("wismo_tickets_unshipped", Direction::Neutral),
+    ("tickets_unlinked", Direction::LowerIsBetter),
     ("wismo_rate_per_100", Direction::LowerIsBetter),
     ("wismo_share", Direction::LowerIsBetter),
     ("repeat_rate", Direction::HigherIsBetter),

@@ -208,6 +208,7 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
         "WISMO tickets before shipping",
         "count",
     ),
+    ("tickets_unlinked", "Tickets linked to no order", "count"),
     ("wismo_rate_per_100", "WISMO per 100 shipped", "per100"),
     ("wismo_share", "WISMO share of tickets", "share"),
     ("repeat_rate", "90-day repeat rate", "share"),
