@@ -221,6 +221,27 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
     ("review_score_mean", "Mean review score", "points"),
     ("csat", "CSAT (share satisfied)", "share"),
     // Outcome KPIs of analyzers that are not store KPIs.
+    (
+        "fulfillment_wait_p50_h (express)",
+        "Express order-to-ship p50",
+        "hours",
+    ),
+    (
+        "hold_wait_ratio (flagged / other median order-to-ship)",
+        "Held vs other orders' order-to-ship (median ratio)",
+        "ratio",
+    ),
+    (
+        "weekend_wait_ratio (Fri-Sun / Mon-Thu median order-to-ship)",
+        "Weekend vs weekday order-to-ship (median ratio)",
+        "ratio",
+    ),
+    (
+        "repeat_rate (late first order)",
+        "90-day repeat rate after a late first order",
+        "share",
+    ),
+    ("vip_at_risk (customers)", "VIP customers at risk", "count"),
     ("wismo_spike_days", "WISMO spike days", "count"),
     (
         "top_weekday_ticket_share",
