@@ -50,30 +50,31 @@ fn with(mut df: DataFrame, c: Column) -> DataFrame {
 }
 
 /// Column `name` of the journeys as f64 values by order id order.
-fn f64s(j: &Journeys, name: &str) -> Vec<Option<f64>> {
-    let sorted = j
-        .orders
+/// Column `name` of the journeys, in order-id order.
+fn by_order_id(j: &Journeys, name: &str) -> Column {
+    j.orders
         .sort([s::ORDER_ID], SortMultipleOptions::default())
-        .unwrap();
-    let c = sorted
+        .unwrap()
         .column(name)
         .unwrap()
-        .cast(&DataType::Float64)
-        .unwrap();
+        .clone()
+}
+
+fn f64s(j: &Journeys, name: &str) -> Vec<Option<f64>> {
+    let c = by_order_id(j, name).cast(&DataType::Float64).unwrap();
     c.f64().unwrap().iter().collect()
 }
 
 fn bools(j: &Journeys, name: &str) -> Vec<Option<bool>> {
-    let sorted = j
-        .orders
-        .sort([s::ORDER_ID], SortMultipleOptions::default())
-        .unwrap();
-    sorted
-        .column(name)
-        .unwrap()
-        .bool()
+    by_order_id(j, name).bool().unwrap().iter().collect()
+}
+
+fn texts(j: &Journeys, name: &str) -> Vec<Option<String>> {
+    by_order_id(j, name)
+        .str()
         .unwrap()
         .iter()
+        .map(|v| v.map(str::to_string))
         .collect()
 }
 
@@ -210,21 +211,6 @@ fn cancelled_and_digital_orders_follow_the_spec() {
     assert_eq!(f64s(&j, s::FULFILLMENT_WAIT_H)[0], Some(24.0));
     // B is digital: no open age; C is open for 48 h; D is cancelled: no open age.
     assert_eq!(f64s(&j, s::OPEN_AGE_H), vec![None, None, Some(48.0), None]);
-}
-
-fn texts(j: &Journeys, name: &str) -> Vec<Option<String>> {
-    let sorted = j
-        .orders
-        .sort([s::ORDER_ID], SortMultipleOptions::default())
-        .unwrap();
-    sorted
-        .column(name)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect()
 }
 
 fn line_items(
