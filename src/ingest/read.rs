@@ -770,9 +770,7 @@ mod tests {
         }
     }
 
-    fn cells(
-        raw: &Result<RawColumns>,
-    ) -> std::result::Result<(Vec<Vec<String>>, Vec<u64>), String> {
+    fn cells(raw: &Result<RawColumns>) -> Cells {
         match raw {
             Ok(r) => Ok((
                 r.columns
@@ -785,38 +783,37 @@ mod tests {
         }
     }
 
+    type Cells = std::result::Result<(Vec<Vec<String>>, Vec<u64>), String>;
+
+    /// Reads columns `indices` of `text` (`n_fields` columns) with the line reader, checks that
+    /// the `csv` crate's reader gives the same cells, lines or error, and returns them.
+    fn read_both(text: &str, n_fields: usize, indices: &[usize]) -> Cells {
+        let f = raw(text, n_fields);
+        let fast = cells(&f.read_lines(text, b',', indices));
+        assert_eq!(fast, cells(&f.read_csv(text, b',', indices)), "{text:?}");
+        fast
+    }
+
     #[test]
     fn unquoted_files_split_like_the_csv_parser() {
         let text = "a,b,c\r\n1,,x y\r\n\r\n\n2,3,4\n,,\n5,6,7";
-        let f = raw(text, 3);
-        let fast = f.read_lines(text, b',', &[2, 0]);
-        assert_eq!(cells(&fast), cells(&f.read_csv(text, b',', &[2, 0])));
-        let (columns, lines) = cells(&fast).unwrap();
+        let (columns, lines) = read_both(text, 3, &[2, 0]).unwrap();
         assert_eq!(columns[0], ["x y", "4", "", "7"]);
         assert_eq!(columns[1], ["1", "2", "", "5"]);
         assert_eq!(lines, [2, 5, 6, 7]);
         // A record with a missing field, or a line of spaces: the same error, naming the line.
         for (text, line) in [("a,b\n1,2\n3\n", "line 3"), ("a,b\n\n  \n1,2", "line 3")] {
-            let f = raw(text, 2);
-            let fast = cells(&f.read_lines(text, b',', &[0])).unwrap_err();
-            assert_eq!(fast, cells(&f.read_csv(text, b',', &[0])).unwrap_err());
-            assert!(fast.contains(line), "{fast}");
+            let e = read_both(text, 2, &[0]).unwrap_err();
+            assert!(e.contains(line), "{e}");
         }
         // In a one-column file a line of spaces is a blank line.
-        let text = "a\n1\n  \n2\n";
-        let f = raw(text, 1);
-        let fast = f.read_lines(text, b',', &[0]);
-        assert_eq!(cells(&fast), cells(&f.read_csv(text, b',', &[0])));
-        assert_eq!(cells(&fast).unwrap().1, [2, 4]);
+        assert_eq!(read_both("a\n1\n  \n2\n", 1, &[0]).unwrap().1, [2, 4]);
     }
 
     #[test]
     fn quoted_records_split_like_the_csv_parser() {
         let text = "a,b,c\n1,\"x,\ny\"\"z\",3\r\n\r\n4,\"\",\"5\"\n6,7,8";
-        let f = raw(text, 3);
-        let fast = f.read_lines(text, b',', &[1, 2]);
-        assert_eq!(cells(&fast), cells(&f.read_csv(text, b',', &[1, 2])));
-        let (columns, lines) = cells(&fast).unwrap();
+        let (columns, lines) = read_both(text, 3, &[1, 2]).unwrap();
         assert_eq!(columns[0], ["x,\ny\"z", "", "7"]);
         assert_eq!(columns[1], ["3", "5", "8"]);
         assert_eq!(lines, [2, 5, 6]);
@@ -827,17 +824,11 @@ mod tests {
         // A byte-order mark inside the file is data (the `csv` crate drops it at byte 0 only),
         // on a quoted line as on a plain one.
         let text = "a,b\n\u{feff}1,\"x\"\n\u{feff}2,y\n\u{feff}\"3\",z\n";
-        let f = raw(text, 2);
-        let fast = f.read_lines(text, b',', &[0, 1]);
-        assert_eq!(cells(&fast), cells(&f.read_csv(text, b',', &[0, 1])));
-        let (columns, _) = cells(&fast).unwrap();
+        let (columns, _) = read_both(text, 2, &[0, 1]).unwrap();
         assert_eq!(columns[0], ["\u{feff}1", "\u{feff}2", "\u{feff}\"3\""]);
         // In a one-column file a line of Unicode spaces (no-break, ideographic) is blank.
         let text = "a\n1\n\u{a0}\n\u{3000}\n\"\u{a0}\"\n2\n";
-        let f = raw(text, 1);
-        let fast = f.read_lines(text, b',', &[0]);
-        assert_eq!(cells(&fast), cells(&f.read_csv(text, b',', &[0])));
-        assert_eq!(cells(&fast).unwrap().1, [2, 6]);
+        assert_eq!(read_both(text, 1, &[0]).unwrap().1, [2, 6]);
     }
 
     #[test]
