@@ -95,31 +95,51 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
         .transpose()?;
     let _total = timings::span("analyze command");
     let progress = progress(&args);
-    let result = pipeline::analyze(&args.dir, &cfg);
+    let built = pipeline::build(&args.dir, &cfg);
+    let built = match built {
+        Ok(b) => b,
+        Err(e) => {
+            if let Some(p) = progress {
+                p.finish_and_clear();
+            }
+            return Err(e);
+        }
+    };
+    // The KPIs, analyzers and charts, then the stamp and the comparison with the baseline.
+    let make_report = || -> Result<report::Report> {
+        let mut report = {
+            let _t = timings::span("pipeline::report");
+            pipeline::report(&built, &cfg)?
+        };
+        if args.stamp {
+            report.generated_at = Some(report::instant(chrono::Utc::now()));
+        }
+        if let Some(old) = &baseline {
+            report.comparison = Some(compare::compare(old, &Digest::of(&report)?));
+        }
+        Ok(report)
+    };
+    let result = match outputs {
+        Some(outputs) => {
+            let _t = timings::span("report and outputs");
+            outputs.write(&built, make_report).map(|(r, _)| r)
+        }
+        None => make_report(),
+    };
     if let Some(p) = progress {
         p.finish_and_clear();
     }
-    let mut analysis = result?;
-    if args.stamp {
-        analysis.report.generated_at = Some(report::instant(chrono::Utc::now()));
-    }
-    let current = Digest::of(&analysis.report)?;
-    if let Some(old) = &baseline {
-        analysis.report.comparison = Some(compare::compare(old, &current));
-    }
-    if let Some(outputs) = outputs {
-        let _t = timings::span("write outputs");
-        outputs.write(&mut analysis)?;
-    }
+    let report = result?;
+    let current = Digest::of(&report)?;
     if !args.quiet {
         let text = report::table::TerminalReport {
             width: terminal_width(),
             color: stdout_color(),
         }
-        .serialize(&analysis.report)?;
+        .serialize(&report)?;
         print_stdout(&text)?;
     }
-    let hits = compare::fail_hits(&args.fail_on, &current, analysis.report.comparison.as_ref());
+    let hits = compare::fail_hits(&args.fail_on, &current, report.comparison.as_ref());
     Ok(fail_code(&hits))
 }
 

@@ -25,37 +25,78 @@ pub struct Analysis {
     pub store: crate::ingest::Store,
 }
 
-/// Runs the analysis of the exports in `dir`.
+/// Runs the analysis of the exports in `dir`: [`build`], then [`report`].
 ///
 /// Errors: see [`ingest::load`]; internal data-frame errors.
 pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
     let _t = timings::span("pipeline::analyze");
+    let built = build(dir, config)?;
+    let report = report(&built, config)?;
+    Ok(Analysis {
+        report,
+        journeys: built.journeys,
+        store: built.store,
+    })
+}
+
+/// The loaded tables and the journeys, before any KPI or analyzer: all that the per-order
+/// tables (journeys, customers, tickets, event log) are written from, so they can be written
+/// while [`report`] runs.
+pub struct Built {
+    pub store: crate::ingest::Store,
+    pub journeys: Journeys,
+    /// The data-quality audit of import and journeys (complete: nothing later adds to it).
+    pub data_quality: DataQuality,
+}
+
+/// Loads the exports in `dir` and builds the journeys.
+///
+/// Errors: see [`ingest::load`] and [`journey::build`].
+pub fn build(dir: &Path, config: &Config) -> Result<Built> {
     let mut dq = DataQuality::default();
     let store = {
         let _t = timings::span("ingest::load");
         ingest::load(dir, &config.read, &config.mappings, &mut dq)?
     };
-    let journeys_span = timings::span("journey::build");
-    let journeys = journey::build(
-        &store,
-        config.read.timezone,
-        config.as_of,
-        &config.wismo,
-        &mut dq,
-    )?;
-    drop(journeys_span);
+    let journeys = {
+        let _t = timings::span("journey::build");
+        journey::build(
+            &store,
+            config.read.timezone,
+            config.as_of,
+            &config.wismo,
+            &mut dq,
+        )?
+    };
+    Ok(Built {
+        store,
+        journeys,
+        data_quality: dq,
+    })
+}
+
+/// KPIs, analyzers, scores and charts of `built`: the [`Report`] (without `generated_at` and
+/// `comparison`, which the caller sets).
+///
+/// Errors: internal data-frame errors.
+pub fn report(built: &Built, config: &Config) -> Result<Report> {
+    let Built {
+        store,
+        journeys,
+        data_quality: dq,
+    } = built;
     let metrics_span = timings::span("metrics::compute");
-    let (kpis, revenue_by_currency) = metrics::compute(&store, &journeys, config)?;
+    let (kpis, revenue_by_currency) = metrics::compute(store, journeys, config)?;
     let window_days =
         ((journeys.as_of - journeys.start).num_milliseconds() as f64 / 86_400_000.0).max(0.0);
     let base = ScoringBase {
         window_days,
         revenue_per_30d: kpis.revenue.map(|r| r * 30.0 / window_days.max(1.0)),
-        mean_repeat_order_value: mean_repeat_order_value(&journeys)?,
+        mean_repeat_order_value: mean_repeat_order_value(journeys)?,
     };
     let ctx = Context {
-        store: &store,
-        journeys: &journeys,
+        store,
+        journeys,
         kpis: &kpis,
         config,
     };
@@ -165,14 +206,14 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         checks,
         data_quality: dq.entries(),
         charts: Charts {
-            fulfillment_hist: fulfillment_histogram(&journeys)?,
+            fulfillment_hist: fulfillment_histogram(journeys)?,
             fulfillment_sla_h: config.thresholds.fulfillment_sla_h,
-            cohorts: crate::analyze::cohort_retention(&journeys, config.read.timezone)?,
+            cohorts: crate::analyze::cohort_retention(journeys, config.read.timezone)?,
             repeat_by_experience: if journeys.customers.height() == 0 {
                 Vec::new()
             } else {
                 crate::analyze::repeat_by_experience(
-                    &journeys,
+                    journeys,
                     config.thresholds.repeat_window_days,
                 )?
             },
@@ -180,11 +221,7 @@ pub fn analyze(dir: &Path, config: &Config) -> Result<Analysis> {
         },
         comparison: None,
     };
-    Ok(Analysis {
-        report,
-        journeys,
-        store,
-    })
+    Ok(report)
 }
 
 /// Mean net value of repeat orders (order_seq >= 2), store currency.

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use super::{csv, html, json, md, Exporter, Report};
 use crate::error::{Error, Result};
 use crate::journey::{date_text, instant_text};
-use crate::pipeline::Analysis;
+use crate::pipeline::Built;
 use crate::schema as s;
 
 /// File format of the per-order journeys table.
@@ -105,9 +105,18 @@ impl Outputs {
         })
     }
 
-    /// Writes every output. Returns the paths written.
-    pub fn write(mut self, analysis: &mut Analysis) -> Result<Vec<PathBuf>> {
-        let mut written = Vec::new();
+    /// Writes every output. The per-order tables (journeys, customers, tickets, event log) are
+    /// written from `built` on threads of their own while `report` computes the report on this
+    /// one (the two take about as long at 1M orders); the report files follow. Returns the report
+    /// and the paths written.
+    ///
+    /// Errors: `report`'s error first (the tables written meanwhile are removed), else the first
+    /// output that fails, in file order, as a sequential write would report it.
+    pub fn write(
+        mut self,
+        built: &Built,
+        report: impl FnOnce() -> Result<Report>,
+    ) -> Result<(Report, Vec<PathBuf>)> {
         let files = std::mem::take(&mut self.files);
         // Kept for `Drop`, which removes the partial files if a write below fails.
         self.files = files
@@ -115,33 +124,44 @@ impl Outputs {
             .map(|(n, f)| f.try_clone().map(|f| (n.clone(), f)))
             .collect::<std::io::Result<_>>()
             .map_err(|e| Error::io(&self.dir, e))?;
-        // The outputs are independent, and the largest two (the journeys and the event log)
-        // take about as long each: every output is written on its own thread. Results are taken
-        // in file order, so the first failure reported is the same as with a sequential write.
-        let analysis = &*analysis;
         let dir = self.dir.as_path();
-        let results: Vec<(String, Result<()>)> = std::thread::scope(|scope| {
-            let running: Vec<_> = files
-                .into_iter()
-                .map(|(name, file)| {
+        let (report, results) = std::thread::scope(|scope| {
+            let mut tables = Vec::new();
+            let mut reports = Vec::new();
+            for (name, file) in files {
+                if is_report_file(&name) {
+                    reports.push((name, file));
+                } else {
                     let thread_name = name.clone();
-                    let handle = scope.spawn(move || write_one(dir, &thread_name, file, analysis));
-                    (name, handle)
-                })
-                .collect();
-            running
-                .into_iter()
-                .map(|(name, handle)| {
-                    let result = handle.join().unwrap_or_else(|_| {
-                        Err(Error::Output {
-                            path: name.clone().into(),
-                            message: "the writer stopped unexpectedly".into(),
-                        })
-                    });
-                    (name, result)
-                })
-                .collect()
+                    let handle =
+                        scope.spawn(move || write_table_file(dir, &thread_name, file, built));
+                    tables.push((name, handle));
+                }
+            }
+            let report = report();
+            let mut results: Vec<(String, Result<()>)> = match &report {
+                Ok(r) => reports
+                    .into_iter()
+                    .map(|(name, file)| {
+                        let result = write_report_file(dir, &name, file, r);
+                        (name, result)
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            results.extend(tables.into_iter().map(|(name, handle)| {
+                let result = handle.join().unwrap_or_else(|_| {
+                    Err(Error::Output {
+                        path: name.clone().into(),
+                        message: "the writer stopped unexpectedly".into(),
+                    })
+                });
+                (name, result)
+            }));
+            (report, results)
         });
+        let report = report?;
+        let mut written = Vec::new();
         for (name, result) in results {
             result?;
             written.push(name);
@@ -154,39 +174,58 @@ impl Outputs {
                 .map_err(|e| Error::io(&target, e))?;
             finals.push(target);
         }
-        Ok(finals)
+        Ok((report, finals))
     }
 }
 
-/// Writes the output `name` of `analysis` into `file` (its partial file under `dir`).
-fn write_one(dir: &Path, name: &str, file: File, analysis: &Analysis) -> Result<()> {
+/// Whether `name` is written by an exporter from the [`Report`] (else it is a per-order table).
+fn is_report_file(name: &str) -> bool {
+    exporters().iter().any(|e| e.file_name() == name)
+}
+
+/// Writes the per-order table `name` of `built` into `file` (its partial file under `dir`).
+fn write_table_file(dir: &Path, name: &str, file: File, built: &Built) -> Result<()> {
     let path = partial(dir, name);
     let _t = crate::timings::span(format!("write {name}"));
     let mut w = BufWriter::new(file);
     let io = |e: std::io::Error| Error::io(&path, e);
+    let journeys = &built.journeys;
     match name {
-        "journeys.csv" => write_table(&analysis.journeys.orders, &mut w, true)?,
+        "journeys.csv" => write_table(&journeys.orders, &mut w, true)?,
         "journeys.parquet" => {
-            let mut df = analysis.journeys.orders.clone();
+            let mut df = journeys.orders.clone();
             ParquetWriter::new(&mut w).finish(&mut df)?;
         }
-        CUSTOMERS_CSV => write_table(&analysis.journeys.customers, &mut w, true)?,
-        TICKETS_CSV => match &analysis.journeys.tickets {
+        CUSTOMERS_CSV => write_table(&journeys.customers, &mut w, true)?,
+        TICKETS_CSV => match &journeys.tickets {
             Some(t) => write_table(&satisfied_column(t)?, &mut w, true)?,
             None => w
                 .write_all(b"no tickets table in the inputs\n")
                 .map_err(io)?,
         },
-        EVENT_LOG_CSV => crate::event_log::write_csv(&analysis.journeys, &mut w)?,
+        EVENT_LOG_CSV => crate::event_log::write_csv(journeys, &mut w)?,
         OCEL_FILE => {
-            let events = crate::event_log::events(&analysis.journeys)?;
-            crate::event_log::write_ocel(&analysis.journeys, &analysis.store, &events, &mut w)?
+            let events = crate::event_log::events(journeys)?;
+            crate::event_log::write_ocel(journeys, &built.store, &events, &mut w)?
         }
         _ => {
-            let bytes = serialize_named(name, &analysis.report)?;
-            w.write_all(&bytes).map_err(io)?;
+            return Err(Error::Output {
+                path,
+                message: "no writer for this output".into(),
+            })
         }
     }
+    w.flush().map_err(io)
+}
+
+/// Writes the report file `name` into `file` (its partial file under `dir`).
+fn write_report_file(dir: &Path, name: &str, file: File, report: &Report) -> Result<()> {
+    let path = partial(dir, name);
+    let _t = crate::timings::span(format!("write {name}"));
+    let mut w = BufWriter::new(file);
+    let io = |e: std::io::Error| Error::io(&path, e);
+    let bytes = serialize_named(name, report)?;
+    w.write_all(&bytes).map_err(io)?;
     w.flush().map_err(io)
 }
 
