@@ -162,6 +162,35 @@ pub fn build(
     wismo: &crate::support::WismoRules,
     dq: &mut DataQuality,
 ) -> Result<Journeys> {
+    // The tickets' references and WISMO verdicts (regexes over every subject and body) need
+    // nothing else: they are worked out on a thread of their own meanwhile.
+    std::thread::scope(|scope| {
+        let refs = store
+            .tickets
+            .as_ref()
+            .map(|t| scope.spawn(move || crate::support::references(t, wismo)));
+        let refs = move || -> Result<Option<DataFrame>> {
+            refs.map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(crate::Error::Polars(polars_err!(
+                        ComputeError: "the ticket reference thread stopped unexpectedly"
+                    )))
+                })
+            })
+            .transpose()
+        };
+        build_with(store, tz, as_of, refs, dq)
+    })
+}
+
+/// [`build`], with the tickets' references taken from `refs` when they are needed.
+fn build_with(
+    store: &Store,
+    tz: Tz,
+    as_of: Option<DateTime<Utc>>,
+    refs: impl FnOnce() -> Result<Option<DataFrame>>,
+    dq: &mut DataQuality,
+) -> Result<Journeys> {
     let orders = match &store.shipments {
         Some(sh) => {
             orphans(
@@ -304,9 +333,9 @@ pub fn build(
     let journeys = journeys.lazy().with_column(order_seq()).collect()?;
     drop(waits_span);
     let tickets_span = crate::timings::span("support::link");
-    let (journeys, tickets) = match &store.tickets {
-        Some(t) => {
-            let linked = crate::support::link(t, store, &journeys, wismo, dq)?;
+    let (journeys, tickets) = match refs()? {
+        Some(refs) => {
+            let linked = crate::support::link(refs, store, &journeys, dq)?;
             let counts = crate::support::per_order(&linked);
             // The journeys' order (placed_at, order_id) is kept: `customers` relies on it.
             let with_counts = add_by_order_id(&journeys, counts)?

@@ -288,20 +288,13 @@ pub fn order_key(e: Expr) -> Expr {
         .to_lowercase()
 }
 
-/// Per-ticket linking and classification.
+/// The order references and WISMO verdict of each ticket, before linking: the canonical ticket
+/// columns plus `_t` (UInt32 row index), `_explicit` and `_cited` (String, order keys of the
+/// order id column and of a reference in the subject or body), `_email` (String, trimmed and
+/// lower-cased), `wismo` (Boolean) and `_key` (String, the explicit key, else the cited one).
 ///
-/// Output: the canonical ticket columns plus `order_id` (String, the linked order's id as in the
-/// journeys, null when unlinked), `linked_by` (String: order_id, reference, email), `wismo`
-/// (Boolean), `delivery_state` (String: not_shipped, shipped_time_unknown,
-/// in_transit_before_promise, in_transit_late, delivered, unlinked; `shipped_time_unknown` for
-/// an order known shipped, by its fulfillment status or a delivery, with no ship time).
-pub fn link(
-    tickets: &DataFrame,
-    store: &Store,
-    journeys: &DataFrame,
-    rules: &WismoRules,
-    dq: &mut DataQuality,
-) -> Result<DataFrame> {
+/// Needs nothing but the tickets, so it runs while the journeys are built.
+pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> {
     let text = concat_str(
         [
             col(s::SUBJECT).fill_null(lit("")),
@@ -319,12 +312,8 @@ pub fn link(
             .otherwise(lit(NULL).cast(DataType::String)),
         regex_extract(text, HEX_REF, 1),
     ]);
-    let keys = journeys.clone().lazy().select([
-        col(s::ORDER_ID).alias("_linked"),
-        order_key(col(s::ORDER_ID)).alias("_key"),
-    ]);
-    let span = crate::timings::span("ticket references and WISMO (regex)");
-    let refs = tickets
+    let _span = crate::timings::span("ticket references and WISMO (regex)");
+    Ok(tickets
         .clone()
         .lazy()
         .with_row_index("_t", None)
@@ -340,8 +329,26 @@ pub fn link(
             rules.classify().alias("wismo"),
         ])
         .with_column(coalesce(&[col("_explicit"), col("_cited")]).alias("_key"))
-        .collect()?;
-    drop(span);
+        .collect()?)
+}
+
+/// Per-ticket linking, from the [`references`] of the tickets.
+///
+/// Output: the canonical ticket columns plus `order_id` (String, the linked order's id as in the
+/// journeys, null when unlinked), `linked_by` (String: order_id, reference, email), `wismo`
+/// (Boolean), `delivery_state` (String: not_shipped, shipped_time_unknown,
+/// in_transit_before_promise, in_transit_late, delivered, unlinked; `shipped_time_unknown` for
+/// an order known shipped, by its fulfillment status or a delivery, with no ship time).
+pub fn link(
+    refs: DataFrame,
+    store: &Store,
+    journeys: &DataFrame,
+    dq: &mut DataQuality,
+) -> Result<DataFrame> {
+    let keys = journeys.clone().lazy().select([
+        col(s::ORDER_ID).alias("_linked"),
+        order_key(col(s::ORDER_ID)).alias("_key"),
+    ]);
     let span = crate::timings::span("link by reference, e-mail; delivery state");
     let with_refs = refs
         .lazy()

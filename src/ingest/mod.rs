@@ -457,37 +457,75 @@ pub fn load(
         finish_orders(orders, customers, payments, dq)?
     };
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
-    let refs = |df: Option<DataFrame>, dq: &mut DataQuality| -> Result<Option<DataFrame>> {
-        let _t = crate::timings::span("order references");
-        df.map(|d| reconcile_order_refs(d, &known, dq)).transpose()
+    // The four tables that cite orders are independent from here: each one's references are
+    // reconciled (and its duplicates replaced) in parallel, with an audit of its own, merged
+    // in the order a sequential run would note them.
+    let citing = [
+        (
+            stack(TableKind::Shipments)?,
+            Some((
+                &[s::ORDER_ID, s::TRACKING_NUMBER][..],
+                "duplicate shipment (same order and tracking number): replaced by a later version",
+            )),
+        ),
+        (
+            stack(TableKind::Tickets)?,
+            Some((
+                &[s::TICKET_ID][..],
+                "duplicate ticket_id: replaced by a later version",
+            )),
+        ),
+        (stack(TableKind::LineItems)?, None),
+        (stack(TableKind::Reviews)?, None),
+    ];
+    let finished = {
+        use rayon::prelude::*;
+        citing
+            .into_par_iter()
+            .map(|(df, latest_by)| finish_citing(df, &known, latest_by))
+            .collect::<Vec<_>>()
     };
-    let shipments = match refs(stack(TableKind::Shipments)?, dq)? {
-        Some(sh) => Some(keep_latest_timed(
-            sh,
-            &[s::ORDER_ID, s::TRACKING_NUMBER],
-            "duplicate shipment (same order and tracking number): replaced by a later version",
-            dq,
-        )?),
-        None => None,
-    };
-    let tickets = match refs(stack(TableKind::Tickets)?, dq)? {
-        Some(t) => Some(keep_latest_timed(
-            t,
-            &[s::TICKET_ID],
-            "duplicate ticket_id: replaced by a later version",
-            dq,
-        )?),
-        None => None,
-    };
+    let mut tables = Vec::with_capacity(finished.len());
+    for result in finished {
+        let (df, audit) = result?;
+        dq.merge(audit);
+        tables.push(df);
+    }
+    let [shipments, tickets, line_items, reviews]: [Option<DataFrame>; 4] = tables
+        .try_into()
+        .map_err(|_| Error::Polars(polars_err!(ComputeError: "a table citing orders was lost")))?;
     Ok(Store {
         orders,
-        line_items: refs(stack(TableKind::LineItems)?, dq)?,
+        line_items,
         shipments,
         tickets,
-        reviews: refs(stack(TableKind::Reviews)?, dq)?,
+        reviews,
         inputs,
         skipped,
     })
+}
+
+/// A table that cites orders, finished: its order references reconciled with the `known` order
+/// ids, then (with `latest_by` keys) its latest version of each key kept. Returns the table and
+/// the audit of both steps.
+fn finish_citing(
+    df: Option<DataFrame>,
+    known: &Series,
+    latest_by: Option<(&[&str], &str)>,
+) -> Result<(Option<DataFrame>, DataQuality)> {
+    let mut dq = DataQuality::default();
+    let Some(df) = df else {
+        return Ok((None, dq));
+    };
+    let df = {
+        let _t = crate::timings::span("order references");
+        reconcile_order_refs(df, known, &mut dq)?
+    };
+    let df = match latest_by {
+        Some((keys, reason)) => keep_latest_timed(df, keys, reason, &mut dq)?,
+        None => df,
+    };
+    Ok((Some(df), dq))
 }
 
 pub(crate) fn file_name(p: &Path) -> String {
@@ -871,19 +909,24 @@ fn finish_orders(
     payments: Option<DataFrame>,
     dq: &mut DataQuality,
 ) -> Result<DataFrame> {
-    audit(
+    // The filters below copy every column; they run only when they drop a row.
+    let unplaced = audit(
         &orders,
         col(s::PLACED_AT).is_null(),
         "order without a usable placed_at (row dropped)",
         Effect::RowDropped,
         dq,
     )?;
-    let orders = orders
-        .lazy()
-        .filter(col(s::PLACED_AT).is_not_null())
-        .collect()?;
+    let orders = if unplaced == 0 {
+        orders
+    } else {
+        orders
+            .lazy()
+            .filter(col(s::PLACED_AT).is_not_null())
+            .collect()?
+    };
     let is_test = is_test_order();
-    audit(
+    let tests = audit(
         &orders,
         is_test.clone(),
         "test order (excluded everywhere)",
@@ -891,7 +934,11 @@ fn finish_orders(
         dq,
     )?;
     let sorted = in_source_order(&orders)?;
-    let orders = by_source(orders.lazy().filter(is_test.not()), sorted).collect()?;
+    let orders = match (tests, sorted) {
+        (0, true) => orders,
+        (0, false) => by_source(orders.lazy(), false).collect()?,
+        _ => by_source(orders.lazy().filter(is_test.not()), sorted).collect()?,
+    };
     let mut lf = if all_distinct(&orders, &[s::ORDER_ID])? {
         orders.lazy() // no order to replace
     } else {
