@@ -327,8 +327,9 @@ fn build_with(
     let journeys = with_waits
         .lazy()
         .with_columns(final_columns(tz, as_of))
+        // Already in the journeys' order (placed_at, order_id): the orders come sorted from
+        // `ingest`, and every join since kept the left order.
         .select(journey_columns())
-        .sort([s::PLACED_AT, s::ORDER_ID], SortMultipleOptions::default())
         .collect()?;
     let journeys = journeys.lazy().with_column(order_seq()).collect()?;
     drop(waits_span);

@@ -53,6 +53,8 @@ pub struct SkippedFile {
 pub struct Store {
     /// Unique by `order_id`, test orders removed; adds `customer_key` (String, null when the
     /// order cannot be tied to a person) and `region` from the customers table when present.
+    /// Sorted by `placed_at`, then `order_id` (ties in source order): the journeys' order, which
+    /// they keep, so that their columns share these buffers instead of copying them.
     pub orders: DataFrame,
     pub line_items: Option<DataFrame>,
     /// One row per shipment (unique by order_id + tracking_number when there is one);
@@ -1020,7 +1022,13 @@ fn finish_orders(
                 .alias(s::CUSTOMER_KEY),
         )
         .drop(cols(["_person", "_person_region"]))
-        .collect()?; // still in source order: filters and order-keeping joins since the sort
+        // The journeys' order (see `Store::orders`); stable, so that rows sharing both keys
+        // (scientific-notation ids, never replaced) stay in source order.
+        .sort(
+            [s::PLACED_AT, s::ORDER_ID],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()?;
     audit(
         &orders,
         col(s::CUSTOMER_KEY).is_null(),
