@@ -440,7 +440,7 @@ pub fn load(
         });
     }
     let _t = crate::timings::span("stack, dedup, customer keys");
-    let stack = |kind: TableKind| stack_kind(&by_kind, kind);
+    let mut stack = |kind: TableKind| stack_kind(&mut by_kind, kind);
     let Some(orders) = stack(TableKind::Orders)? else {
         let found = inputs
             .iter()
@@ -617,7 +617,7 @@ pub fn store_from_frames(
             name.to_string(),
         ));
     }
-    let stack = |kind: TableKind| stack_kind(&by_kind, kind);
+    let mut stack = |kind: TableKind| stack_kind(&mut by_kind, kind);
     let orders = stack(TableKind::Orders)?.ok_or_else(|| Error::NoOrders {
         dir: name.into(),
         found: String::new(),
@@ -641,22 +641,26 @@ pub fn store_from_frames(
 
 /// Stacks the files of one kind, ordered by latest timestamp then name, numbering them in
 /// `src_rank` (UInt32) so that a later file's version of a record wins.
+///
+/// The files of `kind` are taken out of `by_kind`, so that the stacked table holds the only
+/// reference to their columns and the steps after can free them.
 fn stack_kind(
-    by_kind: &[(TableKind, frame::FileFrame, String)],
+    by_kind: &mut Vec<(TableKind, frame::FileFrame, String)>,
     kind: TableKind,
 ) -> Result<Option<DataFrame>> {
-    let mut files: Vec<&(TableKind, frame::FileFrame, String)> =
-        by_kind.iter().filter(|(k, _, _)| *k == kind).collect();
+    let (mut files, rest): (Vec<_>, Vec<_>) = std::mem::take(by_kind)
+        .into_iter()
+        .partition(|(k, _, _)| *k == kind);
+    *by_kind = rest;
     if files.is_empty() {
         return Ok(None);
     }
     files.sort_by(|a, b| (a.1.latest, &a.2).cmp(&(b.1.latest, &b.2)));
     let frames: Vec<LazyFrame> = files
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(rank, (_, ff, _))| {
             ff.frame
-                .clone()
                 .lazy()
                 .with_column(lit(rank as u32).alias(s::SRC_RANK))
         })
@@ -903,6 +907,35 @@ fn is_test_order() -> Expr {
         .fill_null(lit(false)))
 }
 
+/// `orders` sorted by `placed_at`, then `order_id` (the journeys' order, see `Store::orders`);
+/// stable, so that rows sharing both keys (scientific-notation ids, never replaced) stay in
+/// source order.
+///
+/// The permutation is found on the two keys alone, and the columns are then moved into it one
+/// at a time, each source column freed once its copy exists: a sort of the whole frame would
+/// hold both copies of every column at once.
+fn in_journey_order(orders: DataFrame) -> Result<DataFrame> {
+    use rayon::prelude::*;
+    let order = orders
+        .select([s::PLACED_AT, s::ORDER_ID])?
+        .lazy()
+        .with_row_index("_row", None)
+        .sort(
+            [s::PLACED_AT, s::ORDER_ID],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .select([col("_row")])
+        .collect()?;
+    let rows = order.column("_row")?.idx()?;
+    let height = orders.height();
+    let columns = orders
+        .into_columns()
+        .into_par_iter()
+        .map(|c| c.take(rows))
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    Ok(DataFrame::new(height, columns)?)
+}
+
 /// Removes test orders, keeps the latest version of each order id, attaches totals from
 /// payments and the customer key (SPEC section 1, identity).
 fn finish_orders(
@@ -1022,13 +1055,8 @@ fn finish_orders(
                 .alias(s::CUSTOMER_KEY),
         )
         .drop(cols(["_person", "_person_region"]))
-        // The journeys' order (see `Store::orders`); stable, so that rows sharing both keys
-        // (scientific-notation ids, never replaced) stay in source order.
-        .sort(
-            [s::PLACED_AT, s::ORDER_ID],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
         .collect()?;
+    let orders = in_journey_order(orders)?;
     audit(
         &orders,
         col(s::CUSTOMER_KEY).is_null(),
