@@ -191,6 +191,12 @@ fn build_with(
     refs: impl FnOnce() -> Result<Option<DataFrame>>,
     dq: &mut DataQuality,
 ) -> Result<Journeys> {
+    // `ingest` sorts the orders in the journeys' order; a store built otherwise is sorted here.
+    let orders = if crate::ingest::is_in_journey_order(&store.orders)? {
+        store.orders.clone()
+    } else {
+        crate::ingest::in_journey_order(store.orders.clone())?
+    };
     let orders = match &store.shipments {
         Some(sh) => {
             orphans(
@@ -201,11 +207,9 @@ fn build_with(
             )?;
             let _t = crate::timings::span("shipments per order");
             let per_order = shipments_per_order(sh.clone().lazy())?;
-            add_by_order_id(&store.orders, per_order)?
+            add_by_order_id(&orders, per_order)?
         }
-        None => store
-            .orders
-            .clone()
+        None => orders
             .lazy()
             .with_columns([
                 null_of(DataType::UInt32).alias(s::N_SHIPMENTS),

@@ -914,7 +914,7 @@ fn is_test_order() -> Expr {
 /// The permutation is found on the two keys alone, and the columns are then moved into it one
 /// at a time, each source column freed once its copy exists: a sort of the whole frame would
 /// hold both copies of every column at once.
-fn in_journey_order(orders: DataFrame) -> Result<DataFrame> {
+pub(crate) fn in_journey_order(orders: DataFrame) -> Result<DataFrame> {
     use rayon::prelude::*;
     let order = orders
         .select([s::PLACED_AT, s::ORDER_ID])?
@@ -934,6 +934,31 @@ fn in_journey_order(orders: DataFrame) -> Result<DataFrame> {
         .map(|c| c.take(rows))
         .collect::<PolarsResult<Vec<Column>>>()?;
     Ok(DataFrame::new(height, columns)?)
+}
+
+/// True when `orders` already are in the journeys' order: `placed_at` never decreases, and
+/// `order_id` never decreases within one `placed_at` (nulls first, as the sort puts them).
+pub(crate) fn is_in_journey_order(orders: &DataFrame) -> Result<bool> {
+    let placed = || col(s::PLACED_AT);
+    let id = || col(s::ORDER_ID);
+    let before = |e: Expr| e.shift(lit(1));
+    let placed_back = placed()
+        .lt(before(placed()))
+        .or(placed().is_null().and(before(placed()).is_not_null()));
+    let id_back = placed().eq_missing(before(placed())).and(
+        id().lt(before(id()))
+            .or(id().is_null().and(before(id()).is_not_null())),
+    );
+    let out = orders
+        .clone()
+        .lazy()
+        .select([placed_back
+            .or(id_back)
+            .fill_null(lit(false))
+            .any(true)
+            .alias("back")])
+        .collect()?;
+    Ok(out.column("back")?.bool()?.get(0) == Some(false))
 }
 
 /// Removes test orders, keeps the latest version of each order id, attaches totals from
@@ -1065,4 +1090,62 @@ fn finish_orders(
         dq,
     )?;
     Ok(orders)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn orders(placed_ms: &[i64], ids: &[&str], lines: &[u64]) -> DataFrame {
+        let placed = Series::new(s::PLACED_AT.into(), placed_ms)
+            .cast(&frame::utc_ms())
+            .unwrap();
+        df!(
+            s::PLACED_AT => placed,
+            s::ORDER_ID => ids,
+            s::SRC_LINE => lines,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn orders_sort_by_placement_then_id_keeping_ties_in_source_order() {
+        // Two rows share placed_at and a scientific-notation id (never replaced): they keep
+        // their source lines 4 then 6.
+        let df = orders(
+            &[2_000, 1_000, 2_000, 2_000, 2_000],
+            &["b", "z", "9.4E+21", "a", "9.4E+21"],
+            &[2, 3, 4, 5, 6],
+        );
+        assert!(!is_in_journey_order(&df).unwrap());
+        let sorted = in_journey_order(df).unwrap();
+        let ids: Vec<Option<&str>> = sorted
+            .column(s::ORDER_ID)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            ids,
+            ["z", "9.4E+21", "9.4E+21", "a", "b"].map(Some).to_vec()
+        );
+        let lines: Vec<u64> = sorted
+            .column(s::SRC_LINE)
+            .unwrap()
+            .u64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(lines, [3, 4, 6, 5, 2]);
+        assert!(is_in_journey_order(&sorted).unwrap());
+    }
+
+    #[test]
+    fn an_id_out_of_order_within_one_instant_is_not_in_journey_order() {
+        let df = orders(&[1_000, 1_000, 2_000], &["b", "a", "c"], &[2, 3, 4]);
+        assert!(!is_in_journey_order(&df).unwrap());
+        let df = orders(&[1_000, 1_000, 2_000], &["a", "b", "a"], &[2, 3, 4]);
+        assert!(is_in_journey_order(&df).unwrap());
+    }
 }
