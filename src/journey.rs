@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::ingest::{audit, frame::utc_ms, Store};
 use crate::quality::{DataQuality, Effect};
 use crate::schema as s;
+use crate::support::matches;
 
 /// Words in `status` (any case, also inside values like `wc-cancelled`) that mark a cancelled
 /// order. `unavailable` is Olist's status for an order cancelled because the item was out of stock.
@@ -118,11 +119,6 @@ pub fn semi_join_keeping_order() -> JoinArgs {
 
 fn null_of(dt: DataType) -> Expr {
     lit(NULL).cast(dt)
-}
-
-/// `e` matches `pattern` (false for null).
-fn matches(e: Expr, pattern: &str) -> Expr {
-    e.str().contains(lit(pattern), false).fill_null(lit(false))
 }
 
 /// The order's `fulfillment_status` says completely fulfilled.
@@ -629,10 +625,7 @@ fn nothing_left_to_ship() -> Expr {
 fn core_columns() -> Vec<Expr> {
     let order_promise = format!("{}{}", s::PROMISED_BY, s::DEADLINE_SUFFIX);
     let has_order_promise = col(&order_promise).is_not_null();
-    let status_cancelled = col(s::STATUS)
-        .str()
-        .contains(lit(CANCELLED_STATUS_PATTERN), false)
-        .fill_null(lit(false));
+    let status_cancelled = matches(col(s::STATUS), CANCELLED_STATUS_PATTERN);
     let cancelled = status_cancelled.or(col(s::CANCELLED_AT).is_not_null());
     let reason_text = concat_str(
         [
@@ -670,7 +663,10 @@ fn core_columns() -> Vec<Expr> {
             .alias(s::PROMISED_DATE),
         cancelled.clone().alias(s::CANCELLED),
         cancelled
-            .and(reason_text.str().contains(lit(STOCKOUT_PATTERN), false))
+            .and(crate::support::regex_contains(
+                reason_text,
+                STOCKOUT_PATTERN,
+            ))
             .alias(s::STOCKOUT),
         col(s::REQUIRES_SHIPPING)
             .fill_null(lit(true))
@@ -804,15 +800,10 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
             .otherwise(col(s::TOTAL) - col(s::REFUNDED).fill_null(lit(0.0)))
             .alias(s::NET_REVENUE),
         lane.alias(s::LANE),
-        when(
-            col(s::SHIPPING_METHOD)
-                .str()
-                .contains(lit(EXPRESS_PATTERN), false)
-                .fill_null(lit(false)),
-        )
-        .then(lit("express"))
-        .otherwise(lit("standard"))
-        .alias(s::SHIPPING_TIER),
+        when(matches(col(s::SHIPPING_METHOD), EXPRESS_PATTERN))
+            .then(lit("express"))
+            .otherwise(lit("standard"))
+            .alias(s::SHIPPING_TIER),
     ]
 }
 
@@ -1038,51 +1029,92 @@ fn data_end(orders: &DataFrame, store: &Store, dq: &mut DataQuality) -> Result<D
 }
 
 /// Appends `ms` (milliseconds since the epoch, UTC) as `%Y-%m-%dT%H:%M:%SZ`, as chrono formats
-/// it (seconds truncated).
+/// it (seconds truncated). Years 0 to 9999 are formatted here (see [`civil_from_days`]), others
+/// by chrono.
 pub fn instant_text(ms: i64, out: &mut String) {
-    use chrono::{Datelike, Timelike};
-    match DateTime::from_timestamp_millis(ms) {
-        Some(t) if (0..=9999).contains(&t.year()) => {
-            push_ymd(t.year(), t.month(), t.day(), out);
-            out.push('T');
-            push2(t.hour(), out);
-            out.push(':');
-            push2(t.minute(), out);
-            out.push(':');
-            push2(t.second(), out);
-            out.push('Z');
+    let secs = ms.div_euclid(1000);
+    let (days, second_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    match civil_from_days(days) {
+        Some((year, month, day)) => {
+            let mut text = [0u8; 20];
+            put_ymd(year, month, day, &mut text[..10]);
+            let (h, m, sec) = (
+                second_of_day / 3600,
+                second_of_day / 60 % 60,
+                second_of_day % 60,
+            );
+            text[10] = b'T';
+            put2(h as u32, &mut text[11..13]);
+            text[13] = b':';
+            put2(m as u32, &mut text[14..16]);
+            text[16] = b':';
+            put2(sec as u32, &mut text[17..19]);
+            text[19] = b'Z';
+            out.push_str(std::str::from_utf8(&text).unwrap_or_default());
         }
-        Some(t) => out.push_str(&t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
-        None => {}
+        None => {
+            if let Some(t) = DateTime::from_timestamp_millis(ms) {
+                out.push_str(&t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            }
+        }
     }
 }
 
 /// Appends `days` (days since 1970-01-01) as `%Y-%m-%d`, as chrono formats it.
 pub fn date_text(days: i32, out: &mut String) {
-    use chrono::{Datelike, NaiveDate};
-    let date = NaiveDate::from_ymd_opt(1970, 1, 1)
-        .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(i64::from(days))));
-    match date {
-        Some(d) if (0..=9999).contains(&d.year()) => push_ymd(d.year(), d.month(), d.day(), out),
-        Some(d) => out.push_str(&d.format("%Y-%m-%d").to_string()),
-        None => {}
+    match civil_from_days(i64::from(days)) {
+        Some((year, month, day)) => {
+            let mut text = [0u8; 10];
+            put_ymd(year, month, day, &mut text);
+            out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+        }
+        None => {
+            use chrono::NaiveDate;
+            let date = NaiveDate::from_ymd_opt(1970, 1, 1).and_then(|epoch| {
+                epoch.checked_add_signed(chrono::Duration::days(i64::from(days)))
+            });
+            if let Some(d) = date {
+                out.push_str(&d.format("%Y-%m-%d").to_string());
+            }
+        }
     }
 }
 
-fn push_ymd(year: i32, month: u32, day: u32, out: &mut String) {
-    let y = year.unsigned_abs();
-    for div in [1000, 100, 10, 1] {
-        out.push(char::from(b'0' + (y / div % 10) as u8));
+/// The proleptic Gregorian (year, month, day) of `days` since 1970-01-01, for years 0 to 9999
+/// (None outside them). H. Hinnant's `civil_from_days`
+/// (<https://howardhinnant.github.io/date_algorithms.html#civil_from_days>): 400-year eras of
+/// 146,097 days, years starting on 1 March so that the leap day is last.
+fn civil_from_days(days: i64) -> Option<(u32, u32, u32)> {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // day of era, [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of era, [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of the March-based year, [0, 365]
+    let mp = (5 * doy + 2) / 153; // month from March, [0, 11]
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if (0..=9999).contains(&year) {
+        Some((year as u32, month as u32, day as u32))
+    } else {
+        None
     }
-    out.push('-');
-    push2(month, out);
-    out.push('-');
-    push2(day, out);
 }
 
-fn push2(v: u32, out: &mut String) {
-    out.push(char::from(b'0' + (v / 10 % 10) as u8));
-    out.push(char::from(b'0' + (v % 10) as u8));
+/// Writes `YYYY-MM-DD` into `out` (10 bytes).
+fn put_ymd(year: u32, month: u32, day: u32, out: &mut [u8]) {
+    put2(year / 100, &mut out[0..2]);
+    put2(year % 100, &mut out[2..4]);
+    out[4] = b'-';
+    put2(month, &mut out[5..7]);
+    out[7] = b'-';
+    put2(day, &mut out[8..10]);
+}
+
+/// Writes the two last digits of `v` into `out` (2 bytes).
+fn put2(v: u32, out: &mut [u8]) {
+    out[0] = b'0' + (v / 10 % 10) as u8;
+    out[1] = b'0' + (v % 10) as u8;
 }
 
 #[cfg(test)]
@@ -1111,7 +1143,26 @@ mod tests {
             instant_text(ms, &mut s);
             assert_eq!(s, fmt(ms), "{ms}");
         }
-        for days in [0, -1, 11_016, 19_723, -719_528, 2_932_896, 2_932_897] {
+        // A spread of instants over years 0 to 9999, each second of a day and its edges.
+        let mut ms = -62_167_219_200_000i64; // 0000-01-01T00:00:00Z
+        while ms < 253_402_300_800_000 {
+            for delta in [0, 1, 999, 1000, 86_399_999] {
+                let mut s = String::new();
+                instant_text(ms + delta, &mut s);
+                assert_eq!(s, fmt(ms + delta), "{}", ms + delta);
+            }
+            ms += 7_919_993_117; // about 92 days, a prime number of ms: every time of day
+        }
+        // Every 37th day of years 0 to 9999 (all days of the month and every month meet), the
+        // ends of that range and a day on each side, around 29 February, and the extremes.
+        let edges = [
+            -719_529, -719_528, 2_932_896, 2_932_897, 11_015, 11_016, 11_017, 0, -1,
+        ];
+        for days in (-719_528..=2_932_896)
+            .step_by(37)
+            .chain(edges)
+            .chain([i32::MIN, i32::MAX])
+        {
             let mut s = String::new();
             date_text(days, &mut s);
             let want = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)

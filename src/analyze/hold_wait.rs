@@ -29,19 +29,11 @@ const RISKY: &str = r"(?i)^\s*(medium|high)\s*$";
 const HOLD: &str = r"(?i)(^|[^a-z])hold(s|ed|ing)?([^a-z]|$)";
 
 fn risky() -> Expr {
-    col(s::RISK_LEVEL)
-        .str()
-        .contains(lit(RISKY), false)
-        .fill_null(lit(false))
+    crate::support::matches(col(s::RISK_LEVEL), RISKY)
 }
 
 fn held() -> Expr {
-    let has = |c: &str| {
-        col(c)
-            .str()
-            .contains(lit(HOLD), false)
-            .fill_null(lit(false))
-    };
+    let has = |c: &str| crate::support::matches(col(c), HOLD);
     has(s::TAGS).or(has(s::STATUS))
 }
 

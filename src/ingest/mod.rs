@@ -901,10 +901,12 @@ pub(crate) fn all_distinct(df: &DataFrame, keys: &[&str]) -> Result<bool> {
 /// A test order: the `test` column is true, or `test` is one of its comma-separated tags (Shopify
 /// has no test column; stores tag test orders `test`).
 fn is_test_order() -> Expr {
-    col(s::TEST).fill_null(lit(false)).or(col(s::TAGS)
-        .str()
-        .contains(lit(r"(?i)(^|,)\s*test\s*(,|$)"), false)
-        .fill_null(lit(false)))
+    col(s::TEST)
+        .fill_null(lit(false))
+        .or(crate::support::matches(
+            col(s::TAGS),
+            r"(?i)(^|,)\s*test\s*(,|$)",
+        ))
 }
 
 /// `orders` sorted by `placed_at`, then `order_id` (the journeys' order, see `Store::orders`);
