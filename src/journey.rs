@@ -150,7 +150,7 @@ pub fn known_shipped() -> Expr {
 /// Builds the journeys (see [`Journeys`] for the shape).
 ///
 /// Negative waits are counted in `dq` and set to null (never clamped). Shipments and reviews that
-/// name an order not in the orders table are counted and left out.
+/// name an order not in the orders table are left out (`ingest` counts them).
 pub fn build(
     store: &Store,
     tz: Tz,
@@ -195,12 +195,6 @@ fn build_with(
     };
     let orders = match &store.shipments {
         Some(sh) => {
-            orphans(
-                sh,
-                &store.orders,
-                "shipment for an order not in the orders file",
-                dq,
-            )?;
             let _t = crate::timings::span("shipments per order");
             let per_order = shipments_per_order(sh.clone().lazy())?;
             add_by_order_id(&orders, per_order)?
@@ -222,12 +216,6 @@ fn build_with(
     };
     let orders = match &store.reviews {
         Some(rv) => {
-            orphans(
-                rv,
-                &store.orders,
-                "review for an order not in the orders file",
-                dq,
-            )?;
             let _t = crate::timings::span("latest reviews");
             let latest = latest_reviews(rv, dq)?;
             add_by_order_id(&orders, latest.lazy())?
@@ -371,25 +359,6 @@ fn build_with(
         as_of,
         start,
     })
-}
-
-/// Counts rows of `table` whose order id is not in `orders`.
-fn orphans(
-    table: &DataFrame,
-    orders: &DataFrame,
-    reason: &str,
-    dq: &mut DataQuality,
-) -> Result<u64> {
-    let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
-    audit(
-        table,
-        col(s::ORDER_ID)
-            .is_in(lit(known).implode(false), false)
-            .not(),
-        reason,
-        Effect::RowDropped,
-        dq,
-    )
 }
 
 /// Per order: first hand-off to the carrier, last hand-off (only when every shipment has one),

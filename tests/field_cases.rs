@@ -1523,3 +1523,54 @@ fn shipping_counts_are_null_without_shipping_data() {
     assert_eq!(run.kpi("backlog_orders"), 1);
     assert_eq!(run.kpi("overdue_orders"), Value::Null);
 }
+
+#[test]
+fn shipments_and_reviews_for_unknown_orders_are_counted_once_with_their_lines() {
+    // Orders are spelled `#1001`, `#1002`. Shipment line 2 cites `1001` (matched after adding
+    // the `#`, a warning), line 3 `#1002` (exact); lines 4-6 cite no order (`9999` twice with two
+    // tracking numbers, `#7777`). Review line 3 cites no order.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total\n\
+          #1001,C1,2024-03-01T10:00:00Z,20.00\n\
+          #1002,C2,2024-03-02T10:00:00Z,30.00\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,carrier,shipped_at,delivered_at\n\
+          1001,T1,UPS,2024-03-02T10:00:00Z,2024-03-04T10:00:00Z\n\
+          #1002,T2,UPS,2024-03-03T10:00:00Z,\n\
+          9999,T3,UPS,2024-03-03T11:00:00Z,\n\
+          9999,T4,UPS,2024-03-03T12:00:00Z,\n\
+          #7777,T5,UPS,2024-03-03T13:00:00Z,\n",
+    );
+    write(
+        dir.path(),
+        "reviews.csv",
+        b"order_id,score,created_at\n\
+          #1001,5,2024-03-06T10:00:00Z\n\
+          5555,1,2024-03-06T11:00:00Z\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let shipments = run
+        .dq("shipment for an order not in the orders file")
+        .unwrap();
+    assert_eq!(shipments["count"], 3);
+    assert_eq!(shipments["first_lines"], serde_json::json!([4, 5, 6]));
+    let reviews = run
+        .dq("review for an order not in the orders file")
+        .unwrap();
+    assert_eq!(reviews["count"], 1);
+    assert_eq!(reviews["first_lines"], serde_json::json!([3]));
+    let hash = run.dq("after adding or removing a leading '#'").unwrap();
+    assert_eq!(hash["count"], 1);
+    assert_eq!(hash["first_lines"], serde_json::json!([2]));
+    // The unknown rows are left out: both orders shipped, one delivered, one review.
+    assert_eq!(run.kpi("orders_shipped"), 2);
+    assert_eq!(run.kpi("orders_delivered"), 1);
+    assert_eq!(run.kpi("review_coverage"), 1.0);
+}

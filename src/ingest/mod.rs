@@ -59,6 +59,8 @@ pub struct Store {
     pub line_items: Option<DataFrame>,
     /// One row per shipment (unique by order_id + tracking_number when there is one);
     /// `order_id` rewritten to the orders' spelling when it differed only by a leading `#`.
+    /// Shipments (and reviews) citing no order are kept here, counted in the audit, and left
+    /// out of the journeys.
     pub shipments: Option<DataFrame>,
     /// Unique by `ticket_id` (the latest export's version wins).
     pub tickets: Option<DataFrame>,
@@ -464,6 +466,7 @@ pub fn load(
     // in the order a sequential run would note them.
     let citing = [
         (
+            TableKind::Shipments,
             stack(TableKind::Shipments)?,
             Some((
                 &[s::ORDER_ID, s::TRACKING_NUMBER][..],
@@ -471,20 +474,21 @@ pub fn load(
             )),
         ),
         (
+            TableKind::Tickets,
             stack(TableKind::Tickets)?,
             Some((
                 &[s::TICKET_ID][..],
                 "duplicate ticket_id: replaced by a later version",
             )),
         ),
-        (stack(TableKind::LineItems)?, None),
-        (stack(TableKind::Reviews)?, None),
+        (TableKind::LineItems, stack(TableKind::LineItems)?, None),
+        (TableKind::Reviews, stack(TableKind::Reviews)?, None),
     ];
     let finished = {
         use rayon::prelude::*;
         citing
             .into_par_iter()
-            .map(|(df, latest_by)| finish_citing(df, &known, latest_by))
+            .map(|(kind, df, latest_by)| finish_citing(kind, df, &known, latest_by))
             .collect::<Vec<_>>()
     };
     let mut tables = Vec::with_capacity(finished.len());
@@ -507,10 +511,12 @@ pub fn load(
     })
 }
 
-/// A table that cites orders, finished: its order references reconciled with the `known` order
-/// ids, then (with `latest_by` keys) its latest version of each key kept. Returns the table and
-/// the audit of both steps.
+/// A table of `kind` that cites orders, finished: its order references reconciled with the
+/// `known` order ids, then (with `latest_by` keys) its latest version of each key kept, then its
+/// rows citing no known order counted (see [`unknown_order_reason`]). Returns the table and the
+/// audit of these steps.
 fn finish_citing(
+    kind: TableKind,
     df: Option<DataFrame>,
     known: &Series,
     latest_by: Option<(&[&str], &str)>,
@@ -519,7 +525,7 @@ fn finish_citing(
     let Some(df) = df else {
         return Ok((None, dq));
     };
-    let df = {
+    let (df, unknown) = {
         let _t = crate::timings::span("order references");
         reconcile_order_refs(df, known, &mut dq)?
     };
@@ -527,7 +533,28 @@ fn finish_citing(
         Some((keys, reason)) => keep_latest_timed(df, keys, reason, &mut dq)?,
         None => df,
     };
+    if let (Some(reason), Some(unknown)) = (unknown_order_reason(kind), unknown) {
+        audit(
+            &df,
+            col(s::ORDER_ID).is_in(lit(unknown).implode(false), false),
+            reason,
+            Effect::RowDropped,
+            &mut dq,
+        )?;
+    }
     Ok((Some(df), dq))
+}
+
+/// The audit reason of a row of `kind` citing an order not in the orders table, for the kinds
+/// whose such rows the journeys leave out (shipments and reviews: they describe an order).
+/// Line items and tickets are not counted here: tickets link by reference or e-mail (see
+/// `support::link`), and line items only feed per-order sums.
+fn unknown_order_reason(kind: TableKind) -> Option<&'static str> {
+    match kind {
+        TableKind::Shipments => Some("shipment for an order not in the orders file"),
+        TableKind::Reviews => Some("review for an order not in the orders file"),
+        _ => None,
+    }
 }
 
 pub(crate) fn file_name(p: &Path) -> String {
@@ -628,12 +655,29 @@ pub fn store_from_frames(
         stack(TableKind::Payments)?,
         dq,
     )?;
+    let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
+    let mut counted = |kind: TableKind, df: Option<DataFrame>| -> Result<Option<DataFrame>> {
+        if let (Some(df), Some(reason)) = (&df, unknown_order_reason(kind)) {
+            audit(
+                df,
+                col(s::ORDER_ID)
+                    .is_in(lit(known.clone()).implode(false), false)
+                    .not(),
+                reason,
+                Effect::RowDropped,
+                dq,
+            )?;
+        }
+        Ok(df)
+    };
+    let shipments = counted(TableKind::Shipments, stack(TableKind::Shipments)?)?;
+    let reviews = counted(TableKind::Reviews, stack(TableKind::Reviews)?)?;
     Ok(Store {
         orders,
         line_items: stack(TableKind::LineItems)?,
-        shipments: stack(TableKind::Shipments)?,
+        shipments,
         tickets: stack(TableKind::Tickets)?,
-        reviews: stack(TableKind::Reviews)?,
+        reviews,
         inputs: Vec::new(),
         skipped: Vec::new(),
     })
@@ -739,8 +783,13 @@ fn real_id(name: &str) -> Expr {
 
 /// An order reference that matches no order but would with a leading `#` added or removed
 /// (`9101` in a tracking export for Shopify's `#9101`) is rewritten to the orders' spelling and
-/// counted. An exact match always wins; a reference to no order is left for the journey to count.
-fn reconcile_order_refs(df: DataFrame, known: &Series, dq: &mut DataQuality) -> Result<DataFrame> {
+/// counted. An exact match always wins. Returns the table and the distinct references that still
+/// match no order (String; None when there is none), which the caller counts.
+fn reconcile_order_refs(
+    df: DataFrame,
+    known: &Series,
+    dq: &mut DataQuality,
+) -> Result<(DataFrame, Option<Series>)> {
     let id = col(s::ORDER_ID);
     let known = || lit(known.clone()).implode(false);
     // The references that match no order as written, once each: usually none, and a few test
@@ -756,7 +805,7 @@ fn reconcile_order_refs(df: DataFrame, known: &Series, dq: &mut DataQuality) -> 
         .select([id.clone().unique()])
         .collect()?;
     if unmatched.height() == 0 {
-        return Ok(df);
+        return Ok((df, None));
     }
     let hashed = concat_str([lit("#"), id.clone()], "", false);
     let bare = id.clone().str().strip_prefix(lit("#"));
@@ -765,13 +814,29 @@ fn reconcile_order_refs(df: DataFrame, known: &Series, dq: &mut DataQuality) -> 
         .when(bare.clone().is_in(known(), false))
         .then(bare)
         .otherwise(id.clone());
-    let rewrites = unmatched
+    let fixes = unmatched
         .lazy()
         .with_column(fixed.alias("_order_ref"))
+        .collect()?;
+    let still_unknown = fixes
+        .clone()
+        .lazy()
+        .filter(col("_order_ref").eq(id.clone()))
+        .select([id.clone()])
+        .collect()?;
+    let unknown = (still_unknown.height() > 0)
+        .then(|| {
+            still_unknown
+                .column(s::ORDER_ID)
+                .map(|c| c.as_materialized_series().clone())
+        })
+        .transpose()?;
+    let rewrites = fixes
+        .lazy()
         .filter(col("_order_ref").neq(id.clone()))
         .collect()?;
     if rewrites.height() == 0 {
-        return Ok(df);
+        return Ok((df, unknown));
     }
     let df = df
         .lazy()
@@ -790,11 +855,12 @@ fn reconcile_order_refs(df: DataFrame, known: &Series, dq: &mut DataQuality) -> 
         Effect::Warning,
         dq,
     )?;
-    Ok(df
+    let df = df
         .lazy()
         .with_column(col("_order_ref").alias(s::ORDER_ID))
         .drop(cols(["_order_ref"]))
-        .collect()?)
+        .collect()?;
+    Ok((df, unknown))
 }
 
 /// A spreadsheet's scientific-notation rendering of a long number (`9.4001E+21`): digits were
