@@ -62,12 +62,14 @@ fn linked_tickets(j: &Journeys) -> Result<Option<DataFrame>> {
     let Some(t) = &j.tickets else {
         return Ok(None);
     };
-    let cases = j
-        .orders
-        .clone()
-        .lazy()
-        .select([col(s::ORDER_ID)])
-        .with_row_index(CASE_INDEX, None);
+    let cases = crate::journey::one_per_order_id(
+        j.orders
+            .clone()
+            .lazy()
+            .select([col(s::ORDER_ID)])
+            .with_row_index(CASE_INDEX, None),
+        crate::journey::order_ids_distinct(&j.orders)?,
+    );
     // Linked tickets cite known orders only (support::link), so the inner join keeps them all.
     Ok(Some(
         t.clone()

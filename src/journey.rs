@@ -103,6 +103,24 @@ pub fn since(from: Expr, to: Expr) -> Expr {
     .round(9, RoundMode::HalfAwayFromZero)
 }
 
+/// `lf` (rows of the journeys, in their order) with one row per order id: the first when several
+/// orders share an id (scientific-notation ids such as `9.4E+21`, whose lost digits keep both
+/// orders), so that a join on the order id never repeats the other side's rows (a ticket linked
+/// to such an id is counted once, on the first of those orders). `distinct` says whether the
+/// journeys' order ids are already unique (see [`order_ids_distinct`]).
+pub fn one_per_order_id(lf: LazyFrame, distinct: bool) -> LazyFrame {
+    if distinct {
+        lf
+    } else {
+        lf.unique_stable_generic(Some(vec![col(s::ORDER_ID)]), UniqueKeepStrategy::First)
+    }
+}
+
+/// True when no two journeys share an order id (one hash pass).
+pub fn order_ids_distinct(journeys: &DataFrame) -> Result<bool> {
+    crate::ingest::all_distinct(journeys, &[s::ORDER_ID])
+}
+
 /// A left join that keeps the left frame's row order (Polars does not promise it by default).
 pub fn left_join_keeping_order() -> JoinArgs {
     let mut args = JoinArgs::new(JoinType::Left);

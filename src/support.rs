@@ -373,10 +373,23 @@ pub fn link(
     journeys: &DataFrame,
     dq: &mut DataQuality,
 ) -> Result<DataFrame> {
-    let keys = journeys.clone().lazy().select([
-        col(s::ORDER_ID).alias("_linked"),
-        order_key(col(s::ORDER_ID)).alias("_key"),
-    ]);
+    // One order per key, so that a join never repeats a ticket: two orders can share a key
+    // (a scientific-notation id such as `9.4E+21`, whose lost digits keep both orders, or
+    // `#1001` beside `1001`); the first in the journeys' order (placed_at, order_id) is taken.
+    let keys = journeys
+        .clone()
+        .lazy()
+        .select([
+            col(s::ORDER_ID).alias("_linked"),
+            order_key(col(s::ORDER_ID)).alias("_key"),
+        ])
+        .collect()?;
+    let keys = if crate::ingest::all_distinct(&keys, &["_key"])? {
+        keys.lazy()
+    } else {
+        keys.lazy()
+            .unique_stable_generic(Some(vec![col("_key")]), UniqueKeepStrategy::First)
+    };
     let span = crate::timings::span("link by reference, e-mail; delivery state");
     let with_refs = refs
         .lazy()
@@ -421,10 +434,19 @@ pub fn link(
         .filter(col("_placed").lt_eq(col(s::CREATED_AT)))
         .group_by([col("_t")])
         .agg([col("_by_email")
-            .sort_by([col("_placed")], SortMultipleOptions::default())
+            // Orders placed at the same instant: the last in the journeys' order (by id).
+            .sort_by(
+                [col("_placed"), col("_by_email")],
+                SortMultipleOptions::default(),
+            )
             .last()]);
 
-    let states = journeys.clone().lazy().select([
+    // One row per order id (the first, as for the keys above), so that no ticket is repeated.
+    let states = crate::journey::one_per_order_id(
+        journeys.clone().lazy(),
+        crate::journey::order_ids_distinct(journeys)?,
+    )
+    .select([
         col(s::ORDER_ID).alias("_state_order"),
         col(s::SHIPPED_AT).alias("_shipped"),
         crate::journey::known_shipped().alias("_known_shipped"),

@@ -1574,3 +1574,49 @@ fn shipments_and_reviews_for_unknown_orders_are_counted_once_with_their_lines() 
     assert_eq!(run.kpi("orders_delivered"), 1);
     assert_eq!(run.kpi("review_coverage"), 1.0);
 }
+
+#[test]
+fn a_ticket_is_linked_once_even_when_orders_tie_or_share_an_id() {
+    // An e-mail ticket whose requester placed two orders at the same instant goes to the last in
+    // the journeys' order (placed_at, then order id): 1002, whatever the file order.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total\n\
+          1002,a@x.test,2025-03-03T01:00:00Z,10\n\
+          1001,a@x.test,2025-03-03T01:00:00Z,20\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,email\n1,2025-03-04T01:00:00Z,a@x.test\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.table("tickets.csv")["1"]["order_id"], "1002");
+
+    // Two orders share a scientific-notation id (digits lost, both kept): a ticket citing it
+    // is one ticket, once in tickets.csv and once in the event log.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total\n\
+          9.4001E+21,a@x.test,2025-03-03T01:00:00Z,10\n\
+          9.4001E+21,b@x.test,2025-03-03T02:00:00Z,30\n\
+          1001,a@x.test,2025-03-03T01:00:00Z,20\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,email,order_id\n1,2025-03-04T01:00:00Z,z@x.test,9.4001E+21\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.kpi("tickets"), 1);
+    let tickets = std::fs::read_to_string(run.out.path().join("tickets.csv")).unwrap();
+    assert_eq!(tickets.lines().count(), 2, "{tickets}");
+    let log = std::fs::read_to_string(run.out.path().join("event_log.csv")).unwrap();
+    assert_eq!(log.matches("ticket opened").count(), 1, "{log}");
+}
