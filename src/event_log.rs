@@ -68,7 +68,7 @@ fn linked_tickets(j: &Journeys) -> Result<Option<DataFrame>> {
             .lazy()
             .select([col(s::ORDER_ID)])
             .with_row_index(CASE_INDEX, None),
-        crate::journey::order_ids_distinct(&j.orders)?,
+        j.order_ids_distinct,
     );
     // Linked tickets cite known orders only (support::link), so the inner join keeps them all.
     Ok(Some(

@@ -69,6 +69,9 @@ pub struct Journeys {
     pub as_of: DateTime<Utc>,
     /// Earliest `placed_at`.
     pub start: DateTime<Utc>,
+    /// No two orders share an `order_id` (false only with scientific-notation ids, whose lost
+    /// digits keep every such order; see [`one_per_order_id`]).
+    pub order_ids_distinct: bool,
 }
 
 /// A customer's order for revenue and repeat purchase: not cancelled, with a customer key
@@ -107,7 +110,7 @@ pub fn since(from: Expr, to: Expr) -> Expr {
 /// orders share an id (scientific-notation ids such as `9.4E+21`, whose lost digits keep both
 /// orders), so that a join on the order id never repeats the other side's rows (a ticket linked
 /// to such an id is counted once, on the first of those orders). `distinct` says whether the
-/// journeys' order ids are already unique (see [`order_ids_distinct`]).
+/// journeys' order ids are already unique ([`Journeys::order_ids_distinct`]).
 pub fn one_per_order_id(lf: LazyFrame, distinct: bool) -> LazyFrame {
     if distinct {
         lf
@@ -340,17 +343,30 @@ fn build_with(
     let journeys = journeys.lazy().with_column(order_seq()).collect()?;
     drop(waits_span);
     let tickets_span = crate::timings::span("support::link");
+    let distinct = order_ids_distinct(&journeys)?;
     let (journeys, tickets) = match refs()? {
         Some(refs) => {
-            let linked = crate::support::link(refs, store, &journeys, dq)?;
+            let linked = crate::support::link(refs, store, &journeys, distinct, dq)?;
             let counts = crate::support::per_order(&linked);
+            // A ticket linked to an id several orders share counts on the first of them only.
+            let first = if distinct {
+                lit(true)
+            } else {
+                col(s::ORDER_ID)
+                    .cum_count(false)
+                    .over([col(s::ORDER_ID)])?
+                    .eq(lit(1u32))
+            };
+            let count = |name: &str| {
+                when(first.clone())
+                    .then(col(name).fill_null(lit(0u32)))
+                    .otherwise(lit(0u32))
+                    .alias(name)
+            };
             // The journeys' order (placed_at, order_id) is kept: `customers` relies on it.
             let with_counts = add_by_order_id(&journeys, counts)?
                 .lazy()
-                .with_columns([
-                    col(s::N_TICKETS).fill_null(lit(0u32)),
-                    col(s::N_WISMO_TICKETS).fill_null(lit(0u32)),
-                ])
+                .with_columns([count(s::N_TICKETS), count(s::N_WISMO_TICKETS)])
                 .collect()?;
             (with_counts, Some(linked))
         }
@@ -376,6 +392,7 @@ fn build_with(
         tickets,
         as_of,
         start,
+        order_ids_distinct: distinct,
     })
 }
 

@@ -367,10 +367,13 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
 /// (Boolean), `delivery_state` (String: not_shipped, shipped_time_unknown,
 /// in_transit_before_promise, in_transit_late, delivered, unlinked; `shipped_time_unknown` for
 /// an order known shipped, by its fulfillment status or a delivery, with no ship time).
+///
+/// `ids_distinct`: no two journeys share an order id (see `journey::one_per_order_id`).
 pub fn link(
     refs: DataFrame,
     store: &Store,
     journeys: &DataFrame,
+    ids_distinct: bool,
     dq: &mut DataQuality,
 ) -> Result<DataFrame> {
     // One order per key, so that a join never repeats a ticket: two orders can share a key
@@ -442,11 +445,7 @@ pub fn link(
             .last()]);
 
     // One row per order id (the first, as for the keys above), so that no ticket is repeated.
-    let states = crate::journey::one_per_order_id(
-        journeys.clone().lazy(),
-        crate::journey::order_ids_distinct(journeys)?,
-    )
-    .select([
+    let states = crate::journey::one_per_order_id(journeys.clone().lazy(), ids_distinct).select([
         col(s::ORDER_ID).alias("_state_order"),
         col(s::SHIPPED_AT).alias("_shipped"),
         crate::journey::known_shipped().alias("_known_shipped"),

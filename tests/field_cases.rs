@@ -1619,4 +1619,21 @@ fn a_ticket_is_linked_once_even_when_orders_tie_or_share_an_id() {
     assert_eq!(tickets.lines().count(), 2, "{tickets}");
     let log = std::fs::read_to_string(run.out.path().join("event_log.csv")).unwrap();
     assert_eq!(log.matches("ticket opened").count(), 1, "{log}");
+    // The first of the two orders (file line 2) carries it in n_tickets; the other none.
+    let mut rdr = csv::Reader::from_path(run.out.path().join("journeys.csv")).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (line, n) = (at("src_line"), at("n_tickets"));
+    let mut per_line: Vec<(String, String)> = rdr
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[line].to_string(), r[n].to_string())
+        })
+        .collect();
+    per_line.sort();
+    assert_eq!(
+        per_line,
+        [("2", "1"), ("3", "0"), ("4", "0")].map(|(a, b)| (a.to_string(), b.to_string()))
+    );
 }
