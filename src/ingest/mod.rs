@@ -1142,13 +1142,23 @@ fn finish_orders(
     let email_key = when(email_key.clone().eq(lit("")))
         .then(lit(NULL).cast(DataType::String))
         .otherwise(email_key);
+    // The customers table's person, else a real customer id, else the e-mail. The e-mail keys
+    // (trimmed and lower-cased: a string copy of every row) are worked out only when some
+    // order has neither id; coalescing in two steps gives the same key.
     let orders = lf
         .with_column(
-            coalesce(&[real_id("_person"), real_id(s::CUSTOMER_ID), email_key])
-                .alias(s::CUSTOMER_KEY),
+            coalesce(&[real_id("_person"), real_id(s::CUSTOMER_ID)]).alias(s::CUSTOMER_KEY),
         )
         .drop(cols(["_person", "_person_region"]))
         .collect()?;
+    let orders = if orders.column(s::CUSTOMER_KEY)?.null_count() == 0 {
+        orders
+    } else {
+        orders
+            .lazy()
+            .with_column(coalesce(&[col(s::CUSTOMER_KEY), email_key]).alias(s::CUSTOMER_KEY))
+            .collect()?
+    };
     let orders = in_journey_order(orders)?;
     audit(
         &orders,
