@@ -766,19 +766,53 @@ pub fn audit_with_example(
     Ok(n as u64)
 }
 
-/// A string column's trimmed, lower-cased value, or null for placeholders.
+/// A string column's trimmed value, or null for a placeholder ([`PLACEHOLDER_IDS`], in any
+/// letter case: `Guest`, `N/A`, `NULL`).
+///
+/// The trimmed values are looked up among every ASCII letter-case spelling of the placeholders
+/// ([`placeholder_spellings`]) instead of being lower-cased first (a string copy of every id):
+/// the same verdict, since the only characters outside ASCII that lower-case to an ASCII letter
+/// are the Kelvin sign (`k`) and the capital I with dot (`i` and a combining dot), and no
+/// placeholder has a `k` or an `i`.
 fn real_id(name: &str) -> Expr {
-    let v = col(name).str().strip_chars(lit(NULL)).str().to_lowercase();
+    let v = col(name).str().strip_chars(lit(NULL));
     when(
         v.clone()
-            .is_in(
-                lit(Series::new("p".into(), PLACEHOLDER_IDS)).implode(false),
-                false,
-            )
-            .or(v.is_null()),
+            .is_in(lit(placeholder_spellings()).implode(false), false)
+            .or(v.clone().is_null()),
     )
     .then(lit(NULL).cast(DataType::String))
-    .otherwise(col(name).str().strip_chars(lit(NULL)))
+    .otherwise(v)
+}
+
+/// Every ASCII letter-case spelling of [`PLACEHOLDER_IDS`] (`guest`, `Guest`, ... `GUEST`).
+fn placeholder_spellings() -> Series {
+    let mut spellings = Vec::new();
+    for placeholder in PLACEHOLDER_IDS {
+        let letters = placeholder
+            .chars()
+            .filter(char::is_ascii_alphabetic)
+            .count();
+        for upper in 0..1u32 << letters {
+            let mut letter = 0;
+            let spelling: String = placeholder
+                .chars()
+                .map(|c| {
+                    if !c.is_ascii_alphabetic() {
+                        return c;
+                    }
+                    letter += 1;
+                    if upper >> (letter - 1) & 1 == 1 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            spellings.push(spelling);
+        }
+    }
+    Series::new("placeholders".into(), spellings)
 }
 
 /// An order reference that matches no order but would with a leading `#` added or removed
@@ -1173,6 +1207,64 @@ fn finish_orders(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `real_id` gives what trimming, lower-casing and looking up [`PLACEHOLDER_IDS`] gives,
+    /// on placeholders in several letter cases and on characters outside ASCII whose lower case
+    /// is or contains an ASCII letter (Kelvin sign, capital I with dot) or that look like them
+    /// (full-width letters).
+    #[test]
+    fn real_ids_match_lower_cased_placeholder_lookup() {
+        let values = [
+            Some("C001"),
+            Some(" guest "),
+            Some("GUEST"),
+            Some("GuEsT"),
+            Some("guest1"),
+            Some("N/A"),
+            Some("n/A"),
+            Some("NULL"),
+            Some("None"),
+            Some("0"),
+            Some("00"),
+            Some("-"),
+            Some(" - "),
+            Some(""),
+            Some("   "),
+            Some("\u{212A}"),
+            Some("\u{0130}"),
+            Some("\u{FF27}\u{FF35}\u{FF25}\u{FF33}\u{FF34}"),
+            Some("\u{00A0}guest\u{2003}"),
+            Some("n\u{00E1}"),
+            None,
+        ];
+        let df = df! { "id" => values }.unwrap();
+        let got = df
+            .clone()
+            .lazy()
+            .select([real_id("id").alias("id")])
+            .collect()
+            .unwrap();
+        let got: Vec<Option<String>> = got
+            .column("id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect();
+        let expected: Vec<Option<String>> = values
+            .iter()
+            .map(|v| {
+                let t = (*v)?.trim();
+                (!PLACEHOLDER_IDS.contains(&t.to_lowercase().as_str())).then(|| t.to_string())
+            })
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(got[0].as_deref(), Some("C001"));
+        assert_eq!(got[1], None);
+        assert_eq!(got[4].as_deref(), Some("guest1"));
+        assert_eq!(placeholder_spellings().len(), 3 + 16 + 16 + 32 + 4);
+    }
 
     fn orders(placed_ms: &[i64], ids: &[&str], lines: &[u64]) -> DataFrame {
         let placed = Series::new(s::PLACED_AT.into(), placed_ms)
