@@ -6,10 +6,16 @@
 use super::{Exporter, Report};
 use crate::error::{Error, Result};
 
-/// Neutralises a text cell for spreadsheets.
+/// The characters that make a spreadsheet run a text cell as a formula when the cell starts with
+/// one: `=`, `+`, `-`, `@`, tab, carriage return. All ASCII, so a text starts with one of them
+/// exactly when its first byte is one of these bytes.
+pub const FORMULA_START_BYTES: &[u8] = b"=+-@\t\r";
+
+/// Neutralises a text cell for spreadsheets: a `'` before a cell starting with one of
+/// [`FORMULA_START_BYTES`].
 pub fn safe_text(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+    match s.as_bytes().first() {
+        Some(b) if FORMULA_START_BYTES.contains(b) => format!("'{s}"),
         _ => s.to_string(),
     }
 }

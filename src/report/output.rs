@@ -252,21 +252,17 @@ fn satisfied_column(tickets: &DataFrame) -> Result<DataFrame> {
         .collect()?)
 }
 
-/// A value that a spreadsheet would run as a formula: one starting with `=`, `+`, `-`, `@`, tab
-/// or carriage return (the characters of [`csv::safe_text`]). One anchored pattern: a single
-/// pass over the column instead of one `starts_with` per character.
-const FORMULA_START: &str = r"^[=+\-@\t\r]";
-
-/// The first bytes of [`FORMULA_START`] (all ASCII, so a value starts with one of these
-/// characters exactly when its first byte is one of these bytes).
-const FORMULA_START_BYTES: &[u8] = b"=+-@\t\r";
-
 /// True where a value of String column `c` would be run as a formula by a spreadsheet (null:
-/// false).
+/// false): one anchored pattern, `^[...]` over [`csv::FORMULA_START_BYTES`], a single pass over
+/// the column instead of one `starts_with` per character.
 fn formula_like(c: &str) -> Expr {
+    let class: String = csv::FORMULA_START_BYTES
+        .iter()
+        .map(|&b| regex::escape(char::from(b).encode_utf8(&mut [0; 4])))
+        .collect();
     col(c)
         .str()
-        .contains(lit(FORMULA_START), true)
+        .contains(lit(format!("^[{class}]")), true)
         .fill_null(lit(false))
 }
 
@@ -281,7 +277,7 @@ fn formula_like(c: &str) -> Expr {
 fn any_formula_like(ca: &StringChunked) -> bool {
     ca.downcast_iter().any(|arr| {
         arr.views().iter().any(|view| {
-            view.length > 0 && FORMULA_START_BYTES.contains(&view.prefix.to_le_bytes()[0])
+            view.length > 0 && csv::FORMULA_START_BYTES.contains(&view.prefix.to_le_bytes()[0])
         })
     })
 }
