@@ -159,7 +159,13 @@ pub fn read_frame(
         .collect();
     let height = kept_lines.len();
     columns.push(Column::new(s::SRC_LINE.into(), kept_lines));
-    columns.push(StringChunked::full(s::SRC_FILE.into(), &file.name, height).into_column());
+    // One value for the whole file: kept as a scalar column (no per-row text) until a step
+    // needs it spelled out row by row.
+    columns.push(Column::new_scalar(
+        s::SRC_FILE.into(),
+        Scalar::from(PlSmallStr::from(file.name.as_str())),
+        height,
+    ));
     for (name, value) in spec.defaults {
         columns.push(Column::new((*name).into(), vec![*value; height]));
     }
