@@ -775,11 +775,17 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
         non_negative("_complete_fulfillment_wait_raw").alias(s::COMPLETE_FULFILLMENT_WAIT_H),
         non_negative("_transit_time_raw").alias(s::TRANSIT_TIME_H),
         non_negative("_click_to_door_raw").alias(s::CLICK_TO_DOOR_H),
-        // Not shipped: neither a ship or delivery time nor a status that says shipped.
-        when(open.clone().and(shipped.not()).and(placed_by_as_of.clone()))
-            .then(since(col(s::PLACED_AT), as_of_lit.clone()))
-            .otherwise(null_of(DataType::Float64))
-            .alias(s::OPEN_AGE_H),
+        // Not shipped by the as-of time: neither a ship or delivery time nor a status that
+        // says shipped, or a ship time after the as-of time (`--as-of` earlier than the data
+        // end: the order was still waiting then).
+        when(
+            open.clone()
+                .and(shipped.not().or(col(s::SHIPPED_AT).gt(as_of_lit.clone())))
+                .and(placed_by_as_of.clone()),
+        )
+        .then(since(col(s::PLACED_AT), as_of_lit.clone()))
+        .otherwise(null_of(DataType::Float64))
+        .alias(s::OPEN_AGE_H),
         open.clone()
             .and(placed_by_as_of)
             .and(nothing_to_ship.not())

@@ -712,11 +712,13 @@ fn the_backlog_is_measured_at_the_as_of_time() {
         "shipments.csv",
         b"order_id,tracking_number,shipped_at\n1,T1,2024-03-05T10:00:00Z\n",
     );
-    // On 03-03 #1 was waiting to ship; #2 did not exist yet (no open age either).
+    // On 03-03 #1 was waiting to ship, for 38 h (03-01 10:00 to 03-03 00:00); #2 did not
+    // exist yet (no open age either).
     let run = analyze(dir.path(), &["--as-of", "2024-03-03T00:00:00Z"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let j = run.journeys();
     assert_eq!(j["1"]["in_backlog"], "true");
+    assert!(close(num(&j["1"]["open_age_h"]), 38.0));
     assert_eq!(j["2"]["in_backlog"], "false");
     assert_eq!(j["2"]["open_age_h"], "");
     assert_eq!(run.kpi("backlog_orders"), 1);
@@ -725,6 +727,7 @@ fn the_backlog_is_measured_at_the_as_of_time() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let j = run.journeys();
     assert_eq!(j["1"]["in_backlog"], "false");
+    assert_eq!(j["1"]["open_age_h"], "");
     assert_eq!(j["2"]["in_backlog"], "true");
     assert!(close(num(&j["2"]["open_age_h"]), 0.0));
     assert_eq!(run.kpi("backlog_orders"), 1);
