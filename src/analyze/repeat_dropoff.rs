@@ -191,9 +191,13 @@ pub fn cohort_retention(j: &Journeys, tz: Tz) -> Result<Vec<CohortRow>> {
             col("cohort"),
             (col("month") - col("cohort")).alias("period"),
         ])
-        .unique(None, UniqueKeepStrategy::Any)
+        // Distinct customers per (cohort, period): a few hundred groups, each counting its keys,
+        // instead of a distinct frame of every (customer, month) pair.
         .group_by([col("cohort"), col("period")])
-        .agg([len().cast(DataType::UInt64).alias("k")])
+        .agg([col(s::CUSTOMER_KEY)
+            .n_unique()
+            .cast(DataType::UInt64)
+            .alias("k")])
         .collect()?;
     let end = j.as_of.with_timezone(&tz);
     let end_month = end.year() * 12 + end.month0() as i32;
