@@ -340,7 +340,7 @@ fn build_with(
         // `ingest`, and every join since kept the left order.
         .select(journey_columns())
         .collect()?;
-    let journeys = journeys.lazy().with_column(order_seq()).collect()?;
+    let journeys = with_order_seq(journeys)?;
     drop(waits_span);
     let tickets_span = crate::timings::span("support::link");
     let distinct = order_ids_distinct(&journeys)?;
@@ -870,27 +870,56 @@ fn journey_columns() -> Vec<Expr> {
     .collect()
 }
 
-/// 1 for a customer's first non-cancelled order, 2 for the next... (rows are sorted by
-/// placed_at, order_id, so ties keep that order); null for cancelled or unidentified orders.
-fn order_seq() -> Expr {
-    let rank = col(s::PLACED_AT)
-        .rank(
-            RankOptions {
-                method: RankMethod::Ordinal,
-                descending: false,
+/// `journeys` with `order_seq` (UInt32): 1 for a customer's first non-cancelled order, 2 for
+/// the next... (rows are sorted by placed_at, order_id, so ties keep that order); null for
+/// cancelled or unidentified orders.
+///
+/// Each customer's row numbers are gathered in one group-by (a group keeps its rows' order),
+/// numbered 1.. and joined back by row number. A ranking window over the customers did the
+/// same with one ranking per customer: about 400 ms against 210 ms at 1M orders.
+fn with_order_seq(journeys: DataFrame) -> Result<DataFrame> {
+    const ROW: &str = "_row";
+    let counted = col(s::CANCELLED)
+        .not()
+        .and(col(s::CUSTOMER_KEY).is_not_null());
+    let rows = journeys
+        .clone()
+        .lazy()
+        .select([col(s::CUSTOMER_KEY), counted.alias("_counted")])
+        .with_row_index(ROW, None);
+    // After the explode a customer's rows are consecutive, from `_start` (the rows of the
+    // customers before it): the position in the run is the order's number.
+    let numbered = rows
+        .clone()
+        .filter(col("_counted"))
+        .group_by([col(s::CUSTOMER_KEY)])
+        .agg([col(ROW), len().alias("_n")])
+        .select([
+            col(ROW),
+            (col("_n").cum_sum(false) - col("_n")).alias("_start"),
+        ])
+        .explode(
+            cols([ROW]),
+            ExplodeOptions {
+                empty_as_null: false,
+                keep_nulls: false,
             },
-            None,
         )
-        .over([col(s::CUSTOMER_KEY), col(s::CANCELLED)])
-        .unwrap_or_else(|_| lit(NULL));
-    when(
-        col(s::CANCELLED)
-            .not()
-            .and(col(s::CUSTOMER_KEY).is_not_null()),
-    )
-    .then(rank.cast(DataType::UInt32))
-    .otherwise(null_of(DataType::UInt32))
-    .alias(s::ORDER_SEQ)
+        .with_row_index("_pos", None)
+        .select([
+            col(ROW),
+            (col("_pos") - col("_start") + lit(1))
+                .cast(DataType::UInt32)
+                .alias(s::ORDER_SEQ),
+        ]);
+    let seq = rows
+        .select([col(ROW)])
+        .join(numbered, [col(ROW)], [col(ROW)], left_join_keeping_order())
+        .select([col(s::ORDER_SEQ).cast(DataType::UInt32)])
+        .collect()?;
+    let mut journeys = journeys;
+    journeys.hstack_mut(seq.columns())?;
+    Ok(journeys)
 }
 
 /// Per customer (non-cancelled orders with a key). The second order is the first one placed

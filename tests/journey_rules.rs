@@ -368,32 +368,51 @@ fn complete_fulfillment_needs_a_known_complete_order_and_a_time() {
 fn repeat_purchase_needs_an_order_strictly_after_the_first() {
     let mut dq = DataQuality::default();
     let o = orders(
-        &["1", "2", "3", "4", "5"],
+        &["1", "2", "3", "4", "5", "6", "7"],
         &[
             "2024-01-10T00:00:00Z",
             "2024-01-10T00:00:00Z", // same instant as 1: one visit, not a repeat
             "2024-02-09T12:00:00Z",
             "2024-01-05T00:00:00Z",
             "2024-01-06T00:00:00Z",
+            "2024-01-01T00:00:00Z",
+            "2024-01-20T00:00:00Z", // between x's orders in placement order
         ],
     );
     let o = with(
         o,
-        Column::new(s::CUSTOMER_ID.into(), ["x", "x", "x", "y", "y"]),
+        Column::new(s::CUSTOMER_ID.into(), ["x", "x", "x", "y", "y", "z", "z"]),
     );
     let o = with(
         o,
         Column::new(
             s::STATUS.into(),
-            ["paid", "paid", "paid", "paid", "cancelled"],
+            [
+                "paid",
+                "paid",
+                "paid",
+                "paid",
+                "cancelled",
+                "cancelled",
+                "paid",
+            ],
         ),
     );
     let store = store_from_frames("o.csv", vec![(TableKind::Orders, o)], &mut dq).unwrap();
     let j = build(&store, Tz::UTC, None, &mut dq);
-    // order_seq: x -> 1, 2, 3 by (placed_at, order_id); y's cancelled order has none.
+    // order_seq: x -> 1, 2, 3 by (placed_at, order_id); y's cancelled order has none; z's
+    // cancelled first order has none, so its next one is its first.
     assert_eq!(
         f64s(&j, s::ORDER_SEQ),
-        vec![Some(1.0), Some(2.0), Some(3.0), Some(1.0), None]
+        vec![
+            Some(1.0),
+            Some(2.0),
+            Some(3.0),
+            Some(1.0),
+            None,
+            None,
+            Some(1.0)
+        ]
     );
     let c = j
         .customers
@@ -406,8 +425,9 @@ fn repeat_purchase_needs_an_order_strictly_after_the_first() {
         .unwrap()
         .iter()
         .collect();
-    // x's second order is order 3: 30.5 days after the first; y has none (the cancelled one does not count).
-    assert_eq!(days, vec![Some(30.5), None]);
+    // x's second order is order 3: 30.5 days after the first; y and z have none (cancelled
+    // orders do not count).
+    assert_eq!(days, vec![Some(30.5), None, None]);
 }
 
 // --- Field cases 15 and 16, read from fixtures/cases through the real file reader ----------
