@@ -34,28 +34,42 @@ pub const ANALYZER: Analyzer = Analyzer {
 
 /// Per customer of `customers` (a frame with `customer_key`) with at least one gap: `gaps` (UInt32, gaps of more than 0 h between
 /// consecutive non-cancelled orders) and `median_gap_d` (Float64, days).
+///
+/// Each customer's placements are gathered by one group-by (a group keeps its rows' order, and
+/// journeys are sorted by placed_at) and laid out again customer after customer, so the gap
+/// to the previous row is the gap to the customer's previous order, except on a customer's
+/// first row. A window shifting within each customer did the same one customer at a time.
 fn own_gaps(ctx: &Context, customers: LazyFrame) -> Result<LazyFrame> {
     let placed = col(s::PLACED_AT);
-    // Journeys are sorted by placed_at, so within each customer the previous row is the
-    // previous order.
-    let gap_d =
-        (since(placed.clone().shift(lit(1)), placed) / lit(24.0)).over([col(s::CUSTOMER_KEY)])?;
+    let key = col(s::CUSTOMER_KEY);
+    let first_of_customer = key.clone().neq_missing(key.clone().shift(lit(1)));
+    let gap_d = when(first_of_customer)
+        .then(lit(NULL).cast(DataType::Float64))
+        .otherwise(since(placed.clone().shift(lit(1)), placed.clone()) / lit(24.0));
     Ok(ctx
         .journeys
         .orders
         .clone()
         .lazy()
         .filter(crate::journey::is_customer_order())
-        // Only the given customers' orders, still by placed_at (the shift below relies on it).
         .join(
             customers.select([col(s::CUSTOMER_KEY)]),
             [col(s::CUSTOMER_KEY)],
             [col(s::CUSTOMER_KEY)],
             crate::journey::semi_join_keeping_order(),
         )
-        .select([col(s::CUSTOMER_KEY), gap_d.alias("gap_d")])
+        .group_by([key.clone()])
+        .agg([placed.clone()])
+        .explode(
+            cols([s::PLACED_AT]),
+            ExplodeOptions {
+                empty_as_null: false,
+                keep_nulls: false,
+            },
+        )
+        .select([key.clone(), gap_d.alias("gap_d")])
         .filter(col("gap_d").gt(lit(0.0)))
-        .group_by([col(s::CUSTOMER_KEY)])
+        .group_by([key])
         .agg([
             len().cast(DataType::UInt32).alias("gaps"),
             col("gap_d")
