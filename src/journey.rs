@@ -343,7 +343,7 @@ fn build_with(
     let journeys = with_order_seq(journeys)?;
     drop(waits_span);
     let tickets_span = crate::timings::span("support::link");
-    let distinct = order_ids_distinct(&journeys)?;
+    let distinct = store.order_ids_distinct || order_ids_distinct(&journeys)?;
     let (journeys, tickets) = match refs()? {
         Some(refs) => {
             let linked = crate::support::link(refs, store, &journeys, distinct, dq)?;

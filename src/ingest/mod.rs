@@ -67,6 +67,10 @@ pub struct Store {
     pub reviews: Option<DataFrame>,
     pub inputs: Vec<InputFile>,
     pub skipped: Vec<SkippedFile>,
+    /// True when the import found no two orders sharing an `order_id` (so the journeys need
+    /// not check again); false when it found some (replaced, or kept as scientific-notation
+    /// ids), in which case the journeys check what is left.
+    pub order_ids_distinct: bool,
 }
 
 /// Values that are never a customer id (SPEC section 1, identity).
@@ -460,6 +464,7 @@ pub fn load(
         let _t = crate::timings::span("finish orders (tests, duplicates, customer key)");
         finish_orders(orders, customers, payments, dq)?
     };
+    let (orders, order_ids_distinct) = orders;
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
     // The four tables that cite orders are independent from here: each one's references are
     // reconciled (and its duplicates replaced) in parallel, with an audit of its own, merged
@@ -508,6 +513,7 @@ pub fn load(
         reviews,
         inputs,
         skipped,
+        order_ids_distinct,
     })
 }
 
@@ -649,7 +655,7 @@ pub fn store_from_frames(
         dir: name.into(),
         found: String::new(),
     })?;
-    let orders = finish_orders(
+    let (orders, order_ids_distinct) = finish_orders(
         orders,
         stack(TableKind::Customers)?,
         stack(TableKind::Payments)?,
@@ -680,6 +686,7 @@ pub fn store_from_frames(
         reviews,
         inputs: Vec::new(),
         skipped: Vec::new(),
+        order_ids_distinct,
     })
 }
 
@@ -1064,13 +1071,15 @@ pub(crate) fn is_in_journey_order(orders: &DataFrame) -> Result<bool> {
 }
 
 /// Removes test orders, keeps the latest version of each order id, attaches totals from
-/// payments and the customer key (SPEC section 1, identity).
+/// payments and the customer key (SPEC section 1, identity). Returns the orders in the
+/// journeys' order and whether no two of them shared an order id before any was replaced
+/// (then none does after).
 fn finish_orders(
     orders: DataFrame,
     customers: Option<DataFrame>,
     payments: Option<DataFrame>,
     dq: &mut DataQuality,
-) -> Result<DataFrame> {
+) -> Result<(DataFrame, bool)> {
     // The filters below copy every column; they run only when they drop a row.
     let unplaced = audit(
         &orders,
@@ -1101,7 +1110,10 @@ fn finish_orders(
         (0, false) => by_source(orders.lazy(), false).collect()?,
         _ => by_source(orders.lazy().filter(is_test.not()), sorted).collect()?,
     };
-    let mut lf = if all_distinct(&orders, &[s::ORDER_ID])? {
+    // The joins below add no row (their right sides are one row per key), so ids distinct
+    // here are distinct in the result.
+    let ids_distinct = all_distinct(&orders, &[s::ORDER_ID])?;
+    let mut lf = if ids_distinct {
         orders.lazy() // no order to replace
     } else {
         let orders = orders
@@ -1201,7 +1213,7 @@ fn finish_orders(
         Effect::Warning,
         dq,
     )?;
-    Ok(orders)
+    Ok((orders, ids_distinct))
 }
 
 #[cfg(test)]
