@@ -489,11 +489,18 @@ pub fn load(
         (TableKind::LineItems, stack(TableKind::LineItems)?, None),
         (TableKind::Reviews, stack(TableKind::Reviews)?, None),
     ];
+    let cites_known = {
+        let _t = crate::timings::span("references to known orders");
+        cites_known_orders(citing.iter().map(|(_, df, _)| df.as_ref()), &known)?
+    };
     let finished = {
         use rayon::prelude::*;
         citing
             .into_par_iter()
-            .map(|(kind, df, latest_by)| finish_citing(kind, df, &known, latest_by))
+            .zip(cites_known)
+            .map(|((kind, df, latest_by), cites)| {
+                finish_citing(kind, df, cites.as_ref(), &known, latest_by)
+            })
             .collect::<Vec<_>>()
     };
     let mut tables = Vec::with_capacity(finished.len());
@@ -517,13 +524,51 @@ pub fn load(
     })
 }
 
+/// For each table (`None` for a kind with no file), whether each row's `order_id` is one of the
+/// `known` order ids (Boolean, null where the reference is): one membership test over all the
+/// tables' references, so that the set of known ids is built once, not once per table.
+fn cites_known_orders<'a>(
+    tables: impl Iterator<Item = Option<&'a DataFrame>>,
+    known: &Series,
+) -> Result<Vec<Option<BooleanChunked>>> {
+    let tables: Vec<Option<&DataFrame>> = tables.collect();
+    let mut all: Option<Series> = None;
+    for df in tables.iter().flatten() {
+        let refs = df.column(s::ORDER_ID)?.as_materialized_series();
+        match &mut all {
+            None => all = Some(refs.clone()),
+            Some(a) => {
+                a.append(refs)?;
+            }
+        }
+    }
+    let Some(all) = all else {
+        return Ok(tables.iter().map(|_| None).collect());
+    };
+    let known = known.implode()?.into_series();
+    let cites = polars::prelude::is_in(&all, &known, false)?;
+    let mut offset = 0i64;
+    Ok(tables
+        .iter()
+        .map(|t| {
+            t.map(|df| {
+                let part = cites.slice(offset, df.height());
+                offset += df.height() as i64;
+                part
+            })
+        })
+        .collect())
+}
+
 /// A table of `kind` that cites orders, finished: its order references reconciled with the
-/// `known` order ids, then (with `latest_by` keys) its latest version of each key kept, then its
-/// rows citing no known order counted (see [`unknown_order_reason`]). Returns the table and the
-/// audit of these steps.
+/// `known` order ids (`cites_known`: whether each row's reference is one, from
+/// [`cites_known_orders`]), then (with `latest_by` keys) its latest version of each key kept,
+/// then its rows citing no known order counted (see [`unknown_order_reason`]). Returns the
+/// table and the audit of these steps.
 fn finish_citing(
     kind: TableKind,
     df: Option<DataFrame>,
+    cites_known: Option<&BooleanChunked>,
     known: &Series,
     latest_by: Option<(&[&str], &str)>,
 ) -> Result<(Option<DataFrame>, DataQuality)> {
@@ -531,9 +576,12 @@ fn finish_citing(
     let Some(df) = df else {
         return Ok((None, dq));
     };
+    let cites_known = cites_known.ok_or_else(|| {
+        Error::Polars(polars_err!(ComputeError: "a {} table has no order check", kind))
+    })?;
     let (df, unknown) = {
         let _t = crate::timings::span("order references");
-        reconcile_order_refs(df, known, &mut dq)?
+        reconcile_order_refs(df, cites_known, known, &mut dq)?
     };
     let df = match latest_by {
         Some((keys, reason)) => keep_latest_timed(df, keys, reason, &mut dq)?,
@@ -824,10 +872,12 @@ fn placeholder_spellings() -> Series {
 
 /// An order reference that matches no order but would with a leading `#` added or removed
 /// (`9101` in a tracking export for Shopify's `#9101`) is rewritten to the orders' spelling and
-/// counted. An exact match always wins. Returns the table and the distinct references that still
+/// counted. An exact match always wins (`cites_known`: whether each row's reference is one of
+/// the `known` ids as written). Returns the table and the distinct references that still
 /// match no order (String; None when there is none), which the caller counts.
 fn reconcile_order_refs(
     df: DataFrame,
+    cites_known: &BooleanChunked,
     known: &Series,
     dq: &mut DataQuality,
 ) -> Result<(DataFrame, Option<Series>)> {
@@ -835,14 +885,11 @@ fn reconcile_order_refs(
     let known = || lit(known.clone()).implode(false);
     // The references that match no order as written, once each: usually none, and a few test
     // or deleted orders otherwise, so the rewrite below runs on them rather than on every row.
+    // (A null reference has a null `cites_known`, which the filter drops.)
     let unmatched = df
-        .clone()
+        .select([s::ORDER_ID])?
+        .filter(&!cites_known)?
         .lazy()
-        .filter(
-            id.clone()
-                .is_not_null()
-                .and(id.clone().is_in(known(), false).not()),
-        )
         .select([id.clone().unique()])
         .collect()?;
     if unmatched.height() == 0 {
