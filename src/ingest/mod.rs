@@ -47,7 +47,9 @@ pub struct SkippedFile {
 }
 
 /// The store's tables in canonical shape (columns as in `formats::CANONICAL_*`, plus
-/// `src_file`, `src_line`, `src_rank`; shipments also `tracking_count` UInt32). Tables whose
+/// `src_file`, `src_line`, `src_rank`), without the columns no step after import reads (line
+/// items' `product` and `unit_price`, shipments' `service` and `tracking_number`: their cells
+/// are checked at import). Tables whose
 /// kind had no input file are `None`, so that "no reviews table" (KPI null) differs from "a
 /// reviews table with no rows" (KPI 0).
 pub struct Store {
@@ -583,10 +585,14 @@ fn finish_citing(
         let _t = crate::timings::span("order references");
         reconcile_order_refs(df, cites_known, known, &mut dq)?
     };
-    let df = match latest_by {
+    let mut df = match latest_by {
         Some((keys, reason)) => keep_latest_timed(df, keys, reason, &mut dq)?,
         None => df,
     };
+    if kind == TableKind::Shipments {
+        // Only the replacement of duplicate shipments reads them (see `unread_after_import`).
+        df = df.drop(s::TRACKING_NUMBER)?;
+    }
     if let (Some(reason), Some(unknown)) = (unknown_order_reason(kind), unknown) {
         audit(
             &df,
@@ -724,7 +730,9 @@ pub fn store_from_frames(
         }
         Ok(df)
     };
-    let shipments = counted(TableKind::Shipments, stack(TableKind::Shipments)?)?;
+    let shipments = counted(TableKind::Shipments, stack(TableKind::Shipments)?)?
+        .map(|df| df.drop(s::TRACKING_NUMBER))
+        .transpose()?;
     let reviews = counted(TableKind::Reviews, stack(TableKind::Reviews)?)?;
     Ok(Store {
         orders,
@@ -764,7 +772,26 @@ fn stack_kind(
                 .with_column(lit(rank as u32).alias(s::SRC_RANK))
         })
         .collect();
-    Ok(Some(concat(frames, UnionArgs::default())?.collect()?))
+    let stacked = concat(frames, UnionArgs::default())?;
+    let unread = unread_after_import(kind);
+    Ok(Some(if unread.is_empty() {
+        stacked.collect()?
+    } else {
+        stacked.drop(cols(unread.iter().copied())).collect()?
+    }))
+}
+
+/// Canonical columns of `kind` that are read and checked (their cells' problems counted in the
+/// audit) but that no step after import uses, so the store does not keep them: a line item's
+/// product name and unit price, a shipment's service and its count of tracking numbers (the
+/// count is audited when the file is read). Shipments' tracking numbers are kept until
+/// duplicates are replaced ([`finish_citing`]).
+fn unread_after_import(kind: TableKind) -> &'static [&'static str] {
+    match kind {
+        TableKind::LineItems => &[s::PRODUCT, s::UNIT_PRICE],
+        TableKind::Shipments => &[s::SERVICE, s::TRACKING_COUNT],
+        _ => &[],
+    }
 }
 
 /// Counts the rows of `df` matching `mask` in the audit, by file, with their first lines.
