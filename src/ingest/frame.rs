@@ -37,7 +37,8 @@ pub struct FileFrame {
     pub latest: Option<DateTime<Utc>>,
 }
 
-/// Reads every record of `file` into the canonical columns of `spec`.
+/// Reads every record of `file` into the canonical columns of `spec`: [`read_cells`], then
+/// [`parse_cells`].
 ///
 /// Rows missing a required value are dropped and counted; unusable optional values become null
 /// and are counted. Errors: a required column absent from the header (with the closest header
@@ -50,6 +51,28 @@ pub fn read_frame(
     opts: &ReadOptions,
     dq: &mut DataQuality,
 ) -> Result<FileFrame> {
+    let cells = read_cells(file, spec, positions)?;
+    parse_cells(file, spec, cells, opts, dq)
+}
+
+/// The text cells of the columns of `spec` present in `file`, before any is parsed: once every
+/// table of a file has its cells, the file's text can be released
+/// ([`RawFile::release_text`]).
+pub struct TableCells {
+    present: Vec<(ColumnSpec, Source)>,
+    raw: super::read::RawColumns,
+}
+
+/// Splits the records of `file` into the text cells of the columns of `spec` found at
+/// `positions`.
+///
+/// Errors: a required column absent from the header (with the closest header as a
+/// suggestion); a malformed record.
+pub fn read_cells(
+    file: &RawFile,
+    spec: &FormatSpec,
+    positions: &[Option<Source>],
+) -> Result<TableCells> {
     for (c, pos) in spec.columns.iter().zip(positions) {
         if c.required && pos.is_none() {
             return Err(Error::MissingColumn {
@@ -72,6 +95,19 @@ pub fn read_frame(
         let _t = crate::timings::span("read_columns");
         file.read_columns(&indices)?
     };
+    Ok(TableCells { present, raw })
+}
+
+/// Parses the cells read by [`read_cells`] from `file` (whose name and header it still uses)
+/// into the canonical columns of `spec`; see [`read_frame`].
+pub fn parse_cells(
+    file: &RawFile,
+    spec: &FormatSpec,
+    cells: TableCells,
+    opts: &ReadOptions,
+    dq: &mut DataQuality,
+) -> Result<FileFrame> {
+    let TableCells { present, raw } = cells;
     let _parse = crate::timings::span("parse cells");
     let n = raw.lines.len();
     // Synthetic sources (`@line`, constants) become ordinary text cells.

@@ -170,8 +170,20 @@ pub fn read_table(
     opts: &ReadOptions,
     dq: &mut DataQuality,
 ) -> Result<(InputFile, frame::FileFrame)> {
+    let cells = frame::read_cells(raw, table.spec, &table.positions)?;
+    table_from_cells(raw, table, cells, opts, dq)
+}
+
+/// [`read_table`] from the cells already read from `raw` (whose text may be released).
+fn table_from_cells(
+    raw: &RawFile,
+    table: &PlannedTable,
+    cells: frame::TableCells,
+    opts: &ReadOptions,
+    dq: &mut DataQuality,
+) -> Result<(InputFile, frame::FileFrame)> {
     let dropped_before = dropped_in(dq, &raw.name);
-    let ff = frame::read_frame(raw, table.spec, &table.positions, opts, dq)?;
+    let ff = frame::parse_cells(raw, table.spec, cells, opts, dq)?;
     let dropped = dropped_in(dq, &raw.name) - dropped_before;
     let mut df = ff.frame;
     if let Some(key) = table.spec.group_by {
@@ -298,7 +310,11 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
                 _ => reason,
             },
         })),
-        FilePlan::Read { raw, tables, opts } => {
+        FilePlan::Read {
+            mut raw,
+            tables,
+            opts,
+        } => {
             let mut audit = DataQuality::default();
             if raw.decoded_from_cp1252 {
                 audit.note(
@@ -310,10 +326,17 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
                 );
             }
             note_duplicate_headers(&raw, &tables, &mut audit);
+            // Every table's cells first, then the file's text is freed before any is parsed
+            // (the text, the cells and the parsed columns need not all be held at once).
+            let cells = tables
+                .iter()
+                .map(|t| frame::read_cells(&raw, t.spec, &t.positions))
+                .collect::<Result<Vec<_>>>()?;
+            raw.release_text();
             let mut read = Vec::with_capacity(tables.len());
-            for table in &tables {
+            for (table, cells) in tables.iter().zip(cells) {
                 let _t = crate::timings::span(format!("table {}", table.spec.kind));
-                let (input, ff) = read_table(&raw, table, &opts, &mut audit)?;
+                let (input, ff) = table_from_cells(&raw, table, cells, &opts, &mut audit)?;
                 read.push((input, table.spec.kind, ff, raw.name.clone()));
             }
             Ok(FileRead::Tables {

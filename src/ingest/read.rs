@@ -235,6 +235,18 @@ impl RawFile {
         }
     }
 
+    /// Frees the file's text once every table has its cells ([`RawFile::read_columns`]): name
+    /// and header stay, and reading columns afterwards gives no records.
+    pub fn release_text(&mut self) {
+        self.body = match &self.body {
+            Body::Text { delimiter, .. } => Body::Text {
+                text: String::new(),
+                delimiter: *delimiter,
+            },
+            Body::Columns(_) => Body::Columns(Vec::new()),
+        };
+    }
+
     /// Reads the columns at `indices` (positions in the header) of every record.
     ///
     /// Returns one [`TextColumn`] per requested column and the 1-based physical line where each
