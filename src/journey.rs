@@ -386,6 +386,7 @@ fn build_with(
         let _t = crate::timings::span("customers");
         customers(&journeys)?
     };
+    let journeys = journeys.drop(CUSTOMER_INDEX)?;
     Ok(Journeys {
         orders: journeys,
         customers,
@@ -870,9 +871,17 @@ fn journey_columns() -> Vec<Expr> {
     .collect()
 }
 
+/// Column of a customer's number among the journeys' customers while they are built (see
+/// [`with_order_seq`]).
+const CUSTOMER_INDEX: &str = "_customer";
+
 /// `journeys` with `order_seq` (UInt32): 1 for a customer's first non-cancelled order, 2 for
 /// the next... (rows are sorted by placed_at, order_id, so ties keep that order); null for
 /// cancelled or unidentified orders.
+///
+/// Also adds [`CUSTOMER_INDEX`] (UInt32): the customer's number (0, 1, ... in the group-by's
+/// order) on the same rows, null on the others, so that later steps group customers by an
+/// integer instead of hashing their keys again; [`build`] drops it before returning.
 ///
 /// Each customer's row numbers are gathered in one group-by (a group keeps its rows' order),
 /// numbered 1.. and joined back by row number. A ranking window over the customers did the
@@ -894,8 +903,10 @@ fn with_order_seq(journeys: DataFrame) -> Result<DataFrame> {
         .filter(col("_counted"))
         .group_by([col(s::CUSTOMER_KEY)])
         .agg([col(ROW), len().alias("_n")])
+        .with_row_index(CUSTOMER_INDEX, None)
         .select([
             col(ROW),
+            col(CUSTOMER_INDEX),
             (col("_n").cum_sum(false) - col("_n")).alias("_start"),
         ])
         .explode(
@@ -911,11 +922,15 @@ fn with_order_seq(journeys: DataFrame) -> Result<DataFrame> {
             (col("_pos") - col("_start") + lit(1))
                 .cast(DataType::UInt32)
                 .alias(s::ORDER_SEQ),
+            col(CUSTOMER_INDEX).cast(DataType::UInt32),
         ]);
     let seq = rows
         .select([col(ROW)])
         .join(numbered, [col(ROW)], [col(ROW)], left_join_keeping_order())
-        .select([col(s::ORDER_SEQ).cast(DataType::UInt32)])
+        .select([
+            col(s::ORDER_SEQ).cast(DataType::UInt32),
+            col(CUSTOMER_INDEX).cast(DataType::UInt32),
+        ])
         .collect()?;
     let mut journeys = journeys;
     journeys.hstack_mut(seq.columns())?;
@@ -929,7 +944,9 @@ fn with_order_seq(journeys: DataFrame) -> Result<DataFrame> {
 /// customer's first order is the first row of its group: `first()` instead of a sort per group.
 fn customers(journeys: &DataFrame) -> Result<DataFrame> {
     let placed = col(s::PLACED_AT);
-    let key = || [col(s::CUSTOMER_KEY)];
+    // A customer's rows are those with its number (see `with_order_seq`): the same groups as
+    // by `customer_key`, compared as integers.
+    let key = || [col(CUSTOMER_INDEX)];
     // Placed strictly after the customer's first order (null otherwise); its minimum per
     // customer is the second order.
     let later = when(placed.clone().gt(placed.clone().min().over(key())?))
@@ -939,8 +956,9 @@ fn customers(journeys: &DataFrame) -> Result<DataFrame> {
     Ok(journeys
         .clone()
         .lazy()
-        .filter(crate::journey::is_customer_order())
+        .filter(col(CUSTOMER_INDEX).is_not_null())
         .select([
+            col(CUSTOMER_INDEX),
             col(s::CUSTOMER_KEY),
             placed.clone(),
             col(s::NET_REVENUE),
@@ -951,6 +969,7 @@ fn customers(journeys: &DataFrame) -> Result<DataFrame> {
         ])
         .group_by(key())
         .agg([
+            col(s::CUSTOMER_KEY).first(),
             placed.clone().min().alias("first_order_at"),
             placed.clone().max().alias("last_order_at"),
             len().cast(DataType::UInt32).alias("n_orders"),
@@ -974,6 +993,7 @@ fn customers(journeys: &DataFrame) -> Result<DataFrame> {
             (hours_between("first_order_at", "second_order_at") / lit(24.0))
                 .alias("days_to_second_order"),
         )
+        .drop(cols([CUSTOMER_INDEX]))
         .sort([s::CUSTOMER_KEY], SortMultipleOptions::default())
         .collect()?)
 }
