@@ -888,13 +888,10 @@ const CUSTOMER_INDEX: &str = "_customer";
 /// same with one ranking per customer: about 400 ms against 210 ms at 1M orders.
 fn with_order_seq(journeys: DataFrame) -> Result<DataFrame> {
     const ROW: &str = "_row";
-    let counted = col(s::CANCELLED)
-        .not()
-        .and(col(s::CUSTOMER_KEY).is_not_null());
     let rows = journeys
         .clone()
         .lazy()
-        .select([col(s::CUSTOMER_KEY), counted.alias("_counted")])
+        .select([col(s::CUSTOMER_KEY), is_customer_order().alias("_counted")])
         .with_row_index(ROW, None);
     // After the explode a customer's rows are consecutive, from `_start` (the rows of the
     // customers before it): the position in the run is the order's number.

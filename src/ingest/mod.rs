@@ -485,11 +485,10 @@ pub fn load(
     };
     let customers = stack(TableKind::Customers)?;
     let payments = stack(TableKind::Payments)?;
-    let orders = {
+    let (orders, order_ids_distinct) = {
         let _t = crate::timings::span("finish orders (tests, duplicates, customer key)");
         finish_orders(orders, customers, payments, dq)?
     };
-    let (orders, order_ids_distinct) = orders;
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
     // The four tables that cite orders are independent from here: each one's references are
     // reconciled (and its duplicates replaced) in parallel, with an audit of its own, merged
