@@ -75,8 +75,8 @@ pub struct AnalyzeArgs {
     /// [[mapping]]); each file is recognised by its header.
     pub dir: PathBuf,
     /// Write report.html, report.md, report.json, snags.csv, kpis.csv, journeys.csv (or
-    /// .parquet), customers.csv and data_quality.csv here. The files are created before the
-    /// analysis starts.
+    /// .parquet), customers.csv, tickets.csv, event_log.csv and data_quality.csv here. The files
+    /// are created before the analysis starts.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Format of the journeys table under --out.

@@ -800,8 +800,15 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
             .then(days_late)
             .otherwise(null_of(DataType::Float64))
             .alias(s::DAYS_LATE),
+        // Undelivered at the as-of time: no delivery, or one after it (`--as-of` earlier than
+        // the data end).
         (open
-            .and(delivered.is_null())
+            .and(
+                delivered
+                    .clone()
+                    .is_null()
+                    .or(delivered.gt(as_of_lit.clone())),
+            )
             .and(deadline.is_not_null())
             .and(overdue_now))
         .alias(s::OVERDUE),

@@ -734,6 +734,36 @@ fn the_backlog_is_measured_at_the_as_of_time() {
 }
 
 #[test]
+fn an_order_delivered_after_the_as_of_time_was_overdue_then() {
+    // #1 promised by 03-04 00:00, shipped 03-02, delivered 03-06 10:00 (late).
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total,promised_by\n\
+1,C1,2024-03-01T10:00:00Z,10,2024-03-04T00:00:00Z\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at,delivered_at\n\
+1,T1,2024-03-02T10:00:00Z,2024-03-06T10:00:00Z\n",
+    );
+    // On 03-05 it was past its promise and not delivered yet.
+    let run = analyze(dir.path(), &["--as-of", "2024-03-05T00:00:00Z"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.journeys()["1"]["overdue"], "true");
+    assert_eq!(run.kpi("overdue_orders"), 1);
+    // At the data end (its delivery) it is delivered: late, no longer overdue.
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["1"]["overdue"], "false");
+    assert_eq!(j["1"]["late"], "true");
+    assert_eq!(run.kpi("overdue_orders"), 0);
+}
+
+#[test]
 fn unshipped_wismo_tickets_need_shipping_data_and_a_physical_order() {
     // No shipping data at all: whether the order had shipped is not known.
     let dir = tempfile::tempdir().unwrap();
