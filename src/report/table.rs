@@ -4,7 +4,7 @@ use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
 };
 
-use super::compare::{Comparison, SnagStatus, Trend};
+use super::compare::{Comparison, KpiChange, SnagStatus, Trend};
 use super::{kpi_info, Exporter, Report, Snag};
 use crate::analyze::{BreakdownRow, Evidence};
 use crate::error::Result;
@@ -145,11 +145,7 @@ pub fn comparison_text(c: &Comparison, width: u16, color: bool) -> String {
         }
         out.push_str(&format!("{t}\n"));
     }
-    let moved: Vec<_> = c
-        .kpis
-        .iter()
-        .filter(|k| !matches!(k.trend, Trend::Unchanged | Trend::NotComparable))
-        .collect();
+    let moved: Vec<_> = c.kpis.iter().filter(|k| shown_as_moved(k)).collect();
     if moved.is_empty() {
         out.push_str("KPIs: no change beyond 1%\n");
     } else {
@@ -443,6 +439,16 @@ fn checks(r: &Report) -> String {
     s
 }
 
+/// A KPI for the "KPIs that moved" table: it changed beyond the tolerance, or it became
+/// measurable or stopped being so (a value on one side only, trend `n/a`).
+fn shown_as_moved(k: &KpiChange) -> bool {
+    match k.trend {
+        Trend::Unchanged => false,
+        Trend::NotComparable => k.previous.is_some() != k.current.is_some(),
+        _ => true,
+    }
+}
+
 fn quality(r: &Report) -> String {
     if r.data_quality.is_empty() {
         return "Data quality: no row dropped, changed or excluded.\n".into();
@@ -464,6 +470,22 @@ fn quality(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kpi_that_becomes_measurable_is_shown_as_moved() {
+        let k = |previous: Option<f64>, current: Option<f64>, trend: Trend| KpiChange {
+            name: "repeat_rate".into(),
+            previous,
+            current,
+            change: previous.zip(current).map(|(p, c)| c - p),
+            trend,
+        };
+        assert!(shown_as_moved(&k(None, Some(0.267), Trend::NotComparable)));
+        assert!(shown_as_moved(&k(Some(0.267), None, Trend::NotComparable)));
+        assert!(!shown_as_moved(&k(None, None, Trend::NotComparable)));
+        assert!(!shown_as_moved(&k(Some(0.2), Some(0.2), Trend::Unchanged)));
+        assert!(shown_as_moved(&k(Some(0.2), Some(0.3), Trend::Better)));
+    }
 
     #[test]
     fn money_groups_thousands() {
