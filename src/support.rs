@@ -306,6 +306,22 @@ pub const HASH_REF: &str = r"(?i)(ticket|case|request|incident|invoice|ref|refer
 /// Olist-style 32-hex order ids.
 pub const HEX_REF: &str = r"(?i)\b([0-9a-f]{32})\b";
 
+/// True when normalising leaves every value of `ca` as it is: trimming, lower-casing and, when
+/// `strip_hash`, stripping a leading `#` (the rewrite of [`order_key`]; without `strip_hash`, that
+/// of the e-mails). Checked conservatively, bytewise: ASCII without upper-case letters, not
+/// starting or ending with a space or a control character (nor starting with `#` when
+/// `strip_hash`). Any other value, non-ASCII text included, says false, and the rewrite is then
+/// run; a clean column (the usual case) is used as it is, without a copy.
+pub fn is_normalised(ca: &StringChunked, strip_hash: bool) -> bool {
+    ca.iter().flatten().all(|v| {
+        let b = v.as_bytes();
+        b.iter().all(|c| c.is_ascii() && !c.is_ascii_uppercase())
+            && b.first()
+                .is_none_or(|&c| c > b' ' && !(strip_hash && c == b'#'))
+            && b.last().is_none_or(|&c| c > b' ')
+    })
+}
+
 /// Order ids compared without a leading `#`, spaces or case: `#1042` = `1042`.
 pub fn order_key(e: Expr) -> Expr {
     e.str()
@@ -379,15 +395,23 @@ pub fn link(
     // One order per key, so that a join never repeats a ticket: two orders can share a key
     // (a scientific-notation id such as `9.4E+21`, whose lost digits keep both orders, or
     // `#1001` beside `1001`); the first in the journeys' order (placed_at, order_id) is taken.
+    // Only the orders some ticket cites can link: the 1M-row side is cut to them (one small set,
+    // probed once per order) before keys are deduplicated and joined. Ids that are their own key
+    // (the usual case) are not rewritten.
+    let ids_are_keys = is_normalised(journeys.column(s::ORDER_ID)?.str()?, true);
+    let order_keys = if ids_are_keys {
+        col(s::ORDER_ID)
+    } else {
+        order_key(col(s::ORDER_ID))
+    };
+    let cited = refs.column("_key")?.drop_nulls().unique()?;
     let keys = journeys
         .clone()
         .lazy()
-        .select([
-            col(s::ORDER_ID).alias("_linked"),
-            order_key(col(s::ORDER_ID)).alias("_key"),
-        ])
+        .select([col(s::ORDER_ID).alias("_linked"), order_keys.alias("_key")])
+        .filter(col("_key").is_in(lit(cited.take_materialized_series()).implode(false), false))
         .collect()?;
-    let keys = if crate::ingest::all_distinct(&keys, &["_key"])? {
+    let keys = if ids_are_keys && ids_distinct || crate::ingest::all_distinct(&keys, &["_key"])? {
         keys.lazy()
     } else {
         keys.lazy()
@@ -413,21 +437,34 @@ pub fn link(
     )?;
 
     // E-mail fallback: the requester's latest order placed at or before the ticket.
-    let orders_by_email = store.orders.clone().lazy().select([
-        col(s::ORDER_ID).alias("_by_email"),
+    let unlinked = with_refs
+        .clone()
+        .lazy()
+        .filter(col("_linked").is_null().and(col("_email").is_not_null()))
+        .select([col("_t"), col("_email"), col(s::CREATED_AT)])
+        .collect()?;
+    let emails = unlinked.column("_email")?.unique()?;
+    let order_emails = if is_normalised(store.orders.column(s::EMAIL)?.str()?, false) {
+        col(s::EMAIL)
+    } else {
         col(s::EMAIL)
             .str()
             .strip_chars(lit(NULL))
             .str()
             .to_lowercase()
-            .alias("_email"),
-        col(s::PLACED_AT).alias("_placed"),
-    ]);
-    let by_email = with_refs
+    };
+    let orders_by_email = store
+        .orders
         .clone()
         .lazy()
-        .filter(col("_linked").is_null().and(col("_email").is_not_null()))
-        .select([col("_t"), col("_email"), col(s::CREATED_AT)])
+        .select([
+            col(s::ORDER_ID).alias("_by_email"),
+            order_emails.alias("_email"),
+            col(s::PLACED_AT).alias("_placed"),
+        ])
+        .filter(col("_email").is_in(lit(emails.take_materialized_series()).implode(false), false));
+    let by_email = unlinked
+        .lazy()
         .join(
             orders_by_email,
             [col("_email")],
@@ -444,8 +481,44 @@ pub fn link(
             )
             .last()]);
 
-    // One row per order id (the first, as for the keys above), so that no ticket is repeated.
-    let states = crate::journey::one_per_order_id(journeys.clone().lazy(), ids_distinct).select([
+    let staged = with_refs
+        .lazy()
+        .join(
+            by_email,
+            [col("_t")],
+            [col("_t")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            coalesce(&[col("_linked"), col("_by_email")]).alias("_order"),
+            when(
+                col("_linked")
+                    .is_not_null()
+                    .and(col("_explicit").is_not_null()),
+            )
+            .then(lit("order_id"))
+            .when(col("_linked").is_not_null())
+            .then(lit("reference"))
+            .when(col("_by_email").is_not_null())
+            .then(lit("email"))
+            .otherwise(lit(NULL).cast(DataType::String))
+            .alias("linked_by"),
+        ])
+        .drop(cols([s::ORDER_ID]))
+        .with_column(col("_order").alias(s::ORDER_ID))
+        .collect()?;
+    let linked_ids = staged.column(s::ORDER_ID)?.drop_nulls().unique()?;
+
+    // The linked orders' states: one row per order id (the first, as for the keys above), so
+    // that no ticket is repeated; only the linked orders are read.
+    let states = crate::journey::one_per_order_id(
+        journeys.clone().lazy().filter(col(s::ORDER_ID).is_in(
+            lit(linked_ids.take_materialized_series()).implode(false),
+            false,
+        )),
+        ids_distinct,
+    )
+    .select([
         col(s::ORDER_ID).alias("_state_order"),
         col(s::SHIPPED_AT).alias("_shipped"),
         crate::journey::known_shipped().alias("_known_shipped"),
@@ -485,31 +558,8 @@ pub fn link(
             col("delivery_state"),
         ])
         .collect();
-    let linked = with_refs
+    let linked = staged
         .lazy()
-        .join(
-            by_email,
-            [col("_t")],
-            [col("_t")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            coalesce(&[col("_linked"), col("_by_email")]).alias("_order"),
-            when(
-                col("_linked")
-                    .is_not_null()
-                    .and(col("_explicit").is_not_null()),
-            )
-            .then(lit("order_id"))
-            .when(col("_linked").is_not_null())
-            .then(lit("reference"))
-            .when(col("_by_email").is_not_null())
-            .then(lit("email"))
-            .otherwise(lit(NULL).cast(DataType::String))
-            .alias("linked_by"),
-        ])
-        .drop(cols([s::ORDER_ID]))
-        .with_column(col("_order").alias(s::ORDER_ID))
         .join(
             states,
             [col(s::ORDER_ID)],
@@ -547,6 +597,34 @@ pub fn per_order(tickets: &DataFrame) -> LazyFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value is left as it is exactly when trimming, lower-casing and (for keys) stripping a
+    /// leading `#` would not change it; the check is conservative on non-ASCII text.
+    #[test]
+    fn normalised_values_are_recognised() {
+        let check = |values: &[Option<&str>], strip_hash: bool| {
+            is_normalised(
+                &StringChunked::from_iter_options("v".into(), values.iter().copied()),
+                strip_hash,
+            )
+        };
+        assert!(check(
+            &[Some("1001"), None, Some(""), Some("a1b2-c#3")],
+            true
+        ));
+        assert!(check(&[Some("ana@example.com"), Some("#1001")], false));
+        for needs_rewrite in ["#1001", " 1001", "1001 ", "1001\t", "AB12", "\u{a0}1001"] {
+            assert!(
+                !check(&[Some("1001"), Some(needs_rewrite)], true),
+                "{needs_rewrite:?}"
+            );
+        }
+        for needs_rewrite in ["Ana@example.com", " ana@example.com", "ana@example.com\r"] {
+            assert!(!check(&[Some(needs_rewrite)], false), "{needs_rewrite:?}");
+        }
+        // Conservative: lower-case non-ASCII text is rewritten (to itself) rather than checked.
+        assert!(!check(&[Some("pedido-ñ")], true));
+    }
 
     fn classify(subjects: &[&str]) -> Vec<bool> {
         let df = DataFrame::new(

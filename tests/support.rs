@@ -124,6 +124,45 @@ fn a_ticket_order_id_written_as_a_decimal_links_to_the_order() {
 }
 
 /// The linked tickets of an analysis, sorted by ticket id.
+#[test]
+fn order_ids_and_e_mails_are_compared_without_case_spaces_or_hash() {
+    // Upper-case order ids and an e-mail with capitals and a space: the orders' ids and e-mails
+    // are rewritten to keys before the tickets are linked (a clean column is used as it is).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,customer_id,email,placed_at,total,currency\n\
+         AB-1001,C1,bo@example.test,2024-03-01T10:00:00Z,10.00,USD\n\
+         AB-1002,C2, Ana@Example.test,2024-03-02T10:00:00Z,20.00,USD\n\
+         AB-1003,C2, Ana@Example.test,2024-03-09T10:00:00Z,30.00,USD\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tickets.csv"),
+        "ticket_id,created_at,subject,order_id,email\n\
+         601,2024-03-05T09:00:00Z,Question,#ab-1001,\n\
+         602,2024-03-05T10:00:00Z,Where is my parcel?,,ana@example.test\n\
+         603,2024-03-05T11:00:00Z,Hello,,nobody@example.test\n",
+    )
+    .unwrap();
+    let cfg = Config::load(dir.path(), None, &Overrides::default()).unwrap();
+    let analysis = snagscan::pipeline::analyze(dir.path(), &cfg).unwrap();
+    let t = tickets_by_id(&analysis);
+    // 602: the requester's latest order placed by the ticket's time (AB-1003 comes later).
+    assert_eq!(
+        text_column(&t, s::ORDER_ID),
+        [Some("AB-1001"), Some("AB-1002"), None]
+    );
+    assert_eq!(
+        text_column(&t, "linked_by"),
+        [Some("order_id"), Some("email"), None]
+    );
+    assert_eq!(
+        text_column(&t, "delivery_state"),
+        [Some("not_shipped"), Some("not_shipped"), Some("unlinked")]
+    );
+}
+
 fn tickets_by_id(analysis: &snagscan::pipeline::Analysis) -> DataFrame {
     analysis
         .journeys
