@@ -57,11 +57,14 @@ pub struct Journeys {
     /// placed after the as-of time); in_backlog (Boolean, at the as-of time: physical, not
     /// cancelled, placed by then, something left to ship, and not shipped by then or known
     /// partly shipped);
-    /// late, overdue (Boolean); days_late (Float64, days); src_file (String), src_line (UInt64).
+    /// late, overdue (Boolean); days_late (Float64, days); src_file (String), src_line (UInt64);
+    /// n_tickets, n_wismo_tickets (UInt32); and the internal [`CUSTOMER_INDEX`] (UInt32, not
+    /// written).
     pub orders: DataFrame,
-    /// One row per customer_key: first_order_at, last_order_at, second_order_at (Datetime);
-    /// n_orders (UInt32); revenue (Float64); first_order_late, first_order_low_review (Boolean);
-    /// days_to_second_order (Float64, days).
+    /// One row per customer_key, sorted by it: [`CUSTOMER_INDEX`] (UInt32, internal, not
+    /// written); first_order_at, last_order_at, second_order_at (Datetime); n_orders (UInt32);
+    /// revenue (Float64); first_order_late, first_order_low_review, first_order_wismo
+    /// (Boolean); days_to_second_order (Float64, days).
     pub customers: DataFrame,
     /// The tickets, linked and classified (see `support::link`), when the store has a tickets table.
     pub tickets: Option<DataFrame>,
@@ -386,7 +389,6 @@ fn build_with(
         let _t = crate::timings::span("customers");
         customers(&journeys)?
     };
-    let journeys = journeys.drop(CUSTOMER_INDEX)?;
     Ok(Journeys {
         orders: journeys,
         customers,
@@ -878,9 +880,11 @@ fn journey_columns() -> Vec<Expr> {
     .collect()
 }
 
-/// Column of a customer's number among the journeys' customers while they are built (see
-/// [`with_order_seq`]).
-const CUSTOMER_INDEX: &str = "_customer";
+/// Column of a customer's number (UInt32) in [`Journeys::orders`] (on customer orders, see
+/// [`is_customer_order`]; null on the others) and [`Journeys::customers`]: the same groups as
+/// `customer_key`, joined, grouped and counted as integers instead of hashed text. Internal: the
+/// numbers follow a group-by's order, are not stable from run to run, and are not written.
+pub const CUSTOMER_INDEX: &str = "_customer";
 
 /// `journeys` with `order_seq` (UInt32): 1 for a customer's first non-cancelled order, 2 for
 /// the next... (rows are sorted by placed_at, order_id, so ties keep that order); null for
@@ -888,7 +892,7 @@ const CUSTOMER_INDEX: &str = "_customer";
 ///
 /// Also adds [`CUSTOMER_INDEX`] (UInt32): the customer's number (0, 1, ... in the group-by's
 /// order) on the same rows, null on the others, so that later steps group customers by an
-/// integer instead of hashing their keys again; [`build`] drops it before returning.
+/// integer instead of hashing their keys again; [`build`] keeps it in the journeys.
 ///
 /// Each customer's row numbers are gathered in one group-by (a group keeps its rows' order),
 /// numbered 1.. and joined back by row number. A ranking window over the customers did the
@@ -997,7 +1001,6 @@ fn customers(journeys: &DataFrame) -> Result<DataFrame> {
             (hours_between("first_order_at", "second_order_at") / lit(24.0))
                 .alias("days_to_second_order"),
         )
-        .drop(cols([CUSTOMER_INDEX]))
         .sort([s::CUSTOMER_KEY], SortMultipleOptions::default())
         .collect()?)
 }

@@ -327,6 +327,50 @@ fn journeys_as_parquet() {
     assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
     assert!(!tmp.path().join("journeys.csv").exists());
     assert!(tmp.path().join("customers.csv").exists());
+
+    // The same columns as journeys.csv, and no internal one (the customers' numbers).
+    use snagscan::polars::prelude::{ParquetReader, SerReader};
+    let parquet =
+        ParquetReader::new(std::fs::File::open(tmp.path().join("journeys.parquet")).unwrap())
+            .finish()
+            .unwrap();
+    let csv_run = tempfile::tempdir().unwrap();
+    let out = analyze(&demo(), csv_run.path(), &["-q"]);
+    assert_eq!(code(&out), 0);
+    let header = |name: &str| -> Vec<String> {
+        let text = read(&csv_run.path().join(name));
+        text.lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect()
+    };
+    let journeys = header("journeys.csv");
+    let names: Vec<String> = parquet
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(names, journeys);
+    assert_eq!(journeys.len(), 48);
+    assert_eq!(journeys[..2], ["order_id", "customer_key"]);
+    assert_eq!(
+        header("customers.csv"),
+        [
+            "customer_key",
+            "first_order_at",
+            "last_order_at",
+            "n_orders",
+            "revenue",
+            "first_order_late",
+            "first_order_low_review",
+            "first_order_wismo",
+            "second_order_at",
+            "days_to_second_order"
+        ]
+    );
+    assert!(!journeys.iter().any(|c| c.starts_with('_')), "{journeys:?}");
 }
 
 #[test]

@@ -137,15 +137,18 @@ fn eligible_customers(j: &Journeys, window_days: u32) -> LazyFrame {
         .clone()
         .lazy()
         .filter(col(s::ORDER_SEQ).eq(lit(1u32)))
-        .select([col(s::CUSTOMER_KEY), wismo.alias("_first_wismo")]);
+        .select([
+            col(crate::journey::CUSTOMER_INDEX),
+            wismo.alias("_first_wismo"),
+        ]);
     j.customers
         .clone()
         .lazy()
         .filter(eligible)
         .join(
             firsts,
-            [col(s::CUSTOMER_KEY)],
-            [col(s::CUSTOMER_KEY)],
+            [col(crate::journey::CUSTOMER_INDEX)],
+            [col(crate::journey::CUSTOMER_INDEX)],
             JoinArgs::new(JoinType::Left),
         )
         .select([

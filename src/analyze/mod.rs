@@ -346,7 +346,7 @@ pub fn repeat_drop(ctx: &Context, first_order: Expr) -> Result<RepeatDrop> {
         .lazy()
         .filter(col(s::ORDER_SEQ).eq(lit(1u32)))
         .select([
-            col(s::CUSTOMER_KEY),
+            col(crate::journey::CUSTOMER_INDEX),
             first_order.fill_null(lit(false)).alias("_affected"),
         ]);
     let [eligible, repeated] = repeat_columns(j, ctx.config.thresholds.repeat_window_days);
@@ -356,8 +356,8 @@ pub fn repeat_drop(ctx: &Context, first_order: Expr) -> Result<RepeatDrop> {
         .lazy()
         .join(
             firsts,
-            [col(s::CUSTOMER_KEY)],
-            [col(s::CUSTOMER_KEY)],
+            [col(crate::journey::CUSTOMER_INDEX)],
+            [col(crate::journey::CUSTOMER_INDEX)],
             JoinArgs::new(JoinType::Inner),
         )
         .filter(eligible)

@@ -158,8 +158,10 @@ fn month_index(instant: Expr, tz: Tz) -> Expr {
 /// a month after the data end (the data end's own, partial month is included). Empty when the
 /// store has no identified customers.
 pub fn cohort_retention(j: &Journeys, tz: Tz) -> Result<Vec<CohortRow>> {
+    // Customers by number (journey::CUSTOMER_INDEX): joined and counted as integers.
+    let customer = || col(crate::journey::CUSTOMER_INDEX);
     let cohorts = j.customers.clone().lazy().select([
-        col(s::CUSTOMER_KEY),
+        customer(),
         month_index(col("first_order_at"), tz).alias("cohort"),
     ]);
     let sizes = cohorts
@@ -177,27 +179,24 @@ pub fn cohort_retention(j: &Journeys, tz: Tz) -> Result<Vec<CohortRow>> {
         .lazy()
         .filter(crate::journey::is_customer_order())
         .select([
-            col(s::CUSTOMER_KEY),
+            customer(),
             month_index(col(s::PLACED_AT), tz).alias("month"),
         ])
         .join(
             cohorts,
-            [col(s::CUSTOMER_KEY)],
-            [col(s::CUSTOMER_KEY)],
+            [customer()],
+            [customer()],
             JoinArgs::new(JoinType::Inner),
         )
         .select([
-            col(s::CUSTOMER_KEY),
+            customer(),
             col("cohort"),
             (col("month") - col("cohort")).alias("period"),
         ])
         // Distinct customers per (cohort, period): a few hundred groups, each counting its keys,
         // instead of a distinct frame of every (customer, month) pair.
         .group_by([col("cohort"), col("period")])
-        .agg([col(s::CUSTOMER_KEY)
-            .n_unique()
-            .cast(DataType::UInt64)
-            .alias("k")])
+        .agg([customer().n_unique().cast(DataType::UInt64).alias("k")])
         .collect()?;
     let end = j.as_of.with_timezone(&tz);
     let end_month = end.year() * 12 + end.month0() as i32;

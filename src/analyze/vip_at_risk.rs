@@ -20,7 +20,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::ingest::frame::utc_ms;
-use crate::journey::since;
+use crate::journey::{since, CUSTOMER_INDEX};
 use crate::schema as s;
 
 pub const ANALYZER: Analyzer = Analyzer {
@@ -32,8 +32,9 @@ pub const ANALYZER: Analyzer = Analyzer {
     run,
 };
 
-/// Per customer of `customers` (a frame with `customer_key`) with at least one gap: `gaps` (UInt32, gaps of more than 0 h between
-/// consecutive non-cancelled orders) and `median_gap_d` (Float64, days).
+/// Per customer of `customers` (a frame with the customers' number, `_customer`) with at least
+/// one gap: `_customer`, `gaps` (UInt32, gaps of more than 0 h between consecutive
+/// non-cancelled orders) and `median_gap_d` (Float64, days).
 ///
 /// Each customer's placements are gathered by one group-by (a group keeps its rows' order, and
 /// journeys are sorted by placed_at) and laid out again customer after customer, so the gap
@@ -41,7 +42,8 @@ pub const ANALYZER: Analyzer = Analyzer {
 /// first row. A window shifting within each customer did the same one customer at a time.
 fn own_gaps(ctx: &Context, customers: LazyFrame) -> Result<LazyFrame> {
     let placed = col(s::PLACED_AT);
-    let key = col(s::CUSTOMER_KEY);
+    // Customers by number (journey::CUSTOMER_INDEX): joined and grouped as integers.
+    let key = col(CUSTOMER_INDEX);
     let first_of_customer = key.clone().neq_missing(key.clone().shift(lit(1)));
     let gap_d = when(first_of_customer)
         .then(lit(NULL).cast(DataType::Float64))
@@ -53,9 +55,9 @@ fn own_gaps(ctx: &Context, customers: LazyFrame) -> Result<LazyFrame> {
         .lazy()
         .filter(crate::journey::is_customer_order())
         .join(
-            customers.select([col(s::CUSTOMER_KEY)]),
-            [col(s::CUSTOMER_KEY)],
-            [col(s::CUSTOMER_KEY)],
+            customers.select([col(CUSTOMER_INDEX)]),
+            [col(CUSTOMER_INDEX)],
+            [col(CUSTOMER_INDEX)],
             crate::journey::semi_join_keeping_order(),
         )
         .group_by([key.clone()])
@@ -136,8 +138,8 @@ fn run(ctx: &Context) -> Result<Outcome> {
         .clone()
         .join(
             own_gaps(ctx, top)?,
-            [col(s::CUSTOMER_KEY)],
-            [col(s::CUSTOMER_KEY)],
+            [col(CUSTOMER_INDEX)],
+            [col(CUSTOMER_INDEX)],
             JoinArgs::new(JoinType::Left),
         )
         .with_columns([
@@ -229,7 +231,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
                 .with_n(at_risk_vips),
         );
     }
-    let risky_keys = vips.filter(risky()).select([col(s::CUSTOMER_KEY)]);
+    let risky_keys = vips.filter(risky()).select([col(CUSTOMER_INDEX)]);
     let orders = j
         .orders
         .clone()
@@ -237,8 +239,8 @@ fn run(ctx: &Context) -> Result<Outcome> {
         .filter(col(s::CANCELLED).not())
         .join(
             risky_keys,
-            [col(s::CUSTOMER_KEY)],
-            [col(s::CUSTOMER_KEY)],
+            [col(CUSTOMER_INDEX)],
+            [col(CUSTOMER_INDEX)],
             JoinArgs::new(JoinType::Semi),
         )
         .select([len().alias("n")])

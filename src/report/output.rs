@@ -191,12 +191,12 @@ fn write_table_file(dir: &Path, name: &str, file: File, built: &Built) -> Result
     let io = |e: std::io::Error| Error::io(&path, e);
     let journeys = &built.journeys;
     match name {
-        "journeys.csv" => write_table(&journeys.orders, &mut w, true)?,
+        "journeys.csv" => write_table(&written(&journeys.orders)?, &mut w, true)?,
         "journeys.parquet" => {
-            let mut df = journeys.orders.clone();
+            let mut df = written(&journeys.orders)?;
             ParquetWriter::new(&mut w).finish(&mut df)?;
         }
-        CUSTOMERS_CSV => write_table(&journeys.customers, &mut w, true)?,
+        CUSTOMERS_CSV => write_table(&written(&journeys.customers)?, &mut w, true)?,
         TICKETS_CSV => match &journeys.tickets {
             Some(t) => write_table(&satisfied_column(t)?, &mut w, true)?,
             None => w
@@ -216,6 +216,15 @@ fn write_table_file(dir: &Path, name: &str, file: File, built: &Built) -> Result
         }
     }
     w.flush().map_err(io)
+}
+
+/// The columns of a journeys table that are written: all but the internal
+/// [`crate::journey::CUSTOMER_INDEX`] (the other columns are shared, not copied).
+fn written(df: &DataFrame) -> Result<DataFrame> {
+    Ok(match df.column(crate::journey::CUSTOMER_INDEX) {
+        Ok(_) => df.drop(crate::journey::CUSTOMER_INDEX)?,
+        Err(_) => df.clone(),
+    })
 }
 
 /// Writes the report file `name` into `file` (its partial file under `dir`).
