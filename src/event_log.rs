@@ -63,11 +63,14 @@ fn linked_tickets(j: &Journeys) -> Result<Option<DataFrame>> {
         return Ok(None);
     };
     let cases = crate::journey::one_per_order_id(
-        j.orders
-            .clone()
-            .lazy()
-            .select([col(s::ORDER_ID)])
-            .with_row_index(CASE_INDEX, None),
+        crate::journey::cited_by(
+            j.orders
+                .clone()
+                .lazy()
+                .select([col(s::ORDER_ID)])
+                .with_row_index(CASE_INDEX, None),
+            t.column(s::ORDER_ID)?,
+        )?,
         j.order_ids_distinct,
     );
     // Linked tickets cite known orders only (support::link), so the inner join keeps them all.

@@ -109,6 +109,17 @@ pub fn since(from: Expr, to: Expr) -> Expr {
     .round(9, RoundMode::HalfAwayFromZero)
 }
 
+/// The rows of `lf` (a frame with `order_id`, such as the journeys) whose order id is among the
+/// non-null values of `ids` (the order ids a small table, such as the tickets, cites), in their
+/// order. Joining a small table to the 1M-row journeys hashes the journeys' side; probing the
+/// journeys against the small set of cited ids first leaves the join a few rows to do.
+///
+/// Errors: `ids` is not a String column.
+pub fn cited_by(lf: LazyFrame, ids: &Column) -> Result<LazyFrame> {
+    let ids = ids.drop_nulls().unique()?.take_materialized_series();
+    Ok(lf.filter(col(s::ORDER_ID).is_in(lit(ids).implode(false), false)))
+}
+
 /// `lf` (rows of the journeys, in their order) with one row per order id: the first when several
 /// orders share an id (scientific-notation ids such as `9.4E+21`, whose lost digits keep both
 /// orders), so that a join on the order id never repeats the other side's rows (a ticket linked

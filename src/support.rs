@@ -507,15 +507,10 @@ pub fn link(
         .drop(cols([s::ORDER_ID]))
         .with_column(col("_order").alias(s::ORDER_ID))
         .collect()?;
-    let linked_ids = staged.column(s::ORDER_ID)?.drop_nulls().unique()?;
-
     // The linked orders' states: one row per order id (the first, as for the keys above), so
     // that no ticket is repeated; only the linked orders are read.
     let states = crate::journey::one_per_order_id(
-        journeys.clone().lazy().filter(col(s::ORDER_ID).is_in(
-            lit(linked_ids.take_materialized_series()).implode(false),
-            false,
-        )),
+        crate::journey::cited_by(journeys.clone().lazy(), staged.column(s::ORDER_ID)?)?,
         ids_distinct,
     )
     .select([
