@@ -347,9 +347,13 @@ fn build_with(
         Effect::Warning,
         dq,
     )?;
+    // Whether the inputs say anything about deliveries (a shipments table, or some delivery
+    // time): without, an order past its promise is not known to be overdue.
+    let deliveries_known = store.shipments.is_some()
+        || with_waits.column(s::DELIVERED_AT)?.null_count() < with_waits.height();
     let journeys = with_waits
         .lazy()
-        .with_columns(final_columns(tz, as_of))
+        .with_columns(final_columns(tz, as_of, deliveries_known))
         // Already in the journeys' order (placed_at, order_id): the orders come sorted from
         // `ingest`, and every join since kept the left order.
         .select(journey_columns())
@@ -721,7 +725,7 @@ fn non_negative(raw: &str) -> Expr {
 }
 
 /// Waits, open age, lateness, stage, revenue and lane (SPEC section 2).
-fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
+fn final_columns(tz: Tz, as_of: DateTime<Utc>, deliveries_known: bool) -> Vec<Expr> {
     let as_of_lit = lit(as_of.timestamp_millis()).cast(utc_ms());
     let physical = col(s::REQUIRES_SHIPPING);
     let delivered = col(s::DELIVERED_AT);
@@ -814,13 +818,18 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>) -> Vec<Expr> {
             .otherwise(null_of(DataType::Float64))
             .alias(s::DAYS_LATE),
         // Undelivered at the as-of time: no delivery, or one after it (`--as-of` earlier than
-        // the data end).
+        // the data end); not known when the inputs carry no delivery data at all, so that an
+        // order past its promise is then null, one with no promise or before it still false.
         (open
             .and(
-                delivered
-                    .clone()
-                    .is_null()
-                    .or(delivered.gt(as_of_lit.clone())),
+                when(lit(deliveries_known))
+                    .then(
+                        delivered
+                            .clone()
+                            .is_null()
+                            .or(delivered.gt(as_of_lit.clone())),
+                    )
+                    .otherwise(null_of(DataType::Boolean)),
             )
             .and(deadline.is_not_null())
             .and(overdue_now))

@@ -211,7 +211,10 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         click_to_door_p50_h: get("ctd50")?,
         on_time_rate: ratio(n("late_n")? - n("late")?, n("late_n")?),
         late_share: ratio(n("late")?, n("late_n")?),
-        overdue_orders: (n("any_promise")? > 0.0).then_some(n("overdue")? as u64),
+        // Overdue = past the promise and not delivered: measured only with delivery data.
+        overdue_orders: (n("any_promise")? > 0.0
+            && (has_shipments || n("any_delivery_time")? > 0.0))
+            .then_some(n("overdue")? as u64),
         backlog_orders: measured("any_ship_time", "backlog")?,
         cancel_share: ratio(n("cancelled")?, n("orders")?),
         tickets: support.map(|t| t.tickets),

@@ -764,6 +764,39 @@ fn an_order_delivered_after_the_as_of_time_was_overdue_then() {
 }
 
 #[test]
+fn an_order_past_its_promise_is_overdue_only_with_delivery_data() {
+    // #1 promised by 03-04 00:00; the data ends at #2's placement, 03-08 10:00.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total,promised_by\n\
+1,C1,2024-03-01T10:00:00Z,10,2024-03-04T00:00:00Z\n\
+2,C2,2024-03-08T10:00:00Z,20,\n",
+    );
+    // No shipments table and no delivery time: whether #1 arrived is not known; #2, with no
+    // promise, is not overdue either way.
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["1"]["overdue"], "");
+    assert_eq!(j["2"]["overdue"], "false");
+    assert_eq!(run.kpi("overdue_orders"), Value::Null);
+    // A tracking export with no delivery for #1: it is overdue; #2 has no promise.
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at,delivered_at\n1,T1,2024-03-02T10:00:00Z,\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["1"]["overdue"], "true");
+    assert_eq!(j["2"]["overdue"], "false");
+    assert_eq!(run.kpi("overdue_orders"), 1);
+}
+
+#[test]
 fn unshipped_wismo_tickets_need_shipping_data_and_a_physical_order() {
     // No shipping data at all: whether the order had shipped is not known.
     let dir = tempfile::tempdir().unwrap();
