@@ -253,7 +253,13 @@ impl Config {
                 file.thresholds
             },
             costs: file.costs,
-            playbook: file.playbook,
+            playbook: {
+                check_playbook(&file.playbook).map_err(|message| Error::Config {
+                    file: cfg_name.clone(),
+                    message,
+                })?;
+                file.playbook
+            },
             wismo: {
                 file.wismo.validate()?;
                 file.wismo
@@ -261,6 +267,27 @@ impl Config {
             source,
         })
     }
+}
+
+/// An unknown snag id among the `[playbook]` keys (a typo would otherwise leave the built-in
+/// effort in place without a word): the message names it, the nearest id and the valid ones.
+fn check_playbook(playbook: &BTreeMap<String, Effort>) -> std::result::Result<(), String> {
+    let ids: Vec<&str> = crate::analyze::ANALYZERS.iter().map(|a| a.id).collect();
+    for key in playbook.keys() {
+        if ids.contains(&key.as_str()) {
+            continue;
+        }
+        let nearest = ids
+            .iter()
+            .max_by(|a, b| strsim::jaro_winkler(key, a).total_cmp(&strsim::jaro_winkler(key, b)))
+            .copied()
+            .unwrap_or_default();
+        return Err(format!(
+            "unknown snag id '{key}' in [playbook] (did you mean '{nearest}'?); snag ids: {}",
+            ids.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// Rejects thresholds and costs that cannot mean anything (NaN, negative, shares above 1).

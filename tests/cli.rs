@@ -290,6 +290,34 @@ fn meaningless_config_values_are_refused() {
         ],
         "late_share = 2: a share must be between 0 and 1",
     );
+    // A mistyped snag id in [playbook] is refused, not silently left at the built-in effort.
+    std::fs::write(&cfg, "[playbook]\nlate-delivry = \"low\"\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "unknown snag id 'late-delivry' in [playbook] (did you mean 'late-delivery'?)",
+    );
+    std::fs::write(&cfg, "[playbook]\nlate-delivery = \"low\"\n").unwrap();
+    let out = snagscan()
+        .args([
+            "analyze",
+            "fixtures/tiny-store",
+            "-q",
+            "--config",
+            cfg.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
