@@ -164,13 +164,30 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
             .then(a.quadrant.cmp(&b.quadrant))
             .then(a.id.cmp(b.id))
     });
-    let currency = config
-        .currency
-        .clone()
-        .or_else(|| match revenue_by_currency.as_slice() {
-            [one] if !one.currency.is_empty() => Some(one.currency.clone()),
-            _ => None,
-        });
+    // The data's own currency, when it names one, wins over the config's: the amounts are in
+    // it. A config currency that disagrees is reported, not used to relabel them.
+    let data_currency = match revenue_by_currency.as_slice() {
+        [one] if !one.currency.is_empty() => Some(one.currency.clone()),
+        _ => None,
+    };
+    let mut data_quality = dq.entries();
+    let currency = match (&config.currency, data_currency) {
+        (Some(given), Some(data)) if !given.eq_ignore_ascii_case(&data) => {
+            data_quality.push(crate::quality::QualityEntry {
+                file: config.source.clone().unwrap_or_else(|| "config".into()),
+                reason: format!(
+                    "currency = \"{given}\" differs from the orders' currency {data} (amounts are shown in {data})"
+                ),
+                effect: crate::quality::Effect::Warning,
+                count: 1,
+                first_lines: Vec::new(),
+                example: Some(given.clone()),
+            });
+            Some(data)
+        }
+        (Some(given), _) => Some(given.clone()),
+        (None, data) => data,
+    };
     let report = Report {
         schema_version: SCHEMA_VERSION,
         generated_at: None,
@@ -204,7 +221,7 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         snags,
         not_enough_data,
         checks,
-        data_quality: dq.entries(),
+        data_quality,
         charts: Charts {
             fulfillment_hist: fulfillment_histogram(journeys)?,
             fulfillment_sla_h: config.thresholds.fulfillment_sla_h,

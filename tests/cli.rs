@@ -321,6 +321,49 @@ fn meaningless_config_values_are_refused() {
 }
 
 #[test]
+fn a_config_currency_does_not_relabel_the_orders_currency() {
+    // The orders say USD; a config that says EUR is reported, and USD is shown.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("eur.toml");
+    std::fs::write(&cfg, "currency = \"EUR\"\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = snagscan()
+        .args(["analyze", "fixtures/tiny-store", "-q", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["store"]["currency"], "USD");
+    let warning = r["data_quality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("currency = \"EUR\" differs")
+        })
+        .unwrap();
+    assert_eq!(warning["count"], 1);
+    assert_eq!(warning["effect"], "warning");
+    assert!(
+        warning["file"].as_str().unwrap().ends_with("eur.toml"),
+        "{warning}"
+    );
+}
+
+#[test]
 fn an_as_of_before_the_data_is_refused() {
     fails_with(
         &["analyze", "fixtures/tiny-store", "--as-of", "2020-01-01"],
