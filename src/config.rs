@@ -199,11 +199,19 @@ impl Config {
         let tz_name = flags.timezone.clone().or(file.timezone.clone());
         let timezone_assumed = tz_name.is_none();
         let timezone: Tz = match &tz_name {
-            Some(name) => name.parse().map_err(|_| Error::Config {
-                file: cfg_name.clone(),
-                message: format!(
+            Some(name) => name.parse().map_err(|_| {
+                let message = format!(
                     "unknown time zone '{name}' (use an IANA name such as America/New_York)"
-                ),
+                );
+                // Named after where it came from: the flag wins over the file.
+                if flags.timezone.is_some() {
+                    Error::Usage(format!("--timezone: {message}"))
+                } else {
+                    Error::Config {
+                        file: cfg_name.clone(),
+                        message,
+                    }
+                }
             })?,
             None => Tz::UTC,
         };

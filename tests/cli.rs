@@ -364,6 +364,26 @@ fn a_config_currency_does_not_relabel_the_orders_currency() {
 }
 
 #[test]
+fn an_unknown_time_zone_is_named_after_where_it_came_from() {
+    fails_with(
+        &["analyze", "fixtures/tiny-store", "--timezone", "est"],
+        "--timezone: unknown time zone 'est' (use an IANA name such as America/New_York)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tz.toml");
+    std::fs::write(&cfg, "timezone = \"Mars/Olympus\"\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "tz.toml: unknown time zone 'Mars/Olympus'",
+    );
+}
+
+#[test]
 fn an_as_of_before_the_data_is_refused() {
     fails_with(
         &["analyze", "fixtures/tiny-store", "--as-of", "2020-01-01"],
