@@ -156,6 +156,25 @@ fn inspect_binary_smoke_test() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{text}");
     assert!(text.contains("tickets (zendesk): 4 rows"), "{text}");
+
+    // One unusable placement time: counted once, in the singular.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed_at,total\n1,2024-01-01,5\n2,31/02/2024,7\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("snagscan")
+        .expect("binary built")
+        .arg("inspect")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("data quality: 0 rows dropped, 1 value unusable, 0 warnings"),
+        "{text}"
+    );
 }
 
 fn num(v: &str) -> f64 {

@@ -157,10 +157,15 @@ pub fn render(files: &[FileInspection]) -> String {
                 let _ = writeln!(t, "    {canonical:<width$} <- {from}");
             }
             if tb.dropped + tb.nulled + tb.warnings > 0 {
+                let n = |k: u64, one: &str, many: &str| {
+                    format!("{k} {}", if k == 1 { one } else { many })
+                };
                 let _ = writeln!(
                     t,
-                    "    data quality: {} rows dropped, {} values unusable, {} warnings (see data_quality.csv)",
-                    tb.dropped, tb.nulled, tb.warnings
+                    "    data quality: {} dropped, {} unusable, {} (see data_quality.csv)",
+                    n(tb.dropped, "row", "rows"),
+                    n(tb.nulled, "value", "values"),
+                    n(tb.warnings, "warning", "warnings"),
                 );
             }
         }

@@ -309,10 +309,11 @@ fn summary(r: &Report) -> String {
         fmt_value(k.review_coverage, "share"),
         fmt_value(k.review_score_mean, "points"),
     ));
-    let rows = if warnings == 1 { "row" } else { "rows" };
-    s.push_str(&format!(
-        "Data-quality findings: {warnings} {rows} (see below)\n"
-    ));
+    s.push_str(&match warnings {
+        0 => "Data-quality findings: none\n".to_string(),
+        1 => "Data-quality findings: 1 row (see below)\n".to_string(),
+        n => format!("Data-quality findings: {n} rows (see below)\n"),
+    });
     s
 }
 
