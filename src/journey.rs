@@ -290,16 +290,23 @@ fn build_with(
             .collect()?
     };
     let waits_span = crate::timings::span("waits, audits, order_seq");
-    let as_of = match as_of {
-        Some(t) => t,
-        None => data_end(&base, store, dq)?,
-    };
+    let end = data_end(&base, store, dq)?;
+    let as_of = as_of.unwrap_or(end);
     let start = first_instant(&base, s::PLACED_AT)?.unwrap_or(as_of);
     if as_of < start && base.height() > 0 {
         return Err(crate::Error::Usage(format!(
             "--as-of {} is before the first order ({}); measure as of a time within the data",
             crate::report::instant(as_of),
             crate::report::instant(start)
+        )));
+    }
+    // Far past the data, the window (and every rate per 30 days) would be mostly empty time.
+    if as_of > end + chrono::Duration::days(IMPLAUSIBLE_AFTER_P99_D) && base.height() > 0 {
+        return Err(crate::Error::Usage(format!(
+            "--as-of {} is more than {IMPLAUSIBLE_AFTER_P99_D} days after the data end ({}); \
+             measure as of a time within the data or soon after it",
+            crate::report::instant(as_of),
+            crate::report::instant(end)
         )));
     }
     let with_waits = base.lazy().with_columns(wait_columns()).collect()?;

@@ -392,6 +392,32 @@ fn an_as_of_before_the_data_is_refused() {
 }
 
 #[test]
+fn an_as_of_far_after_the_data_is_refused() {
+    // The tiny store's data ends on 2024-03-11; six years later is refused, a
+    // month later is measured.
+    fails_with(
+        &["analyze", "fixtures/tiny-store", "--as-of", "2030-01-01"],
+        "--as-of 2030-01-01T00:00:00Z is more than 365 days after the data end",
+    );
+    let out = snagscan()
+        .args([
+            "analyze",
+            "fixtures/tiny-store",
+            "-q",
+            "--as-of",
+            "2024-04-10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn an_unusable_placement_time_drops_the_order_and_counts_it() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
