@@ -127,6 +127,17 @@ fn raised_checks_carry_the_sample_they_were_tested_on() {
     }
 }
 
+/// Runs snagscan with `args` and expects exit code 0 (its stderr shown otherwise).
+fn succeeds(args: &[&str]) {
+    let out = snagscan().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn fails_with(args: &[&str], needle: &str) {
     let assert = snagscan().args(args).assert().code(2);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
@@ -302,22 +313,13 @@ fn meaningless_config_values_are_refused() {
         "unknown snag id 'late-delivry' in [playbook] (did you mean 'late-delivery'?)",
     );
     std::fs::write(&cfg, "[playbook]\nlate-delivery = \"low\"\n").unwrap();
-    let out = snagscan()
-        .args([
-            "analyze",
-            "fixtures/tiny-store",
-            "-q",
-            "--config",
-            cfg.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(&[
+        "analyze",
+        "fixtures/tiny-store",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
 }
 
 #[test]
@@ -399,22 +401,13 @@ fn an_as_of_far_after_the_data_is_refused() {
         &["analyze", "fixtures/tiny-store", "--as-of", "2030-01-01"],
         "--as-of 2030-01-01T00:00:00Z is more than 365 days after the data end",
     );
-    let out = snagscan()
-        .args([
-            "analyze",
-            "fixtures/tiny-store",
-            "-q",
-            "--as-of",
-            "2024-04-10",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(&[
+        "analyze",
+        "fixtures/tiny-store",
+        "-q",
+        "--as-of",
+        "2024-04-10",
+    ]);
 }
 
 #[test]
