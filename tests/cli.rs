@@ -428,6 +428,19 @@ fn an_unusable_placement_time_drops_the_order_and_counts_it() {
         .unwrap();
     assert_eq!(dropped["count"], 1);
     assert_eq!(dropped["first_lines"][0], 3);
+    // The terminal counts findings: line 3 is flagged twice (its value, then its row), and
+    // the two orders without a customer once each.
+    let out = snagscan().arg("analyze").arg(dir.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Data-quality findings: 4 (see below)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("order without a usable placed_at (row dropped) x1 (line 3)"),
+        "{text}"
+    );
+    assert!(text.contains("x2 (lines 2, 4)"), "{text}");
 }
 
 #[test]

@@ -309,10 +309,11 @@ fn summary(r: &Report) -> String {
         fmt_value(k.review_coverage, "share"),
         fmt_value(k.review_score_mean, "points"),
     ));
+    // Findings, not rows: a row can be counted under two reasons (an unusable placement
+    // time, then the order dropped for it).
     s.push_str(&match warnings {
         0 => "Data-quality findings: none\n".to_string(),
-        1 => "Data-quality findings: 1 row (see below)\n".to_string(),
-        n => format!("Data-quality findings: {n} rows (see below)\n"),
+        n => format!("Data-quality findings: {n} (see below)\n"),
     });
     s
 }
@@ -457,13 +458,12 @@ fn quality(r: &Report) -> String {
     let mut s = String::from("Data quality (rows dropped, changed or excluded; first lines):\n");
     for e in &r.data_quality {
         let lines: Vec<String> = e.first_lines.iter().map(u64::to_string).collect();
-        s.push_str(&format!(
-            "  {}: {} x{} (lines {})\n",
-            e.file,
-            e.reason,
-            e.count,
-            lines.join(", ")
-        ));
+        let at = match lines.as_slice() {
+            [] => String::new(), // not about a line (a config setting)
+            [one] => format!(" (line {one})"),
+            many => format!(" (lines {})", many.join(", ")),
+        };
+        s.push_str(&format!("  {}: {} x{}{at}\n", e.file, e.reason, e.count));
     }
     s
 }

@@ -36,6 +36,7 @@ pub struct View {
     pub inputs: Vec<InputView>,
     pub skipped: Vec<SkippedView>,
     pub data_quality: Vec<QualityView>,
+    /// Sum of the data-quality counts: findings, a row counted once per reason it is flagged.
     pub data_quality_rows: u64,
 }
 
