@@ -187,9 +187,20 @@ impl Config {
         let (file, source) = match &path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
-                let parsed: ConfigFile = toml::from_str(&text).map_err(|e| Error::Config {
-                    file: p.display().to_string(),
-                    message: e.message().to_string(),
+                let parsed: ConfigFile = toml::from_str(&text).map_err(|e| {
+                    // One line: where (from the error's byte span), then what.
+                    let what = e.message().lines().collect::<Vec<_>>().join("; ");
+                    let message = match e.span() {
+                        Some(span) => {
+                            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                            format!("line {line}: {what}")
+                        }
+                        None => what,
+                    };
+                    Error::Config {
+                        file: p.display().to_string(),
+                        message,
+                    }
                 })?;
                 (parsed, Some(p.display().to_string()))
             }

@@ -301,6 +301,27 @@ fn meaningless_config_values_are_refused() {
         ],
         "late_share = 2: a share must be between 0 and 1",
     );
+    // A mistyped key or a broken table header: one line, with the line of the file.
+    std::fs::write(&cfg, "timezone = \"UTC\"\n[thresholds]\nlate_shar = 0.1\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "c.toml: line 3: unknown field `late_shar`",
+    );
+    std::fs::write(&cfg, "a = 1\n[thresholds\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "c.toml: line 2: invalid table header; expected",
+    );
     // A mistyped snag id in [playbook] is refused, not silently left at the built-in effort.
     std::fs::write(&cfg, "[playbook]\nlate-delivry = \"low\"\n").unwrap();
     fails_with(
