@@ -296,13 +296,12 @@ fn check_playbook(playbook: &BTreeMap<String, Effort>) -> std::result::Result<()
         if ids.contains(&key.as_str()) {
             continue;
         }
-        let nearest = ids
-            .iter()
-            .max_by(|a, b| strsim::jaro_winkler(key, a).total_cmp(&strsim::jaro_winkler(key, b)))
-            .copied()
+        let known: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        let hint = crate::ingest::formats::closest_header(key, &known)
+            .map(|id| format!(" (did you mean '{id}'?)"))
             .unwrap_or_default();
         return Err(format!(
-            "unknown snag id '{key}' in [playbook] (did you mean '{nearest}'?); snag ids: {}",
+            "unknown snag id '{key}' in [playbook]{hint}; snag ids: {}",
             ids.join(", ")
         ));
     }

@@ -63,12 +63,13 @@ fn linked_tickets(j: &Journeys) -> Result<Option<DataFrame>> {
         return Ok(None);
     };
     let cases = crate::journey::one_per_order_id(
-        crate::journey::cited_by(
+        crate::journey::among(
             j.orders
                 .clone()
                 .lazy()
                 .select([col(s::ORDER_ID)])
                 .with_row_index(CASE_INDEX, None),
+            s::ORDER_ID,
             t.column(s::ORDER_ID)?,
         )?,
         j.order_ids_distinct,

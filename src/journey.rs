@@ -109,15 +109,15 @@ pub fn since(from: Expr, to: Expr) -> Expr {
     .round(9, RoundMode::HalfAwayFromZero)
 }
 
-/// The rows of `lf` (a frame with `order_id`, such as the journeys) whose order id is among the
-/// non-null values of `ids` (the order ids a small table, such as the tickets, cites), in their
-/// order. Joining a small table to the 1M-row journeys hashes the journeys' side; probing the
-/// journeys against the small set of cited ids first leaves the join a few rows to do.
+/// The rows of `lf` whose `column` holds one of the non-null `values` (the order ids, keys or
+/// e-mails a small table, such as the tickets, cites), in their order. Joining a small table to
+/// the 1M-row journeys hashes the journeys' side; probing the journeys against the small set of
+/// cited values first leaves the join a few rows to do.
 ///
-/// Errors: `ids` is not a String column.
-pub fn cited_by(lf: LazyFrame, ids: &Column) -> Result<LazyFrame> {
-    let ids = ids.drop_nulls().unique()?.take_materialized_series();
-    Ok(lf.filter(col(s::ORDER_ID).is_in(lit(ids).implode(false), false)))
+/// Errors: `values` and `column` have types that cannot be compared.
+pub fn among(lf: LazyFrame, column: &str, values: &Column) -> Result<LazyFrame> {
+    let values = values.drop_nulls().unique()?.take_materialized_series();
+    Ok(lf.filter(col(column).is_in(lit(values).implode(false), false)))
 }
 
 /// `lf` (rows of the journeys, in their order) with one row per order id: the first when several

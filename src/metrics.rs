@@ -300,7 +300,8 @@ pub fn ticket_counts(j: &Journeys) -> Result<Option<TicketCounts>> {
         return Ok(None);
     };
     // A digital order is never shipped: a ticket about it is not one about an unshipped order.
-    let linked = crate::journey::cited_by(j.orders.clone().lazy(), t.column(s::ORDER_ID)?)?;
+    let linked =
+        crate::journey::among(j.orders.clone().lazy(), s::ORDER_ID, t.column(s::ORDER_ID)?)?;
     let physical = crate::journey::one_per_order_id(linked, j.order_ids_distinct).select([
         col(s::ORDER_ID),
         col(s::REQUIRES_SHIPPING).alias("_physical"),

@@ -322,6 +322,11 @@ pub fn is_normalised(ca: &StringChunked, strip_hash: bool) -> bool {
     })
 }
 
+/// E-mails compared without surrounding spaces or case.
+pub fn email_key(e: Expr) -> Expr {
+    e.str().strip_chars(lit(NULL)).str().to_lowercase()
+}
+
 /// Order ids compared without a leading `#`, spaces or case: `#1042` = `1042`.
 pub fn order_key(e: Expr) -> Expr {
     e.str()
@@ -364,12 +369,7 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
         .with_columns([
             order_key(col(s::ORDER_ID)).alias("_explicit"),
             order_key(cited).alias("_cited"),
-            col(s::EMAIL)
-                .str()
-                .strip_chars(lit(NULL))
-                .str()
-                .to_lowercase()
-                .alias("_email"),
+            email_key(col(s::EMAIL)).alias("_email"),
             rules.classify().alias("wismo"),
         ])
         .with_column(coalesce(&[col("_explicit"), col("_cited")]).alias("_key"))
@@ -404,13 +404,15 @@ pub fn link(
     } else {
         order_key(col(s::ORDER_ID))
     };
-    let cited = refs.column("_key")?.drop_nulls().unique()?;
-    let keys = journeys
-        .clone()
-        .lazy()
-        .select([col(s::ORDER_ID).alias("_linked"), order_keys.alias("_key")])
-        .filter(col("_key").is_in(lit(cited.take_materialized_series()).implode(false), false))
-        .collect()?;
+    let keys = crate::journey::among(
+        journeys
+            .clone()
+            .lazy()
+            .select([col(s::ORDER_ID).alias("_linked"), order_keys.alias("_key")]),
+        "_key",
+        refs.column("_key")?,
+    )?
+    .collect()?;
     let keys = if ids_are_keys && ids_distinct || crate::ingest::all_distinct(&keys, &["_key"])? {
         keys.lazy()
     } else {
@@ -443,26 +445,20 @@ pub fn link(
         .filter(col("_linked").is_null().and(col("_email").is_not_null()))
         .select([col("_t"), col("_email"), col(s::CREATED_AT)])
         .collect()?;
-    let emails = unlinked.column("_email")?.unique()?;
     let order_emails = if is_normalised(store.orders.column(s::EMAIL)?.str()?, false) {
         col(s::EMAIL)
     } else {
-        col(s::EMAIL)
-            .str()
-            .strip_chars(lit(NULL))
-            .str()
-            .to_lowercase()
+        email_key(col(s::EMAIL))
     };
-    let orders_by_email = store
-        .orders
-        .clone()
-        .lazy()
-        .select([
+    let orders_by_email = crate::journey::among(
+        store.orders.clone().lazy().select([
             col(s::ORDER_ID).alias("_by_email"),
             order_emails.alias("_email"),
             col(s::PLACED_AT).alias("_placed"),
-        ])
-        .filter(col("_email").is_in(lit(emails.take_materialized_series()).implode(false), false));
+        ]),
+        "_email",
+        unlinked.column("_email")?,
+    )?;
     let by_email = unlinked
         .lazy()
         .join(
@@ -510,7 +506,11 @@ pub fn link(
     // The linked orders' states: one row per order id (the first, as for the keys above), so
     // that no ticket is repeated; only the linked orders are read.
     let states = crate::journey::one_per_order_id(
-        crate::journey::cited_by(journeys.clone().lazy(), staged.column(s::ORDER_ID)?)?,
+        crate::journey::among(
+            journeys.clone().lazy(),
+            s::ORDER_ID,
+            staged.column(s::ORDER_ID)?,
+        )?,
         ids_distinct,
     )
     .select([

@@ -1285,11 +1285,7 @@ fn finish_orders(
             lit(NULL).cast(DataType::String).alias("_person_region"),
         ]);
     }
-    let email_key = col(s::EMAIL)
-        .str()
-        .strip_chars(lit(NULL))
-        .str()
-        .to_lowercase();
+    let email_key = crate::support::email_key(col(s::EMAIL));
     let email_key = when(email_key.clone().eq(lit("")))
         .then(lit(NULL).cast(DataType::String))
         .otherwise(email_key);
