@@ -90,7 +90,7 @@ pub struct AnalyzeArgs {
     /// Exit with code 1 (after writing every report) when a snag is in the start-here quadrant,
     /// new since the baseline, or worse than in it. Join conditions with '+' to require all of
     /// them on one snag (new+start-here); repeat the flag for alternatives. new and worse need
-    /// --baseline.
+    /// --baseline. `skipped` (on its own): an input file was skipped because no format fits it.
     #[arg(long, value_name = "CONDITION")]
     pub fail_on: Vec<FailRule>,
     /// Record the run's wall-clock time in report.json, report.md and report.html (without it,
@@ -125,7 +125,7 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
     /// Exit with code 1 when met, as for `analyze --fail-on` (start-here, new, worse, joined
-    /// with '+').
+    /// with '+'; skipped, about the NEW report's inputs).
     #[arg(long, value_name = "CONDITION")]
     pub fail_on: Vec<FailRule>,
 }

@@ -392,6 +392,49 @@ fn fail_on_start_here_exits_1_after_writing_reports() {
     assert!(out.stdout.is_empty(), "--quiet prints nothing");
 }
 
+/// A nightly run whose shipments export lost its order column: the file is skipped and the run
+/// succeeds (exit 0) unless `--fail-on skipped` asks to fail on it, which names the file after
+/// every report is written. `diff --fail-on skipped` reads the same from report.json.
+#[test]
+fn fail_on_skipped_exits_1_naming_the_skipped_file() {
+    let store = tempfile::tempdir().unwrap();
+    std::fs::write(
+        store.path().join("orders.csv"),
+        "order_id,placed_at\nA-1,2024-05-01 10:00:00\nA-2,2024-05-02 10:00:00\n",
+    )
+    .unwrap();
+    std::fs::write(
+        store.path().join("shipments.csv"),
+        "order,carrier,shipped_at\nA-1,UPS,2024-05-02 09:00:00\n",
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = analyze(store.path(), tmp.path(), &["-q"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let out = analyze(store.path(), tmp.path(), &["-q", "--fail-on", "skipped"]);
+    assert_eq!(code(&out), 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim(),
+        "snagscan: --fail-on skipped met by shipments.csv"
+    );
+    let report = tmp.path().join("report.json");
+    assert!(read(&report).contains("\"skipped_files\""));
+    let diff = snagscan()
+        .args(["diff", "--fail-on", "skipped"])
+        .arg(&report)
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(code(&diff), 1);
+    // Clean inputs do not meet it.
+    let clean = tempfile::tempdir().unwrap();
+    let out = analyze(&demo(), clean.path(), &["-q", "--fail-on", "skipped"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let out = analyze(&demo(), clean.path(), &["--fail-on", "new+skipped"]);
+    assert_eq!(code(&out), 2);
+}
+
 #[test]
 fn fail_on_with_baseline() {
     let b = baseline();

@@ -95,6 +95,14 @@ pub struct Digest {
     /// The store's time zone, in which the window's dates are shown.
     #[serde(default)]
     pub store: DigestStore,
+    /// Input files no format fitted, left out of the run.
+    #[serde(default)]
+    pub skipped_files: Vec<DigestSkippedFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DigestSkippedFile {
+    pub file: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -434,6 +442,10 @@ pub enum FailCondition {
     New,
     /// The snag got worse since the baseline.
     Worse,
+    /// An input file was skipped because no format fits it (a renamed or missing column): the
+    /// KPIs and checks that needed it are null or unmeasured. About the inputs, not a snag, so
+    /// it stands alone (not joined with '+').
+    Skipped,
 }
 
 /// One `--fail-on` value: conditions joined by `+` must all hold for the same snag
@@ -461,6 +473,7 @@ impl std::fmt::Display for FailRule {
                 FailCondition::StartHere => "start-here",
                 FailCondition::New => "new",
                 FailCondition::Worse => "worse",
+                FailCondition::Skipped => "skipped",
             })
             .collect();
         f.write_str(&parts.join("+"))
@@ -477,17 +490,23 @@ impl FromStr for FailRule {
                 "start-here" => Ok(FailCondition::StartHere),
                 "new" => Ok(FailCondition::New),
                 "worse" => Ok(FailCondition::Worse),
+                "skipped" => Ok(FailCondition::Skipped),
                 other => Err(format!(
-                    "unknown condition '{other}': use start-here, new or worse, or join them \
-                     with '+' (new+start-here)"
+                    "unknown condition '{other}': use start-here, new, worse or skipped, or join \
+                     start-here, new and worse with '+' (new+start-here)"
                 )),
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
+        if conditions.len() > 1 && conditions.contains(&FailCondition::Skipped) {
+            return Err(
+                "skipped is about the inputs, not a snag: give it as a --fail-on of its own".into(),
+            );
+        }
         Ok(FailRule { conditions })
     }
 }
 
-/// A `--fail-on` rule that was met, with the snags that met it.
+/// A `--fail-on` rule that was met, with the snags that met it (for `skipped`, the files).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailHit {
     pub rule: String,
@@ -505,6 +524,17 @@ pub fn fail_hits(
     rules
         .iter()
         .filter_map(|rule| {
+            if rule.conditions == [FailCondition::Skipped] {
+                let files: Vec<String> = current
+                    .skipped_files
+                    .iter()
+                    .map(|f| f.file.clone())
+                    .collect();
+                return (!files.is_empty()).then(|| FailHit {
+                    rule: rule.to_string(),
+                    snags: files,
+                });
+            }
             let snags: Vec<String> = current
                 .snags
                 .iter()
@@ -514,6 +544,8 @@ pub fn fail_hits(
                         FailCondition::StartHere => s.quadrant == "start-here",
                         FailCondition::New => status == Some(SnagStatus::New),
                         FailCondition::Worse => status == Some(SnagStatus::Worse),
+                        // Only alone (refused with '+' when parsed), handled above.
+                        FailCondition::Skipped => false,
                     })
                 })
                 .map(|s| s.id.clone())
@@ -554,6 +586,7 @@ mod tests {
             snags,
             checks: Vec::new(),
             store: DigestStore::default(),
+            skipped_files: Vec::new(),
         }
     }
 
@@ -737,6 +770,34 @@ mod tests {
                     snags: vec!["b".into()]
                 },
             ]
+        );
+    }
+
+    /// `skipped` is met by a run that left an input file out, names the files, needs no
+    /// baseline, and is refused joined to a snag condition.
+    #[test]
+    fn fail_on_skipped_names_the_skipped_files() {
+        let rule: FailRule = "skipped".parse().unwrap();
+        assert!(!rule.needs_baseline());
+        let err = "new+skipped".parse::<FailRule>().unwrap_err();
+        assert!(err.contains("of its own"), "{err}");
+        let clean = digest(&[], vec![snag("a", "start-here", 10.0, "x", 1.0)]);
+        assert_eq!(fail_hits(std::slice::from_ref(&rule), &clean, None), vec![]);
+        let mut broken = clean.clone();
+        broken.skipped_files = vec![
+            DigestSkippedFile {
+                file: "shipments.csv".into(),
+            },
+            DigestSkippedFile {
+                file: "returns.csv".into(),
+            },
+        ];
+        assert_eq!(
+            fail_hits(&[rule], &broken, None),
+            vec![FailHit {
+                rule: "skipped".into(),
+                snags: vec!["shipments.csv".into(), "returns.csv".into()]
+            }]
         );
     }
 
