@@ -1029,13 +1029,15 @@ fn header_only_file_is_still_checked_for_required_columns() {
 #[test]
 fn bom_crlf_semicolons_and_decimal_commas_are_read() {
     let dir = tempfile::tempdir().unwrap();
-    let text = "\u{feff}order_id;placed_at;total;currency\r\nA-1;2024-05-01 10:00:00;1.234,50;EUR\r\nA-2;2024-05-02 10:00:00;\u{a0}12,50 €;EUR\r\n";
+    // A-3's `2.500` could be 2.5 or 2500 on its own; the column's decimal commas say 2500.
+    let text = "\u{feff}order_id;placed_at;total;currency\r\nA-1;2024-05-01 10:00:00;1.234,50;EUR\r\nA-2;2024-05-02 10:00:00;\u{a0}12,50 €;EUR\r\nA-3;2024-05-03 10:00:00;2.500;EUR\r\n";
     write(dir.path(), "bestellungen.csv", text.as_bytes());
     let run = analyze(dir.path(), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let j = run.journeys();
     assert!(close(num(&j["A-1"]["total"]), 1234.5));
     assert!(close(num(&j["A-2"]["total"]), 12.5));
+    assert!(close(num(&j["A-3"]["total"]), 2500.0));
 }
 
 #[test]

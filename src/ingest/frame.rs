@@ -281,7 +281,8 @@ impl<'a> ColumnContext<'a> {
                 vec![StringChunked::from_iter_options(name.into(), v).into_column()]
             }
             ValueType::Money => {
-                let dc = self.opts.decimal_comma;
+                let dc = self.opts.decimal_comma
+                    || value::infer_decimal_comma(self.kept(cells).map(|(_, cell)| cell));
                 vec![self.parsed(c, header, cells, |cell| value::parse_money(cell, dc))?]
             }
             ValueType::Number => vec![self.parsed(c, header, cells, value::parse_number)?],

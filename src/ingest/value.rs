@@ -442,6 +442,41 @@ pub fn parse_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, Strin
     Ok(Some(if negative { -v } else { v }))
 }
 
+/// Which decimal separator one money cell shows beyond doubt: the last of `.` and `,` when both
+/// appear (`1.234,50`, `1,234.50`), else a lone separator followed by other than three digits
+/// (`12,50`, `12.5`). `None` when the cell cannot tell (`2.500`, `1,050`, `12`).
+fn decimal_separator(cell: &str) -> Option<u8> {
+    let b = cell.as_bytes();
+    let last = b.iter().rposition(|&c| c == b'.' || c == b',')?;
+    let sep = b[last];
+    let other = if sep == b'.' { b',' } else { b'.' };
+    if b[..last].contains(&other) {
+        return Some(sep);
+    }
+    let digits_after = b[last + 1..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    (digits_after != 3).then_some(sep)
+}
+
+/// True when a money column writes decimals with a comma: some cell shows a decimal comma
+/// beyond doubt (`32,63`, `1.234,50`) and none a decimal point (`32.63`). In such a column a
+/// dot followed by three digits is a thousands separator (`2.500` = 2500), as in the rest of
+/// the file, not a decimal point; [`parse_money`] reads it so with `decimal_comma`. Stops at the
+/// first decimal point, so a column written with points costs one cell or a few.
+pub fn infer_decimal_comma<'a>(cells: impl Iterator<Item = &'a str>) -> bool {
+    let mut comma = false;
+    for cell in cells {
+        match decimal_separator(cell) {
+            Some(b'.') => return false,
+            Some(_) => comma = true,
+            None => {}
+        }
+    }
+    comma
+}
+
 /// `-?[0-9]+(\.[0-9]+)?` parsed as f64; `None` for any other shape.
 fn plain_decimal(s: &str) -> Option<f64> {
     let digits = s.strip_prefix('-').unwrap_or(s);
@@ -742,6 +777,23 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(d.instant, utc("2024-02-13T10:00:00Z"));
+    }
+
+    /// The convention of a money column is read from the cells that show it (`32,63`), so
+    /// that an ambiguous `2.500` among them is 2500, not 2.5; a single decimal point anywhere,
+    /// or no telling cell at all, keeps the point reading.
+    #[test]
+    fn decimal_commas_are_inferred_per_column() {
+        let infer = |cells: &[&str]| infer_decimal_comma(cells.iter().copied());
+        assert!(infer(&["32,63", "2.500", "", "1.234,50"]));
+        assert!(infer(&["R$ 1.050,00", "7"]));
+        assert!(!infer(&["32,63", "2.500", "12.5"]));
+        assert!(!infer(&["1,234.50", "32,63"]));
+        assert!(!infer(&["2.500", "1,050", "12"]));
+        assert!(!infer(&[]));
+        assert_eq!(parse_money("2.500", true), Ok(Some(2500.0)));
+        assert_eq!(parse_money("2.500", false), Ok(Some(2.5)));
+        assert_eq!(parse_money("32,63", true), Ok(Some(32.63)));
     }
 
     #[test]
