@@ -1040,6 +1040,23 @@ fn bom_crlf_semicolons_and_decimal_commas_are_read() {
     assert!(close(num(&j["A-3"]["total"]), 2500.0));
 }
 
+/// Two exports joined with `cat`: the second file's header line (with its byte-order mark)
+/// is dropped and counted once, not read as an order, and its repeated order is replaced.
+#[test]
+fn a_header_line_repeated_inside_the_data_is_dropped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "\u{feff}order_id,placed_at,total\nH-1,2024-05-01 10:00:00,10.00\nH-2,2024-05-02 10:00:00,20.00\n\u{feff}order_id,placed_at,total\nH-2,2024-05-02 10:00:00,20.00\nH-3,2024-05-03 10:00:00,30.00\n";
+    write(dir.path(), "orders.csv", text.as_bytes());
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.kpi("orders"), 3);
+    assert!(close(run.kpi("revenue").as_f64().unwrap(), 60.0));
+    let e = run.dq("header line repeated").expect("counted");
+    assert_eq!(e["count"], 1);
+    assert_eq!(e["first_lines"], serde_json::json!([4]));
+    assert!(run.dq("unparseable").is_none(), "{:?}", run.data_quality());
+}
+
 #[test]
 fn windows_1252_is_decoded_and_warned() {
     let dir = tempfile::tempdir().unwrap();

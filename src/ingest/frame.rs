@@ -134,8 +134,19 @@ pub fn parse_cells(
         }
     }
 
-    // Rows without a required value are dropped before anything else is parsed.
     let mut keep = vec![true; n];
+    // The header line again inside the data (two exports joined with `cat`): dropped, counted.
+    for row in repeated_header_rows(&present, &cells_of, &file.headers) {
+        keep[row] = false;
+        dq.note(
+            &file.name,
+            raw.lines[row],
+            "the header line repeated inside the data (exports joined into one file?): row dropped",
+            Effect::RowDropped,
+            None,
+        );
+    }
+    // Rows without a required value are dropped before anything else is parsed.
     for ((c, _), cells) in present.iter().zip(&cells_of) {
         if c.required && c.ty != ValueType::Promise {
             for (row, cell) in cells.iter().enumerate() {
@@ -231,6 +242,38 @@ struct ColumnContext<'a> {
 }
 
 /// The kept rows of a column, with their lines.
+/// Rows whose every cell read from the file's header equals that header (trimmed, a byte-order
+/// mark ignored: the second file's own): the header line repeated inside the data. One column
+/// is scanned; the others are compared only on the rows where it matched.
+fn repeated_header_rows(
+    present: &[(ColumnSpec, Source)],
+    cells_of: &[TextColumn],
+    headers: &[String],
+) -> Vec<usize> {
+    let from_header: Vec<(&TextColumn, &str)> = present
+        .iter()
+        .zip(cells_of)
+        .filter_map(|((_, src), cells)| match src {
+            Source::Header(p) => headers.get(*p).map(|h| (cells, bare(h))),
+            _ => None,
+        })
+        .collect();
+    let Some(&(first, first_header)) = from_header.first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .enumerate()
+        .filter(|(_, cell)| bare(cell) == first_header)
+        .map(|(row, _)| row)
+        .filter(|&row| from_header.iter().all(|(c, h)| bare(c.get(row)) == *h))
+        .collect()
+}
+
+fn bare(cell: &str) -> &str {
+    cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+}
+
 fn kept<'c>(
     cells: &'c TextColumn,
     lines: &'c [u64],
