@@ -53,11 +53,13 @@ pub struct Journeys {
     /// (UInt32: quantity of shippable line items not fulfilled, from the line items'
     /// fulfillment_status; null when unknown); payment_wait_h, fulfillment_wait_h,
     /// complete_fulfillment_wait_h (placed -> fulfilled_complete_at), transit_time_h,
-    /// click_to_door_h, open_age_h (Float64, hours; null when not applicable, negative, or
-    /// placed after the as-of time); in_backlog (Boolean, at the as-of time: physical, not
+    /// click_to_door_h, open_age_h (Float64, hours; null when not applicable, negative, placed
+    /// after the as-of time, or when an end is an implausible time: see
+    /// [`Journeys::latest_plausible`]; the time columns show such a time as read); in_backlog (Boolean, at the as-of time: physical, not
     /// cancelled, placed by then, something left to ship, and not shipped by then or known
     /// partly shipped);
-    /// late, overdue (Boolean); days_late (Float64, days); src_file (String), src_line (UInt64);
+    /// late, overdue (Boolean); days_late (Float64, days; late and days_late null when the
+    /// delivery time is implausible); src_file (String), src_line (UInt64);
     /// n_tickets, n_wismo_tickets (UInt32); and the internal [`CUSTOMER_INDEX`] (UInt32, not
     /// written).
     pub orders: DataFrame,
@@ -72,6 +74,11 @@ pub struct Journeys {
     pub as_of: DateTime<Utc>,
     /// Earliest `placed_at`.
     pub start: DateTime<Utc>,
+    /// The latest plausible event time: [`IMPLAUSIBLE_AFTER_P99_D`] days after the 99th
+    /// percentile of `placed_at` (`None` without orders, when every time is plausible). A later
+    /// time (a mistyped year) is kept in its column as read but is unknown for every duration,
+    /// lateness and comparison derived from it: see [`Journeys::known`].
+    pub latest_plausible: Option<DateTime<Utc>>,
     /// No two orders share an `order_id` (false only with scientific-notation ids, whose lost
     /// digits keep every such order; see [`one_per_order_id`]).
     pub order_ids_distinct: bool,
@@ -107,6 +114,28 @@ pub fn since(from: Expr, to: Expr) -> Expr {
         .cast(DataType::Float64)
         / lit(3_600_000.0))
     .round(9, RoundMode::HalfAwayFromZero)
+}
+
+/// Instant column `column` (Datetime ms UTC) where it is plausible, null where it is later
+/// than `latest` (a mistyped year, see [`IMPLAUSIBLE_AFTER_P99_D`]): what durations, lateness
+/// and comparisons between times read, so that such a time is unknown for them rather than
+/// 180 years long. `latest = None` (no orders to judge by) keeps every time.
+pub fn known_time(column: &str, latest: Option<DateTime<Utc>>) -> Expr {
+    match latest {
+        Some(t) => when(col(column).lt_eq(lit(t.timestamp_millis()).cast(utc_ms())))
+            .then(col(column))
+            .otherwise(null_of(utc_ms()))
+            .alias(column),
+        None => col(column),
+    }
+}
+
+impl Journeys {
+    /// [`known_time`] with these journeys' [`Journeys::latest_plausible`]: `column` (an instant
+    /// column of the journeys or the tickets), null where the time is implausible.
+    pub fn known(&self, column: &str) -> Expr {
+        known_time(column, self.latest_plausible)
+    }
 }
 
 /// The rows of `lf` whose `column` holds one of the non-null `values` (the order ids, keys or
@@ -290,7 +319,8 @@ fn build_with(
             .collect()?
     };
     let waits_span = crate::timings::span("waits, audits, order_seq");
-    let end = data_end(&base, store, dq)?;
+    let latest = latest_plausible(&base)?;
+    let end = data_end(&base, store, latest, dq)?;
     let as_of = as_of.unwrap_or(end);
     let start = first_instant(&base, s::PLACED_AT)?.unwrap_or(as_of);
     if as_of < start && base.height() > 0 {
@@ -309,7 +339,7 @@ fn build_with(
             crate::report::instant(end)
         )));
     }
-    let with_waits = base.lazy().with_columns(wait_columns()).collect()?;
+    let with_waits = base.lazy().with_columns(wait_columns(latest)).collect()?;
     for (wait, reason) in [
         (
             "_payment_wait_raw",
@@ -349,7 +379,7 @@ fn build_with(
     )?;
     audit(
         &with_waits,
-        col(s::PAID_AT).gt(col(s::SHIPPED_AT)),
+        known_time(s::PAID_AT, latest).gt(known_time(s::SHIPPED_AT, latest)),
         "shipped before paid (kept: order-to-ship is measured from placement)",
         Effect::Warning,
         dq,
@@ -360,7 +390,7 @@ fn build_with(
         || with_waits.column(s::DELIVERED_AT)?.null_count() < with_waits.height();
     let journeys = with_waits
         .lazy()
-        .with_columns(final_columns(tz, as_of, deliveries_known))
+        .with_columns(final_columns(tz, as_of, latest, deliveries_known))
         // Already in the journeys' order (placed_at, order_id): the orders come sorted from
         // `ingest`, and every join since kept the left order.
         .select(journey_columns())
@@ -371,7 +401,7 @@ fn build_with(
     let distinct = store.order_ids_distinct || order_ids_distinct(&journeys)?;
     let (journeys, tickets) = match refs()? {
         Some(refs) => {
-            let linked = crate::support::link(refs, store, &journeys, distinct, dq)?;
+            let linked = crate::support::link(refs, store, &journeys, distinct, latest, dq)?;
             let counts = crate::support::per_order(&linked);
             // A ticket linked to an id several orders share counts on the first of them only.
             let first = if distinct {
@@ -417,6 +447,7 @@ fn build_with(
         tickets,
         as_of,
         start,
+        latest_plausible: latest,
         order_ids_distinct: distinct,
     })
 }
@@ -703,23 +734,25 @@ fn core_columns() -> Vec<Expr> {
     ]
 }
 
-/// Raw waits in hours (may be negative; checked before [`final_columns`] nulls them).
-fn wait_columns() -> Vec<Expr> {
+/// Raw waits in hours (may be negative; checked before [`final_columns`] nulls them); null
+/// when either end is unknown, implausible times included (later than `latest`, see
+/// [`known_time`]).
+fn wait_columns(latest: Option<DateTime<Utc>>) -> Vec<Expr> {
     let physical = col(s::REQUIRES_SHIPPING);
+    let t = |c: &str| known_time(c, latest);
     vec![
-        hours_between(s::PLACED_AT, s::PAID_AT).alias("_payment_wait_raw"),
+        since(t(s::PLACED_AT), t(s::PAID_AT)).alias("_payment_wait_raw"),
         when(physical.clone())
-            .then(hours_between(s::PLACED_AT, s::SHIPPED_AT))
+            .then(since(t(s::PLACED_AT), t(s::SHIPPED_AT)))
             .otherwise(null_of(DataType::Float64))
             .alias("_fulfillment_wait_raw"),
-        hours_between(s::PLACED_AT, s::FULFILLED_COMPLETE_AT)
-            .alias("_complete_fulfillment_wait_raw"),
+        since(t(s::PLACED_AT), t(s::FULFILLED_COMPLETE_AT)).alias("_complete_fulfillment_wait_raw"),
         when(physical.clone())
-            .then(hours_between(s::SHIPPED_AT, s::DELIVERED_AT))
+            .then(since(t(s::SHIPPED_AT), t(s::DELIVERED_AT)))
             .otherwise(null_of(DataType::Float64))
             .alias("_transit_time_raw"),
         when(physical)
-            .then(hours_between(s::PLACED_AT, s::DELIVERED_AT))
+            .then(since(t(s::PLACED_AT), t(s::DELIVERED_AT)))
             .otherwise(null_of(DataType::Float64))
             .alias("_click_to_door_raw"),
     ]
@@ -732,10 +765,22 @@ fn non_negative(raw: &str) -> Expr {
 }
 
 /// Waits, open age, lateness, stage, revenue and lane (SPEC section 2).
-fn final_columns(tz: Tz, as_of: DateTime<Utc>, deliveries_known: bool) -> Vec<Expr> {
+///
+/// A ship or delivery time later than `latest` (implausible, see [`known_time`]) still says
+/// the order shipped or was delivered (its stage, `orders_shipped`, `orders_delivered`), at a
+/// time not known: no wait or lateness is derived from it, and it counts as shipped (delivered)
+/// whatever the as-of time, as an order known shipped without a time does.
+fn final_columns(
+    tz: Tz,
+    as_of: DateTime<Utc>,
+    latest: Option<DateTime<Utc>>,
+    deliveries_known: bool,
+) -> Vec<Expr> {
     let as_of_lit = lit(as_of.timestamp_millis()).cast(utc_ms());
     let physical = col(s::REQUIRES_SHIPPING);
-    let delivered = col(s::DELIVERED_AT);
+    let delivered_raw = col(s::DELIVERED_AT);
+    let delivered = known_time(s::DELIVERED_AT, latest);
+    let ship_time = known_time(s::SHIPPED_AT, latest);
     let deadline = col(s::PROMISE_DEADLINE);
     let is_date = col(s::PROMISE_IS_DATE).fill_null(lit(false));
     let measurable = physical
@@ -760,7 +805,7 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>, deliveries_known: bool) -> Vec<Ex
         .cast(DataType::Int32);
     let days_late = when(is_date.clone())
         .then((local_day - col(s::PROMISED_DATE).cast(DataType::Int32)).cast(DataType::Float64))
-        .otherwise(hours_between(s::PROMISE_DEADLINE, s::DELIVERED_AT) / lit(24.0));
+        .otherwise(since(deadline.clone(), delivered.clone()) / lit(24.0));
     let open = physical.clone().and(col(s::CANCELLED).not());
     let shipped = known_shipped();
     let partly_shipped = col("_says_partial").or(col("_lines_open").fill_null(lit(false)));
@@ -768,8 +813,8 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>, deliveries_known: bool) -> Vec<Ex
     let placed_by_as_of = col(s::PLACED_AT).lt_eq(as_of_lit.clone());
     // Shipped by the as-of time: a ship time at or before it; with no ship time, known shipped at
     // a time not known (a delivery, a fulfillment status, or a shipment row without a time).
-    let shipped_by_as_of = when(col(s::SHIPPED_AT).is_not_null())
-        .then(col(s::SHIPPED_AT).lt_eq(as_of_lit.clone()))
+    let shipped_by_as_of = when(ship_time.clone().is_not_null())
+        .then(ship_time.clone().lt_eq(as_of_lit.clone()))
         .otherwise(shipped.clone().or(col(s::N_SHIPMENTS).gt(lit(0u32))));
     // Nothing will ship: the order's fulfillment status says restocked (or not eligible), or the
     // line items leave no shippable unit unshipped.
@@ -780,7 +825,7 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>, deliveries_known: bool) -> Vec<Ex
         .otherwise(as_of_lit.clone().gt(deadline.clone()));
     let stage = when(col(s::CANCELLED))
         .then(lit("cancelled"))
-        .when(delivered.clone().is_not_null())
+        .when(delivered_raw.clone().is_not_null())
         .then(lit("delivered"))
         .when(shipped.clone())
         .then(lit("shipped"))
@@ -805,7 +850,11 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>, deliveries_known: bool) -> Vec<Ex
         // end: the order was still waiting then).
         when(
             open.clone()
-                .and(shipped.not().or(col(s::SHIPPED_AT).gt(as_of_lit.clone())))
+                .and(
+                    shipped
+                        .not()
+                        .or(ship_time.gt(as_of_lit.clone()).fill_null(lit(false))),
+                )
                 .and(placed_by_as_of.clone()),
         )
         .then(since(col(s::PLACED_AT), as_of_lit.clone()))
@@ -831,10 +880,9 @@ fn final_columns(tz: Tz, as_of: DateTime<Utc>, deliveries_known: bool) -> Vec<Ex
             .and(
                 when(lit(deliveries_known))
                     .then(
-                        delivered
-                            .clone()
+                        delivered_raw
                             .is_null()
-                            .or(delivered.gt(as_of_lit.clone())),
+                            .or(delivered.gt(as_of_lit.clone()).fill_null(lit(false))),
                     )
                     .otherwise(null_of(DataType::Boolean)),
             )
@@ -1045,29 +1093,40 @@ fn first_instant(df: &DataFrame, column: &str) -> Result<Option<DateTime<Utc>>> 
 }
 
 /// How far past the 99th percentile of the order placement times an event may lie and still be
-/// taken as the data end, days. Further out it is taken for a mistyped year (`2204-03-01`): the
+/// taken as plausible, days. Further out it is taken for a mistyped year (`2204-03-01`): the
 /// last 1 % of a real export's orders spans days or weeks, and its shipments, tickets and reviews
-/// follow them within months.
+/// follow them within months. Such a time is neither the data end nor in any duration.
 pub const IMPLAUSIBLE_AFTER_P99_D: i64 = 365;
 
-/// The latest event timestamp among kept rows (never a promise or an estimate), leaving out
-/// implausible ones (more than [`IMPLAUSIBLE_AFTER_P99_D`] days after the 99th percentile of
-/// `placed_at`), which are counted in `dq` against the file and line they were read from.
-fn data_end(orders: &DataFrame, store: &Store, dq: &mut DataQuality) -> Result<DateTime<Utc>> {
-    let ms = |c: &str| col(c).cast(DataType::Int64);
+/// The latest plausible event time: [`IMPLAUSIBLE_AFTER_P99_D`] days after the 99th percentile
+/// (linear) of `placed_at`; `None` without orders (nothing to judge by: every time counts).
+fn latest_plausible(orders: &DataFrame) -> Result<Option<DateTime<Utc>>> {
     let p99 = orders
         .clone()
         .lazy()
-        .select([ms(s::PLACED_AT).quantile(lit(0.99), QuantileMethod::Linear)])
+        .select([col(s::PLACED_AT)
+            .cast(DataType::Int64)
+            .quantile(lit(0.99), QuantileMethod::Linear)])
         .collect()?;
-    // Without orders there is nothing to judge plausibility by: every event counts.
-    let limit = p99
+    Ok(p99
         .column(s::PLACED_AT)?
         .f64()?
         .get(0)
-        .map_or(i64::MAX, |p| {
-            p as i64 + IMPLAUSIBLE_AFTER_P99_D * 86_400_000
-        });
+        .and_then(|p| DateTime::from_timestamp_millis(p as i64))
+        .map(|p| p + chrono::Duration::days(IMPLAUSIBLE_AFTER_P99_D)))
+}
+
+/// The latest event timestamp among kept rows (never a promise or an estimate), leaving out
+/// implausible ones (later than `latest`, see [`latest_plausible`]), which are counted in `dq`
+/// against the file and line they were read from.
+fn data_end(
+    orders: &DataFrame,
+    store: &Store,
+    latest: Option<DateTime<Utc>>,
+    dq: &mut DataQuality,
+) -> Result<DateTime<Utc>> {
+    let ms = |c: &str| col(c).cast(DataType::Int64);
+    let limit = latest.map_or(i64::MAX, |t| t.timestamp_millis());
     // (frame, columns for the data end, of which read from that frame's own file: warned there).
     let mut frames: Vec<(&DataFrame, Vec<&str>, Vec<&str>)> = vec![(
         orders,
@@ -1094,13 +1153,19 @@ fn data_end(orders: &DataFrame, store: &Store, dq: &mut DataQuality) -> Result<D
         // Reviews reach the data end through the orders' review_at; warned in their own file.
         frames.push((rv, Vec::new(), vec![s::CREATED_AT]));
     }
-    let mut latest: Option<i64> = None;
+    let mut end: Option<i64> = None;
     for (df, columns, own) in frames {
         for c in &own {
             let reason = format!(
-                "{c}: more than a year after 99% of the orders were placed (a mistyped year?): not taken as the data end"
+                "{c}: more than a year after 99% of the orders were placed (a mistyped year?): not taken as the data end nor in durations"
             );
-            audit(df, ms(c).gt(lit(limit)), &reason, Effect::Warning, dq)?;
+            audit(
+                df,
+                ms(c).gt(lit(limit)),
+                &reason,
+                Effect::ExcludedFromStats,
+                dq,
+            )?;
         }
         if columns.is_empty() {
             continue;
@@ -1114,9 +1179,9 @@ fn data_end(orders: &DataFrame, store: &Store, dq: &mut DataQuality) -> Result<D
             .lazy()
             .select([polars::lazy::dsl::max_horizontal(exprs)?.alias("m")])
             .collect()?;
-        latest = latest.max(row.column("m")?.i64()?.get(0));
+        end = end.max(row.column("m")?.i64()?.get(0));
     }
-    Ok(latest
+    Ok(end
         .and_then(DateTime::from_timestamp_millis)
         .unwrap_or_default())
 }

@@ -15,10 +15,12 @@
 //! lists cover English, Portuguese, Spanish, German and French; `[wismo]` in snagscan.toml adds to
 //! them.
 
+use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::ingest::{audit_with_example, Store};
+use crate::journey::known_time;
 use crate::quality::{DataQuality, Effect};
 use crate::schema as s;
 
@@ -381,15 +383,21 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
 /// Output: the canonical ticket columns plus `order_id` (String, the linked order's id as in the
 /// journeys, null when unlinked), `linked_by` (String: order_id, reference, email), `wismo`
 /// (Boolean), `delivery_state` (String: not_shipped, shipped_time_unknown,
-/// in_transit_before_promise, in_transit_late, delivered, unlinked; `shipped_time_unknown` for
-/// an order known shipped, by its fulfillment status or a delivery, with no ship time).
+/// in_transit_before_promise, in_transit_late, delivered, time_unknown, unlinked;
+/// `shipped_time_unknown` for an order known shipped, by its fulfillment status or a delivery,
+/// with no known ship time; `time_unknown` for a linked ticket whose own time is implausible, or
+/// opened after its order shipped when the delivery time is implausible).
 ///
 /// `ids_distinct`: no two journeys share an order id (see `journey::one_per_order_id`).
+/// `latest`: the latest plausible time ([`crate::journey::Journeys::latest_plausible`]); a
+/// later ticket, ship or delivery time is unknown for the delivery state, and a ticket at such
+/// a time is not linked by e-mail (which of the requester's orders came before it is not known).
 pub fn link(
     refs: DataFrame,
     store: &Store,
     journeys: &DataFrame,
     ids_distinct: bool,
+    latest: Option<DateTime<Utc>>,
     dq: &mut DataQuality,
 ) -> Result<DataFrame> {
     // One order per key, so that a join never repeats a ticket: two orders can share a key
@@ -442,7 +450,12 @@ pub fn link(
     let unlinked = with_refs
         .clone()
         .lazy()
-        .filter(col("_linked").is_null().and(col("_email").is_not_null()))
+        .filter(
+            col("_linked")
+                .is_null()
+                .and(col("_email").is_not_null())
+                .and(known_time(s::CREATED_AT, latest).is_not_null()),
+        )
         .select([col("_t"), col("_email"), col(s::CREATED_AT)])
         .collect()?;
     let order_emails = if is_normalised(store.orders.column(s::EMAIL)?.str()?, false) {
@@ -515,9 +528,10 @@ pub fn link(
     )
     .select([
         col(s::ORDER_ID).alias("_state_order"),
-        col(s::SHIPPED_AT).alias("_shipped"),
+        known_time(s::SHIPPED_AT, latest).alias("_shipped"),
         crate::journey::known_shipped().alias("_known_shipped"),
-        col(s::DELIVERED_AT).alias("_delivered"),
+        known_time(s::DELIVERED_AT, latest).alias("_delivered"),
+        col(s::DELIVERED_AT).is_not_null().alias("_was_delivered"),
         col(s::PROMISE_DEADLINE).alias("_deadline"),
         col(s::PROMISE_IS_DATE).alias("_is_date"),
     ]);
@@ -527,6 +541,9 @@ pub fn link(
         .otherwise(created.clone().lt_eq(col("_deadline")));
     let state = when(col(s::ORDER_ID).is_null())
         .then(lit("unlinked"))
+        // Opened at a time not known: every state is a comparison with that time.
+        .when(known_time(s::CREATED_AT, latest).is_null())
+        .then(lit("time_unknown"))
         .when(
             col("_delivered")
                 .is_not_null()
@@ -539,6 +556,9 @@ pub fn link(
         .then(lit("shipped_time_unknown"))
         .when(col("_shipped").is_null().or(col("_shipped").gt(created)))
         .then(lit("not_shipped"))
+        // Shipped before the ticket and delivered at a time not known: in transit or delivered.
+        .when(col("_was_delivered").and(col("_delivered").is_null()))
+        .then(lit("time_unknown"))
         .when(col("_deadline").is_null().or(before_promise))
         .then(lit("in_transit_before_promise"))
         .otherwise(lit("in_transit_late"));

@@ -1592,6 +1592,298 @@ fn a_mistyped_far_future_year_does_not_become_the_data_end() {
 }
 
 #[test]
+fn a_mistyped_far_future_event_time_is_unknown_for_durations_and_lateness() {
+    // Four orders placed 2024-03-01..04 10:00 UTC; five times typed 2204 for 2024. The 99th
+    // percentile of placement is 2024-03-04 09:16:48, so any time after 2025-03-04 09:16:48 is
+    // implausible.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,paid_at,fulfilled_at,total,currency,promised_by\n\
+          1001,2024-03-01T10:00:00Z,2024-03-01T10:30:00Z,,10.00,USD,2024-03-06\n\
+          1002,2024-03-02T10:00:00Z,2204-03-02T11:00:00Z,,10.00,USD,\n\
+          1003,2024-03-03T10:00:00Z,2024-03-03T10:00:00Z,,10.00,USD,2024-03-08\n\
+          1004,2024-03-04T10:00:00Z,,2204-03-05T10:00:00Z,10.00,USD,\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,carrier,shipped_at,delivered_at\n\
+          1001,T1,UPS,2024-03-02T10:00:00Z,2204-03-05T10:00:00Z\n\
+          1002,T2,UPS,2024-03-03T16:00:00Z,2024-03-05T10:00:00Z\n\
+          1003,T3,UPS,2204-03-04T10:00:00Z,2024-03-07T10:00:00Z\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\n\
+          T-1,2024-03-04T12:00:00Z,Where is my order?,1001\n\
+          T-2,2204-03-06T12:00:00Z,Where is my order?,1002\n\
+          T-3,2024-03-03T12:00:00Z,Where is my order?,1003\n",
+    );
+    write(
+        dir.path(),
+        "reviews.csv",
+        b"order_id,score,created_at\n1002,4,2024-03-08T10:00:00Z\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The data end is the latest plausible event: the review.
+    assert_eq!(run.report()["window"]["end"], "2024-03-08T10:00:00Z");
+
+    // Waits only where both ends are plausible: order-to-ship 24 h (1001) and 30 h (1002);
+    // transit 42 h (1002); click-to-door 72 h (1002) and 96 h (1003, whose ship time is the
+    // typo but whose delivery is not).
+    assert!(close(
+        run.kpi("fulfillment_wait_p50_h").as_f64().unwrap(),
+        27.0
+    ));
+    assert!(close(
+        run.kpi("fulfillment_wait_p90_h").as_f64().unwrap(),
+        29.4
+    ));
+    assert!(close(run.kpi("transit_time_p50_h").as_f64().unwrap(), 42.0));
+    assert!(close(
+        run.kpi("click_to_door_p50_h").as_f64().unwrap(),
+        84.0
+    ));
+    // Lateness: 1001's delivery time is not known, so only 1003 (on time) is measured; a
+    // delivery at an unknown time is not overdue.
+    assert_eq!(run.kpi("on_time_rate"), 1.0);
+    assert_eq!(run.kpi("late_share"), 0.0);
+    assert_eq!(run.kpi("overdue_orders"), 0);
+    // The deliveries and shipments happened, at times not known: counted, and 1004 (fulfilled
+    // in "2204") is neither waiting nor in the backlog.
+    assert_eq!(run.kpi("orders_shipped"), 4);
+    assert_eq!(run.kpi("orders_delivered"), 3);
+    assert_eq!(run.kpi("backlog_orders"), 0);
+
+    let j = run.journeys();
+    // The journey shows the time as read; the waits and lateness derived from it are empty.
+    assert_eq!(j["1001"]["delivered_at"], "2204-03-05T10:00:00Z");
+    assert_eq!(j["1001"]["stage"], "delivered");
+    assert_eq!(j["1001"]["fulfillment_wait_h"], "24.0");
+    for c in [
+        "transit_time_h",
+        "click_to_door_h",
+        "late",
+        "days_late",
+        "overdue",
+    ] {
+        let expected = if c == "overdue" { "false" } else { "" };
+        assert_eq!(j["1001"][c], expected, "1001 {c}");
+    }
+    assert_eq!(j["1002"]["paid_at"], "2204-03-02T11:00:00Z");
+    assert_eq!(j["1002"]["payment_wait_h"], "");
+    assert_eq!(j["1002"]["transit_time_h"], "42.0");
+    assert_eq!(j["1003"]["shipped_at"], "2204-03-04T10:00:00Z");
+    assert_eq!(j["1003"]["fulfillment_wait_h"], "");
+    assert_eq!(j["1003"]["transit_time_h"], "");
+    assert_eq!(j["1003"]["click_to_door_h"], "96.0");
+    assert_eq!(j["1003"]["late"], "false");
+    assert_eq!(j["1003"]["days_late"], "-1.0");
+    assert_eq!(j["1004"]["stage"], "shipped");
+    assert_eq!(j["1004"]["fulfillment_wait_h"], "");
+    assert_eq!(j["1004"]["open_age_h"], "");
+    assert_eq!(j["1004"]["in_backlog"], "false");
+
+    // A ticket's delivery state compares times: unknown when the ticket's own time (T-2), or
+    // the delivery after a known hand-off (T-1), is the typo; a typo'd ship time (T-3) is a
+    // shipment at a time not known.
+    let t = run.table("tickets.csv");
+    assert_eq!(t["T-1"]["delivery_state"], "time_unknown");
+    assert_eq!(t["T-2"]["delivery_state"], "time_unknown");
+    assert_eq!(t["T-3"]["delivery_state"], "shipped_time_unknown");
+    // T-2 is on no day: the daily WISMO series holds T-3's day and T-1's.
+    assert_eq!(
+        run.report()["charts"]["wismo_daily"],
+        serde_json::json!([
+            {"date": "2024-03-03", "tickets": 1, "spike": false},
+            {"date": "2024-03-04", "tickets": 1, "spike": false}
+        ])
+    );
+
+    // One finding per file and column, with its lines; none of the negative waits or the
+    // "shipped before paid" the typos would otherwise make.
+    let mistyped: Vec<(String, String, u64, Value)> = run
+        .data_quality()
+        .into_iter()
+        .filter(|e| {
+            e["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("mistyped year"))
+        })
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().to_string(),
+                e["reason"].as_str().unwrap().to_string(),
+                e["count"].as_u64().unwrap(),
+                e["first_lines"].clone(),
+            )
+        })
+        .collect();
+    let reason = |c: &str| {
+        format!(
+            "{c}: more than a year after 99% of the orders were placed (a mistyped year?): \
+             not taken as the data end nor in durations"
+        )
+    };
+    let mut expected = vec![
+        (
+            "orders.csv".to_string(),
+            reason("paid_at"),
+            1,
+            serde_json::json!([3]),
+        ),
+        (
+            "orders.csv".to_string(),
+            reason("fulfilled_at"),
+            1,
+            serde_json::json!([5]),
+        ),
+        (
+            "shipments.csv".to_string(),
+            reason("shipped_at"),
+            1,
+            serde_json::json!([4]),
+        ),
+        (
+            "shipments.csv".to_string(),
+            reason("delivered_at"),
+            1,
+            serde_json::json!([2]),
+        ),
+        (
+            "tickets.csv".to_string(),
+            reason("created_at"),
+            1,
+            serde_json::json!([3]),
+        ),
+    ];
+    let mut got = mistyped;
+    got.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    expected.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(got, expected);
+    for other in ["before placed", "before shipped", "shipped before paid"] {
+        assert!(run.dq(other).is_none(), "{other}: {:?}", run.dq(other));
+    }
+}
+
+#[test]
+fn a_ticket_at_a_mistyped_time_is_on_no_day_and_not_linked_by_email() {
+    // 30 orders placed Friday 2024-03-01; a WISMO ticket on each, Monday 2024-03-04 from 09:00
+    // UTC; and ticket T-31 from order 1001's e-mail, typed 2204-03-04 (a Sunday) for 2024.
+    let dir = tempfile::tempdir().unwrap();
+    let mut orders = String::from("order_id,email,placed_at,total,currency\n");
+    let mut tickets = String::from("ticket_id,created_at,subject,order_id,email\n");
+    for i in 1..=30u32 {
+        let email = if i == 1 { "a@example.com" } else { "" };
+        orders.push_str(&format!(
+            "{},{email},2024-03-01T10:00:00Z,10.00,USD\n",
+            1000 + i
+        ));
+        tickets.push_str(&format!(
+            "T-{i},2024-03-04T09:{:02}:00Z,Where is my order?,{},\n",
+            i - 1,
+            1000 + i
+        ));
+    }
+    tickets.push_str("T-31,2204-03-04T09:00:00Z,Where is my order?,,a@example.com\n");
+    write(dir.path(), "orders.csv", orders.as_bytes());
+    write(dir.path(), "tickets.csv", tickets.as_bytes());
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    // monday-surge counts the 30 dated tickets, all on Monday (T-31 would have made a Sunday).
+    let surge = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "monday-surge")
+        .unwrap()
+        .clone();
+    assert_eq!(surge["n"], 30);
+    assert_eq!(surge["kpi"]["value"], 1.0);
+    // The daily WISMO series is the one day with tickets, not 180 years of days.
+    assert_eq!(
+        report["charts"]["wismo_daily"],
+        serde_json::json!([{"date": "2024-03-04", "tickets": 30, "spike": false}])
+    );
+    // Which of the requester's orders came before T-31 is not known: not linked by e-mail.
+    let t = run.table("tickets.csv");
+    assert_eq!(t["T-31"]["order_id"], "");
+    assert_eq!(t["T-31"]["linked_by"], "");
+    assert_eq!(t["T-31"]["delivery_state"], "unlinked");
+    assert_eq!(run.kpi("tickets"), 31);
+    assert_eq!(run.kpi("tickets_unlinked"), 1);
+    assert_eq!(run.table("journeys.csv")["1001"]["n_tickets"], "1");
+}
+
+#[test]
+fn a_mistyped_review_or_delivery_time_is_no_delivery_to_review_time() {
+    // 100 orders placed 2024-03-01, promised by 2024-03-10, shipped 03-02 and delivered 03-05
+    // 10:00 UTC, but order 1100's delivery typed 2204. 29 reviews (coverage 29% < 30%: raised):
+    // 1001-1014 a day after delivery, 1015-1027 two days after, 1029's typed 2204, and 1100's
+    // (score 1) on 03-08.
+    let dir = tempfile::tempdir().unwrap();
+    let mut orders = String::from("order_id,placed_at,total,currency,promised_by\n");
+    let mut shipments = String::from("order_id,tracking_number,carrier,shipped_at,delivered_at\n");
+    let mut reviews = String::from("order_id,score,created_at\n");
+    for i in 1..=100u32 {
+        let id = 1000 + i;
+        orders.push_str(&format!("{id},2024-03-01T10:00:00Z,10.00,USD,2024-03-10\n"));
+        let year = if i == 100 { 2204 } else { 2024 };
+        shipments.push_str(&format!(
+            "{id},T{i},UPS,2024-03-02T10:00:00Z,{year}-03-05T10:00:00Z\n"
+        ));
+        let review = match i {
+            1..=14 => Some((5, "2024-03-06T10:00:00Z")),
+            15..=27 => Some((5, "2024-03-07T10:00:00Z")),
+            29 => Some((5, "2204-03-08T10:00:00Z")),
+            100 => Some((1, "2024-03-08T10:00:00Z")),
+            _ => None,
+        };
+        if let Some((score, at)) = review {
+            reviews.push_str(&format!("{id},{score},{at}\n"));
+        }
+    }
+    write(dir.path(), "orders.csv", orders.as_bytes());
+    write(dir.path(), "shipments.csv", shipments.as_bytes());
+    write(dir.path(), "reviews.csv", reviews.as_bytes());
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    let snag = report["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "review-gap")
+        .expect("review-gap raised")
+        .clone();
+    // Delays known for 27 reviews: 14 of 24 h and 13 of 48 h, median 24 h = 1 day (1029's
+    // review and 1100's delivery are the typos).
+    let delay = snag["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "delivery-to-review time p50")
+        .unwrap()
+        .clone();
+    assert_eq!(delay["value"], 1.0);
+    // 1100 was delivered, when is not known: neither late nor on time.
+    assert_eq!(
+        snag["breakdown"],
+        serde_json::json!([
+            {"label": "delivered, lateness unknown", "n": 1, "affected": 1, "share": 1.0},
+            {"label": "delivered on time", "n": 28, "affected": 0, "share": 0.0}
+        ])
+    );
+    assert_eq!(run.kpi("on_time_rate"), 1.0);
+    assert_eq!(run.kpi("orders_delivered"), 100);
+}
+
+#[test]
 fn shipping_counts_are_null_without_shipping_data() {
     // A purchases-only export (as CDNOW's): no shipments, no ship or delivery time, no promise.
     let dir = tempfile::tempdir().unwrap();

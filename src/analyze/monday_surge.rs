@@ -46,6 +46,12 @@ fn run(ctx: &Context) -> Result<Outcome> {
             why: "no tickets table".into(),
         });
     };
+    // Tickets at an implausible time (a mistyped year) have no weekday that can be trusted.
+    let tickets = &tickets
+        .clone()
+        .lazy()
+        .filter(ctx.journeys.known(s::CREATED_AT).is_not_null())
+        .collect()?;
     let t = &ctx.config.thresholds;
     let n = tickets.height() as u64;
     if n < t.min_sample {

@@ -43,7 +43,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
             score_if(true).count().alias("late_n"),
             score_if(false).mean().alias("on_time_mean"),
             score_if(false).count().alias("on_time_n"),
-            hours_to_review().median().alias("review_delay_p50_h"),
+            hours_to_review(ctx).median().alias("review_delay_p50_h"),
         ])
         .collect()?;
     let (n, k) = (first_u64(&stats, "n")?, first_u64(&stats, "k")?);
@@ -125,7 +125,10 @@ fn low_scores_by_delivery_state(ctx: &Context) -> Result<Vec<super::BreakdownRow
         .then(lit("delivered late"))
         .when(col(s::LATE).eq(lit(false)))
         .then(lit("delivered on time"))
-        .otherwise(lit("delivered, no promise"));
+        .when(col(s::PROMISE_DEADLINE).is_null())
+        .then(lit("delivered, no promise"))
+        // A promise, but no lateness: the delivery time is implausible (a mistyped year).
+        .otherwise(lit("delivered, lateness unknown"));
     super::breakdown(
         ctx,
         col(s::REVIEW_SCORE).is_not_null(),
@@ -135,8 +138,10 @@ fn low_scores_by_delivery_state(ctx: &Context) -> Result<Vec<super::BreakdownRow
     )
 }
 
-/// Hours from delivery to the review, for reviews posted after delivery.
-fn hours_to_review() -> Expr {
-    let h = crate::journey::hours_between(s::DELIVERED_AT, s::REVIEW_AT);
+/// Hours from delivery to the review, for reviews posted after delivery; unknown when either
+/// time is implausible (see `Journeys::known`).
+fn hours_to_review(ctx: &Context) -> Expr {
+    let j = ctx.journeys;
+    let h = crate::journey::since(j.known(s::DELIVERED_AT), j.known(s::REVIEW_AT));
     h.clone().filter(h.gt_eq(lit(0.0)))
 }

@@ -21,13 +21,15 @@ pub const ANALYZER: Analyzer = Analyzer {
     run,
 };
 
-/// Delivery states of a WISMO ticket, in report order.
-pub const STATES: [&str; 6] = [
+/// Delivery states of a WISMO ticket, in report order (see `support::link`). `time_unknown`
+/// (a ticket or delivery time that is a mistyped year) is listed only when some ticket has it.
+pub const STATES: [&str; 7] = [
     "not_shipped",
     "shipped_time_unknown",
     "in_transit_before_promise",
     "in_transit_late",
     "delivered",
+    "time_unknown",
     "unlinked",
 ];
 
@@ -60,7 +62,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         .collect()?;
     let labels = states.column("delivery_state")?.str()?;
     let ks = states.column("k")?.u64()?;
-    // At most six rows, one per state.
+    // At most seven rows, one per state.
     let count_of = |state: &str| {
         (0..states.height())
             .find(|&i| labels.get(i) == Some(state))
@@ -69,6 +71,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     };
     let breakdown: Vec<BreakdownRow> = STATES
         .iter()
+        .filter(|st| **st != "time_unknown" || count_of(st) > 0)
         .map(|st| {
             let k = count_of(st);
             BreakdownRow {

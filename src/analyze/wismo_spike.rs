@@ -55,9 +55,14 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
     };
     let tz = ctx.config.read.timezone;
     let t = &ctx.config.thresholds;
-    let per_day = tickets
+    // A ticket at an implausible time (a mistyped year) is on no known day: left out, so that
+    // the calendar does not run to it.
+    let dated = tickets
         .clone()
         .lazy()
+        .filter(ctx.journeys.known(s::CREATED_AT).is_not_null());
+    let per_day = dated
+        .clone()
         .group_by([local_date(s::CREATED_AT, tz).alias("date")])
         .agg([col("wismo")
             .cast(DataType::UInt32)
@@ -72,9 +77,7 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .filter(col(s::SHIPPED_AT).is_not_null())
         .group_by([local_date(s::SHIPPED_AT, tz).alias("date")])
         .agg([len().cast(DataType::Float64).alias("shipped")]);
-    let range = tickets
-        .clone()
-        .lazy()
+    let range = dated
         .select([
             local_date(s::CREATED_AT, tz)
                 .min()
