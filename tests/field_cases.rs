@@ -1871,6 +1871,7 @@ fn a_mistyped_review_or_delivery_time_is_no_delivery_to_review_time() {
         .unwrap()
         .clone();
     assert_eq!(delay["value"], 1.0);
+    assert_eq!(delay["n"], 27);
     // 1100 was delivered, when is not known: neither late nor on time.
     assert_eq!(
         snag["breakdown"],

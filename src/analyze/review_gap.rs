@@ -44,6 +44,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
             score_if(false).mean().alias("on_time_mean"),
             score_if(false).count().alias("on_time_n"),
             hours_to_review(ctx).median().alias("review_delay_p50_h"),
+            hours_to_review(ctx).count().alias("review_delay_n"),
         ])
         .collect()?;
     let (n, k) = (first_u64(&stats, "n")?, first_u64(&stats, "k")?);
@@ -79,7 +80,10 @@ fn run(ctx: &Context) -> Result<Outcome> {
         ));
     }
     if let Some(d) = first_f64(&stats, "review_delay_p50_h")? {
-        evidence.push(Evidence::new("delivery-to-review time p50", d / 24.0, "days").with_n(k));
+        // Measured on the reviews posted after a delivery, both at known times.
+        let measured = first_u64(&stats, "review_delay_n")?;
+        evidence
+            .push(Evidence::new("delivery-to-review time p50", d / 24.0, "days").with_n(measured));
     }
     let (title, mask) = if score_gap {
         let (l, o) = gap.unwrap_or_default();
