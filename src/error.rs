@@ -18,10 +18,18 @@ pub enum Error {
     EmptyFile(String),
     #[error("{dir}: no recognisable export (orders, shipments, tickets, reviews...); skipped: {skipped}")]
     NoInputs { dir: PathBuf, skipped: String },
+    /// No input was read as orders. `found`: the files read, as `file: kind`; `skipped`: the
+    /// files no format fits, as `file (reason)` joined by `; ` (empty when none was skipped),
+    /// one of which is often the orders file the user meant.
     #[error(
-        "{dir}: no orders file among the inputs ({found}); snagscan needs orders to build journeys"
+        "{dir}: no orders file among the inputs ({found}){}; snagscan needs orders to build journeys",
+        skipped_text(.skipped)
     )]
-    NoOrders { dir: PathBuf, found: String },
+    NoOrders {
+        dir: PathBuf,
+        found: String,
+        skipped: String,
+    },
     #[error("{file}: no column '{column}' (needed for {format} {kind}){}", suggestion_text(.suggestion))]
     MissingColumn {
         file: String,
@@ -50,6 +58,14 @@ pub enum Error {
     Polars(#[from] polars::error::PolarsError),
     #[error("writing {path}: {message}")]
     Output { path: PathBuf, message: String },
+}
+
+fn skipped_text(skipped: &str) -> String {
+    if skipped.is_empty() {
+        String::new()
+    } else {
+        format!("; skipped: {skipped}")
+    }
 }
 
 fn suggestion_text(s: &Option<String>) -> String {

@@ -165,6 +165,41 @@ fn a_folder_without_exports_is_an_error() {
 }
 
 #[test]
+fn no_orders_file_names_the_skipped_files_and_why() {
+    // A pipe-delimited orders export beside a shipments export: '|' is not sniffed, so the
+    // header is one column and no format fits; the error names the file and that reason.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id|placed_at|total|currency\n1001|2024-03-01T10:00:00Z|10.00|USD\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("shipments.csv"),
+        "order_id,tracking_number,carrier,shipped_at\n1001,T1,UPS,2024-03-02T10:00:00Z\n",
+    )
+    .unwrap();
+    fails_with(
+        &["analyze", dir.path().to_str().unwrap()],
+        "no orders file among the inputs (shipments.csv: shipments); skipped: orders.csv \
+         (header matches no known export (columns: order_id|placed_at|total|currency)); \
+         snagscan needs orders to build journeys",
+    );
+    // A semicolon export whose id column has a name of its own: the nearest format and the
+    // column it lacks, as `inspect` and `skipped_files` give them.
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "Bestellung;placed_at;total\n1001;2024-03-01T10:00:00Z;10,00\n",
+    )
+    .unwrap();
+    fails_with(
+        &["analyze", dir.path().to_str().unwrap()],
+        "skipped: orders.csv (header matches no known export (columns: Bestellung, placed_at, \
+         total); nearest format: canonical orders (lacks order_id)); snagscan needs orders",
+    );
+}
+
+#[test]
 fn a_missing_required_column_names_file_column_and_suggestion() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

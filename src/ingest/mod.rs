@@ -425,6 +425,16 @@ fn read_files(
         .collect()
 }
 
+/// The skipped files as `file (reason)`, joined by `; ` (empty when there are none): the text
+/// the errors for a folder without inputs or without orders name them with.
+fn skipped_list(skipped: &[SkippedFile]) -> String {
+    skipped
+        .iter()
+        .map(|s| format!("{} ({})", s.file, s.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Reads every input file of `dir` and assembles the store.
 ///
 /// `mappings` are the validated `[[mapping]]` tables of the config. Errors: the folder is
@@ -456,11 +466,7 @@ pub fn load(
         }
     }
     if inputs.is_empty() {
-        let list = skipped
-            .iter()
-            .map(|s| format!("{} ({})", s.file, s.reason))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let list = skipped_list(&skipped);
         return Err(Error::NoInputs {
             dir: dir.to_path_buf(),
             skipped: if list.is_empty() {
@@ -481,6 +487,7 @@ pub fn load(
         return Err(Error::NoOrders {
             dir: dir.to_path_buf(),
             found,
+            skipped: skipped_list(&skipped),
         });
     };
     let customers = stack(TableKind::Customers)?;
@@ -739,6 +746,7 @@ pub fn store_from_frames(
     let orders = stack(TableKind::Orders)?.ok_or_else(|| Error::NoOrders {
         dir: name.into(),
         found: String::new(),
+        skipped: String::new(),
     })?;
     let (orders, order_ids_distinct) = finish_orders(
         orders,
