@@ -213,6 +213,33 @@ fn a_missing_required_column_names_file_column_and_suggestion() {
     );
 }
 
+/// An orders export that lost its `order_id` is refused for it, not read as a customers or
+/// tickets table ("no orders file"); one without `placed_at` is not told to use `paid_at`,
+/// which is read as the payment time.
+#[test]
+fn an_orders_file_without_its_id_or_placement_is_refused_for_that_column() {
+    let cases = [
+        (
+            "customer_id,email,placed_at,paid_at,status,total,currency,shipping_method",
+            "orders.csv: no column 'order_id' (needed for canonical orders); add it or map",
+        ),
+        (
+            "id,customer_id,email,placed_at,paid_at,status,total,currency,tags",
+            "orders.csv: no column 'order_id' (needed for canonical orders); add it or map",
+        ),
+        (
+            "order_id,customer_id,email,paid_at,status,total,currency",
+            "orders.csv: no column 'placed_at' (needed for canonical orders); add it or map",
+        ),
+    ];
+    for (header, message) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let row = vec!["1"; header.split(',').count()].join(",");
+        std::fs::write(dir.path().join("orders.csv"), format!("{header}\n{row}\n")).unwrap();
+        fails_with(&["analyze", dir.path().to_str().unwrap()], message);
+    }
+}
+
 #[test]
 fn an_empty_file_is_named() {
     fails_with(

@@ -813,10 +813,19 @@ pub struct NearMiss {
     pub missing: Vec<String>,
 }
 
+/// How many more columns than the best candidate a format lacking its identifier must hold to
+/// be taken instead (and refused for the missing identifier): an orders export that lost its
+/// `order_id` still holds a dozen order columns, where the customers or tickets format its
+/// e-mail or `id` column happens to fit holds two or three.
+const NEAR_MISS_MARGIN: usize = 3;
+
 /// Picks the format whose columns the header holds most of. A format needs at least two of its
 /// columns present, one of them its first (identifier) column, to be a candidate; required
 /// columns are checked later so that a near miss gets a "missing column" error, not a skip.
-/// Ties go to the earlier format in [`FORMATS`].
+/// Ties go to the earlier format in [`FORMATS`]. A format without its identifier column that
+/// holds at least [`NEAR_MISS_MARGIN`] more columns than the best candidate is taken instead,
+/// so that the file is refused for its missing identifier rather than read as another kind of
+/// table (an orders file without `order_id` read as customers).
 pub fn detect(headers: &[String]) -> Detection {
     let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
     let mut best: Option<(usize, &'static FormatSpec, Vec<Option<Source>>)> = None;
@@ -830,6 +839,11 @@ pub fn detect(headers: &[String]) -> Detection {
         }
         if hits >= 1 && nearest.as_ref().is_none_or(|(b, _, _)| hits > *b) {
             nearest = Some((hits, spec, positions));
+        }
+    }
+    if let (Some((best_hits, _, _)), Some((near_hits, _, _))) = (&best, &nearest) {
+        if *near_hits >= best_hits + NEAR_MISS_MARGIN {
+            best = nearest.clone();
         }
     }
     match best {
@@ -871,6 +885,26 @@ pub fn positions_of(spec: &FormatSpec, normalised: &[String]) -> Vec<Option<Sour
                 .map(Source::Header)
         })
         .collect()
+}
+
+/// [`closest_header`] among the headers not already read as a column of `positions` (a file
+/// without `placed_at` is not told to use its `paid_at`, which is read as the payment time).
+pub fn closest_unused_header(
+    wanted: &str,
+    headers: &[String],
+    positions: &[Option<Source>],
+) -> Option<String> {
+    let unused: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            !positions
+                .iter()
+                .any(|p| p.as_ref().and_then(Source::position) == Some(*i))
+        })
+        .map(|(_, h)| h.clone())
+        .collect();
+    closest_header(wanted, &unused)
 }
 
 /// The header most like `wanted` (Jaro-Winkler >= 0.8 after normalising), for "did you mean".
@@ -998,6 +1032,34 @@ mod tests {
         assert_eq!(
             closest_header("placed_at", &headers("order_id,total")),
             None
+        );
+        // paid_at is read as the payment time: no "did you mean" for placed_at.
+        let h = headers("order_id,paid_at,total");
+        let spec = FORMATS
+            .iter()
+            .find(|f| f.format == "canonical" && f.kind == TableKind::Orders)
+            .unwrap();
+        let positions = positions_of(spec, &h);
+        assert_eq!(closest_header("placed_at", &h), Some("paid_at".into()));
+        assert_eq!(closest_unused_header("placed_at", &h, &positions), None);
+    }
+
+    /// An orders header without its id column, which the customers (customer_id, email) or
+    /// Zendesk tickets (id, status, tags) formats would take, is canonical orders lacking
+    /// order_id; with two or three order columns only, the candidate with its id still wins.
+    #[test]
+    fn a_format_holding_far_more_columns_wins_without_its_id() {
+        assert_eq!(
+            detected("customer_id,email,placed_at,paid_at,status,total,currency,shipping_method"),
+            ("canonical", TableKind::Orders)
+        );
+        assert_eq!(
+            detected("id,customer_id,email,placed_at,paid_at,status,total,currency,tags"),
+            ("canonical", TableKind::Orders)
+        );
+        assert_eq!(
+            detected("customer_id,email,placed_at").1,
+            TableKind::Customers
         );
     }
 }

@@ -80,7 +80,11 @@ pub fn read_cells(
                 column: c.headers[0].to_string(),
                 format: spec.format.to_string(),
                 kind: spec.kind.to_string(),
-                suggestion: super::formats::closest_header(c.headers[0], &file.headers),
+                suggestion: super::formats::closest_unused_header(
+                    c.headers[0],
+                    &file.headers,
+                    positions,
+                ),
             });
         }
     }
