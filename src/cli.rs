@@ -104,7 +104,8 @@ pub struct AnalyzeArgs {
     /// for date promises. Default UTC, stated in the report.
     #[arg(long, value_name = "TZ")]
     pub timezone: Option<String>,
-    /// Measure as of this time instead of the latest event in the data (e.g. "2024-07-05 00:00:00 -0400").
+    /// Measure as of this time instead of the latest event in the data (e.g. "2024-07-05 00:00:00 -0400");
+    /// orders placed and tickets opened after it are not counted.
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
     /// Also write the object-centric event log (OCEL 2.0 JSON) as event_log.jsonocel.

@@ -339,6 +339,12 @@ fn build_with(
             crate::report::instant(end)
         )));
     }
+    // Measured as of an earlier time, what did not exist yet is not counted.
+    let base = if as_of < end {
+        not_after(base, s::PLACED_AT, as_of, latest, ORDER_AFTER_AS_OF, dq)?
+    } else {
+        base
+    };
     let with_waits = base.lazy().with_columns(wait_columns(latest)).collect()?;
     for (wait, reason) in [
         (
@@ -399,7 +405,18 @@ fn build_with(
     drop(waits_span);
     let tickets_span = crate::timings::span("support::link");
     let distinct = store.order_ids_distinct || order_ids_distinct(&journeys)?;
-    let (journeys, tickets) = match refs()? {
+    let refs = match refs()? {
+        Some(refs) if as_of < end => Some(not_after(
+            refs,
+            s::CREATED_AT,
+            as_of,
+            latest,
+            TICKET_AFTER_AS_OF,
+            dq,
+        )?),
+        refs => refs,
+    };
+    let (journeys, tickets) = match refs {
         Some(refs) => {
             let linked = crate::support::link(refs, store, &journeys, distinct, latest, dq)?;
             let counts = crate::support::per_order(&linked);
@@ -1114,6 +1131,34 @@ fn latest_plausible(orders: &DataFrame) -> Result<Option<DateTime<Utc>>> {
         .get(0)
         .and_then(|p| DateTime::from_timestamp_millis(p as i64))
         .map(|p| p + chrono::Duration::days(IMPLAUSIBLE_AFTER_P99_D)))
+}
+
+/// Data-quality reason of an order left out by an `--as-of` before it was placed.
+const ORDER_AFTER_AS_OF: &str =
+    "placed after the as-of time (--as-of): not counted, as it did not exist yet";
+/// Data-quality reason of a ticket left out by an `--as-of` before it was opened.
+const TICKET_AFTER_AS_OF: &str =
+    "opened after the as-of time (--as-of): not counted, as it did not exist yet";
+
+/// The rows of `df` whose instant `column` is at or before `as_of`: with `--as-of` earlier
+/// than the data end, orders placed and tickets opened later are left out of the journeys and
+/// of every figure (so that the window, which ends at the as-of time, holds all that is
+/// counted), and counted in `dq` under `reason`. A row without a time is kept; so is an
+/// implausible one (a mistyped year, which is no telling of when the row came), as it would be
+/// without `--as-of`.
+fn not_after(
+    df: DataFrame,
+    column: &str,
+    as_of: DateTime<Utc>,
+    latest: Option<DateTime<Utc>>,
+    reason: &str,
+    dq: &mut DataQuality,
+) -> Result<DataFrame> {
+    let after = known_time(column, latest)
+        .gt(lit(as_of.timestamp_millis()).cast(utc_ms()))
+        .fill_null(lit(false));
+    audit(&df, after.clone(), reason, Effect::ExcludedFromStats, dq)?;
+    Ok(df.lazy().filter(after.not()).collect()?)
 }
 
 /// The latest event timestamp among kept rows (never a promise or an estimate), leaving out

@@ -732,15 +732,20 @@ fn the_backlog_is_measured_at_the_as_of_time() {
         b"order_id,tracking_number,shipped_at\n1,T1,2024-03-05T10:00:00Z\n",
     );
     // On 03-03 #1 was waiting to ship, for 38 h (03-01 10:00 to 03-03 00:00); #2 did not
-    // exist yet (no open age either).
+    // exist yet: not in the journeys nor counted, and named in data quality.
     let run = analyze(dir.path(), &["--as-of", "2024-03-03T00:00:00Z"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let j = run.journeys();
     assert_eq!(j["1"]["in_backlog"], "true");
     assert!(close(num(&j["1"]["open_age_h"]), 38.0));
-    assert_eq!(j["2"]["in_backlog"], "false");
-    assert_eq!(j["2"]["open_age_h"], "");
+    assert!(!j.contains_key("2"));
+    assert_eq!(run.kpi("orders"), 1);
     assert_eq!(run.kpi("backlog_orders"), 1);
+    let cut = run.dq("placed after the as-of time").expect("counted");
+    assert_eq!(
+        (cut["count"].clone(), cut["first_lines"].clone()),
+        (1.into(), serde_json::json!([3]))
+    );
     // At the data end (#2's placement, 03-06 10:00): #1 has shipped, #2 waits, 0 h old.
     let run = analyze(dir.path(), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -750,6 +755,64 @@ fn the_backlog_is_measured_at_the_as_of_time() {
     assert_eq!(j["2"]["in_backlog"], "true");
     assert!(close(num(&j["2"]["open_age_h"]), 0.0));
     assert_eq!(run.kpi("backlog_orders"), 1);
+}
+
+/// With `--as-of` before the data end, what did not exist yet is left out of every figure, so
+/// that the window (which ends at the as-of time) holds all that is counted: orders placed and
+/// tickets opened later are not in the journeys, the KPIs or the tickets' counts per order.
+#[test]
+fn an_as_of_before_the_data_end_counts_only_what_existed_then() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total\n\
+1,C1,2024-03-01T10:00:00Z,10\n\
+2,C2,2024-03-04T10:00:00Z,20\n\
+3,C3,2024-03-08T10:00:00Z,40\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\n\
+T1,2024-03-02T10:00:00Z,Where is my order?,1\n\
+T2,2024-03-06T10:00:00Z,Where is my order?,2\n",
+    );
+    let run = analyze(dir.path(), &["--as-of", "2024-03-05T00:00:00Z"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.kpi("orders"), 2);
+    assert!(close(run.kpi("revenue").as_f64().unwrap(), 30.0));
+    assert_eq!(run.kpi("tickets"), 1);
+    let j = run.journeys();
+    assert_eq!(
+        (
+            j.len(),
+            j["1"]["n_tickets"].as_str(),
+            j["2"]["n_tickets"].as_str()
+        ),
+        (2, "1", "0")
+    );
+    let orders = run
+        .dq("placed after the as-of time")
+        .expect("orders counted");
+    assert_eq!(
+        (orders["count"].clone(), orders["first_lines"].clone()),
+        (1.into(), serde_json::json!([4]))
+    );
+    let tickets = run
+        .dq("opened after the as-of time")
+        .expect("tickets counted");
+    assert_eq!(
+        (tickets["count"].clone(), tickets["first_lines"].clone()),
+        (1.into(), serde_json::json!([3]))
+    );
+    // Without --as-of every order and ticket counts.
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(
+        (run.kpi("orders"), run.kpi("tickets")),
+        (3.into(), 2.into())
+    );
+    assert!(run.dq("as-of").is_none());
 }
 
 #[test]
