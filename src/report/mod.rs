@@ -241,7 +241,11 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
         "90-day repeat rate after a late first order",
         "share",
     ),
-    ("vip_at_risk (customers)", "VIP customers at risk", "count"),
+    (
+        "vip_at_risk (customers)",
+        "VIP customers at risk (all VIPs)",
+        "count",
+    ),
     ("wismo_spike_days", "WISMO spike days", "count"),
     (
         "top_weekday_ticket_share",
