@@ -234,7 +234,11 @@ pub const CANONICAL_REVIEWS: FormatSpec = FormatSpec {
     kind: TableKind::Reviews,
     columns: &[
         req(s::ORDER_ID, &["order_id"], Id),
-        req(s::SCORE, &["score"], Number),
+        req(
+            s::SCORE,
+            &["score", "rating", "stars", "review_score", "review_rating"],
+            Number,
+        ),
         col(s::CREATED_AT, &["created_at"], Timestamp),
     ],
     defaults: &[],
@@ -827,10 +831,67 @@ const NEAR_MISS_MARGIN: usize = 3;
 /// so that the file is refused for its missing identifier rather than read as another kind of
 /// table (an orders file without `order_id` read as customers).
 pub fn detect(headers: &[String]) -> Detection {
+    detect_among(headers, FORMATS.iter().copied())
+}
+
+/// The kind of table a file's name says it holds (`reviews.csv`, `olist_order_items_dataset.csv`,
+/// `tracking_export.csv`), the more specific word first: an order's items, reviews and
+/// payments are named after the order too. `None` when the name says nothing.
+pub fn kind_named(file: &str) -> Option<TableKind> {
+    let name = file.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    [
+        (&["review"][..], TableKind::Reviews),
+        (&["ticket"], TableKind::Tickets),
+        (&["line_item", "lineitem", "items"], TableKind::LineItems),
+        (
+            &["shipment", "tracking", "fulfillment", "fulfilment"],
+            TableKind::Shipments,
+        ),
+        (&["payment", "transaction"], TableKind::Payments),
+        (&["customer"], TableKind::Customers),
+        (&["order"], TableKind::Orders),
+    ]
+    .into_iter()
+    .find(|(words, _)| has(words))
+    .map(|(_, kind)| kind)
+}
+
+/// [`detect`] for the file named `file`: when its name says what it holds ([`kind_named`]) and
+/// its header fits a format of another kind best, the best format of the named kind is taken;
+/// without one the file is not recognised (skipped, naming the nearest format of that kind),
+/// rather than read as a table it is not: a reviews export with `order_id`, `created_at` and
+/// `email` fits the generic orders format, and its rows would replace the real orders.
+pub fn detect_file(headers: &[String], file: &str) -> Detection {
+    let detection = detect(headers);
+    let (Some(named), Detection::Recognised { spec, .. }) = (kind_named(file), &detection) else {
+        return detection;
+    };
+    if spec.kind == named {
+        return detection;
+    }
+    let fitted = format!("{} {}", spec.format, spec.kind);
+    match detect_among(headers, FORMATS.iter().copied().filter(|f| f.kind == named)) {
+        Detection::Recognised { spec, positions } => Detection::Recognised { spec, positions },
+        Detection::Unrecognised { nearest, .. } => Detection::Unrecognised {
+            reason: format!(
+                "named like a {named} export, but its header fits {fitted}, not a {named} \
+                 format; map it in snagscan.toml if it is one"
+            ),
+            nearest,
+        },
+    }
+}
+
+/// [`detect`] over `formats` only.
+fn detect_among(
+    headers: &[String],
+    formats: impl Iterator<Item = &'static FormatSpec>,
+) -> Detection {
     let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
     let mut best: Option<(usize, &'static FormatSpec, Vec<Option<Source>>)> = None;
     let mut nearest: Option<(usize, &'static FormatSpec, Vec<Option<Source>>)> = None;
-    for spec in FORMATS {
+    for spec in formats {
         let positions = positions_of(spec, &normalised);
         let hits = positions.iter().filter(|p| p.is_some()).count();
         let has_id = positions.first().is_some_and(|p| p.is_some());
@@ -1042,6 +1103,52 @@ mod tests {
         let positions = positions_of(spec, &h);
         assert_eq!(closest_header("placed_at", &h), Some("paid_at".into()));
         assert_eq!(closest_unused_header("placed_at", &h, &positions), None);
+    }
+
+    /// A file's name decides between the kinds its header could be: a reviews export (with a
+    /// `rating`) is reviews, not generic orders; a shipments file that lost its order column
+    /// and a Shopify transactions export are skipped, not read as tickets or orders; names
+    /// agreeing with the header, or saying nothing, change nothing.
+    #[test]
+    fn a_file_name_keeps_a_table_from_being_read_as_another_kind() {
+        let kind_of = |header: &str, file: &str| match detect_file(&headers(header), file) {
+            Detection::Recognised { spec, .. } => Ok((spec.format, spec.kind)),
+            Detection::Unrecognised { reason, nearest } => {
+                Err((reason, nearest.map(|n| (n.format, n.missing))))
+            }
+        };
+        let reviews = "order_id,rating,created_at,email";
+        assert_eq!(
+            kind_of(reviews, "reviews.csv"),
+            Ok(("canonical", TableKind::Reviews))
+        );
+        let shipments = "Id,Tracking Number,Carrier,Status,Created at";
+        assert_eq!(
+            kind_of(shipments, "export.csv"),
+            Ok(("zendesk", TableKind::Tickets))
+        );
+        let (reason, nearest) = kind_of(shipments, "shipments.csv").unwrap_err();
+        assert!(
+            reason
+                .starts_with("named like a shipments export, but its header fits zendesk tickets"),
+            "{reason}"
+        );
+        assert_eq!(nearest, Some(("canonical", vec!["order_id".to_string()])));
+        let transactions = "Order,Name,Kind,Gateway,Created At,Status,Amount,Currency";
+        assert!(kind_of(transactions, "transactions_export.csv").is_err());
+        assert_eq!(
+            kind_of(
+                "review_id,order_id,review_score,review_comment_title,review_creation_date",
+                "olist_order_reviews_dataset.csv"
+            ),
+            Ok(("olist", TableKind::Reviews))
+        );
+        assert_eq!(
+            kind_named("olist_order_items_dataset.csv"),
+            Some(TableKind::LineItems)
+        );
+        assert_eq!(kind_named("orders_export_1.csv"), Some(TableKind::Orders));
+        assert_eq!(kind_named("bestellungen.csv"), None);
     }
 
     /// An orders header without its id column, which the customers (customer_id, email) or

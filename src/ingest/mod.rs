@@ -120,7 +120,7 @@ pub fn plan_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Resul
         });
     }
     let raw = RawFile::open(path, None)?;
-    match formats::detect(&raw.headers) {
+    match formats::detect_file(&raw.headers, &raw.name) {
         Detection::Unrecognised { reason, nearest } => Ok(FilePlan::Skipped {
             file: raw.name,
             reason,
