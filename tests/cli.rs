@@ -238,6 +238,23 @@ fn an_orders_file_without_its_id_or_placement_is_refused_for_that_column() {
         std::fs::write(dir.path().join("orders.csv"), format!("{header}\n{row}\n")).unwrap();
         fails_with(&["analyze", dir.path().to_str().unwrap()], message);
     }
+    // Beside a good orders file, one whose id column is misspelt is refused too, not skipped
+    // (which would drop its orders from the totals).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed_at,total\n1,2024-05-01T10:00:00Z,10\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("orders_2.csv"),
+        "ordr_id,customer_id,placed_at,total\n2,C2,2024-05-03T10:00:00Z,20\n",
+    )
+    .unwrap();
+    fails_with(
+        &["analyze", dir.path().to_str().unwrap()],
+        "orders_2.csv: no column 'order_id' (needed for canonical orders); did you mean 'ordr_id'?",
+    );
 }
 
 #[test]

@@ -902,10 +902,21 @@ fn detect_among(
             nearest = Some((hits, spec, positions));
         }
     }
-    if let (Some((best_hits, _, _)), Some((near_hits, _, _))) = (&best, &nearest) {
-        if *near_hits >= best_hits + NEAR_MISS_MARGIN {
+    match (&best, &nearest) {
+        (Some((best_hits, _, _)), Some((near_hits, _, _))) => {
+            if *near_hits >= best_hits + NEAR_MISS_MARGIN {
+                best = nearest.clone();
+            }
+        }
+        // An orders export that lost its id column still holds several order columns: it is
+        // refused for the missing id (an error), not skipped, which would drop its orders from
+        // a run that has another orders file.
+        (None, Some((near_hits, spec, _)))
+            if spec.kind == TableKind::Orders && *near_hits >= NEAR_MISS_MARGIN =>
+        {
             best = nearest.clone();
         }
+        _ => {}
     }
     match best {
         Some((_, spec, positions)) => Detection::Recognised { spec, positions },
