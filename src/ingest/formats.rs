@@ -903,10 +903,10 @@ fn detect_among(
         }
     }
     match (&best, &nearest) {
-        (Some((best_hits, _, _)), Some((near_hits, _, _))) => {
-            if *near_hits >= best_hits + NEAR_MISS_MARGIN {
-                best = nearest.clone();
-            }
+        (Some((best_hits, _, _)), Some((near_hits, _, _)))
+            if *near_hits >= best_hits + NEAR_MISS_MARGIN =>
+        {
+            best = nearest.clone();
         }
         // An orders export that lost its id column still holds several order columns: it is
         // refused for the missing id (an error), not skipped, which would drop its orders from
