@@ -1101,6 +1101,17 @@ fn bom_crlf_semicolons_and_decimal_commas_are_read() {
     assert!(close(num(&j["A-1"]["total"]), 1234.5));
     assert!(close(num(&j["A-2"]["total"]), 12.5));
     assert!(close(num(&j["A-3"]["total"]), 2500.0));
+    // A currency without cents: every total is ambiguous on its own (`25.990`), but the refunds
+    // in the same file write decimal commas, so the totals' points are thousands separators.
+    let dir = tempfile::tempdir().unwrap();
+    let text = "order_id;placed_at;total;refunded;currency\nP-1;2024-05-01 10:00:00;25.990;0,50;CLP\nP-2;2024-05-02 10:00:00;170.480;;CLP\n";
+    write(dir.path(), "pedidos.csv", text.as_bytes());
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert!(close(num(&j["P-1"]["total"]), 25990.0));
+    assert!(close(num(&j["P-1"]["refunded"]), 0.5));
+    assert!(close(num(&j["P-2"]["total"]), 170480.0));
 }
 
 /// Two exports joined with `cat`: the second file's header line (with its byte-order mark)

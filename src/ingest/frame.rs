@@ -169,6 +169,21 @@ pub fn parse_cells(
         }
     }
 
+    // Amounts with a decimal comma in one money column and none with a point in any: the
+    // file writes decimal commas, so `25.990` in another column is 25990 (a currency without
+    // cents), not 25.99.
+    let file_decimal_comma = value::infer_decimal_comma(
+        present
+            .iter()
+            .zip(&cells_of)
+            .filter(|((c, _), _)| c.ty == ValueType::Money)
+            .flat_map(|(_, cells)| kept(cells, &raw.lines, &keep).map(|(_, cell)| cell)),
+    );
+    let file_opts = ReadOptions {
+        decimal_comma: opts.decimal_comma || file_decimal_comma,
+        ..opts.clone()
+    };
+    let opts = &file_opts;
     // Columns are parsed in parallel, each into its own audit, merged back in column order so
     // that the audit (counts, first lines, examples) is the same as a sequential read.
     let parsed: Vec<Result<ParsedColumn>> = present
@@ -245,7 +260,6 @@ struct ColumnContext<'a> {
     latest: Option<DateTime<Utc>>,
 }
 
-/// The kept rows of a column, with their lines.
 /// Rows whose every cell read from the file's header equals that header (trimmed, a byte-order
 /// mark ignored: the second file's own): the header line repeated inside the data. One column
 /// is scanned; the others are compared only on the rows where it matched.
@@ -278,6 +292,7 @@ fn bare(cell: &str) -> &str {
     cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
+/// The kept rows of a column, with their lines.
 fn kept<'c>(
     cells: &'c TextColumn,
     lines: &'c [u64],
