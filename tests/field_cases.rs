@@ -1129,6 +1129,23 @@ fn a_header_line_repeated_inside_the_data_is_dropped_and_counted() {
     assert_eq!(e["count"], 1);
     assert_eq!(e["first_lines"], serde_json::json!([4]));
     assert!(run.dq("unparseable").is_none(), "{:?}", run.data_quality());
+    // A Shopify export holds two tables (orders, line items): the line is counted once.
+    let text = std::fs::read_to_string("fixtures/cases/01-shopify-lineitem-rows/orders_export.csv")
+        .unwrap();
+    let (header, rest) = text.split_once('\n').unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        format!("{header}\n{header}\n{rest}").as_bytes(),
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let e = run.dq("header line repeated").expect("counted");
+    assert_eq!(
+        (e["count"].clone(), e["first_lines"].clone()),
+        (1.into(), serde_json::json!([2]))
+    );
 }
 
 #[test]

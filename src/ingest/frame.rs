@@ -139,9 +139,18 @@ pub fn parse_cells(
     }
 
     let mut keep = vec![true; n];
-    // The header line again inside the data (two exports joined with `cat`): dropped, counted.
+    // The header line again inside the data (two exports joined with `cat`): dropped, counted
+    // once per file (a further table read from the same file drops it without a second count).
+    let further_table = super::formats::FORMATS.iter().any(|f| {
+        f.also
+            .iter()
+            .any(|a| (a.format, a.kind) == (spec.format, spec.kind))
+    });
     for row in repeated_header_rows(&present, &cells_of, &file.headers) {
         keep[row] = false;
+        if further_table {
+            continue;
+        }
         dq.note(
             &file.name,
             raw.lines[row],
