@@ -1148,6 +1148,46 @@ fn a_header_line_repeated_inside_the_data_is_dropped_and_counted() {
     );
 }
 
+/// A tracking export that writes the order id in another case (or with spaces) is matched to
+/// the one order it can mean, as a ticket would be, and counted; an id two orders share once
+/// case is ignored stays unmatched rather than being given to either.
+#[test]
+fn shipments_match_the_one_order_their_id_differs_from_only_in_case() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at\nXY-9,2024-05-01 10:00:00\nABC-1,2024-05-01 11:00:00\nabc-1,2024-05-01 12:00:00\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\n xy-9,T1,2024-05-02 10:00:00\nAbc-1,T2,2024-05-02 11:00:00\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.journeys();
+    assert_eq!(j["XY-9"]["n_shipments"], "1");
+    assert!(close(num(&j["XY-9"]["fulfillment_wait_h"]), 24.0));
+    assert_eq!(
+        (
+            j["ABC-1"]["n_shipments"].as_str(),
+            j["abc-1"]["n_shipments"].as_str()
+        ),
+        ("0", "0")
+    );
+    let e = run.dq("differs from only in case").expect("counted");
+    assert_eq!(
+        (e["count"].clone(), e["first_lines"].clone()),
+        (1.into(), serde_json::json!([2]))
+    );
+    assert!(
+        run.dq("not in the orders").is_some(),
+        "{:?}",
+        run.data_quality()
+    );
+}
+
 #[test]
 fn windows_1252_is_decoded_and_warned() {
     let dir = tempfile::tempdir().unwrap();

@@ -948,7 +948,8 @@ fn reconcile_order_refs(
     dq: &mut DataQuality,
 ) -> Result<(DataFrame, Option<Series>)> {
     let id = col(s::ORDER_ID);
-    let known = || lit(known.clone()).implode(false);
+    let known_ids = known;
+    let known = || lit(known_ids.clone()).implode(false);
     // The references that match no order as written, once each: usually none, and a few test
     // or deleted orders otherwise, so the rewrite below runs on them rather than on every row.
     // (A null reference has a null `cites_known`, which the filter drops.)
@@ -972,6 +973,7 @@ fn reconcile_order_refs(
         .lazy()
         .with_column(fixed.alias("_order_ref"))
         .collect()?;
+    let fixes = by_order_key(fixes, known_ids)?;
     let still_unknown = fixes
         .clone()
         .lazy()
@@ -1002,10 +1004,26 @@ fn reconcile_order_refs(
         )
         .with_column(col("_order_ref").fill_null(id.clone()))
         .collect()?;
+    let differs_by_hash = col(s::ORDER_ID)
+        .str()
+        .strip_prefix(lit("#"))
+        .eq(col("_order_ref").str().strip_prefix(lit("#")));
     audit(
         &df,
-        col("_order_ref").neq(col(s::ORDER_ID)),
+        col("_order_ref")
+            .neq(col(s::ORDER_ID))
+            .and(differs_by_hash.clone()),
         "order_id matched to an order after adding or removing a leading '#'",
+        Effect::Warning,
+        dq,
+    )?;
+    audit_with_example(
+        &df,
+        col("_order_ref")
+            .neq(col(s::ORDER_ID))
+            .and(differs_by_hash.not()),
+        Some(s::ORDER_ID),
+        "order_id matched to the one order it differs from only in case or spaces",
         Effect::Warning,
         dq,
     )?;
@@ -1015,6 +1033,66 @@ fn reconcile_order_refs(
         .drop(cols(["_order_ref"]))
         .collect()?;
     Ok((df, unknown))
+}
+
+/// `fixes` (distinct unmatched references `order_id` and their `_order_ref`) with each reference
+/// still matching no order rewritten to the one known order whose key it shares
+/// ([`crate::support::order_key`]: no leading `#`, spaces or case), as tickets are linked: `xy-9`
+/// in a tracking export for the order `XY-9`. A key that two known orders share (`ABC-1` and
+/// `abc-1`) is ambiguous and rewrites nothing. Only the orders whose key is among the
+/// references' are keyed; when the ids are already their own keys (ASCII, no upper case, no
+/// `#` or surrounding space), no id is rewritten to find them.
+fn by_order_key(fixes: DataFrame, known: &Series) -> Result<DataFrame> {
+    use crate::support::{is_normalised, order_key};
+    let id = col(s::ORDER_ID);
+    let keys = fixes
+        .clone()
+        .lazy()
+        .filter(col("_order_ref").eq(id.clone()))
+        .select([order_key(id.clone()).alias("_key")])
+        .collect()?;
+    if keys.height() == 0 {
+        return Ok(fixes);
+    }
+    let known_key = if is_normalised(known.str()?, true) {
+        col("_known")
+    } else {
+        order_key(col("_known"))
+    };
+    let known = DataFrame::new(
+        known.len(),
+        vec![known.clone().with_name("_known".into()).into_column()],
+    )?;
+    let by_key = crate::journey::among(
+        known.lazy().with_column(known_key.alias("_key")),
+        "_key",
+        keys.column("_key")?,
+    )?
+    .group_by([col("_key")])
+    .agg([col("_known").first(), len().alias("_n")])
+    .filter(col("_n").eq(lit(1u32)))
+    .select([col("_key"), col("_known")]);
+    Ok(fixes
+        .lazy()
+        .with_column(order_key(id.clone()).alias("_key"))
+        .join(
+            by_key,
+            [col("_key")],
+            [col("_key")],
+            crate::journey::left_join_keeping_order(),
+        )
+        .with_column(
+            when(
+                col("_order_ref")
+                    .eq(id.clone())
+                    .and(col("_known").is_not_null()),
+            )
+            .then(col("_known"))
+            .otherwise(col("_order_ref"))
+            .alias("_order_ref"),
+        )
+        .select([id, col("_order_ref")])
+        .collect()?)
 }
 
 /// A spreadsheet's scientific-notation rendering of a long number (`9.4001E+21`): digits were
