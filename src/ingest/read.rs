@@ -708,8 +708,20 @@ fn has_lone_carriage_return(text: &str) -> bool {
     memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
 }
 
-/// UTF-8 as is; anything else is decoded as Windows-1252 (the usual legacy export encoding).
+/// UTF-8 as is; UTF-16 with its byte-order mark (Excel's "Unicode text", some helpdesks)
+/// decoded as such; anything else decoded as Windows-1252 (the usual legacy export encoding),
+/// which the second value reports.
 fn decode(bytes: Vec<u8>) -> (String, bool) {
+    let utf16 = match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => Some(encoding_rs::UTF_16LE),
+        Some([0xFE, 0xFF]) => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    };
+    if let Some(encoding) = utf16 {
+        // The mark is consumed; a malformed unit becomes U+FFFD, which no rule reads as data.
+        let (text, _, _) = encoding.decode(&bytes);
+        return (text.into_owned(), false);
+    }
     match String::from_utf8(bytes) {
         Ok(s) => (s, false),
         Err(e) => {
@@ -908,6 +920,27 @@ mod tests {
         assert!(glob_match("ord?rs.csv", "orders.csv"));
         assert!(!glob_match("*.csv", "orders.csv.gz"));
         assert!(!glob_match("orders.csv", "orders.csv.bak"));
+    }
+
+    #[test]
+    fn decodes_utf_16_with_its_mark() {
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                "order_id\tplaced_at\nJosé\n"
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        assert_eq!(
+            decode(le),
+            ("order_id\tplaced_at\nJosé\n".to_string(), false)
+        );
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("São".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(decode(be), ("São".to_string(), false));
     }
 
     #[test]
