@@ -1860,38 +1860,16 @@ fn a_mistyped_far_future_event_time_is_unknown_for_durations_and_lateness() {
              not taken as the data end nor in durations"
         )
     };
-    let mut expected = vec![
-        (
-            "orders.csv".to_string(),
-            reason("paid_at"),
-            1,
-            serde_json::json!([3]),
-        ),
-        (
-            "orders.csv".to_string(),
-            reason("fulfilled_at"),
-            1,
-            serde_json::json!([5]),
-        ),
-        (
-            "shipments.csv".to_string(),
-            reason("shipped_at"),
-            1,
-            serde_json::json!([4]),
-        ),
-        (
-            "shipments.csv".to_string(),
-            reason("delivered_at"),
-            1,
-            serde_json::json!([2]),
-        ),
-        (
-            "tickets.csv".to_string(),
-            reason("created_at"),
-            1,
-            serde_json::json!([3]),
-        ),
-    ];
+    let mut expected: Vec<_> = [
+        ("orders.csv", "paid_at", 3),
+        ("orders.csv", "fulfilled_at", 5),
+        ("shipments.csv", "shipped_at", 4),
+        ("shipments.csv", "delivered_at", 2),
+        ("tickets.csv", "created_at", 3),
+    ]
+    .into_iter()
+    .map(|(file, c, line)| (file.to_string(), reason(c), 1, serde_json::json!([line])))
+    .collect();
     let mut got = mistyped;
     got.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     expected.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
