@@ -370,9 +370,17 @@ fn parse_time_and_offset(rest: &str) -> Option<(NaiveTime, Option<FixedOffset>)>
         } else {
             (rest, None)
         };
-    let time = NaiveTime::parse_from_str(time_str, "%H:%M:%S%.f")
-        .or_else(|_| NaiveTime::parse_from_str(time_str, "%H:%M"))
-        .ok()?;
+    // 24-hour clock, else a 12-hour one with AM/PM (US exports: `2/13/2024 10:00 PM`).
+    let time = [
+        "%H:%M:%S%.f",
+        "%H:%M",
+        "%I:%M:%S %p",
+        "%I:%M %p",
+        "%I:%M:%S%p",
+        "%I:%M%p",
+    ]
+    .iter()
+    .find_map(|f| NaiveTime::parse_from_str(time_str, f).ok())?;
     Some((time, offset))
 }
 
@@ -782,6 +790,22 @@ mod tests {
     /// The convention of a money column is read from the cells that show it (`32,63`), so
     /// that an ambiguous `2.500` among them is 2500, not 2.5; a single decimal point anywhere,
     /// or no telling cell at all, keeps the point reading.
+    /// US exports write a 12-hour clock: `10:00 PM` is 22:00, `12:05 am` is 00:05.
+    #[test]
+    fn twelve_hour_times_are_read() {
+        let tz = Tz::UTC;
+        let at = |cell: &str| {
+            parse_timestamp(cell, tz, SlashOrder::MonthFirst)
+                .unwrap()
+                .unwrap()
+                .instant
+        };
+        assert_eq!(at("2/13/2024 10:00 PM"), utc("2024-02-13T22:00:00Z"));
+        assert_eq!(at("2024-02-13 12:05 am"), utc("2024-02-13T00:05:00Z"));
+        assert_eq!(at("2/13/2024 1:02:03PM"), utc("2024-02-13T13:02:03Z"));
+        assert!(parse_timestamp("2/13/2024 13:00 PM", tz, SlashOrder::MonthFirst).is_err());
+    }
+
     #[test]
     fn decimal_commas_are_inferred_per_column() {
         let infer = |cells: &[&str]| infer_decimal_comma(cells.iter().copied());
