@@ -320,7 +320,7 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
                 audit.note(
                     &raw.name,
                     1,
-                    "file is not UTF-8: decoded as Windows-1252",
+                    "file is not all UTF-8: the bytes that are not were decoded as Windows-1252",
                     Effect::Warning,
                     None,
                 );

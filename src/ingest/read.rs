@@ -103,7 +103,7 @@ pub struct RawFile {
     pub name: String,
     /// Header cells as written (BOM removed, trimmed).
     pub headers: Vec<String>,
-    /// True when the bytes were not UTF-8 and were decoded as Windows-1252.
+    /// True when some bytes were not UTF-8 and were decoded as Windows-1252.
     pub decoded_from_cp1252: bool,
     /// True for Parquet: "lines" are row index + 2 (as if the file were a CSV with a header).
     pub is_parquet: bool,
@@ -709,8 +709,11 @@ fn has_lone_carriage_return(text: &str) -> bool {
 }
 
 /// UTF-8 as is; UTF-16 with its byte-order mark (Excel's "Unicode text", some helpdesks)
-/// decoded as such; anything else decoded as Windows-1252 (the usual legacy export encoding),
-/// which the second value reports.
+/// decoded as such; otherwise the valid UTF-8 runs are kept and only the bytes that are not
+/// UTF-8 are decoded as Windows-1252 (the usual legacy export encoding), which the second value
+/// reports. A wholly Windows-1252 file reads the same either way, and a UTF-8 file with a few
+/// legacy bytes (rows pasted from another export) keeps its `josé` as `josé` rather than
+/// `josÃ©`, which would split a customer in two.
 fn decode(bytes: Vec<u8>) -> (String, bool) {
     let utf16 = match bytes.get(..2) {
         Some([0xFF, 0xFE]) => Some(encoding_rs::UTF_16LE),
@@ -725,8 +728,26 @@ fn decode(bytes: Vec<u8>) -> (String, bool) {
     match String::from_utf8(bytes) {
         Ok(s) => (s, false),
         Err(e) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(e.as_bytes());
-            (text.into_owned(), true)
+            let bytes = e.into_bytes();
+            let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
+            let mut rest = bytes.as_slice();
+            loop {
+                match std::str::from_utf8(rest) {
+                    Ok(valid) => {
+                        text.push_str(valid);
+                        break;
+                    }
+                    Err(e) => {
+                        let (valid, after) = rest.split_at(e.valid_up_to());
+                        text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                        let bad = e.error_len().unwrap_or(after.len());
+                        let (legacy, _, _) = encoding_rs::WINDOWS_1252.decode(&after[..bad]);
+                        text.push_str(&legacy);
+                        rest = &after[bad..];
+                    }
+                }
+            }
+            (text, true)
         }
     }
 }
@@ -948,5 +969,8 @@ mod tests {
         let (text, legacy) = decode(b"S\xe3o Paulo".to_vec());
         assert_eq!(text, "São Paulo");
         assert!(legacy);
+        // UTF-8 `José` with one legacy `ã` (0xE3) and a legacy euro sign at the end.
+        let mixed = [&b"Jos\xc3\xa9,S\xe3o,"[..], "Müller".as_bytes(), b"\x80"].concat();
+        assert_eq!(decode(mixed), ("José,São,Müller€".to_string(), true));
     }
 }
