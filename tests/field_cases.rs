@@ -113,6 +113,14 @@ fn analyze(dir: &Path, args: &[&str]) -> Run {
     Run { code, stderr, out }
 }
 
+/// [`analyze`], expecting success (exit code 0; its error shown otherwise, at the caller's line).
+#[track_caller]
+fn analyze_ok(dir: &Path, args: &[&str]) -> Run {
+    let run = analyze(dir, args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run
+}
+
 /// `snagscan inspect DIR` in-process: (exit code, text).
 fn inspect(dir: &Path, args: &[&str]) -> (i32, String) {
     let tz = args
@@ -232,8 +240,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
 
 #[test]
 fn shopify_line_item_rows_fold_into_one_order_each() {
-    let run = analyze(&case("01-shopify-lineitem-rows"), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(&case("01-shopify-lineitem-rows"), &[]);
     assert_eq!(run.kpi("orders"), 3);
     assert_eq!(run.kpi("customers"), 3);
     let customers = run.table("customers.csv");
@@ -386,8 +393,7 @@ fn malformed_ticket_record_names_file_and_line() {
 
 #[test]
 fn offsets_are_converted_across_dst_and_sources_agree() {
-    let run = analyze(&case("04-offsets-dst-spring-forward"), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(&case("04-offsets-dst-spring-forward"), &[]);
     let j = run.journeys();
     assert!(close(num(&j["#3001"]["fulfillment_wait_h"]), 10.0));
     assert!(close(num(&j["#3002"]["fulfillment_wait_h"]), 2.0 / 60.0));
@@ -413,11 +419,10 @@ fn money_strings_parse_exactly_and_currencies_are_not_summed() {
     // CASE.md item 4 says repeat rate = 1/6. SPEC section 2 counts only customers whose first
     // order is at least 90 days before the as-of time, so the data alone (4 days) gives null;
     // with --as-of three months later every customer is eligible and the rate is 1/6.
-    let run = analyze(
+    let run = analyze_ok(
         &case("06-amount-strings-symbols"),
         &["--as-of", "2024-07-15 00:00:00Z"],
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
     let j = run.journeys();
     assert!(close(num(&j["G-1"]["total"]), 1234.56));
     assert!(close(num(&j["G-3"]["total"]), 1050.0));
@@ -471,11 +476,10 @@ fn money_strings_parse_exactly_and_currencies_are_not_summed() {
 fn guest_orders_are_keyed_by_trimmed_lowercase_email_never_by_id_zero() {
     // CASE.md: repeat rate 2/4. SPEC's 90-day eligibility needs an as-of time at least 90 days
     // after the last first order (2024-03-04), hence --as-of.
-    let run = analyze(
+    let run = analyze_ok(
         &case("11-guest-customers-email-case"),
         &["--as-of", "2024-06-30 00:00:00Z"],
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
     let report = run.report();
     assert_eq!(report["inputs"][0]["format"], "woocommerce");
     assert_eq!(report["kpis"]["orders"], 7);
@@ -500,8 +504,7 @@ fn guest_orders_are_keyed_by_trimmed_lowercase_email_never_by_id_zero() {
 #[test]
 fn split_shipments_count_shipments_and_tracking_numbers() {
     let dir = case("14-split-shipments-no-shipment");
-    let run = analyze(&dir, &["--as-of", "2024-07-05 00:00:00 -0400"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(&dir, &["--as-of", "2024-07-05 00:00:00 -0400"]);
     let j = run.journeys();
     assert_eq!(j["#9101"]["n_shipments"], "2");
     assert_eq!(j["#9102"]["n_shipments"], "1");
@@ -540,11 +543,10 @@ fn split_shipments_count_shipments_and_tracking_numbers() {
 
 #[test]
 fn complete_fulfillment_is_the_last_shipment_of_a_complete_order_only() {
-    let run = analyze(
+    let run = analyze_ok(
         &case("14-split-shipments-no-shipment"),
         &["--as-of", "2024-07-05 00:00:00 -0400"],
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
     let j = run.journeys();
     // #9101: its second (last) shipment, 48 h after placement; #9102: one shipment, 6 h.
     assert_eq!(j["#9101"]["fulfilled_complete_at"], "2024-07-03T13:00:00Z");
@@ -565,11 +567,10 @@ fn complete_fulfillment_is_the_last_shipment_of_a_complete_order_only() {
 
 #[test]
 fn backlog_holds_the_partial_and_the_unshipped_order_not_the_digital_one() {
-    let run = analyze(
+    let run = analyze_ok(
         &case("14-split-shipments-no-shipment"),
         &["--as-of", "2024-07-05 00:00:00 -0400"],
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
     let j = run.journeys();
     let mut backlog: Vec<&str> = j
         .iter()
@@ -624,8 +625,7 @@ fn an_order_with_nothing_left_to_ship_is_not_in_the_backlog() {
 #1,a@x.test,,,,,,1,E-book,false,pending\n\
 #2,b@x.test,refunded,restocked,,30.00,2024-07-01 09:00:00 -0400,1,Mug,true,restocked\n",
     );
-    let run = analyze(dir.path(), &["--as-of", "2024-07-05 00:00:00 -0400"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &["--as-of", "2024-07-05 00:00:00 -0400"]);
     let j = run.journeys();
     for id in ["#1", "#2"] {
         assert_eq!(j[id]["unshipped_items"], "0", "{id}");
@@ -661,8 +661,7 @@ fn complete_fulfillment_with_shipment_rows_is_the_last_shipment_or_unknown() {
         "shipments.csv",
         b"order_id,tracking_number,shipped_at\n1,T1,2024-07-02T10:00:00Z\n1,T2,\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert!(close(num(&j["1"]["fulfillment_wait_h"]), 24.0));
     assert_eq!(j["1"]["fulfilled_complete_at"], "");
@@ -675,8 +674,7 @@ fn complete_fulfillment_with_shipment_rows_is_the_last_shipment_or_unknown() {
         "shipments.csv",
         b"order_id,tracking_number,shipped_at\n1,T1,2024-07-02T10:00:00Z\n1,T2,2024-07-03T10:00:00Z\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["1"]["fulfilled_complete_at"], "2024-07-03T10:00:00Z");
     assert!(close(num(&j["1"]["complete_fulfillment_wait_h"]), 48.0));
@@ -701,8 +699,7 @@ fn a_partially_shipped_status_is_shipped_and_in_the_backlog() {
         "shipments.csv",
         b"order_id,tracking_number,shipped_at\n2,T2,2024-07-02T10:00:00Z\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["1"]["stage"], "shipped");
     assert_eq!(j["1"]["shipped_at"], "", "no time is made up");
@@ -733,8 +730,7 @@ fn the_backlog_is_measured_at_the_as_of_time() {
     );
     // On 03-03 #1 was waiting to ship, for 38 h (03-01 10:00 to 03-03 00:00); #2 did not
     // exist yet: not in the journeys nor counted, and named in data quality.
-    let run = analyze(dir.path(), &["--as-of", "2024-03-03T00:00:00Z"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &["--as-of", "2024-03-03T00:00:00Z"]);
     let j = run.journeys();
     assert_eq!(j["1"]["in_backlog"], "true");
     assert!(close(num(&j["1"]["open_age_h"]), 38.0));
@@ -747,8 +743,7 @@ fn the_backlog_is_measured_at_the_as_of_time() {
         (1.into(), serde_json::json!([3]))
     );
     // At the data end (#2's placement, 03-06 10:00): #1 has shipped, #2 waits, 0 h old.
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["1"]["in_backlog"], "false");
     assert_eq!(j["1"]["open_age_h"], "");
@@ -778,8 +773,7 @@ fn an_as_of_before_the_data_end_counts_only_what_existed_then() {
 T1,2024-03-02T10:00:00Z,Where is my order?,1\n\
 T2,2024-03-06T10:00:00Z,Where is my order?,2\n",
     );
-    let run = analyze(dir.path(), &["--as-of", "2024-03-05T00:00:00Z"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &["--as-of", "2024-03-05T00:00:00Z"]);
     assert_eq!(run.kpi("orders"), 2);
     assert!(close(run.kpi("revenue").as_f64().unwrap(), 30.0));
     assert_eq!(run.kpi("tickets"), 1);
@@ -832,13 +826,11 @@ fn an_order_delivered_after_the_as_of_time_was_overdue_then() {
 1,T1,2024-03-02T10:00:00Z,2024-03-06T10:00:00Z\n",
     );
     // On 03-05 it was past its promise and not delivered yet.
-    let run = analyze(dir.path(), &["--as-of", "2024-03-05T00:00:00Z"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &["--as-of", "2024-03-05T00:00:00Z"]);
     assert_eq!(run.journeys()["1"]["overdue"], "true");
     assert_eq!(run.kpi("overdue_orders"), 1);
     // At the data end (its delivery) it is delivered: late, no longer overdue.
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["1"]["overdue"], "false");
     assert_eq!(j["1"]["late"], "true");
@@ -858,8 +850,7 @@ fn an_order_past_its_promise_is_overdue_only_with_delivery_data() {
     );
     // No shipments table and no delivery time: whether #1 arrived is not known; #2, with no
     // promise, is not overdue either way.
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["1"]["overdue"], "");
     assert_eq!(j["2"]["overdue"], "false");
@@ -870,8 +861,7 @@ fn an_order_past_its_promise_is_overdue_only_with_delivery_data() {
         "shipments.csv",
         b"order_id,tracking_number,shipped_at,delivered_at\n1,T1,2024-03-02T10:00:00Z,\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["1"]["overdue"], "true");
     assert_eq!(j["2"]["overdue"], "false");
@@ -892,8 +882,7 @@ fn unshipped_wismo_tickets_need_shipping_data_and_a_physical_order() {
         "tickets.csv",
         b"ticket_id,created_at,subject,order_id\nK1,2024-07-03T10:00:00Z,Where is my order?,1\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("wismo_tickets"), 1);
     assert_eq!(run.kpi("orders_shipped"), Value::Null);
     assert_eq!(run.kpi("wismo_tickets_unshipped"), Value::Null);
@@ -920,8 +909,7 @@ K1,2024-07-03T10:00:00Z,Where is my order?,1\n\
 K2,2024-07-03T10:00:00Z,Where is my order?,2\n\
 K3,2024-07-03T10:00:00Z,Where is my order?,3\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("wismo_tickets"), 3);
     assert_eq!(run.kpi("wismo_tickets_unshipped"), 1);
 }
@@ -942,8 +930,7 @@ fn an_order_with_a_digital_first_line_and_a_physical_line_requires_shipping() {
 #7003,c@x.test,paid,fulfilled,2024-07-01 10:00:00 -0400,5.00,2024-07-01 09:00:00 -0400,1,Gift Card,false,fulfilled\n\
 #7003,c@x.test,,,,,,1,E-book,false,fulfilled\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["#7001"]["requires_shipping"], "true");
     assert!(close(num(&j["#7001"]["fulfillment_wait_h"]), 24.0));
@@ -976,8 +963,7 @@ fn tickets_without_an_order_column_import_with_their_text() {
         body[4].as_deref(),
         Some("Ordered on 10/05, zip 02139, call 555-0142 please")
     );
-    let run = analyze(&dir, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(&dir, &[]);
     assert_eq!(run.kpi("orders"), 5);
     // Items 2 and 3: 4 of 7 tickets linked; the 3 unlinked (204, 205, 207) are counted, and
     // the warning about 207 names the order it cites.
@@ -991,8 +977,7 @@ fn tickets_without_an_order_column_import_with_their_text() {
 #[test]
 fn a_fulfilled_status_without_a_time_is_shipped_with_no_wait_and_no_open_age() {
     // Item 4: `Fulfillment Status` fulfilled / unfulfilled, no `Fulfilled at` column.
-    let run = analyze(&case("18-wismo-order-reference-in-text"), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(&case("18-wismo-order-reference-in-text"), &[]);
     let j = run.journeys();
     for id in ["#1042", "#1043", "#1045"] {
         assert_eq!(j[id]["stage"], "shipped", "{id}");
@@ -1034,8 +1019,7 @@ fn header_only_files_give_zero_rows_and_null_kpis() {
     for f in ["header_only_orders.csv", "header_only_tickets.csv"] {
         std::fs::copy(case("19-empty-and-header-only").join(f), dir.path().join(f)).unwrap();
     }
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let k = run.report()["kpis"].clone();
     assert_eq!(k["orders"], 0);
     assert_eq!(k["customers"], 0);
@@ -1061,8 +1045,7 @@ fn header_only_files_give_zero_rows_and_null_kpis() {
         dir.path().join("header_only_tickets.csv"),
     )
     .unwrap();
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders"), 3);
 }
 
@@ -1095,8 +1078,7 @@ fn bom_crlf_semicolons_and_decimal_commas_are_read() {
     // A-3's `2.500` could be 2.5 or 2500 on its own; the column's decimal commas say 2500.
     let text = "\u{feff}order_id;placed_at;total;currency\r\nA-1;2024-05-01 10:00:00;1.234,50;EUR\r\nA-2;2024-05-02 10:00:00;\u{a0}12,50 €;EUR\r\nA-3;2024-05-03 10:00:00;2.500;EUR\r\n";
     write(dir.path(), "bestellungen.csv", text.as_bytes());
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert!(close(num(&j["A-1"]["total"]), 1234.5));
     assert!(close(num(&j["A-2"]["total"]), 12.5));
@@ -1106,8 +1088,7 @@ fn bom_crlf_semicolons_and_decimal_commas_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let text = "order_id;placed_at;total;refunded;currency\nP-1;2024-05-01 10:00:00;25.990;0,50;CLP\nP-2;2024-05-02 10:00:00;170.480;;CLP\n";
     write(dir.path(), "pedidos.csv", text.as_bytes());
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert!(close(num(&j["P-1"]["total"]), 25990.0));
     assert!(close(num(&j["P-1"]["refunded"]), 0.5));
@@ -1121,8 +1102,7 @@ fn a_header_line_repeated_inside_the_data_is_dropped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let text = "\u{feff}order_id,placed_at,total\nH-1,2024-05-01 10:00:00,10.00\nH-2,2024-05-02 10:00:00,20.00\n\u{feff}order_id,placed_at,total\nH-2,2024-05-02 10:00:00,20.00\nH-3,2024-05-03 10:00:00,30.00\n";
     write(dir.path(), "orders.csv", text.as_bytes());
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders"), 3);
     assert!(close(run.kpi("revenue").as_f64().unwrap(), 60.0));
     let e = run.dq("header line repeated").expect("counted");
@@ -1139,8 +1119,7 @@ fn a_header_line_repeated_inside_the_data_is_dropped_and_counted() {
         "orders_export.csv",
         format!("{header}\n{header}\n{rest}").as_bytes(),
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let e = run.dq("header line repeated").expect("counted");
     assert_eq!(
         (e["count"].clone(), e["first_lines"].clone()),
@@ -1164,8 +1143,7 @@ fn shipments_match_the_one_order_their_id_differs_from_only_in_case() {
         "shipments.csv",
         b"order_id,tracking_number,shipped_at\n xy-9,T1,2024-05-02 10:00:00\nAbc-1,T2,2024-05-02 11:00:00\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["XY-9"]["n_shipments"], "1");
     assert!(close(num(&j["XY-9"]["fulfillment_wait_h"]), 24.0));
@@ -1194,8 +1172,7 @@ fn windows_1252_is_decoded_and_warned() {
     let mut bytes = b"order_id,placed_at,email,region\n".to_vec();
     bytes.extend_from_slice(b"B-1,2024-05-01 10:00:00,jo@x.test,S\xe3o Paulo\n");
     write(dir.path(), "orders.csv", &bytes);
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.journeys()["B-1"]["region"], "São Paulo");
     assert!(run.dq("Windows-1252").is_some());
 }
@@ -1216,8 +1193,7 @@ fn slash_dates_without_a_telling_day_are_refused_unless_configured() {
         run.stderr
     );
     write(dir.path(), "snagscan.toml", b"date_order = \"day-first\"\n");
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.journeys()["C-1"]["placed_at"], "2024-03-02T10:00:00Z");
 }
 
@@ -1229,8 +1205,7 @@ fn naive_times_in_a_dst_gap_are_moved_and_warned() {
         "orders.csv",
         b"order_id,placed_at\nD-1,2024-03-10 02:30:00\nD-2,2024-11-03 01:30:00\n",
     );
-    let run = analyze(dir.path(), &["--timezone", "America/New_York"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &["--timezone", "America/New_York"]);
     let j = run.journeys();
     assert_eq!(j["D-1"]["placed_at"], "2024-03-10T07:30:00Z");
     assert_eq!(j["D-2"]["placed_at"], "2024-11-03T05:30:00Z");
@@ -1246,8 +1221,7 @@ fn excel_serials_and_zero_dates_are_rejected_per_row() {
         "orders.csv",
         b"order_id,placed_at,paid_at\nE-1,2024-05-01 10:00:00,45413.5\nE-2,2024-05-01 11:00:00,0000-00-00 00:00:00\nE-3,2024-05-01 12:00:00,2024-05-01 12:05:00\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["E-1"]["paid_at"], "");
     assert_eq!(j["E-2"]["paid_at"], "");
@@ -1279,8 +1253,7 @@ fn identifiers_stay_text_and_scientific_notation_is_flagged_not_merged() {
         "orders.csv",
         b"order_id,placed_at,customer_id\n00123,2024-05-01 10:00:00,'0042\n9.4001E+21,2024-05-01 11:00:00,7\n9.4001E+21,2024-05-01 12:00:00,8\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders"), 3, "two mangled ids are not one order");
     let j = run.journeys();
     assert_eq!(j["00123"]["customer_key"], "0042");
@@ -1302,8 +1275,7 @@ fn the_same_order_in_overlapping_exports_is_counted_once_latest_wins() {
         "export_july.csv",
         format!("{header}#5002,b@x.test,refunded,2024-06-03 10:00:00 -0400,30.00,2024-06-02 10:00:00 -0400,1,Jug\n#5003,c@x.test,paid,,40.00,2024-07-01 10:00:00 -0400,1,Cup\n").as_bytes(),
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders"), 3);
     let j = run.journeys();
     assert_eq!(j["#5002"]["status"], "refunded");
@@ -1314,8 +1286,7 @@ fn the_same_order_in_overlapping_exports_is_counted_once_latest_wins() {
 
 #[test]
 fn shopify_orders_tagged_test_are_excluded_and_counted() {
-    let run = analyze(&fixture("mixed-store"), &["--timezone", "America/New_York"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(&fixture("mixed-store"), &["--timezone", "America/New_York"]);
     assert!(!run.journeys().contains_key("#2009"));
     let t = run.dq("test order").unwrap();
     assert_eq!(t["count"], 1);
@@ -1333,8 +1304,7 @@ fn parquet_inputs_go_through_the_same_parsers() {
     .unwrap();
     let f = std::fs::File::create(dir.path().join("orders.parquet")).unwrap();
     ParquetWriter::new(f).finish(&mut df).unwrap();
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     assert_eq!(j["P-1"]["placed_at"], "2024-05-01T14:00:00Z");
     assert!(close(num(&j["P-1"]["total"]), 1050.0));
@@ -1361,8 +1331,7 @@ fn gzip_and_tsv_inputs_are_read() {
         "ship.tsv",
         b"order_id\tcarrier\tshipped_at\nZ-1\tUPS\t2024-05-02 10:00:00\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert!(close(
         num(&run.journeys()["Z-1"]["fulfillment_wait_h"]),
         24.0
@@ -1382,8 +1351,7 @@ fn unrecognised_file_is_skipped_with_the_nearest_format() {
         "notes.csv",
         b"Tracking Number,Courier\n1Z,ups\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let skipped = run.report()["skipped_files"].clone();
     assert_eq!(skipped[0]["file"], "notes.csv");
     let reason = skipped[0]["reason"].as_str().unwrap();
@@ -1423,8 +1391,7 @@ columns = { order_id = "@line", customer_id = "customer_id", placed_at = "date",
 constants = { currency = "USD" }
 "#,
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders"), 3);
     assert_eq!(run.kpi("customers"), 2);
     let j = run.journeys();
@@ -1512,8 +1479,7 @@ timezone = "Europe/Berlin"
 columns = { order_id = "Auftrag", shipped_at = "Versanddatum" }
 "#,
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     // 2 May 10:00 Berlin (UTC+2) = 08:00Z, 22 h after the order.
     let j = run.journeys();
     assert_eq!(j["A-1"]["shipped_at"], "2024-05-02T08:00:00Z");
@@ -1530,8 +1496,7 @@ fn cdnow_example_config_is_valid() {
         "CDNOW_master.txt",
         b" customer_id  date number_of_cds  dollar_value\n 00001 19970101  1   11.77\n",
     );
-    let run = analyze(dir.path(), &["--config", cfg.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &["--config", cfg.to_str().unwrap()]);
     assert_eq!(run.kpi("orders"), 1);
 }
 
@@ -1553,8 +1518,7 @@ fn mixed_store_links_three_platforms_into_one_journey_per_order() {
     ] {
         assert!(text.contains(expected), "missing '{expected}' in:\n{text}");
     }
-    let run = analyze(&dir, &["--timezone", "America/New_York"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(&dir, &["--timezone", "America/New_York"]);
     let j = run.journeys();
     assert_eq!(j.len(), 9, "10 orders, one of them a test order");
     // #2002: two parcels; shipped = first hand-off, delivered = last parcel.
@@ -1648,8 +1612,7 @@ fn shopify_devstore_export_imports_51_orders_with_their_line_items() {
     // Order fields were carried down: every order has a placed_at and a currency.
     assert_eq!(orders.column("placed_at").unwrap().null_count(), 0);
     assert_eq!(orders.column("currency").unwrap().null_count(), 0);
-    let run = analyze(path.parent().unwrap(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(path.parent().unwrap(), &[]);
     assert_eq!(run.kpi("orders"), 51);
 }
 
@@ -1657,8 +1620,7 @@ fn shopify_devstore_export_imports_51_orders_with_their_line_items() {
 #[ignore = "needs ../shared/data"]
 fn cdnow_example_reads_all_purchases() {
     let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cdnow/snagscan.toml");
-    let run = analyze(&shared("cdnow"), &["--config", cfg.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(&shared("cdnow"), &["--config", cfg.to_str().unwrap()]);
     assert_eq!(run.kpi("orders"), 69_659);
     assert_eq!(run.kpi("customers"), 23_570);
 }
@@ -1674,8 +1636,7 @@ fn a_repeated_header_is_warned_with_the_column_read() {
          1002,b@example.test,2024-03-02T10:00:00Z,20.00,USD,\n",
     )
     .unwrap();
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let warning = run
         .dq("appears in columns 2, 6")
         .expect("duplicate header warned");
@@ -1709,8 +1670,7 @@ fn a_mistyped_far_future_year_does_not_become_the_data_end() {
         ));
     }
     std::fs::write(dir.path().join("orders.csv"), csv).unwrap();
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     // The data end is the last real order (2024-04-29, the 120th day), not 2204.
     assert_eq!(run.report()["window"]["end"], "2024-04-29T10:00:00Z");
     let warning = run
@@ -1758,8 +1718,7 @@ fn a_mistyped_far_future_event_time_is_unknown_for_durations_and_lateness() {
         "reviews.csv",
         b"order_id,score,created_at\n1002,4,2024-03-08T10:00:00Z\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     // The data end is the latest plausible event: the review.
     assert_eq!(run.report()["window"]["end"], "2024-03-08T10:00:00Z");
 
@@ -1901,8 +1860,7 @@ fn a_ticket_at_a_mistyped_time_is_on_no_day_and_not_linked_by_email() {
     tickets.push_str("T-31,2204-03-04T09:00:00Z,Where is my order?,,a@example.com\n");
     write(dir.path(), "orders.csv", orders.as_bytes());
     write(dir.path(), "tickets.csv", tickets.as_bytes());
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let report = run.report();
     // monday-surge counts the 30 dated tickets, all on Monday (T-31 would have made a Sunday).
     let surge = report["checks"]
@@ -1960,8 +1918,7 @@ fn a_mistyped_review_or_delivery_time_is_no_delivery_to_review_time() {
     write(dir.path(), "orders.csv", orders.as_bytes());
     write(dir.path(), "shipments.csv", shipments.as_bytes());
     write(dir.path(), "reviews.csv", reviews.as_bytes());
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let report = run.report();
     let snag = report["snags"]
         .as_array()
@@ -2004,8 +1961,7 @@ fn shipping_counts_are_null_without_shipping_data() {
          2,C2,2024-03-02T10:00:00Z,20.00,USD\n",
     )
     .unwrap();
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     for kpi in [
         "orders_shipped",
         "orders_delivered",
@@ -2022,8 +1978,7 @@ fn shipping_counts_are_null_without_shipping_data() {
         "order_id,tracking_number,carrier,shipped_at\n1,T1,UPS,2024-03-02T10:00:00Z\n",
     )
     .unwrap();
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders_shipped"), 1);
     assert_eq!(run.kpi("orders_delivered"), 0);
     assert_eq!(run.kpi("backlog_orders"), 1);
@@ -2060,8 +2015,7 @@ fn shipments_and_reviews_for_unknown_orders_are_counted_once_with_their_lines() 
           #1001,5,2024-03-06T10:00:00Z\n\
           5555,1,2024-03-06T11:00:00Z\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     let shipments = run
         .dq("shipment for an order not in the orders file")
         .unwrap();
@@ -2098,8 +2052,7 @@ fn a_ticket_is_linked_once_even_when_orders_tie_or_share_an_id() {
         "tickets.csv",
         b"ticket_id,created_at,email\n1,2025-03-04T01:00:00Z,a@x.test\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.table("tickets.csv")["1"]["order_id"], "1002");
 
     // Two orders share a scientific-notation id (digits lost, both kept): a ticket citing it
@@ -2118,8 +2071,7 @@ fn a_ticket_is_linked_once_even_when_orders_tie_or_share_an_id() {
         "tickets.csv",
         b"ticket_id,created_at,email,order_id\n1,2025-03-04T01:00:00Z,z@x.test,9.4001E+21\n",
     );
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("tickets"), 1);
     let tickets = std::fs::read_to_string(run.out.path().join("tickets.csv")).unwrap();
     assert_eq!(tickets.lines().count(), 2, "{tickets}");
