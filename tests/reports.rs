@@ -373,6 +373,84 @@ fn journeys_as_parquet() {
     assert!(!journeys.iter().any(|c| c.starts_with('_')), "{journeys:?}");
 }
 
+/// The SKUs most cancelled come in the analyzer's order (cancelled orders, most first; ties by
+/// SKU) in the terminal as in report.json, where ordering by share would reverse them.
+#[test]
+fn stockout_skus_in_the_same_order_in_every_report() {
+    let store = tempfile::tempdir().unwrap();
+    // SKU-A: 2 of 6 orders cancelled (33%); SKU-B: 1 of 2 (50%); SKU-C: 1 of 1 (100%).
+    let mut orders = String::from("order_id,customer_id,placed_at,status,cancel_reason,total\n");
+    let mut items = String::from("order_id,sku,product,quantity,unit_price\n");
+    for (i, (sku, cancelled)) in [
+        ("SKU-A", true),
+        ("SKU-A", true),
+        ("SKU-A", false),
+        ("SKU-A", false),
+        ("SKU-A", false),
+        ("SKU-A", false),
+        ("SKU-B", true),
+        ("SKU-B", false),
+        ("SKU-C", true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (status, reason) = if cancelled {
+            ("cancelled", "out of stock")
+        } else {
+            ("paid", "")
+        };
+        orders.push_str(&format!(
+            "{},C{i},2024-03-0{}T10:00:00Z,{status},{reason},10.00\n",
+            1001 + i,
+            i + 1
+        ));
+        items.push_str(&format!("{},{sku},Thing,1,10.00\n", 1001 + i));
+    }
+    std::fs::write(store.path().join("orders.csv"), orders).unwrap();
+    std::fs::write(store.path().join("line_items.csv"), items).unwrap();
+    std::fs::write(
+        store.path().join("snagscan.toml"),
+        "[thresholds]\nmin_sample = 2\n",
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = analyze(store.path(), tmp.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+
+    let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    let snag = report["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "stockout-cancellations")
+        .expect("stockout-cancellations raised (4 of 9 orders cancelled)");
+    let rows: Vec<(&str, u64, u64)> = snag["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["label"].as_str().unwrap(),
+                b["affected"].as_u64().unwrap(),
+                b["n"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("SKU-A", 2, 6), ("SKU-B", 1, 2), ("SKU-C", 1, 1)]);
+
+    let terminal = String::from_utf8(out.stdout).unwrap();
+    let at = |sku: &str| {
+        terminal
+            .find(sku)
+            .unwrap_or_else(|| panic!("{sku} not in the terminal report:\n{terminal}"))
+    };
+    assert!(
+        at("SKU-A") < at("SKU-B") && at("SKU-B") < at("SKU-C"),
+        "{terminal}"
+    );
+}
+
 #[test]
 fn fail_on_start_here_exits_1_after_writing_reports() {
     let tmp = tempfile::tempdir().unwrap();

@@ -103,12 +103,19 @@ impl Evidence {
     }
 }
 
-/// A row of a snag's breakdown table (worst lanes, SKUs...).
+/// A row of a snag's breakdown table (worst lanes, SKUs...). Every report lists the rows in the
+/// order the analyzer returns them, so an analyzer puts them in the order it means: a ranking
+/// worst first, with a deterministic tie-break; a split (weekdays, delivery states) in its own.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BreakdownRow {
+    /// The group: a lane, a SKU, a weekday...
     pub label: String,
+    /// The base of `share`: the group's orders (tickets, customers, by analyzer), or the whole
+    /// total when the breakdown splits one (monday-surge's weekdays, wismo-load's states).
     pub n: u64,
+    /// Of those, the ones in the group that the snag hits.
     pub affected: u64,
+    /// `affected / n` (0 when `n` is 0).
     pub share: f64,
 }
 

@@ -87,7 +87,8 @@ fn run(ctx: &Context) -> Result<Outcome> {
     }))
 }
 
-/// Cancelled orders per SKU (from the line items), most first.
+/// Cancelled orders per SKU (from the line items), most first, ties by SKU ascending; at most
+/// `worst_lanes` SKUs.
 fn cancelled_skus(ctx: &Context) -> Result<Vec<BreakdownRow>> {
     let Some(items) = &ctx.store.line_items else {
         return Ok(Vec::new());

@@ -6,7 +6,7 @@ use comfy_table::{
 
 use super::compare::{Comparison, KpiChange, SnagStatus, Trend};
 use super::{kpi_info, Exporter, Report, Snag};
-use crate::analyze::{BreakdownRow, Evidence};
+use crate::analyze::Evidence;
 use crate::error::Result;
 use crate::score::Quadrant;
 
@@ -400,16 +400,16 @@ fn evidence_lines(s: &Snag) -> String {
         s.affected_orders, s.affected_customers
     ));
     if !s.breakdown.is_empty() {
-        // The three largest shares, whatever order the breakdown is in (lanes by lateness,
-        // weekdays by calendar, delivery states by lifecycle).
-        let mut largest: Vec<&BreakdownRow> = s.breakdown.iter().collect();
-        largest.sort_by(|a, b| b.share.total_cmp(&a.share));
-        let worst: Vec<String> = largest
-            .into_iter()
-            .take(3)
+        // Every row, in the analyzer's order, as the other reports list them: a ranking is
+        // worst first (lanes by late share, SKUs by cancelled orders), a split is whole in its
+        // own order (weekdays by calendar, delivery states by lifecycle), so no cut or re-sort
+        // here would suit both.
+        let rows: Vec<String> = s
+            .breakdown
+            .iter()
             .map(|b| format!("{} {:.0}% of {}", b.label, b.share * 100.0, b.n))
             .collect();
-        lines.push(format!("worst: {}", worst.join(", ")));
+        lines.push(format!("breakdown: {}", rows.join(", ")));
     }
     lines.join("\n")
 }
