@@ -222,8 +222,11 @@ fn put(w: &mut impl Write, first: &mut bool, value: serde_json::Value) -> Result
 
 /// Writes the OCEL 2.0 JSON log: objects `order:<id>`, `customer:<key>`,
 /// `shipment:<order id>/<n>`, `ticket:<id>` with their relations (order placed by customer,
-/// shipment of order, ticket about order), and the events of [`events`] plus one "shipment
-/// dispatched" / "shipment delivered" event per shipment. Streams, so memory stays flat.
+/// shipment of order, ticket about order), and the events of [`events`] (each related to its
+/// order, the order's customer when known, and its ticket), one "ticket opened" event per
+/// ticket linked to no order (related to that ticket only), and one "shipment dispatched" /
+/// "shipment delivered" event per shipment. So every ticket with an opening time has its
+/// "ticket opened" event. Streams, so memory stays flat.
 ///
 /// Errors: the writer fails.
 pub fn write_ocel(
@@ -358,6 +361,33 @@ pub fn write_ocel(
             &mut first,
             json!({"id": format!("e{n}"), "type": acts.get(i).unwrap_or(""), "time": rfc3339(times.get(i)), "attributes": [], "relationships": rel}),
         )?;
+    }
+    // Tickets linked to no order have no case in `events`: their "ticket opened" events, in the
+    // tickets' order, relate to the ticket alone (a ticket reaches a customer only through its
+    // order).
+    if let Some(t) = &j.tickets {
+        let unlinked = t
+            .clone()
+            .lazy()
+            .filter(
+                col(s::ORDER_ID)
+                    .is_null()
+                    .and(col(s::CREATED_AT).is_not_null()),
+            )
+            .select([col(s::TICKET_ID), col(s::CREATED_AT).cast(DataType::Int64)])
+            .collect()?;
+        let (tid, opened) = (
+            unlinked.column(s::TICKET_ID)?.str()?,
+            unlinked.column(s::CREATED_AT)?.i64()?,
+        );
+        for i in 0..unlinked.height() {
+            n += 1;
+            put(
+                w,
+                &mut first,
+                json!({"id": format!("e{n}"), "type": "ticket opened", "time": rfc3339(opened.get(i)), "attributes": [], "relationships": [{"objectId": format!("ticket:{}", tid.get(i).unwrap_or("")), "qualifier": "ticket"}]}),
+            )?;
+        }
     }
     for i in 0..shipments.height() {
         let order = sh_orders.get(i).unwrap_or("");

@@ -81,3 +81,119 @@ fn tiny_store_event_logs_have_every_event_once() {
         .unwrap();
     assert_eq!(placed_1001.time.to_rfc3339(), "2024-03-01T10:00:00+00:00");
 }
+
+/// Every ticket has its "ticket opened" event in the OCEL log, the unlinked ones too (related to
+/// the ticket alone); the case-centric CSV keeps the linked ones only, as they have a case.
+#[test]
+fn every_ticket_is_opened_in_the_ocel_log() {
+    let store = tempfile::tempdir().unwrap();
+    for f in [
+        "orders.csv",
+        "line_items.csv",
+        "shipments.csv",
+        "reviews.csv",
+        "snagscan.toml",
+    ] {
+        std::fs::copy(
+            std::path::Path::new("fixtures/tiny-store").join(f),
+            store.path().join(f),
+        )
+        .unwrap();
+    }
+    // T1 cites order 1005 (C4); T3 is linked by e-mail to the guest's order 1007 (placed
+    // 5 March); T2 has no order nor e-mail, T4's e-mail placed no order: both unlinked.
+    std::fs::write(
+        store.path().join("tickets.csv"),
+        "ticket_id,created_at,subject,order_id,email\n\
+         T1,2024-03-07T09:00:00Z,Where is my order?,1005,\n\
+         T2,2024-03-07T10:00:00Z,Do you ship to Canada?,,\n\
+         T3,2024-03-08T11:00:00Z,Hello,,guest@x.test\n\
+         T4,2024-03-08T12:00:00Z,Hi there,,nobody@else.test\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    run(&[
+        "snagscan",
+        "analyze",
+        store.path().to_str().unwrap(),
+        "--quiet",
+        "--ocel",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+
+    // CSV: the two linked tickets, in their orders' cases.
+    let mut r = csv::Reader::from_path(out.path().join("event_log.csv")).unwrap();
+    let mut opened: Vec<(String, String)> = Vec::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        if &rec[1] == "ticket opened" {
+            opened.push((rec[0].to_string(), rec[4].to_string()));
+        }
+    }
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert_eq!(opened, pairs(&[("1005", "T1"), ("1007", "T3")]));
+
+    // OCEL: four tickets, four "ticket opened" events; 30 order events + 2 + 2 tickets
+    // opened + 6 dispatches + 5 deliveries.
+    let ocel = process_mining::core::event_data::object_centric::ocel_json::import_ocel_json_path(
+        out.path().join("event_log.jsonocel"),
+    )
+    .unwrap();
+    assert_eq!(
+        ocel.objects
+            .iter()
+            .filter(|o| o.object_type == "ticket")
+            .count(),
+        4
+    );
+    assert_eq!(ocel.events.len(), 30 + 4 + 6 + 5);
+    let mut opened: Vec<(String, Vec<(String, String)>)> = ocel
+        .events
+        .iter()
+        .filter(|e| e.event_type == "ticket opened")
+        .map(|e| {
+            let mut rel: Vec<(String, String)> = e
+                .relationships
+                .iter()
+                .map(|r| (r.qualifier.clone(), r.object_id.clone()))
+                .collect();
+            rel.sort();
+            (e.time.to_rfc3339(), rel)
+        })
+        .collect();
+    opened.sort();
+    assert_eq!(
+        opened,
+        [
+            (
+                "2024-03-07T09:00:00+00:00".to_string(),
+                pairs(&[
+                    ("customer", "customer:C4"),
+                    ("order", "order:1005"),
+                    ("ticket", "ticket:T1")
+                ])
+            ),
+            (
+                "2024-03-07T10:00:00+00:00".to_string(),
+                pairs(&[("ticket", "ticket:T2")])
+            ),
+            (
+                "2024-03-08T11:00:00+00:00".to_string(),
+                pairs(&[
+                    ("customer", "customer:guest@x.test"),
+                    ("order", "order:1007"),
+                    ("ticket", "ticket:T3")
+                ])
+            ),
+            (
+                "2024-03-08T12:00:00+00:00".to_string(),
+                pairs(&[("ticket", "ticket:T4")])
+            ),
+        ]
+    );
+}
