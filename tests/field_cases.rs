@@ -1300,6 +1300,9 @@ fn parquet_inputs_go_through_the_same_parsers() {
         "order_id" => ["P-1", "P-2", "P-3"],
         "placed_at" => ["2024-05-01 10:00:00 -0400", "2024-05-02T09:00:00Z", "yesterday"],
         "total" => ["$1,050.00", "12,50", "N/A"],
+        // Typed and null cells: read as Polars writes them as text, a null as an empty cell.
+        "refunded" => [Some(2.5), None, Some(0.0)],
+        "email" => [Some("Ann@Example.com"), None, Some("ann@example.com")],
     )
     .unwrap();
     let f = std::fs::File::create(dir.path().join("orders.parquet")).unwrap();
@@ -1309,6 +1312,9 @@ fn parquet_inputs_go_through_the_same_parsers() {
     assert_eq!(j["P-1"]["placed_at"], "2024-05-01T14:00:00Z");
     assert!(close(num(&j["P-1"]["total"]), 1050.0));
     assert!(close(num(&j["P-2"]["total"]), 12.5));
+    assert!(close(num(&j["P-1"]["refunded"]), 2.5));
+    assert_eq!(j["P-1"]["customer_key"], "ann@example.com");
+    assert_eq!(j["P-2"]["customer_key"], "");
     // P-3 has no usable placed_at: dropped? No: placed_at is required, so an unparseable value
     // is nulled and counted; "line" = row index + 2.
     let bad = run.dq("unparseable placed_at").unwrap();

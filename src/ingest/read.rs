@@ -6,6 +6,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use polars::prelude::{Column, DataFrame, DataType};
+
 use crate::error::{Error, Result};
 
 /// Extensions read from an input folder (SPEC section 1).
@@ -116,8 +118,9 @@ enum Body {
         text: String,
         delimiter: Delimiter,
     },
-    /// Parquet columns as text, in header order.
-    Columns(Vec<TextColumn>),
+    /// A Parquet file's columns as read: each one is turned into text only when a table asks
+    /// for it ([`RawFile::read_columns`]), so that columns no table reads are never copied.
+    Frame(DataFrame),
 }
 
 impl RawFile {
@@ -189,7 +192,7 @@ impl RawFile {
     }
 
     fn open_parquet(path: &Path, name: String) -> Result<RawFile> {
-        use polars::prelude::{DataType, ParquetReader, SerReader};
+        use polars::prelude::{ParquetReader, SerReader};
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
             return Err(Error::EmptyFile(name));
@@ -206,24 +209,12 @@ impl RawFile {
             .iter()
             .map(|n| n.trim().to_string())
             .collect();
-        let mut columns = Vec::with_capacity(df.width());
-        // Cells are parsed one by one by the same rules as CSV cells, so the Parquet columns are
-        // turned into text first (a cast, not a loop over rows).
-        for c in df.columns() {
-            let text = c.cast(&DataType::String)?;
-            let ca = text.str()?;
-            let mut col = ColumnBuilder::with_capacity(ca.len(), 0);
-            for v in ca.iter() {
-                col.push(v.unwrap_or("").as_bytes());
-            }
-            columns.push(col.finish(&name)?);
-        }
         Ok(RawFile {
             name,
             headers,
             decoded_from_cp1252: false,
             is_parquet: true,
-            body: Body::Columns(columns),
+            body: Body::Frame(df),
         })
     }
 
@@ -231,7 +222,7 @@ impl RawFile {
     pub fn delimiter(&self) -> Option<Delimiter> {
         match &self.body {
             Body::Text { delimiter, .. } => Some(*delimiter),
-            Body::Columns(_) => None,
+            Body::Frame(_) => None,
         }
     }
 
@@ -243,7 +234,7 @@ impl RawFile {
                 text: String::new(),
                 delimiter: *delimiter,
             },
-            Body::Columns(_) => Body::Columns(Vec::new()),
+            Body::Frame(_) => Body::Frame(DataFrame::empty()),
         };
     }
 
@@ -256,17 +247,17 @@ impl RawFile {
     /// Errors: a record whose field count differs from the header's, naming its line.
     pub fn read_columns(&self, indices: &[usize]) -> Result<RawColumns> {
         match &self.body {
-            Body::Columns(cols) => {
-                let n = cols.first().map(TextColumn::len).unwrap_or(0);
+            Body::Frame(df) => {
+                let n = df.height();
+                let columns = indices
+                    .iter()
+                    .map(|&i| match df.columns().get(i) {
+                        Some(c) => parquet_text(c, &self.name),
+                        None => Ok(TextColumn::repeat("", n)),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
                 Ok(RawColumns {
-                    columns: indices
-                        .iter()
-                        .map(|&i| {
-                            cols.get(i)
-                                .cloned()
-                                .unwrap_or_else(|| TextColumn::repeat("", n))
-                        })
-                        .collect(),
+                    columns,
                     lines: (0..n as u64).map(|i| i + 2).collect(),
                 })
             }
@@ -594,6 +585,27 @@ impl TextColumn {
     }
 }
 
+/// A Parquet column as text, nulls as empty cells: cast to String (numbers and times as Polars
+/// writes them) and copied into one buffer, so that every cell goes through the same parsers as
+/// a CSV cell.
+///
+/// Errors: the column holds more than 4 GiB of text.
+fn parquet_text(c: &Column, file: &str) -> Result<TextColumn> {
+    let text = c.cast(&DataType::String)?;
+    let ca = text.str()?;
+    let mut col = ColumnBuilder::with_capacity(ca.len(), 0);
+    let has_nulls = ca.null_count() > 0;
+    for arr in ca.downcast_iter() {
+        if has_nulls {
+            arr.iter()
+                .for_each(|v| col.push(v.unwrap_or("").as_bytes()));
+        } else {
+            arr.values_iter().for_each(|v| col.push(v.as_bytes()));
+        }
+    }
+    col.finish(file)
+}
+
 /// Appends cells to a [`TextColumn`].
 struct ColumnBuilder {
     bytes: Vec<u8>,
@@ -772,6 +784,27 @@ fn sniff_delimiter(header: &str) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use polars::prelude::{IntoColumn, NewChunkedArray, StringChunked};
+
+    #[test]
+    fn parquet_columns_become_cells() {
+        // Two chunks and a null: the cells are the values in order, the null an empty cell.
+        let mut ca = StringChunked::from_iter_options("c".into(), [Some("a"), None].into_iter());
+        ca.append(&StringChunked::from_iter_options(
+            "c".into(),
+            [Some("a long value past twelve bytes")].into_iter(),
+        ))
+        .unwrap();
+        let cells = parquet_text(&ca.into_column(), "f.parquet").unwrap();
+        assert_eq!(
+            cells.iter().collect::<Vec<_>>(),
+            ["a", "", "a long value past twelve bytes"]
+        );
+        // A typed column is read as Polars writes it as text.
+        let typed = Column::new("n".into(), [Some(2.5f64), None]);
+        let cells = parquet_text(&typed, "f.parquet").unwrap();
+        assert_eq!(cells.iter().collect::<Vec<_>>(), ["2.5", ""]);
+    }
 
     #[test]
     fn sniffs_delimiters() {
