@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 
 use crate::error::Result;
-use crate::ingest::{audit, frame::utc_ms, Store};
+use crate::ingest::{audit, audit_with_example, frame::utc_ms, Store};
 use crate::quality::{DataQuality, Effect};
 use crate::schema as s;
 use crate::support::matches;
@@ -181,6 +181,20 @@ pub fn semi_join_keeping_order() -> JoinArgs {
     args
 }
 
+/// A number of hours as text, to one decimal: `-13.0 h`.
+fn hours_text(hours: Expr) -> Expr {
+    concat_str(
+        [
+            hours
+                .round(1, RoundMode::HalfAwayFromZero)
+                .cast(DataType::String),
+            lit(" h"),
+        ],
+        "",
+        true,
+    )
+}
+
 fn null_of(dt: DataType) -> Expr {
     lit(NULL).cast(dt)
 }
@@ -275,6 +289,8 @@ fn build_with(
                 null_of(DataType::Boolean).alias("_est_is_date"),
                 null_of(DataType::Date).alias("_est_date"),
                 null_of(DataType::String).alias(s::CARRIER),
+                null_of(DataType::String).alias(SHIP_SRC_FILE),
+                null_of(DataType::UInt64).alias(SHIP_SRC_LINE),
             ])
             .collect()?,
     };
@@ -364,9 +380,23 @@ fn build_with(
             "delivered before placed (click_to_door < 0, excluded)",
         ),
     ] {
-        audit(
-            &with_waits,
-            col(wait).lt(lit(0.0)),
+        // The orders with a negative wait, each named by its row (a transit time by the row
+        // its two times came from, see `transit_source`), with the wait as the example.
+        let [file, line] = if wait == "_transit_time_raw" {
+            transit_source()
+        } else {
+            [col(s::SRC_FILE), col(s::SRC_LINE)]
+        };
+        let negative = with_waits
+            .clone()
+            .lazy()
+            .filter(col(wait).lt(lit(0.0)))
+            .select([file, line, hours_text(col(wait)).alias("_gap")])
+            .collect()?;
+        audit_with_example(
+            &negative,
+            lit(true),
+            Some("_gap"),
             reason,
             Effect::ExcludedFromStats,
             dq,
@@ -469,9 +499,37 @@ fn build_with(
     })
 }
 
+/// Column (String) of the shipments file whose row gave an order both its first hand-off and its
+/// last delivery (null when no one row gave both); with [`SHIP_SRC_LINE`] (UInt64), that row's
+/// physical line. Internal, not written.
+const SHIP_SRC_FILE: &str = "_ship_src_file";
+/// See [`SHIP_SRC_FILE`].
+const SHIP_SRC_LINE: &str = "_ship_src_line";
+
+/// `src_file` and `src_line` of a journey that has a transit time, as the source of that time:
+/// the shipment row that gave both its hand-off and its delivery, else (the hand-off is the
+/// order's `fulfilled_at`, or the two times come from different shipment rows) the order's own
+/// row. Needs `_ship_first`, [`SHIP_SRC_FILE`] and [`SHIP_SRC_LINE`].
+fn transit_source() -> [Expr; 2] {
+    let from_shipment = col("_ship_first")
+        .is_not_null()
+        .and(col(SHIP_SRC_LINE).is_not_null());
+    [
+        when(from_shipment.clone())
+            .then(col(SHIP_SRC_FILE))
+            .otherwise(col(s::SRC_FILE))
+            .alias(s::SRC_FILE),
+        when(from_shipment)
+            .then(col(SHIP_SRC_LINE))
+            .otherwise(col(s::SRC_LINE))
+            .alias(s::SRC_LINE),
+    ]
+}
+
 /// Per order: first hand-off to the carrier, last hand-off (only when every shipment has one),
 /// delivery of the last shipment (only when all are delivered), the earliest carrier estimate,
-/// the first carrier.
+/// the first carrier, and the shipment row that gave both the first hand-off and the last
+/// delivery ([`SHIP_SRC_FILE`], [`SHIP_SRC_LINE`]).
 ///
 /// Most orders have one shipment, whose values are the summary as they are; only the orders
 /// with several shipments are sorted and aggregated (the same result, without a group-by over
@@ -488,6 +546,10 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
             )
             .first()
     };
+    let first_is_last = col(s::DELIVERED_AT)
+        .first()
+        .eq(col(s::DELIVERED_AT).max())
+        .fill_null(lit(false));
     let several = col(s::ORDER_ID).is_duplicated();
     let shipments = shipments.with_column(several.alias("_several"));
     let single = shipments.clone().filter(col("_several").not()).select([
@@ -501,6 +563,8 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
         col(&est_is_date).alias("_est_is_date"),
         col(&est_date).alias("_est_date"),
         col(s::CARRIER),
+        col(s::SRC_FILE).alias(SHIP_SRC_FILE),
+        col(s::SRC_LINE).alias(SHIP_SRC_LINE),
     ]);
     let multiple = shipments
         .filter(col("_several"))
@@ -526,6 +590,16 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
             by_est(&est_is_date).alias("_est_is_date"),
             by_est(&est_date).alias("_est_date"),
             col(s::CARRIER).drop_nulls().first().alias(s::CARRIER),
+            // Sorted by hand-off, the first row gave the first hand-off: it is the source of
+            // the transit time when its delivery is also the last one.
+            when(first_is_last.clone())
+                .then(col(s::SRC_FILE).first())
+                .otherwise(null_of(DataType::String))
+                .alias(SHIP_SRC_FILE),
+            when(first_is_last)
+                .then(col(s::SRC_LINE).first())
+                .otherwise(null_of(DataType::UInt64))
+                .alias(SHIP_SRC_LINE),
         ]);
     Ok(concat([single, multiple], UnionArgs::default())?)
 }

@@ -31,7 +31,8 @@ pub struct QualityEntry {
     pub count: u64,
     /// 1-based physical lines of the first examples, ascending.
     pub first_lines: Vec<u64>,
-    /// The raw value of the first example, when the reason is about a value.
+    /// The raw value of the first example, when the reason is about a value (for a negative
+    /// wait, the wait in hours: `-13.0 h`).
     pub example: Option<String>,
 }
 

@@ -946,6 +946,75 @@ fn an_order_with_a_digital_first_line_and_a_physical_line_requires_shipping() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Case 15: delivered before shipped
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn case_15_delivered_before_shipped_names_the_tracking_line_and_the_gap() {
+    // The case's tracking export, with orders listed in reverse (so #1502 is on line 5 of
+    // orders.csv, not 3), and #1599, whose fulfilled_at and delivered_at both come from
+    // orders.csv (line 7): delivered 2024-08-06 04:00, 6 h before its 10:00 hand-off.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        case("15-delivered-before-shipped").join("tracking_export.csv"),
+        dir.path().join("tracking_export.csv"),
+    )
+    .unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,fulfilled_at,delivered_at,total,currency\n\
+          #1505,2024-08-04T00:00:00Z,,,10.00,USD\n\
+          #1504,2024-08-04T00:00:00Z,,,10.00,USD\n\
+          #1503,2024-08-04T00:00:00Z,,,10.00,USD\n\
+          #1502,2024-08-04T00:00:00Z,,,10.00,USD\n\
+          #1501,2024-08-04T00:00:00Z,,,10.00,USD\n\
+          #1599,2024-08-04T00:00:00Z,2024-08-06T10:00:00Z,2024-08-06T04:00:00Z,10.00,USD\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let mut negative: Vec<(String, u64, Value, String)> = run
+        .data_quality()
+        .into_iter()
+        .filter(|e| {
+            e["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("delivered before shipped"))
+        })
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().to_string(),
+                e["count"].as_u64().unwrap(),
+                e["first_lines"].clone(),
+                e["example"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    negative.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        negative,
+        vec![
+            (
+                "orders.csv".into(),
+                1,
+                serde_json::json!([7]),
+                "-6.0 h".into()
+            ),
+            (
+                "tracking_export.csv".into(),
+                1,
+                serde_json::json!([3]),
+                "-13.0 h".into()
+            ),
+        ]
+    );
+    // Still left out of the transit statistics: samples 52 h (#1501) and 48 h (#1505).
+    let j = run.journeys();
+    assert_eq!(j["#1502"]["transit_time_h"], "");
+    assert_eq!(j["#1599"]["transit_time_h"], "");
+    assert!(close(run.kpi("transit_time_p50_h").as_f64().unwrap(), 50.0));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Case 18: tickets with no order-id column (import only; linking is tested with the support
 // module)
 // ---------------------------------------------------------------------------------------------

@@ -171,6 +171,68 @@ fn split_shipments_ship_at_the_first_and_deliver_at_the_last() {
 }
 
 #[test]
+fn delivered_before_shipped_names_the_shipment_row_that_gave_both_times() {
+    let mut dq = DataQuality::default();
+    let o = orders(
+        &["A", "B"],
+        &["2024-07-01T00:00:00Z", "2024-07-01T00:00:00Z"],
+    );
+    let sh = DataFrame::new(
+        4,
+        vec![
+            Column::new(s::ORDER_ID.into(), ["A", "A", "B", "B"]),
+            instants(
+                s::SHIPPED_AT,
+                &[
+                    "2024-07-02T10:00:00Z",
+                    "2024-07-03T10:00:00Z",
+                    "2024-07-02T10:00:00Z",
+                    "2024-07-03T10:00:00Z",
+                ],
+            ),
+            instants(
+                s::DELIVERED_AT,
+                &[
+                    "2024-07-01T20:00:00Z",
+                    "2024-07-01T18:00:00Z",
+                    "2024-07-01T18:00:00Z",
+                    "2024-07-01T20:00:00Z",
+                ],
+            ),
+            Column::new(s::SRC_FILE.into(), ["tracking.csv"; 4]),
+            Column::new(s::SRC_LINE.into(), [10u64, 11, 12, 13]),
+        ],
+    )
+    .unwrap();
+    let store = store_from_frames(
+        "orders.csv",
+        vec![(TableKind::Orders, o), (TableKind::Shipments, sh)],
+        &mut dq,
+    )
+    .unwrap();
+    let j = build(&store, Tz::UTC, None, &mut dq);
+    assert_eq!(f64s(&j, s::TRANSIT_TIME_H), vec![None, None]);
+    // Both orders: first hand-off 07-02 10:00, last delivery 07-01 20:00, -14 h. A's both come
+    // from tracking.csv line 10; B's from lines 12 and 13, so B is named by its order row
+    // (orders.csv line 3).
+    let mut negative: Vec<(String, u64, Vec<u64>, Option<String>)> = dq
+        .entries()
+        .into_iter()
+        .filter(|e| e.reason.starts_with("delivered before shipped"))
+        .map(|e| (e.file, e.count, e.first_lines, e.example))
+        .collect();
+    negative.sort();
+    let gap = Some("-14.0 h".to_string());
+    assert_eq!(
+        negative,
+        vec![
+            ("orders.csv".to_string(), 1, vec![3], gap.clone()),
+            ("tracking.csv".to_string(), 1, vec![10], gap),
+        ]
+    );
+}
+
+#[test]
 fn cancelled_and_digital_orders_follow_the_spec() {
     let mut dq = DataQuality::default();
     let placed = ["2024-01-01T00:00:00Z"; 4];
@@ -554,7 +616,17 @@ fn case_15_delivered_before_shipped_is_excluded_and_counted() {
         .iter()
         .find(|e| e.reason.starts_with("delivered before shipped"))
         .unwrap();
-    assert_eq!((negative.count, negative.first_lines.clone()), (1, vec![3]));
+    // Named by the tracking export's row that gave both times (the test's orders are numbered
+    // 2..6 too, so the file tells them apart), with the gap: 2024-08-05 20:00 - 08-06 09:00.
+    assert_eq!(
+        (
+            negative.file.as_str(),
+            negative.count,
+            negative.first_lines.clone()
+        ),
+        ("tracking_export.csv", 1, vec![3])
+    );
+    assert_eq!(negative.example.as_deref(), Some("-13.0 h"));
     let zero_date = entries
         .iter()
         .find(|e| e.reason.starts_with("unparseable shipped_at"))
