@@ -1353,6 +1353,97 @@ fn the_same_order_in_overlapping_exports_is_counted_once_latest_wins() {
     assert_eq!(dup["first_lines"], serde_json::json!([3]));
 }
 
+/// A folder with four orders and two shipment exports without tracking numbers: January
+/// (`jan`, rows after the header) and January-February (`jan_feb`); the later export's latest
+/// time is later, so it is the later file.
+fn untracked_shipment_exports(jan: &str, jan_feb: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total,currency\n\
+          1001,2024-01-05T09:00:00Z,10.00,USD\n\
+          1002,2024-01-20T09:00:00Z,10.00,USD\n\
+          1003,2024-01-25T09:00:00Z,10.00,USD\n\
+          1004,2024-02-03T09:00:00Z,10.00,USD\n",
+    );
+    let header = "order_id,tracking_number,carrier,service,shipped_at,delivered_at,status\n";
+    write(
+        dir.path(),
+        "shipments_jan.csv",
+        format!("{header}{jan}").as_bytes(),
+    );
+    write(
+        dir.path(),
+        "shipments_jan_feb.csv",
+        format!("{header}{jan_feb}").as_bytes(),
+    );
+    dir
+}
+
+#[test]
+fn untracked_shipments_repeated_by_an_overlapping_export_are_counted_once() {
+    // 1001 and 1002 are in both exports, alike; 1003 has two alike parcels, in both exports;
+    // 1004 only in the later one.
+    let dir = untracked_shipment_exports(
+        "1001,,UPS,Ground,2024-01-06T10:00:00Z,2024-01-08T12:00:00Z,delivered\n\
+         1002,,UPS,Ground,2024-01-21T10:00:00Z,2024-01-23T15:00:00Z,delivered\n\
+         1003,,USPS,,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n\
+         1003,,USPS,,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n",
+        "1001,,UPS,Ground,2024-01-06T10:00:00Z,2024-01-08T12:00:00Z,delivered\n\
+         1002,,UPS,Ground,2024-01-21T10:00:00Z,2024-01-23T15:00:00Z,delivered\n\
+         1003,,USPS,,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n\
+         1003,,USPS,,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n\
+         1004,,USPS,,2024-02-04T09:00:00Z,2024-02-07T09:00:00Z,delivered\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    let n: Vec<&str> = ["1001", "1002", "1003", "1004"]
+        .iter()
+        .map(|id| j[*id]["n_shipments"].as_str())
+        .collect();
+    assert_eq!(n, ["1", "1", "2", "1"], "1003's two parcels stay two");
+    // Transit 01-06 10:00 -> 01-08 12:00 = 50 h, 53 h, 72 h, 72 h: median (53 + 72) / 2 = 62.5 h.
+    assert!(close(num(&j["1001"]["transit_time_h"]), 50.0));
+    assert!(close(run.kpi("transit_time_p50_h").as_f64().unwrap(), 62.5));
+    let dup = run
+        .dq("duplicate shipment without a tracking number")
+        .unwrap();
+    assert_eq!(
+        dup["reason"],
+        "duplicate shipment without a tracking number (same order, carrier, service, status, \
+         shipped and delivered times in a later file): replaced by a later version"
+    );
+    assert_eq!(dup["file"], "shipments_jan.csv");
+    assert_eq!(dup["count"], 4);
+    assert_eq!(dup["first_lines"], serde_json::json!([2, 3, 4, 5]));
+    assert_eq!(dup["effect"], "row_replaced");
+}
+
+#[test]
+fn different_untracked_shipments_of_one_order_in_two_exports_stay_two() {
+    // 1001's second parcel is only in the later export; 1002's rows differ in carrier, 1003's
+    // in service: each is another shipment.
+    let dir = untracked_shipment_exports(
+        "1001,,UPS,Ground,2024-01-06T10:00:00Z,2024-01-08T12:00:00Z,delivered\n\
+         1002,,UPS,,2024-01-21T10:00:00Z,2024-01-23T15:00:00Z,delivered\n\
+         1003,,USPS,Ground,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n",
+        "1001,,UPS,Ground,2024-01-09T10:00:00Z,2024-01-11T10:00:00Z,delivered\n\
+         1002,,FedEx,,2024-01-21T10:00:00Z,2024-01-23T15:00:00Z,delivered\n\
+         1003,,USPS,Priority,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    for id in ["1001", "1002", "1003"] {
+        assert_eq!(j[id]["n_shipments"], "2", "{id}");
+    }
+    // 1001: first hand-off 01-06 10:00, last delivery 01-11 10:00: 120 h.
+    assert!(close(num(&j["1001"]["transit_time_h"]), 120.0));
+    assert!(run
+        .dq("duplicate shipment without a tracking number")
+        .is_none());
+}
+
 #[test]
 fn shopify_orders_tagged_test_are_excluded_and_counted() {
     let run = analyze_ok(&fixture("mixed-store"), &["--timezone", "America/New_York"]);

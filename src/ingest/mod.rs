@@ -59,7 +59,8 @@ pub struct Store {
     /// they keep, so that their columns share these buffers instead of copying them.
     pub orders: DataFrame,
     pub line_items: Option<DataFrame>,
-    /// One row per shipment (unique by order_id + tracking_number when there is one);
+    /// One row per shipment (unique by order_id + tracking_number when there is one; rows
+    /// without one repeated by another file kept once, see [`REPEATED_UNTRACKED_SHIPMENT`]);
     /// `order_id` rewritten to the orders' spelling when it differed only by a leading `#`.
     /// Shipments (and reviews) citing no order are kept here, counted in the audit, and left
     /// out of the journeys.
@@ -628,8 +629,9 @@ fn finish_citing(
         None => df,
     };
     if kind == TableKind::Shipments {
+        df = merge_repeated_untracked(df, &mut dq)?;
         // Only the replacement of duplicate shipments reads them (see `unread_after_import`).
-        df = df.drop(s::TRACKING_NUMBER)?;
+        df = df.drop_many([s::TRACKING_NUMBER, s::SERVICE]);
     }
     if let (Some(reason), Some(unknown)) = (unknown_order_reason(kind), unknown) {
         audit(
@@ -770,8 +772,7 @@ pub fn store_from_frames(
         Ok(df)
     };
     let shipments = counted(TableKind::Shipments, stack(TableKind::Shipments)?)?
-        .map(|df| df.drop(s::TRACKING_NUMBER))
-        .transpose()?;
+        .map(|df| df.drop_many([s::TRACKING_NUMBER, s::SERVICE]));
     let reviews = counted(TableKind::Reviews, stack(TableKind::Reviews)?)?;
     Ok(Store {
         orders,
@@ -823,12 +824,12 @@ fn stack_kind(
 /// Canonical columns of `kind` that are read and checked (their cells' problems counted in the
 /// audit) but that no step after import uses, so the store does not keep them: a line item's
 /// product name and unit price, a shipment's service and its count of tracking numbers (the
-/// count is audited when the file is read). Shipments' tracking numbers are kept until
-/// duplicates are replaced ([`finish_citing`]).
+/// count is audited when the file is read). Shipments' tracking numbers and services are kept
+/// until duplicates are replaced ([`finish_citing`]).
 fn unread_after_import(kind: TableKind) -> &'static [&'static str] {
     match kind {
         TableKind::LineItems => &[s::PRODUCT, s::UNIT_PRICE],
-        TableKind::Shipments => &[s::SERVICE, s::TRACKING_COUNT],
+        TableKind::Shipments => &[s::TRACKING_COUNT],
         _ => &[],
     }
 }
@@ -1145,6 +1146,75 @@ fn keep_latest(
         .lazy()
         .filter(col("_replaced").not())
         .drop(cols(["_replaced"]))
+        .collect()?)
+}
+
+/// The audit reason of a shipment row without a tracking number that a later file repeats.
+pub const REPEATED_UNTRACKED_SHIPMENT: &str = "duplicate shipment without a tracking number \
+     (same order, carrier, service, status, shipped and delivered times in a later file): \
+     replaced by a later version";
+
+/// Shipments without a tracking number repeated by overlapping exports, kept once. Rows of
+/// different files (`src_rank`) with no tracking number whose order, carrier, service, status,
+/// shipped_at and delivered_at are all equal (a value missing in both counts as equal) are one
+/// shipment: the latest file's row is kept, the others are counted under
+/// [`REPEATED_UNTRACKED_SHIPMENT`] (`RowReplaced`). Rows repeated within one file stay separate
+/// shipments (several parcels alike): the k-th such row of one file is the same shipment as the
+/// k-th of another, so an order keeps as many as the file that lists the most. Rows with a
+/// tracking number ([`keep_latest`] handles them), or a missing or scientific-notation order
+/// reference, are never merged here. `df` and the result are in source order.
+fn merge_repeated_untracked(df: DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
+    let ranks = df.column(s::SRC_RANK)?.as_materialized_series();
+    let untracked_rows = df.column(s::TRACKING_NUMBER)?.null_count();
+    if untracked_rows == 0 || ranks.min::<u32>()? == ranks.max::<u32>()? {
+        return Ok(df); // one file, or every row tracked: nothing to merge here
+    }
+    let untracked = col(s::TRACKING_NUMBER)
+        .is_null()
+        .and(col(s::ORDER_ID).is_not_null())
+        .and(scientific_id(s::ORDER_ID).not());
+    let same: Vec<Expr> = [
+        s::ORDER_ID,
+        s::CARRIER,
+        s::SERVICE,
+        s::STATUS,
+        s::SHIPPED_AT,
+        s::DELIVERED_AT,
+    ]
+    .into_iter()
+    .map(col)
+    .chain([col("_untracked")])
+    .collect();
+    let in_file: Vec<Expr> = same.iter().cloned().chain([col(s::SRC_RANK)]).collect();
+    let across: Vec<Expr> = same.into_iter().chain([col("_occurrence")]).collect();
+    let sorted = in_source_order(&df)?;
+    let df = by_source(df.lazy(), sorted)
+        .with_column(untracked.alias("_untracked"))
+        // The k-th row of these values in its file (k = 1, 2, ...)...
+        .with_column(
+            col(s::SRC_LINE)
+                .cum_count(false)
+                .over(in_file)?
+                .alias("_occurrence"),
+        )
+        // ...is replaced by the k-th of a later file (counted from the end: the last has 1).
+        .with_column(
+            col("_untracked")
+                .and(col(s::SRC_LINE).cum_count(true).over(across)?.gt(lit(1)))
+                .alias("_replaced"),
+        )
+        .collect()?;
+    audit(
+        &df,
+        col("_replaced"),
+        REPEATED_UNTRACKED_SHIPMENT,
+        Effect::RowReplaced,
+        dq,
+    )?;
+    Ok(df
+        .lazy()
+        .filter(col("_replaced").not())
+        .drop(cols(["_untracked", "_occurrence", "_replaced"]))
         .collect()?)
 }
 
@@ -1508,6 +1578,71 @@ mod tests {
             .collect();
         assert_eq!(lines, [3, 4, 6, 5, 2]);
         assert!(is_in_journey_order(&sorted).unwrap());
+    }
+
+    #[test]
+    fn untracked_shipments_merge_across_files_only_when_untracked_and_keyed() {
+        // Pairs of rows alike but for the file: A untracked and undelivered in both (merged: a
+        // value missing in both is equal); B tracked in the earlier file only; a
+        // scientific-notation order id (digits lost, never merged).
+        let instants = |name: &str, v: [Option<i64>; 3]| {
+            Series::new(name.into(), [v, v].concat())
+                .cast(&frame::utc_ms())
+                .unwrap()
+        };
+        let df = df!(
+            s::ORDER_ID => ["A", "B", "9.4E+21", "A", "B", "9.4E+21"],
+            s::TRACKING_NUMBER => [None, Some("1Z1"), None, None, None, None],
+            s::CARRIER => ["ups"; 6],
+            s::SERVICE => [None::<&str>; 6],
+            s::STATUS => [None::<&str>; 6],
+            s::SHIPPED_AT => instants(s::SHIPPED_AT, [Some(1_000), Some(2_000), Some(3_000)]),
+            s::DELIVERED_AT => instants(s::DELIVERED_AT, [None; 3]),
+            s::SRC_FILE => ["jan.csv", "jan.csv", "jan.csv", "feb.csv", "feb.csv", "feb.csv"],
+            s::SRC_LINE => [2u64, 3, 4, 2, 3, 4],
+            s::SRC_RANK => [0u32, 0, 0, 1, 1, 1],
+        )
+        .unwrap();
+        let mut dq = DataQuality::default();
+        let kept = merge_repeated_untracked(df, &mut dq).unwrap();
+        let files: Vec<Option<&str>> = kept
+            .column(s::SRC_FILE)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        let lines: Vec<Option<u64>> = kept
+            .column(s::SRC_LINE)
+            .unwrap()
+            .u64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            files.into_iter().zip(lines).collect::<Vec<_>>(),
+            [
+                ("jan.csv", 3),
+                ("jan.csv", 4),
+                ("feb.csv", 2),
+                ("feb.csv", 3),
+                ("feb.csv", 4)
+            ]
+            .map(|(f, l)| (Some(f), Some(l)))
+            .to_vec()
+        );
+        let e = dq.entries();
+        assert_eq!(e.len(), 1);
+        assert_eq!(
+            (
+                e[0].reason.as_str(),
+                e[0].file.as_str(),
+                e[0].count,
+                e[0].first_lines.clone()
+            ),
+            (REPEATED_UNTRACKED_SHIPMENT, "jan.csv", 1, vec![2])
+        );
+        assert_eq!(e[0].effect, Effect::RowReplaced);
     }
 
     #[test]
