@@ -181,10 +181,12 @@ pub fn semi_join_keeping_order() -> JoinArgs {
     args
 }
 
-/// A number of hours as text, to one decimal: `-13.0 h`.
+/// A negative wait as text, to one decimal: `gap of -13.0 h` (not starting with `-`, which
+/// the CSV reports would neutralise as a spreadsheet formula).
 fn hours_text(hours: Expr) -> Expr {
     concat_str(
         [
+            lit("gap of "),
             hours
                 .round(1, RoundMode::HalfAwayFromZero)
                 .cast(DataType::String),
@@ -289,8 +291,6 @@ fn build_with(
                 null_of(DataType::Boolean).alias("_est_is_date"),
                 null_of(DataType::Date).alias("_est_date"),
                 null_of(DataType::String).alias(s::CARRIER),
-                null_of(DataType::String).alias(SHIP_SRC_FILE),
-                null_of(DataType::UInt64).alias(SHIP_SRC_LINE),
             ])
             .collect()?,
     };
@@ -380,19 +380,28 @@ fn build_with(
             "delivered before placed (click_to_door < 0, excluded)",
         ),
     ] {
-        // The orders with a negative wait, each named by its row (a transit time by the row
-        // its two times came from, see `transit_source`), with the wait as the example.
-        let [file, line] = if wait == "_transit_time_raw" {
-            transit_source()
-        } else {
-            [col(s::SRC_FILE), col(s::SRC_LINE)]
-        };
+        // The orders with a negative wait, each named by its row (a transit time by the
+        // shipment row its two times came from, see `transit_sources`), with the wait as the
+        // example.
         let negative = with_waits
             .clone()
             .lazy()
             .filter(col(wait).lt(lit(0.0)))
-            .select([file, line, hours_text(col(wait)).alias("_gap")])
+            .select([
+                col(s::ORDER_ID),
+                col(s::SHIPPED_AT),
+                col(s::DELIVERED_AT),
+                col(s::SRC_FILE),
+                col(s::SRC_LINE),
+                hours_text(col(wait)).alias("_gap"),
+            ])
             .collect()?;
+        let negative = match (&store.shipments, wait == "_transit_time_raw") {
+            (Some(shipments), true) if negative.height() > 0 => {
+                transit_sources(negative, shipments)?
+            }
+            _ => negative,
+        };
         audit_with_example(
             &negative,
             lit(true),
@@ -499,37 +508,57 @@ fn build_with(
     })
 }
 
-/// Column (String) of the shipments file whose row gave an order both its first hand-off and its
-/// last delivery (null when no one row gave both); with [`SHIP_SRC_LINE`] (UInt64), that row's
-/// physical line. Internal, not written.
-const SHIP_SRC_FILE: &str = "_ship_src_file";
-/// See [`SHIP_SRC_FILE`].
-const SHIP_SRC_LINE: &str = "_ship_src_line";
-
-/// `src_file` and `src_line` of a journey that has a transit time, as the source of that time:
-/// the shipment row that gave both its hand-off and its delivery, else (the hand-off is the
-/// order's `fulfilled_at`, or the two times come from different shipment rows) the order's own
-/// row. Needs `_ship_first`, [`SHIP_SRC_FILE`] and [`SHIP_SRC_LINE`].
-fn transit_source() -> [Expr; 2] {
-    let from_shipment = col("_ship_first")
-        .is_not_null()
-        .and(col(SHIP_SRC_LINE).is_not_null());
-    [
-        when(from_shipment.clone())
-            .then(col(SHIP_SRC_FILE))
-            .otherwise(col(s::SRC_FILE))
-            .alias(s::SRC_FILE),
-        when(from_shipment)
-            .then(col(SHIP_SRC_LINE))
-            .otherwise(col(s::SRC_LINE))
-            .alias(s::SRC_LINE),
-    ]
+/// `negative` (orders with a negative transit time: `order_id`, `shipped_at`, `delivered_at`,
+/// `src_file`, `src_line`, ...) with `src_file` and `src_line` naming the source of each transit
+/// time: the one row of `shipments` for that order with both that hand-off and that delivery
+/// (a tracking export's fault, not the orders file's), else the order's own row (the hand-off
+/// is the order's `fulfilled_at`, or the two times come from different shipment rows). Only
+/// the few orders with a negative transit time are looked up.
+fn transit_sources(negative: DataFrame, shipments: &DataFrame) -> Result<DataFrame> {
+    let keys = || [col(s::ORDER_ID), col(s::SHIPPED_AT), col(s::DELIVERED_AT)];
+    let rows = shipments
+        .clone()
+        .lazy()
+        .select([
+            col(s::ORDER_ID),
+            col(s::SHIPPED_AT),
+            col(s::DELIVERED_AT),
+            col(s::SRC_FILE).alias("_ship_file"),
+            col(s::SRC_LINE).alias("_ship_line"),
+        ])
+        .join(
+            negative.clone().lazy().select(keys()),
+            keys(),
+            keys(),
+            JoinArgs::new(JoinType::Semi),
+        )
+        .filter(len().over([col(s::ORDER_ID)])?.eq(lit(1)))
+        .select([col(s::ORDER_ID), col("_ship_file"), col("_ship_line")]);
+    let from_shipment = col("_ship_line").is_not_null();
+    Ok(negative
+        .lazy()
+        .join(
+            rows,
+            [col(s::ORDER_ID)],
+            [col(s::ORDER_ID)],
+            left_join_keeping_order(),
+        )
+        .with_columns([
+            when(from_shipment.clone())
+                .then(col("_ship_file"))
+                .otherwise(col(s::SRC_FILE))
+                .alias(s::SRC_FILE),
+            when(from_shipment)
+                .then(col("_ship_line"))
+                .otherwise(col(s::SRC_LINE))
+                .alias(s::SRC_LINE),
+        ])
+        .collect()?)
 }
 
 /// Per order: first hand-off to the carrier, last hand-off (only when every shipment has one),
 /// delivery of the last shipment (only when all are delivered), the earliest carrier estimate,
-/// the first carrier, and the shipment row that gave both the first hand-off and the last
-/// delivery ([`SHIP_SRC_FILE`], [`SHIP_SRC_LINE`]).
+/// the first carrier.
 ///
 /// Most orders have one shipment, whose values are the summary as they are; only the orders
 /// with several shipments are sorted and aggregated (the same result, without a group-by over
@@ -546,10 +575,6 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
             )
             .first()
     };
-    let first_is_last = col(s::DELIVERED_AT)
-        .first()
-        .eq(col(s::DELIVERED_AT).max())
-        .fill_null(lit(false));
     let several = col(s::ORDER_ID).is_duplicated();
     let shipments = shipments.with_column(several.alias("_several"));
     let single = shipments.clone().filter(col("_several").not()).select([
@@ -563,8 +588,6 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
         col(&est_is_date).alias("_est_is_date"),
         col(&est_date).alias("_est_date"),
         col(s::CARRIER),
-        col(s::SRC_FILE).alias(SHIP_SRC_FILE),
-        col(s::SRC_LINE).alias(SHIP_SRC_LINE),
     ]);
     let multiple = shipments
         .filter(col("_several"))
@@ -590,16 +613,6 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
             by_est(&est_is_date).alias("_est_is_date"),
             by_est(&est_date).alias("_est_date"),
             col(s::CARRIER).drop_nulls().first().alias(s::CARRIER),
-            // Sorted by hand-off, the first row gave the first hand-off: it is the source of
-            // the transit time when its delivery is also the last one.
-            when(first_is_last.clone())
-                .then(col(s::SRC_FILE).first())
-                .otherwise(null_of(DataType::String))
-                .alias(SHIP_SRC_FILE),
-            when(first_is_last)
-                .then(col(s::SRC_LINE).first())
-                .otherwise(null_of(DataType::UInt64))
-                .alias(SHIP_SRC_LINE),
         ]);
     Ok(concat([single, multiple], UnionArgs::default())?)
 }

@@ -32,7 +32,7 @@ pub struct QualityEntry {
     /// 1-based physical lines of the first examples, ascending.
     pub first_lines: Vec<u64>,
     /// The raw value of the first example, when the reason is about a value (for a negative
-    /// wait, the wait in hours: `-13.0 h`).
+    /// wait, the wait in hours: `gap of -13.0 h`).
     pub example: Option<String>,
 }
 

@@ -997,13 +997,13 @@ fn case_15_delivered_before_shipped_names_the_tracking_line_and_the_gap() {
                 "orders.csv".into(),
                 1,
                 serde_json::json!([7]),
-                "-6.0 h".into()
+                "gap of -6.0 h".into()
             ),
             (
                 "tracking_export.csv".into(),
                 1,
                 serde_json::json!([3]),
-                "-13.0 h".into()
+                "gap of -13.0 h".into()
             ),
         ]
     );

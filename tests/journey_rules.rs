@@ -222,7 +222,7 @@ fn delivered_before_shipped_names_the_shipment_row_that_gave_both_times() {
         .map(|e| (e.file, e.count, e.first_lines, e.example))
         .collect();
     negative.sort();
-    let gap = Some("-14.0 h".to_string());
+    let gap = Some("gap of -14.0 h".to_string());
     assert_eq!(
         negative,
         vec![
@@ -626,7 +626,7 @@ fn case_15_delivered_before_shipped_is_excluded_and_counted() {
         ),
         ("tracking_export.csv", 1, vec![3])
     );
-    assert_eq!(negative.example.as_deref(), Some("-13.0 h"));
+    assert_eq!(negative.example.as_deref(), Some("gap of -13.0 h"));
     let zero_date = entries
         .iter()
         .find(|e| e.reason.starts_with("unparseable shipped_at"))
