@@ -1485,6 +1485,49 @@ fn parquet_inputs_go_through_the_same_parsers() {
 }
 
 #[test]
+fn parquet_columns_of_unreadable_types_are_named_only_when_needed() {
+    // A list column: left unread while nothing needs it; named in the error when a table does.
+    let orders = |tag_column: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let tags = Series::new(
+            tag_column.into(),
+            [
+                Series::new("".into(), ["vip"]),
+                Series::new("".into(), ["new", "gift"]),
+            ],
+        );
+        let mut df = DataFrame::new(
+            2,
+            vec![
+                Column::new("order_id".into(), ["L-1", "L-2"]),
+                Column::new(
+                    "placed_at".into(),
+                    ["2024-05-01T10:00:00Z", "2024-05-02T10:00:00Z"],
+                ),
+                tags.into_column(),
+            ],
+        )
+        .unwrap();
+        let f = std::fs::File::create(dir.path().join("orders.parquet")).unwrap();
+        ParquetWriter::new(f).finish(&mut df).unwrap();
+        dir
+    };
+    let unused = orders("labels");
+    let run = analyze_ok(unused.path(), &[]);
+    assert_eq!(run.report()["kpis"]["orders"], 2);
+    let used = orders("tags");
+    let run = analyze(used.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("orders.parquet, column 'tags': a Parquet column of type")
+            && run.stderr.contains("cannot be read"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn gzip_and_tsv_inputs_are_read() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{Column, DataFrame, DataType};
+use polars::prelude::{ArrowDataType, Column, DataFrame, DataType};
 
 use crate::error::{Error, Result};
 
@@ -120,7 +120,11 @@ enum Body {
     },
     /// A Parquet file's columns as read: each one is turned into text only when a table asks
     /// for it ([`RawFile::read_columns`]), so that columns no table reads are never copied.
-    Frame(DataFrame),
+    Frame {
+        df: DataFrame,
+        /// Columns not read (name, Parquet type): a type this build cannot load.
+        unreadable: Vec<(String, String)>,
+    },
 }
 
 impl RawFile {
@@ -197,24 +201,36 @@ impl RawFile {
         if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
             return Err(Error::EmptyFile(name));
         }
-        let df = ParquetReader::new(file)
+        let unreadable_file = |e: polars::prelude::PolarsError| Error::Malformed {
+            file: name.clone(),
+            line: 0,
+            message: format!("not a readable Parquet file: {e}"),
+        };
+        let mut reader = ParquetReader::new(file);
+        let schema = reader.schema().map_err(unreadable_file)?;
+        // Columns of a type this build cannot read (decimals, 128-bit integers, lists,
+        // structs...) are left out of the read, so that the file's other columns still load;
+        // a table that needs one gets an error naming it (`read_columns`).
+        let mut readable = Vec::new();
+        let mut unreadable = Vec::new();
+        for (n, field) in schema.iter() {
+            if readable_parquet_type(field.dtype()) {
+                readable.push(n.to_string());
+            } else {
+                unreadable.push((n.trim().to_string(), format!("{:?}", field.dtype())));
+            }
+        }
+        let headers: Vec<String> = schema.iter().map(|(n, _)| n.trim().to_string()).collect();
+        let df = reader
+            .with_columns(Some(readable))
             .finish()
-            .map_err(|e| Error::Malformed {
-                file: name.clone(),
-                line: 0,
-                message: format!("not a readable Parquet file: {e}"),
-            })?;
-        let headers: Vec<String> = df
-            .get_column_names()
-            .iter()
-            .map(|n| n.trim().to_string())
-            .collect();
+            .map_err(unreadable_file)?;
         Ok(RawFile {
             name,
             headers,
             decoded_from_cp1252: false,
             is_parquet: true,
-            body: Body::Frame(df),
+            body: Body::Frame { df, unreadable },
         })
     }
 
@@ -222,7 +238,7 @@ impl RawFile {
     pub fn delimiter(&self) -> Option<Delimiter> {
         match &self.body {
             Body::Text { delimiter, .. } => Some(*delimiter),
-            Body::Frame(_) => None,
+            Body::Frame { .. } => None,
         }
     }
 
@@ -234,7 +250,10 @@ impl RawFile {
                 text: String::new(),
                 delimiter: *delimiter,
             },
-            Body::Frame(_) => Body::Frame(DataFrame::empty()),
+            Body::Frame { .. } => Body::Frame {
+                df: DataFrame::empty(),
+                unreadable: Vec::new(),
+            },
         };
     }
 
@@ -247,13 +266,22 @@ impl RawFile {
     /// Errors: a record whose field count differs from the header's, naming its line.
     pub fn read_columns(&self, indices: &[usize]) -> Result<RawColumns> {
         match &self.body {
-            Body::Frame(df) => {
+            Body::Frame { df, unreadable } => {
                 let n = df.height();
                 let columns = indices
                     .iter()
-                    .map(|&i| match df.columns().get(i) {
-                        Some(c) => parquet_text(c, &self.name),
-                        None => Ok(TextColumn::repeat("", n)),
+                    .map(|&i| {
+                        let Some(header) = self.headers.get(i) else {
+                            return Ok(TextColumn::repeat("", n));
+                        };
+                        if let Some((_, ty)) = unreadable.iter().find(|(u, _)| u == header) {
+                            return Err(unreadable_column(&self.name, header, ty));
+                        }
+                        let c = df.columns().iter().find(|c| c.name().trim() == header);
+                        match c {
+                            Some(c) => parquet_text(c, &self.name, header),
+                            None => Ok(TextColumn::repeat("", n)),
+                        }
                     })
                     .collect::<Result<Vec<_>>>()?;
                 Ok(RawColumns {
@@ -590,8 +618,10 @@ impl TextColumn {
 /// a CSV cell.
 ///
 /// Errors: the column holds more than 4 GiB of text.
-fn parquet_text(c: &Column, file: &str) -> Result<TextColumn> {
-    let text = c.cast(&DataType::String)?;
+fn parquet_text(c: &Column, file: &str, header: &str) -> Result<TextColumn> {
+    let text = c
+        .cast(&DataType::String)
+        .map_err(|_| unreadable_column(file, header, &format!("{:?}", c.dtype())))?;
     let ca = text.str()?;
     let mut col = ColumnBuilder::with_capacity(ca.len(), 0);
     let has_nulls = ca.null_count() > 0;
@@ -604,6 +634,51 @@ fn parquet_text(c: &Column, file: &str) -> Result<TextColumn> {
         }
     }
     col.finish(file)
+}
+
+/// Whether this build reads a Parquet column of type `t` (numbers, booleans, text, binary,
+/// dates, timestamps, durations, and dictionary-encoded text); the others are left unread.
+fn readable_parquet_type(t: &ArrowDataType) -> bool {
+    use ArrowDataType as A;
+    match t {
+        A::Null
+        | A::Boolean
+        | A::Int8
+        | A::Int16
+        | A::Int32
+        | A::Int64
+        | A::UInt8
+        | A::UInt16
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Timestamp(..)
+        | A::Date32
+        | A::Date64
+        | A::Duration(_)
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View
+        | A::Binary
+        | A::LargeBinary
+        | A::BinaryView => true,
+        A::Dictionary(_, values, _) => {
+            matches!(values.as_ref(), A::Utf8 | A::LargeUtf8 | A::Utf8View)
+        }
+        _ => false,
+    }
+}
+
+/// The error for a Parquet column that a table needs but that cannot be read as text.
+fn unreadable_column(file: &str, header: &str, ty: &str) -> Error {
+    Error::Column {
+        file: file.to_string(),
+        column: header.to_string(),
+        message: format!(
+            "a Parquet column of type {ty} cannot be read; export it as text, a number or a timestamp"
+        ),
+    }
 }
 
 /// Appends cells to a [`TextColumn`].
@@ -795,14 +870,14 @@ mod tests {
             [Some("a long value past twelve bytes")].into_iter(),
         ))
         .unwrap();
-        let cells = parquet_text(&ca.into_column(), "f.parquet").unwrap();
+        let cells = parquet_text(&ca.into_column(), "f.parquet", "c").unwrap();
         assert_eq!(
             cells.iter().collect::<Vec<_>>(),
             ["a", "", "a long value past twelve bytes"]
         );
         // A typed column is read as Polars writes it as text.
         let typed = Column::new("n".into(), [Some(2.5f64), None]);
-        let cells = parquet_text(&typed, "f.parquet").unwrap();
+        let cells = parquet_text(&typed, "f.parquet", "n").unwrap();
         assert_eq!(cells.iter().collect::<Vec<_>>(), ["2.5", ""]);
     }
 
