@@ -1383,11 +1383,12 @@ fn untracked_shipment_exports(jan: &str, jan_feb: &str) -> tempfile::TempDir {
 
 #[test]
 fn untracked_shipments_repeated_by_an_overlapping_export_are_counted_once() {
-    // 1001 and 1002 are in both exports, alike; 1003 has two alike parcels, in both exports;
-    // 1004 only in the later one.
+    // 1001 is in both exports, its carrier in other case; 1002 was in transit in the earlier
+    // export and is delivered in the later; 1003 has two alike parcels, in both exports; 1004
+    // only in the later one.
     let dir = untracked_shipment_exports(
-        "1001,,UPS,Ground,2024-01-06T10:00:00Z,2024-01-08T12:00:00Z,delivered\n\
-         1002,,UPS,Ground,2024-01-21T10:00:00Z,2024-01-23T15:00:00Z,delivered\n\
+        "1001,,ups,Ground,2024-01-06T10:00:00Z,2024-01-08T12:00:00Z,delivered\n\
+         1002,,UPS,Ground,2024-01-21T10:00:00Z,,in_transit\n\
          1003,,USPS,,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n\
          1003,,USPS,,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n",
         "1001,,UPS,Ground,2024-01-06T10:00:00Z,2024-01-08T12:00:00Z,delivered\n\
@@ -1411,8 +1412,8 @@ fn untracked_shipments_repeated_by_an_overlapping_export_are_counted_once() {
         .unwrap();
     assert_eq!(
         dup["reason"],
-        "duplicate shipment without a tracking number (same order, carrier, service, status, \
-         shipped and delivered times in a later file): replaced by a later version"
+        "duplicate shipment without a tracking number (same order, carrier and ship time in a \
+         later file): replaced by a later version"
     );
     assert_eq!(dup["file"], "shipments_jan.csv");
     assert_eq!(dup["count"], 4);
@@ -1423,14 +1424,14 @@ fn untracked_shipments_repeated_by_an_overlapping_export_are_counted_once() {
 #[test]
 fn different_untracked_shipments_of_one_order_in_two_exports_stay_two() {
     // 1001's second parcel is only in the later export; 1002's rows differ in carrier, 1003's
-    // in service: each is another shipment.
+    // in ship time: each is another shipment.
     let dir = untracked_shipment_exports(
         "1001,,UPS,Ground,2024-01-06T10:00:00Z,2024-01-08T12:00:00Z,delivered\n\
          1002,,UPS,,2024-01-21T10:00:00Z,2024-01-23T15:00:00Z,delivered\n\
          1003,,USPS,Ground,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n",
         "1001,,UPS,Ground,2024-01-09T10:00:00Z,2024-01-11T10:00:00Z,delivered\n\
          1002,,FedEx,,2024-01-21T10:00:00Z,2024-01-23T15:00:00Z,delivered\n\
-         1003,,USPS,Priority,2024-01-26T10:00:00Z,2024-01-29T10:00:00Z,delivered\n",
+         1003,,USPS,Ground,2024-01-26T14:00:00Z,2024-01-29T10:00:00Z,delivered\n",
     );
     let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();

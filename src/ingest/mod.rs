@@ -631,7 +631,7 @@ fn finish_citing(
     if kind == TableKind::Shipments {
         df = merge_repeated_untracked(df, &mut dq)?;
         // Only the replacement of duplicate shipments reads them (see `unread_after_import`).
-        df = df.drop_many([s::TRACKING_NUMBER, s::SERVICE]);
+        df = df.drop(s::TRACKING_NUMBER)?;
     }
     if let (Some(reason), Some(unknown)) = (unknown_order_reason(kind), unknown) {
         audit(
@@ -772,7 +772,8 @@ pub fn store_from_frames(
         Ok(df)
     };
     let shipments = counted(TableKind::Shipments, stack(TableKind::Shipments)?)?
-        .map(|df| df.drop_many([s::TRACKING_NUMBER, s::SERVICE]));
+        .map(|df| df.drop(s::TRACKING_NUMBER))
+        .transpose()?;
     let reviews = counted(TableKind::Reviews, stack(TableKind::Reviews)?)?;
     Ok(Store {
         orders,
@@ -824,12 +825,12 @@ fn stack_kind(
 /// Canonical columns of `kind` that are read and checked (their cells' problems counted in the
 /// audit) but that no step after import uses, so the store does not keep them: a line item's
 /// product name and unit price, a shipment's service and its count of tracking numbers (the
-/// count is audited when the file is read). Shipments' tracking numbers and services are kept
-/// until duplicates are replaced ([`finish_citing`]).
+/// count is audited when the file is read). Shipments' tracking numbers are kept until
+/// duplicates are replaced ([`finish_citing`]).
 fn unread_after_import(kind: TableKind) -> &'static [&'static str] {
     match kind {
         TableKind::LineItems => &[s::PRODUCT, s::UNIT_PRICE],
-        TableKind::Shipments => &[s::TRACKING_COUNT],
+        TableKind::Shipments => &[s::SERVICE, s::TRACKING_COUNT],
         _ => &[],
     }
 }
@@ -1151,13 +1152,13 @@ fn keep_latest(
 
 /// The audit reason of a shipment row without a tracking number that a later file repeats.
 pub const REPEATED_UNTRACKED_SHIPMENT: &str = "duplicate shipment without a tracking number \
-     (same order, carrier, service, status, shipped and delivered times in a later file): \
-     replaced by a later version";
+     (same order, carrier and ship time in a later file): replaced by a later version";
 
 /// Shipments without a tracking number repeated by overlapping exports, kept once. Rows of
-/// different files (`src_rank`) with no tracking number whose order, carrier, service, status,
-/// shipped_at and delivered_at are all equal (a value missing in both counts as equal) are one
-/// shipment: the latest file's row is kept, the others are counted under
+/// different files (`src_rank`) with no tracking number whose order, carrier (ignoring case)
+/// and shipped_at are equal (a value missing in both counts as equal) are one shipment, whatever
+/// their status and delivery time (a parcel in transit in an earlier export is delivered in a
+/// later one): the latest file's row is kept, the others are counted under
 /// [`REPEATED_UNTRACKED_SHIPMENT`] (`RowReplaced`). Rows repeated within one file stay separate
 /// shipments (several parcels alike): the k-th such row of one file is the same shipment as the
 /// k-th of another, so an order keeps as many as the file that lists the most. Rows with a
@@ -1173,23 +1174,18 @@ fn merge_repeated_untracked(df: DataFrame, dq: &mut DataQuality) -> Result<DataF
         .is_null()
         .and(col(s::ORDER_ID).is_not_null())
         .and(scientific_id(s::ORDER_ID).not());
-    let same: Vec<Expr> = [
-        s::ORDER_ID,
-        s::CARRIER,
-        s::SERVICE,
-        s::STATUS,
-        s::SHIPPED_AT,
-        s::DELIVERED_AT,
-    ]
-    .into_iter()
-    .map(col)
-    .chain([col("_untracked")])
-    .collect();
+    let same: Vec<Expr> = [s::ORDER_ID, "_carrier", s::SHIPPED_AT, "_untracked"]
+        .into_iter()
+        .map(col)
+        .collect();
     let in_file: Vec<Expr> = same.iter().cloned().chain([col(s::SRC_RANK)]).collect();
     let across: Vec<Expr> = same.into_iter().chain([col("_occurrence")]).collect();
     let sorted = in_source_order(&df)?;
     let df = by_source(df.lazy(), sorted)
-        .with_column(untracked.alias("_untracked"))
+        .with_columns([
+            untracked.alias("_untracked"),
+            col(s::CARRIER).str().to_lowercase().alias("_carrier"),
+        ])
         // The k-th row of these values in its file (k = 1, 2, ...)...
         .with_column(
             col(s::SRC_LINE)
@@ -1214,7 +1210,7 @@ fn merge_repeated_untracked(df: DataFrame, dq: &mut DataQuality) -> Result<DataF
     Ok(df
         .lazy()
         .filter(col("_replaced").not())
-        .drop(cols(["_untracked", "_occurrence", "_replaced"]))
+        .drop(cols(["_untracked", "_carrier", "_occurrence", "_replaced"]))
         .collect()?)
 }
 
