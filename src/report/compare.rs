@@ -10,7 +10,9 @@
 //! - a KPI's `change` is `current - previous` (null when either is null); its `trend` is
 //!   `better` / `worse` by the KPI's direction (e.g. `on_time_rate` higher is better,
 //!   `fulfillment_wait_p50_h` lower is better), `changed` for volume KPIs with no good direction
-//!   (orders, customers, tickets), `unchanged` within [`TOLERANCE`], `n/a` when a side is null;
+//!   (orders, customers, tickets), `unchanged` within [`TOLERANCE`] (for a share, symmetric
+//!   with its complement, see [`cmp_tol`]), `n/a` when a side is null; a snag's own KPI has
+//!   its direction in [`SNAG_KPI_DIRECTIONS`];
 //! - a snag is `new` (not in the baseline), `resolved` (in the baseline, clear now),
 //!   `unmeasured` (in the baseline, now not enough data or not applicable), `worse`
 //!   (impact per 30 days up, or its KPI moved the wrong way), `better` (impact down or KPI moved
@@ -27,7 +29,8 @@ use serde::{Deserialize, Serialize};
 use super::{Report, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 
-/// Relative change (of the larger magnitude) below which two values count as equal.
+/// Relative change (of the larger magnitude; for a fraction, see [`cmp_tol`]) below which two
+/// values count as equal.
 pub const TOLERANCE: f64 = 0.01;
 /// Impact moves smaller than this (store currency per 30 days) are not changes.
 pub const IMPACT_FLOOR: f64 = 1.0;
@@ -72,10 +75,43 @@ pub const KPI_DIRECTIONS: &[(&str, Direction)] = &[
     ("csat", Direction::HigherIsBetter),
 ];
 
-/// The direction of a KPI by name; unknown names are neutral.
+/// The directions of the snags' own KPIs (the `kpi` of each analyzer that is not a store KPI):
+/// each measures the snag, so lower is better, except a repeat rate.
+pub const SNAG_KPI_DIRECTIONS: &[(&str, Direction)] = &[
+    ("fulfillment_wait_p50_h (express)", Direction::LowerIsBetter),
+    (
+        "hold_wait_ratio (flagged / other median order-to-ship)",
+        Direction::LowerIsBetter,
+    ),
+    ("repeat_rate (late first order)", Direction::HigherIsBetter),
+    ("top_weekday_ticket_share", Direction::LowerIsBetter),
+    ("vip_at_risk (customers)", Direction::LowerIsBetter),
+    (
+        "weekend_wait_ratio (Fri-Sun / Mon-Thu median order-to-ship)",
+        Direction::LowerIsBetter,
+    ),
+    ("wismo_spike_days", Direction::LowerIsBetter),
+];
+
+/// KPIs that are fractions in [0, 1] (shares and rates), compared symmetrically with their
+/// complement (see [`cmp_tol`]).
+const FRACTION_KPIS: &[&str] = &[
+    "sla_breach_share",
+    "on_time_rate",
+    "late_share",
+    "cancel_share",
+    "wismo_share",
+    "repeat_rate",
+    "review_coverage",
+    "repeat_rate (late first order)",
+    "top_weekday_ticket_share",
+];
+
+/// The direction of a KPI (a store KPI or a snag's) by name; unknown names are neutral.
 pub fn direction(kpi: &str) -> Direction {
     KPI_DIRECTIONS
         .iter()
+        .chain(SNAG_KPI_DIRECTIONS)
         .find(|(k, _)| *k == kpi)
         .map(|(_, d)| *d)
         .unwrap_or(Direction::Neutral)
@@ -312,10 +348,19 @@ impl Comparison {
     }
 }
 
-/// `cur` compared with `prev`: -1 lower, 0 the same within tolerance, 1 higher.
-fn cmp_tol(prev: f64, cur: f64, floor: f64) -> i8 {
+/// `cur` compared with `prev`: -1 lower, 0 the same within tolerance, 1 higher. The tolerance
+/// is [`TOLERANCE`] of the larger magnitude; for a fraction, of the larger value or of the
+/// larger complement (1 - value), whichever is smaller, so that a share and its complement
+/// (on-time rate and late share) always get the same verdict: 82% -> 82.75% on time is a move,
+/// as 18% -> 17.25% late is.
+fn cmp_tol(prev: f64, cur: f64, floor: f64, fraction: bool) -> i8 {
     let diff = cur - prev;
-    let scale = prev.abs().max(cur.abs());
+    let larger = prev.abs().max(cur.abs());
+    let scale = if fraction {
+        larger.min(1.0 - prev.min(cur))
+    } else {
+        larger
+    };
     if diff.abs() <= TOLERANCE * scale || diff.abs() < floor {
         0
     } else if diff > 0.0 {
@@ -329,7 +374,10 @@ fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>) -> Trend {
     let (Some(p), Some(c)) = (prev, cur) else {
         return Trend::NotComparable;
     };
-    match (cmp_tol(p, c, 1e-12), direction(kpi)) {
+    match (
+        cmp_tol(p, c, 1e-12, FRACTION_KPIS.contains(&kpi)),
+        direction(kpi),
+    ) {
         (0, _) => Trend::Unchanged,
         (_, Direction::Neutral) => Trend::Changed,
         (1, Direction::HigherIsBetter) | (-1, Direction::LowerIsBetter) => Trend::Better,
@@ -371,7 +419,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
             let status = match before {
                 None => SnagStatus::New,
                 Some(b) => {
-                    let impact = cmp_tol(b.impact_per_30d, s.impact_per_30d, IMPACT_FLOOR);
+                    let impact = cmp_tol(b.impact_per_30d, s.impact_per_30d, IMPACT_FLOOR, false);
                     let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value);
                     if impact > 0 || kpi == Trend::Worse {
                         SnagStatus::Worse
@@ -588,6 +636,50 @@ mod tests {
             store: DigestStore::default(),
             skipped_files: Vec::new(),
         }
+    }
+
+    #[test]
+    fn every_snag_kpi_has_a_direction() {
+        for a in crate::analyze::ANALYZERS {
+            assert_ne!(direction(a.kpi), Direction::Neutral, "{}", a.id);
+        }
+        // A ratio that rose by 23% is worse, not unchanged.
+        assert_eq!(
+            trend(
+                "hold_wait_ratio (flagged / other median order-to-ship)",
+                Some(2.996),
+                Some(3.699)
+            ),
+            Trend::Worse
+        );
+        assert_eq!(
+            trend("repeat_rate (late first order)", Some(0.10), Some(0.12)),
+            Trend::Better
+        );
+    }
+
+    #[test]
+    fn a_share_and_its_complement_get_the_same_verdict() {
+        // +0.75 pts on time is -0.75 pts late: both better (tolerance 1% of 18%, 0.18 pts).
+        assert_eq!(
+            trend("on_time_rate", Some(0.82), Some(0.8275)),
+            Trend::Better
+        );
+        assert_eq!(trend("late_share", Some(0.18), Some(0.1725)), Trend::Better);
+        // +0.1 pts: within 0.18 pts, unchanged both ways.
+        assert_eq!(
+            trend("on_time_rate", Some(0.82), Some(0.821)),
+            Trend::Unchanged
+        );
+        assert_eq!(
+            trend("late_share", Some(0.18), Some(0.179)),
+            Trend::Unchanged
+        );
+        // A count keeps the plain relative tolerance: 1000 -> 1009 is within 1%.
+        assert_eq!(
+            trend("overdue_orders", Some(1000.0), Some(1009.0)),
+            Trend::Unchanged
+        );
     }
 
     #[test]
