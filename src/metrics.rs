@@ -21,7 +21,8 @@ pub struct Kpis {
     /// fulfilled or partial; null when the inputs hold no shipping data at all (no shipments
     /// table, no ship or delivery time and no fulfillment status in the orders).
     pub orders_shipped: Option<u64>,
-    /// Orders with a delivery time; null when the inputs hold no delivery data at all.
+    /// Orders with a delivery time; null when no orders or shipments file has a delivery-time
+    /// column (a shipments export without deliveries measures nothing about them).
     pub orders_delivered: Option<u64>,
     pub customers: u64,
     /// Sum of `total - refunded` over non-cancelled orders, store currency; null when several
@@ -197,10 +198,13 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
     let measured = |any: &str, count: &str| -> Result<Option<u64>> {
         Ok((has_shipments || n(any)? > 0.0).then_some(n(count)? as u64))
     };
+    let deliveries_measured = store.delivery_times_read || n("any_delivery_time")? > 0.0;
     let kpis = Kpis {
         orders: n("orders")? as u64,
         orders_shipped: measured("any_ship_time", "shipped")?,
-        orders_delivered: measured("any_delivery_time", "delivered")?,
+        // A shipments table without a delivery column (a ShipStation export) measures shipping,
+        // not delivery: null, not 0 delivered.
+        orders_delivered: deliveries_measured.then_some(n("delivered")? as u64),
         customers: cget("customers")?.unwrap_or(0.0) as u64,
         revenue,
         fulfillment_wait_p50_h: get("fw50")?,
@@ -212,8 +216,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         on_time_rate: ratio(n("late_n")? - n("late")?, n("late_n")?),
         late_share: ratio(n("late")?, n("late_n")?),
         // Overdue = past the promise and not delivered: measured only with delivery data.
-        overdue_orders: (n("any_promise")? > 0.0
-            && (has_shipments || n("any_delivery_time")? > 0.0))
+        overdue_orders: (n("any_promise")? > 0.0 && deliveries_measured)
             .then_some(n("overdue")? as u64),
         backlog_orders: measured("any_ship_time", "backlog")?,
         cancel_share: ratio(n("cancelled")?, n("orders")?),

@@ -2182,7 +2182,7 @@ fn shipping_counts_are_null_without_shipping_data() {
     }
     assert_eq!(run.kpi("orders"), 2);
 
-    // With a shipments table, nothing delivered yet is a measured 0.
+    // A shipments table without a delivery column measures shipping, not delivery.
     std::fs::write(
         dir.path().join("shipments.csv"),
         "order_id,tracking_number,carrier,shipped_at\n1,T1,UPS,2024-03-02T10:00:00Z\n",
@@ -2190,9 +2190,19 @@ fn shipping_counts_are_null_without_shipping_data() {
     .unwrap();
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders_shipped"), 1);
-    assert_eq!(run.kpi("orders_delivered"), 0);
+    assert_eq!(run.kpi("orders_delivered"), Value::Null);
     assert_eq!(run.kpi("backlog_orders"), 1);
     assert_eq!(run.kpi("overdue_orders"), Value::Null);
+
+    // With a delivery column, nothing delivered yet is a measured 0.
+    std::fs::write(
+        dir.path().join("shipments.csv"),
+        "order_id,tracking_number,carrier,shipped_at,delivered_at\n\
+         1,T1,UPS,2024-03-02T10:00:00Z,\n",
+    )
+    .unwrap();
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders_delivered"), 0);
 }
 
 #[test]

@@ -35,6 +35,8 @@ pub struct ReadOptions {
 pub struct FileFrame {
     pub frame: DataFrame,
     pub latest: Option<DateTime<Utc>>,
+    /// Canonical columns the file has (the others are typed nulls).
+    pub read: Vec<&'static str>,
 }
 
 /// Reads every record of `file` into the canonical columns of `spec`: [`read_cells`], then
@@ -254,6 +256,7 @@ pub fn parse_cells(
     Ok(FileFrame {
         frame: DataFrame::new(height, columns)?,
         latest,
+        read: present.iter().map(|(c, _)| c.canonical).collect(),
     })
 }
 

@@ -74,6 +74,9 @@ pub struct Store {
     /// not check again); false when it found some (replaced, or kept as scientific-notation
     /// ids), in which case the journeys check what is left.
     pub order_ids_distinct: bool,
+    /// True when some orders or shipments file has a delivery-time column (even one with no
+    /// value yet): only then is "0 delivered" a measurement (see `metrics`).
+    pub delivery_times_read: bool,
 }
 
 /// Values that are never a customer id (SPEC section 1, identity).
@@ -222,6 +225,7 @@ fn table_from_cells(
         frame::FileFrame {
             frame: canonical,
             latest: ff.latest,
+            read: ff.read,
         },
     ))
 }
@@ -478,6 +482,7 @@ pub fn load(
         });
     }
     let _t = crate::timings::span("stack, dedup, customer keys");
+    let delivery_times_read = delivery_times_read(&by_kind);
     let mut stack = |kind: TableKind| stack_kind(&mut by_kind, kind);
     let Some(orders) = stack(TableKind::Orders)? else {
         let found = inputs
@@ -553,6 +558,7 @@ pub fn load(
         inputs,
         skipped,
         order_ids_distinct,
+        delivery_times_read,
     })
 }
 
@@ -734,16 +740,24 @@ pub fn store_from_frames(
         if df.column(s::SRC_FILE).is_err() {
             df.with_column(Column::new(s::SRC_FILE.into(), vec![name; height]))?;
         }
+        let read = canonical_spec(kind)
+            .columns
+            .iter()
+            .map(|c| c.canonical)
+            .filter(|c| df.column(c).is_ok())
+            .collect();
         let frame = to_canonical(df, canonical_spec(kind))?;
         by_kind.push((
             kind,
             frame::FileFrame {
                 frame,
                 latest: None,
+                read,
             },
             name.to_string(),
         ));
     }
+    let delivery_times_read = delivery_times_read(&by_kind);
     let mut stack = |kind: TableKind| stack_kind(&mut by_kind, kind);
     let orders = stack(TableKind::Orders)?.ok_or_else(|| Error::NoOrders {
         dir: name.into(),
@@ -784,6 +798,15 @@ pub fn store_from_frames(
         inputs: Vec::new(),
         skipped: Vec::new(),
         order_ids_distinct,
+        delivery_times_read,
+    })
+}
+
+/// Whether some orders or shipments table among `tables` has a `delivered_at` column.
+fn delivery_times_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool {
+    tables.iter().any(|(kind, ff, _)| {
+        matches!(kind, TableKind::Orders | TableKind::Shipments)
+            && ff.read.contains(&s::DELIVERED_AT)
     })
 }
 
