@@ -181,20 +181,18 @@ pub fn semi_join_keeping_order() -> JoinArgs {
     args
 }
 
-/// A negative wait as text, to one decimal: `gap of -13.0 h` (not starting with `-`, which
-/// the CSV reports would neutralise as a spreadsheet formula).
+/// A negative wait as text, to one decimal: `gap of -13.0 h`, or in minutes under an hour
+/// (`gap of -2.0 min`, where hours would round to -0.0). Never starting with `-`, which the CSV
+/// reports would neutralise as a spreadsheet formula.
 fn hours_text(hours: Expr) -> Expr {
-    concat_str(
-        [
-            lit("gap of "),
-            hours
-                .round(1, RoundMode::HalfAwayFromZero)
-                .cast(DataType::String),
-            lit(" h"),
-        ],
-        "",
-        true,
-    )
+    let one_decimal = |e: Expr| {
+        e.round(1, RoundMode::HalfAwayFromZero)
+            .cast(DataType::String)
+    };
+    let text = |value: Expr, unit: &str| concat_str([lit("gap of "), value, lit(unit)], "", true);
+    when(hours.clone().abs().lt(lit(1.0)))
+        .then(text(one_decimal(hours.clone() * lit(60.0)), " min"))
+        .otherwise(text(one_decimal(hours), " h"))
 }
 
 fn null_of(dt: DataType) -> Expr {
@@ -1410,6 +1408,26 @@ fn put2(v: u32, out: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_waits_read_in_hours_or_minutes() {
+        let df = df!("h" => [-13.0, -2.0 / 60.0, -1.0, -0.04]).unwrap();
+        let text = df
+            .lazy()
+            .select([hours_text(col("h")).alias("t")])
+            .collect()
+            .unwrap();
+        let t: Vec<Option<&str>> = text.column("t").unwrap().str().unwrap().iter().collect();
+        assert_eq!(
+            t,
+            [
+                Some("gap of -13.0 h"),
+                Some("gap of -2.0 min"),
+                Some("gap of -1.0 h"),
+                Some("gap of -2.4 min")
+            ]
+        );
+    }
 
     #[test]
     fn fast_time_text_matches_chrono() {
