@@ -1529,6 +1529,38 @@ fn parquet_columns_of_unreadable_types_are_named_only_when_needed() {
 }
 
 #[test]
+fn a_required_column_empty_in_every_row_is_an_error() {
+    // As one whose every value is unusable: a broken file, not "no orders" and exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total\nA-1,,10.00\nA-2,,12.00\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "orders.csv, column 'placed_at': every row's placed_at is empty (2 rows); the column is required"
+        ),
+        "{}",
+        run.stderr
+    );
+    // One empty cell among usable ones is a dropped row, counted.
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total\nA-1,,10.00\nA-2,2024-05-01T10:00:00Z,12.00\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 1);
+    assert_eq!(
+        run.dq("no placed_at (row dropped)").unwrap()["first_lines"],
+        serde_json::json!([2])
+    );
+}
+
+#[test]
 fn gzip_and_tsv_inputs_are_read() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();

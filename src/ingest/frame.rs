@@ -161,9 +161,28 @@ pub fn parse_cells(
             None,
         );
     }
-    // Rows without a required value are dropped before anything else is parsed.
-    for ((c, _), cells) in present.iter().zip(&cells_of) {
+    // Rows without a required value are dropped before anything else is parsed; a required
+    // column empty in every row is a broken file, not a file of warnings.
+    for ((c, source), cells) in present.iter().zip(&cells_of) {
         if c.required && c.ty != ValueType::Promise {
+            let rows = keep.iter().filter(|k| **k).count();
+            let filled = kept(cells, &raw.lines, &keep)
+                .filter(|(_, cell)| !cell.trim().is_empty())
+                .count();
+            if rows > 0 && filled == 0 {
+                let header = source
+                    .position()
+                    .and_then(|p| file.headers.get(p))
+                    .map_or(c.canonical, String::as_str);
+                return Err(Error::Column {
+                    file: file.name.clone(),
+                    column: header.to_string(),
+                    message: format!(
+                        "every row's {} is empty ({rows} rows); the column is required",
+                        c.canonical
+                    ),
+                });
+            }
             for (row, cell) in cells.iter().enumerate() {
                 if keep[row] && cell.trim().is_empty() {
                     keep[row] = false;
