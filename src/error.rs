@@ -14,6 +14,8 @@ pub enum Error {
     },
     #[error("{0}: no such folder")]
     NoSuchDir(PathBuf),
+    #[error("{0}: is a file; give the folder that holds the exports (here {1})")]
+    FileNotDir(PathBuf, String),
     #[error("{0}: empty file (0 bytes, no header)")]
     EmptyFile(String),
     #[error("{dir}: no recognisable export (orders, shipments, tickets, reviews...); skipped: {skipped}")]

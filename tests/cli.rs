@@ -155,6 +155,14 @@ fn a_missing_folder_is_an_error() {
 }
 
 #[test]
+fn a_file_given_for_the_folder_names_its_folder() {
+    fails_with(
+        &["analyze", "examples/demo-store/orders.csv"],
+        "examples/demo-store/orders.csv: is a file; give the folder that holds the exports (here examples/demo-store)",
+    );
+}
+
+#[test]
 fn a_folder_without_exports_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("notes.csv"), "colour,size\nred,2\n").unwrap();

@@ -19,6 +19,13 @@ pub const INPUT_EXTENSIONS: [&str; 4] = [".csv", ".csv.gz", ".tsv", ".parquet"];
 ///
 /// Errors: `dir` does not exist or cannot be listed.
 pub fn list_inputs(dir: &Path, extra: &[String]) -> Result<Vec<PathBuf>> {
+    if dir.is_file() {
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.display().to_string(),
+            _ => ".".to_string(),
+        };
+        return Err(Error::FileNotDir(dir.to_path_buf(), parent));
+    }
     if !dir.is_dir() {
         return Err(Error::NoSuchDir(dir.to_path_buf()));
     }
