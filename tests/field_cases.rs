@@ -1597,6 +1597,9 @@ fn unrecognised_file_is_skipped_with_the_nearest_format() {
     let skipped = run.report()["skipped_files"].clone();
     assert_eq!(skipped[0]["file"], "notes.csv");
     let reason = skipped[0]["reason"].as_str().unwrap();
+    // report.md gives the reason too, not only the name.
+    let md = std::fs::read_to_string(run.out.path().join("report.md")).unwrap();
+    assert!(md.contains(&format!("- notes.csv: {reason}")), "{md}");
     assert!(
         reason.contains("aftership shipments") && reason.contains("Order Number"),
         "{reason}"
