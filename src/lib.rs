@@ -243,10 +243,13 @@ fn run_generate(args: GenerateArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// Width of the terminal tables: `COLUMNS` when set, else the terminal's own width when stdout
+/// is one (comfy-table asks the terminal), else 140 (a file or a pipe).
 fn terminal_width() -> u16 {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
+        .or_else(|| comfy_table::Table::new().width())
         .unwrap_or(140)
 }
 
