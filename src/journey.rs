@@ -533,14 +533,8 @@ fn transit_sources(negative: DataFrame, shipments: &DataFrame) -> Result<DataFra
         .filter(len().over([col(s::ORDER_ID)])?.eq(lit(1)))
         .select([col(s::ORDER_ID), col("_ship_file"), col("_ship_line")]);
     let from_shipment = col("_ship_line").is_not_null();
-    Ok(negative
+    Ok(add_by_order_id(&negative, rows)?
         .lazy()
-        .join(
-            rows,
-            [col(s::ORDER_ID)],
-            [col(s::ORDER_ID)],
-            left_join_keeping_order(),
-        )
         .with_columns([
             when(from_shipment.clone())
                 .then(col("_ship_file"))
