@@ -1266,6 +1266,65 @@ fn slash_dates_without_a_telling_day_are_refused_unless_configured() {
     assert_eq!(run.journeys()["C-1"]["placed_at"], "2024-03-02T10:00:00Z");
 }
 
+/// Exports write every date of a file the same way: a column whose slash dates all read both
+/// ways (`01/03/2024`) takes the order another date column of the file shows (`13/02/2024` is
+/// day-first), warned per row it decided; when the file's columns disagree, it is refused.
+#[test]
+fn slash_dates_without_a_telling_day_take_the_order_of_the_files_other_date_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,fulfilled_at\n\
+          A-1,13/02/2024 10:00,01/03/2024 09:00\n\
+          A-2,14/02/2024 11:00,02/03/2024 10:00\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    assert_eq!(j["A-1"]["placed_at"], "2024-02-13T10:00:00Z");
+    // fulfilled_at is the shipped time of an order without shipment rows.
+    assert_eq!(j["A-1"]["shipped_at"], "2024-03-01T09:00:00Z");
+    assert_eq!(j["A-2"]["shipped_at"], "2024-03-02T10:00:00Z");
+    let warned = run
+        .dq("fulfilled_at: slash dates read day-first like the file's other date columns")
+        .unwrap_or_else(|| panic!("{:?}", run.data_quality()));
+    assert_eq!(warned["effect"], "warning");
+    assert_eq!(warned["count"], 2);
+    assert_eq!(warned["first_lines"], serde_json::json!([2, 3]));
+    assert!(run.dq("placed_at: slash dates").is_none());
+
+    // Month-first shown by a promise column of the same file (`02/13/2024`).
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,promised_by\nA-1,01/03/2024 09:00,02/13/2024\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.journeys()["A-1"]["placed_at"], "2024-01-03T09:00:00Z");
+    assert!(run.dq("placed_at: slash dates read month-first").is_some());
+
+    // placed_at is day-first, paid_at month-first: fulfilled_at cannot be told.
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,paid_at,fulfilled_at\n\
+          A-1,13/02/2024 10:00,02/13/2024 11:00,01/03/2024 09:00\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("fulfilled_at")
+            && run
+                .stderr
+                .contains("'01/03/2024 09:00' could be day-first or month-first")
+            && run
+                .stderr
+                .contains("the file's other date columns disagree"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn naive_times_in_a_dst_gap_are_moved_and_warned() {
     let dir = tempfile::tempdir().unwrap();

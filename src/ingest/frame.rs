@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::formats::{ColumnSpec, FormatSpec, Source, ValueType};
 use super::read::{RawFile, TextColumn};
-use super::value::{self, DstResolution, IdIssue, SlashOrder};
+use super::value::{self, DstResolution, FileSlashOrder, IdIssue, SlashOrder};
 use crate::error::{Error, Result};
 use crate::quality::{DataQuality, Effect};
 use crate::schema as s;
@@ -23,7 +23,8 @@ use crate::schema as s;
 pub struct ReadOptions {
     /// Store time zone for naive timestamps and date promises.
     pub timezone: Tz,
-    /// Forced slash-date order (config `date_order`); `Unknown` means infer per column.
+    /// Forced slash-date order (config `date_order`); `Unknown` means infer per column, and for
+    /// a column that cannot tell, from the other date columns of its table in the same file.
     pub slash_order: SlashOrder,
     /// Money uses a decimal comma (config `decimal_comma`).
     pub decimal_comma: bool,
@@ -44,7 +45,8 @@ pub struct FileFrame {
 ///
 /// Rows missing a required value are dropped and counted; unusable optional values become null
 /// and are counted. Errors: a required column absent from the header (with the closest header
-/// as a suggestion), a malformed record, a slash-date column that cannot be read either way, or a
+/// as a suggestion), a malformed record, a slash-date column that cannot be read either way (its
+/// own cells cannot tell, and the file's other date columns cannot either or disagree), or a
 /// required column with no usable value in any row.
 pub fn read_frame(
     file: &RawFile,
@@ -214,17 +216,38 @@ pub fn parse_cells(
         ..opts.clone()
     };
     let opts = &file_opts;
+    // Slash-date order, unless the config or a date_format gives it: each date column's own
+    // evidence (a part above 12), and the order the file's telling columns agree on, taken by a
+    // column whose every slash date reads both ways (exports write all dates of a file alike).
+    let infer_slash = opts.slash_order == SlashOrder::Unknown && opts.date_format.is_none();
+    let own_slash: Vec<Option<std::result::Result<SlashOrder, String>>> = present
+        .par_iter()
+        .zip(cells_of.par_iter())
+        .map(|((c, _), cells)| {
+            let is_date = matches!(c.ty, ValueType::Timestamp | ValueType::Promise);
+            (infer_slash && is_date).then(|| {
+                value::infer_slash_order(kept(cells, &raw.lines, &keep).map(|(_, cell)| cell))
+            })
+        })
+        .collect();
+    let file_slash = value::file_slash_order(
+        own_slash
+            .iter()
+            .filter_map(|own| own.as_ref()?.as_ref().ok().copied()),
+    );
     // Columns are parsed in parallel, each into its own audit, merged back in column order so
     // that the audit (counts, first lines, examples) is the same as a sequential read.
     let parsed: Vec<Result<ParsedColumn>> = present
         .par_iter()
         .zip(cells_of.par_iter())
-        .map(|((c, src), cells)| {
+        .zip(own_slash.par_iter())
+        .map(|(((c, src), cells), own_slash)| {
             let mut ctx = ColumnContext {
                 file,
                 lines: &raw.lines,
                 keep: &keep,
                 opts,
+                file_slash,
                 dq: DataQuality::default(),
                 latest: None,
             };
@@ -233,7 +256,7 @@ pub fn parse_cells(
                 Source::Line => "@line".to_string(),
                 Source::Constant(v) => format!("constant '{v}'"),
             };
-            let cols = ctx.parse_column(c, &header, cells)?;
+            let cols = ctx.parse_column(c, &header, cells, own_slash.as_ref())?;
             Ok((cols, ctx.dq, ctx.latest))
         })
         .collect();
@@ -287,6 +310,8 @@ struct ColumnContext<'a> {
     lines: &'a [u64],
     keep: &'a [bool],
     opts: &'a ReadOptions,
+    /// The slash-date order the file's date columns agree on (see [`value::file_slash_order`]).
+    file_slash: FileSlashOrder,
     dq: DataQuality,
     latest: Option<DateTime<Utc>>,
 }
@@ -357,11 +382,14 @@ impl<'a> ColumnContext<'a> {
         );
     }
 
+    /// Parses one column; `own_slash` is the slash-date order inferred from its own cells (a
+    /// date column, when neither the config nor a date_format gives the order), else `None`.
     fn parse_column(
         &mut self,
         c: &ColumnSpec,
         header: &str,
         cells: &TextColumn,
+        own_slash: Option<&std::result::Result<SlashOrder, String>>,
     ) -> Result<Vec<Column>> {
         let name = c.canonical;
         let cols = match c.ty {
@@ -392,7 +420,9 @@ impl<'a> ColumnContext<'a> {
                 }
                 vec![Column::new(name.into(), out)]
             }
-            ValueType::Timestamp | ValueType::Promise => self.timestamps(c, header, cells)?,
+            ValueType::Timestamp | ValueType::Promise => {
+                self.timestamps(c, header, cells, own_slash)?
+            }
         };
         Ok(cols)
     }
@@ -456,40 +486,62 @@ impl<'a> ColumnContext<'a> {
         Ok(())
     }
 
+    /// Parses a timestamp or promise column. Slash dates are read in the configured order, else
+    /// in the column's own (`own_slash`), else, when every slash date of the column reads both
+    /// ways, in the order of the file's other date columns (each such row warned).
+    ///
+    /// Errors: the column is day-first in some rows and month-first in others; it cannot tell
+    /// its order and neither can the file (or the file's columns disagree); a required column
+    /// with no usable value.
     fn timestamps(
         &mut self,
         c: &ColumnSpec,
         header: &str,
         cells: &TextColumn,
+        own_slash: Option<&std::result::Result<SlashOrder, String>>,
     ) -> Result<Vec<Column>> {
-        let slash = match (self.opts.slash_order, self.opts.date_format.as_deref()) {
-            (SlashOrder::Unknown, None) => {
-                let inferred =
-                    value::infer_slash_order(self.kept(cells).map(|(_, c)| c)).map_err(|m| {
-                        Error::Column {
-                            file: self.file.name.clone(),
-                            column: header.to_string(),
-                            message: m,
-                        }
-                    })?;
-                if inferred == SlashOrder::Unknown {
-                    if let Some((_, example)) = self
-                        .kept(cells)
-                        .find(|(_, cell)| value::is_ambiguous_slash_date(cell))
-                    {
-                        return Err(Error::Column {
-                            file: self.file.name.clone(),
-                            column: header.to_string(),
-                            message: format!(
-                                "slash dates such as '{}' could be day-first or month-first (no day above 12 in this column); set date_order = \"day-first\" or \"month-first\" in snagscan.toml (day_first in a [[mapping]])",
-                                example.trim()
-                            ),
-                        });
+        let column_error = |message: String| Error::Column {
+            file: self.file.name.clone(),
+            column: header.to_string(),
+            message,
+        };
+        // Set when the order is the file's: the rows it decided are warned.
+        let mut from_file = None;
+        let slash = match own_slash {
+            None => self.opts.slash_order,
+            Some(Err(m)) => return Err(column_error(m.clone())),
+            Some(Ok(SlashOrder::Unknown)) => {
+                let ambiguous = self
+                    .kept(cells)
+                    .find(|(_, cell)| value::is_ambiguous_slash_date(cell));
+                match (ambiguous, self.file_slash) {
+                    (None, _) => SlashOrder::Unknown,
+                    (Some(_), FileSlashOrder::Agreed(order)) => {
+                        from_file = Some(format!(
+                            "{}: slash dates read {} like the file's other date columns",
+                            c.canonical,
+                            if order == SlashOrder::DayFirst {
+                                "day-first"
+                            } else {
+                                "month-first"
+                            }
+                        ));
+                        order
+                    }
+                    (Some((_, example)), file) => {
+                        let others = if file == FileSlashOrder::Conflicting {
+                            "and the file's other date columns disagree"
+                        } else {
+                            "nor in the file's other date columns"
+                        };
+                        return Err(column_error(format!(
+                            "slash dates such as '{}' could be day-first or month-first (no day above 12 in this column, {others}); set date_order = \"day-first\" or \"month-first\" in snagscan.toml (day_first in a [[mapping]])",
+                            example.trim()
+                        )));
                     }
                 }
-                inferred
             }
-            (forced, _) => forced,
+            Some(Ok(order)) => *order,
         };
         let tz = self.opts.timezone;
         let fmt = self.opts.date_format.clone();
@@ -504,6 +556,17 @@ impl<'a> ColumnContext<'a> {
             match value::parse_timestamp_with(cell, tz, slash, fmt.as_deref()) {
                 Ok(Some(stamp)) => {
                     good += 1;
+                    if let Some(reason) = &from_file {
+                        if value::is_ambiguous_slash_date(cell) {
+                            self.dq.note(
+                                &self.file.name,
+                                line,
+                                reason,
+                                Effect::Warning,
+                                Some(cell),
+                            );
+                        }
+                    }
                     if let Some(dst) = stamp.dst {
                         let reason = match dst {
                             DstResolution::Nonexistent => format!(

@@ -8,7 +8,8 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-/// How to read `a/b/yyyy` dates, decided per column (see [`infer_slash_order`]).
+/// How to read `a/b/yyyy` dates, decided per column (see [`infer_slash_order`]) or, for a column
+/// that cannot tell, by its file's other date columns (see [`file_slash_order`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SlashOrder {
     /// `dd/mm/yyyy`.
@@ -340,7 +341,34 @@ pub fn infer_slash_order<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Sla
     }
 }
 
-/// True for a `a/b/yyyy` cell (not `yyyy/mm/dd`), whose order a column must decide.
+/// What the date columns of one table of a file say together about its slash-date order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileSlashOrder {
+    /// No column tells the order by its own cells.
+    Unknown,
+    /// Every column that tells says this order (day-first or month-first).
+    Agreed(SlashOrder),
+    /// One column is day-first and another month-first: the file is no single format.
+    Conflicting,
+}
+
+/// Combines the orders inferred per column ([`infer_slash_order`]) into the order of their file:
+/// exports write every date of a file the same way, so a column whose slash dates all read both
+/// ways (`01/03/2024`) can be read like a column of the same file that shows a part above 12
+/// (`13/02/2024`). Columns that cannot tell (`Unknown`) are no evidence.
+pub fn file_slash_order(columns: impl IntoIterator<Item = SlashOrder>) -> FileSlashOrder {
+    let mut file = FileSlashOrder::Unknown;
+    for order in columns {
+        file = match (file, order) {
+            (_, SlashOrder::Unknown) => file,
+            (FileSlashOrder::Unknown, _) => FileSlashOrder::Agreed(order),
+            (FileSlashOrder::Agreed(seen), _) if seen == order => file,
+            _ => return FileSlashOrder::Conflicting,
+        };
+    }
+    file
+}
+
 /// True for an `a/b/yyyy` cell that is a real date read either way (both parts 1-12), so that
 /// only the column's other rows or the config can tell. `1/0/1900` is not: it is no date at all.
 pub fn is_ambiguous_slash_date(cell: &str) -> bool {
@@ -785,6 +813,34 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(d.instant, utc("2024-02-13T10:00:00Z"));
+    }
+
+    /// A column that cannot tell takes the order its file's other date columns agree on; when
+    /// they disagree, or none tells, the file has no order.
+    #[test]
+    fn slash_order_of_a_file_is_what_its_telling_columns_agree_on() {
+        use SlashOrder::{DayFirst, MonthFirst, Unknown};
+        assert_eq!(file_slash_order([]), FileSlashOrder::Unknown);
+        assert_eq!(
+            file_slash_order([Unknown, Unknown]),
+            FileSlashOrder::Unknown
+        );
+        assert_eq!(
+            file_slash_order([Unknown, DayFirst, Unknown, DayFirst]),
+            FileSlashOrder::Agreed(DayFirst)
+        );
+        assert_eq!(
+            file_slash_order([MonthFirst, Unknown]),
+            FileSlashOrder::Agreed(MonthFirst)
+        );
+        assert_eq!(
+            file_slash_order([DayFirst, Unknown, MonthFirst]),
+            FileSlashOrder::Conflicting
+        );
+        assert_eq!(
+            file_slash_order([MonthFirst, DayFirst, MonthFirst]),
+            FileSlashOrder::Conflicting
+        );
     }
 
     /// The convention of a money column is read from the cells that show it (`32,63`), so
