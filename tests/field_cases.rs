@@ -1544,6 +1544,53 @@ fn parquet_inputs_go_through_the_same_parsers() {
     assert!(text.contains("row index + 2"), "{text}");
 }
 
+/// Amounts and quantities in scientific notation, as programs write floats: a CSV's `1e3` and
+/// `1.5E+02`, Parquet floats Polars writes as `1e-7`. The notation casts no vote on the file's
+/// decimal comma: `0,50` still makes the refunded `2.500` 2500.
+#[test]
+fn scientific_notation_amounts_and_quantities_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total,refunded\n\
+          S-1,2024-05-01 10:00:00,1e3,\"0,50\"\n\
+          S-2,2024-05-01 11:00:00,1.5E+02,2.500\n\
+          S-3,2024-05-01 12:00:00,-2.5e-1,\n",
+    );
+    let (orders, dq) = read_kind(&dir.path().join("orders.csv"), TableKind::Orders);
+    let floats = |df: &DataFrame, c: &str| -> Vec<Option<f64>> {
+        df.column(c).unwrap().f64().unwrap().iter().collect()
+    };
+    assert_eq!(
+        floats(&orders, "total"),
+        [Some(1000.0), Some(150.0), Some(-0.25)]
+    );
+    assert_eq!(floats(&orders, "refunded"), [Some(0.5), Some(2500.0), None]);
+    assert!(dq.entries().is_empty(), "{:?}", dq.entries());
+
+    write(
+        dir.path(),
+        "line_items.csv",
+        b"order_id,sku,quantity,unit_price\nS-1,A,2E+00,5e2\n",
+    );
+    let (items, _) = read_kind(&dir.path().join("line_items.csv"), TableKind::LineItems);
+    assert_eq!(floats(&items, "quantity"), [Some(2.0)]);
+    assert_eq!(floats(&items, "unit_price"), [Some(500.0)]);
+
+    let mut df = df!(
+        "order_id" => ["P-1", "P-2"],
+        "placed_at" => ["2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z"],
+        "total" => [0.000_000_1, 2.5e21],
+    )
+    .unwrap();
+    let f = std::fs::File::create(dir.path().join("orders.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+    let (orders, dq) = read_kind(&dir.path().join("orders.parquet"), TableKind::Orders);
+    assert_eq!(floats(&orders, "total"), [Some(0.000_000_1), Some(2.5e21)]);
+    assert!(dq.entries().is_empty(), "{:?}", dq.entries());
+}
+
 #[test]
 fn parquet_columns_of_unreadable_types_are_named_only_when_needed() {
     // A list column: left unread while nothing needs it; named in the error when a table does.

@@ -434,7 +434,10 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
 }
 
 /// Parses a money cell: currency symbols and codes, spaces (also non-breaking), thousands
-/// separators, decimal commas and accounting negatives `(12.00)` are understood.
+/// separators, decimal commas and accounting negatives `(12.00)` are understood, and so is the
+/// scientific notation programs write for large and small floats (`1e3`, `-1.5E+02`, a Parquet
+/// float `1e-7`: the whole cell, see [`scientific`]), whose point is a decimal point even with
+/// `decimal_comma`.
 ///
 /// With only commas present, a comma followed by exactly three digits is a thousands separator
 /// (`1,050` = 1050) unless `decimal_comma` is set; any other comma is a decimal comma (`12,50`).
@@ -450,6 +453,9 @@ pub fn parse_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, Strin
         if !(decimal_comma && s.len() - s.find('.').unwrap_or(s.len()) == 4) {
             return Ok(Some(v));
         }
+    }
+    if let Some(v) = scientific(s) {
+        return Ok(Some(v));
     }
     let negative = (s.starts_with('(') && s.ends_with(')')) || s.contains('-');
     let kept: String = s
@@ -480,10 +486,15 @@ pub fn parse_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, Strin
 
 /// Which decimal separator one money cell shows beyond doubt: the last of `.` and `,` when both
 /// appear (`1.234,50`, `1,234.50`), else a lone separator followed by other than three digits
-/// (`12,50`, `12.5`). `None` when the cell cannot tell (`2.500`, `1,050`, `12`).
+/// (`12,50`, `12.5`). `None` when the cell cannot tell (`2.500`, `1,050`, `12`), and for
+/// scientific notation (`1.5E+02`): a program's notation, written with a point in every locale,
+/// it says nothing of how the file writes its amounts.
 fn decimal_separator(cell: &str) -> Option<u8> {
     let b = cell.as_bytes();
     let last = b.iter().rposition(|&c| c == b'.' || c == b',')?;
+    if scientific(cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}')).is_some() {
+        return None;
+    }
     let sep = b[last];
     let other = if sep == b'.' { b',' } else { b'.' };
     if b[..last].contains(&other) {
@@ -497,7 +508,8 @@ fn decimal_separator(cell: &str) -> Option<u8> {
 }
 
 /// True when a money column writes decimals with a comma: some cell shows a decimal comma
-/// beyond doubt (`32,63`, `1.234,50`) and none a decimal point (`32.63`). In such a column a
+/// beyond doubt (`32,63`, `1.234,50`) and none a decimal point (`32.63`; scientific notation,
+/// `1.5E+02`, casts no vote either way). In such a column a
 /// dot followed by three digits is a thousands separator (`2.500` = 2500), as in the rest of
 /// the file, not a decimal point; [`parse_money`] reads it so with `decimal_comma`. Stops at the
 /// first decimal point, so a column written with points costs one cell or a few.
@@ -523,6 +535,25 @@ fn plain_decimal(s: &str) -> Option<f64> {
     let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     if all_digits(int) && frac.is_none_or(all_digits) {
         s.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// `-?[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+` (`1e3`, `1.5E+02`, `-2.5e-7`), the scientific notation
+/// of programs (Rust, Python, Polars, spreadsheets), parsed as f64; `None` for any other shape
+/// and for a value beyond the f64 range (`1e400`).
+fn scientific(s: &str) -> Option<f64> {
+    let (mantissa, exponent) = s.split_once(['e', 'E'])?;
+    let mantissa = mantissa.strip_prefix('-').unwrap_or(mantissa);
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if all_digits(int) && frac.is_none_or(all_digits) && all_digits(exponent) {
+        s.parse::<f64>().ok().filter(|v| v.is_finite())
     } else {
         None
     }
@@ -688,7 +719,10 @@ pub fn parse_satisfaction(cell: &str) -> Result<Option<f64>, String> {
     }
 }
 
-/// Parses a number cell (quantities, scores): plain decimal, decimal comma accepted.
+/// Parses a number cell (quantities, scores): plain decimal, decimal comma accepted, and
+/// scientific notation (`1e3`, `1.5E+02`) as Rust reads floats.
+///
+/// Errors: the cell is not a finite number.
 pub fn parse_number(cell: &str) -> Result<Option<f64>, String> {
     let s = cell.trim();
     if s.is_empty() {
@@ -892,6 +926,38 @@ mod tests {
         assert_eq!(parse_money("", false), Ok(None));
         assert!(parse_money("N/A", false).is_err());
         assert!(parse_money("call us", false).is_err());
+    }
+
+    /// Programs write large and small floats in scientific notation (`1e3`, a spreadsheet's
+    /// `1.5E+02`, a Parquet float `1e-7` as Polars writes it): amounts and quantities are read
+    /// as the number, its point a decimal point in any column; such a cell casts no vote on the
+    /// column's decimal comma.
+    #[test]
+    fn scientific_notation_is_read_in_amounts_and_numbers() {
+        assert_eq!(parse_money("1e3", false), Ok(Some(1000.0)));
+        assert_eq!(parse_money("1.5E+02", false), Ok(Some(150.0)));
+        assert_eq!(parse_money("1e-7", false), Ok(Some(0.000_000_1)));
+        assert_eq!(parse_money(" -2.5e-1 ", false), Ok(Some(-0.25)));
+        assert_eq!(parse_money("2.5E1", true), Ok(Some(25.0)));
+        assert_eq!(parse_money("1.234e3", true), Ok(Some(1234.0)));
+        // Not the notation: refused as before (not `1`, `13` or `35`).
+        for cell in [
+            "1e", "e3", "1e3.5", "1.e3", ".5e3", "1e400", "1e+", "1,5e3", "$1e3",
+        ] {
+            assert!(parse_money(cell, false).is_err(), "{cell}");
+        }
+        // The other rules are unchanged, currency codes with an E among them.
+        assert_eq!(parse_money("EUR 12,50", false), Ok(Some(12.5)));
+        assert_eq!(parse_money("12 EUR", false), Ok(Some(12.0)));
+        assert_eq!(parse_money("(1.5)", false), Ok(Some(-1.5)));
+        assert_eq!(parse_number("1e3"), Ok(Some(1000.0)));
+        assert_eq!(parse_number("1.5E+02"), Ok(Some(150.0)));
+        assert_eq!(parse_number("2,5"), Ok(Some(2.5)));
+        assert!(parse_number("1e400").is_err());
+        let infer = |cells: &[&str]| infer_decimal_comma(cells.iter().copied());
+        assert!(infer(&["0,50", "1.5E+02", "2.500"]));
+        assert!(!infer(&["1.5E+02", "2.500"]));
+        assert!(!infer(&["1.5E+02", "12.5", "0,50"]));
     }
 
     #[test]
