@@ -1325,6 +1325,29 @@ fn slash_dates_without_a_telling_day_take_the_order_of_the_files_other_date_colu
     );
 }
 
+/// RFC 3339 allows lower-case `t` and `z`: `2024-05-01t10:00:00z` is 10:00 UTC, whatever the
+/// store zone (a naive reading in New York would give 14:00 UTC).
+#[test]
+fn rfc3339_lower_case_t_and_z_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,paid_at\n\
+          Z-1,2024-05-01t10:00:00z,2024-05-01t10:30z\n\
+          Z-2,2024-05-01t08:00:00-02:00,2024-05-01t06:30:00\n",
+    );
+    let run = analyze_ok(dir.path(), &["--timezone", "America/New_York"]);
+    let j = run.journeys();
+    assert_eq!(j["Z-1"]["placed_at"], "2024-05-01T10:00:00Z");
+    assert_eq!(j["Z-1"]["paid_at"], "2024-05-01T10:30:00Z");
+    assert!(close(num(&j["Z-1"]["payment_wait_h"]), 0.5));
+    assert_eq!(j["Z-2"]["placed_at"], "2024-05-01T10:00:00Z");
+    // Naive: 06:30 EDT (UTC-4).
+    assert_eq!(j["Z-2"]["paid_at"], "2024-05-01T10:30:00Z");
+    assert!(run.dq("unparseable").is_none(), "{:?}", run.data_quality());
+}
+
 #[test]
 fn naive_times_in_a_dst_gap_are_moved_and_warned() {
     let dir = tempfile::tempdir().unwrap();

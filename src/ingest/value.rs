@@ -45,7 +45,8 @@ pub enum DstResolution {
 
 /// Parses a timestamp cell (SPEC section 1): ISO 8601 with `T` or a space, optional fractional
 /// seconds, an offset `Z`, `+hh:mm`, `+hhmm`, ` -hhmm` or a trailing ` UTC`; a bare date; or a
-/// slash date read in `slash` order. Times without an offset are read in `tz`.
+/// slash date read in `slash` order. `T` and `Z` may be lower case (`2024-05-01t10:00:00z`), as
+/// RFC 3339 (section 5.6) allows. Times without an offset are read in `tz`.
 ///
 /// Errors: the reason the cell is not a timestamp (Excel serial numbers and zero dates included).
 pub fn parse_timestamp(cell: &str, tz: Tz, slash: SlashOrder) -> Result<Option<Stamp>, String> {
@@ -58,7 +59,7 @@ pub fn parse_timestamp(cell: &str, tz: Tz, slash: SlashOrder) -> Result<Option<S
     }
     let (date_part, rest) = split_date(s);
     let date = parse_date(date_part, slash)?;
-    let rest = rest.trim_start_matches(['T', ' ']);
+    let rest = rest.trim_start_matches(['T', 't', ' ']);
     let (time, offset) = if rest.is_empty() {
         (NaiveTime::MIN, None)
     } else {
@@ -82,7 +83,7 @@ pub fn parse_timestamp(cell: &str, tz: Tz, slash: SlashOrder) -> Result<Option<S
 }
 
 /// The common shapes of a timestamp cell, read without chrono's format parser: `YYYY-MM-DD`,
-/// `YYYY-MM-DD[T ]HH:MM:SS` (naive, read in `tz`), the same with `Z` or `+HH:MM`/`-HH:MM`.
+/// `YYYY-MM-DD[Tt ]HH:MM:SS` (naive, read in `tz`), the same with `Z`, `z` or `+HH:MM`/`-HH:MM`.
 /// Returns `None` for anything else, or for any value the general parser might judge
 /// differently (years before 1970, impossible dates, leap seconds): the caller then falls back
 /// to the general path, so that both give the same stamp or the same error.
@@ -115,14 +116,14 @@ fn parse_timestamp_fast(s: &str, tz: Tz) -> Option<Stamp> {
             dst,
         });
     }
-    if b.len() < 19 || !matches!(b[10], b'T' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 19 || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
         return None;
     }
     let time = NaiveTime::from_hms_opt(digits(11, 13)?, digits(14, 16)?, digits(17, 19)?)?;
     let naive = NaiveDateTime::new(date, time);
     let (instant, dst) = match &b[19..] {
         [] => local_to_utc_fast(naive, tz),
-        [b'Z'] => (naive.and_utc(), None),
+        [b'Z' | b'z'] => (naive.and_utc(), None),
         [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
             let (h, m) = (digits(20, 22)?, digits(23, 25)?);
             if h > 18 || m > 59 {
@@ -231,8 +232,17 @@ pub fn start_of_local_day(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
     local_to_utc(d.and_time(NaiveTime::MIN), tz).0
 }
 
+/// Splits a cell at the first `T` or space, or a lower-case `t` after a digit (RFC 3339's
+/// `2024-05-01t10:00`; not the `t` of a word such as `yesterday`, reported whole).
 fn split_date(s: &str) -> (&str, &str) {
-    let end = s.find(['T', ' ']).unwrap_or(s.len());
+    let b = s.as_bytes();
+    let end = b
+        .iter()
+        .enumerate()
+        .position(|(i, &c)| {
+            c == b'T' || c == b' ' || (c == b't' && i > 0 && b[i - 1].is_ascii_digit())
+        })
+        .unwrap_or(s.len());
     s.split_at(end)
 }
 
@@ -390,14 +400,16 @@ pub fn is_ambiguous_slash_date(cell: &str) -> bool {
 
 fn parse_time_and_offset(rest: &str) -> Option<(NaiveTime, Option<FixedOffset>)> {
     let rest = rest.trim();
-    let (time_str, offset) =
-        if let Some(t) = rest.strip_suffix("UTC").or_else(|| rest.strip_suffix('Z')) {
-            (t.trim_end(), Some(FixedOffset::east_opt(0)?))
-        } else if let Some(pos) = rest.rfind(['+', '-']) {
-            (rest[..pos].trim_end(), Some(parse_offset(&rest[pos..])?))
-        } else {
-            (rest, None)
-        };
+    let (time_str, offset) = if let Some(t) = rest
+        .strip_suffix("UTC")
+        .or_else(|| rest.strip_suffix(['Z', 'z']))
+    {
+        (t.trim_end(), Some(FixedOffset::east_opt(0)?))
+    } else if let Some(pos) = rest.rfind(['+', '-']) {
+        (rest[..pos].trim_end(), Some(parse_offset(&rest[pos..])?))
+    } else {
+        (rest, None)
+    };
     // 24-hour clock, else a 12-hour one with AM/PM (US exports: `2/13/2024 10:00 PM`).
     let time = [
         "%H:%M:%S%.f",
@@ -780,6 +792,47 @@ mod tests {
         assert_eq!(
             ts("2024-03-10T20:00:00.250+0100", Tz::UTC).instant,
             utc("2024-03-10T19:00:00.250Z")
+        );
+    }
+
+    /// RFC 3339 (section 5.6) allows `t` and `z` in lower case: `z` is UTC, never the store
+    /// zone, by the fast path (whole seconds) and the general one (fractions, no seconds).
+    #[test]
+    fn lower_case_t_and_z_are_read() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(
+            ts("2024-05-01t10:00:00z", ny).instant,
+            utc("2024-05-01T10:00:00Z")
+        );
+        assert_eq!(
+            ts("2024-05-01t10:00:00.250z", ny).instant,
+            utc("2024-05-01T10:00:00.250Z")
+        );
+        assert_eq!(
+            ts("2024-05-01t10:00z", ny).instant,
+            utc("2024-05-01T10:00:00Z")
+        );
+        assert_eq!(
+            ts("2024-05-01 10:00:00z", ny).instant,
+            utc("2024-05-01T10:00:00Z")
+        );
+        // `t` with an offset, and naive (read in the store zone, EDT = UTC-4).
+        assert_eq!(
+            ts("2024-05-01t12:00:00+02:00", ny).instant,
+            utc("2024-05-01T10:00:00Z")
+        );
+        assert_eq!(
+            ts("2024-05-01t12:00:00.5+0200", ny).instant,
+            utc("2024-05-01T10:00:00.500Z")
+        );
+        assert_eq!(
+            ts("2024-05-01t06:00:00", ny).instant,
+            utc("2024-05-01T10:00:00Z")
+        );
+        // A word is still reported whole, not cut at its `t`.
+        assert_eq!(
+            parse_timestamp("yesterday", Tz::UTC, SlashOrder::Unknown),
+            Err("'yesterday' is not a date".to_string())
         );
     }
 
