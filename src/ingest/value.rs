@@ -800,35 +800,18 @@ mod tests {
     #[test]
     fn lower_case_t_and_z_are_read() {
         let ny: Tz = "America/New_York".parse().unwrap();
-        assert_eq!(
-            ts("2024-05-01t10:00:00z", ny).instant,
-            utc("2024-05-01T10:00:00Z")
-        );
-        assert_eq!(
-            ts("2024-05-01t10:00:00.250z", ny).instant,
-            utc("2024-05-01T10:00:00.250Z")
-        );
-        assert_eq!(
-            ts("2024-05-01t10:00z", ny).instant,
-            utc("2024-05-01T10:00:00Z")
-        );
-        assert_eq!(
-            ts("2024-05-01 10:00:00z", ny).instant,
-            utc("2024-05-01T10:00:00Z")
-        );
-        // `t` with an offset, and naive (read in the store zone, EDT = UTC-4).
-        assert_eq!(
-            ts("2024-05-01t12:00:00+02:00", ny).instant,
-            utc("2024-05-01T10:00:00Z")
-        );
-        assert_eq!(
-            ts("2024-05-01t12:00:00.5+0200", ny).instant,
-            utc("2024-05-01T10:00:00.500Z")
-        );
-        assert_eq!(
-            ts("2024-05-01t06:00:00", ny).instant,
-            utc("2024-05-01T10:00:00Z")
-        );
+        // `t` with `z`, an offset, or naive (read in the store zone, EDT = UTC-4).
+        for (cell, instant) in [
+            ("2024-05-01t10:00:00z", "2024-05-01T10:00:00Z"),
+            ("2024-05-01t10:00:00.250z", "2024-05-01T10:00:00.250Z"),
+            ("2024-05-01t10:00z", "2024-05-01T10:00:00Z"),
+            ("2024-05-01 10:00:00z", "2024-05-01T10:00:00Z"),
+            ("2024-05-01t12:00:00+02:00", "2024-05-01T10:00:00Z"),
+            ("2024-05-01t12:00:00.5+0200", "2024-05-01T10:00:00.500Z"),
+            ("2024-05-01t06:00:00", "2024-05-01T10:00:00Z"),
+        ] {
+            assert_eq!(ts(cell, ny).instant, utc(instant), "{cell}");
+        }
         // A word is still reported whole, not cut at its `t`.
         assert_eq!(
             parse_timestamp("yesterday", Tz::UTC, SlashOrder::Unknown),
