@@ -230,9 +230,14 @@ pub fn fmt_change(delta: Option<f64>, unit: &str) -> String {
     }
 }
 
-/// One evidence item as `name: value (n=.., 95% CI a-b)`.
-pub fn fmt_evidence(e: &Evidence) -> String {
-    let mut s = format!("{}: {}", e.name, fmt_value(Some(e.value), e.unit));
+/// One evidence item as `name: value (n=.., 95% CI a-b)`; money in the store `currency` when
+/// there is one (`23,288 USD`).
+pub fn fmt_evidence(e: &Evidence, currency: Option<&str>) -> String {
+    let value = match e.unit {
+        "currency" if e.value.is_finite() => money(e.value, currency),
+        _ => fmt_value(Some(e.value), e.unit),
+    };
+    let mut s = format!("{}: {value}", e.name);
     match (e.n, e.ci95) {
         (Some(n), Some([lo, hi])) => s.push_str(&format!(
             " (n={n}, 95% CI {:.1}-{:.1}%)",
@@ -375,7 +380,7 @@ impl TerminalReport {
             let mut row = vec![
                 Cell::new(i + 1),
                 Cell::new(format!("{}\n{}", s.id, s.title)),
-                Cell::new(evidence_lines(s)),
+                Cell::new(evidence_lines(s, cur)),
                 Cell::new(impact_cell(s, cur)),
                 Cell::new(format!("{:?}", s.effort).to_lowercase()),
                 Cell::new(s.quadrant.as_str())
@@ -393,8 +398,12 @@ impl TerminalReport {
     }
 }
 
-fn evidence_lines(s: &Snag) -> String {
-    let mut lines: Vec<String> = s.evidence.iter().map(fmt_evidence).collect();
+fn evidence_lines(s: &Snag, currency: Option<&str>) -> String {
+    let mut lines: Vec<String> = s
+        .evidence
+        .iter()
+        .map(|e| fmt_evidence(e, currency))
+        .collect();
     lines.push(format!(
         "affected: {} orders, {} customers",
         s.affected_orders, s.affected_customers

@@ -429,7 +429,7 @@ fn snag_view(
             "{} orders, {} customers",
             s.affected_orders, s.affected_customers
         ),
-        evidence: s.evidence.iter().map(fmt_evidence).collect(),
+        evidence: s.evidence.iter().map(|e| fmt_evidence(e, cur)).collect(),
         terms: s
             .impact_terms
             .iter()
