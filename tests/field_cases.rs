@@ -1504,6 +1504,24 @@ fn untracked_shipments_repeated_by_an_overlapping_export_are_counted_once() {
 }
 
 #[test]
+fn tracking_numbers_differing_only_in_case_across_exports_are_one_shipment() {
+    // One tool exports `1zabc`, the other `1ZABC`: one parcel, the later export's delivery.
+    let dir = untracked_shipment_exports(
+        "1001,1zabc,UPS,Ground,2024-01-06T10:00:00Z,,in_transit\n",
+        "1001,1ZABC,UPS,Ground,2024-01-06T10:00:00Z,2024-01-08T12:00:00Z,delivered\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    assert_eq!(j["1001"]["n_shipments"], "1");
+    assert!(close(num(&j["1001"]["transit_time_h"]), 50.0));
+    let dup = run
+        .dq("duplicate shipment (same order and tracking number)")
+        .unwrap();
+    assert_eq!(dup["file"], "shipments_jan.csv");
+    assert_eq!(dup["first_lines"], serde_json::json!([2]));
+}
+
+#[test]
 fn different_untracked_shipments_of_one_order_in_two_exports_stay_two() {
     // 1001's second parcel is only in the later export; 1002's rows differ in carrier, 1003's
     // in ship time: each is another shipment.

@@ -630,6 +630,11 @@ fn finish_citing(
         let _t = crate::timings::span("order references");
         reconcile_order_refs(df, cites_known, known, &mut dq)?
     };
+    let df = if kind == TableKind::Shipments {
+        tracking_numbers_in_one_case(df)?
+    } else {
+        df
+    };
     let mut df = match latest_by {
         Some((keys, reason)) => keep_latest_timed(df, keys, reason, &mut dq)?,
         None => df,
@@ -1170,6 +1175,21 @@ fn keep_latest(
         .lazy()
         .filter(col("_replaced").not())
         .drop(cols(["_replaced"]))
+        .collect()?)
+}
+
+/// Shipments from several files with their tracking numbers upper-cased, so that one parcel
+/// exported as `1zabc002` by one tool and `1ZABC002` by another is one shipment (carriers' tracking
+/// numbers are case-insensitive). One file is left as it is: its rows are one export's spelling.
+/// Only the replacement of duplicates reads the tracking numbers (they are dropped after it).
+fn tracking_numbers_in_one_case(df: DataFrame) -> Result<DataFrame> {
+    let ranks = df.column(s::SRC_RANK)?.as_materialized_series();
+    if ranks.min::<u32>()? == ranks.max::<u32>()? {
+        return Ok(df);
+    }
+    Ok(df
+        .lazy()
+        .with_column(col(s::TRACKING_NUMBER).str().to_uppercase())
         .collect()?)
 }
 
