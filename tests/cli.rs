@@ -536,12 +536,12 @@ fn an_unusable_placement_time_drops_the_order_and_counts_it() {
         .unwrap();
     assert_eq!(dropped["count"], 1);
     assert_eq!(dropped["first_lines"][0], 3);
-    // The terminal counts findings: line 3 is flagged twice (its value, then its row), and
-    // the two orders without a customer once each.
+    // The terminal counts flags: line 3 is flagged twice (its value, then its row), and the
+    // two orders without a customer once each, under three reasons.
     let out = snagscan().arg("analyze").arg(dir.path()).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("Data-quality findings: 4 (see below)"),
+        text.contains("Data quality: 4 flagged under 3 reasons (see below)"),
         "{text}"
     );
     assert!(

@@ -314,11 +314,15 @@ fn summary(r: &Report) -> String {
         fmt_value(k.review_coverage, "share"),
         fmt_value(k.review_score_mean, "points"),
     ));
-    // Findings, not rows: a row can be counted under two reasons (an unusable placement
-    // time, then the order dropped for it).
+    // Flags, not rows: a row can be counted under two reasons (an unusable placement time,
+    // then the order dropped for it); a reason is one line of the audit (a file and a reason).
+    let reasons = r.data_quality.len();
     s.push_str(&match warnings {
-        0 => "Data-quality findings: none\n".to_string(),
-        n => format!("Data-quality findings: {n} (see below)\n"),
+        0 => "Data quality: nothing flagged\n".to_string(),
+        n => format!(
+            "Data quality: {n} flagged under {reasons} reason{} (see below)\n",
+            if reasons == 1 { "" } else { "s" }
+        ),
     });
     s
 }
