@@ -25,6 +25,15 @@ fn close(v: &Value, expected: f64) -> bool {
     v.as_f64().is_some_and(|x| (x - expected).abs() < 1e-9)
 }
 
+/// A temporary folder holding `files` (name, contents).
+fn folder_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
 #[test]
 fn analyze_reports_hand_computed_kpis() {
     let (r, out) = analyze(Path::new("fixtures/tiny-store"));
@@ -176,17 +185,16 @@ fn a_folder_without_exports_is_an_error() {
 fn no_orders_file_names_the_skipped_files_and_why() {
     // A pipe-delimited orders export beside a shipments export: '|' is not sniffed, so the
     // header is one column and no format fits; the error names the file and that reason.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("orders.csv"),
-        "order_id|placed_at|total|currency\n1001|2024-03-01T10:00:00Z|10.00|USD\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("shipments.csv"),
-        "order_id,tracking_number,carrier,shipped_at\n1001,T1,UPS,2024-03-02T10:00:00Z\n",
-    )
-    .unwrap();
+    let dir = folder_with(&[
+        (
+            "orders.csv",
+            "order_id|placed_at|total|currency\n1001|2024-03-01T10:00:00Z|10.00|USD\n",
+        ),
+        (
+            "shipments.csv",
+            "order_id,tracking_number,carrier,shipped_at\n1001,T1,UPS,2024-03-02T10:00:00Z\n",
+        ),
+    ]);
     fails_with(
         &["analyze", dir.path().to_str().unwrap()],
         "no orders file among the inputs (shipments.csv: shipments); skipped: orders.csv \
@@ -209,12 +217,7 @@ fn no_orders_file_names_the_skipped_files_and_why() {
 
 #[test]
 fn a_missing_required_column_names_file_column_and_suggestion() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("orders.csv"),
-        "order_id,placed,total\n1,2024-01-01,5\n",
-    )
-    .unwrap();
+    let dir = folder_with(&[("orders.csv", "order_id,placed,total\n1,2024-01-01,5\n")]);
     fails_with(
         &["analyze", dir.path().to_str().unwrap()],
         "orders.csv: no column 'placed_at' (needed for canonical orders); did you mean 'placed'?",
@@ -248,17 +251,16 @@ fn an_orders_file_without_its_id_or_placement_is_refused_for_that_column() {
     }
     // Beside a good orders file, one whose id column is misspelt is refused too, not skipped
     // (which would drop its orders from the totals).
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("orders.csv"),
-        "order_id,placed_at,total\n1,2024-05-01T10:00:00Z,10\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("orders_2.csv"),
-        "ordr_id,customer_id,placed_at,total\n2,C2,2024-05-03T10:00:00Z,20\n",
-    )
-    .unwrap();
+    let dir = folder_with(&[
+        (
+            "orders.csv",
+            "order_id,placed_at,total\n1,2024-05-01T10:00:00Z,10\n",
+        ),
+        (
+            "orders_2.csv",
+            "ordr_id,customer_id,placed_at,total\n2,C2,2024-05-03T10:00:00Z,20\n",
+        ),
+    ]);
     fails_with(
         &["analyze", dir.path().to_str().unwrap()],
         "orders_2.csv: no column 'order_id' (needed for canonical orders); did you mean 'ordr_id'?",
@@ -275,12 +277,10 @@ fn an_empty_file_is_named() {
 
 #[test]
 fn a_malformed_record_names_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("orders.csv"),
+    let dir = folder_with(&[(
+        "orders.csv",
         "order_id,placed_at\n1,2024-01-01\n2,2024-01-02,extra\n",
-    )
-    .unwrap();
+    )]);
     fails_with(
         &["analyze", dir.path().to_str().unwrap()],
         "orders.csv, line 3: record has 3 fields",
@@ -336,12 +336,10 @@ fn a_failed_run_keeps_the_previous_reports() {
         .assert()
         .success();
     let before = std::fs::read(out.path().join("report.json")).unwrap();
-    let bad = tempfile::tempdir().unwrap();
-    std::fs::write(
-        bad.path().join("orders.csv"),
+    let bad = folder_with(&[(
+        "orders.csv",
         "order_id,placed_at\n1,2024-01-01\n2,2024-01-02,x\n",
-    )
-    .unwrap();
+    )]);
     snagscan()
         .args([
             "analyze",
@@ -520,12 +518,10 @@ fn an_as_of_far_after_the_data_is_refused() {
 
 #[test]
 fn an_unusable_placement_time_drops_the_order_and_counts_it() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("orders.csv"),
+    let dir = folder_with(&[(
+        "orders.csv",
         "order_id,placed_at,total\n1,2024-01-01,5\n2,31/02/2024,7\n3,2024-01-03,9\n",
-    )
-    .unwrap();
+    )]);
     let (r, _out) = analyze(dir.path());
     assert_eq!(r["kpis"]["orders"], 2);
     let dropped = r["data_quality"]
@@ -554,17 +550,16 @@ fn an_unusable_placement_time_drops_the_order_and_counts_it() {
 #[test]
 fn csat_is_the_share_of_satisfied_ratings() {
     // Scores 1, 2 and 5 on the 1-5 scale: one satisfied (4-5) of three.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("orders.csv"),
-        "order_id,placed_at\n1,2024-01-01\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("tickets.csv"),
-        "ticket_id,created_at,subject,csat\nT1,2024-01-02,Hi,1\nT2,2024-01-02,Hi,2\nT3,2024-01-02,Hi,5\nT4,2024-01-02,Hi,\n",
-    )
-    .unwrap();
+    let dir = folder_with(&[
+        (
+            "orders.csv",
+            "order_id,placed_at\n1,2024-01-01\n",
+        ),
+        (
+            "tickets.csv",
+            "ticket_id,created_at,subject,csat\nT1,2024-01-02,Hi,1\nT2,2024-01-02,Hi,2\nT3,2024-01-02,Hi,5\nT4,2024-01-02,Hi,\n",
+        ),
+    ]);
     let (r, out) = analyze(dir.path());
     assert!(
         close(&r["kpis"]["csat"], 1.0 / 3.0),
