@@ -1183,14 +1183,19 @@ fn keep_latest(
 /// numbers are case-insensitive). One file is left as it is: its rows are one export's spelling.
 /// Only the replacement of duplicates reads the tracking numbers (they are dropped after it).
 fn tracking_numbers_in_one_case(df: DataFrame) -> Result<DataFrame> {
-    let ranks = df.column(s::SRC_RANK)?.as_materialized_series();
-    if ranks.min::<u32>()? == ranks.max::<u32>()? {
+    if from_one_file(&df)? {
         return Ok(df);
     }
     Ok(df
         .lazy()
         .with_column(col(s::TRACKING_NUMBER).str().to_uppercase())
         .collect()?)
+}
+
+/// True when every row of `df` comes from one file (one `src_rank`).
+fn from_one_file(df: &DataFrame) -> Result<bool> {
+    let ranks = df.column(s::SRC_RANK)?.as_materialized_series();
+    Ok(ranks.min::<u32>()? == ranks.max::<u32>()?)
 }
 
 /// The audit reason of a shipment row without a tracking number that a later file repeats.
@@ -1208,9 +1213,8 @@ pub const REPEATED_UNTRACKED_SHIPMENT: &str = "duplicate shipment without a trac
 /// tracking number ([`keep_latest`] handles them), or a missing or scientific-notation order
 /// reference, are never merged here. `df` and the result are in source order.
 fn merge_repeated_untracked(df: DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
-    let ranks = df.column(s::SRC_RANK)?.as_materialized_series();
     let untracked_rows = df.column(s::TRACKING_NUMBER)?.null_count();
-    if untracked_rows == 0 || ranks.min::<u32>()? == ranks.max::<u32>()? {
+    if untracked_rows == 0 || from_one_file(&df)? {
         return Ok(df); // one file, or every row tracked: nothing to merge here
     }
     let untracked = col(s::TRACKING_NUMBER)
