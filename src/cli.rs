@@ -63,8 +63,9 @@ pub struct GenerateArgs {
     /// monday-surge, late-first-order-churn, stockouts, vip-at-risk, high-risk-holds.
     #[arg(long, value_delimiter = ',')]
     pub inject: Vec<String>,
-    /// Write each table as Parquet (text columns holding the same cells) instead of CSV: the
-    /// input of the Parquet benchmarks in docs/performance.md.
+    /// Write each table as Parquet instead of CSV, with the canonical format's times, dates and
+    /// amounts stored typed (the other columns as text): the input of the Parquet benchmarks
+    /// in docs/performance.md.
     #[arg(long)]
     pub parquet: bool,
 }

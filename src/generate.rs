@@ -230,10 +230,14 @@ pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> io::Result<Truth> {
     Ok(truth)
 }
 
-/// Replaces every `.csv` file of `dir` by a `.parquet` file with the same columns as text
-/// (empty cells as nulls, which the importer reads back as empty), one file at a time.
+/// Replaces every `.csv` file of `dir` by a `.parquet` file with the same columns (empty
+/// cells as nulls, which the importer reads back as empty), one file at a time. The canonical
+/// format's times, dates and amounts are stored typed, as a warehouse export stores them:
+/// [`TYPED_PARQUET_COLUMNS`]; every other column (ids, text, scores, flags, and every column of
+/// the Shopify format) is stored as text.
 ///
-/// Errors: a file cannot be read, written or removed.
+/// Errors: a file cannot be read, written or removed; a typed column holds a value that does
+/// not parse as its type.
 pub fn csv_to_parquet(dir: &Path) -> crate::Result<Vec<std::path::PathBuf>> {
     use polars::prelude::{CsvReadOptions, ParquetWriter, SerReader};
     let mut csvs: Vec<std::path::PathBuf> = fs::read_dir(dir)
@@ -247,11 +251,12 @@ pub fn csv_to_parquet(dir: &Path) -> crate::Result<Vec<std::path::PathBuf>> {
         // Timed: Polars' own multi-threaded CSV read of a file, all columns as text, is the
         // parse floor quoted in docs/performance.md.
         let span = crate::timings::span(format!("polars csv read {}", file_name(&csv)));
-        let mut df = CsvReadOptions::default()
+        let df = CsvReadOptions::default()
             .with_infer_schema_length(Some(0))
             .try_into_reader_with_file_path(Some(csv.clone()))?
             .finish()?;
         drop(span);
+        let mut df = typed_columns(df)?;
         let out = csv.with_extension("parquet");
         let file = fs::File::create(&out).map_err(|e| crate::Error::io(&out, e))?;
         ParquetWriter::new(file).finish(&mut df)?;
@@ -259,6 +264,66 @@ pub fn csv_to_parquet(dir: &Path) -> crate::Result<Vec<std::path::PathBuf>> {
         written.push(out);
     }
     Ok(written)
+}
+
+/// The typed type of each canonical column [`csv_to_parquet`] stores typed: times written
+/// `2025-03-01T14:05:00Z` as Datetime(ms, UTC), dates written `2025-03-01` as Date, amounts
+/// as Float64, quantities as Int64.
+pub const TYPED_PARQUET_COLUMNS: &[(&str, ParquetType)] = &[
+    ("placed_at", ParquetType::Instant),
+    ("paid_at", ParquetType::Instant),
+    ("fulfilled_at", ParquetType::Instant),
+    ("cancelled_at", ParquetType::Instant),
+    ("shipped_at", ParquetType::Instant),
+    ("delivered_at", ParquetType::Instant),
+    ("created_at", ParquetType::Instant),
+    ("first_response_at", ParquetType::Instant),
+    ("solved_at", ParquetType::Instant),
+    ("promised_by", ParquetType::Date),
+    ("estimated_delivery_at", ParquetType::Date),
+    ("total", ParquetType::Number),
+    ("refunded", ParquetType::Number),
+    ("unit_price", ParquetType::Number),
+    ("quantity", ParquetType::Integer),
+];
+
+/// How [`csv_to_parquet`] stores a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParquetType {
+    Instant,
+    Date,
+    Number,
+    Integer,
+}
+
+/// `df` (every column text) with the columns of [`TYPED_PARQUET_COLUMNS`] parsed strictly.
+fn typed_columns(df: polars::prelude::DataFrame) -> crate::Result<polars::prelude::DataFrame> {
+    use polars::prelude::*;
+    let typed: Vec<Expr> = TYPED_PARQUET_COLUMNS
+        .iter()
+        .filter(|(name, _)| df.schema().contains(name))
+        .map(|&(name, ty)| {
+            let text = col(name).str();
+            match ty {
+                ParquetType::Instant => text.to_datetime(
+                    Some(TimeUnit::Milliseconds),
+                    Some(TimeZone::UTC),
+                    StrptimeOptions {
+                        format: Some("%Y-%m-%dT%H:%M:%SZ".into()),
+                        ..Default::default()
+                    },
+                    lit("raise"),
+                ),
+                ParquetType::Date => text.to_date(StrptimeOptions {
+                    format: Some("%Y-%m-%d".into()),
+                    ..Default::default()
+                }),
+                ParquetType::Number => col(name).strict_cast(DataType::Float64),
+                ParquetType::Integer => col(name).strict_cast(DataType::Int64),
+            }
+        })
+        .collect();
+    Ok(df.lazy().with_columns(typed).collect()?)
 }
 
 fn file_name(p: &Path) -> String {

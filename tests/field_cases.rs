@@ -1561,7 +1561,8 @@ fn parquet_inputs_go_through_the_same_parsers() {
         "order_id" => ["P-1", "P-2", "P-3"],
         "placed_at" => ["2024-05-01 10:00:00 -0400", "2024-05-02T09:00:00Z", "yesterday"],
         "total" => ["$1,050.00", "12,50", "N/A"],
-        // Typed and null cells: read as Polars writes them as text, a null as an empty cell.
+        // A float column is read as stored (see typed_parquet_columns_are_read_as_stored); a
+        // null is an empty cell.
         "refunded" => [Some(2.5), None, Some(0.0)],
         "email" => [Some("Ann@Example.com"), None, Some("ann@example.com")],
     )
@@ -1585,8 +1586,94 @@ fn parquet_inputs_go_through_the_same_parsers() {
     assert!(text.contains("row index + 2"), "{text}");
 }
 
+/// Parquet times, dates and amounts stored typed (as warehouses and `generate --parquet` write
+/// them) are read as stored, not through their text: a time with a zone is an instant, a time
+/// without one a wall time in the store's zone (a DST gap moved forward and warned, as for
+/// text), a date a date promise; a float is not rescaled by the file's decimal comma (the text
+/// `refunded` column's `0,50`, which would read a text `1.234` as 1234). A NaN amount and a
+/// year before 1970 are refused with the text path's reasons.
+#[test]
+fn typed_parquet_columns_are_read_as_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let ms = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .timestamp_millis()
+    };
+    let new_york = DataType::Datetime(
+        TimeUnit::Milliseconds,
+        Some(
+            TimeZone::opt_try_new(Some("America/New_York"))
+                .unwrap()
+                .unwrap(),
+        ),
+    );
+    let placed = Series::new(
+        "placed_at".into(),
+        [
+            ms("2024-05-01T14:00:00Z"),
+            ms("2024-05-02T09:00:00Z"),
+            ms("1899-12-30T05:00:00Z"),
+        ],
+    )
+    .cast(&new_york)
+    .unwrap();
+    // 02:30 on 2024-03-10 does not exist in New York: read as 03:30 EDT (07:30Z).
+    let paid = Series::new(
+        "paid_at".into(),
+        [Some(ms("2024-03-10T02:30:00Z")), None, None],
+    )
+    .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+    .unwrap();
+    let promised = Series::new("promised_by".into(), [Some(19_846i32), None, None])
+        .cast(&DataType::Date)
+        .unwrap();
+    let mut df = DataFrame::new(
+        3,
+        vec![
+            Column::new("order_id".into(), ["T-1", "T-2", "T-3"]),
+            placed.into(),
+            paid.into(),
+            promised.into(),
+            Column::new("total".into(), [1.234, f64::NAN, 5.0]),
+            Column::new("refunded".into(), ["0,50", "", ""]),
+        ],
+    )
+    .unwrap();
+    let f = std::fs::File::create(dir.path().join("orders.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+    let run = analyze_ok(dir.path(), &["--timezone", "America/New_York"]);
+    let j = run.journeys();
+    assert_eq!(j["T-1"]["placed_at"], "2024-05-01T14:00:00Z");
+    assert_eq!(j["T-1"]["paid_at"], "2024-03-10T07:30:00Z");
+    // 19,846 days after 1970-01-01 is 2024-05-03: met through the end of that New York day.
+    assert_eq!(j["T-1"]["promised_date"], "2024-05-03");
+    assert_eq!(j["T-1"]["promise_is_date"], "true");
+    assert_eq!(j["T-1"]["promise_deadline"], "2024-05-04T04:00:00Z");
+    assert!(close(num(&j["T-1"]["total"]), 1.234));
+    assert!(close(num(&j["T-1"]["refunded"]), 0.5));
+    assert_eq!(j["T-2"]["total"], "");
+    let gap = run.dq("paid_at: local time in a DST gap").unwrap();
+    assert_eq!(gap["first_lines"], serde_json::json!([2]));
+    assert_eq!(gap["example"], "2024-03-10 02:30:00");
+    let nan = run.dq("unparseable total").unwrap();
+    assert_eq!(
+        (nan["count"].as_u64(), nan["example"].as_str()),
+        (Some(1), Some("NaN"))
+    );
+    let zero = run.dq("unparseable placed_at").unwrap();
+    assert_eq!(zero["first_lines"], serde_json::json!([4]));
+    assert!(
+        zero["reason"]
+            .as_str()
+            .unwrap()
+            .contains("zero or placeholder date"),
+        "{zero}"
+    );
+}
+
 /// Amounts and quantities in scientific notation, as programs write floats: a CSV's `1e3` and
-/// `1.5E+02`, Parquet floats Polars writes as `1e-7`. The notation casts no vote on the file's
+/// `1.5E+02`; Parquet floats such as `1e-7`, read as stored. The notation casts no vote on the file's
 /// decimal comma: `0,50` still makes the refunded `2.500` 2500.
 #[test]
 fn scientific_notation_amounts_and_quantities_are_read() {

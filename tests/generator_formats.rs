@@ -30,12 +30,16 @@ struct Run {
 }
 
 fn generate_and_analyze(format: &str, seed: &str, inject: &str) -> Run {
+    generate_and_analyze_with(&["--format", format], seed, inject)
+}
+
+/// [`generate_and_analyze`] with the generator flags `flags` (a format, `--parquet`).
+fn generate_and_analyze_with(flags: &[&str], seed: &str, inject: &str) -> Run {
     let store = tempfile::tempdir().unwrap();
     let mut generate = snagscan();
     generate
-        .args([
-            "generate", "--orders", ORDERS, "--seed", seed, "--format", format,
-        ])
+        .args(["generate", "--orders", ORDERS, "--seed", seed])
+        .args(flags)
         .arg("--out")
         .arg(store.path());
     if !inject.is_empty() {
@@ -402,6 +406,48 @@ fn shopify_store_loses_only_the_promise_of_unshipped_orders() {
             );
         } else {
             assert_eq!(v, &ks[kpi], "kpi {kpi}");
+        }
+    }
+}
+
+/// `generate --parquet` stores the canonical times, dates and amounts typed, which the importer
+/// reads as stored, not through text: the report and every order's journey are those of the
+/// same store in CSV, but for the file names (and the source line of records: a Parquet "line"
+/// is the row index + 2, where a CSV record may span lines).
+#[test]
+fn typed_parquet_store_gives_the_csv_report() {
+    use polars::prelude::{DataType, ParquetReader, SerReader, TimeUnit, TimeZone};
+    let csv = generate_and_analyze_with(&[], SEED, "monday-surge,late-lane");
+    let parquet = generate_and_analyze_with(&["--parquet"], SEED, "monday-surge,late-lane");
+    let file = std::fs::File::open(parquet.store.path().join("orders.parquet")).unwrap();
+    let schema = ParquetReader::new(file).finish().unwrap().schema().clone();
+    assert_eq!(
+        schema.get("placed_at"),
+        Some(&DataType::Datetime(
+            TimeUnit::Milliseconds,
+            Some(TimeZone::UTC)
+        ))
+    );
+    assert_eq!(schema.get("promised_by"), Some(&DataType::Date));
+    assert_eq!(schema.get("total"), Some(&DataType::Float64));
+    assert_eq!(schema.get("order_id"), Some(&DataType::String));
+
+    let renamed = serde_json::to_string(&parquet.report)
+        .unwrap()
+        .replace(".parquet", ".csv");
+    assert_eq!(
+        serde_json::from_str::<Value>(&renamed).unwrap(),
+        csv.report,
+        "report.json differs"
+    );
+    let (a, b) = (journeys(&csv), journeys(&parquet));
+    assert_eq!(a.len(), b.len());
+    for (id, row) in &a {
+        for (column, cell) in row {
+            if column == "src_file" || column == "src_line" {
+                continue;
+            }
+            assert_eq!(&b[id][column], cell, "order {id}, {column}");
         }
     }
 }

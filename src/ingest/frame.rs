@@ -12,7 +12,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::formats::{ColumnSpec, FormatSpec, Source, ValueType};
-use super::read::{RawFile, TextColumn};
+use super::read::{RawFile, TextColumn, TypedRead};
 use super::value::{self, DstResolution, FileSlashOrder, IdIssue, SlashOrder};
 use crate::error::{Error, Result};
 use crate::quality::{DataQuality, Effect};
@@ -65,6 +65,45 @@ pub fn read_frame(
 pub struct TableCells {
     present: Vec<(ColumnSpec, Source)>,
     raw: super::read::RawColumns,
+    /// Per present column, the stored Parquet column when it is read without text
+    /// ([`typed_read`]); those columns are not in `raw`.
+    typed: Vec<Option<Column>>,
+}
+
+/// The cells of one column as read: text (a CSV column, a Parquet column of text or of a type
+/// read through text), or a Parquet column of a type read as stored ([`TypedRead`]).
+enum Cells {
+    Text(TextColumn),
+    Typed(Column),
+}
+
+impl Cells {
+    fn text(&self) -> Option<&TextColumn> {
+        match self {
+            Cells::Text(t) => Some(t),
+            Cells::Typed(_) => None,
+        }
+    }
+
+    /// Per row, whether the cell is empty (blank text, a null value).
+    fn empty(&self) -> Vec<bool> {
+        match self {
+            Cells::Text(t) => t.iter().map(|cell| cell.trim().is_empty()).collect(),
+            Cells::Typed(c) => c.is_null().iter().map(|v| v.unwrap_or(true)).collect(),
+        }
+    }
+}
+
+/// How a column of value type `ty` may be read from a typed Parquet column without text: only
+/// timestamps, promises, money and numbers, whose text rules (slash-date order, decimal comma,
+/// currency signs) do not apply to a stored value. Satisfaction scores, booleans and ids
+/// always go through text, whose rules (1-5 scale, `yes`/`no`, `1004.0`) they need.
+fn typed_read(ty: ValueType) -> Option<TypedRead> {
+    match ty {
+        ValueType::Timestamp | ValueType::Promise => Some(TypedRead::Instants),
+        ValueType::Money | ValueType::Number => Some(TypedRead::Numbers),
+        ValueType::Id | ValueType::Text | ValueType::Bool | ValueType::Satisfaction => None,
+    }
 }
 
 /// Splits the records of `file` into the text cells of the columns of `spec` found at
@@ -98,12 +137,29 @@ pub fn read_cells(
         .zip(positions)
         .filter_map(|(c, p)| p.clone().map(|p| (*c, p)))
         .collect();
-    let indices: Vec<usize> = present.iter().filter_map(|(_, p)| p.position()).collect();
+    // A grouped (Shopify) table fills order fields down from text cells: read it all as text.
+    let typed: Vec<Option<Column>> = present
+        .iter()
+        .map(|(c, p)| {
+            let want = typed_read(c.ty).filter(|_| spec.group_by.is_none())?;
+            file.typed_column(p.position()?, want)
+        })
+        .collect();
+    let indices: Vec<usize> = present
+        .iter()
+        .zip(&typed)
+        .filter(|(_, t)| t.is_none())
+        .filter_map(|((_, p), _)| p.position())
+        .collect();
     let raw = {
         let _t = crate::timings::span("read_columns");
         file.read_columns(&indices)?
     };
-    Ok(TableCells { present, raw })
+    Ok(TableCells {
+        present,
+        raw,
+        typed,
+    })
 }
 
 /// Parses the cells read by [`read_cells`] from `file` (whose name and header it still uses)
@@ -115,17 +171,24 @@ pub fn parse_cells(
     opts: &ReadOptions,
     dq: &mut DataQuality,
 ) -> Result<FileFrame> {
-    let TableCells { present, raw } = cells;
+    let TableCells {
+        present,
+        raw,
+        typed,
+    } = cells;
     let _parse = crate::timings::span("parse cells");
     let n = raw.lines.len();
     // Synthetic sources (`@line`, constants) become ordinary text cells.
     let mut from_file = raw.columns.into_iter();
-    let mut cells_of: Vec<TextColumn> = Vec::with_capacity(present.len());
-    for (_, src) in &present {
-        cells_of.push(match src {
-            Source::Header(_) => from_file.next().unwrap_or_default(),
-            Source::Line => TextColumn::from_cells(raw.lines.iter().map(u64::to_string))?,
-            Source::Constant(v) => TextColumn::repeat(v, n),
+    let mut cells_of: Vec<Cells> = Vec::with_capacity(present.len());
+    for ((_, src), typed) in present.iter().zip(typed) {
+        cells_of.push(match (typed, src) {
+            (Some(column), _) => Cells::Typed(column),
+            (None, Source::Header(_)) => Cells::Text(from_file.next().unwrap_or_default()),
+            (None, Source::Line) => Cells::Text(TextColumn::from_cells(
+                raw.lines.iter().map(u64::to_string),
+            )?),
+            (None, Source::Constant(v)) => Cells::Text(TextColumn::repeat(v, n)),
         });
     }
     if let Some(key) = spec.group_by {
@@ -167,10 +230,9 @@ pub fn parse_cells(
     // column empty in every row is a broken file, not a file of warnings.
     for ((c, source), cells) in present.iter().zip(&cells_of) {
         if c.required && c.ty != ValueType::Promise {
+            let empty = cells.empty();
             let rows = keep.iter().filter(|k| **k).count();
-            let filled = kept(cells, &raw.lines, &keep)
-                .filter(|(_, cell)| !cell.trim().is_empty())
-                .count();
+            let filled = keep.iter().zip(&empty).filter(|(k, e)| **k && !**e).count();
             if rows > 0 && filled == 0 {
                 let header = source
                     .position()
@@ -185,8 +247,8 @@ pub fn parse_cells(
                     ),
                 });
             }
-            for (row, cell) in cells.iter().enumerate() {
-                if keep[row] && cell.trim().is_empty() {
+            for (row, is_empty) in empty.into_iter().enumerate() {
+                if keep[row] && is_empty {
                     keep[row] = false;
                     let reason = format!("no {} (row dropped)", c.canonical);
                     dq.note(
@@ -209,7 +271,8 @@ pub fn parse_cells(
             .iter()
             .zip(&cells_of)
             .filter(|((c, _), _)| c.ty == ValueType::Money)
-            .flat_map(|(_, cells)| kept(cells, &raw.lines, &keep).map(|(_, cell)| cell)),
+            .filter_map(|(_, cells)| cells.text())
+            .flat_map(|cells| kept(cells, &raw.lines, &keep).map(|(_, cell)| cell)),
     );
     let file_opts = ReadOptions {
         decimal_comma: opts.decimal_comma || file_decimal_comma,
@@ -225,9 +288,10 @@ pub fn parse_cells(
         .zip(cells_of.par_iter())
         .map(|((c, _), cells)| {
             let is_date = matches!(c.ty, ValueType::Timestamp | ValueType::Promise);
-            (infer_slash && is_date).then(|| {
-                value::infer_slash_order(kept(cells, &raw.lines, &keep).map(|(_, cell)| cell))
-            })
+            let cells = cells.text().filter(|_| infer_slash && is_date)?;
+            Some(value::infer_slash_order(
+                kept(cells, &raw.lines, &keep).map(|(_, cell)| cell),
+            ))
         })
         .collect();
     let file_slash = value::file_slash_order(
@@ -321,17 +385,20 @@ struct ColumnContext<'a> {
 /// is scanned; the others are compared only on the rows where it matched.
 fn repeated_header_rows(
     present: &[(ColumnSpec, Source)],
-    cells_of: &[TextColumn],
+    cells_of: &[Cells],
     headers: &[String],
 ) -> Vec<usize> {
-    let from_header: Vec<(&TextColumn, &str)> = present
-        .iter()
-        .zip(cells_of)
-        .filter_map(|((_, src), cells)| match src {
-            Source::Header(p) => headers.get(*p).map(|h| (cells, bare(h))),
-            _ => None,
-        })
-        .collect();
+    let mut from_header: Vec<(&TextColumn, &str)> = Vec::new();
+    for ((_, src), cells) in present.iter().zip(cells_of) {
+        let Some(header) = src.position().and_then(|p| headers.get(p)) else {
+            continue;
+        };
+        match cells {
+            Cells::Text(t) => from_header.push((t, bare(header))),
+            // A typed Parquet column never holds its header's text.
+            Cells::Typed(_) => return Vec::new(),
+        }
+    }
     let Some(&(first, first_header)) = from_header.first() else {
         return Vec::new();
     };
@@ -388,9 +455,13 @@ impl<'a> ColumnContext<'a> {
         &mut self,
         c: &ColumnSpec,
         header: &str,
-        cells: &TextColumn,
+        cells: &Cells,
         own_slash: Option<&std::result::Result<SlashOrder, String>>,
     ) -> Result<Vec<Column>> {
+        let cells = match cells {
+            Cells::Text(t) => t,
+            Cells::Typed(stored) => return self.parse_typed(c, header, stored),
+        };
         let name = c.canonical;
         let cols = match c.ty {
             ValueType::Id => vec![self.ids(c, cells)],
@@ -404,10 +475,21 @@ impl<'a> ColumnContext<'a> {
             ValueType::Money => {
                 let dc = self.opts.decimal_comma
                     || value::infer_decimal_comma(self.kept(cells).map(|(_, cell)| cell));
+                let cells = self
+                    .kept(cells)
+                    .map(|(line, cell)| (line, NumberCell::Text(cell)));
                 vec![self.parsed(c, header, cells, |cell| value::parse_money(cell, dc))?]
             }
-            ValueType::Number => vec![self.parsed(c, header, cells, value::parse_number)?],
+            ValueType::Number => {
+                let cells = self
+                    .kept(cells)
+                    .map(|(line, cell)| (line, NumberCell::Text(cell)));
+                vec![self.parsed(c, header, cells, value::parse_number)?]
+            }
             ValueType::Satisfaction => {
+                let cells = self
+                    .kept(cells)
+                    .map(|(line, cell)| (line, NumberCell::Text(cell)));
                 vec![self.parsed(c, header, cells, value::parse_satisfaction)?]
             }
             ValueType::Bool => {
@@ -448,17 +530,30 @@ impl<'a> ColumnContext<'a> {
         StringChunked::from_iter_options(c.canonical.into(), out.into_iter()).into_column()
     }
 
-    fn parsed(
+    /// Parses the kept rows `cells` of a number column: a stored number is taken as it is when
+    /// finite (no text rule applies to it) and otherwise given to `parse` as text, so that
+    /// `NaN` and `inf` get the text path's reason.
+    fn parsed<'c>(
         &mut self,
         c: &ColumnSpec,
         header: &str,
-        cells: &TextColumn,
+        cells: impl Iterator<Item = (u64, NumberCell<'c>)>,
         parse: impl Fn(&str) -> std::result::Result<Option<f64>, String>,
     ) -> Result<Column> {
-        let mut out = Vec::with_capacity(cells.len());
+        let mut out = Vec::with_capacity(self.keep.len());
         let (mut good, mut bad) = (0usize, 0usize);
-        for (line, cell) in self.kept(cells) {
-            match parse(cell) {
+        for (line, cell) in cells {
+            let stored_text;
+            let (cell, parsed) = match cell {
+                NumberCell::Text(cell) => (cell, parse(cell)),
+                NumberCell::Stored(Some(v)) if v.is_finite() => ("", Ok(Some(v))),
+                NumberCell::Stored(None) => ("", Ok(None)),
+                NumberCell::Stored(Some(v)) => {
+                    stored_text = v.to_string();
+                    (stored_text.as_str(), parse(&stored_text))
+                }
+            };
+            match parsed {
                 Ok(v) => {
                     good += usize::from(v.is_some());
                     out.push(v);
@@ -472,6 +567,51 @@ impl<'a> ColumnContext<'a> {
         }
         self.require_some(c, header, good, bad)?;
         Ok(Column::new(c.canonical.into(), out))
+    }
+
+    /// Parses a Parquet column stored as numbers or times ([`typed_read`]).
+    fn parse_typed(
+        &mut self,
+        c: &ColumnSpec,
+        header: &str,
+        stored: &Column,
+    ) -> Result<Vec<Column>> {
+        match c.ty {
+            ValueType::Timestamp | ValueType::Promise => {
+                let stamps =
+                    typed_stamps(stored, self.opts.timezone).map_err(|message| Error::Column {
+                        file: self.file.name.clone(),
+                        column: header.to_string(),
+                        message,
+                    })?;
+                let rows = stamps
+                    .into_iter()
+                    .zip(self.lines)
+                    .zip(self.keep)
+                    .filter(|(_, k)| **k)
+                    .map(|((stored, line), _)| match stored {
+                        Some((written, stamp)) => (*line, StampCell::Stored(Some(written)), stamp),
+                        None => (*line, StampCell::Stored(None), Ok(None)),
+                    });
+                self.stamp_columns(c, header, None, rows)
+            }
+            _ => {
+                let numbers = stored.cast(&DataType::Float64)?;
+                let rows = numbers
+                    .f64()?
+                    .iter()
+                    .zip(self.lines)
+                    .zip(self.keep)
+                    .filter(|(_, k)| **k)
+                    .map(|((v, line), _)| (*line, NumberCell::Stored(v)));
+                let column = if c.ty == ValueType::Money {
+                    self.parsed(c, header, rows, |cell| value::parse_money(cell, false))?
+                } else {
+                    self.parsed(c, header, rows, value::parse_number)?
+                };
+                Ok(vec![column])
+            }
+        }
     }
 
     /// A required column whose every value is unusable is an error, not a file of warnings.
@@ -545,18 +685,39 @@ impl<'a> ColumnContext<'a> {
         };
         let tz = self.opts.timezone;
         let fmt = self.opts.date_format.clone();
-        let n = cells.len();
+        let rows = self.kept(cells).map(|(line, cell)| {
+            let parsed = value::parse_timestamp_with(cell, tz, slash, fmt.as_deref());
+            (line, StampCell::Text(cell), parsed)
+        });
+        self.stamp_columns(c, header, from_file.as_deref(), rows)
+    }
+
+    /// The timestamp column (a promise: its three columns) of the kept rows `rows`, each with
+    /// its line, its cell and its parsed stamp. Warned: DST resolutions, and with `from_file`
+    /// (the reason) the slash dates read in the order of the file's other date columns;
+    /// unusable values are counted.
+    ///
+    /// Errors: a required column with no usable value.
+    fn stamp_columns<'c>(
+        &mut self,
+        c: &ColumnSpec,
+        header: &str,
+        from_file: Option<&str>,
+        rows: impl Iterator<Item = (u64, StampCell<'c>, StampResult)>,
+    ) -> Result<Vec<Column>> {
+        let tz = self.opts.timezone;
+        let n = self.keep.len();
         let (mut instants, mut is_date, mut dates) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
         let (mut good, mut bad) = (0usize, 0usize);
-        for (line, cell) in self.kept(cells) {
-            match value::parse_timestamp_with(cell, tz, slash, fmt.as_deref()) {
+        for (line, cell, parsed) in rows {
+            match parsed {
                 Ok(Some(stamp)) => {
                     good += 1;
-                    if let Some(reason) = &from_file {
+                    if let (Some(reason), StampCell::Text(cell)) = (from_file, &cell) {
                         if value::is_ambiguous_slash_date(cell) {
                             self.dq.note(
                                 &self.file.name,
@@ -578,8 +739,9 @@ impl<'a> ColumnContext<'a> {
                                 c.canonical
                             ),
                         };
+                        let cell = cell.text();
                         self.dq
-                            .note(&self.file.name, line, &reason, Effect::Warning, Some(cell));
+                            .note(&self.file.name, line, &reason, Effect::Warning, Some(&cell));
                     }
                     if c.ty == ValueType::Promise {
                         // A date promise is met until the end of that local day (SPEC section 1).
@@ -611,7 +773,7 @@ impl<'a> ColumnContext<'a> {
                 }
                 Err(why) => {
                     bad += 1;
-                    self.bad_value(c, line, cell, &why);
+                    self.bad_value(c, line, &cell.text(), &why);
                     instants.push(None);
                     is_date.push(None);
                     dates.push(None);
@@ -633,6 +795,101 @@ impl<'a> ColumnContext<'a> {
     }
 }
 
+/// A timestamp cell parsed: a stamp, an empty cell, or the reason it is not a timestamp.
+type StampResult = std::result::Result<Option<value::Stamp>, String>;
+
+/// A number column's cell: text to parse, or a value stored as a number (null: empty).
+enum NumberCell<'c> {
+    Text(&'c str),
+    Stored(Option<f64>),
+}
+
+/// A timestamp column's cell: text, or the wall time a stored timestamp or date was written
+/// with (for the examples of warnings; null: empty).
+enum StampCell<'c> {
+    Text(&'c str),
+    Stored(Option<chrono::NaiveDateTime>),
+}
+
+impl StampCell<'_> {
+    /// The cell as shown in a warning's example.
+    fn text(&self) -> String {
+        match self {
+            StampCell::Text(cell) => (*cell).to_string(),
+            StampCell::Stored(Some(t)) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            StampCell::Stored(None) => String::new(),
+        }
+    }
+}
+
+/// Per row of a Parquet column stored as Datetime or Date: the wall time it was written with
+/// and its stamp (`None` for a null). A time with a zone is an instant, its written time that
+/// instant in its zone; a time without a zone and a date (at midnight) are wall times in the
+/// store's zone `tz` ([`value::stamp_from_instant`], [`value::stamp_from_wall_time`]).
+///
+/// Errors: a zone name that is not an IANA time zone or a fixed offset.
+fn typed_stamps(
+    stored: &Column,
+    tz: Tz,
+) -> std::result::Result<Vec<Option<(chrono::NaiveDateTime, StampResult)>>, String> {
+    use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+    let out_of_range = |v: i64| Err(format!("'{v}' is out of the range of timestamps"));
+    match stored.dtype() {
+        DataType::Date => {
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+            let days = stored.date().map_err(|e| e.to_string())?;
+            Ok(days
+                .physical()
+                .iter()
+                .map(|d| {
+                    let date = epoch.checked_add_signed(chrono::Duration::days(i64::from(d?)))?;
+                    let wall = date.and_time(NaiveTime::MIN);
+                    Some((wall, value::stamp_from_wall_time(wall, tz).map(Some)))
+                })
+                .collect())
+        }
+        DataType::Datetime(unit, zone) => {
+            let to_utc = |v: i64| -> Option<DateTime<Utc>> {
+                match unit {
+                    TimeUnit::Nanoseconds => Some(DateTime::from_timestamp_nanos(v)),
+                    TimeUnit::Microseconds => DateTime::from_timestamp_micros(v),
+                    TimeUnit::Milliseconds => DateTime::from_timestamp_millis(v),
+                }
+            };
+            // The zone's wall time of an instant.
+            let wall: Box<dyn Fn(DateTime<Utc>) -> NaiveDateTime> = match zone {
+                None => Box::new(|t| t.naive_utc()),
+                Some(z) => match (
+                    z.as_str().parse::<Tz>(),
+                    z.as_str().parse::<chrono::FixedOffset>(),
+                ) {
+                    (Ok(zone), _) => Box::new(move |t| t.with_timezone(&zone).naive_local()),
+                    (_, Ok(offset)) => Box::new(move |t| t.with_timezone(&offset).naive_local()),
+                    _ => return Err(format!("the stored time zone '{z}' is not known")),
+                },
+            };
+            let values = stored.datetime().map_err(|e| e.to_string())?;
+            Ok(values
+                .physical()
+                .iter()
+                .map(|v| {
+                    let v = v?;
+                    let Some(t) = to_utc(v) else {
+                        return Some((NaiveDateTime::default(), out_of_range(v)));
+                    };
+                    let written = wall(t);
+                    let stamp = match zone {
+                        Some(_) => value::stamp_from_instant(t, written),
+                        None => value::stamp_from_wall_time(written, tz),
+                    };
+                    Some((written, stamp.map(Some)))
+                })
+                .collect())
+        }
+        other => Err(format!("a column of type {other} is not a time")),
+    }
+}
+
 /// Canonical columns of a grouped (Shopify) orders table that hold each line's own value, not an
 /// order field: never filled down from the order's first row (see `fold_records`).
 const PER_LINE_COLUMNS: &[&str] = &[s::REQUIRES_SHIPPING];
@@ -642,11 +899,13 @@ const PER_LINE_COLUMNS: &[&str] = &[s::REQUIRES_SHIPPING];
 /// first row), except in the columns `per_line`. Rows without a key are left alone.
 ///
 /// Errors: a rebuilt column exceeds 4 GiB of text.
-fn fill_down(columns: &mut [TextColumn], key: usize, per_line: &[usize]) -> Result<()> {
+fn fill_down(columns: &mut [Cells], key: usize, per_line: &[usize]) -> Result<()> {
     // The first row of each key; heads are never filled themselves, so reading the original
     // cells of a head is the same as filling row by row.
     let heads: Vec<usize> = {
-        let keys = &columns[key];
+        let Some(keys) = columns.get(key).and_then(Cells::text) else {
+            return Ok(());
+        };
         let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         keys.iter()
             .enumerate()
@@ -664,6 +923,10 @@ fn fill_down(columns: &mut [TextColumn], key: usize, per_line: &[usize]) -> Resu
         return Ok(());
     }
     for (ci, col) in columns.iter_mut().enumerate() {
+        // A grouped table is read all as text (`read_cells`).
+        let Cells::Text(col) = col else {
+            continue;
+        };
         if ci == key || per_line.contains(&ci) {
             continue;
         }

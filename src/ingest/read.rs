@@ -104,8 +104,21 @@ impl Delimiter {
     }
 }
 
-/// One input file, decoded, with its header: a delimited text file or a Parquet file whose
-/// columns were cast to text so that every cell goes through the same parsers.
+/// The Parquet column types read as stored, without going through text: the values need no
+/// parsing, and none of the text rules (slash-date order, decimal comma, currency signs)
+/// applies to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypedRead {
+    /// Datetime (any unit, with or without a time zone) and Date, for timestamp and promise
+    /// columns.
+    Instants,
+    /// Integers and floats, for money and number columns.
+    Numbers,
+}
+
+/// One input file, decoded, with its header: a delimited text file, or a Parquet file whose
+/// columns are cast to text so that every cell goes through the same parsers, except those
+/// read as stored ([`RawFile::typed_column`]).
 #[derive(Debug)]
 pub struct RawFile {
     /// File name as shown to the user.
@@ -247,6 +260,22 @@ impl RawFile {
             Body::Text { delimiter, .. } => Some(*delimiter),
             Body::Frame { .. } => None,
         }
+    }
+
+    /// The Parquet column at header position `index` as stored, when its type is one that
+    /// `want` reads without going through text (see [`TypedRead`]); `None` for a text file, a
+    /// column of another type, or a header the file's frame does not hold.
+    pub fn typed_column(&self, index: usize, want: TypedRead) -> Option<Column> {
+        let Body::Frame { df, .. } = &self.body else {
+            return None;
+        };
+        let header = self.headers.get(index)?;
+        let c = df.columns().iter().find(|c| c.name().trim() == header)?;
+        let readable = match want {
+            TypedRead::Instants => matches!(c.dtype(), DataType::Datetime(..) | DataType::Date),
+            TypedRead::Numbers => c.dtype().is_primitive_numeric(),
+        };
+        readable.then(|| c.clone())
     }
 
     /// Frees the file's text once every table has its cells ([`RawFile::read_columns`]): name

@@ -207,6 +207,45 @@ pub fn parse_timestamp_with(
     }
 }
 
+/// The stamp of a stored instant (a typed Parquet timestamp with a time zone): `written` is
+/// its wall time in that zone, which gives the written date and whether it is date-like, as
+/// the text of a cell with an offset does.
+///
+/// Errors: a written year before 1970, as [`parse_timestamp`] reports it (a zero or
+/// placeholder date).
+pub fn stamp_from_instant(instant: DateTime<Utc>, written: NaiveDateTime) -> Result<Stamp, String> {
+    check_written_year(written.date())?;
+    Ok(Stamp {
+        instant,
+        written_date: written.date(),
+        date_like: written.time() == NaiveTime::MIN,
+        dst: None,
+    })
+}
+
+/// The stamp of a stored wall time (a typed Parquet timestamp without a time zone, or a date
+/// at midnight): read in `tz`, DST gaps and overlaps resolved, as a naive text cell is.
+///
+/// Errors: a year before 1970, as [`parse_timestamp`] reports it.
+pub fn stamp_from_wall_time(naive: NaiveDateTime, tz: Tz) -> Result<Stamp, String> {
+    check_written_year(naive.date())?;
+    let (instant, dst) = local_to_utc_fast(naive, tz);
+    Ok(Stamp {
+        instant,
+        written_date: naive.date(),
+        date_like: naive.time() == NaiveTime::MIN,
+        dst,
+    })
+}
+
+fn check_written_year(date: NaiveDate) -> Result<(), String> {
+    if date.year_ok() {
+        Ok(())
+    } else {
+        Err(format!("'{date}' is a zero or placeholder date"))
+    }
+}
+
 /// Reads a naive local time in `tz`: a time in a DST gap moves forward by the gap, an ambiguous
 /// one takes the earlier instant (SPEC section 1).
 pub fn local_to_utc(naive: NaiveDateTime, tz: Tz) -> (DateTime<Utc>, Option<DstResolution>) {
