@@ -1591,7 +1591,8 @@ fn parquet_inputs_go_through_the_same_parsers() {
 /// without one a wall time in the store's zone (a DST gap moved forward and warned, as for
 /// text), a date a date promise; a float is not rescaled by the file's decimal comma (the text
 /// `refunded` column's `0,50`, which would read a text `1.234` as 1234). A NaN amount and a
-/// year before 1970 are refused with the text path's reasons.
+/// year before 1970 are refused with the text path's reasons. Stored text is used as it is
+/// when clean, and otherwise cleaned as CSV text is (trimmed; blank is empty).
 #[test]
 fn typed_parquet_columns_are_read_as_stored() {
     let dir = tempfile::tempdir().unwrap();
@@ -1631,7 +1632,9 @@ fn typed_parquet_columns_are_read_as_stored() {
     let mut df = DataFrame::new(
         3,
         vec![
-            Column::new("order_id".into(), ["T-1", "T-2", "T-3"]),
+            Column::new("order_id".into(), ["T-1", " T-2", "T-3"]),
+            Column::new("status".into(), ["paid ", "", "paid"]),
+            Column::new("currency".into(), [Some("USD"), None, Some("USD")]),
             placed.into(),
             paid.into(),
             promised.into(),
@@ -1653,6 +1656,11 @@ fn typed_parquet_columns_are_read_as_stored() {
     assert!(close(num(&j["T-1"]["total"]), 1.234));
     assert!(close(num(&j["T-1"]["refunded"]), 0.5));
     assert_eq!(j["T-2"]["total"], "");
+    assert_eq!(
+        (j["T-1"]["status"].as_str(), j["T-2"]["status"].as_str()),
+        ("paid", "")
+    );
+    assert_eq!(j["T-1"]["currency"], "USD");
     let gap = run.dq("paid_at: local time in a DST gap").unwrap();
     assert_eq!(gap["first_lines"], serde_json::json!([2]));
     assert_eq!(gap["example"], "2024-03-10 02:30:00");

@@ -89,20 +89,37 @@ impl Cells {
     fn empty(&self) -> Vec<bool> {
         match self {
             Cells::Text(t) => t.iter().map(|cell| cell.trim().is_empty()).collect(),
-            Cells::Typed(c) => c.is_null().iter().map(|v| v.unwrap_or(true)).collect(),
+            Cells::Typed(c) => match c.str() {
+                Ok(text) => text
+                    .iter()
+                    .map(|v| v.is_none_or(|cell| cell.trim().is_empty()))
+                    .collect(),
+                Err(_) => c.is_null().iter().map(|v| v.unwrap_or(true)).collect(),
+            },
+        }
+    }
+
+    /// Cell `row` as text: a text cell, or a stored text value (`None` for a null or a
+    /// stored time or number, which never equals a header).
+    fn text_at(&self, row: usize) -> Option<&str> {
+        match self {
+            Cells::Text(t) => Some(t.get(row)),
+            Cells::Typed(c) => c.str().ok()?.get(row),
         }
     }
 }
 
-/// How a column of value type `ty` may be read from a typed Parquet column without text: only
-/// timestamps, promises, money and numbers, whose text rules (slash-date order, decimal comma,
-/// currency signs) do not apply to a stored value. Satisfaction scores, booleans and ids
-/// always go through text, whose rules (1-5 scale, `yes`/`no`, `1004.0`) they need.
+/// How a column of value type `ty` may be read from a Parquet column as stored: timestamps,
+/// promises, money and numbers, whose text rules (slash-date order, decimal comma, currency
+/// signs) do not apply to a stored value; ids and text, used as stored when already clean.
+/// Satisfaction scores and booleans always go through text, whose rules (1-5 scale,
+/// `yes`/`no`) they need.
 fn typed_read(ty: ValueType) -> Option<TypedRead> {
     match ty {
         ValueType::Timestamp | ValueType::Promise => Some(TypedRead::Instants),
         ValueType::Money | ValueType::Number => Some(TypedRead::Numbers),
-        ValueType::Id | ValueType::Text | ValueType::Bool | ValueType::Satisfaction => None,
+        ValueType::Id | ValueType::Text => Some(TypedRead::Text),
+        ValueType::Bool | ValueType::Satisfaction => None,
     }
 }
 
@@ -388,26 +405,42 @@ fn repeated_header_rows(
     cells_of: &[Cells],
     headers: &[String],
 ) -> Vec<usize> {
-    let mut from_header: Vec<(&TextColumn, &str)> = Vec::new();
-    for ((_, src), cells) in present.iter().zip(cells_of) {
-        let Some(header) = src.position().and_then(|p| headers.get(p)) else {
-            continue;
-        };
-        match cells {
-            Cells::Text(t) => from_header.push((t, bare(header))),
-            // A typed Parquet column never holds its header's text.
-            Cells::Typed(_) => return Vec::new(),
-        }
-    }
+    let from_header: Vec<(&Cells, &str)> = present
+        .iter()
+        .zip(cells_of)
+        .filter_map(|((_, src), cells)| match src {
+            Source::Header(p) => headers.get(*p).map(|h| (cells, bare(h))),
+            _ => None,
+        })
+        .collect();
     let Some(&(first, first_header)) = from_header.first() else {
         return Vec::new();
     };
-    first
-        .iter()
-        .enumerate()
-        .filter(|(_, cell)| bare(cell) == first_header)
-        .map(|(row, _)| row)
-        .filter(|&row| from_header.iter().all(|(c, h)| bare(c.get(row)) == *h))
+    let is_header = |cell: Option<&str>, header: &str| cell.is_some_and(|v| bare(v) == header);
+    let candidates: Vec<usize> = match first {
+        Cells::Text(t) => t
+            .iter()
+            .enumerate()
+            .filter(|(_, cell)| bare(cell) == first_header)
+            .map(|(row, _)| row)
+            .collect(),
+        Cells::Typed(c) => match c.str() {
+            Ok(text) => text
+                .iter()
+                .enumerate()
+                .filter(|(_, cell)| is_header(*cell, first_header))
+                .map(|(row, _)| row)
+                .collect(),
+            Err(_) => Vec::new(),
+        },
+    };
+    candidates
+        .into_iter()
+        .filter(|&row| {
+            from_header
+                .iter()
+                .all(|(c, h)| is_header(c.text_at(row), h))
+        })
         .collect()
 }
 
@@ -569,7 +602,8 @@ impl<'a> ColumnContext<'a> {
         Ok(Column::new(c.canonical.into(), out))
     }
 
-    /// Parses a Parquet column stored as numbers or times ([`typed_read`]).
+    /// Parses a Parquet column read as stored ([`typed_read`]): numbers and times, and text
+    /// that needs none of the text path's clean-up (else read as text).
     fn parse_typed(
         &mut self,
         c: &ColumnSpec,
@@ -577,6 +611,13 @@ impl<'a> ColumnContext<'a> {
         stored: &Column,
     ) -> Result<Vec<Column>> {
         match c.ty {
+            ValueType::Id | ValueType::Text => match self.clean_text(c, stored)? {
+                Some(column) => Ok(vec![column]),
+                None => {
+                    let cells = TextColumn::from_parquet(stored, &self.file.name, header)?;
+                    self.parse_column(c, header, &Cells::Text(cells), None)
+                }
+            },
             ValueType::Timestamp | ValueType::Promise => {
                 let stamps =
                     typed_stamps(stored, self.opts.timezone).map_err(|message| Error::Column {
@@ -612,6 +653,29 @@ impl<'a> ColumnContext<'a> {
                 Ok(vec![column])
             }
         }
+    }
+
+    /// The kept rows of a stored text column as they are, when the text path would leave every
+    /// value unchanged: no blank value, none to trim, and for an id none of
+    /// [`value::parse_id_str`]'s clean-ups or warnings. `None` when some value needs one.
+    fn clean_text(&self, c: &ColumnSpec, stored: &Column) -> Result<Option<Column>> {
+        let text = stored.str()?;
+        let unchanged = |cell: &str| match c.ty {
+            ValueType::Id => {
+                matches!(value::parse_id_str(cell), (Some(id), None) if id.len() == cell.len())
+            }
+            _ => !cell.is_empty() && cell.trim().len() == cell.len(),
+        };
+        if !text.iter().all(|v| v.is_none_or(unchanged)) {
+            return Ok(None);
+        }
+        let column = if self.keep.iter().all(|k| *k) {
+            stored.clone()
+        } else {
+            let keep = BooleanChunked::from_slice("keep".into(), self.keep);
+            stored.filter(&keep)?
+        };
+        Ok(Some(column.with_name(c.canonical.into())))
     }
 
     /// A required column whose every value is unusable is an error, not a file of warnings.

@@ -114,6 +114,9 @@ pub enum TypedRead {
     Instants,
     /// Integers and floats, for money and number columns.
     Numbers,
+    /// Text, for id and text columns: used as stored when no cell needs what the text path
+    /// does to it (trimming, an empty cell as null, an id's clean-up), else read as text.
+    Text,
 }
 
 /// One input file, decoded, with its header: a delimited text file, or a Parquet file whose
@@ -274,6 +277,7 @@ impl RawFile {
         let readable = match want {
             TypedRead::Instants => matches!(c.dtype(), DataType::Datetime(..) | DataType::Date),
             TypedRead::Numbers => c.dtype().is_primitive_numeric(),
+            TypedRead::Text => c.dtype() == &DataType::String,
         };
         readable.then(|| c.clone())
     }
@@ -646,6 +650,15 @@ impl TextColumn {
             start = end;
             cell
         })
+    }
+}
+
+impl TextColumn {
+    /// A Parquet column's cells ([`parquet_text`]).
+    ///
+    /// Errors: the column cannot be cast to text, or holds more than 4 GiB of it.
+    pub fn from_parquet(c: &Column, file: &str, header: &str) -> Result<TextColumn> {
+        parquet_text(c, file, header)
     }
 }
 
