@@ -626,7 +626,6 @@ impl<'a> ColumnContext<'a> {
                         message,
                     })?;
                 let rows = stamps
-                    .into_iter()
                     .zip(self.lines)
                     .zip(self.keep)
                     .filter(|(_, k)| **k)
@@ -887,40 +886,42 @@ impl StampCell<'_> {
 }
 
 /// Per row of a Parquet column stored as Datetime or Date: the wall time it was written with
-/// and its stamp (`None` for a null). A time with a zone is an instant, its written time that
+/// and its stamp (`None` for a null; a value out of chrono's range is refused). A time with a zone is an instant, its written time that
 /// instant in its zone; a time without a zone and a date (at midnight) are wall times in the
 /// store's zone `tz` ([`value::stamp_from_instant`], [`value::stamp_from_wall_time`]).
 ///
 /// Errors: a zone name that is not an IANA time zone or a fixed offset.
-fn typed_stamps(
-    stored: &Column,
-    tz: Tz,
-) -> std::result::Result<Vec<Option<(chrono::NaiveDateTime, StampResult)>>, String> {
+fn typed_stamps(stored: &Column, tz: Tz) -> std::result::Result<StoredStamps<'_>, String> {
     use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-    let out_of_range = |v: i64| Err(format!("'{v}' is out of the range of timestamps"));
+    let out_of_range = |v: i64, what: &str| {
+        Some((
+            NaiveDateTime::default(),
+            Err(format!("'{v}' is out of the range of {what}")),
+        ))
+    };
     match stored.dtype() {
         DataType::Date => {
             let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
             let days = stored.date().map_err(|e| e.to_string())?;
-            Ok(days
-                .physical()
-                .iter()
-                .map(|d| {
-                    let date = epoch.checked_add_signed(chrono::Duration::days(i64::from(d?)))?;
-                    let wall = date.and_time(NaiveTime::MIN);
-                    Some((wall, value::stamp_from_wall_time(wall, tz).map(Some)))
-                })
-                .collect())
+            Ok(Box::new(days.physical().iter().map(move |d| {
+                let d = i64::from(d?);
+                let Some(date) = epoch.checked_add_signed(chrono::Duration::days(d)) else {
+                    return out_of_range(d, "dates");
+                };
+                let wall = date.and_time(NaiveTime::MIN);
+                Some((wall, value::stamp_from_wall_time(wall, tz).map(Some)))
+            })))
         }
         DataType::Datetime(unit, zone) => {
-            let to_utc = |v: i64| -> Option<DateTime<Utc>> {
+            let unit = *unit;
+            let to_utc = move |v: i64| -> Option<DateTime<Utc>> {
                 match unit {
                     TimeUnit::Nanoseconds => Some(DateTime::from_timestamp_nanos(v)),
                     TimeUnit::Microseconds => DateTime::from_timestamp_micros(v),
                     TimeUnit::Milliseconds => DateTime::from_timestamp_millis(v),
                 }
             };
-            // The zone's wall time of an instant.
+            // With a zone: the zone's wall time of the instant. Without: the stored wall time.
             let wall: Box<dyn Fn(DateTime<Utc>) -> NaiveDateTime> = match zone {
                 None => Box::new(|t| t.naive_utc()),
                 Some(z) => match (
@@ -932,27 +933,29 @@ fn typed_stamps(
                     _ => return Err(format!("the stored time zone '{z}' is not known")),
                 },
             };
+            let zoned = zone.is_some();
             let values = stored.datetime().map_err(|e| e.to_string())?;
-            Ok(values
-                .physical()
-                .iter()
-                .map(|v| {
-                    let v = v?;
-                    let Some(t) = to_utc(v) else {
-                        return Some((NaiveDateTime::default(), out_of_range(v)));
-                    };
-                    let written = wall(t);
-                    let stamp = match zone {
-                        Some(_) => value::stamp_from_instant(t, written),
-                        None => value::stamp_from_wall_time(written, tz),
-                    };
-                    Some((written, stamp.map(Some)))
-                })
-                .collect())
+            Ok(Box::new(values.physical().iter().map(move |v| {
+                let v = v?;
+                let Some(t) = to_utc(v) else {
+                    return out_of_range(v, "timestamps");
+                };
+                let written = wall(t);
+                let stamp = if zoned {
+                    value::stamp_from_instant(t, written)
+                } else {
+                    value::stamp_from_wall_time(written, tz)
+                };
+                Some((written, stamp.map(Some)))
+            })))
         }
         other => Err(format!("a column of type {other} is not a time")),
     }
 }
+
+/// Per row of a stored time column: `None` for a null, else the wall time it was written with
+/// and its stamp ([`typed_stamps`]).
+type StoredStamps<'a> = Box<dyn Iterator<Item = Option<(chrono::NaiveDateTime, StampResult)>> + 'a>;
 
 /// Canonical columns of a grouped (Shopify) orders table that hold each line's own value, not an
 /// order field: never filled down from the order's first row (see `fold_records`).
