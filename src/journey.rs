@@ -24,6 +24,10 @@ pub const STOCKOUT_PATTERN: &str =
 /// Anchored, so that `unfulfilled` is not read as fulfilled.
 pub const FULFILLED_STATUS_PATTERN: &str =
     r"(?i)^\s*(fulfilled|shipped|delivered|complete|completed)\s*$";
+/// A shipment's or an order's `status` that says delivered (any case, trimmed: AfterShip's
+/// `Delivered`, Olist's `delivered`). Anchored, so that `undelivered` or `delivery failed` is not
+/// read as delivered. With no delivery time, the order was delivered at a time not known.
+pub const DELIVERED_STATUS_PATTERN: &str = r"(?i)^\s*delivered\s*$";
 /// A `fulfillment_status` that says partly fulfilled (Shopify `partial`, "Partially fulfilled").
 pub const PARTIAL_STATUS_PATTERN: &str = r"(?i)partial";
 /// A free-text `status` that says partly shipped (`partially_shipped`, `partially fulfilled`);
@@ -42,7 +46,10 @@ pub struct Journeys {
     /// promised_date (Date); n_shipments (UInt32); review_score (Float64), review_at (Datetime);
     /// stage (String: placed, paid, shipped, delivered, cancelled; `shipped` also for an order
     /// whose fulfillment_status says fulfilled or partial, or whose status says partly shipped,
-    /// with no ship time); cancelled,
+    /// with no ship time; `delivered` when `delivered` is true); delivered (Boolean: known
+    /// delivered: with shipment rows, every shipment has a delivery time or a status that says
+    /// delivered ([`DELIVERED_STATUS_PATTERN`]); without, a delivery time or such an order
+    /// status; delivered_at is null when a time is not known); cancelled,
     /// stockout, requires_shipping (Boolean); status, fulfillment_status (String, as exported);
     /// shipping_method, risk_level, currency, region, carrier, lane (String); total, refunded,
     /// net_revenue (Float64, currency); fulfilled_complete_at (Datetime ms UTC: when the order
@@ -59,7 +66,7 @@ pub struct Journeys {
     /// cancelled, placed by then, something left to ship, and not shipped by then or known
     /// partly shipped);
     /// late, overdue (Boolean); days_late (Float64, days; late and days_late null when the
-    /// delivery time is implausible); src_file (String), src_line (UInt64);
+    /// delivery time is implausible or not known); src_file (String), src_line (UInt64);
     /// n_tickets, n_wismo_tickets (UInt32); and the internal [`CUSTOMER_INDEX`] (UInt32, not
     /// written).
     pub orders: DataFrame,
@@ -211,15 +218,15 @@ fn says_partial() -> Expr {
         .or(matches(col(s::STATUS), PARTIAL_IN_STATUS_PATTERN))
 }
 
-/// A journey known to have shipped, at least in part: it has a ship or delivery time, or it is
-/// physical and its `fulfillment_status` says fulfilled or partial, or its free-text `status`
-/// says partly shipped (a Shopify export without `Fulfilled at`: shipped, at a time not known).
-/// Needs the journey columns shipped_at, delivered_at, requires_shipping, fulfillment_status,
-/// status.
+/// A journey known to have shipped, at least in part: it has a ship time, or it is known
+/// delivered (`delivered`, by a time or a status), or it is physical and its
+/// `fulfillment_status` says fulfilled or partial, or its free-text `status` says partly
+/// shipped (a Shopify export without `Fulfilled at`: shipped, at a time not known). Needs the
+/// journey columns shipped_at, delivered, requires_shipping, fulfillment_status, status.
 pub fn known_shipped() -> Expr {
     col(s::SHIPPED_AT)
         .is_not_null()
-        .or(col(s::DELIVERED_AT).is_not_null())
+        .or(col(s::DELIVERED))
         .or(col(s::REQUIRES_SHIPPING)
             .fill_null(lit(true))
             .and(says_fulfilled().or(says_partial())))
@@ -427,10 +434,14 @@ fn build_with(
         Effect::Warning,
         dq,
     )?;
-    // Whether the inputs say anything about deliveries (a shipments table, or some delivery
-    // time): without, an order past its promise is not known to be overdue.
+    // Whether the inputs say anything about deliveries (a shipments table, or some order known
+    // delivered): without, an order past its promise is not known to be overdue.
     let deliveries_known = store.shipments.is_some()
-        || with_waits.column(s::DELIVERED_AT)?.null_count() < with_waits.height();
+        || with_waits
+            .column(s::DELIVERED)?
+            .as_materialized_series()
+            .bool()?
+            .any();
     let journeys = with_waits
         .lazy()
         .with_columns(final_columns(tz, as_of, latest, deliveries_known))
@@ -549,8 +560,10 @@ fn transit_sources(negative: DataFrame, shipments: &DataFrame) -> Result<DataFra
 }
 
 /// Per order: first hand-off to the carrier, last hand-off (only when every shipment has one),
-/// delivery of the last shipment (only when all are delivered), the earliest carrier estimate,
-/// the first carrier.
+/// delivery of the last shipment (`_ship_delivered`, only when every shipment has a delivery
+/// time), whether every shipment is delivered (`_all_delivered`: a delivery time, or a status
+/// that says delivered, see [`DELIVERED_STATUS_PATTERN`]), the earliest carrier estimate, the
+/// first carrier.
 ///
 /// Most orders have one shipment, whose values are the summary as they are; only the orders
 /// with several shipments are sorted and aggregated (the same result, without a group-by over
@@ -568,14 +581,20 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
             .first()
     };
     let several = col(s::ORDER_ID).is_duplicated();
-    let shipments = shipments.with_column(several.alias("_several"));
+    let shipments = shipments.with_columns([
+        several.alias("_several"),
+        col(s::DELIVERED_AT)
+            .is_not_null()
+            .or(matches(col(s::STATUS), DELIVERED_STATUS_PATTERN))
+            .alias("_delivered"),
+    ]);
     let single = shipments.clone().filter(col("_several").not()).select([
         col(s::ORDER_ID),
         lit(1u32).cast(DataType::UInt32).alias(s::N_SHIPMENTS),
         col(s::SHIPPED_AT).alias("_ship_first"),
         col(s::SHIPPED_AT).alias("_ship_last"),
         col(s::DELIVERED_AT).alias("_ship_delivered"),
-        col(s::DELIVERED_AT).is_not_null().alias("_all_delivered"),
+        col("_delivered").alias("_all_delivered"),
         col(&est).alias("_est_deadline"),
         col(&est_is_date).alias("_est_is_date"),
         col(&est_date).alias("_est_date"),
@@ -596,11 +615,13 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
                 .then(col(s::SHIPPED_AT).max())
                 .otherwise(null_of(utc_ms()))
                 .alias("_ship_last"),
-            col(s::DELIVERED_AT).max().alias("_ship_delivered"),
-            col(s::DELIVERED_AT)
-                .null_count()
-                .eq(lit(0))
-                .alias("_all_delivered"),
+            // The last delivery, only when every shipment has a delivery time (one delivered
+            // at a time not known may have come last).
+            when(col(s::DELIVERED_AT).null_count().eq(lit(0)))
+                .then(col(s::DELIVERED_AT).max())
+                .otherwise(null_of(utc_ms()))
+                .alias("_ship_delivered"),
+            col("_delivered").all(true).alias("_all_delivered"),
             by_est(&est).alias("_est_deadline"),
             by_est(&est_is_date).alias("_est_is_date"),
             by_est(&est_date).alias("_est_date"),
@@ -777,7 +798,23 @@ fn nothing_left_to_ship() -> Expr {
     col(s::UNSHIPPED_ITEMS).eq(lit(0u32)).fill_null(lit(false))
 }
 
-/// shipped_at, delivered_at, promise, cancellation and digital flags.
+/// Known delivered (Boolean, never null), before [`core_columns`] replaces delivered_at: with
+/// shipment rows, every shipment is delivered, by a delivery time or a status that says
+/// delivered (`_all_delivered`, see [`shipments_per_order`]); without, the order has a delivery
+/// time or its `status` says delivered (Olist's `delivered` with an empty
+/// `order_delivered_customer_date`). As for delivered_at, an order's own status is not read when
+/// it has shipment rows: they say how far its parcels got.
+fn known_delivered() -> Expr {
+    when(col(s::N_SHIPMENTS).gt(lit(0)))
+        .then(col("_all_delivered").fill_null(lit(false)))
+        .otherwise(
+            col(s::DELIVERED_AT)
+                .is_not_null()
+                .or(matches(col(s::STATUS), DELIVERED_STATUS_PATTERN)),
+        )
+}
+
+/// shipped_at, delivered_at, delivered, promise, cancellation and digital flags.
 fn core_columns() -> Vec<Expr> {
     let order_promise = format!("{}{}", s::PROMISED_BY, s::DEADLINE_SUFFIX);
     let has_order_promise = col(&order_promise).is_not_null();
@@ -798,13 +835,10 @@ fn core_columns() -> Vec<Expr> {
             .otherwise(null_of(utc_ms()))
             .alias(s::SHIPPED_AT),
         when(col(s::N_SHIPMENTS).gt(lit(0)))
-            .then(
-                when(col("_all_delivered"))
-                    .then(col("_ship_delivered"))
-                    .otherwise(null_of(utc_ms())),
-            )
+            .then(col("_ship_delivered"))
             .otherwise(col(s::DELIVERED_AT))
             .alias(s::DELIVERED_AT),
+        known_delivered().alias(s::DELIVERED),
         when(has_order_promise.clone())
             .then(col(&order_promise))
             .otherwise(col("_est_deadline"))
@@ -865,7 +899,8 @@ fn non_negative(raw: &str) -> Expr {
 /// A ship or delivery time later than `latest` (implausible, see [`known_time`]) still says
 /// the order shipped or was delivered (its stage, `orders_shipped`, `orders_delivered`), at a
 /// time not known: no wait or lateness is derived from it, and it counts as shipped (delivered)
-/// whatever the as-of time, as an order known shipped without a time does.
+/// whatever the as-of time, as an order known shipped without a time does, and as an order
+/// whose status says delivered without a time (`delivered` true, delivered_at null) does.
 fn final_columns(
     tz: Tz,
     as_of: DateTime<Utc>,
@@ -874,7 +909,6 @@ fn final_columns(
 ) -> Vec<Expr> {
     let as_of_lit = lit(as_of.timestamp_millis()).cast(utc_ms());
     let physical = col(s::REQUIRES_SHIPPING);
-    let delivered_raw = col(s::DELIVERED_AT);
     let delivered = known_time(s::DELIVERED_AT, latest);
     let ship_time = known_time(s::SHIPPED_AT, latest);
     let deadline = col(s::PROMISE_DEADLINE);
@@ -921,7 +955,7 @@ fn final_columns(
         .otherwise(as_of_lit.clone().gt(deadline.clone()));
     let stage = when(col(s::CANCELLED))
         .then(lit("cancelled"))
-        .when(delivered_raw.clone().is_not_null())
+        .when(col(s::DELIVERED))
         .then(lit("delivered"))
         .when(shipped.clone())
         .then(lit("shipped"))
@@ -969,15 +1003,16 @@ fn final_columns(
             .then(days_late)
             .otherwise(null_of(DataType::Float64))
             .alias(s::DAYS_LATE),
-        // Undelivered at the as-of time: no delivery, or one after it (`--as-of` earlier than
-        // the data end); not known when the inputs carry no delivery data at all, so that an
-        // order past its promise is then null, one with no promise or before it still false.
+        // Undelivered at the as-of time: not known delivered, or delivered after it (`--as-of`
+        // earlier than the data end); not known when the inputs carry no delivery data at all,
+        // so that an order past its promise is then null, one with no promise or before it
+        // still false.
         (open
             .and(
                 when(lit(deliveries_known))
                     .then(
-                        delivered_raw
-                            .is_null()
+                        col(s::DELIVERED)
+                            .not()
                             .or(delivered.gt(as_of_lit.clone()).fill_null(lit(false))),
                     )
                     .otherwise(null_of(DataType::Boolean)),
@@ -1013,6 +1048,7 @@ fn journey_columns() -> Vec<Expr> {
         s::REVIEW_SCORE,
         s::REVIEW_AT,
         s::STAGE,
+        s::DELIVERED,
         s::CANCELLED,
         s::STOCKOUT,
         s::REQUIRES_SHIPPING,

@@ -17,12 +17,14 @@ use crate::stats::ratio;
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
 pub struct Kpis {
     pub orders: u64,
-    /// Physical orders known shipped: a ship or delivery time, or a fulfillment status that says
-    /// fulfilled or partial; null when the inputs hold no shipping data at all (no shipments
+    /// Physical orders known shipped: a ship time, known delivered (see `orders_delivered`), or a
+    /// fulfillment status that says fulfilled or partial; null when the inputs hold no shipping data at all (no shipments
     /// table, no ship or delivery time and no fulfillment status in the orders).
     pub orders_shipped: Option<u64>,
-    /// Orders with a delivery time; null when no orders or shipments file has a delivery-time
-    /// column (a shipments export without deliveries measures nothing about them).
+    /// Physical orders known delivered: a delivery time, or a status that says delivered without
+    /// one (every shipment's, or the order's own without shipment rows); null when no orders or
+    /// shipments file has a delivery-time column and no order is known delivered (a shipments
+    /// export without deliveries measures nothing about them).
     pub orders_delivered: Option<u64>,
     pub customers: u64,
     /// Sum of `total - refunded` over non-cancelled orders, store currency; null when several
@@ -115,16 +117,17 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
             // Delivered orders were shipped, even when the export lost the ship time; so were
             // orders whose fulfillment status says so.
             count_true(physical.clone().and(known_shipped())).alias("shipped"),
-            count_true(physical.clone().and(col(s::DELIVERED_AT).is_not_null())).alias("delivered"),
+            // Known delivered: a delivery time, or a status that says delivered without one.
+            count_true(physical.clone().and(col(s::DELIVERED))).alias("delivered"),
             // Whether the inputs carry the data at all (a count of 0 is then a measured 0).
             count_true(
                 col(s::SHIPPED_AT)
                     .is_not_null()
-                    .or(col(s::DELIVERED_AT).is_not_null())
+                    .or(col(s::DELIVERED))
                     .or(col(s::FULFILLMENT_STATUS).is_not_null()),
             )
             .alias("any_ship_time"),
-            count_true(col(s::DELIVERED_AT).is_not_null()).alias("any_delivery_time"),
+            count_true(col(s::DELIVERED)).alias("any_delivery"),
             count_true(col(s::PROMISE_DEADLINE).is_not_null()).alias("any_promise"),
             q(s::FULFILLMENT_WAIT_H, 0.5).alias("fw50"),
             q(s::FULFILLMENT_WAIT_H, 0.9).alias("fw90"),
@@ -144,7 +147,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
             count_true(
                 physical
                     .clone()
-                    .and(col(s::DELIVERED_AT).is_not_null())
+                    .and(col(s::DELIVERED))
                     .and(col(s::REVIEW_SCORE).is_not_null()),
             )
             .alias("delivered_reviewed"),
@@ -198,7 +201,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
     let measured = |any: &str, count: &str| -> Result<Option<u64>> {
         Ok((has_shipments || n(any)? > 0.0).then_some(n(count)? as u64))
     };
-    let deliveries_measured = store.delivery_times_read || n("any_delivery_time")? > 0.0;
+    let deliveries_measured = store.delivery_times_read || n("any_delivery")? > 0.0;
     let kpis = Kpis {
         orders: n("orders")? as u64,
         orders_shipped: measured("any_ship_time", "shipped")?,

@@ -127,6 +127,9 @@ pub const N_WISMO_TICKETS: &str = "n_wismo_tickets";
 pub const REVIEW_SCORE: &str = "review_score";
 pub const REVIEW_AT: &str = "review_at";
 pub const STAGE: &str = "stage";
+/// Known delivered (Boolean): a delivery time, or a status that says delivered without one (see
+/// `journey::DELIVERED_STATUS_PATTERN`).
+pub const DELIVERED: &str = "delivered";
 pub const PROMISE_DEADLINE: &str = "promise_deadline";
 pub const PROMISE_IS_DATE: &str = "promise_is_date";
 pub const PROMISED_DATE: &str = "promised_date";

@@ -531,7 +531,8 @@ pub fn link(
         known_time(s::SHIPPED_AT, latest).alias("_shipped"),
         crate::journey::known_shipped().alias("_known_shipped"),
         known_time(s::DELIVERED_AT, latest).alias("_delivered"),
-        col(s::DELIVERED_AT).is_not_null().alias("_was_delivered"),
+        // Known delivered, also at a time not known (a status that says so, a mistyped year).
+        col(s::DELIVERED).alias("_was_delivered"),
         col(s::PROMISE_DEADLINE).alias("_deadline"),
         col(s::PROMISE_IS_DATE).alias("_is_date"),
     ]);

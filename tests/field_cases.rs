@@ -1015,6 +1015,120 @@ fn case_15_delivered_before_shipped_names_the_tracking_line_and_the_gap() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A "delivered" status without a delivery time
+// ---------------------------------------------------------------------------------------------
+
+/// A shipment whose status says delivered (any case) but whose delivered_at is empty was
+/// delivered at a time not known: its order is delivered (when every shipment is), with no
+/// transit time, click-to-door or lateness, not overdue and not in the on-time rate.
+#[test]
+fn a_delivered_shipment_status_without_a_time_delivers_the_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every order placed 06-03 10:00 UTC, promised for 06-06 (met through the end of that day,
+    // 06-07 00:00 UTC). The data end, 06-07 12:00 (D-3's timed delivery), is past the promise.
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,promised_by,total,currency\n\
+          D-1,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n\
+          D-2,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n\
+          D-3,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n\
+          D-4,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n\
+          D-5,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n",
+    );
+    // D-1 delivered at a time; D-2 "Delivered" without one; D-3 one parcel at a time, the other
+    // "DELIVERED" without one; D-4 one parcel delivered, the other in transit; D-5 in transit.
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,carrier,tracking_number,shipped_at,delivered_at,status\n\
+          D-1,UPS,T1,2024-06-04T10:00:00Z,2024-06-05T15:00:00Z,delivered\n\
+          D-2,UPS,T2,2024-06-04T10:00:00Z,,Delivered\n\
+          D-3,UPS,T3,2024-06-04T10:00:00Z,2024-06-07T12:00:00Z,delivered\n\
+          D-3,UPS,T4,2024-06-04T12:00:00Z,,DELIVERED\n\
+          D-4,UPS,T5,2024-06-04T10:00:00Z,,delivered\n\
+          D-4,UPS,T6,2024-06-04T10:00:00Z,,in_transit\n\
+          D-5,UPS,T7,2024-06-04T10:00:00Z,,in_transit\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    let column = |name: &str| -> Vec<String> {
+        ["D-1", "D-2", "D-3", "D-4", "D-5"]
+            .iter()
+            .map(|id| j[*id][name].clone())
+            .collect()
+    };
+    assert_eq!(
+        column("stage"),
+        ["delivered", "delivered", "delivered", "shipped", "shipped"]
+    );
+    // D-3's last parcel came at a time not known: no delivery time for the order.
+    assert_eq!(
+        column("delivered_at"),
+        ["2024-06-05T15:00:00Z", "", "", "", ""]
+    );
+    // D-1: 06-04 10:00 -> 06-05 15:00 = 29 h in transit, 53 h from placement, a day early.
+    assert!(close(num(&j["D-1"]["transit_time_h"]), 29.0));
+    assert!(close(num(&j["D-1"]["click_to_door_h"]), 53.0));
+    assert!(close(num(&j["D-1"]["days_late"]), -1.0));
+    for id in ["D-2", "D-3"] {
+        for c in ["transit_time_h", "click_to_door_h", "late", "days_late"] {
+            assert_eq!(j[id][c], "", "{id} {c}");
+        }
+    }
+    assert_eq!(column("late"), ["false", "", "", "", ""]);
+    assert_eq!(
+        column("overdue"),
+        ["false", "false", "false", "true", "true"]
+    );
+    assert_eq!(run.kpi("orders_delivered"), 3);
+    assert_eq!(run.kpi("overdue_orders"), 2);
+    // On time: D-1 of the one delivery with a known time (D-2 and D-3 are not in it).
+    assert!(close(run.kpi("on_time_rate").as_f64().unwrap(), 1.0));
+    assert!(close(run.kpi("late_share").as_f64().unwrap(), 0.0));
+    assert!(close(run.kpi("transit_time_p50_h").as_f64().unwrap(), 29.0));
+}
+
+/// Olist's `order_status = delivered` with an empty `order_delivered_customer_date` (an orders
+/// file without shipment rows): delivered, at a time not known, as a shipment status says.
+#[test]
+fn an_olist_delivered_status_without_a_delivery_date_delivers_the_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // Placed 03-01 10:00, handed to the carrier 03-02 10:00, estimated 03-10 (met through
+    // 03-11 00:00). The data end is o4's delivery, 03-12 09:00.
+    write(
+        dir.path(),
+        "olist_orders_dataset.csv",
+        b"order_id,customer_id,order_status,order_purchase_timestamp,order_approved_at,order_delivered_carrier_date,order_delivered_customer_date,order_estimated_delivery_date\n\
+          o1,c1,delivered,2018-03-01 10:00:00,2018-03-01 11:00:00,2018-03-02 10:00:00,2018-03-05 15:00:00,2018-03-10 00:00:00\n\
+          o2,c2,delivered,2018-03-01 10:00:00,2018-03-01 11:00:00,2018-03-02 10:00:00,,2018-03-10 00:00:00\n\
+          o3,c3,shipped,2018-03-01 10:00:00,2018-03-01 11:00:00,2018-03-02 10:00:00,,2018-03-10 00:00:00\n\
+          o4,c4,delivered,2018-03-01 10:00:00,2018-03-01 11:00:00,2018-03-02 10:00:00,2018-03-12 09:00:00,2018-03-10 00:00:00\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    let column = |name: &str| -> Vec<String> {
+        ["o1", "o2", "o3", "o4"]
+            .iter()
+            .map(|id| j[*id][name].clone())
+            .collect()
+    };
+    assert_eq!(
+        column("stage"),
+        ["delivered", "delivered", "shipped", "delivered"]
+    );
+    assert_eq!(column("late"), ["false", "", "", "true"]);
+    // o1: 03-02 10:00 -> 03-05 15:00 = 77 h; o4: 03-02 10:00 -> 03-12 09:00 = 239 h, 2 days late.
+    assert_eq!(column("transit_time_h"), ["77.0", "", "", "239.0"]);
+    assert_eq!(column("days_late"), ["-5.0", "", "", "2.0"]);
+    assert_eq!(column("overdue"), ["false", "false", "true", "false"]);
+    assert_eq!(run.kpi("orders_delivered"), 3);
+    assert_eq!(run.kpi("overdue_orders"), 1);
+    // o1 on time, o4 late: o2 is not in the denominator.
+    assert!(close(run.kpi("on_time_rate").as_f64().unwrap(), 0.5));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Case 18: tickets with no order-id column (import only; linking is tested with the support
 // module)
 // ---------------------------------------------------------------------------------------------

@@ -353,7 +353,7 @@ fn journeys_as_parquet() {
         .map(|n| n.to_string())
         .collect();
     assert_eq!(names, journeys);
-    assert_eq!(journeys.len(), 48);
+    assert_eq!(journeys.len(), 49);
     assert_eq!(journeys[..2], ["order_id", "customer_key"]);
     assert_eq!(
         header("customers.csv"),

@@ -27,7 +27,9 @@ fn run(ctx: &Context) -> Result<Outcome> {
         });
     }
     let t = &ctx.config.thresholds;
-    let delivered = col(s::DELIVERED_AT).is_not_null();
+    // Known delivered, also at a time not known (a status that says delivered), as the
+    // `review_coverage` KPI counts them.
+    let delivered = col(s::DELIVERED);
     let reviewed = col(s::REVIEW_SCORE).is_not_null();
     let score_if = |late: bool| col(s::REVIEW_SCORE).filter(col(s::LATE).eq(lit(late)));
     let stats = ctx
@@ -100,7 +102,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
                 "Only {:.0}% of delivered orders get a review",
                 coverage * 100.0
             ),
-            col(s::DELIVERED_AT).is_not_null().and(reviewed.not()),
+            col(s::DELIVERED).and(reviewed.not()),
         )
     };
     let (orders, customers) = affected(ctx, mask)?;
@@ -123,7 +125,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
 /// Reviews scoring 2 or less, by the order's delivery state: the nearest thing to complaints in
 /// stores without tickets (Olist's low scores mostly come from late or undelivered orders).
 fn low_scores_by_delivery_state(ctx: &Context) -> Result<Vec<super::BreakdownRow>> {
-    let state = when(col(s::DELIVERED_AT).is_null())
+    let state = when(col(s::DELIVERED).not())
         .then(lit("not delivered"))
         .when(col(s::LATE).eq(lit(true)))
         .then(lit("delivered late"))
@@ -131,7 +133,8 @@ fn low_scores_by_delivery_state(ctx: &Context) -> Result<Vec<super::BreakdownRow
         .then(lit("delivered on time"))
         .when(col(s::PROMISE_DEADLINE).is_null())
         .then(lit("delivered, no promise"))
-        // A promise, but no lateness: the delivery time is implausible (a mistyped year).
+        // A promise, but no lateness: the delivery time is not known (a status that says
+        // delivered without one) or implausible (a mistyped year).
         .otherwise(lit("delivered, lateness unknown"));
     super::breakdown(
         ctx,
