@@ -314,6 +314,48 @@ fn shopify_fulfillment_wait_is_per_order_not_per_row() {
     ));
 }
 
+/// Line-item rows of an order written before its full row (only `Name` and the Lineitem columns
+/// filled) join that order without a warning; an order none of whose rows has `Created at` is
+/// still dropped and counted, row by row.
+#[test]
+fn shopify_line_item_rows_before_their_order_row_join_it_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        b"Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Currency,Total,Shipping Method,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Lineitem requires shipping,Lineitem fulfillment status\n\
+          #2001,,,,,,,,,,1,Tea Tin,18.00,TEA-07,true,fulfilled\n\
+          #2001,ann@example.test,paid,2024-05-06 09:15:00 -0400,fulfilled,2024-05-07 11:15:00 -0400,USD,47.00,Standard,2024-05-06 09:15:00 -0400,2,Mug,12.50,MUG-01,true,fulfilled\n\
+          #2001,,,,,,,,,,1,Spoon,4.00,SPN-02,true,fulfilled\n\
+          #2002,bo@example.test,paid,2024-05-06 14:00:00 -0400,,,USD,30.00,Standard,2024-05-06 14:00:00 -0400,1,Stand,30.00,STD-11,true,\n\
+          #2003,cy@example.test,paid,,,,USD,20.00,Standard,,1,Spoon,4.00,SPN-02,true,\n\
+          #2003,,,,,,,,,,4,Spoon,4.00,SPN-02,true,\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    let j = run.journeys();
+    // #2001 takes its full row's fields: placed 13:15 UTC, fulfilled 26 h later.
+    assert_eq!(j["#2001"]["placed_at"], "2024-05-06T13:15:00Z");
+    assert_eq!(j["#2001"]["customer_key"], "ann@example.test");
+    assert_eq!(j["#2001"]["fulfillment_status"], "fulfilled");
+    assert!(close(num(&j["#2001"]["total"]), 47.0));
+    assert!(close(num(&j["#2001"]["fulfillment_wait_h"]), 26.0));
+    // Only #2003's two rows lack a placement time: lines 6 and 7, not #2001's lines 2 and 4.
+    let e = run.dq("no placed_at").expect("counted");
+    assert_eq!(
+        (e["count"].clone(), e["first_lines"].clone()),
+        (2.into(), serde_json::json!([6, 7]))
+    );
+    assert_eq!(run.data_quality().len(), 1, "{:?}", run.data_quality());
+    // Every line item is kept: #2001 has its three.
+    let (items, _) = read_kind(&dir.path().join("orders_export.csv"), TableKind::LineItems);
+    let of_2001 = strs(&items, "order_id")
+        .iter()
+        .filter(|id| id.as_deref() == Some("#2001"))
+        .count();
+    assert_eq!((items.height(), of_2001), (6, 3));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Case 03: quoted multi-line ticket fields
 // ---------------------------------------------------------------------------------------------

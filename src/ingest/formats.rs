@@ -52,8 +52,10 @@ pub struct FormatSpec {
     /// Canonical columns whose absence is filled with a constant (e.g. Olist items: quantity 1).
     pub defaults: &'static [(&'static str, f64)],
     /// Rows sharing this canonical column's value are one record (Shopify: a line-item row per
-    /// item, order fields only on the first). Before anything else, an empty cell is filled from
-    /// the record's first row; after parsing the rows are folded into one (booleans: any true).
+    /// item, order fields only on one, usually the first). Before anything else, an empty cell
+    /// is filled from the record's full row (its first row with every required column filled,
+    /// wherever it is; else its first row); after parsing the rows are folded into one
+    /// (booleans: any true).
     pub group_by: Option<&'static str>,
     /// Further tables read from the same file (Shopify orders -> line items). Each is emitted
     /// only when the header holds its required columns.

@@ -218,7 +218,15 @@ pub fn parse_cells(
                 .filter(|(_, (c, _))| PER_LINE_COLUMNS.contains(&c.canonical))
                 .map(|(i, _)| i)
                 .collect();
-            fill_down(&mut cells_of, k, &per_line)?;
+            // The record's full row is the one with its required fields (Shopify's `Created
+            // at`), wherever it is among the record's rows.
+            let required: Vec<usize> = present
+                .iter()
+                .enumerate()
+                .filter(|(i, (c, _))| *i != k && c.required)
+                .map(|(i, _)| i)
+                .collect();
+            fill_down(&mut cells_of, k, &required, &per_line)?;
         }
     }
 
@@ -962,27 +970,52 @@ type StoredStamps<'a> = Box<dyn Iterator<Item = Option<(chrono::NaiveDateTime, S
 const PER_LINE_COLUMNS: &[&str] = &[s::REQUIRES_SHIPPING];
 
 /// Shopify-style records spread over several rows: every empty cell of a row takes the value
-/// of the first row with the same key in column `key` (order fields are only on an order's
-/// first row), except in the columns `per_line`. Rows without a key are left alone.
+/// of its record's head, the first row with the same key in column `key` whose `required`
+/// columns are all filled (order fields are only on an order's full row, which is usually, but
+/// not always, its first: line-item rows may come before it), else the record's first row;
+/// except in the columns `per_line`. Rows without a key are left alone. A record none of whose
+/// rows has its required values keeps them empty, so that each of its rows is dropped and
+/// counted as before.
 ///
 /// Errors: a rebuilt column exceeds 4 GiB of text.
-fn fill_down(columns: &mut [Cells], key: usize, per_line: &[usize]) -> Result<()> {
-    // The first row of each key; heads are never filled themselves, so reading the original
-    // cells of a head is the same as filling row by row.
+fn fill_down(
+    columns: &mut [Cells],
+    key: usize,
+    required: &[usize],
+    per_line: &[usize],
+) -> Result<()> {
+    // The head of each key; heads are never filled themselves, so reading the original cells
+    // of a head is the same as filling row by row.
     let heads: Vec<usize> = {
         let Some(keys) = columns.get(key).and_then(Cells::text) else {
             return Ok(());
         };
-        let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let full = |row: usize| {
+            required.iter().all(|&c| {
+                columns
+                    .get(c)
+                    .and_then(|cells| cells.text_at(row))
+                    .is_some_and(|v| !v.trim().is_empty())
+            })
+        };
+        // Per key: its first row, and its first full row once one is seen.
+        let mut head: std::collections::HashMap<&str, (usize, Option<usize>)> =
+            std::collections::HashMap::new();
+        for (row, k) in keys.iter().enumerate() {
+            let k = k.trim();
+            if k.is_empty() {
+                continue;
+            }
+            let (_, first_full) = head.entry(k).or_insert((row, None));
+            if first_full.is_none() && full(row) {
+                *first_full = Some(row);
+            }
+        }
         keys.iter()
             .enumerate()
-            .map(|(row, k)| {
-                let k = k.trim();
-                if k.is_empty() {
-                    row
-                } else {
-                    *first.entry(k).or_insert(row)
-                }
+            .map(|(row, k)| match head.get(k.trim()) {
+                Some(&(first, first_full)) => first_full.unwrap_or(first),
+                None => row,
             })
             .collect()
     };
