@@ -37,7 +37,9 @@ pub struct TableInspection {
     /// (canonical column, where it came from: a header, `@line` or a constant).
     pub columns: Vec<(String, String)>,
     pub tracking_numbers: Option<u64>,
-    /// Rows dropped / values nulled / warnings while reading this table.
+    /// Rows dropped / values nulled / warnings while reading this table; dropped rows include
+    /// the orders `analyze` leaves out for their own values (no usable placed_at, test orders),
+    /// not those it leaves out against other files (a shipment for an order not in them).
     pub dropped: u64,
     pub nulled: u64,
     pub warnings: u64,
@@ -87,7 +89,15 @@ pub fn inspect(
                             fi.error = Some(e.to_string());
                             break;
                         }
-                        Ok((input, _)) => {
+                        Ok((input, ff)) => {
+                            // The orders `analyze` drops for their own values once read are
+                            // dropped rows here too (`analyze` is the reference).
+                            if input.kind == TableKind::Orders {
+                                if let Err(e) = super::audit_orders_not_kept(&ff.frame, &mut dq) {
+                                    fi.error = Some(e.to_string());
+                                    break;
+                                }
+                            }
                             let count = |effect: Effect| -> u64 {
                                 dq.entries()
                                     .iter()

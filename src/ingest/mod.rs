@@ -1374,6 +1374,33 @@ pub(crate) fn is_in_journey_order(orders: &DataFrame) -> Result<bool> {
     Ok(out.column("back")?.bool()?.get(0) == Some(false))
 }
 
+/// Counts in `dq` the rows of an orders table that are dropped for their own values once read
+/// (SPEC section 1): an order without a usable placed_at (its value could not be read), then,
+/// among the others, a test order. Returns how many of each. [`finish_orders`] drops them;
+/// `inspect` counts them the same way, so that both give a file the same dropped rows.
+///
+/// Errors: `orders` lacks a canonical orders column.
+pub(crate) fn audit_orders_not_kept(
+    orders: &DataFrame,
+    dq: &mut DataQuality,
+) -> Result<(u64, u64)> {
+    let unplaced = audit(
+        orders,
+        col(s::PLACED_AT).is_null(),
+        "order without a usable placed_at (row dropped)",
+        Effect::RowDropped,
+        dq,
+    )?;
+    let tests = audit(
+        orders,
+        col(s::PLACED_AT).is_not_null().and(is_test_order()),
+        "test order (excluded everywhere)",
+        Effect::RowDropped,
+        dq,
+    )?;
+    Ok((unplaced, tests))
+}
+
 /// Removes test orders, keeps the latest version of each order id, attaches totals from
 /// payments and the customer key (SPEC section 1, identity). Returns the orders in the
 /// journeys' order and whether no two of them shared an order id before any was replaced
@@ -1385,13 +1412,7 @@ fn finish_orders(
     dq: &mut DataQuality,
 ) -> Result<(DataFrame, bool)> {
     // The filters below copy every column; they run only when they drop a row.
-    let unplaced = audit(
-        &orders,
-        col(s::PLACED_AT).is_null(),
-        "order without a usable placed_at (row dropped)",
-        Effect::RowDropped,
-        dq,
-    )?;
+    let (unplaced, tests) = audit_orders_not_kept(&orders, dq)?;
     let orders = if unplaced == 0 {
         orders
     } else {
@@ -1401,13 +1422,6 @@ fn finish_orders(
             .collect()?
     };
     let is_test = is_test_order();
-    let tests = audit(
-        &orders,
-        is_test.clone(),
-        "test order (excluded everywhere)",
-        Effect::RowDropped,
-        dq,
-    )?;
     let sorted = in_source_order(&orders)?;
     let orders = match (tests, sorted) {
         (0, true) => orders,
