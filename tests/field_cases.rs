@@ -1898,6 +1898,34 @@ fn typed_parquet_columns_are_read_as_stored() {
     );
 }
 
+/// A Parquet float32 amount is the decimal it was written as: 12.99 stored as a float32 is
+/// 12.99, as its text and the same CSV are, not the float32's binary value widened to
+/// 12.989999771118164 (a revenue that no longer adds up to the cent).
+#[test]
+fn float32_parquet_amounts_are_read_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut df = df!(
+        "order_id" => ["F-1", "F-2", "F-3"],
+        "placed_at" => ["2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z", "2024-05-01T12:00:00Z"],
+        "total" => [Some(12.99f32), Some(0.07f32), None],
+        "refunded" => [Some(1234.56f32), Some(f32::NAN), Some(3.4e38f32)],
+    )
+    .unwrap();
+    let f = std::fs::File::create(dir.path().join("orders.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+    let (orders, dq) = read_kind(&dir.path().join("orders.parquet"), TableKind::Orders);
+    let floats =
+        |c: &str| -> Vec<Option<f64>> { orders.column(c).unwrap().f64().unwrap().iter().collect() };
+    assert_eq!(floats("total"), [Some(12.99), Some(0.07), None]);
+    assert_eq!(floats("refunded"), [Some(1234.56), None, Some(3.4e38)]);
+    let nan = dq
+        .entries()
+        .into_iter()
+        .find(|e| e.reason.contains("unparseable refunded"))
+        .expect("NaN refused");
+    assert_eq!(nan.count, 1);
+}
+
 /// Amounts and quantities in scientific notation, as programs write floats: a CSV's `1e3` and
 /// `1.5E+02`; Parquet floats such as `1e-7`, read as stored. The notation casts no vote on the file's
 /// decimal comma: `0,50` still makes the refunded `2.500` 2500.

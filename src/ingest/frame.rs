@@ -644,7 +644,16 @@ impl<'a> ColumnContext<'a> {
                 self.stamp_columns(c, header, None, rows)
             }
             _ => {
-                let numbers = stored.cast(&DataType::Float64)?;
+                // A float32 is the decimal it was written as (12.99, as its text reads), not
+                // its binary value widened (12.989999771118164).
+                let numbers = match stored.f32() {
+                    Ok(f) => f
+                        .iter()
+                        .map(|v| v.map(|v| v.to_string().parse().unwrap_or(f64::from(v))))
+                        .collect::<Float64Chunked>()
+                        .into_column(),
+                    Err(_) => stored.cast(&DataType::Float64)?,
+                };
                 let rows = numbers
                     .f64()?
                     .iter()
