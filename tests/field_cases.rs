@@ -1898,6 +1898,75 @@ fn typed_parquet_columns_are_read_as_stored() {
     );
 }
 
+/// Stored times and dates beyond the years a text cell can hold (a corrupt or sentinel value:
+/// chrono's own limits, `i32::MAX` days) are refused per row and counted, with the stored
+/// number as the example: not a panic when a zone or the store's time zone shifts them past
+/// chrono's range, not a date silently emptied.
+#[test]
+fn out_of_range_stored_times_are_refused_per_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let zoned = |zone: Option<&str>| {
+        DataType::Datetime(
+            TimeUnit::Milliseconds,
+            zone.map(|z| TimeZone::opt_try_new(Some(z)).unwrap().unwrap()),
+        )
+    };
+    let min_ms = chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp_millis();
+    let max_ms = chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp_millis();
+    let column = |name: &str, values: [Option<i64>; 2], dtype: &DataType| {
+        Series::new(name.into(), values)
+            .cast(dtype)
+            .unwrap()
+            .into_column()
+    };
+    let mut df = DataFrame::new(
+        2,
+        vec![
+            Column::new("order_id".into(), ["R-1", "R-2"]),
+            Column::new(
+                "placed_at".into(),
+                ["2024-05-01T10:00:00Z", "2024-05-02T10:00:00Z"],
+            ),
+            // A New York time at chrono's first instant: its wall time is before chrono's range.
+            column(
+                "paid_at",
+                [Some(min_ms), None],
+                &zoned(Some("America/New_York")),
+            ),
+            // A wall time at chrono's last instant, read in New York: after chrono's range.
+            column("fulfilled_at", [None, Some(max_ms)], &zoned(None)),
+            Series::new("promised_by".into(), [Some(i32::MAX), Some(19_846)])
+                .cast(&DataType::Date)
+                .unwrap()
+                .into_column(),
+        ],
+    )
+    .unwrap();
+    let f = std::fs::File::create(dir.path().join("orders.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+    let run = analyze_ok(dir.path(), &["--timezone", "America/New_York"]);
+    let j = run.journeys();
+    assert_eq!(j["R-1"]["paid_at"], "");
+    assert_eq!(j["R-2"]["shipped_at"], "");
+    assert_eq!(j["R-1"]["promised_date"], "");
+    assert_eq!(j["R-2"]["promised_date"], "2024-05-03");
+    for (column, line, example) in [
+        ("paid_at", 2, min_ms.to_string()),
+        ("fulfilled_at", 3, max_ms.to_string()),
+        ("promised_by", 2, i32::MAX.to_string()),
+    ] {
+        let refused = run
+            .dq(&format!("unparseable {column} (is out of the range"))
+            .unwrap_or_else(|| panic!("{column} refused: {:?}", run.data_quality()));
+        assert_eq!(
+            refused["first_lines"],
+            serde_json::json!([line]),
+            "{column}"
+        );
+        assert_eq!(refused["example"], example.as_str(), "{column}");
+    }
+}
+
 /// A Parquet float32 amount is the decimal it was written as: 12.99 stored as a float32 is
 /// 12.99, as its text and the same CSV are, not the float32's binary value widened to
 /// 12.989999771118164 (a revenue that no longer adds up to the cent).

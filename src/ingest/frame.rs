@@ -638,7 +638,7 @@ impl<'a> ColumnContext<'a> {
                     .zip(self.keep)
                     .filter(|(_, k)| **k)
                     .map(|((stored, line), _)| match stored {
-                        Some((written, stamp)) => (*line, StampCell::Stored(Some(written)), stamp),
+                        Some((written, stamp)) => (*line, written, stamp),
                         None => (*line, StampCell::Stored(None), Ok(None)),
                     });
                 self.stamp_columns(c, header, None, rows)
@@ -885,10 +885,12 @@ enum NumberCell<'c> {
 }
 
 /// A timestamp column's cell: text, or the wall time a stored timestamp or date was written
-/// with (for the examples of warnings; null: empty).
+/// with (for the examples of warnings; null: empty), or a stored value outside the range of
+/// times, as its number.
 enum StampCell<'c> {
     Text(&'c str),
     Stored(Option<chrono::NaiveDateTime>),
+    Number(i64),
 }
 
 impl StampCell<'_> {
@@ -898,23 +900,27 @@ impl StampCell<'_> {
             StampCell::Text(cell) => (*cell).to_string(),
             StampCell::Stored(Some(t)) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
             StampCell::Stored(None) => String::new(),
+            StampCell::Number(v) => v.to_string(),
         }
     }
 }
 
 /// Per row of a Parquet column stored as Datetime or Date: the wall time it was written with
-/// and its stamp (`None` for a null; a value out of chrono's range is refused). A time with a zone is an instant, its written time that
-/// instant in its zone; a time without a zone and a date (at midnight) are wall times in the
-/// store's zone `tz` ([`value::stamp_from_instant`], [`value::stamp_from_wall_time`]).
+/// (as a [`StampCell`]) and its stamp (`None` for a null). A time with a zone is an instant, its
+/// written time that instant in its zone; a time without a zone and a date (at midnight) are
+/// wall times in the store's zone `tz` ([`value::stamp_from_instant`],
+/// [`value::stamp_from_wall_time`]). A value outside the years 0 to 9999 (those a text cell can
+/// hold) is refused as out of range, before any zone could shift it past chrono's range.
 ///
 /// Errors: a zone name that is not an IANA time zone or a fixed offset.
 fn typed_stamps(stored: &Column, tz: Tz) -> std::result::Result<StoredStamps<'_>, String> {
     use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-    let out_of_range = |v: i64, what: &str| {
-        Some((
-            NaiveDateTime::default(),
-            Err(format!("'{v}' is out of the range of {what}")),
-        ))
+    let in_range = |d: NaiveDate| (0..=9999).contains(&d.year());
+    let out_of_range = move |v: i64| {
+        (
+            StampCell::Number(v),
+            Err(format!("'{v}' is out of the range of timestamps")),
+        )
     };
     match stored.dtype() {
         DataType::Date => {
@@ -922,11 +928,17 @@ fn typed_stamps(stored: &Column, tz: Tz) -> std::result::Result<StoredStamps<'_>
             let days = stored.date().map_err(|e| e.to_string())?;
             Ok(Box::new(days.physical().iter().map(move |d| {
                 let d = i64::from(d?);
-                let Some(date) = epoch.checked_add_signed(chrono::Duration::days(d)) else {
-                    return out_of_range(d, "dates");
+                let date = epoch
+                    .checked_add_signed(chrono::Duration::days(d))
+                    .filter(|date| in_range(*date));
+                let Some(date) = date else {
+                    return Some(out_of_range(d));
                 };
                 let wall = date.and_time(NaiveTime::MIN);
-                Some((wall, value::stamp_from_wall_time(wall, tz).map(Some)))
+                Some((
+                    StampCell::Stored(Some(wall)),
+                    value::stamp_from_wall_time(wall, tz).map(Some),
+                ))
             })))
         }
         DataType::Datetime(unit, zone) => {
@@ -954,8 +966,8 @@ fn typed_stamps(stored: &Column, tz: Tz) -> std::result::Result<StoredStamps<'_>
             let values = stored.datetime().map_err(|e| e.to_string())?;
             Ok(Box::new(values.physical().iter().map(move |v| {
                 let v = v?;
-                let Some(t) = to_utc(v) else {
-                    return out_of_range(v, "timestamps");
+                let Some(t) = to_utc(v).filter(|t| in_range(t.date_naive())) else {
+                    return Some(out_of_range(v));
                 };
                 let written = wall(t);
                 let stamp = if zoned {
@@ -963,16 +975,16 @@ fn typed_stamps(stored: &Column, tz: Tz) -> std::result::Result<StoredStamps<'_>
                 } else {
                     value::stamp_from_wall_time(written, tz)
                 };
-                Some((written, stamp.map(Some)))
+                Some((StampCell::Stored(Some(written)), stamp.map(Some)))
             })))
         }
         other => Err(format!("a column of type {other} is not a time")),
     }
 }
 
-/// Per row of a stored time column: `None` for a null, else the wall time it was written with
-/// and its stamp ([`typed_stamps`]).
-type StoredStamps<'a> = Box<dyn Iterator<Item = Option<(chrono::NaiveDateTime, StampResult)>> + 'a>;
+/// Per row of a stored time column: `None` for a null, else the cell it was written as (its
+/// wall time, or the number of a value out of range) and its stamp ([`typed_stamps`]).
+type StoredStamps<'a> = Box<dyn Iterator<Item = Option<(StampCell<'static>, StampResult)>> + 'a>;
 
 /// Canonical columns of a grouped (Shopify) orders table that hold each line's own value, not an
 /// order field: never filled down from the order's first row (see `fold_records`).
