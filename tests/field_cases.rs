@@ -1967,6 +1967,35 @@ fn out_of_range_stored_times_are_refused_per_row() {
     }
 }
 
+/// Times stored with a zone that Polars does not take, an offset off the hour (`+05:30`, as
+/// pandas writes India's times parsed with their offset, `-03:30`, `+05:45`), are read as the
+/// instants they are, written in that offset (a midnight promise is a date promise of that
+/// date): the file is not refused whole with Polars' "unable to parse time zone" and no column
+/// named. A zone no one knows is named with its column, only when the column is needed. The
+/// files are pyarrow's (Polars will not write such a zone): see the fixtures' README.
+#[test]
+fn parquet_times_with_an_offset_off_the_hour_are_read() {
+    // `exported_at`, in the unknown zone `Mars/Olympus`, is read by no table.
+    let run = analyze_ok(&fixture("parquet-offset-zones"), &[]);
+    let j = run.journeys();
+    assert_eq!(j["Z-1"]["placed_at"], "2024-05-01T04:30:00Z");
+    assert_eq!(j["Z-2"]["placed_at"], "2024-05-01T18:45:00Z");
+    assert_eq!(j["Z-1"]["paid_at"], "2024-05-01T05:30:00Z");
+    assert_eq!(j["Z-1"]["promise_is_date"], "true");
+    assert_eq!(j["Z-1"]["promised_date"], "2024-05-06");
+
+    // The unknown zone in a column that is read: an error naming the file, column and zone.
+    let run = analyze(&fixture("parquet-unknown-zone"), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("orders.parquet")
+            && run.stderr.contains("cancelled_at")
+            && run.stderr.contains("'Mars/Olympus' is not known"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A Parquet float32 amount is the decimal it was written as: 12.99 stored as a float32 is
 /// 12.99, as its text and the same CSV are, not the float32's binary value widened to
 /// 12.989999771118164 (a revenue that no longer adds up to the cent).

@@ -627,12 +627,14 @@ impl<'a> ColumnContext<'a> {
                 }
             },
             ValueType::Timestamp | ValueType::Promise => {
-                let stamps =
-                    typed_stamps(stored, self.opts.timezone).map_err(|message| Error::Column {
+                let zone = self.file.stored_zone(header);
+                let stamps = typed_stamps(stored, self.opts.timezone, zone).map_err(|message| {
+                    Error::Column {
                         file: self.file.name.clone(),
                         column: header.to_string(),
                         message,
-                    })?;
+                    }
+                })?;
                 let rows = stamps
                     .zip(self.lines)
                     .zip(self.keep)
@@ -911,9 +913,15 @@ impl StampCell<'_> {
 /// wall times in the store's zone `tz` ([`value::stamp_from_instant`],
 /// [`value::stamp_from_wall_time`]). A value outside the years 0 to 9999 (those a text cell can
 /// hold) is refused as out of range, before any zone could shift it past chrono's range.
+/// `stored_zone` is the zone of a time Polars read as UTC instants because it does not take
+/// that zone ([`RawFile::stored_zone`](super::read::RawFile::stored_zone)).
 ///
 /// Errors: a zone name that is not an IANA time zone or a fixed offset.
-fn typed_stamps(stored: &Column, tz: Tz) -> std::result::Result<StoredStamps<'_>, String> {
+fn typed_stamps<'a>(
+    stored: &'a Column,
+    tz: Tz,
+    stored_zone: Option<&str>,
+) -> std::result::Result<StoredStamps<'a>, String> {
     use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
     let in_range = |d: NaiveDate| (0..=9999).contains(&d.year());
     let out_of_range = move |v: i64| {
@@ -943,6 +951,7 @@ fn typed_stamps(stored: &Column, tz: Tz) -> std::result::Result<StoredStamps<'_>
         }
         DataType::Datetime(unit, zone) => {
             let unit = *unit;
+            let zone = stored_zone.or(zone.as_ref().map(|z| z.as_str()));
             let to_utc = move |v: i64| -> Option<DateTime<Utc>> {
                 match unit {
                     TimeUnit::Nanoseconds => Some(DateTime::from_timestamp_nanos(v)),
@@ -953,10 +962,7 @@ fn typed_stamps(stored: &Column, tz: Tz) -> std::result::Result<StoredStamps<'_>
             // With a zone: the zone's wall time of the instant. Without: the stored wall time.
             let wall: Box<dyn Fn(DateTime<Utc>) -> NaiveDateTime> = match zone {
                 None => Box::new(|t| t.naive_utc()),
-                Some(z) => match (
-                    z.as_str().parse::<Tz>(),
-                    z.as_str().parse::<chrono::FixedOffset>(),
-                ) {
+                Some(z) => match (z.parse::<Tz>(), z.parse::<chrono::FixedOffset>()) {
                     (Ok(zone), _) => Box::new(move |t| t.with_timezone(&zone).naive_local()),
                     (_, Ok(offset)) => Box::new(move |t| t.with_timezone(&offset).naive_local()),
                     _ => return Err(format!("the stored time zone '{z}' is not known")),

@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{ArrowDataType, Column, DataFrame, DataType};
+use polars::prelude::{ArrowDataType, Column, DataFrame, DataType, FileMetadataRef, TimeZone};
 
 use crate::error::{Error, Result};
 
@@ -147,6 +147,10 @@ enum Body {
         df: DataFrame,
         /// Columns not read (name, Parquet type): a type this build cannot load.
         unreadable: Vec<(String, String)>,
+        /// Times stored with a zone Polars does not take (name, zone), such as an offset off
+        /// the hour (`+05:30`): read as the UTC instants they hold, their zone kept here
+        /// ([`RawFile::stored_zone`]).
+        zones: Vec<(String, String)>,
     },
 }
 
@@ -236,7 +240,19 @@ impl RawFile {
         // a table that needs one gets an error naming it (`read_columns`).
         let mut readable = Vec::new();
         let mut unreadable = Vec::new();
+        // A time stored with a zone Polars does not take (pandas writes `+05:30` for times
+        // parsed with that offset) would make Polars refuse the whole file: such columns are
+        // read apart, as the instants they hold ([`read_as_utc`]), their zone kept aside.
+        let mut zoned = Vec::new();
+        let mut zones = Vec::new();
         for (n, field) in schema.iter() {
+            if let ArrowDataType::Timestamp(_, Some(zone)) = field.dtype() {
+                if TimeZone::opt_try_new(Some(zone.clone())).is_err() {
+                    zoned.push(n.to_string());
+                    zones.push((n.trim().to_string(), zone.to_string()));
+                    continue;
+                }
+            }
             if readable_parquet_type(field.dtype()) {
                 readable.push(n.to_string());
             } else {
@@ -244,17 +260,41 @@ impl RawFile {
             }
         }
         let headers: Vec<String> = schema.iter().map(|(n, _)| n.trim().to_string()).collect();
-        let df = reader
+        let metadata = match zoned.is_empty() {
+            true => None,
+            false => Some(reader.get_metadata().map_err(unreadable_file)?.clone()),
+        };
+        let mut df = reader
             .with_columns(Some(readable))
             .finish()
             .map_err(unreadable_file)?;
+        if let Some(metadata) = metadata {
+            let times = read_as_utc(path, &metadata, zoned).map_err(unreadable_file)?;
+            df.hstack_mut(times.columns()).map_err(unreadable_file)?;
+        }
         Ok(RawFile {
             name,
             headers,
             decoded_from_cp1252: false,
             is_parquet: true,
-            body: Body::Frame { df, unreadable },
+            body: Body::Frame {
+                df,
+                unreadable,
+                zones,
+            },
         })
+    }
+
+    /// The zone a Parquet time column (by header) was stored with, when Polars does not take
+    /// it and the column was read as UTC instants ([`read_as_utc`]).
+    pub fn stored_zone(&self, header: &str) -> Option<&str> {
+        let Body::Frame { zones, .. } = &self.body else {
+            return None;
+        };
+        zones
+            .iter()
+            .find(|(n, _)| n == header)
+            .map(|(_, z)| z.as_str())
     }
 
     /// The field delimiter of a text file (`None` for Parquet).
@@ -290,9 +330,10 @@ impl RawFile {
                 text: String::new(),
                 delimiter: *delimiter,
             },
-            Body::Frame { .. } => Body::Frame {
+            Body::Frame { zones, .. } => Body::Frame {
                 df: DataFrame::empty(),
                 unreadable: Vec::new(),
+                zones: zones.clone(),
             },
         };
     }
@@ -306,7 +347,7 @@ impl RawFile {
     /// Errors: a record whose field count differs from the header's, naming its line.
     pub fn read_columns(&self, indices: &[usize]) -> Result<RawColumns> {
         match &self.body {
-            Body::Frame { df, unreadable } => {
+            Body::Frame { df, unreadable, .. } => {
                 let n = df.height();
                 let columns = indices
                     .iter()
@@ -683,6 +724,24 @@ fn parquet_text(c: &Column, file: &str, header: &str) -> Result<TextColumn> {
         }
     }
     col.finish(file)
+}
+
+/// Reads the columns `names` of the Parquet file at `path` (whose metadata is `metadata`) from
+/// their Parquet types alone, without the Arrow schema that pyarrow and Polars store beside
+/// them: a time stored with a zone is then a time adjusted to UTC, read whatever its zone.
+fn read_as_utc(
+    path: &Path,
+    metadata: &FileMetadataRef,
+    names: Vec<String>,
+) -> polars::prelude::PolarsResult<DataFrame> {
+    use polars::prelude::{ParquetReader, SerReader};
+    let mut metadata = metadata.as_ref().clone();
+    if let Some(pairs) = metadata.key_value_metadata.as_mut() {
+        pairs.retain(|pair| pair.key != "ARROW:schema");
+    }
+    let mut reader = ParquetReader::new(std::fs::File::open(path)?);
+    reader.set_metadata(std::sync::Arc::new(metadata));
+    reader.with_columns(Some(names)).finish()
 }
 
 /// Whether this build reads a Parquet column of type `t` (numbers, booleans, text, binary,
