@@ -2114,6 +2114,38 @@ fn parquet_columns_of_unreadable_types_are_named_only_when_needed() {
     );
 }
 
+/// A UInt8 or UInt16 column (pandas' downcast integers), which this build of Polars cannot hold:
+/// left unread like the other unreadable types, so that the file's other columns load (was: the
+/// whole file refused, "line 0: cannot create series from UInt8", no column named); a table that
+/// reads one gets an error naming the file, the column and its type.
+#[test]
+fn parquet_small_unsigned_integer_columns_do_not_stop_the_file() {
+    let run = analyze_ok(&fixture("parquet-small-unsigned"), &[]);
+    assert_eq!(run.report()["kpis"]["orders"], 2);
+    assert!(close(num(&run.journeys()["U-1"]["total"]), 12.5));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("parquet-small-unsigned").join("orders.parquet"),
+        dir.path().join("orders.parquet"),
+    )
+    .unwrap();
+    write(
+        dir.path(),
+        "snagscan.toml",
+        b"[[mapping]]\nfile = \"orders.parquet\"\nkind = \"orders\"\n\
+          columns = { order_id = \"order_id\", placed_at = \"placed_at\", total = \"units\" }\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("orders.parquet, column 'units': a Parquet column of type UInt8"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn a_required_column_empty_in_every_row_is_an_error() {
     // As one whose every value is unusable: a broken file, not "no orders" and exit 0.

@@ -746,6 +746,8 @@ fn read_as_utc(
 
 /// Whether this build reads a Parquet column of type `t` (numbers, booleans, text, binary,
 /// dates, timestamps, durations, and dictionary-encoded text); the others are left unread.
+/// UInt8 and UInt16 are not read: this build of Polars has no such types, and reading one
+/// fails the whole file.
 fn readable_parquet_type(t: &ArrowDataType) -> bool {
     use ArrowDataType as A;
     match t {
@@ -755,8 +757,6 @@ fn readable_parquet_type(t: &ArrowDataType) -> bool {
         | A::Int16
         | A::Int32
         | A::Int64
-        | A::UInt8
-        | A::UInt16
         | A::UInt32
         | A::UInt64
         | A::Float32
@@ -784,7 +784,7 @@ fn unreadable_column(file: &str, header: &str, ty: &str) -> Error {
         file: file.to_string(),
         column: header.to_string(),
         message: format!(
-            "a Parquet column of type {ty} cannot be read; export it as text, a number or a timestamp"
+            "a Parquet column of type {ty} cannot be read; export it as text, a timestamp, or an Int64 or Float64 number"
         ),
     }
 }
