@@ -1804,6 +1804,35 @@ fn parquet_inputs_go_through_the_same_parsers() {
     assert!(text.contains("row index + 2"), "{text}");
 }
 
+/// A quantity's comma reads as in the file's amounts: thousands in a file whose amounts use a
+/// decimal point (`1,200` is 1200 units, where it used to be read as 1.2), a decimal comma in a
+/// file whose amounts use one (`1,250` with a price of `2,50` is 1.25).
+#[test]
+fn quantity_commas_follow_the_file_decimal_separator() {
+    let dir = tempfile::tempdir().unwrap();
+    let quantities = |body: &[u8]| {
+        write(dir.path(), "line_items.csv", body);
+        let (items, dq) = read_kind(&dir.path().join("line_items.csv"), TableKind::LineItems);
+        assert!(dq.entries().is_empty(), "{:?}", dq.entries());
+        let q: Vec<Option<f64>> = items
+            .column("quantity")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect();
+        q
+    };
+    assert_eq!(
+        quantities(b"order_id,sku,quantity,unit_price\nQ-1,A,\"1,200\",2.50\nQ-2,B,\"1,234,567\",0.10\nQ-3,C,\"2,5\",1.00\n"),
+        [Some(1200.0), Some(1_234_567.0), Some(2.5)]
+    );
+    assert_eq!(
+        quantities(b"order_id,sku,quantity,unit_price\nQ-1,A,\"1,250\",\"2,50\"\n"),
+        [Some(1.25)]
+    );
+}
+
 /// Parquet times, dates and amounts stored typed (as warehouses and `generate --parquet` write
 /// them) are read as stored, not through their text: a time with a zone is an instant, a time
 /// without one a wall time in the store's zone (a DST gap moved forward and warned, as for

@@ -522,10 +522,11 @@ impl<'a> ColumnContext<'a> {
                 vec![self.parsed(c, header, cells, |cell| value::parse_money(cell, dc))?]
             }
             ValueType::Number => {
+                let dc = self.opts.decimal_comma;
                 let cells = self
                     .kept(cells)
                     .map(|(line, cell)| (line, NumberCell::Text(cell)));
-                vec![self.parsed(c, header, cells, value::parse_number)?]
+                vec![self.parsed(c, header, cells, |cell| value::parse_quantity(cell, dc))?]
             }
             ValueType::Satisfaction => {
                 let cells = self

@@ -795,9 +795,57 @@ pub fn parse_number(cell: &str) -> Result<Option<f64>, String> {
         .ok_or_else(|| format!("'{s}' is not a number"))
 }
 
+/// Parses a number cell (quantities, review scores) of a file whose decimal separator is a comma when `decimal_comma`
+/// (configured, or inferred from the file's amounts): as [`parse_number`], except that a comma
+/// is read as in an amount ([`parse_money`]'s separator rules), so that in a decimal-point file
+/// `1,234` and `1,234,567` are thousands (1234, 1234567), while `2,5` and `1.234,5` are decimal
+/// commas; in a decimal-comma file `1,234` is 1.234.
+///
+/// Errors: the cell is not a finite number.
+pub fn parse_quantity(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> {
+    let s = cell.trim();
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let separated = |b: u8| b.is_ascii_digit() || b == b',' || b == b'.';
+    if !digits.contains(',') || !digits.bytes().all(separated) {
+        return parse_number(cell);
+    }
+    let v: f64 = normalise_separators(digits, decimal_comma)
+        .and_then(|n| n.parse().ok())
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| format!("'{s}' is not a number"))?;
+    Ok(Some(if negative { -v } else { v }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantities_read_commas_by_the_file_decimal_separator() {
+        let cases: &[(&str, bool, Option<f64>)] = &[
+            ("1,234", false, Some(1234.0)),
+            ("1,234,567", false, Some(1_234_567.0)),
+            ("-1,000", false, Some(-1000.0)),
+            ("2,5", false, Some(2.5)),
+            ("1.234,5", false, Some(1234.5)),
+            ("1,234", true, Some(1.234)),
+            ("1,5e3", false, Some(1500.0)),
+            ("12", true, Some(12.0)),
+            ("", false, None),
+        ];
+        for &(cell, dc, want) in cases {
+            assert_eq!(
+                parse_quantity(cell, dc),
+                Ok(want),
+                "{cell} (decimal comma {dc})"
+            );
+        }
+        assert!(parse_quantity("1,2x", false).is_err());
+        assert!(parse_quantity(",", false).is_err());
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
