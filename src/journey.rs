@@ -52,7 +52,8 @@ pub struct Journeys {
     /// status; delivered_at is null when a time is not known); cancelled,
     /// stockout, requires_shipping (Boolean); status, fulfillment_status (String, as exported);
     /// shipping_method, risk_level, currency, region, carrier, lane (String); total, refunded,
-    /// net_revenue (Float64, currency); fulfilled_complete_at (Datetime ms UTC: when the order
+    /// net_revenue (Float64, currency: total - refunded, an empty refund being 0; null for a
+    /// cancelled order or a refund given but unreadable); fulfilled_complete_at (Datetime ms UTC: when the order
     /// was completely fulfilled, i.e. its last shipment's shipped_at when every shipment row has
     /// one, or fulfilled_at without shipment rows; null unless the order is known complete:
     /// physical, and unshipped_items = 0 or fulfillment_status empty or fulfilled, status not
@@ -1021,10 +1022,16 @@ fn final_columns(
             .and(overdue_now))
         .alias(s::OVERDUE),
         stage.alias(s::STAGE),
-        when(col(s::CANCELLED))
+        // An empty refund is no refund; one given but unreadable (NaN, see
+        // `ingest::frame::UNREADABLE_AS_NAN`) leaves the net revenue unknown, not the total.
+        when(col(s::CANCELLED).or(col(s::REFUNDED).is_nan().fill_null(lit(false))))
             .then(null_of(DataType::Float64))
             .otherwise(col(s::TOTAL) - col(s::REFUNDED).fill_null(lit(0.0)))
             .alias(s::NET_REVENUE),
+        when(col(s::REFUNDED).is_nan().fill_null(lit(false)))
+            .then(null_of(DataType::Float64))
+            .otherwise(col(s::REFUNDED))
+            .alias(s::REFUNDED),
         lane.alias(s::LANE),
         when(matches(col(s::SHIPPING_METHOD), EXPRESS_PATTERN))
             .then(lit("express"))

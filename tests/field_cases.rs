@@ -1804,6 +1804,39 @@ fn parquet_inputs_go_through_the_same_parsers() {
     assert!(text.contains("row index + 2"), "{text}");
 }
 
+/// An unreadable refund is not a refund of 0: the order's net revenue is unknown (empty in
+/// journeys.csv, left out of `revenue`), its refund empty, and the value counted; an empty
+/// refund is no refund.
+#[test]
+fn an_unreadable_refund_leaves_net_revenue_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total,refunded\n\
+          R-1,2024-05-01 10:00:00,100.00,pending\n\
+          R-2,2024-05-01 11:00:00,40.00,\n\
+          R-3,2024-05-01 12:00:00,30.00,5.00\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    assert_eq!(
+        (
+            j["R-1"]["net_revenue"].as_str(),
+            j["R-1"]["refunded"].as_str()
+        ),
+        ("", "")
+    );
+    assert!(close(num(&j["R-2"]["net_revenue"]), 40.0));
+    assert!(close(num(&j["R-3"]["net_revenue"]), 25.0));
+    assert!(close(
+        run.report()["kpis"]["revenue"].as_f64().unwrap(),
+        65.0
+    ));
+    let bad = run.dq("unparseable refunded").unwrap();
+    assert_eq!(bad["first_lines"], serde_json::json!([2]));
+}
+
 /// A quantity's comma reads as in the file's amounts: thousands in a file whose amounts use a
 /// decimal point (`1,200` is 1200 units, where it used to be read as 1.2), a decimal comma in a
 /// file whose amounts use one (`1,250` with a price of `2,50` is 1.25).
@@ -2044,7 +2077,10 @@ fn float32_parquet_amounts_are_read_as_written() {
     let floats =
         |c: &str| -> Vec<Option<f64>> { orders.column(c).unwrap().f64().unwrap().iter().collect() };
     assert_eq!(floats("total"), [Some(12.99), Some(0.07), None]);
-    assert_eq!(floats("refunded"), [Some(1234.56), None, Some(3.4e38)]);
+    // A refund given but unreadable is kept as NaN for the journeys (`UNREADABLE_AS_NAN`).
+    let refunded = floats("refunded");
+    assert_eq!((refunded[0], refunded[2]), (Some(1234.56), Some(3.4e38)));
+    assert!(refunded[1].is_some_and(f64::is_nan), "{refunded:?}");
     let nan = dq
         .entries()
         .into_iter()

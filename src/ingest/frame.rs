@@ -603,7 +603,7 @@ impl<'a> ColumnContext<'a> {
                 Err(why) => {
                     bad += 1;
                     self.bad_value(c, line, cell, &why);
-                    out.push(None);
+                    out.push(UNREADABLE_AS_NAN.contains(&c.canonical).then_some(f64::NAN));
                 }
             }
         }
@@ -992,6 +992,13 @@ fn typed_stamps<'a>(
 /// Per row of a stored time column: `None` for a null, else the cell it was written as (its
 /// wall time, or the number of a value out of range) and its stamp ([`typed_stamps`]).
 type StoredStamps<'a> = Box<dyn Iterator<Item = Option<(StampCell<'static>, StampResult)>> + 'a>;
+
+/// Number columns whose unreadable values (counted as unparseable) are kept as NaN instead of
+/// null, for the journeys to tell a value given but unreadable from an empty cell: an empty
+/// refund is no refund, an unreadable one leaves the order's net revenue unknown
+/// (`journey::final_columns`), never a refund of 0. No other step reads the NaN: the journeys
+/// turn it into null.
+pub const UNREADABLE_AS_NAN: &[&str] = &[s::REFUNDED];
 
 /// Canonical columns of a grouped (Shopify) orders table that hold each line's own value, not an
 /// order field: never filled down from the order's first row (see `fold_records`).
