@@ -81,6 +81,19 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
             )));
         }
     }
+    if let Some(out) = &args.out {
+        // The tables would replace exports of the same name (tickets.csv, customers.csv) and
+        // be read as inputs by the next run.
+        let same = |a: &std::path::Path, b: &std::path::Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);
+        if same(out, &args.dir) {
+            return Err(Error::Usage(format!(
+                "--out {} is the folder being analysed: its tables (tickets.csv, customers.csv...) \
+                 would overwrite exports of the same name and be read as inputs next time; \
+                 give another folder",
+                out.display()
+            )));
+        }
+    }
     let baseline = args.baseline.as_deref().map(Digest::read).transpose()?;
     let overrides = config::Overrides {
         timezone: args.timezone.clone(),

@@ -171,6 +171,33 @@ fn a_file_given_for_the_folder_names_its_folder() {
     );
 }
 
+/// `--out` the analysed folder itself would overwrite the user's tickets.csv with the tickets
+/// table: refused before anything is written, the export left as it was.
+#[test]
+fn out_the_analysed_folder_is_refused_and_nothing_overwritten() {
+    let dir = folder_with(&[
+        (
+            "orders.csv",
+            "order_id,placed_at\nA-1,2024-05-01 10:00:00\n",
+        ),
+        (
+            "tickets.csv",
+            "ticket_id,created_at,subject\nT-1,2024-05-02 10:00:00,Where is my order\n",
+        ),
+    ]);
+    let before = std::fs::read(dir.path().join("tickets.csv")).unwrap();
+    let d = dir.path().to_str().unwrap();
+    fails_with(
+        &["analyze", d, "--out", &format!("{d}/.")],
+        "is the folder being analysed",
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("tickets.csv")).unwrap(),
+        before
+    );
+    assert!(!dir.path().join("journeys.csv").exists());
+}
+
 #[test]
 fn a_folder_without_exports_is_an_error() {
     let dir = tempfile::tempdir().unwrap();

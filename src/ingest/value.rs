@@ -655,6 +655,16 @@ fn normalise_separators(s: &str, decimal_comma: bool) -> Option<String> {
         }
         (None, None) => None,
     };
+    // The separators left of the decimal one group thousands: `12.34.56` or `1,2,3` is no
+    // amount, not 123456 or 123. Groups of three (`1,234,567`), or India's lakh grouping
+    // (`1,23,45,678`), the first of one to three digits; nothing but digits after the decimal.
+    let (whole, fraction) = match decimal {
+        Some(d) => (&s[..d], &s[d + 1..]),
+        None => (s, ""),
+    };
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) || !thousands_grouped(whole) {
+        return None;
+    }
     let mut out = String::with_capacity(s.len());
     for (i, ch) in s.char_indices() {
         if ch.is_ascii_digit() {
@@ -668,6 +678,24 @@ fn normalise_separators(s: &str, decimal_comma: bool) -> Option<String> {
     } else {
         Some(out)
     }
+}
+
+/// Whether the digits of `whole` (an amount's part before its decimal separator) are grouped
+/// as thousands are: one group, or a first group of one to three digits followed by groups of
+/// three, or by groups of two and a last of three (India's lakh and crore).
+fn thousands_grouped(whole: &str) -> bool {
+    let groups: Vec<usize> = whole.split(['.', ',']).map(str::len).collect();
+    let Some((first, rest)) = groups.split_first() else {
+        return true;
+    };
+    if rest.is_empty() {
+        return true;
+    }
+    let western = rest.iter().all(|&g| g == 3);
+    let lakh = rest
+        .split_last()
+        .is_some_and(|(&last, middle)| last == 3 && middle.iter().all(|&g| g == 2));
+    (1..=3).contains(first) && (western || lakh)
 }
 
 /// How an identifier cell was read.
@@ -822,6 +850,32 @@ pub fn parse_quantity(cell: &str, decimal_comma: bool) -> Result<Option<f64>, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn separators_that_do_not_group_thousands_are_not_amounts() {
+        for cell in [
+            "12.34.56",
+            "1.2.3",
+            "1,2,3",
+            "99.99.99",
+            "1.234.5",
+            "1,2345.00",
+            "1.5,5.5",
+        ] {
+            assert!(parse_money(cell, false).is_err(), "{cell}");
+        }
+        let read = [
+            ("1,234,567.89", false, 1_234_567.89),
+            ("1.234.567,89", true, 1_234_567.89),
+            ("1,23,456.50", false, 123_456.5),
+            ("1.234,50", false, 1234.5),
+            ("12,50", false, 12.5),
+            ("2.500", true, 2500.0),
+        ];
+        for (cell, dc, want) in read {
+            assert_eq!(parse_money(cell, dc), Ok(Some(want)), "{cell}");
+        }
+    }
 
     #[test]
     fn quantities_read_commas_by_the_file_decimal_separator() {
