@@ -1804,6 +1804,34 @@ fn parquet_inputs_go_through_the_same_parsers() {
     assert!(text.contains("row index + 2"), "{text}");
 }
 
+/// A header one typing slip from an optional column's name (`subjet`, `delivred_at`) is not
+/// read, as before, but no longer silently: a warning names it and the column it may mean. A
+/// header unlike any column's name (`notes`) stays unremarked.
+#[test]
+fn a_misspelt_optional_header_is_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total\nM-1,2024-05-01 10:00:00,10.00\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,carrier,shipped_at,delivred_at,notes\nM-1,UPS,2024-05-02 10:00:00,2024-05-04 10:00:00,fragile\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let slip = run.dq("header 'delivred_at' is not read").unwrap();
+    assert_eq!(slip["file"], "shipments.csv");
+    assert_eq!(slip["first_lines"], serde_json::json!([1]));
+    assert!(
+        slip["reason"].as_str().unwrap().contains("'delivered_at'"),
+        "{slip}"
+    );
+    assert!(run.dq("'notes'").is_none());
+    assert_eq!(run.journeys()["M-1"]["delivered_at"], "");
+}
+
 /// An unreadable refund is not a refund of 0: the order's net revenue is unknown (empty in
 /// journeys.csv, left out of `revenue`), its refund empty, and the value counted; an empty
 /// refund is no refund.

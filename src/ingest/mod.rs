@@ -331,6 +331,7 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
                 );
             }
             note_duplicate_headers(&raw, &tables, &mut audit);
+            note_misspelt_headers(&raw, &tables, &mut audit);
             // Every table's cells first, then the file's text is freed before any is parsed
             // (the text, the cells and the parsed columns need not all be held at once).
             let cells = tables
@@ -381,6 +382,51 @@ fn note_duplicate_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut Da
                 header,
                 same.join(", "),
                 p + 1
+            );
+            audit.note(&raw.name, 1, &reason, Effect::Warning, None);
+        }
+    }
+}
+
+/// Warns once per file about each header that no table reads and that is one typing slip from
+/// a name an optional column of its format is read under (`subjet` for `subject`,
+/// `delivred_at` for `delivered_at`): that column is then missing from the analysis, so the
+/// KPIs built on it change or go empty, while a missing required column is an error. A slip is
+/// one edit (insert, delete, substitute or swap two neighbours; two in a name of eight or more
+/// characters) between the normalised names.
+fn note_misspelt_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut DataQuality) {
+    let used: Vec<usize> = tables
+        .iter()
+        .flat_map(|t| t.positions.iter().flatten().filter_map(Source::position))
+        .collect();
+    for (p, header) in raw.headers.iter().enumerate() {
+        if used.contains(&p) {
+            continue;
+        }
+        let name = formats::normalise_header(header);
+        let slip = |wanted: &str| {
+            let wanted = formats::normalise_header(wanted);
+            let allowed = if wanted.chars().count() >= 8 { 2 } else { 1 };
+            wanted != name
+                && wanted.chars().count() >= 4
+                && strsim::damerau_levenshtein(&wanted, &name) <= allowed
+        };
+        let meant = tables.iter().find_map(|t| {
+            t.spec
+                .columns
+                .iter()
+                .zip(&t.positions)
+                .filter(|(c, pos)| !c.required && pos.is_none())
+                .find_map(|(c, _)| {
+                    c.headers
+                        .iter()
+                        .find(|h| slip(h))
+                        .map(|h| (*h, c.canonical))
+                })
+        });
+        if let Some((wanted, canonical)) = meant {
+            let reason = format!(
+                "header '{header}' is not read: if it means '{wanted}', rename it (column {canonical} is missing)"
             );
             audit.note(&raw.name, 1, &reason, Effect::Warning, None);
         }
