@@ -176,7 +176,35 @@ pub struct DigestSnag {
     pub title: String,
     pub quadrant: String,
     pub impact_per_30d: f64,
+    /// The terms of the impact (support cost, revenue at risk), per 30 days; empty in a
+    /// report that does not list them.
+    #[serde(default)]
+    pub impact_terms: Vec<DigestTerm>,
     pub kpi: DigestKpi,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DigestTerm {
+    pub name: String,
+    /// Null when the term could not be measured (it counts 0 in the impact).
+    pub value_per_30d: Option<f64>,
+}
+
+/// The impact term priced from the tickets table ([`DigestTerm::name`]).
+const SUPPORT_COST_TERM: &str = "support_cost";
+
+impl DigestSnag {
+    /// The impact per 30 days without its support cost: what two runs can compare when only
+    /// one of them had a tickets table (the other's support cost is unmeasured, counted 0).
+    fn impact_without_support(&self) -> f64 {
+        let support: f64 = self
+            .impact_terms
+            .iter()
+            .filter(|t| t.name == SUPPORT_COST_TERM)
+            .filter_map(|t| t.value_per_30d)
+            .sum();
+        self.impact_per_30d - support
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -411,6 +439,10 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
             }
         })
         .collect();
+    // A tickets table in one run only: the support cost is measured in one and counted 0 in the
+    // other, so impacts compare without it (a helpdesk export added is not every snag worse).
+    let has_tickets = |d: &Digest| d.kpis.get("tickets").copied().flatten().is_some();
+    let tickets_differ = has_tickets(old) != has_tickets(new);
     let mut snags: Vec<SnagChange> = new
         .snags
         .iter()
@@ -419,7 +451,12 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
             let status = match before {
                 None => SnagStatus::New,
                 Some(b) => {
-                    let impact = cmp_tol(b.impact_per_30d, s.impact_per_30d, IMPACT_FLOOR, false);
+                    let (was, now) = if tickets_differ {
+                        (b.impact_without_support(), s.impact_without_support())
+                    } else {
+                        (b.impact_per_30d, s.impact_per_30d)
+                    };
+                    let impact = cmp_tol(was, now, IMPACT_FLOOR, false);
                     let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value);
                     if impact > 0 || kpi == Trend::Worse {
                         SnagStatus::Worse
@@ -616,6 +653,10 @@ mod tests {
             title: format!("{id} title"),
             quadrant: quadrant.into(),
             impact_per_30d: impact,
+            impact_terms: vec![DigestTerm {
+                name: "revenue_at_risk".into(),
+                value_per_30d: Some(impact),
+            }],
             kpi: DigestKpi {
                 name: kpi.into(),
                 value: Some(value),
@@ -636,6 +677,41 @@ mod tests {
             store: DigestStore::default(),
             skipped_files: Vec::new(),
         }
+    }
+
+    /// A tickets export added since the baseline prices a support cost the baseline counted 0:
+    /// a snag whose revenue at risk and KPI did not move is unchanged, not worse; between two
+    /// runs with tickets a rise of the support cost is worse.
+    #[test]
+    fn a_tickets_table_added_does_not_make_snags_worse() {
+        let with_support = |support: f64| {
+            let mut s = snag(
+                "late-delivery",
+                "hold-off",
+                500.0 + support,
+                "on_time_rate",
+                0.9,
+            );
+            s.impact_terms = vec![
+                DigestTerm {
+                    name: SUPPORT_COST_TERM.into(),
+                    value_per_30d: (support > 0.0).then_some(support),
+                },
+                DigestTerm {
+                    name: "revenue_at_risk".into(),
+                    value_per_30d: Some(500.0),
+                },
+            ];
+            s
+        };
+        let no_tickets = digest(&[("tickets", None)], vec![with_support(0.0)]);
+        let tickets = digest(&[("tickets", Some(40.0))], vec![with_support(120.0)]);
+        let st =
+            |old: &Digest, new: &Digest| compare(old, new).snag("late-delivery").map(|s| s.status);
+        assert_eq!(st(&no_tickets, &tickets), Some(SnagStatus::Unchanged));
+        assert_eq!(st(&tickets, &no_tickets), Some(SnagStatus::Unchanged));
+        let more_tickets = digest(&[("tickets", Some(80.0))], vec![with_support(240.0)]);
+        assert_eq!(st(&tickets, &more_tickets), Some(SnagStatus::Worse));
     }
 
     #[test]
