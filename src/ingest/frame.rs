@@ -85,17 +85,27 @@ impl Cells {
         }
     }
 
+    /// The cells as text, row by row (`None` for a stored null): a text column, or a stored
+    /// text column; `None` for a stored time or number.
+    fn strs(&self) -> Option<Box<dyn Iterator<Item = Option<&str>> + '_>> {
+        match self {
+            Cells::Text(t) => Some(Box::new(t.iter().map(Some))),
+            Cells::Typed(c) => Some(Box::new(c.str().ok()?.iter())),
+        }
+    }
+
     /// Per row, whether the cell is empty (blank text, a null value).
     fn empty(&self) -> Vec<bool> {
         match self {
-            Cells::Text(t) => t.iter().map(|cell| cell.trim().is_empty()).collect(),
-            Cells::Typed(c) => match c.str() {
-                Ok(text) => text
-                    .iter()
-                    .map(|v| v.is_none_or(|cell| cell.trim().is_empty()))
-                    .collect(),
-                Err(_) => c.is_null().iter().map(|v| v.unwrap_or(true)).collect(),
-            },
+            Cells::Typed(c) if c.str().is_err() => {
+                c.is_null().iter().map(|v| v.unwrap_or(true)).collect()
+            }
+            _ => self
+                .strs()
+                .into_iter()
+                .flatten()
+                .map(|v| v.is_none_or(|cell| cell.trim().is_empty()))
+                .collect(),
         }
     }
 
@@ -425,25 +435,13 @@ fn repeated_header_rows(
         return Vec::new();
     };
     let is_header = |cell: Option<&str>, header: &str| cell.is_some_and(|v| bare(v) == header);
-    let candidates: Vec<usize> = match first {
-        Cells::Text(t) => t
-            .iter()
-            .enumerate()
-            .filter(|(_, cell)| bare(cell) == first_header)
-            .map(|(row, _)| row)
-            .collect(),
-        Cells::Typed(c) => match c.str() {
-            Ok(text) => text
-                .iter()
-                .enumerate()
-                .filter(|(_, cell)| is_header(*cell, first_header))
-                .map(|(row, _)| row)
-                .collect(),
-            Err(_) => Vec::new(),
-        },
+    let Some(cells) = first.strs() else {
+        return Vec::new();
     };
-    candidates
-        .into_iter()
+    cells
+        .enumerate()
+        .filter(|(_, cell)| is_header(*cell, first_header))
+        .map(|(row, _)| row)
         .filter(|&row| {
             from_header
                 .iter()
@@ -476,6 +474,18 @@ impl<'a> ColumnContext<'a> {
         'a: 'c,
     {
         kept(cells, self.lines, self.keep)
+    }
+
+    /// The kept rows of a text column, as number cells for [`ColumnContext::parsed`].
+    fn number_cells<'c>(
+        &self,
+        cells: &'c TextColumn,
+    ) -> impl Iterator<Item = (u64, NumberCell<'c>)> + 'c
+    where
+        'a: 'c,
+    {
+        self.kept(cells)
+            .map(|(line, cell)| (line, NumberCell::Text(cell)))
     }
 
     fn bad_value(&mut self, c: &ColumnSpec, line: u64, cell: &str, why: &str) {
@@ -516,22 +526,16 @@ impl<'a> ColumnContext<'a> {
             ValueType::Money => {
                 let dc = self.opts.decimal_comma
                     || value::infer_decimal_comma(self.kept(cells).map(|(_, cell)| cell));
-                let cells = self
-                    .kept(cells)
-                    .map(|(line, cell)| (line, NumberCell::Text(cell)));
+                let cells = self.number_cells(cells);
                 vec![self.parsed(c, header, cells, |cell| value::parse_money(cell, dc))?]
             }
             ValueType::Number => {
                 let dc = self.opts.decimal_comma;
-                let cells = self
-                    .kept(cells)
-                    .map(|(line, cell)| (line, NumberCell::Text(cell)));
+                let cells = self.number_cells(cells);
                 vec![self.parsed(c, header, cells, |cell| value::parse_quantity(cell, dc))?]
             }
             ValueType::Satisfaction => {
-                let cells = self
-                    .kept(cells)
-                    .map(|(line, cell)| (line, NumberCell::Text(cell)));
+                let cells = self.number_cells(cells);
                 vec![self.parsed(c, header, cells, value::parse_satisfaction)?]
             }
             ValueType::Bool => {
