@@ -46,6 +46,10 @@ pub enum Error {
         line: u64,
         message: String,
     },
+    /// A file that cannot be read at all (no line to point at: a Parquet file's structure, a
+    /// column too large to hold).
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
     #[error("{file}, column '{column}': {message}")]
     Column {
         file: String,

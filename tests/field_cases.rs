@@ -2086,6 +2086,38 @@ fn parquet_times_with_an_offset_off_the_hour_are_read() {
     );
 }
 
+/// Times stored in the zone `Z` or `utc` (RFC 3339's and a lower-case spelling of UTC, as some
+/// writers store them) are UTC instants (was: "the stored time zone 'Z' is not known", the run
+/// stopped); a stored date refused (before 1970) shows as the date it is, not as a midnight time.
+/// A Parquet file with two columns of one name is refused naming the column, without the
+/// meaningless "line 0" (Polars cannot read such a file; which column to take is not known).
+/// The files are pyarrow's: see the fixture's README.
+#[test]
+fn parquet_zone_z_and_duplicate_names() {
+    let run = analyze_ok(&fixture("parquet-zone-z"), &[]);
+    let j = run.journeys();
+    assert_eq!(j["Z-1"]["placed_at"], "2024-05-01T10:30:00Z");
+    assert_eq!(j["Z-2"]["placed_at"], "2024-05-02T23:05:00Z");
+    assert_eq!(j["Z-1"]["paid_at"], "2024-05-01T10:45:00Z");
+    assert_eq!(j["Z-1"]["promised_date"], "2024-05-06");
+    assert_eq!(j["Z-2"]["promised_date"], "");
+    let refused = run
+        .dq("unparseable promised_by")
+        .expect("the 1969 date refused");
+    assert_eq!(refused["count"], 1);
+    assert_eq!(refused["example"], "1969-07-20");
+
+    let run = analyze(&fixture("parquet-duplicate-names"), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "orders.parquet: two columns are named 'email'; rename one (Parquet columns are read by name)"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A Parquet float32 amount is the decimal it was written as: 12.99 stored as a float32 is
 /// 12.99, as its text and the same CSV are, not the float32's binary value widened to
 /// 12.989999771118164 (a revenue that no longer adds up to the cent).

@@ -891,12 +891,13 @@ enum NumberCell<'c> {
     Stored(Option<f64>),
 }
 
-/// A timestamp column's cell: text, or the wall time a stored timestamp or date was written
-/// with (for the examples of warnings; null: empty), or a stored value outside the range of
+/// A timestamp column's cell: text, the wall time a stored timestamp was written with (for the
+/// examples of warnings; null: empty), a stored date, or a stored value outside the range of
 /// times, as its number.
 enum StampCell<'c> {
     Text(&'c str),
     Stored(Option<chrono::NaiveDateTime>),
+    StoredDate(chrono::NaiveDate),
     Number(i64),
 }
 
@@ -907,6 +908,7 @@ impl StampCell<'_> {
             StampCell::Text(cell) => (*cell).to_string(),
             StampCell::Stored(Some(t)) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
             StampCell::Stored(None) => String::new(),
+            StampCell::StoredDate(d) => d.format("%Y-%m-%d").to_string(),
             StampCell::Number(v) => v.to_string(),
         }
     }
@@ -949,7 +951,7 @@ fn typed_stamps<'a>(
                 };
                 let wall = date.and_time(NaiveTime::MIN);
                 Some((
-                    StampCell::Stored(Some(wall)),
+                    StampCell::StoredDate(date),
                     value::stamp_from_wall_time(wall, tz).map(Some),
                 ))
             })))
@@ -967,6 +969,10 @@ fn typed_stamps<'a>(
             // With a zone: the zone's wall time of the instant. Without: the stored wall time.
             let wall: Box<dyn Fn(DateTime<Utc>) -> NaiveDateTime> = match zone {
                 None => Box::new(|t| t.naive_utc()),
+                // RFC 3339's `Z` and a lower-case `utc`, as some writers store UTC.
+                Some(z) if z.eq_ignore_ascii_case("z") || z.eq_ignore_ascii_case("utc") => {
+                    Box::new(|t| t.naive_utc())
+                }
                 Some(z) => match (z.parse::<Tz>(), z.parse::<chrono::FixedOffset>()) {
                     (Ok(zone), _) => Box::new(move |t| t.with_timezone(&zone).naive_local()),
                     (_, Ok(offset)) => Box::new(move |t| t.with_timezone(&offset).naive_local()),

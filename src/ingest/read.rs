@@ -228,12 +228,29 @@ impl RawFile {
         if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
             return Err(Error::EmptyFile(name));
         }
-        let unreadable_file = |e: polars::prelude::PolarsError| Error::Malformed {
+        let unreadable_file = |e: polars::prelude::PolarsError| Error::File {
             file: name.clone(),
-            line: 0,
             message: format!("not a readable Parquet file: {e}"),
         };
         let mut reader = ParquetReader::new(file);
+        // Polars reads no file with two columns of one name (its schema fails); a CSV with such
+        // headers is read (the first one, with a warning), but a Parquet file is read by name.
+        let mut names: Vec<String> = (reader.get_metadata().map_err(unreadable_file)?)
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::File {
+                file: name.clone(),
+                message: format!(
+                    "two columns are named '{}'; rename one (Parquet columns are read by name)",
+                    w[0]
+                ),
+            });
+        }
         let schema = reader.schema().map_err(unreadable_file)?;
         // Columns of a type this build cannot read (decimals, 128-bit integers, lists,
         // structs...) are left out of the read, so that the file's other columns still load;
@@ -817,9 +834,8 @@ impl ColumnBuilder {
     }
 
     fn finish(self, file: &str) -> Result<TextColumn> {
-        let malformed = |message: &str| Error::Malformed {
+        let malformed = |message: &str| Error::File {
             file: file.to_string(),
-            line: 0,
             message: message.to_string(),
         };
         if self.too_big {
