@@ -67,7 +67,8 @@ pub struct Journeys {
     /// cancelled, placed by then, something left to ship, and not shipped by then or known
     /// partly shipped);
     /// late, overdue (Boolean); days_late (Float64, days; late and days_late null when the
-    /// delivery time is implausible or not known); src_file (String), src_line (UInt64);
+    /// delivery time is implausible or not known, except that late is true when the last
+    /// parcel's time is not known and another one's is already past the promise); src_file (String), src_line (UInt64);
     /// n_tickets, n_wismo_tickets (UInt32); and the internal [`CUSTOMER_INDEX`] (UInt32, not
     /// written).
     pub orders: DataFrame,
@@ -292,6 +293,7 @@ fn build_with(
                 null_of(utc_ms()).alias("_ship_first"),
                 null_of(utc_ms()).alias("_ship_last"),
                 null_of(utc_ms()).alias("_ship_delivered"),
+                null_of(utc_ms()).alias("_ship_delivered_known"),
                 null_of(DataType::Boolean).alias("_all_delivered"),
                 null_of(utc_ms()).alias("_est_deadline"),
                 null_of(DataType::Boolean).alias("_est_is_date"),
@@ -562,9 +564,10 @@ fn transit_sources(negative: DataFrame, shipments: &DataFrame) -> Result<DataFra
 
 /// Per order: first hand-off to the carrier, last hand-off (only when every shipment has one),
 /// delivery of the last shipment (`_ship_delivered`, only when every shipment has a delivery
-/// time), whether every shipment is delivered (`_all_delivered`: a delivery time, or a status
-/// that says delivered, see [`DELIVERED_STATUS_PATTERN`]), the earliest carrier estimate, the
-/// first carrier.
+/// time), the latest delivery time given (`_ship_delivered_known`, whether or not every
+/// shipment has one: a lower bound of the order's delivery), whether every shipment is
+/// delivered (`_all_delivered`: a delivery time, or a status that says delivered, see
+/// [`DELIVERED_STATUS_PATTERN`]), the earliest carrier estimate, the first carrier.
 ///
 /// Most orders have one shipment, whose values are the summary as they are; only the orders
 /// with several shipments are sorted and aggregated (the same result, without a group-by over
@@ -595,6 +598,7 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
         col(s::SHIPPED_AT).alias("_ship_first"),
         col(s::SHIPPED_AT).alias("_ship_last"),
         col(s::DELIVERED_AT).alias("_ship_delivered"),
+        col(s::DELIVERED_AT).alias("_ship_delivered_known"),
         col("_delivered").alias("_all_delivered"),
         col(&est).alias("_est_deadline"),
         col(&est_is_date).alias("_est_is_date"),
@@ -622,6 +626,7 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
                 .then(col(s::DELIVERED_AT).max())
                 .otherwise(null_of(utc_ms()))
                 .alias("_ship_delivered"),
+            col(s::DELIVERED_AT).max().alias("_ship_delivered_known"),
             col("_delivered").all(true).alias("_all_delivered"),
             by_est(&est).alias("_est_deadline"),
             by_est(&est_is_date).alias("_est_is_date"),
@@ -802,16 +807,20 @@ fn nothing_left_to_ship() -> Expr {
 /// Known delivered (Boolean, never null), before [`core_columns`] replaces delivered_at: with
 /// shipment rows, every shipment is delivered, by a delivery time or a status that says
 /// delivered (`_all_delivered`, see [`shipments_per_order`]); without, the order has a delivery
-/// time or its `status` says delivered (Olist's `delivered` with an empty
-/// `order_delivered_customer_date`). As for delivered_at, an order's own status is not read when
-/// it has shipment rows: they say how far its parcels got.
+/// time or its `status` or `fulfillment_status` says delivered (Olist's `delivered` with an
+/// empty `order_delivered_customer_date`). As for delivered_at, an order's own statuses are not
+/// read when it has shipment rows: they say how far its parcels got.
 fn known_delivered() -> Expr {
     when(col(s::N_SHIPMENTS).gt(lit(0)))
         .then(col("_all_delivered").fill_null(lit(false)))
         .otherwise(
             col(s::DELIVERED_AT)
                 .is_not_null()
-                .or(matches(col(s::STATUS), DELIVERED_STATUS_PATTERN)),
+                .or(matches(col(s::STATUS), DELIVERED_STATUS_PATTERN))
+                .or(matches(
+                    col(s::FULFILLMENT_STATUS),
+                    DELIVERED_STATUS_PATTERN,
+                )),
         )
 }
 
@@ -920,9 +929,19 @@ fn final_columns(
         .and(deadline.clone().is_not_null());
     // A date promise D is met through the end of local day D (deadline = start of D+1 local);
     // an instant promise is met at or before the instant (SPEC section 1).
-    let late = when(is_date.clone())
-        .then(delivered.clone().gt_eq(deadline.clone()))
-        .otherwise(delivered.clone().gt(deadline.clone()));
+    let after_deadline = |t: Expr| {
+        when(is_date.clone())
+            .then(t.clone().gt_eq(deadline.clone()))
+            .otherwise(t.gt(deadline.clone()))
+    };
+    let late = after_deadline(delivered.clone());
+    // Delivered, the last parcel at a time not known, another one already late at a known
+    // time: the order came late (by how much is not known).
+    let late_before_unknown = physical
+        .clone()
+        .and(col(s::DELIVERED))
+        .and(delivered.clone().is_null())
+        .and(after_deadline(known_time("_ship_delivered_known", latest)).fill_null(lit(false)));
     let tz_name: TimeZone = TimeZone::opt_try_new(Some(tz.name()))
         .ok()
         .flatten()
@@ -998,6 +1017,8 @@ fn final_columns(
             .alias(s::IN_BACKLOG),
         when(measurable.clone())
             .then(late)
+            .when(late_before_unknown)
+            .then(lit(true))
             .otherwise(null_of(DataType::Boolean))
             .alias(s::LATE),
         when(measurable)

@@ -1063,7 +1063,10 @@ fn case_15_delivered_before_shipped_names_the_tracking_line_and_the_gap() {
 
 /// A shipment whose status says delivered (any case) but whose delivered_at is empty was
 /// delivered at a time not known: its order is delivered (when every shipment is), with no
-/// transit time, click-to-door or lateness, not overdue and not in the on-time rate.
+/// transit time, click-to-door or lateness, not overdue and not in the on-time rate; unless
+/// another parcel was already late at a known time: the order is then late, by an unknown
+/// number of days. An order without shipment rows whose fulfillment_status says delivered is
+/// delivered as well.
 #[test]
 fn a_delivered_shipment_status_without_a_time_delivers_the_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -1072,13 +1075,16 @@ fn a_delivered_shipment_status_without_a_time_delivers_the_order() {
     write(
         dir.path(),
         "orders.csv",
-        b"order_id,placed_at,promised_by,total,currency\n\
-          D-1,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n\
-          D-2,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n\
-          D-3,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n\
-          D-4,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n\
-          D-5,2024-06-03T10:00:00Z,2024-06-06,10.00,USD\n",
+        b"order_id,placed_at,promised_by,total,currency,fulfillment_status\n\
+          D-1,2024-06-03T10:00:00Z,2024-06-06,10.00,USD,\n\
+          D-2,2024-06-03T10:00:00Z,2024-06-06,10.00,USD,\n\
+          D-3,2024-06-03T10:00:00Z,2024-06-06,10.00,USD,\n\
+          D-4,2024-06-03T10:00:00Z,2024-06-06,10.00,USD,\n\
+          D-5,2024-06-03T10:00:00Z,2024-06-06,10.00,USD,\n\
+          D-6,2024-06-03T10:00:00Z,2024-06-06,10.00,USD,Delivered\n\
+          D-7,2024-06-03T10:00:00Z,2024-06-06,10.00,USD,fulfilled\n",
     );
+    // D-6 and D-7 have no shipment rows: their fulfillment statuses say delivered / fulfilled.
     // D-1 delivered at a time; D-2 "Delivered" without one; D-3 one parcel at a time, the other
     // "DELIVERED" without one; D-4 one parcel delivered, the other in transit; D-5 in transit.
     write(
@@ -1096,39 +1102,49 @@ fn a_delivered_shipment_status_without_a_time_delivers_the_order() {
     let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
     let column = |name: &str| -> Vec<String> {
-        ["D-1", "D-2", "D-3", "D-4", "D-5"]
+        ["D-1", "D-2", "D-3", "D-4", "D-5", "D-6", "D-7"]
             .iter()
             .map(|id| j[*id][name].clone())
             .collect()
     };
     assert_eq!(
         column("stage"),
-        ["delivered", "delivered", "delivered", "shipped", "shipped"]
+        [
+            "delivered",
+            "delivered",
+            "delivered",
+            "shipped",
+            "shipped",
+            "delivered",
+            "shipped"
+        ]
     );
     // D-3's last parcel came at a time not known: no delivery time for the order.
     assert_eq!(
         column("delivered_at"),
-        ["2024-06-05T15:00:00Z", "", "", "", ""]
+        ["2024-06-05T15:00:00Z", "", "", "", "", "", ""]
     );
     // D-1: 06-04 10:00 -> 06-05 15:00 = 29 h in transit, 53 h from placement, a day early.
     assert!(close(num(&j["D-1"]["transit_time_h"]), 29.0));
     assert!(close(num(&j["D-1"]["click_to_door_h"]), 53.0));
     assert!(close(num(&j["D-1"]["days_late"]), -1.0));
-    for id in ["D-2", "D-3"] {
-        for c in ["transit_time_h", "click_to_door_h", "late", "days_late"] {
+    for id in ["D-2", "D-3", "D-6"] {
+        for c in ["transit_time_h", "click_to_door_h", "days_late"] {
             assert_eq!(j[id][c], "", "{id} {c}");
         }
     }
-    assert_eq!(column("late"), ["false", "", "", "", ""]);
+    // D-3's timed parcel came 06-07 12:00, past the promise (06-07 00:00): late, whenever the
+    // other came. D-2 and D-6: not known.
+    assert_eq!(column("late"), ["false", "", "true", "", "", "", ""]);
     assert_eq!(
         column("overdue"),
-        ["false", "false", "false", "true", "true"]
+        ["false", "false", "false", "true", "true", "false", "true"]
     );
-    assert_eq!(run.kpi("orders_delivered"), 3);
-    assert_eq!(run.kpi("overdue_orders"), 2);
-    // On time: D-1 of the one delivery with a known time (D-2 and D-3 are not in it).
-    assert!(close(run.kpi("on_time_rate").as_f64().unwrap(), 1.0));
-    assert!(close(run.kpi("late_share").as_f64().unwrap(), 0.0));
+    assert_eq!(run.kpi("orders_delivered"), 4);
+    assert_eq!(run.kpi("overdue_orders"), 3);
+    // On time: D-1 on time, D-3 late (D-2 and D-6 are not in it).
+    assert!(close(run.kpi("on_time_rate").as_f64().unwrap(), 0.5));
+    assert!(close(run.kpi("late_share").as_f64().unwrap(), 0.5));
     assert!(close(run.kpi("transit_time_p50_h").as_f64().unwrap(), 29.0));
 }
 
