@@ -1480,6 +1480,44 @@ fn windows_1252_is_decoded_and_warned() {
     assert!(run.dq("Windows-1252").is_some());
 }
 
+/// An old Mac export ends its lines with a lone CR: the rows dropped or flagged are named at
+/// their own lines (all were reported at line 1).
+#[test]
+fn lone_carriage_return_files_name_the_lines_of_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total,tags\r\
+          M-1,2024-05-01 10:00:00,10.00,\r\
+          M-2,,20.00,\r\
+          \r\
+          M-3,2024-05-02 10:00:00,12.5.0,\r\
+          M-4,2024-05-03 10:00:00,5.00,test\r",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    // Line 3 has no placed_at, line 4 is blank, line 5's total is no amount, line 6 a test order.
+    let lines = |reason: &str| {
+        let e = run
+            .dq(reason)
+            .unwrap_or_else(|| panic!("{reason}: {:?}", run.data_quality()));
+        (e["count"].clone(), e["first_lines"].clone())
+    };
+    assert_eq!(
+        lines("no placed_at (row dropped)"),
+        (1.into(), serde_json::json!([3]))
+    );
+    assert_eq!(
+        lines("unparseable total (is not an amount)"),
+        (1.into(), serde_json::json!([5]))
+    );
+    assert_eq!(
+        lines("test order (excluded everywhere)"),
+        (1.into(), serde_json::json!([6]))
+    );
+}
+
 #[test]
 fn slash_dates_without_a_telling_day_are_refused_unless_configured() {
     let dir = tempfile::tempdir().unwrap();

@@ -859,6 +859,8 @@ fn finish_all(columns: Vec<ColumnBuilder>, file: &str) -> Result<Vec<TextColumn>
 /// Physical line numbers from byte offsets. The `csv` crate's own line count lags by one after
 /// a CRLF terminator (it ends the record at `\r` and counts the `\n` with the next record), so
 /// lines are counted here: the record starts at the first byte after any CR/LF at its offset.
+/// A line ends at LF, CRLF or a lone CR (old Mac files, which only this reader is given), as
+/// the `csv` crate ends records.
 struct LineCounter<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -883,14 +885,24 @@ impl<'a> LineCounter<'a> {
             start += 1;
         }
         if start > self.pos {
-            self.line += self.bytes[self.pos..start]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64;
+            self.line += line_breaks(self.bytes, self.pos, start);
             self.pos = start;
         }
         self.line
     }
+}
+
+/// Line ends in `bytes[from..to]`: each LF, and each CR not followed by an LF (looked up past
+/// `to`, so that a CRLF is one line end wherever the range ends).
+fn line_breaks(bytes: &[u8], from: usize, to: usize) -> u64 {
+    let Some(range) = bytes.get(from..to) else {
+        return 0;
+    };
+    let lf = memchr::memchr_iter(b'\n', range).count();
+    let lone_cr = memchr::memchr_iter(b'\r', range)
+        .filter(|&i| bytes.get(from + i + 1) != Some(&b'\n'))
+        .count();
+    (lf + lone_cr) as u64
 }
 
 /// Text cells of the requested columns, and the physical line of each record.
@@ -1032,6 +1044,26 @@ mod tests {
             let raw = f.read_columns(&[0]).unwrap();
             assert_eq!(raw.lines, vec![2, 4, 6], "{text:?}");
         }
+    }
+
+    /// Old Mac files end lines with a lone CR: each one is a line, as LF and CRLF are (all
+    /// records were at line 1), also inside a quoted field and in a file that mixes endings.
+    #[test]
+    fn counts_physical_lines_with_lone_carriage_returns() {
+        for text in [
+            "a,b\r1,\"x\ry\"\r2,z\r\r3,w\r",
+            "a,b\r1,\"x\r\ny\"\n2,z\r\n\r3,w",
+        ] {
+            let f = raw(text, 2);
+            let raw = f.read_columns(&[0]).unwrap();
+            assert_eq!(raw.lines, vec![2, 4, 6], "{text:?}");
+        }
+        // An error names its line too: the record `4` (one field) is on line 5.
+        let e = raw("a,b\r1,2\r\r3,4\r4\r", 2)
+            .read_columns(&[0])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t.csv, line 5:"), "{e}");
     }
 
     fn raw(text: &str, n_fields: usize) -> RawFile {
