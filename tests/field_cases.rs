@@ -1469,15 +1469,35 @@ fn shipments_match_the_one_order_their_id_differs_from_only_in_case() {
     );
 }
 
+/// Bytes that are not UTF-8 are decoded as Windows-1252 and warned at the lines that hold them,
+/// one count per line (the warning named line 1, the header, whatever the file).
 #[test]
-fn windows_1252_is_decoded_and_warned() {
+fn windows_1252_is_decoded_and_warned_at_its_lines() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = b"order_id,placed_at,email,region\n".to_vec();
-    bytes.extend_from_slice(b"B-1,2024-05-01 10:00:00,jo@x.test,S\xe3o Paulo\n");
+    bytes.extend_from_slice(b"B-1,2024-05-01 10:00:00,jo@x.test,Bras\xedlia\n");
+    bytes.extend_from_slice(b"B-2,2024-05-01 11:00:00,jo\xe3o@x.test,S\xe3o Paulo\n");
+    bytes.extend_from_slice("B-3,2024-05-01 12:00:00,ana@x.test,Belém\n".as_bytes());
+    bytes.extend_from_slice(b"B-4,2024-05-01 13:00:00,ana@x.test,Macap\xe1\n");
     write(dir.path(), "orders.csv", &bytes);
     let run = analyze_ok(dir.path(), &[]);
-    assert_eq!(run.journeys()["B-1"]["region"], "São Paulo");
-    assert!(run.dq("Windows-1252").is_some());
+    let j = run.journeys();
+    assert_eq!(j["B-2"]["region"], "São Paulo");
+    assert_eq!(j["B-3"]["region"], "Belém");
+    // Lines 2, 3 (two legacy bytes, one count) and 5; line 4 is UTF-8.
+    let e = run.dq("Windows-1252").expect("warned");
+    assert_eq!(
+        (
+            e["reason"].clone(),
+            e["count"].clone(),
+            e["first_lines"].clone()
+        ),
+        (
+            "line not all UTF-8: the bytes that are not were decoded as Windows-1252".into(),
+            3.into(),
+            serde_json::json!([2, 3, 5])
+        )
+    );
 }
 
 /// An old Mac export ends its lines with a lone CR: the rows dropped or flagged are named at

@@ -321,13 +321,13 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
             opts,
         } => {
             let mut audit = DataQuality::default();
-            if raw.decoded_from_cp1252 {
-                audit.note(
+            if raw.cp1252_lines.count > 0 {
+                audit.note_many(
                     &raw.name,
-                    1,
-                    "file is not all UTF-8: the bytes that are not were decoded as Windows-1252",
+                    CP1252_REASON,
                     Effect::Warning,
-                    None,
+                    raw.cp1252_lines.count,
+                    &raw.cp1252_lines.first,
                 );
             }
             note_duplicate_headers(&raw, &tables, &mut audit);
@@ -352,6 +352,11 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
         }
     }
 }
+
+/// The data-quality reason for the lines of a file that hold bytes that are not UTF-8 (one
+/// count per line, named by its physical line).
+const CP1252_REASON: &str =
+    "line not all UTF-8: the bytes that are not were decoded as Windows-1252";
 
 /// Warns once per file about each header that a table reads and that appears more than once
 /// (after normalisation, e.g. `Email` and `email `): which column is read, so that the user

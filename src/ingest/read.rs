@@ -83,6 +83,17 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     i == p.len()
 }
 
+/// The physical lines of a text file that hold bytes that are not UTF-8 (decoded as
+/// Windows-1252), counted as [`RawFile::read_columns`] counts lines: a line ends at LF, CRLF or
+/// a lone CR.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LegacyLines {
+    /// How many lines hold such bytes (0: the file is all UTF-8).
+    pub count: u64,
+    /// The first of them, 1-based and ascending, at most [`crate::quality::FIRST_LINES`].
+    pub first: Vec<u64>,
+}
+
 /// How the fields of a text file are separated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delimiter {
@@ -128,8 +139,9 @@ pub struct RawFile {
     pub name: String,
     /// Header cells as written (BOM removed, trimmed).
     pub headers: Vec<String>,
-    /// True when some bytes were not UTF-8 and were decoded as Windows-1252.
-    pub decoded_from_cp1252: bool,
+    /// The lines holding bytes that were not UTF-8 and were decoded as Windows-1252 (none for a
+    /// UTF-8 or UTF-16 file, and for Parquet).
+    pub cp1252_lines: LegacyLines,
     /// True for Parquet: "lines" are row index + 2 (as if the file were a CSV with a header).
     pub is_parquet: bool,
     body: Body,
@@ -169,7 +181,7 @@ impl RawFile {
         if bytes.is_empty() {
             return Err(Error::EmptyFile(name));
         }
-        let (text, decoded_from_cp1252) = decode(bytes);
+        let (text, cp1252_lines) = decode(bytes);
         let text = text
             .strip_prefix('\u{feff}')
             .map(str::to_string)
@@ -216,7 +228,7 @@ impl RawFile {
         Ok(RawFile {
             name,
             headers,
-            decoded_from_cp1252,
+            cp1252_lines,
             is_parquet: false,
             body: Body::Text { text, delimiter },
         })
@@ -292,7 +304,7 @@ impl RawFile {
         Ok(RawFile {
             name,
             headers,
-            decoded_from_cp1252: false,
+            cp1252_lines: LegacyLines::default(),
             is_parquet: true,
             body: Body::Frame {
                 df,
@@ -933,11 +945,11 @@ fn has_lone_carriage_return(text: &str) -> bool {
 
 /// UTF-8 as is; UTF-16 with its byte-order mark (Excel's "Unicode text", some helpdesks)
 /// decoded as such; otherwise the valid UTF-8 runs are kept and only the bytes that are not
-/// UTF-8 are decoded as Windows-1252 (the usual legacy export encoding), which the second value
-/// reports. A wholly Windows-1252 file reads the same either way, and a UTF-8 file with a few
-/// legacy bytes (rows pasted from another export) keeps its `josé` as `josé` rather than
-/// `josÃ©`, which would split a customer in two.
-fn decode(bytes: Vec<u8>) -> (String, bool) {
+/// UTF-8 are decoded as Windows-1252 (the usual legacy export encoding), the lines holding them
+/// given as the second value. A wholly Windows-1252 file reads the same either way, and a UTF-8
+/// file with a few legacy bytes (rows pasted from another export) keeps its `josé` as `josé`
+/// rather than `josÃ©`, which would split a customer in two.
+fn decode(bytes: Vec<u8>) -> (String, LegacyLines) {
     let utf16 = match bytes.get(..2) {
         Some([0xFF, 0xFE]) => Some(encoding_rs::UTF_16LE),
         Some([0xFE, 0xFF]) => Some(encoding_rs::UTF_16BE),
@@ -946,14 +958,17 @@ fn decode(bytes: Vec<u8>) -> (String, bool) {
     if let Some(encoding) = utf16 {
         // The mark is consumed; a malformed unit becomes U+FFFD, which no rule reads as data.
         let (text, _, _) = encoding.decode(&bytes);
-        return (text.into_owned(), false);
+        return (text.into_owned(), LegacyLines::default());
     }
     match String::from_utf8(bytes) {
-        Ok(s) => (s, false),
+        Ok(s) => (s, LegacyLines::default()),
         Err(e) => {
             let bytes = e.into_bytes();
             let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
             let mut rest = bytes.as_slice();
+            let mut lines = LegacyLines::default();
+            // The line at the end of the text decoded so far, and the last line counted.
+            let (mut line, mut last_counted) = (1u64, 0u64);
             loop {
                 match std::str::from_utf8(rest) {
                     Ok(valid) => {
@@ -963,6 +978,16 @@ fn decode(bytes: Vec<u8>) -> (String, bool) {
                     Err(e) => {
                         let (valid, after) = rest.split_at(e.valid_up_to());
                         text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                        // A CR ending `valid` is a lone CR: a legacy byte follows, never an LF.
+                        line += line_breaks(valid, 0, valid.len());
+                        // Lines come in order: each is counted once, however many runs it holds.
+                        if line > last_counted {
+                            last_counted = line;
+                            lines.count += 1;
+                            if lines.first.len() < crate::quality::FIRST_LINES {
+                                lines.first.push(line);
+                            }
+                        }
                         let bad = e.error_len().unwrap_or(after.len());
                         let (legacy, _, _) = encoding_rs::WINDOWS_1252.decode(&after[..bad]);
                         text.push_str(&legacy);
@@ -970,7 +995,7 @@ fn decode(bytes: Vec<u8>) -> (String, bool) {
                     }
                 }
             }
-            (text, true)
+            (text, lines)
         }
     }
 }
@@ -1034,7 +1059,7 @@ mod tests {
             let f = RawFile {
                 name: "t.csv".into(),
                 headers: vec!["a".into(), "b".into()],
-                decoded_from_cp1252: false,
+                cp1252_lines: LegacyLines::default(),
                 is_parquet: false,
                 body: Body::Text {
                     text: text.into(),
@@ -1070,7 +1095,7 @@ mod tests {
         RawFile {
             name: "t.csv".into(),
             headers: (0..n_fields).map(|i| format!("h{i}")).collect(),
-            decoded_from_cp1252: false,
+            cp1252_lines: LegacyLines::default(),
             is_parquet: false,
             body: Body::Text {
                 text: text.into(),
@@ -1219,22 +1244,62 @@ mod tests {
             .collect();
         assert_eq!(
             decode(le),
-            ("order_id\tplaced_at\nJosé\n".to_string(), false)
+            (
+                "order_id\tplaced_at\nJosé\n".to_string(),
+                LegacyLines::default()
+            )
         );
         let be: Vec<u8> = [0xFE, 0xFF]
             .into_iter()
             .chain("São".encode_utf16().flat_map(u16::to_be_bytes))
             .collect();
-        assert_eq!(decode(be), ("São".to_string(), false));
+        assert_eq!(decode(be), ("São".to_string(), LegacyLines::default()));
     }
 
     #[test]
     fn decodes_windows_1252() {
         let (text, legacy) = decode(b"S\xe3o Paulo".to_vec());
         assert_eq!(text, "São Paulo");
-        assert!(legacy);
+        assert_eq!(
+            legacy,
+            LegacyLines {
+                count: 1,
+                first: vec![1]
+            }
+        );
         // UTF-8 `José` with one legacy `ã` (0xE3) and a legacy euro sign at the end.
         let mixed = [&b"Jos\xc3\xa9,S\xe3o,"[..], "Müller".as_bytes(), b"\x80"].concat();
-        assert_eq!(decode(mixed), ("José,São,Müller€".to_string(), true));
+        assert_eq!(decode(mixed).0, "José,São,Müller€");
+    }
+
+    /// The lines holding legacy bytes are the physical lines (LF, CRLF or lone CR, as records
+    /// are numbered), each counted once however many such bytes it holds; the first five kept.
+    #[test]
+    fn names_the_lines_that_hold_windows_1252_bytes() {
+        // Line 2 holds two legacy runs, line 3 none (UTF-8 `é`), line 4 one at its very start,
+        // right after a CRLF; line 6 ends in a lone CR, and line 7 is one legacy byte.
+        let text = b"id,name\nS\xe3o,Jo\xe3o\r\nJos\xc3\xa9,x\r\n\xc9mile,y\n\nz,w\r\xe9\n";
+        let (decoded, lines) = decode(text.to_vec());
+        assert!(
+            decoded.starts_with("id,name\nSão,João\r\nJosé"),
+            "{decoded}"
+        );
+        assert_eq!(
+            lines,
+            LegacyLines {
+                count: 3,
+                first: vec![2, 4, 7]
+            }
+        );
+        // Seven lines with a legacy byte: all counted, the first five named.
+        let many: Vec<u8> = (0..7).flat_map(|_| b"caf\xe9\n".to_vec()).collect();
+        let (_, lines) = decode([&b"name\n"[..], &many].concat());
+        assert_eq!(
+            lines,
+            LegacyLines {
+                count: 7,
+                first: vec![2, 3, 4, 5, 6]
+            }
+        );
     }
 }
