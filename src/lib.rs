@@ -56,6 +56,9 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 /// `snagscan inspect`: exit 0 when every file can be read, 2 when one cannot (all are listed).
+///
+/// Errors: as `analyze`, a folder with no input file, or whose every file is skipped (the
+/// skipped files are listed on stdout first, with their nearest formats).
 fn run_inspect(args: cli::InspectArgs) -> Result<u8> {
     let overrides = config::Overrides {
         timezone: args.timezone.clone(),
@@ -63,6 +66,12 @@ fn run_inspect(args: cli::InspectArgs) -> Result<u8> {
     };
     let cfg = config::Config::load(&args.dir, args.config.as_deref(), &overrides)?;
     let files = ingest::inspect::inspect(&args.dir, &cfg.read, &cfg.mappings)?;
+    if let Some(e) = ingest::inspect::nothing_read(&args.dir, &files) {
+        if !files.is_empty() {
+            print_stdout(ingest::inspect::render(&files).as_bytes())?;
+        }
+        return Err(e);
+    }
     print_stdout(ingest::inspect::render(&files).as_bytes())?;
     Ok(if files.iter().any(|f| f.error.is_some()) {
         2

@@ -208,6 +208,41 @@ fn a_folder_without_exports_is_an_error() {
     );
 }
 
+/// `inspect` on a folder with nothing to read fails as `analyze` does (exit 2, one line on
+/// stderr); it exited 0. A folder whose files are all skipped still lists them on stdout.
+#[test]
+fn inspect_a_folder_without_exports_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    fails_with(
+        &["inspect", &d],
+        &format!(
+            "{d}: no recognisable export (orders, shipments, tickets, reviews...); skipped: \
+             the folder has no .csv, .tsv, .csv.gz or .parquet file"
+        ),
+    );
+    std::fs::write(dir.path().join("notes.csv"), "colour,size\nred,2\n").unwrap();
+    fails_with(
+        &["inspect", &d],
+        &format!(
+            "{d}: no recognisable export (orders, shipments, tickets, reviews...); skipped: \
+             notes.csv (header matches no known export (columns: colour, size))"
+        ),
+    );
+    let out = snagscan().args(["inspect", &d]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "notes.csv\n  skipped: header matches no known export (columns: colour, size)\n"
+    );
+    // One file read is enough: exit 0, as before.
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed_at\nA-1,2024-05-01 10:00:00\n",
+    )
+    .unwrap();
+    succeeds(&["inspect", &d]);
+}
+
 #[test]
 fn no_orders_file_names_the_skipped_files_and_why() {
     // A pipe-delimited orders export beside a shipments export: '|' is not sniffed, so the

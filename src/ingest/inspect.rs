@@ -7,8 +7,8 @@ use std::path::Path;
 use super::formats::Source;
 use super::frame::ReadOptions;
 use super::mapping::Mapping;
-use super::{plan_file, read, read_table, FilePlan};
-use crate::error::Result;
+use super::{plan_file, read, read_table, FilePlan, SkippedFile};
+use crate::error::{Error, Result};
 use crate::quality::{DataQuality, Effect};
 use crate::schema::TableKind;
 
@@ -141,6 +141,33 @@ pub fn inspect(
         out.push(fi);
     }
     Ok(out)
+}
+
+/// The error `analyze` stops with when no file of the folder is read as a table: the folder has
+/// no input file, or every one was skipped ([`Error::NoInputs`], naming each skipped file with
+/// its reason and nearest format). `None` when some file is read, or when some file fails (its
+/// own error is listed, and `inspect` exits 2 for it).
+pub fn nothing_read(dir: &Path, files: &[FileInspection]) -> Option<Error> {
+    if files
+        .iter()
+        .any(|f| !f.tables.is_empty() || f.error.is_some())
+    {
+        return None;
+    }
+    let skipped: Vec<SkippedFile> = files
+        .iter()
+        .filter_map(|f| {
+            let reason = f.skipped.as_ref()?;
+            Some(SkippedFile {
+                file: f.file.clone(),
+                reason: match &f.nearest {
+                    Some(n) => format!("{reason}; nearest format: {n}"),
+                    None => reason.clone(),
+                },
+            })
+        })
+        .collect();
+    Some(super::no_inputs(dir, &skipped))
 }
 
 /// The terminal text of an inspection.

@@ -491,6 +491,20 @@ fn skipped_list(skipped: &[SkippedFile]) -> String {
         .join("; ")
 }
 
+/// The error for a folder none of whose files is read as a table: [`Error::NoInputs`], naming
+/// the `skipped` files and why, or saying that the folder has no input file at all.
+pub(crate) fn no_inputs(dir: &Path, skipped: &[SkippedFile]) -> Error {
+    let list = skipped_list(skipped);
+    Error::NoInputs {
+        dir: dir.to_path_buf(),
+        skipped: if list.is_empty() {
+            "the folder has no .csv, .tsv, .csv.gz or .parquet file".into()
+        } else {
+            list
+        },
+    }
+}
+
 /// Reads every input file of `dir` and assembles the store.
 ///
 /// `mappings` are the validated `[[mapping]]` tables of the config. Errors: the folder is
@@ -522,15 +536,7 @@ pub fn load(
         }
     }
     if inputs.is_empty() {
-        let list = skipped_list(&skipped);
-        return Err(Error::NoInputs {
-            dir: dir.to_path_buf(),
-            skipped: if list.is_empty() {
-                "the folder has no .csv, .tsv, .csv.gz or .parquet file".into()
-            } else {
-                list
-            },
-        });
+        return Err(no_inputs(dir, &skipped));
     }
     let _t = crate::timings::span("stack, dedup, customer keys");
     let delivery_times_read = delivery_times_read(&by_kind);
