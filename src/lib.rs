@@ -91,6 +91,23 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
         }
     }
     if let Some(out) = &args.out {
+        // A file where the folder (or one of its parents) should be: the folder cannot be
+        // created, and the OS error alone ("File exists", "Not a directory") does not say why.
+        let file = out
+            .ancestors()
+            .find(|a| !a.as_os_str().is_empty() && a.exists() && !a.is_dir());
+        if let Some(file) = file {
+            let what = if file == out.as_path() {
+                String::new()
+            } else {
+                format!(": {}", file.display())
+            };
+            return Err(Error::Usage(format!(
+                "--out {}{what} is a file, not a folder; give a folder for the reports \
+                 (it is created when missing)",
+                out.display()
+            )));
+        }
         // The tables would replace exports of the same name (tickets.csv, customers.csv) and
         // be read as inputs by the next run.
         let same = |a: &std::path::Path, b: &std::path::Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);

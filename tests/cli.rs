@@ -198,6 +198,39 @@ fn out_the_analysed_folder_is_refused_and_nothing_overwritten() {
     assert!(!dir.path().join("journeys.csv").exists());
 }
 
+/// `--out` an existing file (or a path under one) is refused with a message naming it, before
+/// anything is written: the file is left as it was (it was a bare "File exists" OS error).
+#[test]
+fn out_a_file_is_refused_naming_it() {
+    let dir = folder_with(&[
+        (
+            "orders.csv",
+            "order_id,placed_at\nA-1,2024-05-01 10:00:00\n",
+        ),
+        ("notes.txt", "keep me\n"),
+    ]);
+    let d = dir.path().to_str().unwrap();
+    let file = format!("{d}/notes.txt");
+    fails_with(
+        &["analyze", d, "--out", &file],
+        &format!(
+            "snagscan: --out {file} is a file, not a folder; give a folder for the reports \
+             (it is created when missing)"
+        ),
+    );
+    fails_with(
+        &["analyze", d, "--out", &format!("{file}/reports")],
+        &format!("snagscan: --out {file}/reports: {file} is a file, not a folder;"),
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me\n");
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["notes.txt", "orders.csv"]);
+}
+
 #[test]
 fn a_folder_without_exports_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
