@@ -91,7 +91,8 @@ pub struct AnalyzeArgs {
     /// Exit with code 1 (after writing every report) when a snag is in the start-here quadrant,
     /// new since the baseline, or worse than in it. Join conditions with '+' to require all of
     /// them on one snag (new+start-here); repeat the flag for alternatives. new and worse need
-    /// --baseline. `skipped` (on its own): an input file was skipped because no format fits it.
+    /// --baseline. `skipped` (on its own): an input file was skipped because no format fits it
+    /// or it is a spreadsheet workbook (.xlsx, .ods, ...).
     #[arg(long, value_name = "CONDITION")]
     pub fail_on: Vec<FailRule>,
     /// Record the run's wall-clock time in report.json, report.md and report.html (without it,

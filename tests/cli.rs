@@ -276,6 +276,62 @@ fn inspect_a_folder_without_exports_is_an_error() {
     succeeds(&["inspect", &d]);
 }
 
+/// A spreadsheet workbook in the folder is never read: it is listed as skipped (report.json,
+/// terminal) with what to do, and meets `--fail-on skipped`; it was ignored silently. Excel's
+/// lock file beside an open workbook is no sheet and stays unlisted.
+#[test]
+fn spreadsheets_are_listed_as_skipped_with_what_to_do() {
+    let dir = folder_with(&[
+        (
+            "orders.csv",
+            "order_id,placed_at\nA-1,2024-05-01 10:00:00\n",
+        ),
+        ("orders.xlsx", "PK\u{3}\u{4} not a real workbook"),
+        ("~$orders.xlsx", "lock"),
+        ("Returns.ODS", "PK\u{3}\u{4}"),
+    ]);
+    let d = dir.path().to_str().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    let run = snagscan().args(["analyze", d, "--out", o]).assert().code(0);
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    let xlsx = "a spreadsheet (.xlsx), not read: export the sheet as CSV (UTF-8) into this folder";
+    let ods = "a spreadsheet (.ods), not read: export the sheet as CSV (UTF-8) into this folder";
+    assert!(
+        stdout.contains(&format!(
+            "Skipped: Returns.ODS: {ods}\nSkipped: orders.xlsx: {xlsx}\n"
+        )),
+        "{stdout}"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        report["skipped_files"],
+        serde_json::json!([
+            {"file": "Returns.ODS", "reason": ods},
+            {"file": "orders.xlsx", "reason": xlsx},
+        ])
+    );
+    let run = snagscan()
+        .args(["analyze", d, "--quiet", "--fail-on", "skipped"])
+        .assert()
+        .code(1);
+    assert_eq!(
+        String::from_utf8_lossy(&run.get_output().stderr),
+        "snagscan: --fail-on skipped met by Returns.ODS, orders.xlsx\n"
+    );
+    // Workbooks alone: the error for a folder without exports names them.
+    std::fs::remove_file(dir.path().join("orders.csv")).unwrap();
+    fails_with(
+        &["analyze", d],
+        &format!(
+            "no recognisable export (orders, shipments, tickets, reviews...); skipped: \
+             Returns.ODS ({ods}); orders.xlsx ({xlsx})"
+        ),
+    );
+}
+
 #[test]
 fn no_orders_file_names_the_skipped_files_and_why() {
     // A pipe-delimited orders export beside a shipments export: '|' is not sniffed, so the

@@ -105,12 +105,25 @@ pub struct PlannedTable {
 }
 
 /// Opens `path` and decides how to read it: by the first `[[mapping]]` whose glob matches the
-/// file name, else by its header (SPEC section 1).
+/// file name, else by its header (SPEC section 1). A spreadsheet no mapping names is skipped
+/// unopened, with a reason that says to export it as CSV.
 ///
 /// Errors: the file cannot be read or is empty; a mapped header is missing.
 pub fn plan_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<FilePlan> {
     let name = file_name(path);
-    if let Some(m) = mappings.iter().find(|m| m.matches(&name)) {
+    let mapping = mappings.iter().find(|m| m.matches(&name));
+    if let Some(reason) = read::spreadsheet_reason(path) {
+        // A mapping may read a text file named like a workbook (some tools write tab-separated
+        // text as `.xls`), never a folder (a `.numbers` package).
+        if mapping.is_none() || path.is_dir() {
+            return Ok(FilePlan::Skipped {
+                file: name,
+                reason,
+                nearest: None,
+            });
+        }
+    }
+    if let Some(m) = mapping {
         let raw = RawFile::open(path, m.delimiter)?;
         let positions = m.positions(&raw.name, &raw.headers)?;
         return Ok(FilePlan::Read {

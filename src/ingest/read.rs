@@ -13,9 +13,15 @@ use crate::error::{Error, Result};
 /// Extensions read from an input folder (SPEC section 1).
 pub const INPUT_EXTENSIONS: [&str; 4] = [".csv", ".csv.gz", ".tsv", ".parquet"];
 
-/// Lists the input files of `dir`, sorted by name: every file with an input extension, and
-/// every file whose name matches one of `extra` (the `file` globs of `[[mapping]]` tables, which
-/// may name other extensions such as `.txt`).
+/// Spreadsheet workbooks: not read (snagscan reads text and Parquet), but listed so that each
+/// is reported as skipped with what to do, rather than ignored silently.
+pub const SPREADSHEET_EXTENSIONS: [&str; 6] =
+    [".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers"];
+
+/// Lists the input files of `dir`, sorted by name: every file with an input extension, every
+/// file whose name matches one of `extra` (the `file` globs of `[[mapping]]` tables, which
+/// may name other extensions such as `.txt`), and every spreadsheet (see
+/// [`spreadsheet_reason`]; a `.numbers` document may be a folder).
 ///
 /// Errors: `dir` does not exist or cannot be listed.
 pub fn list_inputs(dir: &Path, extra: &[String]) -> Result<Vec<PathBuf>> {
@@ -33,8 +39,9 @@ pub fn list_inputs(dir: &Path, extra: &[String]) -> Result<Vec<PathBuf>> {
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| {
-            p.is_file()
-                && (has_input_extension(p) || extra.iter().any(|g| glob_match(g, &file_name_of(p))))
+            let input =
+                has_input_extension(p) || extra.iter().any(|g| glob_match(g, &file_name_of(p)));
+            (p.is_file() && input) || spreadsheet_reason(p).is_some()
         })
         .collect();
     files.sort();
@@ -45,6 +52,22 @@ fn file_name_of(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Why a spreadsheet workbook (`.xlsx`, `.xls`, `.ods`, `.numbers`...) is not read, with what to
+/// do instead; `None` for any other path, and for the lock file Excel keeps beside an open
+/// workbook (`~$orders.xlsx`), which is no sheet.
+pub fn spreadsheet_reason(p: &Path) -> Option<String> {
+    let name = file_name_of(p).to_lowercase();
+    if name.starts_with("~$") || !(p.is_file() || p.is_dir()) {
+        return None;
+    }
+    let ext = SPREADSHEET_EXTENSIONS
+        .iter()
+        .find(|ext| name.ends_with(*ext))?;
+    Some(format!(
+        "a spreadsheet ({ext}), not read: export the sheet as CSV (UTF-8) into this folder"
+    ))
 }
 
 fn has_input_extension(p: &Path) -> bool {

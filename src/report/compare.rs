@@ -131,7 +131,7 @@ pub struct Digest {
     /// The store's time zone, in which the window's dates are shown.
     #[serde(default)]
     pub store: DigestStore,
-    /// Input files no format fitted, left out of the run.
+    /// Input files no format fitted, and spreadsheet workbooks, left out of the run.
     #[serde(default)]
     pub skipped_files: Vec<DigestSkippedFile>,
 }
@@ -527,8 +527,9 @@ pub enum FailCondition {
     New,
     /// The snag got worse since the baseline.
     Worse,
-    /// An input file was skipped because no format fits it (a renamed or missing column): the
-    /// KPIs and checks that needed it are null or unmeasured. About the inputs, not a snag, so
+    /// An input file was skipped because no format fits it (a renamed or missing column), or
+    /// because it is a spreadsheet workbook: the KPIs and checks that needed it are null or
+    /// unmeasured. About the inputs, not a snag, so
     /// it stands alone (not joined with '+').
     Skipped,
 }
