@@ -1878,6 +1878,41 @@ fn parquet_inputs_go_through_the_same_parsers() {
     assert!(text.contains("row index + 2"), "{text}");
 }
 
+/// `canceled_at` (US spelling) is the cancellation time, and `cancellation_reason` /
+/// `cancelation_reason` the cancel reason, in the canonical orders format: the order is
+/// cancelled, for a stockout. `canceled_at` was warned as a slip for `cancelled_at` and not read
+/// (stage `placed`, cancel share 0), and neither reason header was read.
+#[test]
+fn us_spelling_of_cancelled_at_and_cancellation_reason_are_read() {
+    for (at, reason) in [
+        ("canceled_at", "cancelation_reason"),
+        ("cancelled_at", "cancellation_reason"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "order_id,placed_at,{at},{reason},total\n\
+             U-1,2024-05-01 10:00:00,,,10.00\n\
+             U-2,2024-05-01 11:00:00,2024-05-01 12:00:00,out of stock,20.00\n"
+        );
+        write(dir.path(), "orders.csv", text.as_bytes());
+        let run = analyze_ok(dir.path(), &[]);
+        assert_eq!(run.kpi("cancel_share"), 0.5, "{at}");
+        let j = run.journeys();
+        let u2 = |c: &str| j["U-2"][c].as_str();
+        assert_eq!(
+            [
+                u2("stage"),
+                u2("cancelled_at"),
+                u2("cancel_reason"),
+                u2("stockout")
+            ],
+            ["cancelled", "2024-05-01T12:00:00Z", "out of stock", "true"],
+            "{at}, {reason}"
+        );
+        assert!(run.dq("is not read").is_none(), "{:?}", run.data_quality());
+    }
+}
+
 /// A header one typing slip from an optional column's name (`subjet`, `delivred_at`) is not
 /// read, as before, but no longer silently: a warning names it and the column it may mean. A
 /// header unlike any column's name (`notes`) stays unremarked.

@@ -146,9 +146,14 @@ pub const CANONICAL_ORDERS: FormatSpec = FormatSpec {
         col(s::PAID_AT, &["paid_at"], Timestamp),
         col(s::FULFILLED_AT, &["fulfilled_at"], Timestamp),
         col(s::DELIVERED_AT, &["delivered_at"], Timestamp),
-        col(s::CANCELLED_AT, &["cancelled_at"], Timestamp),
+        // The US spelling (`canceled_at`) as many tools write it, beside the British one.
+        col(s::CANCELLED_AT, &["cancelled_at", "canceled_at"], Timestamp),
         col(s::STATUS, &["status"], Text),
-        col(s::CANCEL_REASON, &["cancel_reason"], Text),
+        col(
+            s::CANCEL_REASON,
+            &["cancel_reason", "cancellation_reason", "cancelation_reason"],
+            Text,
+        ),
         col(s::TOTAL, &["total"], Money),
         col(s::REFUNDED, &["refunded"], Money),
         col(s::CURRENCY, &["currency"], Text),
