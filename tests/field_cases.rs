@@ -357,6 +357,67 @@ fn shopify_line_item_rows_before_their_order_row_join_it_silently() {
     assert_eq!((items.height(), of_2001), (6, 3));
 }
 
+/// A Shopify row feeds two tables (orders, line items) from the same `Name`: a row with an
+/// empty `Name` is one row dropped, counted once ("no order_id", line 3), not once per table
+/// (count 2, lines `3 3`); so are a value warned in a column both read (`Name`'s leading `'`,
+/// an unreadable `Lineitem requires shipping`). The line-items table still counts the row it
+/// read in its rows.
+#[test]
+fn shopify_row_without_a_name_is_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        b"Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Lineitem requires shipping,Total\n\
+          #3001,ann@example.test,paid,2024-05-06 09:15:00 -0400,1,Mug,12.50,MUG-01,true,12.50\n\
+          ,bo@example.test,paid,2024-05-06 10:15:00 -0400,2,Tea Tin,18.00,TEA-07,true,36.00\n\
+          '#3002,cy@example.test,paid,2024-05-07 09:15:00 -0400,1,Mug,12.50,MUG-01,maybe,12.50\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    let found: Vec<(String, Value, Value)> = run
+        .data_quality()
+        .into_iter()
+        .map(|e| {
+            (
+                e["reason"].as_str().unwrap().to_string(),
+                e["count"].clone(),
+                e["first_lines"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "no order_id (row dropped)".to_string(),
+                1.into(),
+                serde_json::json!([3])
+            ),
+            (
+                "order_id: leading ' removed".to_string(),
+                1.into(),
+                serde_json::json!([4])
+            ),
+            (
+                "unparseable requires_shipping (is not true or false)".to_string(),
+                1.into(),
+                serde_json::json!([4])
+            ),
+        ]
+    );
+    let rows: Vec<(Value, Value)> = run.report()["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["kind"].clone(), i["rows"].clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        [("orders".into(), 3.into()), ("line_items".into(), 3.into())]
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Case 03: quoted multi-line ticket fields
 // ---------------------------------------------------------------------------------------------

@@ -38,6 +38,9 @@ pub struct FileFrame {
     pub latest: Option<DateTime<Utc>>,
     /// Canonical columns the file has (the others are typed nulls).
     pub read: Vec<&'static str>,
+    /// Rows dropped without a data-quality count of their own, because the file's first table
+    /// counted them: a Shopify line-item row without a `Name` (see [`parse_cells`]).
+    pub dropped_counted_elsewhere: u64,
 }
 
 /// Reads every record of `file` into the canonical columns of `spec`: [`read_cells`], then
@@ -241,13 +244,32 @@ pub fn parse_cells(
     }
 
     let mut keep = vec![true; n];
-    // The header line again inside the data (two exports joined with `cat`): dropped, counted
-    // once per file (a further table read from the same file drops it without a second count).
-    let further_table = super::formats::FORMATS.iter().any(|f| {
+    // The file's first table when this one is a further table read from the same file
+    // (Shopify orders, for its line items): a row both drop for the same reason is counted once,
+    // by the first table.
+    let first_table = super::formats::FORMATS.iter().find(|f| {
         f.also
             .iter()
             .any(|a| (a.format, a.kind) == (spec.format, spec.kind))
     });
+    let further_table = first_table.is_some();
+    // Per column: `Some(required there)` when the first table reads it from the same header as
+    // the same type (Shopify's `Name`, `Lineitem requires shipping`). Its cells' findings (a
+    // value warned, and when both require it a row dropped for an empty cell) are counted
+    // there, not again here, so that a line is counted once.
+    let shared: Vec<Option<bool>> = present
+        .iter()
+        .map(|(c, _)| {
+            first_table?
+                .columns
+                .iter()
+                .find(|fc| fc.canonical == c.canonical && fc.headers == c.headers && fc.ty == c.ty)
+                .map(|fc| fc.required)
+        })
+        .collect();
+    let mut dropped_counted_elsewhere = 0u64;
+    // The header line again inside the data (two exports joined with `cat`): dropped, counted
+    // once per file.
     for row in repeated_header_rows(&present, &cells_of, &file.headers) {
         keep[row] = false;
         if further_table {
@@ -263,8 +285,9 @@ pub fn parse_cells(
     }
     // Rows without a required value are dropped before anything else is parsed; a required
     // column empty in every row is a broken file, not a file of warnings.
-    for ((c, source), cells) in present.iter().zip(&cells_of) {
+    for (((c, source), cells), shared) in present.iter().zip(&cells_of).zip(&shared) {
         if c.required && c.ty != ValueType::Promise {
+            let counted_by_first_table = *shared == Some(true);
             let empty = cells.empty();
             let rows = keep.iter().filter(|k| **k).count();
             let filled = keep.iter().zip(&empty).filter(|(k, e)| **k && !**e).count();
@@ -285,6 +308,10 @@ pub fn parse_cells(
             for (row, is_empty) in empty.into_iter().enumerate() {
                 if keep[row] && is_empty {
                     keep[row] = false;
+                    if counted_by_first_table {
+                        dropped_counted_elsewhere += 1;
+                        continue;
+                    }
                     let reason = format!("no {} (row dropped)", c.canonical);
                     dq.note(
                         &file.name,
@@ -362,9 +389,11 @@ pub fn parse_cells(
     drop(cells_of);
     let mut columns: Vec<Column> = Vec::new();
     let mut latest = None;
-    for result in parsed {
+    for (result, shared) in parsed.into_iter().zip(&shared) {
         let (cols, column_dq, column_latest) = result?;
-        dq.merge(column_dq);
+        if shared.is_none() {
+            dq.merge(column_dq);
+        }
         latest = latest.max(column_latest);
         columns.extend(cols);
     }
@@ -398,6 +427,7 @@ pub fn parse_cells(
         frame: DataFrame::new(height, columns)?,
         latest,
         read: present.iter().map(|(c, _)| c.canonical).collect(),
+        dropped_counted_elsewhere,
     })
 }
 

@@ -230,7 +230,7 @@ fn table_from_cells(
         file: raw.name.clone(),
         kind: table.spec.kind,
         format: table.format.clone(),
-        rows: canonical.height() as u64 + dropped,
+        rows: canonical.height() as u64 + dropped + ff.dropped_counted_elsewhere,
         tracking_numbers,
     };
     Ok((
@@ -239,6 +239,7 @@ fn table_from_cells(
             frame: canonical,
             latest: ff.latest,
             read: ff.read,
+            dropped_counted_elsewhere: ff.dropped_counted_elsewhere,
         },
     ))
 }
@@ -828,6 +829,7 @@ pub fn store_from_frames(
                 frame,
                 latest: None,
                 read,
+                dropped_counted_elsewhere: 0,
             },
             name.to_string(),
         ));
