@@ -894,12 +894,14 @@ fn finish_all(columns: Vec<ColumnBuilder>, file: &str) -> Result<Vec<TextColumn>
 /// Physical line numbers from byte offsets. The `csv` crate's own line count lags by one after
 /// a CRLF terminator (it ends the record at `\r` and counts the `\n` with the next record), so
 /// lines are counted here: the record starts at the first byte after any CR/LF at its offset.
-/// A line ends at LF, CRLF or a lone CR (old Mac files, which only this reader is given), as
-/// the `csv` crate ends records.
+/// A line ends at LF or CRLF, and at a lone CR in a file whose lines end so (old Mac files,
+/// see [`lone_cr_ends_lines`]); a lone CR inside a cell of an LF file is no line end, as no
+/// editor shows one there.
 struct LineCounter<'a> {
     bytes: &'a [u8],
     pos: usize,
     line: u64,
+    lone_cr_ends_lines: bool,
 }
 
 impl<'a> LineCounter<'a> {
@@ -908,6 +910,7 @@ impl<'a> LineCounter<'a> {
             bytes: text.as_bytes(),
             pos: 0,
             line: 1,
+            lone_cr_ends_lines: lone_cr_ends_lines(text.as_bytes()),
         }
     }
 
@@ -920,24 +923,34 @@ impl<'a> LineCounter<'a> {
             start += 1;
         }
         if start > self.pos {
-            self.line += line_breaks(self.bytes, self.pos, start);
+            self.line += line_breaks(self.bytes, self.pos, start, self.lone_cr_ends_lines);
             self.pos = start;
         }
         self.line
     }
 }
 
-/// Line ends in `bytes[from..to]`: each LF, and each CR not followed by an LF (looked up past
-/// `to`, so that a CRLF is one line end wherever the range ends).
-fn line_breaks(bytes: &[u8], from: usize, to: usize) -> u64 {
+/// Line ends in `bytes[from..to]`: each LF, and with `lone_cr` each CR not followed by an LF
+/// (looked up past `to`, so that a CRLF is one line end wherever the range ends).
+fn line_breaks(bytes: &[u8], from: usize, to: usize, lone_cr: bool) -> u64 {
     let Some(range) = bytes.get(from..to) else {
         return 0;
     };
     let lf = memchr::memchr_iter(b'\n', range).count();
+    if !lone_cr {
+        return lf as u64;
+    }
     let lone_cr = memchr::memchr_iter(b'\r', range)
         .filter(|&i| bytes.get(from + i + 1) != Some(&b'\n'))
         .count();
     (lf + lone_cr) as u64
+}
+
+/// Whether the lines of a text end at a lone CR (old Mac files): its first line (the header)
+/// does. A file whose header ends in LF or CRLF counts its lines by LF alone.
+fn lone_cr_ends_lines(bytes: &[u8]) -> bool {
+    memchr::memchr2(b'\r', b'\n', bytes)
+        .is_some_and(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
 /// Text cells of the requested columns, and the physical line of each record.
@@ -992,6 +1005,7 @@ fn decode(bytes: Vec<u8>) -> (String, LegacyLines) {
             let mut lines = LegacyLines::default();
             // The line at the end of the text decoded so far, and the last line counted.
             let (mut line, mut last_counted) = (1u64, 0u64);
+            let lone_cr = lone_cr_ends_lines(&bytes);
             loop {
                 match std::str::from_utf8(rest) {
                     Ok(valid) => {
@@ -1002,7 +1016,7 @@ fn decode(bytes: Vec<u8>) -> (String, LegacyLines) {
                         let (valid, after) = rest.split_at(e.valid_up_to());
                         text.push_str(std::str::from_utf8(valid).unwrap_or_default());
                         // A CR ending `valid` is a lone CR: a legacy byte follows, never an LF.
-                        line += line_breaks(valid, 0, valid.len());
+                        line += line_breaks(valid, 0, valid.len(), lone_cr);
                         // Lines come in order: each is counted once, however many runs it holds.
                         if line > last_counted {
                             last_counted = line;
@@ -1105,6 +1119,15 @@ mod tests {
             let f = raw(text, 2);
             let raw = f.read_columns(&[0]).unwrap();
             assert_eq!(raw.lines, vec![2, 4, 6], "{text:?}");
+        }
+        // In a file whose lines end in LF (or CRLF), a lone CR inside a cell is no line end.
+        for text in [
+            "a,b\n1,\"x\ry\"\n2,z\n3,w\n",
+            "a,b\r\n1,\"x\ry\"\r\n2,z\r\n3,w",
+        ] {
+            let f = raw(text, 2);
+            let raw = f.read_columns(&[0]).unwrap();
+            assert_eq!(raw.lines, vec![2, 3, 4], "{text:?}");
         }
         // An error names its line too: the record `4` (one field) is on line 5.
         let e = raw("a,b\r1,2\r\r3,4\r4\r", 2)
@@ -1300,7 +1323,8 @@ mod tests {
     #[test]
     fn names_the_lines_that_hold_windows_1252_bytes() {
         // Line 2 holds two legacy runs, line 3 none (UTF-8 `é`), line 4 one at its very start,
-        // right after a CRLF; line 6 ends in a lone CR, and line 7 is one legacy byte.
+        // right after a CRLF; line 6 holds a lone CR before its legacy byte: in a file whose
+        // lines end in LF, no line end.
         let text = b"id,name\nS\xe3o,Jo\xe3o\r\nJos\xc3\xa9,x\r\n\xc9mile,y\n\nz,w\r\xe9\n";
         let (decoded, lines) = decode(text.to_vec());
         assert!(
@@ -1311,7 +1335,16 @@ mod tests {
             lines,
             LegacyLines {
                 count: 3,
-                first: vec![2, 4, 7]
+                first: vec![2, 4, 6]
+            }
+        );
+        // An old Mac file: its lone CRs end lines.
+        let (_, lines) = decode(b"id,name\rS\xe3o,x\rJo,y\rz,\xe9\r".to_vec());
+        assert_eq!(
+            lines,
+            LegacyLines {
+                count: 2,
+                first: vec![2, 4]
             }
         );
         // Seven lines with a legacy byte: all counted, the first five named.
