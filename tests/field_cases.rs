@@ -2288,6 +2288,22 @@ fn parquet_zone_z_and_duplicate_names() {
     );
 }
 
+/// Amounts stored as decimals (`DECIMAL(10,2)`, `DECIMAL(12,3)`), as a database export writes
+/// money, are read as the numbers they hold (was: "a Parquet column of type Decimal(10, 2)
+/// cannot be read", the run stopped); a column of a decimal type this build does not load
+/// (256-bit) does not stop the file when no table reads it.
+#[test]
+fn parquet_decimal_amounts_are_read_as_stored() {
+    let run = analyze_ok(&fixture("parquet-decimal"), &[]);
+    let j = run.journeys();
+    assert_eq!(j["M-1"]["total"], "12.99");
+    assert_eq!(j["M-2"]["total"], "1234.5");
+    assert_eq!(j["M-2"]["refunded"], "1.005");
+    assert_eq!(j["M-3"]["total"], "");
+    // 12.99 + (1234.50 - 1.005); M-3 has no total.
+    assert!(close(run.kpi("revenue").as_f64().unwrap(), 1246.485));
+}
+
 /// A Parquet float32 amount is the decimal it was written as: 12.99 stored as a float32 is
 /// 12.99, as its text and the same CSV are, not the float32's binary value widened to
 /// 12.989999771118164 (a revenue that no longer adds up to the cent).

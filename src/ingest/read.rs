@@ -368,7 +368,9 @@ impl RawFile {
         let c = df.columns().iter().find(|c| c.name().trim() == header)?;
         let readable = match want {
             TypedRead::Instants => matches!(c.dtype(), DataType::Datetime(..) | DataType::Date),
-            TypedRead::Numbers => c.dtype().is_primitive_numeric(),
+            TypedRead::Numbers => {
+                c.dtype().is_primitive_numeric() || matches!(c.dtype(), DataType::Decimal(..))
+            }
             TypedRead::Text => c.dtype() == &DataType::String,
         };
         readable.then(|| c.clone())
@@ -796,8 +798,9 @@ fn read_as_utc(
     reader.with_columns(Some(names)).finish()
 }
 
-/// Whether this build reads a Parquet column of type `t` (numbers, booleans, text, binary,
-/// dates, timestamps, durations, and dictionary-encoded text); the others are left unread.
+/// Whether this build reads a Parquet column of type `t` (numbers, decimals up to 128 bits,
+/// booleans, text, binary, dates, timestamps, durations, and dictionary-encoded text); the
+/// others are left unread.
 /// UInt8 and UInt16 are not read: this build of Polars has no such types, and reading one
 /// fails the whole file.
 fn readable_parquet_type(t: &ArrowDataType) -> bool {
@@ -813,6 +816,7 @@ fn readable_parquet_type(t: &ArrowDataType) -> bool {
         | A::UInt64
         | A::Float32
         | A::Float64
+        | A::Decimal(..)
         | A::Timestamp(..)
         | A::Date32
         | A::Date64
