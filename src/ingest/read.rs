@@ -431,7 +431,7 @@ impl RawFile {
             Body::Text {
                 text,
                 delimiter: Delimiter::Byte(d),
-            } if !has_lone_carriage_return(text) => self.read_lines(text, *d, indices),
+            } if !lone_cr_ends_lines(text.as_bytes()) => self.read_lines(text, *d, indices),
             Body::Text {
                 text,
                 delimiter: Delimiter::Byte(d),
@@ -492,10 +492,26 @@ impl RawFile {
         // is too (checked once per column in `ColumnBuilder::finish`, not per cell).
         let mut record = csv::ByteRecord::new();
         let mut counter = LineCounter::new(text);
+        // Where the last record started (byte, line): the `csv` crate ends a record whose
+        // quote is never closed at the end of the file, with every later line in its field.
+        let mut last = None;
         loop {
             match reader.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
+                Ok(false) => {
+                    if let Some((start, line)) = last {
+                        let rest = text.as_bytes().get(start..).unwrap_or_default();
+                        if ends_in_open_quote(rest, delimiter) {
+                            return Err(unclosed_quote(&self.name, line));
+                        }
+                    }
+                    break;
+                }
+                Ok(true) => {
+                    if let Some(p) = record.position() {
+                        let start = usize::try_from(p.byte()).unwrap_or(usize::MAX);
+                        last = Some((start, counter.line_at(p.byte())));
+                    }
+                }
                 Err(e) => {
                     let line = e.position().map(|p| counter.line_at(p.byte())).unwrap_or(0);
                     let message = match e.kind() {
@@ -554,6 +570,8 @@ impl RawFile {
         // `pos` is the start of physical line `line_no`.
         let mut line_no = 2u64;
         let mut pos = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+        // Whether the record read last ran to the end of the file inside a quoted field.
+        let mut open_at_end = false;
         while pos < bytes.len() {
             let record_line = line_no;
             let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
@@ -572,18 +590,30 @@ impl RawFile {
                 starts.len() - 1
             } else {
                 let consumed = quoted.read(&bytes[pos..]);
+                open_at_end =
+                    pos + consumed >= bytes.len() && ends_in_open_quote(&bytes[pos..], delimiter);
                 line_no += memchr::memchr_iter(b'\n', &bytes[pos..pos + consumed]).count() as u64;
                 pos += consumed;
                 quoted.len()
             };
             if n != n_fields {
+                // A lone CR where this file's lines end in LF: an old Mac line end, likely.
+                let lone_cr = memchr::memchr(b'\r', line).is_some();
+                let hint = if lone_cr {
+                    "a carriage return (CR) inside the line, which is no line end in a file whose lines end in LF?"
+                } else {
+                    "an unquoted delimiter or newline?"
+                };
                 return Err(Error::Malformed {
                     file: self.name.clone(),
                     line: record_line,
                     message: format!(
-                        "record has {n} fields where the header has {n_fields} (an unquoted delimiter or newline?)"
+                        "record has {n} fields where the header has {n_fields} ({hint})"
                     ),
                 });
+            }
+            if open_at_end {
+                return Err(unclosed_quote(&self.name, record_line));
             }
             // A record of one blank field (a blank line) of a one-column file, as `read_csv`.
             let blank = n == 1
@@ -627,7 +657,13 @@ struct QuotedRecord {
 
 impl QuotedRecord {
     fn new(delimiter: u8) -> Self {
-        let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        // Records end at LF only: a lone CR in a file whose lines end in LF or CRLF is a byte
+        // of its cell (old Mac files, whose lines end in CR, go to the `csv` crate's reader).
+        // A CRLF's CR is taken off the last field in `read`.
+        let mut reader = csv_core::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .terminator(csv_core::Terminator::Any(b'\n'))
+            .build();
         let (mut out, mut ends) = (vec![0; 4096], vec![0; 64]);
         // A reader that has read nothing yet drops a byte-order mark at the start of its input,
         // as at the start of a file; these records are in the middle of one, where the `csv`
@@ -666,8 +702,12 @@ impl QuotedRecord {
         }
         // `ends` are offsets into the record's whole output.
         self.n_fields = nend;
-        if nin > 0 && input[nin - 1] == b'\r' && input.get(nin) == Some(&b'\n') {
-            nin += 1;
+        // A CRLF line end: its CR came into the last field (after a closing quote too).
+        if nin >= 2 && input[nin - 2..nin] == *b"\r\n" && nend > 0 {
+            let last = &mut self.ends[nend - 1];
+            if *last > 0 && self.out[*last - 1] == b'\r' {
+                *last -= 1;
+            }
         }
         nin
     }
@@ -957,6 +997,44 @@ fn lone_cr_ends_lines(bytes: &[u8]) -> bool {
         .is_some_and(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
+/// Whether `record` (a record's bytes to the end of the file) ends inside a quoted field: a
+/// field that starts with a quote and whose closing quote never comes (RFC 4180: a quote
+/// inside a quoted field is doubled; one inside an unquoted field is a plain character).
+fn ends_in_open_quote(record: &[u8], delimiter: u8) -> bool {
+    let (mut at_field_start, mut quoted, mut i) = (true, false, 0);
+    while i < record.len() {
+        let b = record[i];
+        if quoted {
+            if b == b'"' {
+                if record.get(i + 1) == Some(&b'"') {
+                    i += 1; // an escaped quote
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if at_field_start && b == b'"' {
+            quoted = true;
+            at_field_start = false;
+        } else {
+            at_field_start = b == delimiter || b == b'\n' || b == b'\r';
+        }
+        i += 1;
+    }
+    quoted
+}
+
+/// The error for a quoted field, starting in the record at `line`, whose closing quote is
+/// missing: every later line of the file would be read into it.
+fn unclosed_quote(file: &str, line: u64) -> Error {
+    Error::Malformed {
+        file: file.to_string(),
+        line,
+        message: "a quoted field is not closed by the end of the file (a closing quote is \
+                  missing): every later line would be read into it"
+            .into(),
+    }
+}
+
 /// Text cells of the requested columns, and the physical line of each record.
 #[derive(Debug, Default)]
 pub struct RawColumns {
@@ -974,13 +1052,6 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         bytes = out;
     }
     Ok(bytes)
-}
-
-/// True when `text` holds a carriage return not followed by a line feed: records may then end
-/// at a lone `\r`, which only the `csv` crate's reader handles.
-fn has_lone_carriage_return(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
 }
 
 /// UTF-8 as is; UTF-16 with its byte-order mark (Excel's "Unicode text", some helpdesks)
@@ -1238,11 +1309,69 @@ mod tests {
         assert_eq!(cells(&f.read_columns(&[1])).unwrap().0[0], ["2"]);
     }
 
+    /// Only files whose lines end in a lone CR (old Mac) go to the `csv` crate's reader; a
+    /// stray CR in a file of LF or CRLF lines does not make it one.
     #[test]
-    fn only_lone_carriage_returns_need_the_csv_reader() {
-        assert!(has_lone_carriage_return("a,b\r1,2\r"));
-        assert!(!has_lone_carriage_return("a,b\r\n1,2\r\n"));
-        assert!(!has_lone_carriage_return("a,b\n\"x\ny\",2\n"));
+    fn only_lone_carriage_return_lines_need_the_csv_reader() {
+        assert!(lone_cr_ends_lines(b"a,b\r1,2\r"));
+        assert!(lone_cr_ends_lines(b"a,b\r1,2\n"));
+        assert!(!lone_cr_ends_lines(b"a,b\r\n1,2\r\n"));
+        assert!(!lone_cr_ends_lines(b"a,b\n\"x\ry\",2\r3,4\n"));
+        assert!(!lone_cr_ends_lines(b"a,b"));
+    }
+
+    /// A lone CR inside a line of an LF or CRLF file, in a quoted or an unquoted cell, is a
+    /// byte of that cell: no record ends there and no line is counted (the `csv` crate ended a
+    /// record at it: two records on one line, or a refused file); a CRLF's CR is no byte of
+    /// the last cell, after a closing quote too.
+    #[test]
+    fn a_stray_carriage_return_stays_in_its_cell() {
+        for text in [
+            "a,b\n1,x\ry\n2,\"p\rq\"\n3,\"z\" \r w\n",
+            "a,b\r\n1,x\ry\r\n2,\"p\rq\"\r\n3,\"z\" \r w\r\n",
+        ] {
+            let (cols, lines) = cells(&raw(text, 2).read_columns(&[0, 1])).unwrap();
+            assert_eq!(lines, vec![2, 3, 4], "{text:?}");
+            assert_eq!(cols[0], ["1", "2", "3"], "{text:?}");
+            // After a closing quote the rest of the cell is read on, as the `csv` crate does.
+            assert_eq!(cols[1], ["x\ry", "p\rq", "z \r w"], "{text:?}");
+        }
+        let (cols, _) = cells(&raw("a,b\r\n1,\"q\"\r\n", 2).read_columns(&[1])).unwrap();
+        assert_eq!(cols[0], ["q"]);
+        // Two records joined by a lone CR in an LF file: an error naming the line and the CR.
+        let e = cells(&raw("a,b\n1,2\r3,4\n", 2).read_columns(&[0])).unwrap_err();
+        assert!(
+            e.contains("t.csv, line 2: record has 3 fields where the header has 2 (a carriage return (CR) inside the line"),
+            "{e}"
+        );
+    }
+
+    /// A quote never closed runs a record to the end of the file: an error naming the line
+    /// the record starts on (every later row was read into its last cell, silently), in both
+    /// readers. Quotes inside an unquoted cell and doubled quotes are not openings.
+    #[test]
+    fn an_unclosed_quote_at_the_end_of_the_file_is_an_error() {
+        for text in [
+            "a,b\n1,ok\n2,\"unterminated\n3,x\n4,y\n",
+            "a,b\r1,ok\r2,\"unterminated\r3,x\r4,y\r",
+        ] {
+            let e = raw(text, 2).read_columns(&[0, 1]).unwrap_err().to_string();
+            assert!(
+                e.contains("t.csv, line 3: a quoted field is not closed by the end of the file"),
+                "{text:?}: {e}"
+            );
+        }
+        for text in [
+            "a,b\n1,12\" TV\n",
+            "a,b\n1,\"say \"\"hi\"\"\"\n",
+            "a,b\n1,\"x\ny\"",
+            "a,b\r1,12\" TV\r",
+        ] {
+            assert!(raw(text, 2).read_columns(&[0, 1]).is_ok(), "{text:?}");
+        }
+        assert!(ends_in_open_quote(b"1,\"a\"\"b\n", b','));
+        assert!(!ends_in_open_quote(b"1,\"a\"\"b\"\n", b','));
+        assert!(!ends_in_open_quote(b"1,a\"b\n", b','));
     }
 
     proptest::proptest! {
