@@ -280,10 +280,12 @@ fn build_with(
     } else {
         crate::ingest::in_journey_order(store.orders.clone())?
     };
+    // From the orders' placement times alone, so known before anything is joined to them.
+    let latest = latest_plausible(&orders)?;
     let orders = match &store.shipments {
         Some(sh) => {
             let _t = crate::timings::span("shipments per order");
-            let per_order = shipments_per_order(sh.clone().lazy())?;
+            let per_order = shipments_per_order(sh.clone().lazy(), latest)?;
             add_by_order_id(&orders, per_order)?
         }
         None => orders
@@ -343,7 +345,6 @@ fn build_with(
             .collect()?
     };
     let waits_span = crate::timings::span("waits, audits, order_seq");
-    let latest = latest_plausible(&base)?;
     let end = data_end(&base, store, latest, dq)?;
     let as_of = as_of.unwrap_or(end);
     let start = first_instant(&base, s::PLACED_AT)?.unwrap_or(as_of);
@@ -564,15 +565,16 @@ fn transit_sources(negative: DataFrame, shipments: &DataFrame) -> Result<DataFra
 
 /// Per order: first hand-off to the carrier, last hand-off (only when every shipment has one),
 /// delivery of the last shipment (`_ship_delivered`, only when every shipment has a delivery
-/// time), the latest delivery time given (`_ship_delivered_known`, whether or not every
-/// shipment has one: a lower bound of the order's delivery), whether every shipment is
+/// time), the latest plausible delivery time given (`_ship_delivered_known`, whether or not
+/// every shipment has one: a lower bound of the order's delivery; times after `latest`, a
+/// mistyped year, are not known, see [`Journeys::latest_plausible`]), whether every shipment is
 /// delivered (`_all_delivered`: a delivery time, or a status that says delivered, see
 /// [`DELIVERED_STATUS_PATTERN`]), the earliest carrier estimate, the first carrier.
 ///
 /// Most orders have one shipment, whose values are the summary as they are; only the orders
 /// with several shipments are sorted and aggregated (the same result, without a group-by over
 /// every shipment).
-fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
+fn shipments_per_order(shipments: LazyFrame, latest: Option<DateTime<Utc>>) -> Result<LazyFrame> {
     let est = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::DEADLINE_SUFFIX);
     let est_is_date = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::IS_DATE_SUFFIX);
     let est_date = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::DATE_SUFFIX);
@@ -598,7 +600,7 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
         col(s::SHIPPED_AT).alias("_ship_first"),
         col(s::SHIPPED_AT).alias("_ship_last"),
         col(s::DELIVERED_AT).alias("_ship_delivered"),
-        col(s::DELIVERED_AT).alias("_ship_delivered_known"),
+        known_time(s::DELIVERED_AT, latest).alias("_ship_delivered_known"),
         col("_delivered").alias("_all_delivered"),
         col(&est).alias("_est_deadline"),
         col(&est_is_date).alias("_est_is_date"),
@@ -626,7 +628,9 @@ fn shipments_per_order(shipments: LazyFrame) -> Result<LazyFrame> {
                 .then(col(s::DELIVERED_AT).max())
                 .otherwise(null_of(utc_ms()))
                 .alias("_ship_delivered"),
-            col(s::DELIVERED_AT).max().alias("_ship_delivered_known"),
+            known_time(s::DELIVERED_AT, latest)
+                .max()
+                .alias("_ship_delivered_known"),
             col("_delivered").all(true).alias("_all_delivered"),
             by_est(&est).alias("_est_deadline"),
             by_est(&est_is_date).alias("_est_is_date"),
@@ -1035,7 +1039,12 @@ fn final_columns(
                     .then(
                         col(s::DELIVERED)
                             .not()
-                            .or(delivered.gt(as_of_lit.clone()).fill_null(lit(false))),
+                            .or(delivered.gt(as_of_lit.clone()).fill_null(lit(false)))
+                            // A parcel known delivered after the as-of time: the order was
+                            // not all delivered then, whenever its last one came.
+                            .or(known_time("_ship_delivered_known", latest)
+                                .gt(as_of_lit.clone())
+                                .fill_null(lit(false))),
                     )
                     .otherwise(null_of(DataType::Boolean)),
             )

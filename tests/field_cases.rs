@@ -1209,6 +1209,53 @@ fn a_delivered_shipment_status_without_a_time_delivers_the_order() {
     assert!(close(run.kpi("transit_time_p50_h").as_f64().unwrap(), 29.0));
 }
 
+/// A parcel delivered past the promise at a known time makes its order late whatever its other
+/// parcel's delivery time: one "delivered" with no time (M1), or one whose time is a mistyped
+/// year (M7, 2204: not a known time; `late` was empty). With `--as-of` before that parcel came,
+/// the order was not all delivered then: overdue, as a single late parcel's order (S1) is
+/// (M1 was not overdue: "delivered at a time not known" won over the known later time).
+#[test]
+fn a_parcel_known_late_makes_its_order_late_and_overdue_before_it_came() {
+    let dir = tempfile::tempdir().unwrap();
+    // Promised 05-05 (met through 05-06 00:00 UTC).
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,promised_by,total\n\
+          M1,2024-05-01T10:00:00Z,2024-05-05,10\n\
+          M7,2024-05-01T10:00:00Z,2024-05-05,10\n\
+          S1,2024-05-01T10:00:00Z,2024-05-05,10\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at,delivered_at,status\n\
+          M1,T1,2024-05-02T10:00:00Z,2024-05-08T10:00:00Z,delivered\n\
+          M1,T2,2024-05-02T10:00:00Z,,delivered\n\
+          M7,T3,2024-05-02T10:00:00Z,2204-05-08T10:00:00Z,delivered\n\
+          M7,T4,2024-05-02T10:00:00Z,2024-05-07T10:00:00Z,delivered\n\
+          S1,T5,2024-05-02T10:00:00Z,2024-05-08T10:00:00Z,delivered\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    let column = |name: &str| -> Vec<String> {
+        ["M1", "M7", "S1"]
+            .iter()
+            .map(|id| j[*id][name].clone())
+            .collect()
+    };
+    assert_eq!(column("late"), ["true", "true", "true"]);
+    // S1 came on 05-08, three days after its promised day; M1's and M7's lateness is not known.
+    assert_eq!(column("days_late"), ["", "", "3.0"]);
+    assert!(close(run.kpi("late_share").as_f64().unwrap(), 1.0));
+
+    let run = analyze_ok(dir.path(), &["--as-of", "2024-05-07 00:00:00Z"]);
+    let j = run.journeys();
+    assert_eq!(j["M1"]["overdue"], "true");
+    assert_eq!(j["S1"]["overdue"], "true");
+    assert_eq!(run.kpi("overdue_orders"), 3);
+}
+
 /// Olist's `order_status = delivered` with an empty `order_delivered_customer_date` (an orders
 /// file without shipment rows): delivered, at a time not known, as a shipment status says.
 #[test]
