@@ -68,8 +68,8 @@ pub struct Journeys {
     /// partly shipped);
     /// late, overdue (Boolean); days_late (Float64, days; late and days_late null when the
     /// delivery time is implausible or not known, except that late is true when the last
-    /// parcel's time is not known and another one's is already past the promise); src_file (String), src_line (UInt64);
-    /// n_tickets, n_wismo_tickets (UInt32); and the internal [`CUSTOMER_INDEX`] (UInt32, not
+    /// parcel's time is not known and another one's is already past the promise); src_file
+    /// (String), src_line (UInt64); n_tickets, n_wismo_tickets (UInt32); and the internal [`CUSTOMER_INDEX`] (UInt32, not
     /// written).
     pub orders: DataFrame,
     /// One row per customer_key, sorted by it: [`CUSTOMER_INDEX`] (UInt32, internal, not
@@ -945,7 +945,7 @@ fn final_columns(
         .clone()
         .and(col(s::DELIVERED))
         .and(delivered.clone().is_null())
-        .and(after_deadline(known_time("_ship_delivered_known", latest)).fill_null(lit(false)));
+        .and(after_deadline(col("_ship_delivered_known")).fill_null(lit(false)));
     let tz_name: TimeZone = TimeZone::opt_try_new(Some(tz.name()))
         .ok()
         .flatten()
@@ -1042,7 +1042,7 @@ fn final_columns(
                             .or(delivered.gt(as_of_lit.clone()).fill_null(lit(false)))
                             // A parcel known delivered after the as-of time: the order was
                             // not all delivered then, whenever its last one came.
-                            .or(known_time("_ship_delivered_known", latest)
+                            .or(col("_ship_delivered_known")
                                 .gt(as_of_lit.clone())
                                 .fill_null(lit(false))),
                     )
