@@ -1054,6 +1054,26 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// UTF-16 written without a byte-order mark (some exporters do): the file's first characters
+/// (its header, ASCII) each take two bytes, one of them NUL, always on the same side. No text
+/// file in another encoding holds NUL bytes, so the pattern over the first 32 characters is
+/// taken as the encoding.
+fn utf16_without_mark(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = bytes.get(..bytes.len().min(64) & !1)?;
+    if head.len() < 4 {
+        return None;
+    }
+    let (even_nul, odd_nul) = head.chunks_exact(2).fold((0, 0), |(e, o), pair| {
+        (e + usize::from(pair[0] == 0), o + usize::from(pair[1] == 0))
+    });
+    let pairs = head.len() / 2;
+    match (even_nul, odd_nul) {
+        (0, o) if o == pairs => Some(encoding_rs::UTF_16LE),
+        (e, 0) if e == pairs => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
+}
+
 /// UTF-8 as is; UTF-16 with its byte-order mark (Excel's "Unicode text", some helpdesks)
 /// decoded as such; otherwise the valid UTF-8 runs are kept and only the bytes that are not
 /// UTF-8 are decoded as Windows-1252 (the usual legacy export encoding), the lines holding them
@@ -1069,6 +1089,10 @@ fn decode(bytes: Vec<u8>) -> (String, LegacyLines) {
     if let Some(encoding) = utf16 {
         // The mark is consumed; a malformed unit becomes U+FFFD, which no rule reads as data.
         let (text, _, _) = encoding.decode(&bytes);
+        return (text.into_owned(), LegacyLines::default());
+    }
+    if let Some(encoding) = utf16_without_mark(&bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes);
         return (text.into_owned(), LegacyLines::default());
     }
     match String::from_utf8(bytes) {
@@ -1409,6 +1433,20 @@ mod tests {
         assert!(glob_match("ord?rs.csv", "orders.csv"));
         assert!(!glob_match("*.csv", "orders.csv.gz"));
         assert!(!glob_match("orders.csv", "orders.csv.bak"));
+    }
+
+    /// UTF-16 without a byte-order mark is told by the NUL half of each ASCII character of the
+    /// header (such a file was skipped, its header shown as `o r d e r _ i d`); a UTF-8 file,
+    /// or one too short to tell, is not taken for it.
+    #[test]
+    fn decodes_utf_16_without_its_mark() {
+        let text = "order_id,placed_at\nA-1,2024-05-01\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(decode(le).0, text);
+        assert_eq!(decode(be).0, text);
+        assert_eq!(decode(text.as_bytes().to_vec()).0, text);
+        assert_eq!(decode(b"a\0".to_vec()).0, "a\0");
     }
 
     #[test]
