@@ -2049,6 +2049,136 @@ fn a_misspelt_optional_header_is_warned() {
     assert_eq!(run.journeys()["M-1"]["delivered_at"], "");
 }
 
+/// A generic orders export with canonical optional columns: `paid_at`, `fulfilled_at`,
+/// `promised_by`, a `tags` cell holding `Test`, and the US `canceled_at` with
+/// `cancellation_reason`. They were ignored silently: 3 orders, none cancelled, revenue 60.
+/// Now G2 is a test order (excluded, counted at line 3), G3 a stockout cancelled at 13:00, and
+/// G1 paid 1 h and shipped 24 h after its placement, promised for 2024-05-04: 2 orders, cancel
+/// share 1/2, revenue G1's 10 (a cancelled order has none).
+#[test]
+fn generic_orders_read_canonical_optional_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_number,created_at,customer_email,order_total,paid_at,fulfilled_at,promised_by,tags,canceled_at,cancellation_reason\n\
+          G1,2024-05-01 10:00:00,a@x.test,10,2024-05-01 11:00:00,2024-05-02 10:00:00,2024-05-04,,,\n\
+          G2,2024-05-01 10:00:00,b@x.test,20,,,,\"vip, Test\",,\n\
+          G3,2024-05-01 12:00:00,c@x.test,30,,,,,2024-05-01 13:00:00,out of stock\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.report()["inputs"][0]["format"], "generic");
+    assert_eq!(run.kpi("orders"), 2);
+    assert_eq!(run.kpi("cancel_share"), 0.5);
+    assert_eq!(run.kpi("revenue"), 10.0);
+    let test = run.dq("test order").expect("test order counted");
+    assert_eq!(
+        (&test["count"], &test["first_lines"]),
+        (&1.into(), &serde_json::json!([3]))
+    );
+    let j = run.journeys();
+    let cell = |id: &str, c: &str| j[id][c].clone();
+    assert_eq!(
+        [
+            "paid_at",
+            "shipped_at",
+            "promised_date",
+            "payment_wait_h",
+            "fulfillment_wait_h"
+        ]
+        .map(|c| cell("G1", c)),
+        [
+            "2024-05-01T11:00:00Z",
+            "2024-05-02T10:00:00Z",
+            "2024-05-04",
+            "1.0",
+            "24.0"
+        ]
+    );
+    assert_eq!(
+        ["stage", "cancelled_at", "cancel_reason", "stockout"].map(|c| cell("G3", c)),
+        ["cancelled", "2024-05-01T13:00:00Z", "out of stock", "true"]
+    );
+}
+
+/// A WooCommerce export with the canonical columns no plugin writes: `delivered_at`,
+/// `promised_by`, `cancelled_at` with `cancel_reason`, `tags` and `test`. It was read as a
+/// canonical orders file (8 canonical names against the 7 WooCommerce ones) and refused for
+/// lacking `placed_at`. Now W3 (tag `test`) and W4 (`test` true) are excluded (2, lines 4 5),
+/// W2 is cancelled for a change of mind (no stockout), W1 completed on the 2nd and delivered on
+/// the 3rd, before its promise of the 4th: on time, 48 h click to door.
+#[test]
+fn woocommerce_orders_read_canonical_optional_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,order_date,order_status,customer_id,billing_email,order_total,date_completed,delivered_at,promised_by,cancelled_at,cancel_reason,tags,test\n\
+          W1,2024-05-01 10:00:00,completed,0,a@x.test,10,2024-05-02 10:00:00,2024-05-03 10:00:00,2024-05-04,,,,\n\
+          W2,2024-05-01 10:00:00,processing,0,b@x.test,20,,,,2024-05-01 12:00:00,changed my mind,,\n\
+          W3,2024-05-01 10:00:00,processing,0,c@x.test,30,,,,,,test,\n\
+          W4,2024-05-01 10:00:00,processing,0,d@x.test,40,,,,,,,true\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.report()["inputs"][0]["format"], "woocommerce");
+    assert_eq!(run.kpi("orders"), 2);
+    assert_eq!(run.kpi("cancel_share"), 0.5);
+    assert_eq!(run.kpi("on_time_rate"), 1.0);
+    let test = run.dq("test order").expect("test orders counted");
+    assert_eq!(
+        (&test["count"], &test["first_lines"]),
+        (&2.into(), &serde_json::json!([4, 5]))
+    );
+    let j = run.journeys();
+    let cell = |id: &str, c: &str| j[id][c].clone();
+    assert_eq!(
+        [
+            "stage",
+            "delivered_at",
+            "promised_date",
+            "late",
+            "click_to_door_h"
+        ]
+        .map(|c| cell("W1", c)),
+        [
+            "delivered",
+            "2024-05-03T10:00:00Z",
+            "2024-05-04",
+            "false",
+            "48.0"
+        ]
+    );
+    assert_eq!(
+        ["stage", "cancelled_at", "cancel_reason", "stockout"].map(|c| cell("W2", c)),
+        [
+            "cancelled",
+            "2024-05-01T12:00:00Z",
+            "changed my mind",
+            "false"
+        ]
+    );
+}
+
+/// A slip in a canonical column name is warned in a WooCommerce file as in a canonical one
+/// (`cancelld_at`): WooCommerce read no `cancelled_at`, so nothing was said.
+#[test]
+fn a_misspelt_canonical_header_is_warned_in_a_woocommerce_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,order_date,order_status,customer_id,billing_email,order_total,cancelld_at\n\
+          W1,2024-05-01 10:00:00,processing,0,a@x.test,10,2024-05-02 10:00:00\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let slip = run.dq("header 'cancelld_at'").expect("slip warned");
+    assert_eq!(
+        slip["reason"],
+        "header 'cancelld_at' is not read: if it means 'cancelled_at', rename it (column cancelled_at is missing)"
+    );
+    assert_eq!(slip["first_lines"], serde_json::json!([1]));
+}
+
 /// An unreadable refund is not a refund of 0: the order's net revenue is unknown (empty in
 /// journeys.csv, left out of `revenue`), its refund empty, and the value counted; an empty
 /// refund is no refund.

@@ -134,6 +134,30 @@ const fn req(
 
 use ValueType::{Bool, Id, Money, Number, Promise, Satisfaction, Text, Timestamp};
 
+// Optional order columns under their canonical names, shared by the canonical orders format and
+// by the WooCommerce and generic formats for the columns they have no header of their own for:
+// a `tags` column with `test`, or a `cancelled_at`, in such an export means what it means in a
+// canonical file, and was ignored silently.
+const ORDER_PAID_AT: ColumnSpec = col(s::PAID_AT, &["paid_at"], Timestamp);
+const ORDER_FULFILLED_AT: ColumnSpec = col(s::FULFILLED_AT, &["fulfilled_at"], Timestamp);
+const ORDER_DELIVERED_AT: ColumnSpec = col(s::DELIVERED_AT, &["delivered_at"], Timestamp);
+// The US spelling (`canceled_at`) as many tools write it, beside the British one.
+const ORDER_CANCELLED_AT: ColumnSpec =
+    col(s::CANCELLED_AT, &["cancelled_at", "canceled_at"], Timestamp);
+const ORDER_CANCEL_REASON: ColumnSpec = col(
+    s::CANCEL_REASON,
+    &["cancel_reason", "cancellation_reason", "cancelation_reason"],
+    Text,
+);
+const ORDER_PROMISED_BY: ColumnSpec = col(s::PROMISED_BY, &["promised_by"], Promise);
+const ORDER_RISK_LEVEL: ColumnSpec = col(s::RISK_LEVEL, &["risk_level"], Text);
+const ORDER_TAGS: ColumnSpec = col(s::TAGS, &["tags"], Text);
+const ORDER_REQUIRES_SHIPPING: ColumnSpec = col(s::REQUIRES_SHIPPING, &["requires_shipping"], Bool);
+const ORDER_FULFILLMENT_STATUS: ColumnSpec =
+    col(s::FULFILLMENT_STATUS, &["fulfillment_status"], Text);
+const ORDER_TEST: ColumnSpec = col(s::TEST, &["test"], Bool);
+const ORDER_REGION: ColumnSpec = col(s::REGION, &["region"], Text);
+
 /// The canonical orders table; every orders format is normalised to these columns.
 pub const CANONICAL_ORDERS: FormatSpec = FormatSpec {
     format: "canonical",
@@ -143,28 +167,23 @@ pub const CANONICAL_ORDERS: FormatSpec = FormatSpec {
         col(s::CUSTOMER_ID, &["customer_id"], Id),
         col(s::EMAIL, &["email"], Text),
         req(s::PLACED_AT, &["placed_at"], Timestamp),
-        col(s::PAID_AT, &["paid_at"], Timestamp),
-        col(s::FULFILLED_AT, &["fulfilled_at"], Timestamp),
-        col(s::DELIVERED_AT, &["delivered_at"], Timestamp),
-        // The US spelling (`canceled_at`) as many tools write it, beside the British one.
-        col(s::CANCELLED_AT, &["cancelled_at", "canceled_at"], Timestamp),
+        ORDER_PAID_AT,
+        ORDER_FULFILLED_AT,
+        ORDER_DELIVERED_AT,
+        ORDER_CANCELLED_AT,
         col(s::STATUS, &["status"], Text),
-        col(
-            s::CANCEL_REASON,
-            &["cancel_reason", "cancellation_reason", "cancelation_reason"],
-            Text,
-        ),
+        ORDER_CANCEL_REASON,
         col(s::TOTAL, &["total"], Money),
         col(s::REFUNDED, &["refunded"], Money),
         col(s::CURRENCY, &["currency"], Text),
         col(s::SHIPPING_METHOD, &["shipping_method"], Text),
-        col(s::PROMISED_BY, &["promised_by"], Promise),
-        col(s::RISK_LEVEL, &["risk_level"], Text),
-        col(s::TAGS, &["tags"], Text),
-        col(s::REQUIRES_SHIPPING, &["requires_shipping"], Bool),
-        col(s::FULFILLMENT_STATUS, &["fulfillment_status"], Text),
-        col(s::TEST, &["test"], Bool),
-        col(s::REGION, &["region"], Text),
+        ORDER_PROMISED_BY,
+        ORDER_RISK_LEVEL,
+        ORDER_TAGS,
+        ORDER_REQUIRES_SHIPPING,
+        ORDER_FULFILLMENT_STATUS,
+        ORDER_TEST,
+        ORDER_REGION,
     ],
     defaults: &[],
     group_by: None,
@@ -425,7 +444,9 @@ pub const SHOPIFY_LINE_ITEMS: FormatSpec = FormatSpec::plain(
 /// Import Suite export (`order_id, order_date, status, customer_id, billing_email, order_total,
 /// ...`), of "Advanced Order Export For WooCommerce" (`Order ID`, `Order Date`, ...) and of the
 /// REST API order object (`date_created`, `date_paid`, `date_completed`). See docs/formats.md.
-/// `customer_id` 0 is a guest (a placeholder, never a key).
+/// `customer_id` 0 is a guest (a placeholder, never a key). The canonical order columns the
+/// plugins have no header for (`cancelled_at`, `cancel_reason`, `promised_by`, `tags`, `test`,
+/// ...) are read under their canonical names.
 pub const WOO_ORDERS: FormatSpec = FormatSpec::plain(
     "woocommerce",
     TableKind::Orders,
@@ -495,11 +516,23 @@ pub const WOO_ORDERS: FormatSpec = FormatSpec::plain(
             ],
             Text,
         ),
+        // Canonical names of the columns the plugins have no header of their own for.
+        ORDER_DELIVERED_AT,
+        ORDER_CANCELLED_AT,
+        ORDER_CANCEL_REASON,
+        ORDER_PROMISED_BY,
+        ORDER_RISK_LEVEL,
+        ORDER_TAGS,
+        ORDER_REQUIRES_SHIPPING,
+        ORDER_FULFILLMENT_STATUS,
+        ORDER_TEST,
     ],
 );
 
 /// A generic orders CSV with common column names (`order_id, created_at, customer_email,
-/// order_total, currency`), as spreadsheets and small platforms write them.
+/// order_total, currency`), as spreadsheets and small platforms write them; every other
+/// canonical order column (`paid_at`, `cancelled_at`, `tags`, `test`, ...) under its canonical
+/// name.
 pub const GENERIC_ORDERS: FormatSpec = FormatSpec::plain(
     "generic",
     TableKind::Orders,
@@ -531,6 +564,19 @@ pub const GENERIC_ORDERS: FormatSpec = FormatSpec::plain(
         col(s::REFUNDED, &["refunded", "refund_amount"], Money),
         col(s::CURRENCY, &["currency", "currency_code"], Text),
         col(s::SHIPPING_METHOD, &["shipping_method"], Text),
+        // The other optional columns, under their canonical names.
+        ORDER_PAID_AT,
+        ORDER_FULFILLED_AT,
+        ORDER_DELIVERED_AT,
+        ORDER_CANCELLED_AT,
+        ORDER_CANCEL_REASON,
+        ORDER_PROMISED_BY,
+        ORDER_RISK_LEVEL,
+        ORDER_TAGS,
+        ORDER_REQUIRES_SHIPPING,
+        ORDER_FULFILLMENT_STATUS,
+        ORDER_TEST,
+        ORDER_REGION,
     ],
 );
 
@@ -1167,6 +1213,63 @@ mod tests {
         );
         assert_eq!(kind_named("orders_export_1.csv"), Some(TableKind::Orders));
         assert_eq!(kind_named("bestellungen.csv"), None);
+    }
+
+    /// The WooCommerce and generic orders formats read every canonical order column, each
+    /// once: from their own headers, else under the canonical name (and its other spellings).
+    /// They read no `tags`, `test`, `cancelled_at`... before.
+    #[test]
+    fn woocommerce_and_generic_orders_read_every_canonical_column_once() {
+        for spec in [&WOO_ORDERS, &GENERIC_ORDERS] {
+            for c in CANONICAL_ORDERS.columns {
+                let own: Vec<&ColumnSpec> = spec
+                    .columns
+                    .iter()
+                    .filter(|o| o.canonical == c.canonical)
+                    .collect();
+                assert_eq!(own.len(), 1, "{} {}", spec.format, c.canonical);
+            }
+        }
+        let read = |spec: &FormatSpec, header: &str, canonical: &str| {
+            let h = headers(header);
+            let positions = positions_of(spec, &h);
+            spec.columns
+                .iter()
+                .zip(positions)
+                .find(|(c, _)| c.canonical == canonical)
+                .and_then(|(_, p)| p)
+        };
+        let woo = "order_id,order_date,billing_email,canceled_at,cancellation_reason,tags,test";
+        assert_eq!(
+            read(&WOO_ORDERS, woo, s::CANCELLED_AT),
+            Some(Source::Header(3))
+        );
+        assert_eq!(
+            read(&WOO_ORDERS, woo, s::CANCEL_REASON),
+            Some(Source::Header(4))
+        );
+        assert_eq!(read(&WOO_ORDERS, woo, s::TEST), Some(Source::Header(6)));
+        // Its own header for the payment time, not the canonical name.
+        assert_eq!(read(&WOO_ORDERS, "order_id,paid_at", s::PAID_AT), None);
+        let generic = "order_number,created_at,paid_at,fulfilled_at,promised_by,tags,region";
+        assert_eq!(
+            read(&GENERIC_ORDERS, generic, s::PAID_AT),
+            Some(Source::Header(2))
+        );
+        assert_eq!(
+            read(&GENERIC_ORDERS, generic, s::REGION),
+            Some(Source::Header(6))
+        );
+        assert_eq!(detected(woo), ("woocommerce", TableKind::Orders));
+        assert_eq!(detected(generic), ("generic", TableKind::Orders));
+        // A canonical file holding every canonical name stays canonical (generic has all but
+        // placed_at).
+        let all: Vec<&str> = CANONICAL_ORDERS
+            .columns
+            .iter()
+            .map(|c| c.headers[0])
+            .collect();
+        assert_eq!(detected(&all.join(",")), ("canonical", TableKind::Orders));
     }
 
     /// An orders header without its id column, which the customers (customer_id, email) or
