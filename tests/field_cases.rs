@@ -2179,6 +2179,26 @@ fn a_misspelt_canonical_header_is_warned_in_a_woocommerce_file() {
     assert_eq!(slip["first_lines"], serde_json::json!([1]));
 }
 
+/// A file refused for a missing column is pointed at the header another format reads as that
+/// column: this one fits WooCommerce (`order_number`, `Customer Email`, `total`) and lacks its
+/// `order_date`, while its `placed_at` is the canonical placement time; no suggestion was given.
+#[test]
+fn a_missing_column_error_suggests_another_formats_name_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_number,placed_at,customer_email,total\nA1,2024-05-01 10:00:00,a@x.test,10\n",
+    );
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "snagscan: orders.csv: no column 'order_date' (needed for woocommerce orders); did you \
+         mean 'placed_at'? Rename it or map it in snagscan.toml"
+    );
+}
+
 /// An unreadable refund is not a refund of 0: the order's net revenue is unknown (empty in
 /// journeys.csv, left out of `revenue`), its refund empty, and the value counted; an empty
 /// refund is no refund.

@@ -1012,14 +1012,48 @@ pub fn positions_of(spec: &FormatSpec, normalised: &[String]) -> Vec<Option<Sour
         .collect()
 }
 
-/// [`closest_header`] among the headers not already read as a column of `positions` (a file
-/// without `placed_at` is not told to use its `paid_at`, which is read as the payment time).
-pub fn closest_unused_header(
-    wanted: &str,
+/// The header to suggest for `column`, a required column of `spec` that `headers` lack, among
+/// the headers not already read as a column of `positions`: one that another format of the same
+/// kind reads as that canonical column and that shares a word of three letters or more with its
+/// name here or its canonical name (`order_number` for a canonical file's `order_id`, `placed_at`
+/// for a WooCommerce file's `order_date`; not Shopify's `Name`, which in another file is a
+/// person's name), else [`closest_unused_header`].
+pub fn suggest_missing(
+    spec: &FormatSpec,
+    column: &ColumnSpec,
     headers: &[String],
     positions: &[Option<Source>],
 ) -> Option<String> {
-    let unused: Vec<String> = headers
+    let wanted = column.headers[0];
+    let words = |h: &str| -> Vec<String> {
+        normalise_header(h)
+            .split('_')
+            .filter(|w| w.chars().count() >= 3)
+            .map(str::to_string)
+            .collect()
+    };
+    let ours: Vec<String> = words(wanted)
+        .into_iter()
+        .chain(words(column.canonical))
+        .collect();
+    let aliases: Vec<String> = FORMATS
+        .iter()
+        .filter(|f| f.kind == spec.kind)
+        .flat_map(|f| f.columns.iter())
+        .filter(|c| c.canonical == column.canonical)
+        .flat_map(|c| c.headers.iter().map(|h| normalise_header(h)))
+        .collect();
+    unused_headers(headers, positions)
+        .into_iter()
+        .find(|h| {
+            aliases.contains(&normalise_header(h)) && words(h).iter().any(|w| ours.contains(w))
+        })
+        .or_else(|| closest_unused_header(wanted, headers, positions))
+}
+
+/// The headers not read as a column of `positions`, in file order.
+fn unused_headers(headers: &[String], positions: &[Option<Source>]) -> Vec<String> {
+    headers
         .iter()
         .enumerate()
         .filter(|(i, _)| {
@@ -1028,8 +1062,17 @@ pub fn closest_unused_header(
                 .any(|p| p.as_ref().and_then(Source::position) == Some(*i))
         })
         .map(|(_, h)| h.clone())
-        .collect();
-    closest_header(wanted, &unused)
+        .collect()
+}
+
+/// [`closest_header`] among the headers not already read as a column of `positions` (a file
+/// without `placed_at` is not told to use its `paid_at`, which is read as the payment time).
+pub fn closest_unused_header(
+    wanted: &str,
+    headers: &[String],
+    positions: &[Option<Source>],
+) -> Option<String> {
+    closest_header(wanted, &unused_headers(headers, positions))
 }
 
 /// The header most like `wanted` (Jaro-Winkler >= 0.8 after normalising), for "did you mean".
@@ -1167,6 +1210,43 @@ mod tests {
         let positions = positions_of(spec, &h);
         assert_eq!(closest_header("placed_at", &h), Some("paid_at".into()));
         assert_eq!(closest_unused_header("placed_at", &h, &positions), None);
+    }
+
+    /// A missing required column is suggested a header another format of the kind reads as
+    /// that column: `order_number` for canonical orders' `order_id`, where the closest name
+    /// was `order_total`; `placed_at` for WooCommerce's `order_date`, where none was close.
+    /// Shopify's `Name` is not offered for `order_id` (no word in common).
+    #[test]
+    fn a_missing_column_is_suggested_another_formats_name_for_it() {
+        let suggest = |spec: &FormatSpec, header: &str| {
+            let h = headers(header);
+            let positions = positions_of(spec, &h);
+            let (column, _) = spec
+                .columns
+                .iter()
+                .zip(&positions)
+                .find(|(c, p)| c.required && p.is_none())
+                .unwrap();
+            (
+                suggest_missing(spec, column, &h, &positions),
+                closest_unused_header(column.headers[0], &h, &positions),
+            )
+        };
+        assert_eq!(
+            suggest(
+                &CANONICAL_ORDERS,
+                "order_number,created_at,customer_email,order_total,paid_at,status"
+            ),
+            (Some("order_number".into()), Some("order_total".into()))
+        );
+        assert_eq!(
+            suggest(&WOO_ORDERS, "order_number,placed_at,customer_email,total"),
+            (Some("placed_at".into()), None)
+        );
+        assert_eq!(
+            suggest(&CANONICAL_ORDERS, "name,email,placed_at,total"),
+            (None, None)
+        );
     }
 
     /// A file's name decides between the kinds its header could be: a reviews export (with a

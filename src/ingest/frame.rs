@@ -153,11 +153,7 @@ pub fn read_cells(
                 column: c.headers[0].to_string(),
                 format: spec.format.to_string(),
                 kind: spec.kind.to_string(),
-                suggestion: super::formats::closest_unused_header(
-                    c.headers[0],
-                    &file.headers,
-                    positions,
-                ),
+                suggestion: super::formats::suggest_missing(spec, c, &file.headers, positions),
             });
         }
     }
