@@ -3021,6 +3021,83 @@ fn a_repeated_header_is_warned_with_the_column_read() {
     assert_eq!(j["1001"]["customer_key"], "a@example.test");
 }
 
+/// Two headers that are names of one column (`cancelled_at` and the US `canceled_at`,
+/// `cancel_reason` and `cancelation_reason`): the first name of the list is read and the other
+/// ignored, as before, but no longer silently. C1's `canceled_at` is in the ignored column, so
+/// C1 stays placed; C2's `cancelled_at` and `cancel_reason` are read. Three names of a review
+/// score: `score`, first in the list, is read (C1's 5). A WooCommerce export's
+/// `billing_state` beside `shipping_state` is a fallback source, not another name: no warning.
+#[test]
+fn two_names_of_one_column_are_warned_with_the_column_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,cancelled_at,canceled_at,cancel_reason,cancelation_reason,total\n\
+          C1,2024-05-01 10:00:00,,2024-05-01 12:00:00,,out of stock,10\n\
+          C2,2024-05-01 10:00:00,2024-05-01 12:00:00,,inventory,,10\n",
+    );
+    write(
+        dir.path(),
+        "reviews.csv",
+        b"order_id,stars,score,rating\nC1,4,5,3\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let reasons: Vec<Value> = run
+        .data_quality()
+        .into_iter()
+        .filter(|e| e["reason"].as_str().is_some_and(|r| r.contains(" give ")))
+        .map(|e| serde_json::json!([e["file"], e["reason"], e["count"], e["first_lines"]]))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            serde_json::json!([
+                "orders.csv",
+                "headers 'cancel_reason' (column 5) and 'cancelation_reason' (column 6) both give \
+                 cancel_reason: column 5 is read, the other is ignored",
+                1,
+                [1]
+            ]),
+            serde_json::json!([
+                "orders.csv",
+                "headers 'cancelled_at' (column 3) and 'canceled_at' (column 4) both give \
+                 cancelled_at: column 3 is read, the other is ignored",
+                1,
+                [1]
+            ]),
+            serde_json::json!([
+                "reviews.csv",
+                "headers 'stars' (column 2), 'score' (column 3) and 'rating' (column 4) all \
+                 give score: column 3 is read, the others are ignored",
+                1,
+                [1]
+            ]),
+        ]
+    );
+    assert_eq!(run.journeys()["C1"]["review_score"], "5.0");
+    let j = run.journeys();
+    assert_eq!(
+        [
+            &j["C1"]["stage"],
+            &j["C2"]["stage"],
+            &j["C2"]["cancel_reason"]
+        ],
+        ["placed", "cancelled", "inventory"]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,order_date,order_status,billing_email,order_total,billing_state,shipping_state\n\
+          W1,2024-05-01 10:00:00,completed,a@x.test,10,NY,CA\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert!(run.dq("give").is_none(), "{:?}", run.data_quality());
+    assert_eq!(run.journeys()["W1"]["region"], "CA");
+}
+
 #[test]
 fn a_mistyped_far_future_year_does_not_become_the_data_end() {
     // 120 orders over 120 days of 2024, one of them typed 2204 instead of 2024.

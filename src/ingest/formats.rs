@@ -835,6 +835,21 @@ pub const FORMATS: &[&FormatSpec] = &[
     &GENERIC_ORDERS,
 ];
 
+/// Columns (format, canonical name) whose headers are different sources read in order of
+/// preference, not other names of one value: a Shopify export holds `Billing Province`,
+/// `Shipping Province` and `Shipping Province Name`, a WooCommerce export `billing_state` and
+/// `shipping_state`, and the region is where the order ships, else the billing address. A file
+/// holding several such headers is not warned about the ones not read.
+const READ_IN_PREFERENCE: &[(&str, &str)] = &[("shopify", s::REGION), ("woocommerce", s::REGION)];
+
+/// True when `spec` reads `canonical` from the first of several sources it may find (see
+/// [`READ_IN_PREFERENCE`]) rather than from one value under several names.
+pub fn reads_in_preference(spec: &FormatSpec, canonical: &str) -> bool {
+    READ_IN_PREFERENCE
+        .iter()
+        .any(|&(format, c)| format == spec.format && c == canonical)
+}
+
 /// Lower-case, trimmed, spaces and dashes as underscores: `Created at` -> `created_at`.
 pub fn normalise_header(h: &str) -> String {
     h.trim()

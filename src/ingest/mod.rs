@@ -345,6 +345,7 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
                 );
             }
             note_duplicate_headers(&raw, &tables, &mut audit);
+            note_alias_headers(&raw, &tables, &mut audit);
             note_misspelt_headers(&raw, &tables, &mut audit);
             // Every table's cells first, then the file's text is freed before any is parsed
             // (the text, the cells and the parsed columns need not all be held at once).
@@ -401,6 +402,68 @@ fn note_duplicate_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut Da
                 header,
                 same.join(", "),
                 p + 1
+            );
+            audit.note(&raw.name, 1, &reason, Effect::Warning, None);
+        }
+    }
+}
+
+/// Warns once per file about each column a table reads from one header while other headers of
+/// the file are other names of that column in its format (`cancelled_at` and `canceled_at`,
+/// `cancel_reason` and `cancellation_reason`): the first name in the format's list is read and
+/// the others ignored, which the user should know when they hold different values. A header
+/// repeated under the same name is [`note_duplicate_headers`]'s; sources read in order of
+/// preference (Shopify's shipping, else billing province) are not warned.
+fn note_alias_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut DataQuality) {
+    let normalised: Vec<String> = raw
+        .headers
+        .iter()
+        .map(|h| formats::normalise_header(h))
+        .collect();
+    let mut warned: Vec<usize> = Vec::new();
+    for table in tables {
+        for (c, pos) in table.spec.columns.iter().zip(&table.positions) {
+            let Some(read) = pos.as_ref().and_then(Source::position) else {
+                continue;
+            };
+            let Some(read_name) = normalised.get(read) else {
+                continue;
+            };
+            if warned.contains(&read) || formats::reads_in_preference(table.spec, c.canonical) {
+                continue;
+            }
+            let aliases: Vec<String> = c
+                .headers
+                .iter()
+                .map(|h| formats::normalise_header(h))
+                .collect();
+            let others: Vec<usize> = (0..normalised.len())
+                .filter(|&i| normalised[i] != *read_name && aliases.contains(&normalised[i]))
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            warned.push(read);
+            let mut all: Vec<usize> = others;
+            all.push(read);
+            all.sort_unstable();
+            let named: Vec<String> = all
+                .iter()
+                .map(|&i| format!("'{}' (column {})", raw.headers[i], i + 1))
+                .collect();
+            let Some((last, first)) = named.split_last() else {
+                continue;
+            };
+            let (verb, rest) = if first.len() == 1 {
+                ("both give", "the other is")
+            } else {
+                ("all give", "the others are")
+            };
+            let reason = format!(
+                "headers {} and {last} {verb} {}: column {} is read, {rest} ignored",
+                first.join(", "),
+                c.canonical,
+                read + 1
             );
             audit.note(&raw.name, 1, &reason, Effect::Warning, None);
         }
