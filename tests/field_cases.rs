@@ -1508,6 +1508,49 @@ fn inspect_counts_as_dropped_the_rows_analyze_drops() {
 
 /// Two exports joined with `cat`: the second file's header line (with its byte-order mark)
 /// is dropped and counted once, not read as an order, and its repeated order is replaced.
+/// A line of spaces (a hand-edited export) is skipped like a blank line, and a DOS end-of-file
+/// byte (Ctrl-Z, 0x1A) closing the file is ignored, after a last line end or right after the
+/// last cell: each refused the whole run ("record has 1 fields"). Neither is a record, so
+/// neither is counted; the lines after them keep their numbers (A3's unparseable total is
+/// warned at line 6).
+#[test]
+fn a_line_of_spaces_and_a_closing_ctrl_z_are_not_records() {
+    for end in [
+        "A3,2024-05-01 12:00:00,N/A\r\n\x1a",
+        "A3,2024-05-01 12:00:00,N/A\x1a",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "order_id,placed_at,total\r\n\
+             A1,2024-05-01 10:00:00,10\r\n   \r\n\t\r\n\
+             A2,2024-05-01 11:00:00,20\r\n{end}"
+        );
+        write(dir.path(), "orders.csv", text.as_bytes());
+        let run = analyze_ok(dir.path(), &[]);
+        assert_eq!(run.kpi("orders"), 3, "{end:?}");
+        assert_eq!(run.kpi("revenue"), 30.0, "{end:?}");
+        let j = run.journeys();
+        assert_eq!(
+            ["A1", "A2", "A3"].map(|id| j[id]["src_line"].clone()),
+            ["2", "5", "6"]
+        );
+        let na = run.dq("unparseable total").expect("N/A counted");
+        assert_eq!(
+            (&na["first_lines"], &na["example"]),
+            (&serde_json::json!([6]), &Value::from("N/A")),
+            "{end:?}"
+        );
+    }
+    // A file ending in spaces after its last line end.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total\nA1,2024-05-01 10:00:00,10\n   ",
+    );
+    assert_eq!(analyze_ok(dir.path(), &[]).kpi("orders"), 1);
+}
+
 #[test]
 fn a_header_line_repeated_inside_the_data_is_dropped_and_counted() {
     let dir = tempfile::tempdir().unwrap();

@@ -205,10 +205,14 @@ impl RawFile {
             return Err(Error::EmptyFile(name));
         }
         let (text, cp1252_lines) = decode(bytes);
-        let text = text
+        let mut text = text
             .strip_prefix('\u{feff}')
             .map(str::to_string)
             .unwrap_or(text);
+        // A DOS end-of-file mark (Ctrl-Z, 0x1A) closing the file is not data.
+        if text.ends_with('\u{1a}') {
+            text.pop();
+        }
         let first_line = text.lines().next().unwrap_or("");
         if first_line.trim().is_empty() {
             return Err(Error::Malformed {
@@ -474,10 +478,12 @@ impl RawFile {
     }
 
     fn read_csv(&self, text: &str, delimiter: u8, indices: &[usize]) -> Result<RawColumns> {
+        // Flexible, so that a line of spaces (one blank field) is skipped like a blank line
+        // rather than refused; the field count is checked below.
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
-            .flexible(false)
+            .flexible(true)
             .from_reader(text.as_bytes());
         // Capacity guesses from the file size, so that the buffers rarely grow: one record per
         // ~100 bytes, and each column's share of the bytes.
@@ -514,16 +520,10 @@ impl RawFile {
                 }
                 Err(e) => {
                     let line = e.position().map(|p| counter.line_at(p.byte())).unwrap_or(0);
-                    let message = match e.kind() {
-                        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
-                            "record has {len} fields where the header has {expected_len} (an unquoted delimiter or newline?)"
-                        ),
-                        _ => e.to_string(),
-                    };
                     return Err(Error::Malformed {
                         file: self.name.clone(),
                         line,
-                        message,
+                        message: e.to_string(),
                     });
                 }
             }
@@ -532,14 +532,24 @@ impl RawFile {
                     .get(0)
                     .is_some_and(|c| std::str::from_utf8(c).is_ok_and(|c| c.trim().is_empty()))
             {
-                continue; // a blank line, not a record
+                continue; // a blank line, or one of spaces: not a record
             }
-            lines.push(
-                record
-                    .position()
-                    .map(|p| counter.line_at(p.byte()))
-                    .unwrap_or(0),
-            );
+            let line = record
+                .position()
+                .map(|p| counter.line_at(p.byte()))
+                .unwrap_or(0);
+            if record.len() != self.headers.len() {
+                return Err(Error::Malformed {
+                    file: self.name.clone(),
+                    line,
+                    message: format!(
+                        "record has {} fields where the header has {} (an unquoted delimiter or newline?)",
+                        record.len(),
+                        self.headers.len()
+                    ),
+                });
+            }
+            lines.push(line);
             for (col, &i) in columns.iter_mut().zip(indices) {
                 col.push(record.get(i).unwrap_or(b""));
             }
@@ -596,6 +606,18 @@ impl RawFile {
                 pos += consumed;
                 quoted.len()
             };
+            // A record of one blank field (a line of spaces) is a blank line, as in `read_csv`.
+            let blank = n == 1
+                && std::str::from_utf8(if quoted.len() > 0 {
+                    quoted.field(0)
+                } else {
+                    line
+                })
+                .is_ok_and(|c| c.trim().is_empty());
+            if blank {
+                quoted.clear();
+                continue;
+            }
             if n != n_fields {
                 // A lone CR where this file's lines end in LF: an old Mac line end, likely.
                 let lone_cr = memchr::memchr(b'\r', line).is_some();
@@ -614,18 +636,6 @@ impl RawFile {
             }
             if open_at_end {
                 return Err(unclosed_quote(&self.name, record_line));
-            }
-            // A record of one blank field (a blank line) of a one-column file, as `read_csv`.
-            let blank = n == 1
-                && std::str::from_utf8(if quoted.len() > 0 {
-                    quoted.field(0)
-                } else {
-                    line
-                })
-                .is_ok_and(|c| c.trim().is_empty());
-            if blank {
-                quoted.clear();
-                continue;
             }
             lines.push(record_line);
             if quoted.len() > 0 {
@@ -1280,13 +1290,31 @@ mod tests {
         assert_eq!(columns[0], ["x y", "4", "", "7"]);
         assert_eq!(columns[1], ["1", "2", "", "5"]);
         assert_eq!(lines, [2, 5, 6, 7]);
-        // A record with a missing field, or a line of spaces: the same error, naming the line.
-        for (text, line) in [("a,b\n1,2\n3\n", "line 3"), ("a,b\n\n  \n1,2", "line 3")] {
-            let e = read_both(text, 2, &[0]).unwrap_err();
-            assert!(e.contains(line), "{e}");
-        }
+        // A record with a missing field: the same error, naming the line.
+        let e = read_both("a,b\n1,2\n3\n", 2, &[0]).unwrap_err();
+        assert!(
+            e.contains("line 3: record has 1 fields where the header has 2"),
+            "{e}"
+        );
         // In a one-column file a line of spaces is a blank line.
         assert_eq!(read_both("a\n1\n  \n2\n", 1, &[0]).unwrap().1, [2, 4]);
+    }
+
+    /// A line of spaces or tabs is a blank line in any file, not a record of one field (which
+    /// refused the whole file), for both readers; a line of delimiters is a record of empty
+    /// cells, as before.
+    #[test]
+    fn a_line_of_spaces_is_a_blank_line() {
+        let text = "a,b\n1,2\n   \n\t\n3,4\n ,\n5,6\n  ";
+        let (columns, lines) = read_both(text, 2, &[0, 1]).unwrap();
+        assert_eq!(columns[0], ["1", "3", " ", "5"]);
+        assert_eq!(columns[1], ["2", "4", "", "6"]);
+        assert_eq!(lines, [2, 5, 6, 7]);
+        // With a CRLF, after a quoted record, and in a lone-CR file (the `csv` crate's reader).
+        let text = "a,b\r\n\"1\",2\r\n  \r\n3,4\r\n";
+        assert_eq!(read_both(text, 2, &[0]).unwrap().1, [2, 4]);
+        let f = raw("a,b\r1,2\r  \r3,4\r", 2);
+        assert_eq!(f.read_columns(&[0]).unwrap().lines, [2, 4]);
     }
 
     #[test]
