@@ -108,6 +108,29 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
                 out.display()
             )));
         }
+        // A symbolic link to nothing (its target deleted or on an unmounted disk): `exists()`
+        // follows it and says no, and creating the folder fails with a bare "File exists".
+        let dangling = out.ancestors().find(|a| {
+            !a.as_os_str().is_empty()
+                && a.symlink_metadata()
+                    .is_ok_and(|m| m.file_type().is_symlink())
+                && !a.exists()
+        });
+        if let Some(link) = dangling {
+            let what = if link == out.as_path() {
+                String::new()
+            } else {
+                format!(": {}", link.display())
+            };
+            let target = std::fs::read_link(link)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "--out {}{what} is a symbolic link to {target}, which does not exist; create \
+                 that folder, or give another folder for the reports",
+                out.display()
+            )));
+        }
         // The tables would replace exports of the same name (tickets.csv, customers.csv) and
         // be read as inputs by the next run.
         let same = |a: &std::path::Path, b: &std::path::Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);

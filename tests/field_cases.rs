@@ -1551,6 +1551,56 @@ fn a_line_of_spaces_and_a_closing_ctrl_z_are_not_records() {
     assert_eq!(analyze_ok(dir.path(), &[]).kpi("orders"), 1);
 }
 
+/// `--out` a symbolic link whose target does not exist (or a path under one) is refused naming
+/// the link and its target, before anything is written; it was the bare "File exists (os
+/// error 17)". A link to a folder is still a good `--out`.
+#[cfg(unix)]
+#[test]
+fn out_a_dangling_symbolic_link_is_refused_naming_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    write(
+        &store,
+        "orders.csv",
+        b"order_id,placed_at,total\nA1,2024-05-01 10:00:00,10\n",
+    );
+    let link = dir.path().join("reports");
+    let target = dir.path().join("gone");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let run_out = |out: &Path| {
+        let cli = Cli::try_parse_from([
+            "snagscan",
+            "analyze",
+            store.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .unwrap();
+        snagscan::run(cli).map(i32::from).map_err(|e| e.to_string())
+    };
+    let (l, t) = (link.display(), target.display());
+    assert_eq!(
+        run_out(&link),
+        Err(format!(
+            "--out {l} is a symbolic link to {t}, which does not exist; create that folder, or \
+             give another folder for the reports"
+        ))
+    );
+    assert_eq!(
+        run_out(&link.join("may")),
+        Err(format!(
+            "--out {l}/may: {l} is a symbolic link to {t}, which does not exist; create that \
+             folder, or give another folder for the reports"
+        ))
+    );
+    assert!(!target.exists());
+    std::fs::create_dir(&target).unwrap();
+    assert_eq!(run_out(&link), Ok(0));
+    assert!(target.join("report.json").exists());
+}
+
 #[test]
 fn a_header_line_repeated_inside_the_data_is_dropped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
