@@ -342,7 +342,9 @@ pub fn order_key(e: Expr) -> Expr {
 /// The order references and WISMO verdict of each ticket, before linking: the canonical ticket
 /// columns plus `_t` (UInt32 row index), `_explicit` and `_cited` (String, order keys of the
 /// order id column and of a reference in the subject or body), `_email` (String, trimmed and
-/// lower-cased), `wismo` (Boolean) and `_key` (String, the explicit key, else the cited one).
+/// lower-cased), `wismo` (Boolean), `_key` (String, the explicit key, else the cited one) and
+/// `_ref` (String, the reference `_key` comes from as written: the order id cell, else the
+/// reference in the text; the data-quality example of a reference to no order).
 ///
 /// Needs nothing but the tickets, so it runs while the journeys are built.
 pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> {
@@ -370,11 +372,16 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
         .with_row_index("_t", None)
         .with_columns([
             order_key(col(s::ORDER_ID)).alias("_explicit"),
-            order_key(cited).alias("_cited"),
+            cited.alias("_cited_text"),
             email_key(col(s::EMAIL)).alias("_email"),
             rules.classify().alias("wismo"),
         ])
-        .with_column(coalesce(&[col("_explicit"), col("_cited")]).alias("_key"))
+        .with_column(order_key(col("_cited_text")).alias("_cited"))
+        .with_columns([
+            coalesce(&[col("_explicit"), col("_cited")]).alias("_key"),
+            coalesce(&[col(s::ORDER_ID), col("_cited_text")]).alias("_ref"),
+        ])
+        .drop(cols(["_cited_text"]))
         .collect()?)
 }
 
@@ -440,7 +447,7 @@ pub fn link(
     audit_with_example(
         &with_refs,
         col("_key").is_not_null().and(col("_linked").is_null()),
-        Some("_key"),
+        Some("_ref"),
         "ticket cites an order not in the orders file (kept, unlinked unless its e-mail links it)",
         Effect::Warning,
         dq,

@@ -1324,6 +1324,43 @@ fn tickets_without_an_order_column_import_with_their_text() {
     assert_eq!(missing["example"], "9999");
 }
 
+/// The example of a ticket citing no known order is the reference as written, as for every
+/// other data-quality example: the order id cell `XYZ-9`, or a 32-hex id in upper case in the
+/// text; they were shown as matched, lower-cased (`xyz-9`). Matching still ignores case: `a1`
+/// links to order `A1`.
+#[test]
+fn a_ticket_citing_no_known_order_shows_the_reference_as_written() {
+    let hex = "ABCDEF0123456789ABCDEF0123456789";
+    for (cell, subject, example) in [
+        ("XYZ-9", "hello", "XYZ-9"),
+        ("", &*format!("where is order {hex}?"), hex),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "orders.csv",
+            b"order_id,placed_at,total\nA1,2024-05-01 10:00:00,10\n",
+        );
+        let tickets = format!(
+            "ticket_id,created_at,order_id,subject\n\
+             K0,2024-05-02 09:00:00,a1,hi\n\
+             K1,2024-05-02 10:00:00,{cell},{subject}\n"
+        );
+        write(dir.path(), "tickets.csv", tickets.as_bytes());
+        let run = analyze_ok(dir.path(), &[]);
+        let missing = run.dq("cites an order not in the orders file").unwrap();
+        assert_eq!(
+            (
+                &missing["count"],
+                &missing["first_lines"],
+                &missing["example"]
+            ),
+            (&1.into(), &serde_json::json!([3]), &Value::from(example))
+        );
+        assert_eq!(run.table("tickets.csv")["K0"]["order_id"], "A1");
+    }
+}
+
 #[test]
 fn a_fulfilled_status_without_a_time_is_shipped_with_no_wait_and_no_open_age() {
     // Item 4: `Fulfillment Status` fulfilled / unfulfilled, no `Fulfilled at` column.
