@@ -532,7 +532,10 @@ impl RawFile {
                     .get(0)
                     .is_some_and(|c| std::str::from_utf8(c).is_ok_and(|c| c.trim().is_empty()))
             {
-                continue; // a blank line, or one of spaces: not a record
+                // A blank line, or one of spaces: not a record, and no quote left open (as
+                // `read_lines` skips it before its check).
+                last = None;
+                continue;
             }
             let line = record
                 .position()
