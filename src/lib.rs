@@ -55,6 +55,43 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// Why `--out` cannot hold the reports, checked before anything is written: it (or one of its
+/// parents) is a file, or a symbolic link to nothing (its target deleted or on an unmounted
+/// disk). Creating the folder would fail with the OS error alone ("File exists", "Not a
+/// directory"), which does not say why. `None` when the folder exists or can be created.
+fn out_folder_problem(out: &std::path::Path) -> Option<String> {
+    out.ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .find_map(|a| {
+            let what = if a == out {
+                String::new()
+            } else {
+                format!(": {}", a.display())
+            };
+            let is_link = a
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink());
+            if a.exists() && !a.is_dir() {
+                Some(format!(
+                    "--out {}{what} is a file, not a folder; give a folder for the reports \
+                     (it is created when missing)",
+                    out.display()
+                ))
+            } else if is_link && !a.exists() {
+                let target = std::fs::read_link(a)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default();
+                Some(format!(
+                    "--out {}{what} is a symbolic link to {target}, which does not exist; \
+                     create that folder, or give another folder for the reports",
+                    out.display()
+                ))
+            } else {
+                None
+            }
+        })
+}
+
 /// `snagscan inspect`: exit 0 when every file can be read, 2 when one cannot (all are listed).
 ///
 /// Errors: as `analyze`, a folder with no input file, or whose every file is skipped (the
@@ -91,45 +128,8 @@ fn run_analyze(args: AnalyzeArgs) -> Result<u8> {
         }
     }
     if let Some(out) = &args.out {
-        // A file where the folder (or one of its parents) should be: the folder cannot be
-        // created, and the OS error alone ("File exists", "Not a directory") does not say why.
-        let file = out
-            .ancestors()
-            .find(|a| !a.as_os_str().is_empty() && a.exists() && !a.is_dir());
-        if let Some(file) = file {
-            let what = if file == out.as_path() {
-                String::new()
-            } else {
-                format!(": {}", file.display())
-            };
-            return Err(Error::Usage(format!(
-                "--out {}{what} is a file, not a folder; give a folder for the reports \
-                 (it is created when missing)",
-                out.display()
-            )));
-        }
-        // A symbolic link to nothing (its target deleted or on an unmounted disk): `exists()`
-        // follows it and says no, and creating the folder fails with a bare "File exists".
-        let dangling = out.ancestors().find(|a| {
-            !a.as_os_str().is_empty()
-                && a.symlink_metadata()
-                    .is_ok_and(|m| m.file_type().is_symlink())
-                && !a.exists()
-        });
-        if let Some(link) = dangling {
-            let what = if link == out.as_path() {
-                String::new()
-            } else {
-                format!(": {}", link.display())
-            };
-            let target = std::fs::read_link(link)
-                .map(|t| t.display().to_string())
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "--out {}{what} is a symbolic link to {target}, which does not exist; create \
-                 that folder, or give another folder for the reports",
-                out.display()
-            )));
+        if let Some(problem) = out_folder_problem(out) {
+            return Err(Error::Usage(problem));
         }
         // The tables would replace exports of the same name (tickets.csv, customers.csv) and
         // be read as inputs by the next run.

@@ -512,12 +512,7 @@ impl RawFile {
                     }
                     break;
                 }
-                Ok(true) => {
-                    if let Some(p) = record.position() {
-                        let start = usize::try_from(p.byte()).unwrap_or(usize::MAX);
-                        last = Some((start, counter.line_at(p.byte())));
-                    }
-                }
+                Ok(true) => {}
                 Err(e) => {
                     let line = e.position().map(|p| counter.line_at(p.byte())).unwrap_or(0);
                     return Err(Error::Malformed {
@@ -537,20 +532,17 @@ impl RawFile {
                 last = None;
                 continue;
             }
-            let line = record
-                .position()
-                .map(|p| counter.line_at(p.byte()))
-                .unwrap_or(0);
+            let start = record.position().map(|p| p.byte());
+            let line = start.map(|b| counter.line_at(b)).unwrap_or(0);
+            last = start.map(|b| (usize::try_from(b).unwrap_or(usize::MAX), line));
             if record.len() != self.headers.len() {
-                return Err(Error::Malformed {
-                    file: self.name.clone(),
+                return Err(field_count_error(
+                    &self.name,
                     line,
-                    message: format!(
-                        "record has {} fields where the header has {} (an unquoted delimiter or newline?)",
-                        record.len(),
-                        self.headers.len()
-                    ),
-                });
+                    record.len(),
+                    self.headers.len(),
+                    UNQUOTED_HINT,
+                ));
             }
             lines.push(line);
             for (col, &i) in columns.iter_mut().zip(indices) {
@@ -627,15 +619,15 @@ impl RawFile {
                 let hint = if lone_cr {
                     "a carriage return (CR) inside the line, which is no line end in a file whose lines end in LF?"
                 } else {
-                    "an unquoted delimiter or newline?"
+                    UNQUOTED_HINT
                 };
-                return Err(Error::Malformed {
-                    file: self.name.clone(),
-                    line: record_line,
-                    message: format!(
-                        "record has {n} fields where the header has {n_fields} ({hint})"
-                    ),
-                });
+                return Err(field_count_error(
+                    &self.name,
+                    record_line,
+                    n,
+                    n_fields,
+                    hint,
+                ));
             }
             if open_at_end {
                 return Err(unclosed_quote(&self.name, record_line));
@@ -1034,6 +1026,19 @@ fn ends_in_open_quote(record: &[u8], delimiter: u8) -> bool {
         i += 1;
     }
     quoted
+}
+
+/// The usual cause of a record with more or fewer fields than its header.
+const UNQUOTED_HINT: &str = "an unquoted delimiter or newline?";
+
+/// The error for the record at `line` with `n` fields where the header has `expected`, with
+/// `hint`, a likely cause.
+fn field_count_error(file: &str, line: u64, n: usize, expected: usize, hint: &str) -> Error {
+    Error::Malformed {
+        file: file.to_string(),
+        line,
+        message: format!("record has {n} fields where the header has {expected} ({hint})"),
+    }
 }
 
 /// The error for a quoted field, starting in the record at `line`, whose closing quote is
