@@ -11,9 +11,13 @@ use crate::quality::{DataQuality, Effect};
 use crate::schema as s;
 use crate::support::matches;
 
-/// Words in `status` (any case, also inside values like `wc-cancelled`) that mark a cancelled
-/// order. `unavailable` is Olist's status for an order cancelled because the item was out of stock.
-pub const CANCELLED_STATUS_PATTERN: &str = r"(?i)cancel|voided|failed|unavailable";
+/// A `status` that marks a cancelled order: the words `cancel`, `voided` or `unavailable` (any
+/// case, also inside values like `wc-cancelled`; `unavailable` is Olist's status for an order
+/// cancelled because the item was out of stock), WooCommerce's `failed` / `wc-failed` (the
+/// payment failed, so the order never went through) as the whole status, or "payment failed".
+/// Not any `failed`: a `delivery_failed` order was placed and shipped, its delivery failed.
+pub const CANCELLED_STATUS_PATTERN: &str =
+    r"(?i)cancel|voided|unavailable|^\s*(wc-)?failed\s*$|payment[\s_-]*failed";
 /// Words in `shipping_method` that mark the express tier.
 pub const EXPRESS_PATTERN: &str =
     r"(?i)express|priority|next[ -]?day|overnight|expedited|same[ -]?day|2[ -]?day";
@@ -25,9 +29,12 @@ pub const STOCKOUT_PATTERN: &str =
 pub const FULFILLED_STATUS_PATTERN: &str =
     r"(?i)^\s*(fulfilled|shipped|delivered|complete|completed)\s*$";
 /// A shipment's or an order's `status` that says delivered (any case, trimmed: AfterShip's
-/// `Delivered`, Olist's `delivered`). Anchored, so that `undelivered` or `delivery failed` is not
-/// read as delivered. With no delivery time, the order was delivered at a time not known.
-pub const DELIVERED_STATUS_PATTERN: &str = r"(?i)^\s*delivered\s*$";
+/// `Delivered`, Olist's `delivered`, a WooCommerce plugin's `wc-delivered`, a carrier's
+/// "Delivered to customer" / "to recipient" / "to buyer"). Anchored, so that `undelivered` or
+/// `delivery failed` is not read as delivered. With no delivery time, the order was delivered
+/// at a time not known.
+pub const DELIVERED_STATUS_PATTERN: &str =
+    r"(?i)^\s*(wc-)?delivered(\s+to\s+(the\s+)?(customer|recipient|buyer))?\s*$";
 /// A `fulfillment_status` that says partly fulfilled (Shopify `partial`, "Partially fulfilled").
 pub const PARTIAL_STATUS_PATTERN: &str = r"(?i)partial";
 /// A free-text `status` that says partly shipped (`partially_shipped`, `partially fulfilled`);

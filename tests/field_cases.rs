@@ -2153,14 +2153,20 @@ fn us_spelling_of_cancelled_at_and_cancellation_reason_are_read() {
 
 /// A header one typing slip from an optional column's name (`subjet`, `delivred_at`) is not
 /// read, as before, but no longer silently: a warning names it and the column it may mean. A
-/// header unlike any column's name (`notes`) stays unremarked.
+/// header unlike any column's name (`notes`) stays unremarked, and so does a short word one
+/// letter from a column's name (`text`, not a slip of `test`), while a swap (`tset`) is warned.
 #[test]
 fn a_misspelt_optional_header_is_warned() {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "orders.csv",
-        b"order_id,placed_at,total\nM-1,2024-05-01 10:00:00,10.00\n",
+        b"order_id,placed_at,total,text\nM-1,2024-05-01 10:00:00,10.00,gift\n",
+    );
+    write(
+        dir.path(),
+        "more_orders.csv",
+        b"order_id,placed_at,total,tset\nM-2,2024-05-01 10:00:00,10.00,\n",
     );
     write(
         dir.path(),
@@ -2176,6 +2182,9 @@ fn a_misspelt_optional_header_is_warned() {
         "{slip}"
     );
     assert!(run.dq("'notes'").is_none());
+    assert!(run.dq("'text'").is_none(), "{:?}", run.data_quality());
+    let swap = run.dq("header 'tset' is not read").unwrap();
+    assert_eq!(swap["file"], "more_orders.csv");
     assert_eq!(run.journeys()["M-1"]["delivered_at"], "");
 }
 

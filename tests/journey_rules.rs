@@ -275,6 +275,42 @@ fn cancelled_and_digital_orders_follow_the_spec() {
     assert_eq!(f64s(&j, s::OPEN_AGE_H), vec![None, None, Some(48.0), None]);
 }
 
+/// A failed delivery is not a cancellation, while WooCommerce's failed payment is; a delivered
+/// order status is read in a plugin's and a carrier's wording, and not in `undelivered`.
+#[test]
+fn failed_and_delivered_statuses_are_read_by_their_meaning() {
+    let mut dq = DataQuality::default();
+    let statuses = [
+        "delivery_failed",
+        "wc-failed",
+        "Failed",
+        "Payment failed",
+        "wc-delivered",
+        "Delivered to customer",
+        "undelivered",
+        "delivered to the recipient",
+    ];
+    let ids = ["A", "B", "C", "D", "E", "F", "G", "H"];
+    let o = orders(&ids, &["2024-01-01T00:00:00Z"; 8]);
+    let o = with(o, Column::new(s::STATUS.into(), statuses));
+    let store = store_from_frames("o.csv", vec![(TableKind::Orders, o)], &mut dq).unwrap();
+    let j = build(&store, Tz::UTC, Some("2024-01-03T00:00:00Z"), &mut dq);
+    let cancelled = bools(&j, s::CANCELLED);
+    let delivered = bools(&j, s::DELIVERED);
+    let yes = |v: &[Option<bool>]| -> Vec<&str> {
+        ids.iter()
+            .zip(v)
+            .filter(|(_, b)| **b == Some(true))
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    assert_eq!(yes(&cancelled), ["B", "C", "D"]);
+    assert_eq!(yes(&delivered), ["E", "F", "H"]);
+    // A placed order whose delivery failed has an open age (48 h), a cancelled one none.
+    let open = f64s(&j, s::OPEN_AGE_H);
+    assert_eq!((open[0], open[1]), (Some(48.0), None));
+}
+
 fn line_items(
     ids: &[&str],
     quantity: &[f64],

@@ -475,7 +475,9 @@ fn note_alias_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut DataQu
 /// `delivred_at` for `delivered_at`): that column is then missing from the analysis, so the
 /// KPIs built on it change or go empty, while a missing required column is an error. A slip is
 /// one edit (insert, delete, substitute or swap two neighbours; two in a name of eight or more
-/// characters) between the normalised names.
+/// characters) between the normalised names. In a name of under six characters one substituted
+/// letter is not a slip: it makes other words (`text` for `test`, `note` for `nose`), while
+/// a dropped, doubled or swapped letter (`tst`, `tesst`, `tset`) still is.
 fn note_misspelt_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut DataQuality) {
     let used: Vec<usize> = tables
         .iter()
@@ -489,8 +491,11 @@ fn note_misspelt_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut Dat
         let slip = |wanted: &str| {
             let wanted = formats::normalise_header(wanted);
             let allowed = if wanted.chars().count() >= 8 { 2 } else { 1 };
+            let substituted =
+                wanted.chars().count() < 6 && strsim::hamming(&wanted, &name) == Ok(1);
             wanted != name
                 && wanted.chars().count() >= 4
+                && !substituted
                 && strsim::damerau_levenshtein(&wanted, &name) <= allowed
         };
         let meant = tables.iter().find_map(|t| {

@@ -492,8 +492,16 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
 ///
 /// With only commas present, a comma followed by exactly three digits is a thousands separator
 /// (`1,050` = 1050) unless `decimal_comma` is set; any other comma is a decimal comma (`12,50`).
+/// A zero amount is 0 whatever its sign (`-0.00`, `(0.00)` are 0, not -0).
+///
 /// Errors: the cell is not an amount (`N/A`, text).
 pub fn parse_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> {
+    // Adding +0 turns -0 into +0 and leaves every other value as it is (IEEE 754).
+    Ok(signed_money(cell, decimal_comma)?.map(|v| v + 0.0))
+}
+
+/// [`parse_money`] with the sign of a zero kept.
+fn signed_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> {
     let s = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
     if s.is_empty() {
         return Ok(None);
@@ -1085,6 +1093,15 @@ mod tests {
         assert_eq!(parse_money("2.500", true), Ok(Some(2500.0)));
         assert_eq!(parse_money("2.500", false), Ok(Some(2.5)));
         assert_eq!(parse_money("32,63", true), Ok(Some(32.63)));
+    }
+
+    #[test]
+    fn a_zero_amount_has_no_sign() {
+        for cell in ["-0", "-0.00", "(0.00)", "-0e0", "-$0.00", "0,00-"] {
+            let v = parse_money(cell, false).unwrap().unwrap();
+            assert!(v == 0.0 && v.is_sign_positive(), "{cell}: {v}");
+        }
+        assert_eq!(parse_money("-0.01", false), Ok(Some(-0.01)));
     }
 
     #[test]
