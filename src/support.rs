@@ -393,7 +393,8 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
 /// in_transit_before_promise, in_transit_late, delivered, time_unknown, unlinked;
 /// `shipped_time_unknown` for an order known shipped, by its fulfillment status or a delivery,
 /// with no known ship time; `time_unknown` for a linked ticket whose own time is implausible, or
-/// opened after its order shipped when the delivery time is implausible).
+/// opened after its order shipped when the delivery time is not known (implausible, or missing
+/// beside a "delivered" status) and no parcel of the order is known delivered after the ticket).
 ///
 /// `ids_distinct`: no two journeys share an order id (see `journey::one_per_order_id`).
 /// `latest`: the latest plausible time ([`crate::journey::Journeys::latest_plausible`]); a
@@ -543,7 +544,27 @@ pub fn link(
         col(s::PROMISE_DEADLINE).alias("_deadline"),
         col(s::PROMISE_IS_DATE).alias("_is_date"),
     ]);
+    // The latest known parcel delivery of each linked order with shipment rows: when its last
+    // delivery time is not known, a parcel known delivered after the ticket says the order was
+    // still in transit then.
+    let last_known_parcel = match &store.shipments {
+        Some(sh) => Some(
+            crate::journey::among(sh.clone().lazy(), s::ORDER_ID, staged.column(s::ORDER_ID)?)?
+                .group_by([col(s::ORDER_ID).alias("_parcel_order")])
+                .agg([known_time(s::DELIVERED_AT, latest)
+                    .max()
+                    .alias("_parcel_delivered")]),
+        ),
+        None => None,
+    };
     let created = col(s::CREATED_AT);
+    let parcel_after_ticket = if last_known_parcel.is_some() {
+        col("_parcel_delivered")
+            .gt(created.clone())
+            .fill_null(lit(false))
+    } else {
+        lit(false)
+    };
     let before_promise = when(col("_is_date").fill_null(lit(false)))
         .then(created.clone().lt(col("_deadline")))
         .otherwise(created.clone().lt_eq(col("_deadline")));
@@ -564,8 +585,13 @@ pub fn link(
         .then(lit("shipped_time_unknown"))
         .when(col("_shipped").is_null().or(col("_shipped").gt(created)))
         .then(lit("not_shipped"))
-        // Shipped before the ticket and delivered at a time not known: in transit or delivered.
-        .when(col("_was_delivered").and(col("_delivered").is_null()))
+        // Shipped before the ticket and delivered at a time not known: in transit or delivered,
+        // unless a parcel is known to have come after the ticket (in transit then).
+        .when(
+            col("_was_delivered")
+                .and(col("_delivered").is_null())
+                .and(parcel_after_ticket.not()),
+        )
         .then(lit("time_unknown"))
         .when(col("_deadline").is_null().or(before_promise))
         .then(lit("in_transit_before_promise"))
@@ -581,14 +607,22 @@ pub fn link(
             col("delivery_state"),
         ])
         .collect();
-    let linked = staged
-        .lazy()
-        .join(
-            states,
+    let linked = staged.lazy().join(
+        states,
+        [col(s::ORDER_ID)],
+        [col("_state_order")],
+        JoinArgs::new(JoinType::Left),
+    );
+    let linked = match last_known_parcel {
+        Some(parcels) => linked.join(
+            parcels,
             [col(s::ORDER_ID)],
-            [col("_state_order")],
+            [col("_parcel_order")],
             JoinArgs::new(JoinType::Left),
-        )
+        ),
+        None => linked,
+    };
+    let linked = linked
         .with_column(state.alias("delivery_state"))
         .select(columns)
         .sort(

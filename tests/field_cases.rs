@@ -1209,6 +1209,43 @@ fn a_delivered_shipment_status_without_a_time_delivers_the_order() {
     assert!(close(run.kpi("transit_time_p50_h").as_f64().unwrap(), 29.0));
 }
 
+/// A ticket on an order of two parcels, one delivered at a known time (06-07 12:00) and one
+/// "delivered" at a time not known: before the known parcel came, the order was still in
+/// transit (T-1 before its promise of 06-06, met until 06-07 00:00; T-2 after it), not
+/// `time_unknown`, which T-3, opened after the known parcel, still is. T-1 and T-2 were
+/// `time_unknown`.
+#[test]
+fn a_ticket_before_a_known_parcel_came_is_in_transit() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,promised_by,total\nP-1,2024-06-03T10:00:00Z,2024-06-06,10.00\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,carrier,tracking_number,shipped_at,delivered_at,status\n\
+          P-1,UPS,T1,2024-06-04T10:00:00Z,2024-06-07T12:00:00Z,delivered\n\
+          P-1,UPS,T2,2024-06-04T12:00:00Z,,delivered\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\n\
+          T-1,2024-06-06T10:00:00Z,Where is my order?,P-1\n\
+          T-2,2024-06-07T08:00:00Z,Where is my order?,P-1\n\
+          T-3,2024-06-07T13:00:00Z,Where is my order?,P-1\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let t = run.table("tickets.csv");
+    let state = |id: &str| t[id]["delivery_state"].clone();
+    assert_eq!(
+        [state("T-1"), state("T-2"), state("T-3")],
+        ["in_transit_before_promise", "in_transit_late", "time_unknown"]
+    );
+}
+
 /// A parcel delivered past the promise at a known time makes its order late whatever its other
 /// parcel's delivery time: one "delivered" with no time (M1), or one whose time is a mistyped
 /// year (M7, 2204: not a known time; `late` was empty). With `--as-of` before that parcel came,
