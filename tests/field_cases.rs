@@ -1242,7 +1242,11 @@ fn a_ticket_before_a_known_parcel_came_is_in_transit() {
     let state = |id: &str| t[id]["delivery_state"].clone();
     assert_eq!(
         [state("T-1"), state("T-2"), state("T-3")],
-        ["in_transit_before_promise", "in_transit_late", "time_unknown"]
+        [
+            "in_transit_before_promise",
+            "in_transit_late",
+            "time_unknown"
+        ]
     );
 }
 
@@ -3728,4 +3732,44 @@ fn a_ticket_is_linked_once_even_when_orders_tie_or_share_an_id() {
         per_line,
         [("2", "1"), ("3", "0"), ("4", "0")].map(|(a, b)| (a.to_string(), b.to_string()))
     );
+}
+
+/// A tickets file with its header only is a tickets table without tickets: the WISMO checks
+/// have no data (n = 0), they are not told "no tickets table". A total written `+12` is 12
+/// (it was refused as "not an amount", so revenue left it out).
+#[test]
+fn a_header_only_tickets_file_is_no_tickets_and_a_plus_sign_total_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total\n1,2024-05-01 10:00:00,+12\n2,2024-05-01 10:00:00,10\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("revenue"), 22.0);
+    assert!(
+        run.dq("not an amount").is_none(),
+        "{:?}",
+        run.data_quality()
+    );
+    let report = run.report();
+    let check = |id: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    for id in ["wismo-load", "wismo-spike", "monday-surge"] {
+        let c = check(id);
+        assert_eq!(c["status"], "not_enough_data", "{id}: {c}");
+        assert_eq!(c["n"], 0, "{id}: {c}");
+    }
 }

@@ -218,8 +218,13 @@ pub fn chart(d: &DailyWismo) -> Result<Vec<DailyCount>> {
 
 fn run(ctx: &Context) -> Result<Outcome> {
     let Some(d) = daily(ctx)? else {
-        return Ok(Outcome::NotApplicable {
-            why: "no tickets table".into(),
+        // A tickets table without a ticket on a known day (header only, or every time a
+        // mistyped year) has no history to score.
+        return Ok(match ctx.journeys.tickets {
+            Some(_) => Outcome::NotEnoughData { n: 0 },
+            None => Outcome::NotApplicable {
+                why: "no tickets table".into(),
+            },
         });
     };
     if d.scored < MIN_HISTORY_DAYS {

@@ -506,6 +506,11 @@ fn signed_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> 
     if s.is_empty() {
         return Ok(None);
     }
+    // An explicit plus sign (`+12`, `+$5.00`) is the amount itself; `+-3` stays refused.
+    let s = match s.strip_prefix('+') {
+        Some(rest) if !rest.starts_with(['+', '-']) && !rest.is_empty() => rest,
+        _ => s,
+    };
     if let Some(v) = plain_decimal(s) {
         // `-?digits(.digits)?`: read as written, as the general path below does (a single dot
         // is a decimal point unless decimal_comma reads `1.234` as thousands).
@@ -1102,6 +1107,15 @@ mod tests {
             assert!(v == 0.0 && v.is_sign_positive(), "{cell}: {v}");
         }
         assert_eq!(parse_money("-0.01", false), Ok(Some(-0.01)));
+    }
+
+    #[test]
+    fn a_plus_sign_is_the_amount_itself() {
+        assert_eq!(parse_money("+12", false), Ok(Some(12.0)));
+        assert_eq!(parse_money("+$1,234.50", false), Ok(Some(1234.5)));
+        assert_eq!(parse_money("+12,5", true), Ok(Some(12.5)));
+        assert!(parse_money("+-3", false).is_err());
+        assert!(parse_money("+", false).is_err());
     }
 
     #[test]
