@@ -2359,6 +2359,82 @@ fn a_misspelt_canonical_header_is_warned_in_a_woocommerce_file() {
     assert_eq!(slip["first_lines"], serde_json::json!([1]));
 }
 
+/// A WooCommerce export holding both its own header and the canonical name of a column
+/// (`paid_date` and `paid_at`, `completed_date` and `fulfilled_at`) reads its own, and warns
+/// that the canonical one is ignored, as for `cancelled_at` beside `canceled_at`; the canonical
+/// one was ignored silently.
+#[test]
+fn a_woocommerce_export_with_a_canonical_name_beside_its_own_reads_its_own_and_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,order_date,paid_date,paid_at,completed_date,fulfilled_at,order_status,billing_email,order_total\n\
+          W1,2024-05-01 10:00:00,2024-05-01 10:30:00,2024-05-01 11:00:00,2024-05-02 10:00:00,2024-05-03 10:00:00,completed,a@x.test,10\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    assert_eq!(
+        ["paid_at", "shipped_at", "payment_wait_h"].map(|c| j["W1"][c].as_str()),
+        ["2024-05-01T10:30:00Z", "2024-05-02T10:00:00Z", "0.5"]
+    );
+    let warned = |part: &str| {
+        let e = run.dq(part).expect("warned");
+        (
+            e["reason"].clone(),
+            e["count"].clone(),
+            e["first_lines"].clone(),
+        )
+    };
+    assert_eq!(
+        warned("'paid_at'"),
+        (
+            "headers 'paid_date' (column 3) and 'paid_at' (column 4) both give paid_at: column 3 \
+             is read, the other is ignored"
+                .into(),
+            1.into(),
+            serde_json::json!([1])
+        )
+    );
+    assert_eq!(
+        warned("'fulfilled_at'").0,
+        "headers 'completed_date' (column 5) and 'fulfilled_at' (column 6) both give \
+         fulfilled_at: column 5 is read, the other is ignored"
+    );
+}
+
+/// A WooCommerce export with the canonical `fulfilled_at` (or `paid_at`) and none of its own
+/// headers for it does not read it (WooCommerce's is `completed_date`), and says so: the
+/// fulfillment waits were missing without a word (`paid_at` was taken for a slip of
+/// `paid_date`).
+#[test]
+fn a_canonical_name_a_woocommerce_export_does_not_read_is_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,order_date,paid_at,fulfilled_at,order_status,billing_email,order_total,order_currency\n\
+          W1,2024-05-01 10:00:00,2024-05-01 11:00:00,2024-05-02 10:00:00,completed,a@x.test,10,USD\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    assert_eq!(
+        ["paid_at", "shipped_at"].map(|c| j["W1"][c].as_str()),
+        ["", ""]
+    );
+    let reason = |part: &str| run.dq(part).expect("warned")["reason"].clone();
+    assert_eq!(
+        reason("header 'fulfilled_at'"),
+        "header 'fulfilled_at' is not read: woocommerce orders take fulfilled_at from \
+         'completed_date'; rename it (column fulfilled_at is missing)"
+    );
+    assert_eq!(
+        reason("header 'paid_at'"),
+        "header 'paid_at' is not read: woocommerce orders take paid_at from 'paid_date'; rename \
+         it (column paid_at is missing)"
+    );
+}
+
 /// A file refused for a missing column is pointed at the header another format reads as that
 /// column: this one fits WooCommerce (`order_number`, `Customer Email`, `total`) and lacks its
 /// `order_date`, while its `placed_at` is the canonical placement time; no suggestion was given.

@@ -410,15 +410,21 @@ fn note_duplicate_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut Da
 
 /// Warns once per file about each column a table reads from one header while other headers of
 /// the file are other names of that column in its format (`cancelled_at` and `canceled_at`,
-/// `cancel_reason` and `cancellation_reason`): the first name in the format's list is read and
-/// the others ignored, which the user should know when they hold different values. A header
-/// repeated under the same name is [`note_duplicate_headers`]'s; sources read in order of
-/// preference (Shopify's shipping, else billing province) are not warned.
+/// `cancel_reason` and `cancellation_reason`) or its canonical name (a WooCommerce export's
+/// `paid_at` beside its `paid_date`): the first name in the format's list is read and the others
+/// ignored, which the user should know when they hold different values. A header repeated under
+/// the same name is [`note_duplicate_headers`]'s, and a header some table reads is never called
+/// ignored; sources read in order of preference (Shopify's shipping, else billing province) are
+/// not warned.
 fn note_alias_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut DataQuality) {
     let normalised: Vec<String> = raw
         .headers
         .iter()
         .map(|h| formats::normalise_header(h))
+        .collect();
+    let used: Vec<usize> = tables
+        .iter()
+        .flat_map(|t| t.positions.iter().flatten().filter_map(Source::position))
         .collect();
     let mut warned: Vec<usize> = Vec::new();
     for table in tables {
@@ -435,10 +441,16 @@ fn note_alias_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut DataQu
             let aliases: Vec<String> = c
                 .headers
                 .iter()
-                .map(|h| formats::normalise_header(h))
+                .copied()
+                .chain([c.canonical])
+                .map(formats::normalise_header)
                 .collect();
             let others: Vec<usize> = (0..normalised.len())
-                .filter(|&i| normalised[i] != *read_name && aliases.contains(&normalised[i]))
+                .filter(|&i| {
+                    normalised[i] != *read_name
+                        && aliases.contains(&normalised[i])
+                        && !used.contains(&i)
+                })
                 .collect();
             if others.is_empty() {
                 continue;
@@ -472,12 +484,14 @@ fn note_alias_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut DataQu
 
 /// Warns once per file about each header that no table reads and that is one typing slip from
 /// a name an optional column of its format is read under (`subjet` for `subject`,
-/// `delivred_at` for `delivered_at`): that column is then missing from the analysis, so the
-/// KPIs built on it change or go empty, while a missing required column is an error. A slip is
-/// one edit (insert, delete, substitute or swap two neighbours; two in a name of eight or more
-/// characters) between the normalised names. In a name of under six characters one substituted
-/// letter is not a slip: it makes other words (`text` for `test`, `note` for `nose`), while
-/// a dropped, doubled or swapped letter (`tst`, `tesst`, `tset`) still is.
+/// `delivred_at` for `delivered_at`), or is the canonical name of an optional column the format
+/// reads under names of its own only (`paid_at` in a WooCommerce export, which reads
+/// `paid_date`): that column is then missing from the analysis, so the KPIs built on it change
+/// or go empty, while a missing required column is an error. A slip is one edit (insert,
+/// delete, substitute or swap two neighbours; two in a name of eight or more characters)
+/// between the normalised names. In a name of under six characters one substituted letter is
+/// not a slip: it makes other words (`text` for `test`, `note` for `nose`), while a dropped,
+/// doubled or swapped letter (`tst`, `tesst`, `tset`) still is.
 fn note_misspelt_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut DataQuality) {
     let used: Vec<usize> = tables
         .iter()
@@ -498,6 +512,8 @@ fn note_misspelt_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut Dat
                 && !substituted
                 && strsim::damerau_levenshtein(&wanted, &name) <= allowed
         };
+        // The canonical name of a column the format reads under names of its own (a
+        // WooCommerce export's `paid_at`, where it reads `paid_date`), else a slip.
         let meant = tables.iter().find_map(|t| {
             t.spec
                 .columns
@@ -505,18 +521,26 @@ fn note_misspelt_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut Dat
                 .zip(&t.positions)
                 .filter(|(c, pos)| !c.required && pos.is_none())
                 .find_map(|(c, _)| {
+                    if formats::normalise_header(c.canonical) == name {
+                        return Some((t.spec, c.headers[0], c.canonical, true));
+                    }
                     c.headers
                         .iter()
                         .find(|h| slip(h))
-                        .map(|h| (*h, c.canonical))
+                        .map(|h| (t.spec, *h, c.canonical, false))
                 })
         });
-        if let Some((wanted, canonical)) = meant {
-            let reason = format!(
+        let reason = match meant {
+            Some((spec, wanted, canonical, true)) => format!(
+                "header '{header}' is not read: {} {} take {canonical} from '{wanted}'; rename it (column {canonical} is missing)",
+                spec.format, spec.kind
+            ),
+            Some((_, wanted, canonical, false)) => format!(
                 "header '{header}' is not read: if it means '{wanted}', rename it (column {canonical} is missing)"
-            );
-            audit.note(&raw.name, 1, &reason, Effect::Warning, None);
-        }
+            ),
+            None => continue,
+        };
+        audit.note(&raw.name, 1, &reason, Effect::Warning, None);
     }
 }
 
