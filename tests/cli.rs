@@ -393,6 +393,16 @@ fn an_orders_file_without_its_id_or_placement_is_refused_for_that_column() {
             "order_id,customer_id,email,paid_at,status,total,currency",
             "orders.csv: no column 'placed_at' (needed for canonical orders); add it or map",
         ),
+        // A customer's name and a row id are Shopify's order and row ids: these were taken for
+        // Shopify exports lacking `Created at` and `Name`.
+        (
+            "customer_id,name,email,placed_at,paid_at,status,total,currency",
+            "orders.csv: no column 'order_id' (needed for canonical orders); add it or map",
+        ),
+        (
+            "id,email,paid_at,total,currency",
+            "orders.csv: no column 'order_id' (needed for canonical orders); add it or map",
+        ),
     ];
     for (header, message) in cases {
         let dir = tempfile::tempdir().unwrap();

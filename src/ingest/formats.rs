@@ -897,7 +897,10 @@ const NEAR_MISS_MARGIN: usize = 3;
 /// Ties go to the earlier format in [`FORMATS`]. A format without its identifier column that
 /// holds at least [`NEAR_MISS_MARGIN`] more columns than the best candidate is taken instead,
 /// so that the file is refused for its missing identifier rather than read as another kind of
-/// table (an orders file without `order_id` read as customers).
+/// table (an orders file without `order_id` read as customers). A format the file lacks a
+/// required column of gives way to the canonical format of its kind when that holds as many of
+/// the file's columns, or more headers spelt exactly as it spells them, so that the error names
+/// the column the file's user expects (`order_id`, not Shopify's `Name`).
 pub fn detect(headers: &[String]) -> Detection {
     detect_among(headers, FORMATS.iter().copied())
 }
@@ -959,10 +962,14 @@ fn detect_among(
     let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
     let mut best: Option<(usize, &'static FormatSpec, Vec<Option<Source>>)> = None;
     let mut nearest: Option<(usize, &'static FormatSpec, Vec<Option<Source>>)> = None;
+    let mut canonical: Vec<(usize, &'static FormatSpec, Vec<Option<Source>>)> = Vec::new();
     for spec in formats {
         let positions = positions_of(spec, &normalised);
         let hits = positions.iter().filter(|p| p.is_some()).count();
         let has_id = positions.first().is_some_and(|p| p.is_some());
+        if spec.format == "canonical" {
+            canonical.push((hits, spec, positions.clone()));
+        }
         if hits >= 2 && has_id && best.as_ref().is_none_or(|(b, _, _)| hits > *b) {
             best = Some((hits, spec, positions.clone()));
         }
@@ -985,6 +992,24 @@ fn detect_among(
             best = nearest.clone();
         }
         _ => {}
+    }
+    // A file refused for a column of another format is refused for the canonical format's
+    // column instead when it looks at least as canonical: a canonical orders file without
+    // `order_id` but with a `name` or an `id` (Shopify's order and row ids) is told it lacks
+    // `order_id`, not Shopify's `Name` or `Created at`.
+    if let Some((hits, spec, positions)) = &best {
+        let refused = spec
+            .columns
+            .iter()
+            .zip(positions)
+            .any(|(c, p)| c.required && p.is_none());
+        let instead = canonical.iter().find(|(c_hits, c_spec, _)| {
+            c_spec.kind == spec.kind
+                && (c_hits >= hits || spelt_as_in(c_spec, headers) > spelt_as_in(spec, headers))
+        });
+        if let Some(instead) = instead.filter(|_| refused && spec.format != "canonical") {
+            best = Some(instead.clone());
+        }
     }
     match best {
         Some((_, spec, positions)) => Detection::Recognised { spec, positions },
@@ -1012,6 +1037,21 @@ fn detect_among(
             }),
         },
     }
+}
+
+/// How many columns of `spec` the header holds under one of its names spelt exactly as the
+/// format spells it (`Created at` for Shopify, `placed_at` for the canonical format): which
+/// export a file came from, where names compared case-insensitively (`email`, `Email`) do not
+/// tell.
+fn spelt_as_in(spec: &FormatSpec, headers: &[String]) -> usize {
+    spec.columns
+        .iter()
+        .filter(|c| {
+            c.headers
+                .iter()
+                .any(|h| headers.iter().any(|f| f.trim() == *h))
+        })
+        .count()
 }
 
 /// Where each column of `spec` is in a header (already normalised), by its header aliases.
@@ -1365,6 +1405,56 @@ mod tests {
             .map(|c| c.headers[0])
             .collect();
         assert_eq!(detected(&all.join(",")), ("canonical", TableKind::Orders));
+    }
+
+    /// A file refused for a missing column is refused for the canonical format's column (the
+    /// first it lacks, which the error names) when it
+    /// holds as many canonical columns as the other format's, or more headers spelt as the
+    /// canonical format spells them: a canonical orders file without `order_id` but with a
+    /// customer's `name` (Shopify's order id) or a row `id` (Shopify's `Id`) was taken for a
+    /// Shopify export lacking `Created at` or `Name`. Real platform exports that lack a column
+    /// stay theirs.
+    #[test]
+    fn a_refused_file_that_looks_canonical_is_refused_for_the_canonical_column() {
+        let refused_for = |header: &str| match detect(&headers(header)) {
+            Detection::Recognised { spec, positions } => (
+                spec.format,
+                spec.columns
+                    .iter()
+                    .zip(&positions)
+                    .find(|(c, p)| c.required && p.is_none())
+                    .map(|(c, _)| c.headers[0]),
+            ),
+            Detection::Unrecognised { reason, .. } => panic!("{reason}"),
+        };
+        for header in [
+            "customer_id,name,email,placed_at,paid_at,fulfilled_at,status,total,currency",
+            "name,email,placed_at,total,currency",
+            "id,email,paid_at,total,currency",
+            "Customer ID,Email,Placed At,Paid At,Total,Currency,Name",
+        ] {
+            assert_eq!(
+                refused_for(header),
+                ("canonical", Some("order_id")),
+                "{header}"
+            );
+        }
+        assert_eq!(
+            refused_for("Name,Email,Paid at,Total,Currency,Lineitem quantity"),
+            ("shopify", Some("Created at"))
+        );
+        assert_eq!(
+            refused_for("Email,Created at,Paid at,Total,Currency,Lineitem quantity"),
+            ("shopify", Some("Name"))
+        );
+        assert_eq!(
+            refused_for("order_number,placed_at,customer_email,total"),
+            ("woocommerce", Some("order_date"))
+        );
+        assert_eq!(
+            refused_for("order_no,email,status,total,currency"),
+            ("generic", Some("created_at"))
+        );
     }
 
     /// An orders header without its id column, which the customers (customer_id, email) or
