@@ -1779,6 +1779,50 @@ fn windows_1252_is_decoded_and_warned_at_its_lines() {
     );
 }
 
+/// A UTF-16 code unit that is no character (here a high surrogate without its low half, as a
+/// tool that cuts text between the two halves writes it) is read as U+FFFD and warned at the
+/// lines that hold it, one count per line, like Windows-1252 bytes; it was replaced silently.
+#[test]
+fn invalid_utf_16_is_warned_at_its_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+    let mut text = units("order_id,placed_at,email,region\r\nU-1,2024-05-01 10:00:00,a@x.test,");
+    text.push(0xD83D);
+    text.extend(units(
+        "Lisboa\r\nU-2,2024-05-01 11:00:00,b@x.test,Porto\r\n",
+    ));
+    text.extend(units("U-3,2024-05-01 12:00:00,c@x.test,"));
+    text.extend([0xD83D, 0xD83D]);
+    text.extend(units("\r\n"));
+    let bytes: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.iter().flat_map(|u| u.to_le_bytes()))
+        .collect();
+    write(dir.path(), "orders.csv", &bytes);
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 3);
+    let j = run.journeys();
+    assert_eq!(j["U-1"]["region"], "\u{FFFD}Lisboa");
+    assert_eq!(j["U-2"]["region"], "Porto");
+    let e = run.dq("UTF-16").expect("warned");
+    assert_eq!(
+        (
+            e["file"].clone(),
+            e["reason"].clone(),
+            e["count"].clone(),
+            e["first_lines"].clone()
+        ),
+        (
+            "orders.csv".into(),
+            "line not valid UTF-16: a code unit that is no character (an unpaired surrogate, or \
+             an odd last byte) was read as U+FFFD"
+                .into(),
+            2.into(),
+            serde_json::json!([2, 4])
+        )
+    );
+}
+
 /// An old Mac export ends its lines with a lone CR: the rows dropped or flagged are named at
 /// their own lines (all were reported at line 1).
 #[test]

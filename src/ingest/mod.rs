@@ -20,7 +20,7 @@ use polars::prelude::*;
 use self::formats::{Detection, FormatSpec, NearMiss, Source};
 use self::frame::{null_columns, ReadOptions};
 use self::mapping::Mapping;
-use self::read::RawFile;
+use self::read::{RawFile, Repair};
 use crate::error::{Error, Result};
 use crate::quality::{DataQuality, Effect};
 use crate::schema::{self as s, TableKind};
@@ -335,13 +335,18 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
             opts,
         } => {
             let mut audit = DataQuality::default();
-            if raw.cp1252_lines.count > 0 {
+            let repaired = &raw.repaired_lines;
+            if repaired.count > 0 {
+                let reason = match repaired.repair {
+                    Repair::Windows1252 => CP1252_REASON,
+                    Repair::Utf16 => UTF16_REASON,
+                };
                 audit.note_many(
                     &raw.name,
-                    CP1252_REASON,
+                    reason,
                     Effect::Warning,
-                    raw.cp1252_lines.count,
-                    &raw.cp1252_lines.first,
+                    repaired.count,
+                    &repaired.first,
                 );
             }
             note_duplicate_headers(&raw, &tables, &mut audit);
@@ -372,6 +377,11 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
 /// count per line, named by its physical line).
 const CP1252_REASON: &str =
     "line not all UTF-8: the bytes that are not were decoded as Windows-1252";
+
+/// The data-quality reason for the lines of a UTF-16 file that hold code units that are no
+/// character (a surrogate without its pair, an odd last byte), counted like [`CP1252_REASON`].
+const UTF16_REASON: &str =
+    "line not valid UTF-16: a code unit that is no character (an unpaired surrogate, or an odd last byte) was read as U+FFFD";
 
 /// Warns once per file about each header that a table reads and that appears more than once
 /// (after normalisation, e.g. `Email` and `email `): which column is read, so that the user

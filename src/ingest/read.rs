@@ -106,15 +106,56 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     i == p.len()
 }
 
-/// The physical lines of a text file that hold bytes that are not UTF-8 (decoded as
-/// Windows-1252), counted as [`RawFile::read_columns`] counts lines: a line ends at LF, CRLF or
-/// a lone CR.
+/// The physical lines of a text file whose text had to be repaired while decoding it (see
+/// [`Repair`]), counted as [`RawFile::read_columns`] counts lines: a line ends at LF, CRLF or a
+/// lone CR.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LegacyLines {
-    /// How many lines hold such bytes (0: the file is all UTF-8).
+    /// What was repaired (Windows-1252 when no line was).
+    pub repair: Repair,
+    /// How many lines were repaired (0: the file decoded cleanly).
     pub count: u64,
     /// The first of them, 1-based and ascending, at most [`crate::quality::FIRST_LINES`].
     pub first: Vec<u64>,
+}
+
+/// What the lines of a [`LegacyLines`] hold, by the encoding the file was read in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Repair {
+    /// Bytes that are not UTF-8, decoded as Windows-1252 (a UTF-8 or legacy file).
+    #[default]
+    Windows1252,
+    /// UTF-16 code units that are no character (an unpaired surrogate, or an odd last byte),
+    /// each replaced by U+FFFD (a UTF-16 file).
+    Utf16,
+}
+
+impl LegacyLines {
+    /// The lines of `text` holding the byte offsets `at` (ascending), each line counted once
+    /// however many it holds; lines end as [`RawFile::read_columns`] ends them (LF, and a lone
+    /// CR when the header line ends in one).
+    fn at_offsets(repair: Repair, text: &str, at: &[usize]) -> LegacyLines {
+        let mut lines = LegacyLines {
+            repair,
+            ..LegacyLines::default()
+        };
+        let bytes = text.as_bytes();
+        let lone_cr = lone_cr_ends_lines(bytes);
+        // The line at offset `from`, and the last line counted.
+        let (mut line, mut from, mut last_counted) = (1u64, 0usize, 0u64);
+        for &offset in at {
+            line += line_breaks(bytes, from, offset, lone_cr);
+            from = offset;
+            if line > last_counted {
+                last_counted = line;
+                lines.count += 1;
+                if lines.first.len() < crate::quality::FIRST_LINES {
+                    lines.first.push(line);
+                }
+            }
+        }
+        lines
+    }
 }
 
 /// How the fields of a text file are separated.
@@ -162,9 +203,10 @@ pub struct RawFile {
     pub name: String,
     /// Header cells as written (BOM removed, trimmed).
     pub headers: Vec<String>,
-    /// The lines holding bytes that were not UTF-8 and were decoded as Windows-1252 (none for a
-    /// UTF-8 or UTF-16 file, and for Parquet).
-    pub cp1252_lines: LegacyLines,
+    /// The lines whose text was repaired while decoding it: bytes that were not UTF-8, decoded
+    /// as Windows-1252, or in a UTF-16 file code units that are no character (none for a clean
+    /// file, and for Parquet).
+    pub repaired_lines: LegacyLines,
     /// True for Parquet: "lines" are row index + 2 (as if the file were a CSV with a header).
     pub is_parquet: bool,
     body: Body,
@@ -204,7 +246,7 @@ impl RawFile {
         if bytes.is_empty() {
             return Err(Error::EmptyFile(name));
         }
-        let (text, cp1252_lines) = decode(bytes);
+        let (text, repaired_lines) = decode(bytes);
         let mut text = text
             .strip_prefix('\u{feff}')
             .map(str::to_string)
@@ -255,7 +297,7 @@ impl RawFile {
         Ok(RawFile {
             name,
             headers,
-            cp1252_lines,
+            repaired_lines,
             is_parquet: false,
             body: Body::Text { text, delimiter },
         })
@@ -331,7 +373,7 @@ impl RawFile {
         Ok(RawFile {
             name,
             headers,
-            cp1252_lines: LegacyLines::default(),
+            repaired_lines: LegacyLines::default(),
             is_parquet: true,
             body: Body::Frame {
                 df,
@@ -1092,12 +1134,13 @@ fn utf16_without_mark(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     }
 }
 
-/// UTF-8 as is; UTF-16 with its byte-order mark (Excel's "Unicode text", some helpdesks)
-/// decoded as such; otherwise the valid UTF-8 runs are kept and only the bytes that are not
-/// UTF-8 are decoded as Windows-1252 (the usual legacy export encoding), the lines holding them
-/// given as the second value. A wholly Windows-1252 file reads the same either way, and a UTF-8
-/// file with a few legacy bytes (rows pasted from another export) keeps its `josé` as `josé`
-/// rather than `josÃ©`, which would split a customer in two.
+/// UTF-8 as is; UTF-16 with its byte-order mark (Excel's "Unicode text", some helpdesks), or
+/// without one ([`utf16_without_mark`]), decoded as such ([`decode_utf16`]); otherwise the
+/// valid UTF-8 runs are kept and only the bytes that are not UTF-8 are decoded as Windows-1252
+/// (the usual legacy export encoding). The lines repaired either way are the second value. A
+/// wholly Windows-1252 file reads the same either way, and a UTF-8 file with a few legacy bytes
+/// (rows pasted from another export) keeps its `josé` as `josé` rather than `josÃ©`, which would
+/// split a customer in two.
 fn decode(bytes: Vec<u8>) -> (String, LegacyLines) {
     let utf16 = match bytes.get(..2) {
         Some([0xFF, 0xFE]) => Some(encoding_rs::UTF_16LE),
@@ -1105,13 +1148,11 @@ fn decode(bytes: Vec<u8>) -> (String, LegacyLines) {
         _ => None,
     };
     if let Some(encoding) = utf16 {
-        // The mark is consumed; a malformed unit becomes U+FFFD, which no rule reads as data.
-        let (text, _, _) = encoding.decode(&bytes);
-        return (text.into_owned(), LegacyLines::default());
+        // The mark is not text.
+        return decode_utf16(bytes.get(2..).unwrap_or_default(), encoding);
     }
     if let Some(encoding) = utf16_without_mark(&bytes) {
-        let (text, _) = encoding.decode_without_bom_handling(&bytes);
-        return (text.into_owned(), LegacyLines::default());
+        return decode_utf16(&bytes, encoding);
     }
     match String::from_utf8(bytes) {
         Ok(s) => (s, LegacyLines::default()),
@@ -1119,10 +1160,8 @@ fn decode(bytes: Vec<u8>) -> (String, LegacyLines) {
             let bytes = e.into_bytes();
             let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
             let mut rest = bytes.as_slice();
-            let mut lines = LegacyLines::default();
-            // The line at the end of the text decoded so far, and the last line counted.
-            let (mut line, mut last_counted) = (1u64, 0u64);
-            let lone_cr = lone_cr_ends_lines(&bytes);
+            // Where each run of legacy bytes starts in `text`.
+            let mut legacy_at = Vec::new();
             loop {
                 match std::str::from_utf8(rest) {
                     Ok(valid) => {
@@ -1132,16 +1171,7 @@ fn decode(bytes: Vec<u8>) -> (String, LegacyLines) {
                     Err(e) => {
                         let (valid, after) = rest.split_at(e.valid_up_to());
                         text.push_str(std::str::from_utf8(valid).unwrap_or_default());
-                        // A CR ending `valid` is a lone CR: a legacy byte follows, never an LF.
-                        line += line_breaks(valid, 0, valid.len(), lone_cr);
-                        // Lines come in order: each is counted once, however many runs it holds.
-                        if line > last_counted {
-                            last_counted = line;
-                            lines.count += 1;
-                            if lines.first.len() < crate::quality::FIRST_LINES {
-                                lines.first.push(line);
-                            }
-                        }
+                        legacy_at.push(text.len());
                         let bad = e.error_len().unwrap_or(after.len());
                         let (legacy, _, _) = encoding_rs::WINDOWS_1252.decode(&after[..bad]);
                         text.push_str(&legacy);
@@ -1149,9 +1179,47 @@ fn decode(bytes: Vec<u8>) -> (String, LegacyLines) {
                     }
                 }
             }
+            let lines = LegacyLines::at_offsets(Repair::Windows1252, &text, &legacy_at);
             (text, lines)
         }
     }
+}
+
+/// `bytes` (without a byte-order mark) decoded as UTF-16 in `encoding`'s byte order
+/// (`UTF_16BE`, else little-endian): each code unit that is no character (a surrogate without
+/// its pair, or an odd last byte) becomes U+FFFD, which no rule reads as data, and its line is
+/// counted in the second value ([`Repair::Utf16`]), so that a damaged cell is not taken for
+/// the export's own text silently.
+fn decode_utf16(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> (String, LegacyLines) {
+    let big_endian = encoding == encoding_rs::UTF_16BE;
+    let units = bytes.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    });
+    let mut text = String::with_capacity(bytes.len());
+    // Where each replacement character is in `text`.
+    let mut replaced_at = Vec::new();
+    for c in char::decode_utf16(units) {
+        let c = c.unwrap_or_else(|_| {
+            replaced_at.push(text.len());
+            char::REPLACEMENT_CHARACTER
+        });
+        text.push(c);
+    }
+    if bytes.len() % 2 == 1 {
+        replaced_at.push(text.len());
+        text.push(char::REPLACEMENT_CHARACTER);
+    }
+    let lines = if replaced_at.is_empty() {
+        LegacyLines::default()
+    } else {
+        LegacyLines::at_offsets(Repair::Utf16, &text, &replaced_at)
+    };
+    (text, lines)
 }
 
 /// The most frequent of `,`, `;` and tab outside quotes in the header line.
@@ -1213,7 +1281,7 @@ mod tests {
             let f = RawFile {
                 name: "t.csv".into(),
                 headers: vec!["a".into(), "b".into()],
-                cp1252_lines: LegacyLines::default(),
+                repaired_lines: LegacyLines::default(),
                 is_parquet: false,
                 body: Body::Text {
                     text: text.into(),
@@ -1258,7 +1326,7 @@ mod tests {
         RawFile {
             name: "t.csv".into(),
             headers: (0..n_fields).map(|i| format!("h{i}")).collect(),
-            cp1252_lines: LegacyLines::default(),
+            repaired_lines: LegacyLines::default(),
             is_parquet: false,
             body: Body::Text {
                 text: text.into(),
@@ -1509,6 +1577,55 @@ mod tests {
         assert_eq!(decode(be), ("São".to_string(), LegacyLines::default()));
     }
 
+    /// A UTF-16 code unit that is no character (a low surrogate alone, a high one followed by
+    /// no low one, an odd last byte) is read as U+FFFD and its line counted, once however many
+    /// it holds, as Windows-1252 lines are; it became U+FFFD silently.
+    #[test]
+    fn names_the_lines_that_hold_invalid_utf_16() {
+        // Line 3 holds a lone low surrogate, line 5 two lone high ones, one at its very end
+        // (before the CRLF); line 4 a valid pair (an emoji).
+        let units = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+        let mut text: Vec<u16> = units("order_id,customer_name,placed_at\r\nA,x\r\nB,");
+        text.push(0xDC00);
+        text.extend(units("y\r\nC,\u{1F600}\r\nD,"));
+        text.push(0xD800);
+        text.extend(units("z"));
+        text.push(0xD801);
+        text.extend(units("\r\nE,w\r\n"));
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.iter().flat_map(|u| u.to_le_bytes()))
+            .collect();
+        let expected =
+            "order_id,customer_name,placed_at\r\nA,x\r\nB,\u{FFFD}y\r\nC,\u{1F600}\r\nD,\u{FFFD}z\u{FFFD}\r\nE,w\r\n";
+        let lines = LegacyLines {
+            repair: Repair::Utf16,
+            count: 2,
+            first: vec![3, 5],
+        };
+        assert_eq!(decode(le), (expected.to_string(), lines.clone()));
+        // The same without a mark (its first 32 characters, the header's, ASCII), big-endian.
+        let be: Vec<u8> = text.iter().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(decode(be), (expected.to_string(), lines));
+        // An odd last byte (a file cut short) is counted at its line, the third.
+        let mut cut: Vec<u8> = units("id,name\nA,x\n")
+            .iter()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        cut.push(b'B');
+        assert_eq!(
+            decode(cut),
+            (
+                "id,name\nA,x\n\u{FFFD}".to_string(),
+                LegacyLines {
+                    repair: Repair::Utf16,
+                    count: 1,
+                    first: vec![3],
+                }
+            )
+        );
+    }
+
     #[test]
     fn decodes_windows_1252() {
         let (text, legacy) = decode(b"S\xe3o Paulo".to_vec());
@@ -1516,6 +1633,7 @@ mod tests {
         assert_eq!(
             legacy,
             LegacyLines {
+                repair: Repair::Windows1252,
                 count: 1,
                 first: vec![1]
             }
@@ -1541,6 +1659,7 @@ mod tests {
         assert_eq!(
             lines,
             LegacyLines {
+                repair: Repair::Windows1252,
                 count: 3,
                 first: vec![2, 4, 6]
             }
@@ -1550,6 +1669,7 @@ mod tests {
         assert_eq!(
             lines,
             LegacyLines {
+                repair: Repair::Windows1252,
                 count: 2,
                 first: vec![2, 4]
             }
@@ -1560,6 +1680,7 @@ mod tests {
         assert_eq!(
             lines,
             LegacyLines {
+                repair: Repair::Windows1252,
                 count: 7,
                 first: vec![2, 3, 4, 5, 6]
             }
