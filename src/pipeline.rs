@@ -13,7 +13,7 @@ use crate::report::{
     Charts, Check, HistogramBin, KpiRef, NotEnoughData, Report, Snag, StoreInfo, Window,
     SCHEMA_VERSION,
 };
-use crate::schema as s;
+use crate::schema::{self as s, TableKind};
 use crate::score::{self, ScoringBase};
 use crate::{ingest, metrics, timings};
 
@@ -89,16 +89,27 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
     let (kpis, revenue_by_currency) = metrics::compute(store, journeys, config)?;
     let window_days =
         ((journeys.as_of - journeys.start).num_milliseconds() as f64 / 86_400_000.0).max(0.0);
-    let base = ScoringBase {
-        window_days,
-        revenue_per_30d: kpis.revenue.map(|r| r * 30.0 / window_days.max(1.0)),
-        mean_repeat_order_value: mean_repeat_order_value(journeys)?,
+    let scoring_currency =
+        crate::analyze::scoring_currency(&revenue_by_currency, config.currency.as_deref());
+    // With several currencies, the revenue the 1% test compares with is the scoring currency's.
+    let scored_revenue = match &scoring_currency {
+        Some(c) => revenue_by_currency
+            .iter()
+            .find(|r| r.currency == *c)
+            .map(|r| r.revenue),
+        None => kpis.revenue,
     };
     let ctx = Context {
         store,
         journeys,
         kpis: &kpis,
         config,
+        scoring_currency: scoring_currency.as_deref(),
+    };
+    let base = ScoringBase {
+        window_days,
+        revenue_per_30d: scored_revenue.map(|r| r * 30.0 / window_days.max(1.0)),
+        mean_repeat_order_value: mean_repeat_order_value(&ctx)?,
     };
     drop(metrics_span);
     let analyzers_span = timings::span("analyzers");
@@ -171,7 +182,10 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         _ => None,
     };
     let mut data_quality = dq.entries();
-    let currency = match (&config.currency, data_currency) {
+    if let Some(c) = &scoring_currency {
+        data_quality.push(several_currencies(store, &revenue_by_currency, c, config));
+    }
+    let currency = match (&config.currency, data_currency.or(scoring_currency)) {
         (Some(given), Some(data)) if !given.eq_ignore_ascii_case(&data) => {
             data_quality.push(crate::quality::QualityEntry {
                 file: config.source.clone().unwrap_or_else(|| "config".into()),
@@ -241,13 +255,66 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
     Ok(report)
 }
 
-/// Mean net value of repeat orders (order_seq >= 2), store currency.
-fn mean_repeat_order_value(j: &Journeys) -> Result<Option<f64>> {
-    let df = j
+/// The data-quality note of a store whose orders carry several currencies: which one impacts
+/// are priced in, and that amounts in the others are left out of them (not converted).
+fn several_currencies(
+    store: &ingest::Store,
+    by_currency: &[crate::metrics::CurrencyRevenue],
+    priced_in: &str,
+    config: &Config,
+) -> crate::quality::QualityEntry {
+    let counts = by_currency
+        .iter()
+        .map(|c| {
+            let name = if c.currency.is_empty() {
+                "no currency"
+            } else {
+                &c.currency
+            };
+            format!("{name} {}", c.orders)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let why = match &config.currency {
+        Some(given) if given.eq_ignore_ascii_case(priced_in) => "the configured currency",
+        _ => "the currency of most orders",
+    };
+    crate::quality::QualityEntry {
+        file: store
+            .inputs
+            .iter()
+            .filter(|f| f.kind == TableKind::Orders)
+            .map(|f| f.file.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        reason: format!(
+            "orders in {} currencies ({counts} orders): impacts are priced in {priced_in}, {why}; amounts in other currencies are left out of them, not converted",
+            by_currency.len()
+        ),
+        effect: crate::quality::Effect::Warning,
+        count: by_currency
+            .iter()
+            .filter(|c| c.currency != priced_in)
+            .map(|c| c.orders)
+            .sum(),
+        first_lines: Vec::new(),
+        example: None,
+    }
+}
+
+/// Mean net value of repeat orders (order_seq >= 2), store currency (with several currencies,
+/// of the repeat orders in the scoring currency).
+fn mean_repeat_order_value(ctx: &Context) -> Result<Option<f64>> {
+    let df = ctx
+        .journeys
         .orders
         .clone()
         .lazy()
-        .filter(col(s::ORDER_SEQ).gt_eq(lit(2u32)))
+        .filter(
+            col(s::ORDER_SEQ)
+                .gt_eq(lit(2u32))
+                .and(ctx.in_scoring_currency()),
+        )
         .select([col(s::NET_REVENUE).mean().alias("v")])
         .collect()?;
     crate::analyze::first_f64(&df, "v")

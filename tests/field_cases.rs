@@ -3893,3 +3893,54 @@ fn a_header_only_tickets_file_is_no_tickets_and_a_plus_sign_total_is_read() {
         assert_eq!(c["n"], 0, "{id}: {c}");
     }
 }
+
+/// Orders in two currencies: impacts are priced in the currency of most orders (USD: orders 1
+/// and 2, against JPY's order 5), never summed across them. The stockout snag's cancelled
+/// value is order 4's 50 USD, not 5,050 (order 3's 5,000 JPY added), and the 1% test compares
+/// it with the USD revenue (200), so the snag is high impact: start here (it could never be,
+/// with revenue null). A warning says so, counting the one order in another currency.
+#[test]
+fn several_currencies_are_priced_in_the_currency_of_most_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,cancelled_at,cancel_reason,total,currency\n\
+          1,C1,2024-01-01T10:00:00Z,,,100,USD\n\
+          2,C2,2024-01-11T10:00:00Z,,,100,USD\n\
+          3,C3,2024-01-21T10:00:00Z,2024-01-21T11:00:00Z,out of stock,5000,JPY\n\
+          4,C4,2024-01-31T10:00:00Z,2024-01-31T11:00:00Z,out of stock,50,USD\n\
+          5,C5,2024-01-31T10:00:00Z,,,10000,JPY\n",
+    );
+    write(
+        dir.path(),
+        "snagscan.toml",
+        b"[thresholds]\nmin_sample = 1\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let report = run.report();
+    assert_eq!(report["kpis"]["revenue"], serde_json::Value::Null);
+    assert_eq!(report["store"]["currency"], "USD");
+    let snag = report["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "stockout-cancellations")
+        .unwrap()
+        .clone();
+    let days = report["window"]["days"].as_f64().unwrap();
+    let impact = snag["impact_per_30d"].as_f64().unwrap();
+    assert!(
+        (impact - 50.0 * 30.0 / days).abs() < 1e-6,
+        "{impact} {days}"
+    );
+    assert_eq!(snag["quadrant"], "start-here", "{snag}");
+    let note = run.dq("orders in 2 currencies").expect("currencies noted");
+    assert_eq!(note["count"], 1);
+    assert!(
+        note["reason"].as_str().unwrap().contains(
+            "(JPY 1, USD 2 orders): impacts are priced in USD, the currency of most orders"
+        ),
+        "{note}"
+    );
+}

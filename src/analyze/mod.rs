@@ -59,6 +59,80 @@ pub struct Context<'a> {
     pub journeys: &'a Journeys,
     pub kpis: &'a Kpis,
     pub config: &'a Config,
+    /// The currency impacts are priced in when the orders carry several (see
+    /// [`scoring_currency`]); `None` when they carry one or none, and every amount counts.
+    pub scoring_currency: Option<&'a str>,
+}
+
+impl Context<'_> {
+    /// True for the journeys' orders whose amounts count in money terms: all of them, or with
+    /// several currencies only those in [`Context::scoring_currency`] (amounts in other
+    /// currencies are not converted, so they are left out, never added as if they were one).
+    pub fn in_scoring_currency(&self) -> Expr {
+        match self.scoring_currency {
+            None => lit(true),
+            Some(c) => col(s::CURRENCY).eq(lit(c)).fill_null(lit(false)),
+        }
+    }
+
+    /// The journeys' customers (see [`Journeys::customers`]) whose revenue is in the scoring
+    /// currency: all of them with one currency; with several, those with no order of a known
+    /// amount in another currency (or none), so that revenues compared or priced are in one
+    /// currency.
+    ///
+    /// Errors: internal data-frame errors.
+    pub fn priced_customers(&self) -> Result<LazyFrame> {
+        use crate::journey::CUSTOMER_INDEX;
+        let customers = self.journeys.customers.clone().lazy();
+        if self.scoring_currency.is_none() {
+            return Ok(customers);
+        }
+        let elsewhere = self
+            .journeys
+            .orders
+            .clone()
+            .lazy()
+            .filter(
+                col(CUSTOMER_INDEX)
+                    .is_not_null()
+                    .and(col(s::NET_REVENUE).is_not_null())
+                    .and(self.in_scoring_currency().not()),
+            )
+            .select([col(CUSTOMER_INDEX)]);
+        Ok(customers.join(
+            elsewhere,
+            [col(CUSTOMER_INDEX)],
+            [col(CUSTOMER_INDEX)],
+            JoinArgs::new(JoinType::Anti),
+        ))
+    }
+}
+
+/// The currency a store's impacts are priced in when its orders carry several currencies
+/// (`by_currency`, one row per currency, the empty name for orders without one): the
+/// configured `currency` when the orders carry it (any case), else the currency of most
+/// orders (ties: the first by name). `None` when the orders carry one currency or none, so
+/// that every amount counts. SPEC section 4 prices impact "in the store currency" and never
+/// sums amounts in different currencies; converting them would need exchange rates the
+/// exports do not hold.
+pub fn scoring_currency(
+    by_currency: &[crate::metrics::CurrencyRevenue],
+    configured: Option<&str>,
+) -> Option<String> {
+    if by_currency.len() < 2 {
+        return None;
+    }
+    let named = || by_currency.iter().filter(|c| !c.currency.is_empty());
+    if let Some(c) =
+        configured.and_then(|want| named().find(|c| c.currency.eq_ignore_ascii_case(want)))
+    {
+        return Some(c.currency.clone());
+    }
+    // max_by_key keeps the last of equal maxima: reversed, the first by name.
+    named()
+        .rev()
+        .max_by_key(|c| c.orders)
+        .map(|c| c.currency.clone())
 }
 
 /// One measured number behind a snag.

@@ -34,7 +34,11 @@ fn run(ctx: &Context) -> Result<Outcome> {
                 .cast(DataType::UInt32)
                 .sum()
                 .alias("stockouts"),
-            col(s::TOTAL).filter(col(s::CANCELLED)).sum().alias("lost"),
+            // Order value in the scoring currency only: never summed across currencies.
+            col(s::TOTAL)
+                .filter(col(s::CANCELLED).and(ctx.in_scoring_currency()))
+                .sum()
+                .alias("lost"),
         ])
         .collect()?;
     let (n, k) = (first_u64(&stats, "n")?, first_u64(&stats, "k")?);

@@ -83,10 +83,10 @@ fn own_gaps(ctx: &Context, customers: LazyFrame) -> Result<LazyFrame> {
 fn run(ctx: &Context) -> Result<Outcome> {
     let t = &ctx.config.thresholds;
     let j = ctx.journeys;
-    let base = j
-        .customers
-        .clone()
-        .lazy()
+    // With several currencies, VIPs are ranked among the customers whose revenue is in the
+    // scoring currency: revenues in different currencies do not compare.
+    let base = ctx
+        .priced_customers()?
         .select([
             col("revenue").is_not_null().sum().alias("with_revenue"),
             col("days_to_second_order")
@@ -115,10 +115,8 @@ fn run(ctx: &Context) -> Result<Outcome> {
         });
     // Revenue per 30 days since the first order (at least 30 days of tenure).
     let tenure_d = (since(col("first_order_at"), as_of) / lit(24.0)).clip_min(lit(30.0));
-    let top = j
-        .customers
-        .clone()
-        .lazy()
+    let top = ctx
+        .priced_customers()?
         .filter(col("revenue").is_not_null())
         .with_column(
             col("revenue")
