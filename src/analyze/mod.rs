@@ -522,3 +522,34 @@ pub fn breakdown(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::CurrencyRevenue;
+
+    fn currencies(rows: &[(&str, u64)]) -> Vec<CurrencyRevenue> {
+        rows.iter()
+            .map(|(c, n)| CurrencyRevenue {
+                currency: c.to_string(),
+                orders: *n,
+                revenue: 1.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_scoring_currency_is_the_configured_one_else_the_one_of_most_orders() {
+        // One currency, or none: every amount counts.
+        assert_eq!(scoring_currency(&currencies(&[("USD", 3)]), None), None);
+        assert_eq!(scoring_currency(&[], Some("EUR")), None);
+        let two = currencies(&[("EUR", 2), ("USD", 5)]);
+        assert_eq!(scoring_currency(&two, None).as_deref(), Some("USD"));
+        // The configured currency, in any case, when the orders carry it; else most orders.
+        assert_eq!(scoring_currency(&two, Some("eur")).as_deref(), Some("EUR"));
+        assert_eq!(scoring_currency(&two, Some("GBP")).as_deref(), Some("USD"));
+        // Ties go to the first by name; orders without a currency never decide.
+        let tied = currencies(&[("", 9), ("EUR", 4), ("USD", 4)]);
+        assert_eq!(scoring_currency(&tied, None).as_deref(), Some("EUR"));
+    }
+}
