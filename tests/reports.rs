@@ -582,6 +582,75 @@ fn baseline_marks_snags_and_kpis_everywhere() {
     assert!(html.contains("badge s-new") && html.contains("badge s-worse"));
 }
 
+/// Orders in two currencies: `revenue` is null in report.json, beside its per-currency sums,
+/// and every report for people shows those sums, as the terminal does.
+#[test]
+fn revenue_in_several_currencies_is_shown_per_currency_everywhere() {
+    let store = tempfile::tempdir().unwrap();
+    std::fs::write(
+        store.path().join("orders.csv"),
+        "order_id,customer_id,placed_at,total,currency\n\
+         1,C1,2024-01-01T10:00:00Z,100,USD\n\
+         2,C2,2024-01-02T10:00:00Z,10000,JPY\n\
+         3,C3,2024-01-03T10:00:00Z,100,USD\n",
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = analyze(store.path(), tmp.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let terminal = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        terminal.contains("| revenue 10,000 JPY + 200 USD\n"),
+        "{terminal}"
+    );
+
+    let md = read(&tmp.path().join("report.md"));
+    assert!(
+        md.contains("Revenue **10,000 JPY + 200 USD**;"),
+        "summary line: {md}"
+    );
+    assert!(
+        md.contains("\n| Revenue | 10,000 JPY + 200 USD |\n"),
+        "KPI table: {md}"
+    );
+
+    let html = read(&tmp.path().join("report.html"));
+    let doc = scraper::Html::parse_document(&html);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    let tiles: Vec<String> = doc
+        .select(&sel(".tile"))
+        .map(|t| t.text().collect())
+        .collect();
+    assert!(
+        tiles.iter().any(|t| t == "Revenue10,000 JPY + 200 USD"),
+        "{tiles:?}"
+    );
+    let rows: Vec<String> = doc.select(&sel("tr")).map(|t| t.text().collect()).collect();
+    assert!(
+        rows.iter()
+            .any(|t| t == "Revenue revenue10,000 JPY + 200 USD"),
+        "{rows:?}"
+    );
+
+    let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    assert!(report["kpis"]["revenue"].is_null());
+    let by_currency: Vec<(String, f64)> = report["revenue_by_currency"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["currency"].as_str().unwrap().to_string(),
+                c["revenue"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_currency,
+        [("JPY".to_string(), 10000.0), ("USD".to_string(), 200.0)]
+    );
+}
+
 #[test]
 fn diff_compares_two_reports() {
     let tmp = tempfile::tempdir().unwrap();

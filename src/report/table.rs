@@ -188,6 +188,22 @@ pub fn money(v: f64, currency: Option<&str>) -> String {
     }
 }
 
+/// The revenue as every report shows it: the `revenue` KPI in the store currency (`3,445 USD`),
+/// or, when several currencies appear and the KPI is null, each currency's sum in its own
+/// currency, joined by ` + ` (`10,000 JPY + 200 USD`, as in `revenue_by_currency`); `n/a` when
+/// neither is known.
+pub fn revenue_text(r: &Report) -> String {
+    match (r.kpis.revenue, r.revenue_by_currency.as_slice()) {
+        (Some(v), _) => money(v, r.store.currency.as_deref()),
+        (None, several @ [_, _, ..]) => several
+            .iter()
+            .map(|c| money(c.revenue, Some(&c.currency)))
+            .collect::<Vec<_>>()
+            .join(" + "),
+        (None, _) => "n/a".into(),
+    }
+}
+
 /// A KPI or evidence value in its unit: shares as %, hours and days with one decimal.
 pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
     match value {
@@ -252,7 +268,6 @@ pub fn fmt_evidence(e: &Evidence, currency: Option<&str>) -> String {
 
 fn summary(r: &Report) -> String {
     let k = &r.kpis;
-    let cur = r.store.currency.as_deref();
     let tz_note = if r.store.timezone_assumed {
         " (assumed: no --timezone given)"
     } else {
@@ -285,17 +300,7 @@ fn summary(r: &Report) -> String {
         count_text(k.orders_shipped),
         count_text(k.orders_delivered),
         fmt_value(k.cancel_share, "share"),
-        k.revenue.map(|v| money(v, cur)).unwrap_or_else(|| {
-            if r.revenue_by_currency.len() > 1 {
-                r.revenue_by_currency
-                    .iter()
-                    .map(|c| money(c.revenue, Some(&c.currency)))
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            } else {
-                "n/a".into()
-            }
-        })
+        revenue_text(r)
     ));
     s.push_str(&format!(
         "Order-to-ship p50 {} (p90 {}) | transit p50 {} | click-to-door p50 {} | on-time {} | overdue {}\n",

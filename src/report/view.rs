@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::compare::SnagStatus;
-use super::table::{fmt_change, fmt_evidence, fmt_value, money};
+use super::table::{fmt_change, fmt_evidence, fmt_value, money, revenue_text};
 use super::{kpi_info, quadrant_label, Report, Snag};
 
 /// Everything the templates show.
@@ -171,7 +171,12 @@ pub fn build(r: &Report) -> View {
             KpiRow {
                 name: name.clone(),
                 label: label.to_string(),
-                value: kpi_text(name, *value),
+                // Revenue in several currencies is null, its sums are shown per currency.
+                value: if name == "revenue" {
+                    revenue_text(r)
+                } else {
+                    kpi_text(name, *value)
+                },
                 previous: change.map(|c| kpi_text(name, c.previous)),
                 change: change.map(|c| fmt_change(c.change, unit)),
                 trend: change.map(|c| c.trend.as_str()),
