@@ -523,6 +523,73 @@ fn a_failed_run_keeps_the_previous_reports() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// A folder reused by runs with other options keeps no file of the earlier run that the later
+/// one did not write (the other journeys format, the OCEL log), and no other file is touched; a
+/// run that fails removes nothing.
+#[test]
+fn a_run_removes_the_outputs_of_an_earlier_run_it_does_not_write() {
+    let out = tempfile::tempdir().unwrap();
+    let out_s = out.path().to_str().unwrap();
+    let file = |name: &str| out.path().join(name);
+    let run = |dir: &str, args: &[&str]| {
+        snagscan()
+            .args(["analyze", dir, "-q", "--out", out_s])
+            .args(args)
+            .assert()
+    };
+    std::fs::write(file("notes.txt"), "mine\n").unwrap();
+    std::fs::write(file("journeys.xlsx"), "mine too\n").unwrap();
+    run(
+        "fixtures/tiny-store",
+        &["--ocel", "--journeys-format", "parquet"],
+    )
+    .success();
+    assert!(file("journeys.parquet").exists() && file("event_log.jsonocel").exists());
+    assert!(!file("journeys.csv").exists());
+
+    // A failed run leaves the previous run's files, those it would not write among them.
+    let bad = folder_with(&[(
+        "orders.csv",
+        "order_id,placed_at\n1,2024-01-01\n2,2024-01-02,x\n",
+    )]);
+    run(bad.path().to_str().unwrap(), &[]).code(2);
+    assert!(file("journeys.parquet").exists() && file("event_log.jsonocel").exists());
+
+    run("fixtures/tiny-store", &[]).success();
+    assert!(
+        !file("journeys.parquet").exists(),
+        "an earlier run's journeys"
+    );
+    assert!(
+        !file("event_log.jsonocel").exists(),
+        "an earlier run's OCEL log"
+    );
+    let journeys = std::fs::read_to_string(file("journeys.csv")).unwrap();
+    assert!(journeys.starts_with("order_id,customer_key,"), "{journeys}");
+    for name in [
+        "report.json",
+        "event_log.csv",
+        "customers.csv",
+        "tickets.csv",
+    ] {
+        assert!(file(name).exists(), "{name}");
+    }
+
+    run("fixtures/tiny-store", &["--journeys-format", "parquet"]).success();
+    assert!(!file("journeys.csv").exists(), "an earlier run's journeys");
+    assert!(file("journeys.parquet").exists());
+
+    // Files snagscan does not write are never removed.
+    assert_eq!(
+        std::fs::read_to_string(file("notes.txt")).unwrap(),
+        "mine\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(file("journeys.xlsx")).unwrap(),
+        "mine too\n"
+    );
+}
+
 #[test]
 fn meaningless_config_values_are_refused() {
     let dir = tempfile::tempdir().unwrap();

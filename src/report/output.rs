@@ -55,6 +55,57 @@ const EVENT_LOG_CSV: &str = "event_log.csv";
 /// Written only with `--ocel`.
 pub const OCEL_FILE: &str = "event_log.jsonocel";
 
+/// The files a run writes under `--out`, in file order: the reports, the journeys table in
+/// `journeys` format, the other per-order tables, and the OCEL log when `ocel`.
+fn output_names(journeys: JourneysFormat, ocel: bool) -> Vec<String> {
+    exporters()
+        .iter()
+        .map(|e| e.file_name().to_string())
+        .chain([
+            journeys.file_name().to_string(),
+            CUSTOMERS_CSV.to_string(),
+            TICKETS_CSV.to_string(),
+            EVENT_LOG_CSV.to_string(),
+        ])
+        .chain(ocel.then(|| OCEL_FILE.to_string()))
+        .collect()
+}
+
+/// Every file name a run can write under `--out`, whichever options it was given (both
+/// journeys formats, the OCEL log): the files snagscan owns in that folder.
+pub fn owned_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for format in <JourneysFormat as clap::ValueEnum>::value_variants() {
+        for name in output_names(*format, true) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// Removes from `dir` the files snagscan owns ([`owned_names`]) that are not in `written`: the
+/// outputs of an earlier run into the same folder with other options (the other journeys
+/// format, an OCEL log without `--ocel`), which would otherwise sit beside this run's files as
+/// if they were its own. No other file is touched; a name not there is fine.
+///
+/// Errors: an owned file that is there and cannot be removed.
+fn remove_stale(dir: &Path, written: &[String]) -> Result<()> {
+    for name in owned_names() {
+        if written.contains(&name) {
+            continue;
+        }
+        let path = dir.join(&name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    Ok(())
+}
+
 /// Open output files, created up front as hidden `.NAME.partial` files and renamed into place
 /// only when every output is written: a bad `--out` fails at once, and a run that fails later
 /// leaves the previous run's reports untouched.
@@ -83,18 +134,7 @@ impl Outputs {
     pub fn create(dir: &Path, journeys: JourneysFormat, ocel: bool) -> Result<Outputs> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut files = Vec::new();
-        let names = exporters()
-            .iter()
-            .map(|e| e.file_name().to_string())
-            .chain([
-                journeys.file_name().to_string(),
-                CUSTOMERS_CSV.to_string(),
-                TICKETS_CSV.to_string(),
-                EVENT_LOG_CSV.to_string(),
-            ])
-            .chain(ocel.then(|| OCEL_FILE.to_string()))
-            .collect::<Vec<_>>();
-        for name in names {
+        for name in output_names(journeys, ocel) {
             let path = partial(dir, &name);
             let f = File::create(&path).map_err(|e| Error::io(&path, e))?;
             files.push((name, f));
@@ -107,11 +147,13 @@ impl Outputs {
 
     /// Writes every output. The per-order tables (journeys, customers, tickets, event log) are
     /// written from `built` on threads of their own while `report` computes the report on this
-    /// one (the two take about as long at 1M orders); the report files follow. Returns the report
-    /// and the paths written.
+    /// one (the two take about as long at 1M orders); the report files follow. Once every file
+    /// is in place, the files of an earlier run that this one does not write are removed (see
+    /// [`owned_names`]). Returns the report and the paths written.
     ///
     /// Errors: `report`'s error first (the tables written meanwhile are removed), else the first
-    /// output that fails, in file order, as a sequential write would report it.
+    /// output that fails, in file order, as a sequential write would report it; then an earlier
+    /// run's output that cannot be removed.
     pub fn write(
         mut self,
         built: &Built,
@@ -168,12 +210,15 @@ impl Outputs {
         }
         // Every output is complete: move them into place together.
         let mut finals = Vec::new();
-        for name in written {
-            let target = self.dir.join(&name);
-            std::fs::rename(partial(&self.dir, &name), &target)
+        for name in &written {
+            let target = self.dir.join(name);
+            std::fs::rename(partial(&self.dir, name), &target)
                 .map_err(|e| Error::io(&target, e))?;
             finals.push(target);
         }
+        // Only now, with this run's files in place, an earlier run's outputs that this one
+        // does not write go: a failed run leaves the previous run's files as they were.
+        remove_stale(&self.dir, &written)?;
         Ok((report, finals))
     }
 }
