@@ -40,7 +40,7 @@ pub struct Thresholds {
     pub review_score_gap: f64,
     /// Repeat window, days (inclusive, x 24 h).
     pub repeat_window_days: u32,
-    /// repeat-dropoff: target 90-day repeat rate.
+    /// repeat-dropoff: target repeat rate (over the repeat window).
     pub repeat_target: f64,
     /// express-buried: the express SLA, hours (order-to-ship).
     pub express_sla_h: f64,

@@ -211,7 +211,9 @@ fn run_diff(args: DiffArgs) -> Result<u8> {
     let cmp = compare::compare(&old, &new);
     let text = match args.format {
         DiffFormat::Text => {
-            report::table::comparison_text(&cmp, terminal_width(), stdout_color()).into_bytes()
+            // A saved report.json does not record the repeat window: labels name none.
+            report::table::comparison_text(&cmp, None, terminal_width(), stdout_color())
+                .into_bytes()
         }
         DiffFormat::Json => {
             let mut v = serde_json::to_vec_pretty(&cmp).map_err(|e| Error::Output {

@@ -110,6 +110,7 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         window_days,
         revenue_per_30d: scored_revenue.map(|r| r * 30.0 / window_days.max(1.0)),
         mean_repeat_order_value: mean_repeat_order_value(&ctx)?,
+        repeat_window_days: config.thresholds.repeat_window_days,
     };
     drop(metrics_span);
     let analyzers_span = timings::span("analyzers");
@@ -232,6 +233,7 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         skipped_files: store.skipped.clone(),
         kpis,
         revenue_by_currency,
+        repeat_window_days: config.thresholds.repeat_window_days,
         snags,
         not_enough_data,
         checks,

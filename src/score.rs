@@ -98,6 +98,8 @@ pub struct ScoringBase {
     pub revenue_per_30d: Option<f64>,
     /// Mean net value of repeat orders (order_seq >= 2).
     pub mean_repeat_order_value: Option<f64>,
+    /// The repeat window, days, that repeat-rate drops are measured over (for the basis text).
+    pub repeat_window_days: u32,
 }
 
 /// A scored snag's numbers.
@@ -169,7 +171,7 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
         (RepeatDrop::NotApplicable, _) => term(None, "not applicable".into()),
         (RepeatDrop::NotMeasurable { affected, others }, _) => term(
             None,
-            format!("repeat-rate drop not measurable: {affected} affected and {others} other customers old enough for the 90-day window (need the minimum sample in both)"),
+            format!("repeat-rate drop not measurable: {affected} affected and {others} other customers old enough for the {}-day window (need the minimum sample in both)", base.repeat_window_days),
         ),
         (RepeatDrop::Lapsing { customers, revenue_per_30d }, _) => term(
             Some(*customers as f64 * revenue_per_30d),
@@ -234,6 +236,7 @@ mod tests {
             window_days: 60.0,
             revenue_per_30d: Some(10_000.0),
             mean_repeat_order_value: Some(80.0),
+            repeat_window_days: 90,
         };
         let drop = RepeatDrop::Measured {
             affected_rate: 0.10,
@@ -266,6 +269,7 @@ mod tests {
             window_days: 30.0,
             revenue_per_30d: Some(1_000.0),
             mean_repeat_order_value: Some(80.0),
+            repeat_window_days: 90,
         };
         let drop = RepeatDrop::NotMeasurable {
             affected: 3,
@@ -292,6 +296,7 @@ mod tests {
             window_days: 365.0,
             revenue_per_30d: Some(10_000.0),
             mean_repeat_order_value: Some(80.0),
+            repeat_window_days: 90,
         };
         let lapsing = RepeatDrop::Lapsing {
             customers: 12,

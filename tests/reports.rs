@@ -651,6 +651,119 @@ fn revenue_in_several_currencies_is_shown_per_currency_everywhere() {
     );
 }
 
+/// A repeat window of 20 days (`[thresholds] repeat_window_days`): every label of the repeat
+/// rate says 20, beside the 20-day rate, in the terminal, report.md and report.html, also in
+/// the comparison with a baseline; none says 90.
+#[test]
+fn repeat_rate_labels_name_the_configured_window() {
+    let store = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root().join("examples/demo-store")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&path, store.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    // A target no store meets raises repeat-dropoff, whose KPI to watch is the repeat rate.
+    std::fs::write(
+        store.path().join("snagscan.toml"),
+        "timezone = \"America/New_York\"\ncurrency = \"USD\"\n\
+         [thresholds]\nrepeat_window_days = 20\nrepeat_target = 0.95\n",
+    )
+    .unwrap();
+    let before = tempfile::tempdir().unwrap();
+    let out = analyze(&root().join("examples/demo-store"), before.path(), &["-q"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let tmp = tempfile::tempdir().unwrap();
+    let baseline = before.path().join("report.json");
+    let out = analyze(
+        store.path(),
+        tmp.path(),
+        &["--baseline", baseline.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    let old: Value = serde_json::from_str(&read(&baseline)).unwrap();
+    let rate = report["kpis"]["repeat_rate"].as_f64().unwrap();
+    assert_ne!(
+        Some(rate),
+        old["kpis"]["repeat_rate"].as_f64(),
+        "the 20-day rate"
+    );
+    let pct = format!("{:.1}%", rate * 100.0);
+    assert!(report["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "repeat-dropoff"));
+
+    let terminal = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        terminal.contains(&format!("| repeat rate (20 d) {pct} |")),
+        "{terminal}"
+    );
+    // The comparison's "KPIs that moved" table.
+    assert!(terminal.contains("│ 20-day repeat rate "), "{terminal}");
+
+    let md = read(&tmp.path().join("report.md"));
+    assert!(
+        md.contains(&format!("; 20-day repeat rate **{pct}**")),
+        "summary line: {md}"
+    );
+    assert!(
+        md.contains(&format!("\n| 20-day repeat rate | {pct} |")),
+        "KPI table: {md}"
+    );
+    let snag_row = md
+        .lines()
+        .find(|l| l.contains("**repeat-dropoff**"))
+        .unwrap_or_else(|| panic!("no repeat-dropoff row: {md}"));
+    assert!(
+        snag_row.contains(&format!("| 20-day repeat rate {pct}")),
+        "KPI to watch: {snag_row}"
+    );
+
+    let html = read(&tmp.path().join("report.html"));
+    let doc = scraper::Html::parse_document(&html);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    let card: String = doc
+        .select(&sel("article#snag-repeat-dropoff"))
+        .next()
+        .expect("repeat-dropoff card")
+        .text()
+        .collect();
+    assert!(
+        card.contains(&format!(
+            "KPI to watch20-day repeat rate repeat_rate: {pct}"
+        )),
+        "{card}"
+    );
+    let captions: Vec<String> = doc
+        .select(&sel("figcaption"))
+        .map(|c| c.text().collect())
+        .collect();
+    assert!(
+        captions
+            .iter()
+            .any(|c| c.starts_with("20-day repeat rate of customers by what happened")),
+        "{captions:?}"
+    );
+    let tiles: Vec<String> = doc
+        .select(&sel(".tile .label"))
+        .map(|t| t.text().collect())
+        .collect();
+    assert!(tiles.iter().any(|t| t == "20-day repeat rate"), "{tiles:?}");
+
+    for (name, text) in [
+        ("terminal", &terminal),
+        ("report.md", &md),
+        ("report.html", &html),
+    ] {
+        for ninety in ["90-day", "(90 d)", "at least 90 days"] {
+            assert!(!text.contains(ninety), "{name} says {ninety:?}: {text}");
+        }
+    }
+}
+
 #[test]
 fn diff_compares_two_reports() {
     let tmp = tempfile::tempdir().unwrap();

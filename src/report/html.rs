@@ -35,6 +35,7 @@ impl Exporter for HtmlReport {
             cohorts_note => no_cohorts(r),
             repeat_svg => svg(charts::repeat_by_experience(&r.charts)?),
             repeat_note => no_repeat(r),
+            repeat_window_days => r.repeat_window_days,
         };
         template::render(self.file_name(), TEMPLATE, ctx)
     }
@@ -65,10 +66,13 @@ fn no_cohorts(r: &Report) -> &'static str {
     }
 }
 
-fn no_repeat(r: &Report) -> &'static str {
+fn no_repeat(r: &Report) -> String {
     if r.kpis.repeat_rate.is_none() {
-        "no customer's first order is at least 90 days before the data end"
+        format!(
+            "no customer's first order is at least {} days before the data end",
+            r.repeat_window_days
+        )
     } else {
-        "repeat rates by first-order experience were not computed for these inputs"
+        "repeat rates by first-order experience were not computed for these inputs".into()
     }
 }

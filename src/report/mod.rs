@@ -38,6 +38,10 @@ pub struct Report {
     pub skipped_files: Vec<SkippedFile>,
     pub kpis: Kpis,
     pub revenue_by_currency: Vec<CurrencyRevenue>,
+    /// The repeat window, days (`[thresholds] repeat_window_days`), that the repeat rates were
+    /// measured over: for the labels of the reports (`20-day repeat rate`); not in `report.json`.
+    #[serde(skip)]
+    pub repeat_window_days: u32,
     pub snags: Vec<Snag>,
     pub not_enough_data: Vec<NotEnoughData>,
     /// Every analyzer's verdict, raised or not.
@@ -61,7 +65,8 @@ pub struct Charts {
     pub wismo_daily: Vec<DailyCount>,
     /// Monthly cohorts by first order: share of the cohort ordering again in month N after.
     pub cohorts: Vec<CohortRow>,
-    /// 90-day repeat rate by first-order experience (on time vs late, WISMO, low review).
+    /// Repeat rate over the repeat window by first-order experience (on time vs late, WISMO,
+    /// low review).
     pub repeat_by_experience: Vec<RateGroup>,
 }
 
@@ -211,7 +216,7 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
     ("tickets_unlinked", "Tickets linked to no order", "count"),
     ("wismo_rate_per_100", "WISMO per 100 shipped", "per100"),
     ("wismo_share", "WISMO share of tickets", "share"),
-    ("repeat_rate", "90-day repeat rate", "share"),
+    ("repeat_rate", "Repeat rate", "share"),
     (
         "time_to_second_order_p50_d",
         "Time to 2nd order p50",
@@ -238,7 +243,7 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
     ),
     (
         "repeat_rate (late first order)",
-        "90-day repeat rate after a late first order",
+        "Repeat rate after a late first order",
         "share",
     ),
     (
@@ -255,12 +260,35 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
 ];
 
 /// Label and unit of a KPI; unknown names are shown as they are, unit `ratio` (3 decimals).
+/// The label of a KPI measured over the repeat window does not name the window: reports show
+/// [`kpi_label`].
 pub fn kpi_info(name: &str) -> (&str, &'static str) {
     KPI_INFO
         .iter()
         .find(|(k, _, _)| *k == name)
         .map(|(_, label, unit)| (*label, *unit))
         .unwrap_or((name, "ratio"))
+}
+
+/// The KPIs measured over the repeat window (`[thresholds] repeat_window_days`).
+const REPEAT_WINDOW_KPIS: &[&str] = &["repeat_rate", "repeat_rate (late first order)"];
+
+/// The label of a KPI for people: [`kpi_info`]'s, led by the repeat window for a KPI measured
+/// over it (`20-day repeat rate` with `repeat_window_days` 20). Without a known window
+/// (`snagscan diff` of two saved reports) the label names none: `Repeat rate`.
+pub fn kpi_label(name: &str, repeat_window_days: Option<u32>) -> String {
+    let (label, _) = kpi_info(name);
+    match repeat_window_days {
+        Some(days) if REPEAT_WINDOW_KPIS.contains(&name) => {
+            let mut chars = label.chars();
+            let rest: String = chars
+                .next()
+                .map(|first| first.to_lowercase().chain(chars).collect())
+                .unwrap_or_default();
+            format!("{days}-day {rest}")
+        }
+        _ => label.to_string(),
+    }
 }
 
 /// The label of a quadrant for people: `Start here`.
@@ -271,5 +299,22 @@ pub fn quadrant_label(q: &str) -> &'static str {
         "nice-to-have" => "Nice to have",
         "hold-off" => "Hold off",
         _ => "Unplaced",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kpi_label;
+
+    #[test]
+    fn repeat_rate_labels_name_the_window() {
+        assert_eq!(kpi_label("repeat_rate", Some(20)), "20-day repeat rate");
+        assert_eq!(
+            kpi_label("repeat_rate (late first order)", Some(45)),
+            "45-day repeat rate after a late first order"
+        );
+        assert_eq!(kpi_label("repeat_rate", None), "Repeat rate");
+        assert_eq!(kpi_label("on_time_rate", Some(20)), "On-time rate");
+        assert_eq!(kpi_label("unknown_kpi", Some(20)), "unknown_kpi");
     }
 }

@@ -5,7 +5,7 @@ use comfy_table::{
 };
 
 use super::compare::{Comparison, KpiChange, SnagStatus, Trend};
-use super::{kpi_info, Exporter, Report, Snag};
+use super::{kpi_info, kpi_label, Exporter, Report, Snag};
 use crate::analyze::Evidence;
 use crate::error::Result;
 use crate::score::Quadrant;
@@ -38,7 +38,12 @@ impl Exporter for TerminalReport {
             out.push('\n');
         }
         if let Some(c) = &r.comparison {
-            out.push_str(&comparison_text(c, self.width, self.color));
+            out.push_str(&comparison_text(
+                c,
+                Some(r.repeat_window_days),
+                self.width,
+                self.color,
+            ));
             out.push('\n');
         }
         out.push_str(&checks(r));
@@ -96,8 +101,14 @@ fn count_text(n: Option<u64>) -> String {
 }
 
 /// The comparison with a baseline: snag statuses and the KPIs that moved. Used by `analyze
-/// --baseline` and `snagscan diff`.
-pub fn comparison_text(c: &Comparison, width: u16, color: bool) -> String {
+/// --baseline` and `snagscan diff`; `repeat_window_days` labels the repeat rates ([`kpi_label`]),
+/// `None` when it is not known (`diff`: `report.json` does not record it).
+pub fn comparison_text(
+    c: &Comparison,
+    repeat_window_days: Option<u32>,
+    width: u16,
+    color: bool,
+) -> String {
     let unmeasured = match c.count(SnagStatus::Unmeasured) {
         0 => String::new(),
         n => format!(", {n} no longer measurable (not enough data)"),
@@ -123,7 +134,7 @@ pub fn comparison_text(c: &Comparison, width: u16, color: bool) -> String {
                 (Some(a), None) => format!("{a} -> -"),
                 (None, None) => "-".into(),
             };
-            let (label, _) = kpi_info(&s.kpi);
+            let label = kpi_label(&s.kpi, repeat_window_days);
             t.add_row(vec![
                 Cell::new(&s.id),
                 Cell::new(s.status.as_str())
@@ -152,7 +163,8 @@ pub fn comparison_text(c: &Comparison, width: u16, color: bool) -> String {
         let mut t = table(width.min(100), color);
         t.set_header(vec!["KPI", "Baseline", "Now", "Change", "Trend"]);
         for k in moved {
-            let (label, unit) = kpi_info(&k.name);
+            let label = kpi_label(&k.name, repeat_window_days);
+            let unit = kpi_info(&k.name).1;
             let mut trend = Cell::new(k.trend.as_str());
             if let Some(col) = trend_color(k.trend) {
                 trend = trend.fg(col);
@@ -312,9 +324,10 @@ fn summary(r: &Report) -> String {
         count_text(k.overdue_orders)
     ));
     s.push_str(&format!(
-        "Tickets {} | WISMO per 100 shipped {} | repeat rate (90 d) {} | reviews on {} of delivered, mean {}\n",
+        "Tickets {} | WISMO per 100 shipped {} | repeat rate ({} d) {} | reviews on {} of delivered, mean {}\n",
         count_text(k.tickets),
         k.wismo_rate_per_100.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into()),
+        r.repeat_window_days,
         fmt_value(k.repeat_rate, "share"),
         fmt_value(k.review_coverage, "share"),
         fmt_value(k.review_score_mean, "points"),

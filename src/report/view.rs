@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::compare::SnagStatus;
 use super::table::{fmt_change, fmt_evidence, fmt_value, money, revenue_text};
-use super::{kpi_info, quadrant_label, Report, Snag};
+use super::{kpi_info, kpi_label, quadrant_label, Report, Snag};
 
 /// Everything the templates show.
 #[derive(Debug, Serialize)]
@@ -19,6 +19,8 @@ pub struct View {
     pub timezone_assumed: bool,
     pub as_of_source: String,
     pub currency: Option<String>,
+    /// The repeat window the repeat rates were measured over, days.
+    pub repeat_window_days: u32,
     /// The handful of figures shown first.
     pub headline: Vec<Stat>,
     pub kpis: Vec<KpiRow>,
@@ -156,6 +158,7 @@ pub fn build(r: &Report) -> View {
     let cur = r.store.currency.as_deref();
     let cmp = r.comparison.as_ref();
     let kpi_map = kpi_values(r);
+    let window = Some(r.repeat_window_days);
     let kpi_text = |name: &str, v: Option<f64>| {
         let (_, unit) = kpi_info(name);
         match unit {
@@ -166,11 +169,11 @@ pub fn build(r: &Report) -> View {
     let kpis: Vec<KpiRow> = kpi_map
         .iter()
         .map(|(name, value)| {
-            let (label, unit) = kpi_info(name);
+            let (_, unit) = kpi_info(name);
             let change = cmp.and_then(|c| c.kpis.iter().find(|k| &k.name == name));
             KpiRow {
                 name: name.clone(),
-                label: label.to_string(),
+                label: kpi_label(name, window),
                 // Revenue in several currencies is null, its sums are shown per currency.
                 value: if name == "revenue" {
                     revenue_text(r)
@@ -230,7 +233,7 @@ pub fn build(r: &Report) -> View {
                     previous_quadrant: quadrant_label(s.previous_quadrant.as_deref().unwrap_or("")),
                     kpi_change: format!(
                         "{}: {}, now {}",
-                        kpi_info(&s.kpi).0,
+                        kpi_label(&s.kpi, window),
                         kpi_text(&s.kpi, s.previous_kpi_value),
                         kpi_text(&s.kpi, s.kpi_value)
                     ),
@@ -273,6 +276,7 @@ pub fn build(r: &Report) -> View {
         timezone_assumed: r.store.timezone_assumed,
         as_of_source: r.store.as_of_source.to_string(),
         currency: r.store.currency.clone(),
+        repeat_window_days: r.repeat_window_days,
         headline,
         kpis,
         has_baseline: cmp.is_some(),
@@ -302,7 +306,7 @@ pub fn build(r: &Report) -> View {
                     (_, _, Some(note)) => note.clone(),
                     ("not_enough_data", Some(n), _) => format!("n={n}"),
                     (_, _, _) => {
-                        let (label, _) = kpi_info(c.kpi.name);
+                        let label = kpi_label(c.kpi.name, window);
                         format!("{label}: {}", kpi_text(c.kpi.name, c.kpi.value))
                     }
                 },
@@ -415,7 +419,6 @@ fn snag_view(
 ) -> SnagView {
     let cur = r.store.currency.as_deref();
     let change = r.comparison.as_ref().and_then(|c| c.snag(s.id));
-    let (kpi_label, _) = kpi_info(s.kpi.name);
     SnagView {
         rank,
         id: s.id.to_string(),
@@ -459,7 +462,7 @@ fn snag_view(
             .collect(),
         automation: s.automation.to_string(),
         kpi_name: s.kpi.name.to_string(),
-        kpi_label: kpi_label.to_string(),
+        kpi_label: kpi_label(s.kpi.name, Some(r.repeat_window_days)),
         kpi_value: kpi_text(s.kpi.name, s.kpi.value),
         status: change.map(|c| c.status.as_str()),
         previous_impact: change
