@@ -262,7 +262,11 @@ impl Config {
             read,
             mappings,
             timezone_assumed,
-            currency: file.currency,
+            // A code, as the orders' currencies are read (`usd` is `USD`).
+            currency: file
+                .currency
+                .map(|c| c.trim().to_uppercase())
+                .filter(|c| !c.is_empty()),
             as_of,
             thresholds: {
                 check_ranges(&file.thresholds, &file.costs).map_err(|message| Error::Config {

@@ -58,7 +58,9 @@ pub struct Journeys {
     /// delivered ([`DELIVERED_STATUS_PATTERN`]); without, a delivery time or such an order
     /// status; delivered_at is null when a time is not known); cancelled,
     /// stockout, requires_shipping (Boolean); status, fulfillment_status (String, as exported);
-    /// shipping_method, risk_level, currency, region, carrier, lane (String); total, refunded,
+    /// shipping_method, risk_level, region, carrier, lane (String); currency (String: the code,
+    /// trimmed and upper-cased; an empty one filled as `ingest::fill_empty_currencies` says);
+    /// total, refunded,
     /// net_revenue (Float64, currency: total - refunded, an empty refund being 0; null for a
     /// cancelled order or a refund given but unreadable); fulfilled_complete_at (Datetime ms UTC: when the order
     /// was completely fulfilled, i.e. its last shipment's shipped_at when every shipment row has

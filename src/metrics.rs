@@ -76,8 +76,12 @@ pub struct Kpis {
 /// Revenue of one currency.
 #[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub struct CurrencyRevenue {
+    /// The currency code (trimmed, upper-case); empty for orders whose currency is not known
+    /// (no currency given, or an empty cell among orders in several currencies).
     pub currency: String,
+    /// Non-cancelled orders with a known net revenue in it.
     pub orders: u64,
+    /// Their net revenue (`total - refunded`), in that currency.
     pub revenue: f64,
 }
 

@@ -56,7 +56,10 @@ pub fn build(dir: &Path, config: &Config) -> Result<Built> {
     let mut dq = DataQuality::default();
     let store = {
         let _t = timings::span("ingest::load");
-        ingest::load(dir, &config.read, &config.mappings, &mut dq)?
+        let mut store = ingest::load(dir, &config.read, &config.mappings, &mut dq)?;
+        store.orders =
+            ingest::fill_empty_currencies(store.orders, config.currency.as_deref(), &mut dq)?;
+        store
     };
     let journeys = {
         let _t = timings::span("journey::build");

@@ -3944,3 +3944,115 @@ fn several_currencies_are_priced_in_the_currency_of_most_orders() {
         "{note}"
     );
 }
+
+/// The report's `revenue_by_currency` as (currency, orders, revenue), in its order.
+fn revenue_by_currency(run: &Run) -> Vec<(String, u64, f64)> {
+    run.report()["revenue_by_currency"]
+        .as_array()
+        .expect("revenue_by_currency")
+        .iter()
+        .map(|c| {
+            (
+                c["currency"].as_str().unwrap().to_string(),
+                c["orders"].as_u64().unwrap(),
+                c["revenue"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A config file `snagscan.toml` holding `text`, in a folder of its own (kept alive by the
+/// returned guard).
+fn config_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snagscan.toml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap().to_string();
+    (dir, path)
+}
+
+/// Currency codes are codes: `usd` is `USD` (ISO 4217 codes are case-insensitive), and an
+/// empty cell takes the store's currency when it is known, counted: the one every other order
+/// names (also over a configured one that differs), else the configured one; with several
+/// currencies and none configured it stays unknown, counted, its revenue listed apart. It was
+/// "revenue 30 + 140 USD + 200 usd", with a null revenue and nothing flagged.
+#[test]
+fn currency_codes_ignore_case_and_an_empty_cell_takes_the_store_currency() {
+    let dir = tempfile::tempdir().unwrap();
+    let four = "order_id,customer_id,placed_at,total,refunded,currency\n\
+        1,C1,2024-01-01T10:00:00Z,100,10,USD\n\
+        2,C2,2024-01-02T10:00:00Z,200,,usd\n\
+        3,C3,2024-01-03T10:00:00Z,50,0,USD\n\
+        4,C4,2024-01-04T10:00:00Z,30,0,\n";
+    write(dir.path(), "orders.csv", four.as_bytes());
+    let usd = |run: &Run| {
+        // 90 + 200 + 50 + 30, all in USD.
+        assert_eq!(run.kpi("revenue"), 370.0);
+        assert_eq!(revenue_by_currency(run), [("USD".to_string(), 4, 370.0)]);
+        assert_eq!(run.report()["store"]["currency"], "USD");
+        let j = run.journeys();
+        assert_eq!(
+            ["1", "2", "3", "4"].map(|id| j[id]["currency"].clone()),
+            ["USD", "USD", "USD", "USD"]
+        );
+    };
+    let warned = |run: &Run, reason: &str| {
+        let e = run.dq("empty currency").expect("empty currency counted");
+        assert_eq!(e["reason"], reason);
+        assert_eq!(e["file"], "orders.csv");
+        assert_eq!(e["effect"], "warning");
+        assert_eq!(e["count"], 1);
+        assert_eq!(e["first_lines"], serde_json::json!([5]));
+    };
+
+    let run = analyze_ok(dir.path(), &[]);
+    usd(&run);
+    warned(
+        &run,
+        "empty currency: USD assumed (every order that names a currency is in USD)",
+    );
+    // The configured currency, in any case, is the same code.
+    let (_cfg_dir, usd_cfg) = config_file("currency = \"usd\"\n");
+    let run = analyze_ok(dir.path(), &["--config", &usd_cfg]);
+    usd(&run);
+    warned(
+        &run,
+        "empty currency: USD assumed (the configured currency, and that of every order that names one)",
+    );
+    assert!(run.dq("differs").is_none(), "{:?}", run.data_quality());
+    // A configured currency that differs: the orders' own wins, also for the empty cell.
+    let (_eur_dir, eur_cfg) = config_file("currency = \"EUR\"\n");
+    let run = analyze_ok(dir.path(), &["--config", &eur_cfg]);
+    usd(&run);
+    assert!(run.dq("currency = \"EUR\" differs").is_some());
+
+    // Several currencies: without a configured one the empty cell stays unknown, its 30 apart.
+    let five = format!("{four}5,C5,2024-01-05T10:00:00Z,40,0,eur\n");
+    write(dir.path(), "orders.csv", five.as_bytes());
+    let run = analyze_ok(dir.path(), &[]);
+    assert!(run.kpi("revenue").is_null());
+    assert_eq!(
+        revenue_by_currency(&run),
+        [
+            (String::new(), 1, 30.0),
+            ("EUR".to_string(), 1, 40.0),
+            ("USD".to_string(), 3, 340.0)
+        ]
+    );
+    assert_eq!(run.journeys()["4"]["currency"], "");
+    warned(
+        &run,
+        "empty currency while the orders are in several (EUR, USD): left unknown, its revenue listed apart",
+    );
+    // ... with one configured, the configured one.
+    let run = analyze_ok(dir.path(), &["--config", &usd_cfg]);
+    assert_eq!(
+        revenue_by_currency(&run),
+        [("EUR".to_string(), 1, 40.0), ("USD".to_string(), 4, 370.0)]
+    );
+    assert_eq!(run.journeys()["4"]["currency"], "USD");
+    warned(
+        &run,
+        "empty currency: USD assumed (the configured currency; the orders are in EUR, USD)",
+    );
+}

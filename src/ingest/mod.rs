@@ -1091,6 +1091,103 @@ pub fn audit_with_example(
     Ok(n as u64)
 }
 
+/// A currency cell as its code (String): trimmed and upper-cased (ISO 4217 codes are
+/// case-insensitive, `usd` is `USD`); null when empty.
+pub fn currency_code(cell: Expr) -> Expr {
+    let code = cell.str().strip_chars(lit(NULL)).str().to_uppercase();
+    when(code.clone().eq(lit("")))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(code)
+}
+
+/// `orders` (a store's orders, currencies already codes: see [`currency_code`]) with each empty
+/// `currency` given the store's currency when it is known, every such order counted in `dq` by
+/// file with its lines (Effect::Warning):
+/// - when the orders name no currency at all (an export without a currency column), the
+///   `configured` one (`currency` in `snagscan.toml`, a code), silently: that is what the
+///   setting is for; without one they stay empty;
+/// - when every order that names a currency names the same one, that one (the orders' own
+///   currency wins over a configured one that differs, which the report lists apart);
+/// - when they name several, the `configured` one; without one the currency stays unknown
+///   (empty), and the order's revenue is listed apart from every currency's.
+///
+/// Errors: `orders` has no `currency` column (String) or no provenance columns.
+pub fn fill_empty_currencies(
+    orders: DataFrame,
+    configured: Option<&str>,
+    dq: &mut DataQuality,
+) -> Result<DataFrame> {
+    if orders.column(s::CURRENCY)?.null_count() == 0 {
+        return Ok(orders);
+    }
+    let named = orders
+        .clone()
+        .lazy()
+        .select([col(s::CURRENCY)
+            .drop_nulls()
+            .unique()
+            .sort(SortOptions::default())])
+        .collect()?;
+    // The distinct currencies (a handful of values), not the orders.
+    let named: Vec<String> = named
+        .column(s::CURRENCY)?
+        .str()?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    let list = |codes: &[String]| match codes.len() {
+        0..=6 => codes.join(", "),
+        n => format!("{}, ... ({n} in all)", codes[..5].join(", ")),
+    };
+    let (fill, reason) = match (named.as_slice(), configured) {
+        ([], None) => return Ok(orders),
+        ([], Some(c)) => (Some(c.to_string()), None),
+        ([one], Some(c)) if one == c => (
+            Some(one.clone()),
+            Some(format!(
+                "empty currency: {one} assumed (the configured currency, and that of every order that names one)"
+            )),
+        ),
+        ([one], _) => (
+            Some(one.clone()),
+            Some(format!(
+                "empty currency: {one} assumed (every order that names a currency is in {one})"
+            )),
+        ),
+        (several, Some(c)) => (
+            Some(c.to_string()),
+            Some(format!(
+                "empty currency: {c} assumed (the configured currency; the orders are in {})",
+                list(several)
+            )),
+        ),
+        (several, None) => (
+            None,
+            Some(format!(
+                "empty currency while the orders are in several ({}): left unknown, its revenue listed apart",
+                list(several)
+            )),
+        ),
+    };
+    if let Some(reason) = reason {
+        audit(
+            &orders,
+            col(s::CURRENCY).is_null(),
+            &reason,
+            Effect::Warning,
+            dq,
+        )?;
+    }
+    Ok(match fill {
+        Some(code) => orders
+            .lazy()
+            .with_column(col(s::CURRENCY).fill_null(lit(code)))
+            .collect()?,
+        None => orders,
+    })
+}
+
 /// A string column's trimmed value, or null for a placeholder ([`PLACEHOLDER_IDS`], in any
 /// letter case: `Guest`, `N/A`, `NULL`).
 ///
@@ -1631,6 +1728,9 @@ fn finish_orders(
             .filter(col("_replaced").not())
             .drop(cols(["_replaced"]))
     };
+
+    // ISO 4217 codes are case-insensitive: `usd`, ` USD ` and `USD` are one currency.
+    lf = lf.with_column(currency_code(col(s::CURRENCY)).alias(s::CURRENCY));
 
     if let Some(p) = payments {
         let totals = p

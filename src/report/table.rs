@@ -209,7 +209,10 @@ pub fn revenue_text(r: &Report) -> String {
         (Some(v), _) => money(v, r.store.currency.as_deref()),
         (None, several @ [_, _, ..]) => several
             .iter()
-            .map(|c| money(c.revenue, Some(&c.currency)))
+            .map(|c| match c.currency.as_str() {
+                "" => format!("{} (currency unknown)", money(c.revenue, None)),
+                code => money(c.revenue, Some(code)),
+            })
             .collect::<Vec<_>>()
             .join(" + "),
         (None, _) => "n/a".into(),
