@@ -58,11 +58,11 @@ pub struct Journeys {
     /// delivered ([`DELIVERED_STATUS_PATTERN`]); without, a delivery time or such an order
     /// status; delivered_at is null when a time is not known); cancelled,
     /// stockout, requires_shipping (Boolean); status, fulfillment_status (String, as exported);
-    /// shipping_method, risk_level, region, carrier, lane (String); currency (String: the code,
-    /// trimmed and upper-cased; an empty one filled as `ingest::fill_empty_currencies` says);
-    /// total, refunded,
+    /// shipping_method, risk_level, region, carrier, lane (String); currency (String: the code, trimmed and upper-cased; an
+    /// empty one filled as `ingest::fill_empty_currencies` says); total, refunded,
     /// net_revenue (Float64, currency: total - refunded, an empty refund being 0; null for a
-    /// cancelled order or a refund given but unreadable); fulfilled_complete_at (Datetime ms UTC: when the order
+    /// cancelled order, a refund given but unreadable, a negative total or a refund above the
+    /// total, the last two counted in the audit); fulfilled_complete_at (Datetime ms UTC: when the order
     /// was completely fulfilled, i.e. its last shipment's shipped_at when every shipment row has
     /// one, or fulfilled_at without shipment rows; null unless the order is known complete:
     /// physical, and unshipped_items = 0 or fulfillment_status empty or fulfilled, status not
@@ -447,6 +447,46 @@ fn build_with(
         Effect::Warning,
         dq,
     )?;
+    let [negative_total, refund_above_total] = implausible_amounts();
+    let flagged = |mask: Expr, example: Expr| -> Result<DataFrame> {
+        Ok(with_waits
+            .clone()
+            .lazy()
+            .filter(mask.fill_null(lit(false)))
+            .select([
+                col(s::SRC_FILE),
+                col(s::SRC_LINE),
+                example.alias("_example"),
+            ])
+            .collect()?)
+    };
+    let amount = |name: &str| col(name).cast(DataType::String);
+    for (mask, example, reason, effect) in [
+        (
+            negative_total,
+            concat_str([lit("total "), amount(s::TOTAL)], "", true),
+            NEGATIVE_TOTAL,
+            Effect::ExcludedFromStats,
+        ),
+        (
+            refund_above_total,
+            concat_str(
+                [
+                    lit("refunded "),
+                    amount(s::REFUNDED),
+                    lit(" of a total of "),
+                    amount(s::TOTAL),
+                ],
+                "",
+                true,
+            ),
+            REFUND_ABOVE_TOTAL,
+            Effect::ExcludedFromStats,
+        ),
+    ] {
+        let rows = flagged(mask, example)?;
+        audit_with_example(&rows, lit(true), Some("_example"), reason, effect, dq)?;
+    }
     // Whether the inputs say anything about deliveries (a shipments table, or some order known
     // delivered): without, an order past its promise is not known to be overdue.
     let deliveries_known = store.shipments.is_some()
@@ -887,6 +927,29 @@ fn core_columns() -> Vec<Expr> {
     ]
 }
 
+/// An order's net revenue cannot be known from its amounts: a negative total (no order is worth
+/// less than nothing: an export error, or a return written as an order), or a refund above a
+/// total of 0 or more (a refund in cents, a running total of refunds). Null when an amount is
+/// missing; a refund given but unreadable (NaN) is not judged here.
+fn implausible_amounts() -> [Expr; 2] {
+    let total = || col(s::TOTAL);
+    let refunded = || col(s::REFUNDED);
+    [
+        total().lt(lit(0.0)),
+        total()
+            .gt_eq(lit(0.0))
+            .and(refunded().is_nan().not())
+            .and(refunded().gt(total())),
+    ]
+}
+
+/// Data-quality reason of an order whose total is negative.
+pub const NEGATIVE_TOTAL: &str =
+    "negative total (net revenue unknown: left out of revenue and cancelled order value)";
+/// Data-quality reason of an order whose refund is above its total.
+pub const REFUND_ABOVE_TOTAL: &str =
+    "refunded more than the order's total (net revenue unknown: left out of revenue)";
+
 /// Raw waits in hours (may be negative; checked before [`final_columns`] nulls them); null
 /// when either end is unknown, implausible times included (later than `latest`, see
 /// [`known_time`]).
@@ -932,6 +995,7 @@ fn final_columns(
 ) -> Vec<Expr> {
     let as_of_lit = lit(as_of.timestamp_millis()).cast(utc_ms());
     let physical = col(s::REQUIRES_SHIPPING);
+    let [negative_total, refund_above_total] = implausible_amounts();
     let delivered = known_time(s::DELIVERED_AT, latest);
     let ship_time = known_time(s::SHIPPED_AT, latest);
     let deadline = col(s::PROMISE_DEADLINE);
@@ -1063,10 +1127,16 @@ fn final_columns(
         stage.alias(s::STAGE),
         // An empty refund is no refund; one given but unreadable (NaN, see
         // `ingest::frame::UNREADABLE_AS_NAN`) leaves the net revenue unknown, not the total.
-        when(col(s::CANCELLED).or(col(s::REFUNDED).is_nan().fill_null(lit(false))))
-            .then(null_of(DataType::Float64))
-            .otherwise(col(s::TOTAL) - col(s::REFUNDED).fill_null(lit(0.0)))
-            .alias(s::NET_REVENUE),
+        // Nor is it known from a negative total or a refund above the total (counted in `build`).
+        when(
+            col(s::CANCELLED)
+                .or(col(s::REFUNDED).is_nan().fill_null(lit(false)))
+                .or(negative_total.fill_null(lit(false)))
+                .or(refund_above_total.fill_null(lit(false))),
+        )
+        .then(null_of(DataType::Float64))
+        .otherwise(col(s::TOTAL) - col(s::REFUNDED).fill_null(lit(0.0)))
+        .alias(s::NET_REVENUE),
         when(col(s::REFUNDED).is_nan().fill_null(lit(false)))
             .then(null_of(DataType::Float64))
             .otherwise(col(s::REFUNDED))

@@ -4056,3 +4056,54 @@ fn currency_codes_ignore_case_and_an_empty_cell_takes_the_store_currency() {
         "empty currency: USD assumed (the configured currency; the orders are in EUR, USD)",
     );
 }
+
+/// A refund above the order's total and a negative total are export errors (a refund in
+/// cents, running totals): each order is counted with its values, kept as read, and its net
+/// revenue is unknown, left out of revenue and of its customer's revenue. They were taken as
+/// read: net revenues of -10 and -30, nothing flagged.
+#[test]
+fn a_refund_above_the_total_and_a_negative_total_are_counted_and_left_out_of_revenue() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total,refunded,currency\n\
+          A,C1,2024-05-01 10:00:00,100.00,10.00,USD\n\
+          B,C1,2024-05-02 10:00:00,50.00,60.00,USD\n\
+          C,C2,2024-05-03 10:00:00,-30.00,,USD\n\
+          D,C3,2024-05-04 10:00:00,20.00,20.00,USD\n\
+          E,C4,2024-05-05 10:00:00,10.00,15.00,USD\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    // A: 100 - 10; D: fully refunded, 0; B, C and E unknown.
+    assert_eq!(run.kpi("revenue"), 90.0);
+    assert_eq!(revenue_by_currency(&run), [("USD".to_string(), 2, 90.0)]);
+    let j = run.journeys();
+    let net = |id: &str| j[id]["net_revenue"].clone();
+    assert!(close(num(&net("A")), 90.0));
+    assert!(close(num(&net("D")), 0.0));
+    assert_eq!([net("B"), net("C"), net("E")], ["", "", ""]);
+    // The values stay as read.
+    assert!(close(num(&j["B"]["refunded"]), 60.0));
+    assert!(close(num(j["C"]["total"].trim_start_matches('\'')), -30.0));
+    let customers = run.table("customers.csv");
+    assert!(close(num(&customers["C1"]["revenue"]), 90.0));
+    assert_eq!(customers["C2"]["revenue"], "");
+
+    let above = run
+        .dq("refunded more than")
+        .expect("refund above total counted");
+    assert_eq!(
+        above["reason"],
+        "refunded more than the order's total (net revenue unknown: left out of revenue)"
+    );
+    assert_eq!(above["effect"], "excluded_from_stats");
+    assert_eq!(above["count"], 2);
+    assert_eq!(above["first_lines"], serde_json::json!([3, 6]));
+    assert_eq!(above["example"], "refunded 60.0 of a total of 50.0");
+    let negative = run.dq("negative total").expect("negative total counted");
+    assert_eq!(negative["effect"], "excluded_from_stats");
+    assert_eq!(negative["count"], 1);
+    assert_eq!(negative["first_lines"], serde_json::json!([4]));
+    assert_eq!(negative["example"], "total -30.0");
+}

@@ -34,9 +34,14 @@ fn run(ctx: &Context) -> Result<Outcome> {
                 .cast(DataType::UInt32)
                 .sum()
                 .alias("stockouts"),
-            // Order value in the scoring currency only: never summed across currencies.
+            // Order value in the scoring currency only (never summed across currencies); a
+            // negative total is no order value (counted by the journeys).
             col(s::TOTAL)
-                .filter(col(s::CANCELLED).and(ctx.in_scoring_currency()))
+                .filter(
+                    col(s::CANCELLED)
+                        .and(ctx.in_scoring_currency())
+                        .and(col(s::TOTAL).gt_eq(lit(0.0))),
+                )
                 .sum()
                 .alias("lost"),
         ])
