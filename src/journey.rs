@@ -57,8 +57,10 @@ pub struct Journeys {
     /// delivered: with shipment rows, every shipment has a delivery time or a status that says
     /// delivered ([`DELIVERED_STATUS_PATTERN`]); without, a delivery time or such an order
     /// status; delivered_at is null when a time is not known); cancelled,
-    /// stockout, requires_shipping (Boolean); status, fulfillment_status (String, as exported);
-    /// shipping_method, risk_level, region, carrier, lane (String); currency (String: the code, trimmed and upper-cased; an
+    /// stockout (Boolean); requires_shipping (Boolean: physical; true also for an order marked
+    /// digital that has shipment rows, which are evidence that it shipped; counted in the
+    /// audit); status, fulfillment_status (String, as exported); shipping_method, risk_level,
+    /// region, carrier, lane (String); currency (String: the code, trimmed and upper-cased; an
     /// empty one filled as `ingest::fill_empty_currencies` says); total, refunded,
     /// net_revenue (Float64, currency: total - refunded, an empty refund being 0; null for a
     /// cancelled order, a refund given but unreadable, a negative total or a refund above the
@@ -483,6 +485,12 @@ fn build_with(
             REFUND_ABOVE_TOTAL,
             Effect::ExcludedFromStats,
         ),
+        (
+            col(DIGITAL_WITH_SHIPMENTS),
+            concat_str([lit("shipment rows: "), amount(s::N_SHIPMENTS)], "", true),
+            DIGITAL_WITH_SHIPMENT_ROWS,
+            Effect::Warning,
+        ),
     ] {
         let rows = flagged(mask, example)?;
         audit_with_example(&rows, lit(true), Some("_example"), reason, effect, dq)?;
@@ -891,9 +899,15 @@ fn core_columns() -> Vec<Expr> {
         " ",
         true,
     );
+    // Shipment rows are evidence that the order shipped: one marked digital that has some is
+    // a physical order (counted in `build`).
+    let has_shipments = col(s::N_SHIPMENTS).gt(lit(0u32));
+    let physical = col(s::REQUIRES_SHIPPING)
+        .fill_null(lit(true))
+        .or(has_shipments.clone());
     vec![
         // A digital order is fulfilled, never shipped.
-        when(col(s::REQUIRES_SHIPPING).fill_null(lit(true)))
+        when(physical.clone())
             .then(coalesce(&[col("_ship_first"), col(s::FULFILLED_AT)]))
             .otherwise(null_of(utc_ms()))
             .alias(s::SHIPPED_AT),
@@ -921,11 +935,18 @@ fn core_columns() -> Vec<Expr> {
                 STOCKOUT_PATTERN,
             ))
             .alias(s::STOCKOUT),
+        physical.alias(s::REQUIRES_SHIPPING),
         col(s::REQUIRES_SHIPPING)
-            .fill_null(lit(true))
-            .alias(s::REQUIRES_SHIPPING),
+            .eq(lit(false))
+            .and(has_shipments)
+            .fill_null(lit(false))
+            .alias(DIGITAL_WITH_SHIPMENTS),
     ]
 }
+
+/// Internal journey column (Boolean, not kept): the order was marked digital
+/// (`requires_shipping` false) but has shipment rows, so it is taken as physical.
+const DIGITAL_WITH_SHIPMENTS: &str = "_digital_with_shipments";
 
 /// An order's net revenue cannot be known from its amounts: a negative total (no order is worth
 /// less than nothing: an export error, or a return written as an order), or a refund above a
@@ -949,6 +970,9 @@ pub const NEGATIVE_TOTAL: &str =
 /// Data-quality reason of an order whose refund is above its total.
 pub const REFUND_ABOVE_TOTAL: &str =
     "refunded more than the order's total (net revenue unknown: left out of revenue)";
+/// Data-quality reason of an order marked digital that has shipment rows.
+pub const DIGITAL_WITH_SHIPMENT_ROWS: &str =
+    "marked digital (requires_shipping false) but has shipment rows: treated as shipped";
 
 /// Raw waits in hours (may be negative; checked before [`final_columns`] nulls them); null
 /// when either end is unknown, implausible times included (later than `latest`, see

@@ -4107,3 +4107,72 @@ fn a_refund_above_the_total_and_a_negative_total_are_counted_and_left_out_of_rev
     assert_eq!(negative["first_lines"], serde_json::json!([4]));
     assert_eq!(negative["example"], "total -30.0");
 }
+
+/// An order marked digital (`requires_shipping` false) that has shipment rows is taken as
+/// shipped, counted: physical in journeys.csv, its waits and lateness from its shipment,
+/// "order shipped" in the event log, and in orders_shipped / orders_delivered. It was
+/// delivered with no ship time, "order delivered" without "order shipped", left out of
+/// orders_delivered, nothing flagged. A digital order without shipment rows stays digital.
+#[test]
+fn a_digital_order_with_shipment_rows_is_treated_as_shipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,cancelled_at,status,total,currency,promised_by,requires_shipping\n\
+          6,C6,2024-01-01T10:00:00Z,,,10,USD,2024-01-03,false\n\
+          7,C7,2024-01-01T11:00:00Z,,,5,USD,,false\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at,delivered_at,status,carrier\n\
+          6,T6,2024-01-02T10:00:00Z,2024-01-09T10:00:00Z,delivered,\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    let o = &j["6"];
+    assert_eq!(o["requires_shipping"], "true");
+    assert_eq!(o["stage"], "delivered");
+    assert_eq!(o["delivered"], "true");
+    assert_eq!(o["shipped_at"], "2024-01-02T10:00:00Z");
+    assert_eq!(o["delivered_at"], "2024-01-09T10:00:00Z");
+    // 24 h to ship, 168 h in transit, 192 h click to door; 6 days past the 3 January promise.
+    assert!(close(num(&o["fulfillment_wait_h"]), 24.0));
+    assert!(close(num(&o["transit_time_h"]), 168.0));
+    assert!(close(num(&o["click_to_door_h"]), 192.0));
+    assert_eq!(o["late"], "true");
+    assert!(close(num(&o["days_late"]), 6.0));
+    assert_eq!(
+        (
+            j["7"]["requires_shipping"].as_str(),
+            j["7"]["stage"].as_str()
+        ),
+        ("false", "placed")
+    );
+    assert_eq!(run.kpi("orders_shipped"), 1);
+    assert_eq!(run.kpi("orders_delivered"), 1);
+    assert_eq!(run.kpi("late_share"), 1.0);
+    let log = std::fs::read_to_string(run.out.path().join("event_log.csv")).unwrap();
+    let events: Vec<&str> = log.lines().filter(|l| l.starts_with("6,")).collect();
+    assert_eq!(
+        events,
+        [
+            "6,order placed,2024-01-01T10:00:00Z,C6,",
+            "6,order shipped,2024-01-02T10:00:00Z,C6,",
+            "6,order delivered,2024-01-09T10:00:00Z,C6,"
+        ]
+    );
+    let e = run
+        .dq("marked digital")
+        .expect("digital order with shipments counted");
+    assert_eq!(
+        e["reason"],
+        "marked digital (requires_shipping false) but has shipment rows: treated as shipped"
+    );
+    assert_eq!(e["file"], "orders.csv");
+    assert_eq!(e["effect"], "warning");
+    assert_eq!(e["count"], 1);
+    assert_eq!(e["first_lines"], serde_json::json!([2]));
+    assert_eq!(e["example"], "shipment rows: 1");
+}
