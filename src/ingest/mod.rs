@@ -1100,6 +1100,23 @@ pub fn currency_code(cell: Expr) -> Expr {
         .otherwise(code)
 }
 
+/// True when every currency cell is already as [`currency_code`] writes it: non-empty, without
+/// surrounding spaces or lower-case letters (nulls aside). A check over the values, not
+/// work on them: [`currency_code`] is then the identity and is skipped.
+fn are_codes(ca: &StringChunked) -> bool {
+    ca.iter().flatten().all(|v| {
+        let lower = if v.is_ascii() {
+            v.bytes().any(|b| b.is_ascii_lowercase())
+        } else {
+            v.chars().any(char::is_lowercase)
+        };
+        !v.is_empty()
+            && !lower
+            && !v.starts_with(char::is_whitespace)
+            && !v.ends_with(char::is_whitespace)
+    })
+}
+
 /// `orders` (a store's orders, currencies already codes: see [`currency_code`]) with each empty
 /// `currency` given the store's currency when it is known, every such order counted in `dq` by
 /// file with its lines (Effect::Warning):
@@ -1692,6 +1709,8 @@ fn finish_orders(
             .filter(col(s::PLACED_AT).is_not_null())
             .collect()?
     };
+    // Currencies already written as codes (the usual export) are not rewritten.
+    let currencies_are_codes = are_codes(orders.column(s::CURRENCY)?.str()?);
     let is_test = is_test_order();
     let sorted = in_source_order(&orders)?;
     let orders = match (tests, sorted) {
@@ -1730,7 +1749,9 @@ fn finish_orders(
     };
 
     // ISO 4217 codes are case-insensitive: `usd`, ` USD ` and `USD` are one currency.
-    lf = lf.with_column(currency_code(col(s::CURRENCY)).alias(s::CURRENCY));
+    if !currencies_are_codes {
+        lf = lf.with_column(currency_code(col(s::CURRENCY)).alias(s::CURRENCY));
+    }
 
     if let Some(p) = payments {
         let totals = p
@@ -1807,6 +1828,37 @@ fn finish_orders(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check that skips rewriting currencies agrees with [`currency_code`]: a column is
+    /// codes exactly when rewriting it would change nothing.
+    #[test]
+    fn currencies_are_codes_when_rewriting_changes_nothing() {
+        for (cells, codes) in [
+            (vec![Some("USD"), None, Some("EUR"), Some("€")], true),
+            (vec![Some("usd")], false),
+            (vec![Some(" USD")], false),
+            (vec![Some("USD\t")], false),
+            (vec![Some("")], false),
+            (vec![Some("zł")], false),
+        ] {
+            let ca = StringChunked::new("c".into(), &cells);
+            assert_eq!(are_codes(&ca), codes, "{cells:?}");
+            let df = DataFrame::new(cells.len(), vec![ca.clone().into_column()]).unwrap();
+            let rewritten = df
+                .lazy()
+                .select([currency_code(col("c")).alias("c")])
+                .collect()
+                .unwrap();
+            let same = rewritten
+                .column("c")
+                .unwrap()
+                .str()
+                .unwrap()
+                .equal_missing(&ca)
+                .all();
+            assert_eq!(same, codes, "{cells:?}");
+        }
+    }
 
     /// `real_id` gives what trimming, lower-casing and looking up [`PLACEHOLDER_IDS`] gives,
     /// on placeholders in several letter cases and on characters outside ASCII whose lower case
