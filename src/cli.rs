@@ -76,8 +76,9 @@ pub struct AnalyzeArgs {
     /// [[mapping]]); each file is recognised by its header.
     pub dir: PathBuf,
     /// Write report.html, report.md, report.json, snags.csv, kpis.csv, journeys.csv (or
-    /// .parquet), customers.csv, tickets.csv, event_log.csv and data_quality.csv here. The files
-    /// are created before the analysis starts.
+    /// .parquet), customers.csv, tickets.csv, event_log.csv and data_quality.csv here. They are
+    /// written as hidden .partial files and moved into place only when all are complete: a run
+    /// that fails leaves the previous files as they were.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Format of the journeys table under --out.
