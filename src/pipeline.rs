@@ -307,9 +307,18 @@ fn several_currencies(
     }
 }
 
-/// Mean net value of repeat orders (order_seq >= 2), store currency (with several currencies,
-/// of the repeat orders in the scoring currency).
+/// Mean net value of repeat orders, store currency (with several currencies, of the repeat
+/// orders in the scoring currency). A repeat order is a customer's non-cancelled order placed
+/// strictly after the first order's instant (SPEC section 2, repeat purchase): a second order
+/// placed at the same instant as the first (`order_seq` 2, one visit) is not one.
 fn mean_repeat_order_value(ctx: &Context) -> Result<Option<f64>> {
+    use crate::journey::CUSTOMER_INDEX;
+    let first_orders = ctx
+        .journeys
+        .customers
+        .clone()
+        .lazy()
+        .select([col(CUSTOMER_INDEX), col("first_order_at")]);
     let df = ctx
         .journeys
         .orders
@@ -320,6 +329,14 @@ fn mean_repeat_order_value(ctx: &Context) -> Result<Option<f64>> {
                 .gt_eq(lit(2u32))
                 .and(ctx.in_scoring_currency()),
         )
+        .select([col(CUSTOMER_INDEX), col(s::PLACED_AT), col(s::NET_REVENUE)])
+        .join(
+            first_orders,
+            [col(CUSTOMER_INDEX)],
+            [col(CUSTOMER_INDEX)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col(s::PLACED_AT).gt(col("first_order_at")))
         .select([col(s::NET_REVENUE).mean().alias("v")])
         .collect()?;
     crate::analyze::first_f64(&df, "v")

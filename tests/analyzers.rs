@@ -424,6 +424,34 @@ fn late_first_order_churn_not_raised_when_not_significant() {
 }
 
 #[test]
+fn repeat_order_value_leaves_out_a_same_instant_second_order() {
+    // The churn store's 20 repeat orders are 40 each. Customer T0 also placed a 1000 order at
+    // the same instant as its first: one visit (SPEC section 2), order_seq 2 but not a repeat
+    // order. Counting it would make the mean repeat order (20 x 40 + 1000) / 21 = 85.71.
+    let dir = churn_store(40, 2, 60, 18);
+    let path = dir.path().join("orders.csv");
+    let mut orders = std::fs::read_to_string(&path).unwrap();
+    orders.push_str("9999,T0,2024-01-10T12:00:00Z,,1000\n");
+    write(dir.path(), "orders.csv", &orders);
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let s = snag(&r, "late-first-order-churn");
+    let revenue = s
+        .impact_terms
+        .iter()
+        .find(|t| t.name == "revenue_at_risk")
+        .unwrap();
+    assert!(
+        revenue.basis.ends_with("x mean repeat order 40.00"),
+        "{}",
+        revenue.basis
+    );
+    // 40 customers x (30% - 5%) x 40.00, over the 172-day window (2024-01-10 12:00 to
+    // 2024-06-30 12:00), per 30 days: 400 x 30 / 172 = 69.77.
+    let v = revenue.value_per_30d.unwrap();
+    assert!((v - 400.0 * 30.0 / 172.0).abs() < 1e-6, "{v}");
+}
+
+#[test]
 fn late_first_order_churn_by_hand() {
     // 2 of 40 after a late first order (5%), 18 of 60 after an on-time one (30%): pooled
     // 20/100, se = sqrt(0.2 x 0.8 x (1/40 + 1/60)) = 0.081650, z = -3.0619, p = 0.0022.
