@@ -211,9 +211,14 @@ fn run_diff(args: DiffArgs) -> Result<u8> {
     let cmp = compare::compare(&old, &new);
     let text = match args.format {
         DiffFormat::Text => {
-            // A saved report.json does not record the repeat window: labels name none.
-            report::table::comparison_text(&cmp, None, terminal_width(), stdout_color())
-                .into_bytes()
+            // Labels name the repeat window when both reports record the same one.
+            report::table::comparison_text(
+                &cmp,
+                cmp.repeat_window_days,
+                terminal_width(),
+                stdout_color(),
+            )
+            .into_bytes()
         }
         DiffFormat::Json => {
             let mut v = serde_json::to_vec_pretty(&cmp).map_err(|e| Error::Output {

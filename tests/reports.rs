@@ -701,8 +701,23 @@ fn repeat_rate_labels_name_the_configured_window() {
         terminal.contains(&format!("| repeat rate (20 d) {pct} |")),
         "{terminal}"
     );
-    // The comparison's "KPIs that moved" table.
-    assert!(terminal.contains("│ 20-day repeat rate "), "{terminal}");
+    // The window is recorded, and a 20-day rate is not compared with the baseline's 90-day one.
+    assert_eq!(report["repeat_window_days"], 20);
+    assert_eq!(old["repeat_window_days"], 90);
+    let trend = report["comparison"]["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "repeat_rate")
+        .map(|k| (k["trend"].clone(), k["change"].clone()));
+    assert_eq!(trend, Some((Value::from("n/a"), Value::Null)));
+    assert!(
+        terminal.contains(
+            "Repeat rates not compared: the baseline measured them over 90 days, this run over 20 days\n"
+        ),
+        "{terminal}"
+    );
+    assert!(!terminal.contains("│ 20-day repeat rate "), "{terminal}");
 
     let md = read(&tmp.path().join("report.md"));
     assert!(

@@ -26,7 +26,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Report, SCHEMA_VERSION};
+use super::{Report, REPEAT_WINDOW_KPIS, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 
 /// Relative change (of the larger magnitude; for a fraction, see [`cmp_tol`]) below which two
@@ -134,6 +134,10 @@ pub struct Digest {
     /// Input files no format fitted, and spreadsheet workbooks, left out of the run.
     #[serde(default)]
     pub skipped_files: Vec<DigestSkippedFile>,
+    /// The repeat window the repeat rates were measured over, days (absent from reports
+    /// written before it was recorded).
+    #[serde(default)]
+    pub repeat_window_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -362,6 +366,15 @@ pub struct Comparison {
     pub kpis: Vec<KpiChange>,
     /// Current snags in report order, then resolved ones in baseline order.
     pub snags: Vec<SnagChange>,
+    /// The repeat windows, days, of the baseline and of the current report, when both record
+    /// one and they differ: the repeat rates ([`REPEAT_WINDOW_KPIS`]) are then not compared
+    /// (trend `n/a`). Not written to report.json, which has the window of each run.
+    #[serde(skip)]
+    pub repeat_windows_differ: Option<(u32, u32)>,
+    /// The repeat window both reports were measured over, days, for labels; `None` when either
+    /// does not record it or they differ.
+    #[serde(skip)]
+    pub repeat_window_days: Option<u32>,
 }
 
 impl Comparison {
@@ -398,7 +411,12 @@ fn cmp_tol(prev: f64, cur: f64, floor: f64, fraction: bool) -> i8 {
     }
 }
 
-fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>) -> Trend {
+/// How `kpi` moved from `prev` to `cur`; `n/a` when either is null, or when the KPI is a
+/// repeat rate and the two were measured over different repeat windows (`windows_differ`).
+fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>, windows_differ: bool) -> Trend {
+    if windows_differ && REPEAT_WINDOW_KPIS.contains(&kpi) {
+        return Trend::NotComparable;
+    }
     let (Some(p), Some(c)) = (prev, cur) else {
         return Trend::NotComparable;
     };
@@ -415,6 +433,11 @@ fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>) -> Trend {
 
 /// Compares `new` with the baseline `old`.
 pub fn compare(old: &Digest, new: &Digest) -> Comparison {
+    let repeat_windows_differ = match (old.repeat_window_days, new.repeat_window_days) {
+        (Some(was), Some(now)) if was != now => Some((was, now)),
+        _ => None,
+    };
+    let differ = repeat_windows_differ.is_some();
     let known: BTreeSet<&str> = KPI_DIRECTIONS.iter().map(|(k, _)| *k).collect();
     let extra = old
         .kpis
@@ -434,8 +457,11 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                 name: name.to_string(),
                 previous,
                 current,
-                change: previous.zip(current).map(|(p, c)| c - p),
-                trend: trend(name, previous, current),
+                change: previous
+                    .zip(current)
+                    .map(|(p, c)| c - p)
+                    .filter(|_| !(differ && REPEAT_WINDOW_KPIS.contains(&name))),
+                trend: trend(name, previous, current, differ),
             }
         })
         .collect();
@@ -457,7 +483,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                         (b.impact_per_30d, s.impact_per_30d)
                     };
                     let impact = cmp_tol(was, now, IMPACT_FLOOR, false);
-                    let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value);
+                    let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value, differ);
                     if impact > 0 || kpi == Trend::Worse {
                         SnagStatus::Worse
                     } else if impact < 0 || kpi == Trend::Better {
@@ -515,6 +541,11 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
         baseline_timezone: old.store.timezone.clone(),
         kpis,
         snags,
+        repeat_windows_differ,
+        repeat_window_days: match (old.repeat_window_days, new.repeat_window_days) {
+            (Some(was), Some(now)) if was == now => Some(now),
+            _ => None,
+        },
     }
 }
 
@@ -677,7 +708,83 @@ mod tests {
             checks: Vec::new(),
             store: DigestStore::default(),
             skipped_files: Vec::new(),
+            repeat_window_days: Some(90),
         }
+    }
+
+    /// Repeat rates measured over different repeat windows (a baseline with
+    /// `repeat_window_days` 90, a run with 20) are not compared: the 20-day rate is lower by
+    /// definition, not because customers come back less. Other KPIs still are, and a window
+    /// unknown on one side (a baseline written before it was recorded) compares as before.
+    #[test]
+    fn repeat_rates_over_different_windows_are_not_compared() {
+        let old = digest(
+            &[("repeat_rate", Some(0.30)), ("on_time_rate", Some(0.90))],
+            vec![snag(
+                "repeat-dropoff",
+                "plan-next",
+                100.0,
+                "repeat_rate",
+                0.20,
+            )],
+        );
+        let mut new = digest(
+            &[("repeat_rate", Some(0.12)), ("on_time_rate", Some(0.80))],
+            vec![snag(
+                "repeat-dropoff",
+                "plan-next",
+                100.0,
+                "repeat_rate",
+                0.12,
+            )],
+        );
+        new.repeat_window_days = Some(20);
+        let c = compare(&old, &new);
+        let t = |name: &str| c.kpis.iter().find(|k| k.name == name).map(|k| k.trend);
+        assert_eq!(t("repeat_rate"), Some(Trend::NotComparable));
+        assert_eq!(t("on_time_rate"), Some(Trend::Worse));
+        assert_eq!(
+            c.snag("repeat-dropoff").map(|s| s.status),
+            Some(SnagStatus::Unchanged)
+        );
+        assert_eq!(
+            (c.repeat_windows_differ, c.repeat_window_days),
+            (Some((90, 20)), None)
+        );
+        // The same window: compared, and named for the labels.
+        new.repeat_window_days = Some(90);
+        let c = compare(&old, &new);
+        assert_eq!(
+            c.kpis
+                .iter()
+                .find(|k| k.name == "repeat_rate")
+                .map(|k| k.trend),
+            Some(Trend::Worse)
+        );
+        assert_eq!(
+            c.snag("repeat-dropoff").map(|s| s.status),
+            Some(SnagStatus::Worse)
+        );
+        assert_eq!(
+            (c.repeat_windows_differ, c.repeat_window_days),
+            (None, Some(90))
+        );
+        // A baseline that does not record its window: compared, as before.
+        let mut unknown = old.clone();
+        unknown.repeat_window_days = None;
+        new.repeat_window_days = Some(20);
+        let c = compare(&unknown, &new);
+        assert_eq!(
+            c.kpis
+                .iter()
+                .find(|k| k.name == "repeat_rate")
+                .map(|k| k.trend),
+            Some(Trend::Worse)
+        );
+        assert_eq!(
+            (c.repeat_windows_differ, c.repeat_window_days),
+            (None, None)
+        );
     }
 
     /// A tickets export added since the baseline prices a support cost the baseline counted 0:
@@ -725,12 +832,18 @@ mod tests {
             trend(
                 "hold_wait_ratio (flagged / other median order-to-ship)",
                 Some(2.996),
-                Some(3.699)
+                Some(3.699),
+                false
             ),
             Trend::Worse
         );
         assert_eq!(
-            trend("repeat_rate (late first order)", Some(0.10), Some(0.12)),
+            trend(
+                "repeat_rate (late first order)",
+                Some(0.10),
+                Some(0.12),
+                false
+            ),
             Trend::Better
         );
     }
@@ -739,22 +852,25 @@ mod tests {
     fn a_share_and_its_complement_get_the_same_verdict() {
         // +0.75 pts on time is -0.75 pts late: both better (tolerance 1% of 18%, 0.18 pts).
         assert_eq!(
-            trend("on_time_rate", Some(0.82), Some(0.8275)),
+            trend("on_time_rate", Some(0.82), Some(0.8275), false),
             Trend::Better
         );
-        assert_eq!(trend("late_share", Some(0.18), Some(0.1725)), Trend::Better);
+        assert_eq!(
+            trend("late_share", Some(0.18), Some(0.1725), false),
+            Trend::Better
+        );
         // +0.1 pts: within 0.18 pts, unchanged both ways.
         assert_eq!(
-            trend("on_time_rate", Some(0.82), Some(0.821)),
+            trend("on_time_rate", Some(0.82), Some(0.821), false),
             Trend::Unchanged
         );
         assert_eq!(
-            trend("late_share", Some(0.18), Some(0.179)),
+            trend("late_share", Some(0.18), Some(0.179), false),
             Trend::Unchanged
         );
         // A count keeps the plain relative tolerance: 1000 -> 1009 is within 1%.
         assert_eq!(
-            trend("overdue_orders", Some(1000.0), Some(1009.0)),
+            trend("overdue_orders", Some(1000.0), Some(1009.0), false),
             Trend::Unchanged
         );
     }

@@ -39,8 +39,8 @@ pub struct Report {
     pub kpis: Kpis,
     pub revenue_by_currency: Vec<CurrencyRevenue>,
     /// The repeat window, days (`[thresholds] repeat_window_days`), that the repeat rates were
-    /// measured over: for the labels of the reports (`20-day repeat rate`); not in `report.json`.
-    #[serde(skip)]
+    /// measured over: for the labels of the reports (`20-day repeat rate`), and so that a
+    /// comparison does not set rates over different windows side by side.
     pub repeat_window_days: u32,
     pub snags: Vec<Snag>,
     pub not_enough_data: Vec<NotEnoughData>,
@@ -271,7 +271,7 @@ pub fn kpi_info(name: &str) -> (&str, &'static str) {
 }
 
 /// The KPIs measured over the repeat window (`[thresholds] repeat_window_days`).
-const REPEAT_WINDOW_KPIS: &[&str] = &["repeat_rate", "repeat_rate (late first order)"];
+pub const REPEAT_WINDOW_KPIS: &[&str] = &["repeat_rate", "repeat_rate (late first order)"];
 
 /// The label of a KPI for people: [`kpi_info`]'s, led by the repeat window for a KPI measured
 /// over it (`20-day repeat rate` with `repeat_window_days` 20). Without a known window

@@ -102,7 +102,7 @@ fn count_text(n: Option<u64>) -> String {
 
 /// The comparison with a baseline: snag statuses and the KPIs that moved. Used by `analyze
 /// --baseline` and `snagscan diff`; `repeat_window_days` labels the repeat rates ([`kpi_label`]),
-/// `None` when it is not known (`diff`: `report.json` does not record it).
+/// `None` when it is not known (`diff` of reports that do not both record the same one).
 pub fn comparison_text(
     c: &Comparison,
     repeat_window_days: Option<u32>,
@@ -123,6 +123,11 @@ pub fn comparison_text(
         c.count(SnagStatus::Unchanged),
         c.count(SnagStatus::Resolved),
     );
+    if let Some((was, now)) = c.repeat_windows_differ {
+        out.push_str(&format!(
+            "Repeat rates not compared: the baseline measured them over {was} days, this run over {now} days\n"
+        ));
+    }
     if !c.snags.is_empty() {
         let mut t = table(width, color);
         t.set_header(vec!["Snag", "Status", "Quadrant", "Impact / 30 d", "KPI"]);
