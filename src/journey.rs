@@ -61,7 +61,8 @@ pub struct Journeys {
     /// digital that has shipment rows, which are evidence that it shipped; counted in the
     /// audit); status, fulfillment_status (String, as exported); shipping_method, risk_level,
     /// region, carrier, lane (String); currency (String: the code, trimmed and upper-cased; an
-    /// empty one filled as `ingest::fill_empty_currencies` says); total, refunded,
+    /// empty one filled as `ingest::fill_empty_currencies` says); total, refunded (the refund's
+    /// size: one written as a negative amount is read as its size and counted in the audit),
     /// net_revenue (Float64, currency: total - refunded, an empty refund being 0; null for a
     /// cancelled order, a refund given but unreadable, a negative total or a refund above the
     /// total, the last two counted in the audit); fulfilled_complete_at (Datetime ms UTC: when the order
@@ -85,7 +86,8 @@ pub struct Journeys {
     pub orders: DataFrame,
     /// One row per customer_key, sorted by it: [`CUSTOMER_INDEX`] (UInt32, internal, not
     /// written); first_order_at, last_order_at, second_order_at (Datetime); n_orders (UInt32);
-    /// revenue (Float64); first_order_late, first_order_low_review, first_order_wismo
+    /// revenue (Float64, currency: the net revenues known; null when none is, or when they
+    /// are in several currencies); first_order_late, first_order_low_review, first_order_wismo
     /// (Boolean); days_to_second_order (Float64, days).
     pub customers: DataFrame,
     /// The tickets, linked and classified (see `support::link`), when the store has a tickets table.
@@ -465,6 +467,12 @@ fn build_with(
     let amount = |name: &str| col(name).cast(DataType::String);
     for (mask, example, reason, effect) in [
         (
+            col(s::REFUNDED).lt(lit(0.0)),
+            concat_str([lit("refunded "), amount(s::REFUNDED)], "", true),
+            NEGATIVE_REFUND,
+            Effect::Warning,
+        ),
+        (
             negative_total,
             concat_str([lit("total "), amount(s::TOTAL)], "", true),
             NEGATIVE_TOTAL,
@@ -565,7 +573,13 @@ fn build_with(
     drop(tickets_span);
     let customers = {
         let _t = crate::timings::span("customers");
-        customers(&journeys)?
+        let several = several_currencies_with_amounts(&journeys)?;
+        let customers = customers(&journeys, several)?;
+        if several {
+            audit_customers_in_several_currencies(&journeys, customers, dq)?
+        } else {
+            customers
+        }
     };
     Ok(Journeys {
         orders: journeys,
@@ -951,10 +965,11 @@ const DIGITAL_WITH_SHIPMENTS: &str = "_digital_with_shipments";
 /// An order's net revenue cannot be known from its amounts: a negative total (no order is worth
 /// less than nothing: an export error, or a return written as an order), or a refund above a
 /// total of 0 or more (a refund in cents, a running total of refunds). Null when an amount is
-/// missing; a refund given but unreadable (NaN) is not judged here.
+/// missing; a refund given but unreadable (NaN) is not judged here. A refund is compared by
+/// its size (see [`NEGATIVE_REFUND`]).
 fn implausible_amounts() -> [Expr; 2] {
     let total = || col(s::TOTAL);
-    let refunded = || col(s::REFUNDED);
+    let refunded = || col(s::REFUNDED).abs();
     [
         total().lt(lit(0.0)),
         total()
@@ -967,6 +982,12 @@ fn implausible_amounts() -> [Expr; 2] {
 /// Data-quality reason of an order whose total is negative.
 pub const NEGATIVE_TOTAL: &str =
     "negative total (net revenue unknown: left out of revenue and cancelled order value)";
+/// Data-quality reason of an order whose refund is written as a negative amount. Some exports
+/// write refunds with a minus sign (money going out); none means a refund that adds to the
+/// order's value, so the refund is read as its size: net revenue = total - |refunded|, and
+/// the `refunded` column holds the size.
+pub const NEGATIVE_REFUND: &str =
+    "refund written as a negative amount (read as its size: net revenue = total - |refunded|)";
 /// Data-quality reason of an order whose refund is above its total.
 pub const REFUND_ABOVE_TOTAL: &str =
     "refunded more than the order's total (net revenue unknown: left out of revenue)";
@@ -1159,11 +1180,11 @@ fn final_columns(
                 .or(refund_above_total.fill_null(lit(false))),
         )
         .then(null_of(DataType::Float64))
-        .otherwise(col(s::TOTAL) - col(s::REFUNDED).fill_null(lit(0.0)))
+        .otherwise(col(s::TOTAL) - col(s::REFUNDED).abs().fill_null(lit(0.0)))
         .alias(s::NET_REVENUE),
         when(col(s::REFUNDED).is_nan().fill_null(lit(false)))
             .then(null_of(DataType::Float64))
-            .otherwise(col(s::REFUNDED))
+            .otherwise(col(s::REFUNDED).abs())
             .alias(s::REFUNDED),
         lane.alias(s::LANE),
         when(matches(col(s::SHIPPING_METHOD), EXPRESS_PATTERN))
@@ -1293,11 +1314,14 @@ fn with_order_seq(journeys: DataFrame) -> Result<DataFrame> {
 }
 
 /// Per customer (non-cancelled orders with a key). The second order is the first one placed
-/// strictly after the first order's instant (SPEC section 2, repeat purchase).
+/// strictly after the first order's instant (SPEC section 2, repeat purchase). Revenue is the
+/// sum of the net revenues known; null when none is known, or, with `several_currencies`, when
+/// the known ones are in more than one currency (amounts in different currencies are never
+/// summed): the frame then also has [`CUSTOMER_CURRENCIES`] for the audit.
 ///
 /// `journeys` must be sorted by placed_at, order_id (as [`build`] leaves it), so that a
 /// customer's first order is the first row of its group: `first()` instead of a sort per group.
-fn customers(journeys: &DataFrame) -> Result<DataFrame> {
+fn customers(journeys: &DataFrame, several_currencies: bool) -> Result<DataFrame> {
     let placed = col(s::PLACED_AT);
     // A customer's rows are those with its number (see `with_order_seq`): the same groups as
     // by `customer_key`, compared as integers.
@@ -1308,48 +1332,140 @@ fn customers(journeys: &DataFrame) -> Result<DataFrame> {
         .then(placed.clone())
         .otherwise(null_of(utc_ms()))
         .alias("_later");
+    let known = || col(s::NET_REVENUE).is_not_null();
+    // Null, not 0, when none of the customer's orders has a known amount.
+    let revenue = when(col(s::NET_REVENUE).count().gt(lit(0)))
+        .then(col(s::NET_REVENUE).sum())
+        .otherwise(null_of(DataType::Float64));
+    let currencies = col(s::CURRENCY)
+        .filter(known())
+        .n_unique()
+        .cast(DataType::UInt32);
+    let (revenue, extra) = if several_currencies {
+        (
+            when(currencies.clone().gt(lit(1u32)))
+                .then(null_of(DataType::Float64))
+                .otherwise(revenue),
+            vec![currencies.alias(CUSTOMER_CURRENCIES)],
+        )
+    } else {
+        (revenue, Vec::new())
+    };
+    let mut columns = vec![
+        col(CUSTOMER_INDEX),
+        col(s::CUSTOMER_KEY),
+        placed.clone(),
+        col(s::NET_REVENUE),
+        col(s::LATE),
+        col(s::REVIEW_SCORE),
+        col(s::N_WISMO_TICKETS),
+        later,
+    ];
+    if several_currencies {
+        columns.push(col(s::CURRENCY));
+    }
     Ok(journeys
         .clone()
         .lazy()
         .filter(col(CUSTOMER_INDEX).is_not_null())
-        .select([
-            col(CUSTOMER_INDEX),
-            col(s::CUSTOMER_KEY),
-            placed.clone(),
-            col(s::NET_REVENUE),
-            col(s::LATE),
-            col(s::REVIEW_SCORE),
-            col(s::N_WISMO_TICKETS),
-            later,
-        ])
+        .select(columns)
         .group_by(key())
-        .agg([
-            col(s::CUSTOMER_KEY).first(),
-            placed.clone().min().alias("first_order_at"),
-            placed.clone().max().alias("last_order_at"),
-            len().cast(DataType::UInt32).alias("n_orders"),
-            // Null, not 0, when none of the customer's orders has a known amount.
-            when(col(s::NET_REVENUE).count().gt(lit(0)))
-                .then(col(s::NET_REVENUE).sum())
-                .otherwise(null_of(DataType::Float64))
-                .alias("revenue"),
-            col(s::LATE).first().alias("first_order_late"),
-            col(s::REVIEW_SCORE)
-                .first()
-                .lt_eq(lit(2.0))
-                .alias("first_order_low_review"),
-            col(s::N_WISMO_TICKETS)
-                .first()
-                .gt(lit(0u32))
-                .alias("first_order_wismo"),
-            col("_later").min().alias("second_order_at"),
-        ])
+        .agg(
+            [
+                col(s::CUSTOMER_KEY).first(),
+                placed.clone().min().alias("first_order_at"),
+                placed.clone().max().alias("last_order_at"),
+                len().cast(DataType::UInt32).alias("n_orders"),
+                revenue.alias("revenue"),
+                col(s::LATE).first().alias("first_order_late"),
+                col(s::REVIEW_SCORE)
+                    .first()
+                    .lt_eq(lit(2.0))
+                    .alias("first_order_low_review"),
+                col(s::N_WISMO_TICKETS)
+                    .first()
+                    .gt(lit(0u32))
+                    .alias("first_order_wismo"),
+                col("_later").min().alias("second_order_at"),
+            ]
+            .into_iter()
+            .chain(extra)
+            .collect::<Vec<_>>(),
+        )
         .with_column(
             (hours_between("first_order_at", "second_order_at") / lit(24.0))
                 .alias("days_to_second_order"),
         )
         .sort([s::CUSTOMER_KEY], SortMultipleOptions::default())
         .collect()?)
+}
+
+/// Internal customers column (UInt32, dropped by [`build`]): in how many currencies the
+/// customer's known net revenues are.
+const CUSTOMER_CURRENCIES: &str = "_currencies";
+
+/// Whether the customer orders with a known net revenue carry more than one currency (an
+/// empty one counting as its own).
+fn several_currencies_with_amounts(journeys: &DataFrame) -> Result<bool> {
+    let n = journeys
+        .clone()
+        .lazy()
+        .filter(
+            col(CUSTOMER_INDEX)
+                .is_not_null()
+                .and(col(s::NET_REVENUE).is_not_null()),
+        )
+        .select([col(s::CURRENCY)
+            .n_unique()
+            .cast(DataType::UInt32)
+            .alias("n")])
+        .collect()?;
+    Ok(n.column("n")?.u32()?.get(0).unwrap_or(0) > 1)
+}
+
+/// Data-quality reason of the orders of a customer whose known amounts are in several
+/// currencies.
+pub const CUSTOMER_IN_SEVERAL_CURRENCIES: &str =
+    "order of a customer who paid in several currencies (customers.csv leaves the customer's revenue empty: amounts in different currencies are not summed)";
+
+/// `customers` without [`CUSTOMER_CURRENCIES`], after counting in `dq` the orders (with a
+/// known amount) of the customers whose known amounts are in more than one currency.
+fn audit_customers_in_several_currencies(
+    journeys: &DataFrame,
+    customers: DataFrame,
+    dq: &mut DataQuality,
+) -> Result<DataFrame> {
+    let mixed = customers
+        .clone()
+        .lazy()
+        .filter(col(CUSTOMER_CURRENCIES).gt(lit(1u32)))
+        .select([col(CUSTOMER_INDEX)]);
+    let rows = journeys
+        .clone()
+        .lazy()
+        .filter(col(s::NET_REVENUE).is_not_null())
+        .select([
+            col(CUSTOMER_INDEX),
+            col(s::SRC_FILE),
+            col(s::SRC_LINE),
+            concat_str([lit("customer "), col(s::CUSTOMER_KEY)], "", true).alias("_customer_key"),
+        ])
+        .join(
+            mixed,
+            [col(CUSTOMER_INDEX)],
+            [col(CUSTOMER_INDEX)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .collect()?;
+    crate::ingest::audit_with_example(
+        &rows,
+        lit(true),
+        Some("_customer_key"),
+        CUSTOMER_IN_SEVERAL_CURRENCIES,
+        Effect::Warning,
+        dq,
+    )?;
+    Ok(customers.drop(CUSTOMER_CURRENCIES)?)
 }
 
 fn first_instant(df: &DataFrame, column: &str) -> Result<Option<DateTime<Utc>>> {

@@ -4108,6 +4108,71 @@ fn a_refund_above_the_total_and_a_negative_total_are_counted_and_left_out_of_rev
     assert_eq!(negative["example"], "total -30.0");
 }
 
+/// A customer who paid in two currencies has no revenue in customers.csv: 100 USD + 40 EUR is
+/// not 140 of anything (it was). Its orders are counted; one-currency customers keep theirs.
+#[test]
+fn a_customer_paying_in_two_currencies_has_no_summed_revenue() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total,currency\n\
+          1,C1,2024-05-01 10:00:00,100.00,USD\n\
+          2,C2,2024-05-02 10:00:00,30.00,USD\n\
+          3,C1,2024-05-03 10:00:00,40.00,EUR\n\
+          4,C3,2024-05-04 10:00:00,25.00,EUR\n\
+          5,C3,2024-05-05 10:00:00,5.00,EUR\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let customers = run.table("customers.csv");
+    assert_eq!(customers["C1"]["revenue"], "");
+    assert_eq!(customers["C1"]["n_orders"], "2");
+    assert!(close(num(&customers["C2"]["revenue"]), 30.0));
+    assert!(close(num(&customers["C3"]["revenue"]), 30.0));
+    let mixed = run
+        .dq("order of a customer who paid in several currencies")
+        .expect("counted");
+    assert_eq!(mixed["effect"], "warning");
+    assert_eq!(mixed["count"], 2);
+    assert_eq!(mixed["first_lines"], serde_json::json!([2, 4]));
+    assert_eq!(mixed["example"], "customer C1");
+}
+
+/// A refund written as a negative amount (money going out) is read as its size, counted as a
+/// warning: net revenue 100 - 10 = 90, and `refunded` holds 10. It added to revenue
+/// (100 - -10 = 110), silently. A negative refund above the total is a refund above the total.
+#[test]
+fn a_negative_refund_is_read_as_its_size_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total,refunded,currency\n\
+          A,C1,2024-05-01 10:00:00,100.00,-10.00,USD\n\
+          B,C2,2024-05-02 10:00:00,50.00,5.00,USD\n\
+          C,C3,2024-05-03 10:00:00,20.00,-25.00,USD\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    // A: 100 - 10; B: 50 - 5; C: a refund of 25 on a total of 20, unknown.
+    assert_eq!(run.kpi("revenue"), 135.0);
+    let j = run.journeys();
+    assert!(close(num(&j["A"]["net_revenue"]), 90.0));
+    assert!(close(num(&j["A"]["refunded"]), 10.0));
+    assert_eq!(j["C"]["net_revenue"], "");
+    let negative = run
+        .dq("refund written as a negative amount")
+        .expect("negative refund counted");
+    assert_eq!(negative["effect"], "warning");
+    assert_eq!(negative["count"], 2);
+    assert_eq!(negative["first_lines"], serde_json::json!([2, 4]));
+    assert_eq!(negative["example"], "refunded -10.0");
+    let above = run
+        .dq("refunded more than")
+        .expect("refund above total counted");
+    assert_eq!(above["count"], 1);
+    assert_eq!(above["example"], "refunded -25.0 of a total of 20.0");
+}
+
 /// An order marked digital (`requires_shipping` false) that has shipment rows is taken as
 /// shipped, counted: physical in journeys.csv, its waits and lateness from its shipment,
 /// "order shipped" in the event log, and in orders_shipped / orders_delivered. It was
