@@ -276,6 +276,33 @@ fn inspect_a_folder_without_exports_is_an_error() {
     succeeds(&["inspect", &d]);
 }
 
+/// `inspect` lists a file's file-level findings (a header read twice, a header not read that
+/// looks meant for a column, lines decoded as Windows-1252), as `analyze` counts them in
+/// data_quality.csv; it showed none of them, so a misspelt column looked simply absent.
+#[test]
+fn inspect_lists_the_file_level_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        b"order_id,placed_at,email,Email,curency\n\
+          A-1,2024-05-01 10:00:00,a@x.com,b@x.com,USD\n\
+          A-2,2024-05-02 10:00:00,caf\xe9@x.com,,USD\n\
+          A-3,2024-05-03 10:00:00,d\xe9@x.com,,USD\n",
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = snagscan().args(["inspect", d]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for note in [
+        "  note: header 'email' appears in columns 3, 4: column 3 is read, the others are ignored\n",
+        "  note: header 'curency' is not read: if it means 'currency', rename it (column currency is missing)\n",
+        "  note: line not all UTF-8: the bytes that are not were decoded as Windows-1252 (2 lines)\n",
+    ] {
+        assert!(stdout.contains(note), "{note}: {stdout}");
+    }
+}
+
 /// A spreadsheet workbook in the folder is never read: it is listed as skipped (report.json,
 /// terminal) with what to do, and meets `--fail-on skipped`; it was ignored silently. Excel's
 /// lock file beside an open workbook is no sheet and stays unlisted.

@@ -26,6 +26,10 @@ pub struct FileInspection {
     pub error: Option<String>,
     /// Parquet: line numbers in messages are row index + 2.
     pub parquet: bool,
+    /// File-level findings, as `analyze` counts them in data_quality.csv: lines repaired while
+    /// decoding, and headers repeated, read under two names, or not read though they look
+    /// meant for a column (`header 'paid_at' is not read: ...`), with the count when above 1.
+    pub notes: Vec<String>,
 }
 
 /// One table read from a file.
@@ -65,6 +69,7 @@ pub fn inspect(
             nearest: None,
             error: None,
             parquet: false,
+            notes: Vec::new(),
         };
         match plan_file(&path, opts, mappings) {
             Err(e) => fi.error = Some(e.to_string()),
@@ -82,6 +87,14 @@ pub fn inspect(
             }
             Ok(FilePlan::Read { raw, tables, opts }) => {
                 fi.parquet = raw.is_parquet;
+                fi.notes = super::file_notes(&raw, &tables)
+                    .entries()
+                    .into_iter()
+                    .map(|e| match e.count {
+                        1 => e.reason,
+                        n => format!("{} ({n} lines)", e.reason),
+                    })
+                    .collect();
                 for t in &tables {
                     let mut dq = DataQuality::default();
                     match read_table(&raw, t, &opts, &mut dq) {
@@ -205,6 +218,9 @@ pub fn render(files: &[FileInspection]) -> String {
                     n(tb.warnings, "warning", "warnings"),
                 );
             }
+        }
+        for note in &f.notes {
+            let _ = writeln!(t, "  note: {note}");
         }
         if let Some(reason) = &f.skipped {
             let _ = writeln!(t, "  skipped: {reason}");

@@ -334,24 +334,7 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
             tables,
             opts,
         } => {
-            let mut audit = DataQuality::default();
-            let repaired = &raw.repaired_lines;
-            if repaired.count > 0 {
-                let reason = match repaired.repair {
-                    Repair::Windows1252 => CP1252_REASON,
-                    Repair::Utf16 => UTF16_REASON,
-                };
-                audit.note_many(
-                    &raw.name,
-                    reason,
-                    Effect::Warning,
-                    repaired.count,
-                    &repaired.first,
-                );
-            }
-            note_duplicate_headers(&raw, &tables, &mut audit);
-            note_alias_headers(&raw, &tables, &mut audit);
-            note_misspelt_headers(&raw, &tables, &mut audit);
+            let mut audit = file_notes(&raw, &tables);
             // Every table's cells first, then the file's text is freed before any is parsed
             // (the text, the cells and the parsed columns need not all be held at once).
             let cells = tables
@@ -371,6 +354,32 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
             })
         }
     }
+}
+
+/// The file-level findings of a file about to be read as `tables`: lines repaired while
+/// decoding (Windows-1252 bytes, invalid UTF-16), and headers repeated, read under two names,
+/// or not read though they look meant for a column. `analyze` counts them in its audit;
+/// `inspect` lists them under the file.
+pub(crate) fn file_notes(raw: &RawFile, tables: &[PlannedTable]) -> DataQuality {
+    let mut audit = DataQuality::default();
+    let repaired = &raw.repaired_lines;
+    if repaired.count > 0 {
+        let reason = match repaired.repair {
+            Repair::Windows1252 => CP1252_REASON,
+            Repair::Utf16 => UTF16_REASON,
+        };
+        audit.note_many(
+            &raw.name,
+            reason,
+            Effect::Warning,
+            repaired.count,
+            &repaired.first,
+        );
+    }
+    note_duplicate_headers(raw, tables, &mut audit);
+    note_alias_headers(raw, tables, &mut audit);
+    note_misspelt_headers(raw, tables, &mut audit);
+    audit
 }
 
 /// The data-quality reason for the lines of a file that hold bytes that are not UTF-8 (one
