@@ -300,11 +300,14 @@ pub fn regex_extract(e: Expr, pattern: &str, group: usize) -> Expr {
     )
 }
 
-/// An order reference after an order keyword: `order 1043`, `order #1042`, `pedido nº 1045`.
-pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|no\.?|nr\.?|num\.?|n[º°o]\.?)?\s*(?:is\s+)?[:#]?\s*#?\s*([0-9]{3,})\b";
-/// A `#1042` or `[#1044]` reference; group 1 holds a preceding "ticket"/"case"/... word, which
-/// makes it not an order reference.
-pub const HASH_REF: &str = r"(?i)(ticket|case|request|incident|invoice|ref|reference|chamado|caso)?\s*[\[(]?#\s?([0-9]{3,})\b";
+/// An order reference after an order keyword: `order 1043`, `order #1042`, `pedido nº 1045`,
+/// and with a store's prefix of up to four letters (Shopify's order name prefix): `order
+/// AB-1152`, `order #AB1152`.
+pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|no\.?|nr\.?|num\.?|n[º°o]\.?)?\s*(?:is\s+)?[:#]?\s*#?\s*((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
+/// A `#1042`, `[#1044]` or `#AB-1152` reference (a prefix of up to four letters, as in
+/// [`ORDER_KEYWORD_REF`]); group 1 holds a preceding "ticket"/"case"/... word, which makes it
+/// not an order reference.
+pub const HASH_REF: &str = r"(?i)(ticket|case|request|incident|invoice|ref|reference|chamado|caso)?\s*[\[(]?#\s?((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
 /// Olist-style 32-hex order ids.
 pub const HEX_REF: &str = r"(?i)\b([0-9a-f]{32})\b";
 
@@ -750,6 +753,8 @@ mod tests {
             "ticket #5512 about order 7781",
             "pedido nº 1045 atrasado",
             "9f86d081884c7d659a2feaa0c55ad015 is my order",
+            "Where is my order #AB-1152?",
+            "pedido nº AB1153",
             "",
         ];
         let df = DataFrame::new(texts.len(), vec![Column::new("t".into(), texts)]).unwrap();

@@ -123,6 +123,50 @@ fn a_ticket_order_id_written_as_a_decimal_links_to_the_order() {
     );
 }
 
+/// A store whose order names carry a prefix (Shopify's order name prefix, `#AB-1152`): a
+/// ticket citing `#AB-1152` or `order AB1153` in its text links to that order. Such tickets
+/// stayed unlinked: the references were read as digits only. A ticket number
+/// (`ticket #AB-1154`) still is not an order reference, nor is a cited name no order has.
+#[test]
+fn references_with_a_store_prefix_link_tickets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,customer_id,placed_at,total,currency\n\
+         #AB-1152,C1,2024-03-01T10:00:00Z,10.00,USD\n\
+         #AB1153,C2,2024-03-02T10:00:00Z,20.00,USD\n\
+         #AB-1154,C3,2024-03-02T11:00:00Z,20.00,USD\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tickets.csv"),
+        "ticket_id,created_at,subject,body\n\
+         601,2024-03-05T09:00:00Z,Where is my order #AB-1152?,\n\
+         602,2024-03-05T10:00:00Z,Late,Hi! My order ab1153 has not arrived\n\
+         603,2024-03-05T11:00:00Z,Re: ticket #AB-1154,thanks\n\
+         604,2024-03-05T12:00:00Z,Where is order #XY-9999,\n",
+    )
+    .unwrap();
+    let cfg = Config::load(dir.path(), None, &Overrides::default()).unwrap();
+    let analysis = snagscan::pipeline::analyze(dir.path(), &cfg).unwrap();
+    let t = tickets_by_id(&analysis);
+    assert_eq!(
+        text_column(&t, s::ORDER_ID),
+        [Some("#AB-1152"), Some("#AB1153"), None, None]
+    );
+    assert_eq!(
+        text_column(&t, "linked_by"),
+        [Some("reference"), Some("reference"), None, None]
+    );
+    let missing = analysis
+        .report
+        .data_quality
+        .iter()
+        .find(|e| e.reason.starts_with("ticket cites an order not in"))
+        .unwrap();
+    assert_eq!((missing.count, missing.first_lines.clone()), (1, vec![5]));
+}
+
 /// The linked tickets of an analysis, sorted by ticket id.
 #[test]
 fn order_ids_and_e_mails_are_compared_without_case_spaces_or_hash() {
