@@ -1426,7 +1426,7 @@ fn several_currencies_with_amounts(journeys: &DataFrame) -> Result<bool> {
 /// Data-quality reason of the orders of a customer whose known amounts are in several
 /// currencies.
 pub const CUSTOMER_IN_SEVERAL_CURRENCIES: &str =
-    "order of a customer who paid in several currencies (customers.csv leaves the customer's revenue empty: amounts in different currencies are not summed)";
+    "order of a customer who paid in several currencies, or in one not known (customers.csv leaves the customer's revenue empty: amounts in different currencies are not summed)";
 
 /// `customers` without [`CUSTOMER_CURRENCIES`], after counting in `dq` the orders (with a
 /// known amount) of the customers whose known amounts are in more than one currency.

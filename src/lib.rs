@@ -214,7 +214,7 @@ fn run_diff(args: DiffArgs) -> Result<u8> {
             // Labels name the repeat window when both reports record the same one.
             report::table::comparison_text(
                 &cmp,
-                cmp.repeat_window_days,
+                cmp.repeat_window_days(),
                 terminal_width(),
                 stdout_color(),
             )

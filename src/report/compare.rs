@@ -196,18 +196,25 @@ pub struct DigestTerm {
 
 /// The impact term priced from the tickets table ([`DigestTerm::name`]).
 const SUPPORT_COST_TERM: &str = "support_cost";
+/// The impact term priced with a repeat-rate drop or a cancelled value (`score::revenue_term`).
+const REVENUE_AT_RISK_TERM: &str = "revenue_at_risk";
 
 impl DigestSnag {
-    /// The impact per 30 days without its support cost: what two runs can compare when only
-    /// one of them had a tickets table (the other's support cost is unmeasured, counted 0).
-    fn impact_without_support(&self) -> f64 {
-        let support: f64 = self
+    /// The impact per 30 days, without its support cost when `support` (what two runs can
+    /// compare when only one of them had a tickets table: the other's support cost is
+    /// unmeasured, counted 0), and without its revenue at risk when `revenue` (two runs over
+    /// different repeat windows price a repeat-rate drop differently).
+    fn impact_without(&self, support: bool, revenue: bool) -> f64 {
+        let left_out: f64 = self
             .impact_terms
             .iter()
-            .filter(|t| t.name == SUPPORT_COST_TERM)
+            .filter(|t| {
+                (support && t.name == SUPPORT_COST_TERM)
+                    || (revenue && t.name == REVENUE_AT_RISK_TERM)
+            })
             .filter_map(|t| t.value_per_30d)
             .sum();
-        self.impact_per_30d - support
+        self.impact_per_30d - left_out
     }
 }
 
@@ -310,6 +317,9 @@ pub enum SnagStatus {
     /// In the baseline; now its analyzer had not enough data or did not apply, so whether it
     /// is resolved cannot be told.
     Unmeasured,
+    /// A snag measured by a repeat rate ([`REPEAT_WINDOW_KPIS`]), in either report, when the
+    /// two were measured over different repeat windows: new, worse or resolved cannot be told.
+    NotComparable,
 }
 
 impl SnagStatus {
@@ -321,6 +331,7 @@ impl SnagStatus {
             SnagStatus::Unchanged => "unchanged",
             SnagStatus::Resolved => "resolved",
             SnagStatus::Unmeasured => "unmeasured",
+            SnagStatus::NotComparable => "not-comparable",
         }
     }
 }
@@ -366,18 +377,54 @@ pub struct Comparison {
     pub kpis: Vec<KpiChange>,
     /// Current snags in report order, then resolved ones in baseline order.
     pub snags: Vec<SnagChange>,
-    /// The repeat windows, days, of the baseline and of the current report, when both record
-    /// one and they differ: the repeat rates ([`REPEAT_WINDOW_KPIS`]) are then not compared
-    /// (trend `n/a`). Not written to report.json, which has the window of each run.
-    #[serde(skip)]
-    pub repeat_windows_differ: Option<(u32, u32)>,
-    /// The repeat window both reports were measured over, days, for labels; `None` when either
-    /// does not record it or they differ.
-    #[serde(skip)]
-    pub repeat_window_days: Option<u32>,
+    /// The repeat windows the two reports' repeat rates were measured over, days (null for a
+    /// report that does not record it). When both are known and differ, the repeat rates
+    /// ([`REPEAT_WINDOW_KPIS`]) are not compared (trend `n/a`, no change), nor are the snags
+    /// they measure (status `not-comparable`), and other snags' impacts are compared without
+    /// their revenue at risk, which is priced with a repeat-rate drop.
+    pub baseline_repeat_window_days: Option<u32>,
+    pub current_repeat_window_days: Option<u32>,
 }
 
 impl Comparison {
+    /// The baseline's and the current repeat windows, days, when both are known and differ.
+    pub fn repeat_windows_differ(&self) -> Option<(u32, u32)> {
+        repeat_windows_differ(
+            self.baseline_repeat_window_days,
+            self.current_repeat_window_days,
+        )
+    }
+
+    /// The line saying that the repeat rates are not compared, when the windows differ.
+    pub fn repeat_windows_note(&self) -> Option<String> {
+        self.repeat_windows_differ().map(|(was, now)| {
+            format!(
+                "Repeat rates not compared: the baseline measured them over {was} days, this run over {now} days"
+            )
+        })
+    }
+
+    /// What follows a baseline value of `kpi` for people: its own window (` (90 d)`) when it
+    /// is a repeat rate measured over another window than the current one; else nothing.
+    pub fn baseline_suffix(&self, kpi: &str) -> String {
+        match self.repeat_windows_differ() {
+            Some((was, _)) if REPEAT_WINDOW_KPIS.contains(&kpi) => format!(" ({was} d)"),
+            _ => String::new(),
+        }
+    }
+
+    /// The repeat window both reports were measured over, days, for labels; `None` when
+    /// either does not record it or they differ.
+    pub fn repeat_window_days(&self) -> Option<u32> {
+        match (
+            self.baseline_repeat_window_days,
+            self.current_repeat_window_days,
+        ) {
+            (Some(was), Some(now)) if was == now => Some(now),
+            _ => None,
+        }
+    }
+
     /// The change of the snag `id`, if it is in either report.
     pub fn snag(&self, id: &str) -> Option<&SnagChange> {
         self.snags.iter().find(|s| s.id == id)
@@ -431,13 +478,18 @@ fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>, windows_differ: bool) -
     }
 }
 
-/// Compares `new` with the baseline `old`.
-pub fn compare(old: &Digest, new: &Digest) -> Comparison {
-    let repeat_windows_differ = match (old.repeat_window_days, new.repeat_window_days) {
+fn repeat_windows_differ(was: Option<u32>, now: Option<u32>) -> Option<(u32, u32)> {
+    match (was, now) {
         (Some(was), Some(now)) if was != now => Some((was, now)),
         _ => None,
-    };
-    let differ = repeat_windows_differ.is_some();
+    }
+}
+
+/// Compares `new` with the baseline `old`.
+pub fn compare(old: &Digest, new: &Digest) -> Comparison {
+    let differ = repeat_windows_differ(old.repeat_window_days, new.repeat_window_days).is_some();
+    // Over different repeat windows, a snag measured by a repeat rate cannot be compared.
+    let not_comparable = |kpi: &str| differ && REPEAT_WINDOW_KPIS.contains(&kpi);
     let known: BTreeSet<&str> = KPI_DIRECTIONS.iter().map(|(k, _)| *k).collect();
     let extra = old
         .kpis
@@ -475,13 +527,13 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
         .map(|s| {
             let before = old.snags.iter().find(|o| o.id == s.id);
             let status = match before {
+                _ if not_comparable(&s.kpi.name) => SnagStatus::NotComparable,
                 None => SnagStatus::New,
                 Some(b) => {
-                    let (was, now) = if tickets_differ {
-                        (b.impact_without_support(), s.impact_without_support())
-                    } else {
-                        (b.impact_per_30d, s.impact_per_30d)
-                    };
+                    // A term measured in one run only, or over different repeat windows, is
+                    // left out of both sides.
+                    let comparable = |d: &DigestSnag| d.impact_without(tickets_differ, differ);
+                    let (was, now) = (comparable(b), comparable(s));
                     let impact = cmp_tol(was, now, IMPACT_FLOOR, false);
                     let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value, differ);
                     if impact > 0 || kpi == Trend::Worse {
@@ -516,6 +568,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
             // The analyzer's own verdict now: clear means resolved, with the KPI it measured.
             let check = new.checks.iter().find(|c| c.id == b.id);
             let status = match check.map(|c| c.status.as_str()) {
+                _ if not_comparable(&b.kpi.name) => SnagStatus::NotComparable,
                 Some("not_enough_data" | "not_applicable") => SnagStatus::Unmeasured,
                 _ => SnagStatus::Resolved,
             };
@@ -541,11 +594,8 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
         baseline_timezone: old.store.timezone.clone(),
         kpis,
         snags,
-        repeat_windows_differ,
-        repeat_window_days: match (old.repeat_window_days, new.repeat_window_days) {
-            (Some(was), Some(now)) if was == now => Some(now),
-            _ => None,
-        },
+        baseline_repeat_window_days: old.repeat_window_days,
+        current_repeat_window_days: new.repeat_window_days,
     }
 }
 
@@ -718,55 +768,79 @@ mod tests {
     /// unknown on one side (a baseline written before it was recorded) compares as before.
     #[test]
     fn repeat_rates_over_different_windows_are_not_compared() {
+        // late-delivery's revenue at risk is priced with a repeat-rate drop over the window:
+        // 300 -> 20 as the window goes from 90 to 20 days, with its support cost unchanged.
+        let late = |revenue: f64| {
+            let mut s = snag(
+                "late-delivery",
+                "hold-off",
+                revenue + 50.0,
+                "on_time_rate",
+                0.9,
+            );
+            s.impact_terms.push(DigestTerm {
+                name: SUPPORT_COST_TERM.into(),
+                value_per_30d: Some(50.0),
+            });
+            s.impact_terms[0].value_per_30d = Some(revenue);
+            s
+        };
         let old = digest(
             &[("repeat_rate", Some(0.30)), ("on_time_rate", Some(0.90))],
-            vec![snag(
-                "repeat-dropoff",
-                "plan-next",
-                100.0,
-                "repeat_rate",
-                0.20,
-            )],
+            vec![
+                snag("repeat-dropoff", "plan-next", 100.0, "repeat_rate", 0.20),
+                late(300.0),
+                snag(
+                    "late-first-order-churn",
+                    "hold-off",
+                    10.0,
+                    "repeat_rate (late first order)",
+                    0.1,
+                ),
+            ],
         );
         let mut new = digest(
-            &[("repeat_rate", Some(0.12)), ("on_time_rate", Some(0.80))],
-            vec![snag(
-                "repeat-dropoff",
-                "plan-next",
-                100.0,
-                "repeat_rate",
-                0.12,
-            )],
+            &[("repeat_rate", Some(0.12)), ("on_time_rate", Some(0.90))],
+            vec![
+                snag("repeat-dropoff", "plan-next", 400.0, "repeat_rate", 0.12),
+                late(20.0),
+            ],
         );
         new.repeat_window_days = Some(20);
         let c = compare(&old, &new);
-        let t = |name: &str| c.kpis.iter().find(|k| k.name == name).map(|k| k.trend);
-        assert_eq!(t("repeat_rate"), Some(Trend::NotComparable));
-        assert_eq!(t("on_time_rate"), Some(Trend::Worse));
+        let t = |c: &Comparison, name: &str| {
+            c.kpis
+                .iter()
+                .find(|k| k.name == name)
+                .map(|k| (k.trend, k.change))
+        };
+        let st = |c: &Comparison, id: &str| c.snag(id).map(|s| s.status);
+        assert_eq!(t(&c, "repeat_rate"), Some((Trend::NotComparable, None)));
+        assert_eq!(t(&c, "on_time_rate"), Some((Trend::Unchanged, Some(0.0))));
+        assert_eq!(st(&c, "repeat-dropoff"), Some(SnagStatus::NotComparable));
         assert_eq!(
-            c.snag("repeat-dropoff").map(|s| s.status),
-            Some(SnagStatus::Unchanged)
+            st(&c, "late-first-order-churn"),
+            Some(SnagStatus::NotComparable)
         );
+        // Its support cost alone is compared: unchanged, not better.
+        assert_eq!(st(&c, "late-delivery"), Some(SnagStatus::Unchanged));
         assert_eq!(
-            (c.repeat_windows_differ, c.repeat_window_days),
+            (c.repeat_windows_differ(), c.repeat_window_days()),
             (Some((90, 20)), None)
         );
+        for rule in ["worse", "new"] {
+            let rules = [FailRule::from_str(rule).unwrap()];
+            assert!(fail_hits(&rules, &new, Some(&c)).is_empty(), "{rule}");
+        }
         // The same window: compared, and named for the labels.
         new.repeat_window_days = Some(90);
         let c = compare(&old, &new);
+        assert_eq!(t(&c, "repeat_rate").map(|t| t.0), Some(Trend::Worse));
+        assert_eq!(st(&c, "repeat-dropoff"), Some(SnagStatus::Worse));
+        assert_eq!(st(&c, "late-delivery"), Some(SnagStatus::Better));
+        assert_eq!(st(&c, "late-first-order-churn"), Some(SnagStatus::Resolved));
         assert_eq!(
-            c.kpis
-                .iter()
-                .find(|k| k.name == "repeat_rate")
-                .map(|k| k.trend),
-            Some(Trend::Worse)
-        );
-        assert_eq!(
-            c.snag("repeat-dropoff").map(|s| s.status),
-            Some(SnagStatus::Worse)
-        );
-        assert_eq!(
-            (c.repeat_windows_differ, c.repeat_window_days),
+            (c.repeat_windows_differ(), c.repeat_window_days()),
             (None, Some(90))
         );
         // A baseline that does not record its window: compared, as before.
@@ -774,15 +848,9 @@ mod tests {
         unknown.repeat_window_days = None;
         new.repeat_window_days = Some(20);
         let c = compare(&unknown, &new);
+        assert_eq!(t(&c, "repeat_rate").map(|t| t.0), Some(Trend::Worse));
         assert_eq!(
-            c.kpis
-                .iter()
-                .find(|k| k.name == "repeat_rate")
-                .map(|k| k.trend),
-            Some(Trend::Worse)
-        );
-        assert_eq!(
-            (c.repeat_windows_differ, c.repeat_window_days),
+            (c.repeat_windows_differ(), c.repeat_window_days()),
             (None, None)
         );
     }

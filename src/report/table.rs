@@ -78,7 +78,9 @@ fn status_color(s: SnagStatus) -> Color {
     match s {
         SnagStatus::New | SnagStatus::Worse => Color::Red,
         SnagStatus::Better | SnagStatus::Resolved => Color::Green,
-        SnagStatus::Unchanged | SnagStatus::Unmeasured => Color::DarkGrey,
+        SnagStatus::Unchanged | SnagStatus::Unmeasured | SnagStatus::NotComparable => {
+            Color::DarkGrey
+        }
     }
 }
 
@@ -109,10 +111,13 @@ pub fn comparison_text(
     width: u16,
     color: bool,
 ) -> String {
-    let unmeasured = match c.count(SnagStatus::Unmeasured) {
+    let mut unmeasured = match c.count(SnagStatus::Unmeasured) {
         0 => String::new(),
         n => format!(", {n} no longer measurable (not enough data)"),
     };
+    if let n @ 1.. = c.count(SnagStatus::NotComparable) {
+        unmeasured.push_str(&format!(", {n} not comparable (other repeat window)"));
+    }
     let mut out = format!(
         "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved{unmeasured}\n",
         super::view::date_part(c.baseline_window_start.as_deref(), &c.baseline_timezone),
@@ -123,10 +128,8 @@ pub fn comparison_text(
         c.count(SnagStatus::Unchanged),
         c.count(SnagStatus::Resolved),
     );
-    if let Some((was, now)) = c.repeat_windows_differ {
-        out.push_str(&format!(
-            "Repeat rates not compared: the baseline measured them over {was} days, this run over {now} days\n"
-        ));
+    if let Some(note) = c.repeat_windows_note() {
+        out.push_str(&format!("{note}\n"));
     }
     if !c.snags.is_empty() {
         let mut t = table(width, color);
@@ -140,6 +143,11 @@ pub fn comparison_text(
                 (None, None) => "-".into(),
             };
             let label = kpi_label(&s.kpi, repeat_window_days);
+            let previous = format!(
+                "{}{}",
+                kpi_text(&s.kpi, s.previous_kpi_value),
+                c.baseline_suffix(&s.kpi)
+            );
             t.add_row(vec![
                 Cell::new(&s.id),
                 Cell::new(s.status.as_str())
@@ -152,10 +160,7 @@ pub fn comparison_text(
                 )),
                 Cell::new(format!(
                     "{label}: {}",
-                    arrow(
-                        Some(kpi_text(&s.kpi, s.previous_kpi_value)),
-                        Some(kpi_text(&s.kpi, s.kpi_value))
-                    )
+                    arrow(Some(previous), Some(kpi_text(&s.kpi, s.kpi_value)))
                 )),
             ]);
         }

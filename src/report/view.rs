@@ -26,6 +26,8 @@ pub struct View {
     pub kpis: Vec<KpiRow>,
     pub has_baseline: bool,
     pub baseline_end: Option<String>,
+    /// The line saying that the repeat rates are not compared (different repeat windows).
+    pub repeat_windows_note: Option<String>,
     /// Counts of snag statuses against the baseline: new, worse, better, resolved.
     pub status_counts: Vec<Stat>,
     /// The snags in the order to act on them: by quadrant, then impact.
@@ -180,7 +182,10 @@ pub fn build(r: &Report) -> View {
                 } else {
                     kpi_text(name, *value)
                 },
-                previous: change.map(|c| kpi_text(name, c.previous)),
+                previous: change.map(|k| {
+                    let suffix = cmp.map(|c| c.baseline_suffix(name)).unwrap_or_default();
+                    format!("{}{suffix}", kpi_text(name, k.previous))
+                }),
                 change: change.map(|c| fmt_change(c.change, unit)),
                 trend: change.map(|c| c.trend.as_str()),
             }
@@ -250,10 +255,15 @@ pub fn build(r: &Report) -> View {
                 SnagStatus::Unchanged,
                 SnagStatus::Resolved,
                 SnagStatus::Unmeasured,
+                SnagStatus::NotComparable,
             ]
             .iter()
-            // "unmeasured" only when it happened: it is rare and needs no zero.
-            .filter(|st| **st != SnagStatus::Unmeasured || c.count(**st) > 0)
+            // "unmeasured" and "not-comparable" only when they happened: they are rare and
+            // need no zero.
+            .filter(|st| {
+                !matches!(st, SnagStatus::Unmeasured | SnagStatus::NotComparable)
+                    || c.count(**st) > 0
+            })
             .map(|st| Stat {
                 label: st.as_str().to_string(),
                 value: c.count(*st).to_string(),
@@ -282,6 +292,7 @@ pub fn build(r: &Report) -> View {
         has_baseline: cmp.is_some(),
         baseline_end: cmp
             .map(|c| date_part(c.baseline_window_end.as_deref(), &c.baseline_timezone)),
+        repeat_windows_note: cmp.and_then(|c| c.repeat_windows_note()),
         status_counts,
         do_first,
         snags,
@@ -470,7 +481,15 @@ fn snag_view(
             .map(|v| money(v, cur)),
         previous_kpi_value: change
             .filter(|c| c.previous_kpi_value.is_some())
-            .map(|c| kpi_text(s.kpi.name, c.previous_kpi_value)),
+            .map(|c| kpi_text(s.kpi.name, c.previous_kpi_value))
+            .map(|v| {
+                let suffix = r
+                    .comparison
+                    .as_ref()
+                    .map(|c| c.baseline_suffix(s.kpi.name))
+                    .unwrap_or_default();
+                format!("{v}{suffix}")
+            }),
     }
 }
 
