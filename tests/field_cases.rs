@@ -315,6 +315,37 @@ fn shopify_fulfillment_wait_is_per_order_not_per_row() {
     ));
 }
 
+/// An order field given on a line-item row only (a refund written on the order's second row) is
+/// read; it was dropped silently, as only the order's first row was. Two different values of
+/// one field on an order's rows keep the first and are counted, naming the fields.
+#[test]
+fn shopify_order_fields_on_later_rows_are_read_or_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        b"Name,Email,Financial Status,Currency,Total,Refunded Amount,Shipping Method,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku\n\
+          #3001,ann@example.test,paid,USD,50.00,,Standard,2024-05-06 09:15:00 -0400,1,Mug,25.00,MUG-01\n\
+          #3001,,,,,5.00,,,1,Tea Tin,25.00,TEA-07\n\
+          #3002,bo@example.test,paid,USD,30.00,,Standard,2024-05-06 14:00:00 -0400,1,Stand,30.00,STD-11\n\
+          #3002,,,,31.00,,Express,,1,Spoon,0.00,SPN-02\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    let j = run.journeys();
+    assert!(close(num(&j["#3001"]["refunded"]), 5.0));
+    assert!(close(num(&j["#3001"]["net_revenue"]), 45.0));
+    assert!(close(num(&j["#3002"]["total"]), 30.0));
+    assert_eq!(j["#3002"]["shipping_method"], "Standard");
+    let e = run
+        .dq("order field with different values on the order's rows")
+        .expect("counted");
+    assert_eq!(e["effect"], "warning");
+    assert_eq!(e["count"], 1);
+    assert_eq!(e["first_lines"], serde_json::json!([4]));
+    assert_eq!(e["example"], "total, shipping_method");
+}
+
 /// Line-item rows of an order written before its full row (only `Name` and the Lineitem columns
 /// filled) join that order without a warning; an order none of whose rows has `Created at` is
 /// still dropped and counted, row by row.

@@ -204,7 +204,7 @@ fn table_from_cells(
     let dropped = dropped_in(dq, &raw.name) - dropped_before;
     let mut df = ff.frame;
     if let Some(key) = table.spec.group_by {
-        df = fold_records(df, key)?;
+        df = fold_records(df, key, dq)?;
     }
     if let Some(derive) = table.spec.derive {
         df = derive(df.lazy()).collect()?;
@@ -264,37 +264,70 @@ fn tracking_count() -> Expr {
         .alias(s::TRACKING_COUNT)
 }
 
-/// Folds rows sharing `key` into one (Shopify line-item rows into their order): the first row's
-/// values, except booleans, which are true when any row is. An order requires shipping when any
-/// of its lines does, and a line whose `requires_shipping` is empty does (the default): false
-/// only when every line says false.
-fn fold_records(df: DataFrame, key: &str) -> Result<DataFrame> {
-    let aggs: Vec<Expr> = df
-        .schema()
-        .iter()
-        .filter(|(name, _)| name.as_str() != key)
-        .map(|(name, dt)| {
-            if name.as_str() == s::REQUIRES_SHIPPING {
-                col(name.clone()).fill_null(lit(true)).max()
-            } else if *dt == DataType::Boolean {
-                col(name.clone()).max()
-            } else {
-                col(name.clone()).first()
-            }
-        })
-        .collect();
+/// Folds rows sharing `key` into one (Shopify line-item rows into their order): each order
+/// field's first value given on the order's rows (the first row's, unless it is empty there and
+/// given on a later row: a refund on a line-item row), except booleans, which are true when any
+/// row is. An order requires shipping when any of its lines does, and a line whose
+/// `requires_shipping` is empty does (the default): false only when every line says false.
+/// An order whose rows give two different values for one field keeps the first and is counted
+/// in `dq` ([`ORDER_FIELD_DIFFERS`], the fields as example, at the order's first row).
+fn fold_records(df: DataFrame, key: &str, dq: &mut DataQuality) -> Result<DataFrame> {
+    let mut aggs = Vec::new();
+    let mut differs = Vec::new();
+    for (name, dt) in df.schema().iter() {
+        let c = col(name.clone());
+        if name.as_str() == key {
+            continue;
+        } else if name.as_str() == s::REQUIRES_SHIPPING {
+            aggs.push(c.fill_null(lit(true)).max());
+        } else if *dt == DataType::Boolean {
+            aggs.push(c.max());
+        } else if [s::SRC_FILE, s::SRC_LINE].contains(&name.as_str()) {
+            aggs.push(c.first());
+        } else {
+            aggs.push(c.clone().drop_nulls().first());
+            // Two values given (minimum and maximum leave out empty cells): the field's name.
+            let flag = format!("_differs_{}", differs.len());
+            aggs.push(
+                when(c.clone().min().neq(c.max()).fill_null(lit(false)))
+                    .then(lit(name.to_string()))
+                    .otherwise(lit(NULL).cast(DataType::String))
+                    .alias(flag.as_str()),
+            );
+            differs.push(col(flag));
+        }
+    }
     let order: Vec<Expr> = df
         .get_column_names()
         .iter()
         .map(|n| col(n.as_str()))
         .collect();
-    Ok(df
+    const DIFFERING: &str = "_differing_fields";
+    let folded = df
         .lazy()
         .group_by_stable([col(key)])
         .agg(aggs)
-        .select(order)
-        .collect()?)
+        .with_column(if differs.is_empty() {
+            lit(NULL).cast(DataType::String).alias(DIFFERING)
+        } else {
+            concat_str(differs, ", ", true).alias(DIFFERING)
+        })
+        .collect()?;
+    audit_with_example(
+        &folded,
+        col(DIFFERING).neq(lit("")).fill_null(lit(false)),
+        Some(DIFFERING),
+        ORDER_FIELD_DIFFERS,
+        Effect::Warning,
+        dq,
+    )?;
+    Ok(folded.lazy().select(order).collect()?)
 }
+
+/// Data-quality reason of an order (Shopify: one row per line item) whose rows give two
+/// different values for one order field; the example names the fields.
+pub const ORDER_FIELD_DIFFERS: &str =
+    "order field with different values on the order's rows (the first is read)";
 
 /// What reading one input file gave.
 enum FileRead {
