@@ -51,12 +51,7 @@ fn case_18_order_references_in_text_link_tickets() {
             None
         ]
     );
-    let missing = analysis
-        .report
-        .data_quality
-        .iter()
-        .find(|e| e.reason.starts_with("ticket cites an order not in"))
-        .unwrap();
+    let missing = quality_entry(&analysis, "ticket cites an order not in");
     assert_eq!((missing.count, missing.first_lines.clone()), (1, vec![8]));
     // Tickets per order: 1, 1, 1, 1, 0; all 7 tickets kept.
     let per_order: Vec<Option<u32>> = j
@@ -107,12 +102,7 @@ fn a_ticket_order_id_written_as_a_decimal_links_to_the_order() {
     let analysis = snagscan::pipeline::analyze(dir.path(), &cfg).unwrap();
     let t = tickets_by_id(&analysis);
     assert_eq!(text_column(&t, s::ORDER_ID), [Some("1004"), Some("1003")]);
-    let warning = analysis
-        .report
-        .data_quality
-        .iter()
-        .find(|e| e.reason.contains("whole number written as a decimal"))
-        .unwrap();
+    let warning = quality_entry(&analysis, "order_id: whole number written as a decimal");
     assert_eq!(
         (
             warning.file.as_str(),
@@ -158,13 +148,21 @@ fn references_with_a_store_prefix_link_tickets() {
         text_column(&t, "linked_by"),
         [Some("reference"), Some("reference"), None, None]
     );
-    let missing = analysis
+    let missing = quality_entry(&analysis, "ticket cites an order not in");
+    assert_eq!((missing.count, missing.first_lines.clone()), (1, vec![5]));
+}
+
+/// The data-quality entry of an analysis whose reason starts with `reason`.
+fn quality_entry<'a>(
+    analysis: &'a snagscan::pipeline::Analysis,
+    reason: &str,
+) -> &'a snagscan::quality::QualityEntry {
+    analysis
         .report
         .data_quality
         .iter()
-        .find(|e| e.reason.starts_with("ticket cites an order not in"))
-        .unwrap();
-    assert_eq!((missing.count, missing.first_lines.clone()), (1, vec![5]));
+        .find(|e| e.reason.starts_with(reason))
+        .unwrap_or_else(|| panic!("no data-quality entry {reason:?}"))
 }
 
 /// The linked tickets of an analysis, sorted by ticket id.
