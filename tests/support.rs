@@ -98,8 +98,7 @@ fn a_ticket_order_id_written_as_a_decimal_links_to_the_order() {
          502,2024-03-05T10:00:00Z,Question,1003\n",
     )
     .unwrap();
-    let cfg = Config::load(dir.path(), None, &Overrides::default()).unwrap();
-    let analysis = snagscan::pipeline::analyze(dir.path(), &cfg).unwrap();
+    let analysis = analyze_folder(dir.path());
     let t = tickets_by_id(&analysis);
     assert_eq!(text_column(&t, s::ORDER_ID), [Some("1004"), Some("1003")]);
     let warning = quality_entry(&analysis, "order_id: whole number written as a decimal");
@@ -137,8 +136,7 @@ fn references_with_a_store_prefix_link_tickets() {
          604,2024-03-05T12:00:00Z,Where is order #XY-9999,\n",
     )
     .unwrap();
-    let cfg = Config::load(dir.path(), None, &Overrides::default()).unwrap();
-    let analysis = snagscan::pipeline::analyze(dir.path(), &cfg).unwrap();
+    let analysis = analyze_folder(dir.path());
     let t = tickets_by_id(&analysis);
     assert_eq!(
         text_column(&t, s::ORDER_ID),
@@ -150,6 +148,12 @@ fn references_with_a_store_prefix_link_tickets() {
     );
     let missing = quality_entry(&analysis, "ticket cites an order not in");
     assert_eq!((missing.count, missing.first_lines.clone()), (1, vec![5]));
+}
+
+/// The analysis of the exports in `dir`, with the default settings.
+fn analyze_folder(dir: &Path) -> snagscan::pipeline::Analysis {
+    let cfg = Config::load(dir, None, &Overrides::default()).unwrap();
+    snagscan::pipeline::analyze(dir, &cfg).unwrap()
 }
 
 /// The data-quality entry of an analysis whose reason starts with `reason`.
@@ -187,8 +191,7 @@ fn order_ids_and_e_mails_are_compared_without_case_spaces_or_hash() {
          603,2024-03-05T11:00:00Z,Hello,,nobody@example.test\n",
     )
     .unwrap();
-    let cfg = Config::load(dir.path(), None, &Overrides::default()).unwrap();
-    let analysis = snagscan::pipeline::analyze(dir.path(), &cfg).unwrap();
+    let analysis = analyze_folder(dir.path());
     let t = tickets_by_id(&analysis);
     // 602: the requester's latest order placed by the ticket's time (AB-1003 comes later).
     assert_eq!(
