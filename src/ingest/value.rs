@@ -521,7 +521,10 @@ fn signed_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> 
     if let Some(v) = scientific(s) {
         return Ok(Some(v));
     }
-    let negative = (s.starts_with('(') && s.ends_with(')')) || s.contains('-');
+    let negative = match sign(s) {
+        Some(negative) => negative,
+        None => return Err(format!("'{s}' is not an amount")),
+    };
     let kept: String = s
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
@@ -546,6 +549,28 @@ fn signed_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> 
         .parse()
         .map_err(|_| format!("'{s}' is not an amount"))?;
     Ok(Some(if negative { -v } else { v }))
+}
+
+/// Whether a money cell is negative: wrapped in parentheses (accounting), or with one minus
+/// sign before or after the number (`-$10`, `$-10`, `10.00-`). `None` when its signs say no
+/// amount: two minus signs (`--10`), a minus with parentheses (`(-10)`, `-(10)`), parentheses
+/// that do not wrap the cell, or a minus between two digits (`12-34`, a date `2024-05-01`).
+fn sign(s: &str) -> Option<bool> {
+    let wrapped = s.len() >= 2 && s.starts_with('(') && s.ends_with(')');
+    let inner = if wrapped { &s[1..s.len() - 1] } else { s };
+    let b = inner.as_bytes();
+    let minus: Vec<usize> = (0..b.len()).filter(|&i| b[i] == b'-').collect();
+    let between_digits = |i: usize| {
+        i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+    };
+    if inner.contains(['(', ')'])
+        || minus.len() > 1
+        || (wrapped && !minus.is_empty())
+        || minus.iter().any(|&i| between_digits(i))
+    {
+        return None;
+    }
+    Some(wrapped || !minus.is_empty())
 }
 
 /// Which decimal separator one money cell shows beyond doubt: the last of `.` and `,` when both
@@ -1107,6 +1132,34 @@ mod tests {
             assert!(v == 0.0 && v.is_sign_positive(), "{cell}: {v}");
         }
         assert_eq!(parse_money("-0.01", false), Ok(Some(-0.01)));
+    }
+
+    /// A minus sign before or after the number, or parentheses, make an amount negative; signs
+    /// that say no amount are refused. `--10`, `(-10)` and `-(10)` were read as -10, and a
+    /// date `2024-05-01` or `12-34` as -20240501 and -1234.
+    #[test]
+    fn signs_that_say_no_amount_are_refused() {
+        for (cell, v) in [
+            ("-$10", -10.0),
+            ("$-10", -10.0),
+            ("10.00-", -10.0),
+            ("USD -1,234.50", -1234.5),
+            ("(1,234.50)", -1234.5),
+            ("- 10", -10.0),
+        ] {
+            assert_eq!(parse_money(cell, false), Ok(Some(v)), "{cell}");
+        }
+        for cell in [
+            "--10",
+            "(-10)",
+            "-(10)",
+            "10(",
+            "2024-05-01",
+            "12-34",
+            "-10-",
+        ] {
+            assert!(parse_money(cell, false).is_err(), "{cell}");
+        }
     }
 
     #[test]
