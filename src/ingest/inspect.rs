@@ -212,7 +212,7 @@ pub fn render(files: &[FileInspection]) -> String {
                 };
                 let _ = writeln!(
                     t,
-                    "    data quality: {} dropped, {} unusable, {} (see data_quality.csv)",
+                    "    data quality: {} dropped, {} unusable, {} (analyze lists them in data_quality.csv)",
                     n(tb.dropped, "row", "rows"),
                     n(tb.nulled, "value", "values"),
                     n(tb.warnings, "warning", "warnings"),

@@ -501,20 +501,40 @@ fn quality(r: &Report) -> String {
     }
     let mut s = String::from("Data quality (rows dropped, changed or excluded; first lines):\n");
     for e in &r.data_quality {
-        let lines: Vec<String> = e.first_lines.iter().map(u64::to_string).collect();
-        let at = match lines.as_slice() {
-            [] => String::new(), // not about a line (a config setting)
-            [one] => format!(" (line {one})"),
-            many => format!(" (lines {})", many.join(", ")),
-        };
+        let at = lines_text(&e.first_lines, e.count);
         s.push_str(&format!("  {}: {} x{}{at}\n", e.file, e.reason, e.count));
     }
     s
 }
 
+/// ` (line 4)`, ` (lines 2, 7)`, or ` (lines 2, 7, ...)` when `count` rows were flagged and
+/// only the first lines are kept; empty for a finding about no line (a config setting).
+fn lines_text(first_lines: &[u64], count: u64) -> String {
+    let lines: Vec<String> = first_lines.iter().map(u64::to_string).collect();
+    match lines.as_slice() {
+        [] => String::new(),
+        [one] if count == 1 => format!(" (line {one})"),
+        some if count > some.len() as u64 => format!(" (lines {}, ...)", some.join(", ")),
+        many => format!(" (lines {})", many.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Six test orders with five first lines kept read "lines ..., ...", not as five rows.
+    #[test]
+    fn the_first_lines_say_when_more_follow() {
+        assert_eq!(lines_text(&[4], 1), " (line 4)");
+        assert_eq!(lines_text(&[2, 7], 2), " (lines 2, 7)");
+        assert_eq!(lines_text(&[4], 3), " (lines 4, ...)");
+        assert_eq!(
+            lines_text(&[328, 845, 1369, 1454, 1869], 6),
+            " (lines 328, 845, 1369, 1454, 1869, ...)"
+        );
+        assert_eq!(lines_text(&[], 2), "");
+    }
 
     #[test]
     fn a_kpi_that_becomes_measurable_is_shown_as_moved() {
