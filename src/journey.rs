@@ -1332,13 +1332,12 @@ fn customers(journeys: &DataFrame, several_currencies: bool) -> Result<DataFrame
         .then(placed.clone())
         .otherwise(null_of(utc_ms()))
         .alias("_later");
-    let known = || col(s::NET_REVENUE).is_not_null();
     // Null, not 0, when none of the customer's orders has a known amount.
     let revenue = when(col(s::NET_REVENUE).count().gt(lit(0)))
         .then(col(s::NET_REVENUE).sum())
         .otherwise(null_of(DataType::Float64));
     let currencies = col(s::CURRENCY)
-        .filter(known())
+        .filter(col(s::NET_REVENUE).is_not_null())
         .n_unique()
         .cast(DataType::UInt32);
     let (revenue, extra) = if several_currencies {

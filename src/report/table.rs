@@ -111,15 +111,16 @@ pub fn comparison_text(
     width: u16,
     color: bool,
 ) -> String {
-    let mut unmeasured = match c.count(SnagStatus::Unmeasured) {
+    // The rare statuses, named only when they happened.
+    let mut rare = match c.count(SnagStatus::Unmeasured) {
         0 => String::new(),
         n => format!(", {n} no longer measurable (not enough data)"),
     };
     if let n @ 1.. = c.count(SnagStatus::NotComparable) {
-        unmeasured.push_str(&format!(", {n} not comparable (other repeat window)"));
+        rare.push_str(&format!(", {n} not comparable (other repeat window)"));
     }
     let mut out = format!(
-        "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved{unmeasured}\n",
+        "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved{rare}\n",
         super::view::date_part(c.baseline_window_start.as_deref(), &c.baseline_timezone),
         super::view::date_part(c.baseline_window_end.as_deref(), &c.baseline_timezone),
         c.count(SnagStatus::New),
