@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::analyze::{Analyzer, Finding, RepeatDrop};
+use crate::analyze::{Analyzer, Finding, RepeatDrop, Tickets};
 use crate::config::Costs;
 
 /// Effort to put an automation in place.
@@ -122,7 +122,7 @@ pub fn score(
 ) -> Scored {
     let per_30d = 30.0 / base.window_days.max(1.0);
     let support = match f.impact.tickets {
-        Some(t) => ImpactTerm {
+        Tickets::Counted(t) => ImpactTerm {
             name: "support_cost",
             value_per_30d: Some(t * costs.cost_per_ticket * per_30d),
             basis: format!(
@@ -130,10 +130,15 @@ pub fn score(
                 costs.cost_per_ticket
             ),
         },
-        None => ImpactTerm {
+        Tickets::NoTicketsTable => ImpactTerm {
             name: "support_cost",
             value_per_30d: None,
             basis: "no tickets linked to these orders (no tickets table)".into(),
+        },
+        Tickets::NotApplicable => ImpactTerm {
+            name: "support_cost",
+            value_per_30d: None,
+            basis: "not applicable: this snag raises no tickets of its own".into(),
         },
     };
     let revenue = revenue_term(f, base, per_30d);
@@ -213,7 +218,7 @@ mod tests {
         }
     }
 
-    fn finding(tickets: Option<f64>, drop: RepeatDrop) -> Finding {
+    fn finding(tickets: Tickets, drop: RepeatDrop) -> Finding {
         Finding {
             n: 100,
             title: String::new(),
@@ -248,7 +253,7 @@ mod tests {
         // Revenue: 40 customers x 0.20 x 80 = 640 over 60 days -> 320 per 30 days.
         let s = score(
             &analyzer(),
-            &finding(Some(20.0), drop),
+            &finding(Tickets::Counted(20.0), drop),
             &base,
             &Costs::default(),
             &BTreeMap::new(),
@@ -279,7 +284,7 @@ mod tests {
         playbook.insert("late-delivery".to_string(), Effort::Low);
         let s = score(
             &analyzer(),
-            &finding(None, drop),
+            &finding(Tickets::NoTicketsTable, drop),
             &base,
             &Costs::default(),
             &playbook,
@@ -304,7 +309,7 @@ mod tests {
         };
         let s = score(
             &analyzer(),
-            &finding(None, lapsing),
+            &finding(Tickets::NotApplicable, lapsing),
             &base,
             &Costs::default(),
             &BTreeMap::new(),
@@ -314,6 +319,32 @@ mod tests {
             "{}",
             s.impact_per_30d
         );
+    }
+
+    /// A snag that raises no tickets of its own says so; only a store without a tickets table
+    /// is told it has none.
+    #[test]
+    fn support_cost_basis_says_why_it_is_not_priced() {
+        let base = ScoringBase {
+            window_days: 30.0,
+            revenue_per_30d: Some(1_000.0),
+            mean_repeat_order_value: None,
+            repeat_window_days: 90,
+        };
+        let basis = |tickets| {
+            let s = score(
+                &analyzer(),
+                &finding(tickets, RepeatDrop::NotApplicable),
+                &base,
+                &Costs::default(),
+                &BTreeMap::new(),
+            );
+            assert_eq!(s.terms[0].name, "support_cost");
+            assert_eq!(s.terms[0].value_per_30d, None);
+            s.terms[0].basis.clone()
+        };
+        assert!(basis(Tickets::NotApplicable).starts_with("not applicable"));
+        assert!(basis(Tickets::NoTicketsTable).contains("no tickets table"));
     }
 
     #[test]

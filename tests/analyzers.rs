@@ -470,3 +470,46 @@ fn late_first_order_churn_by_hand() {
     let c = check(&r, "late-first-order-churn");
     assert_eq!((c.status, c.n), ("not_enough_data", Some(29)));
 }
+
+#[test]
+fn review_gap_prices_the_unreviewed_customers_with_their_own_repeat_rate() {
+    // 110 delivered first orders (40 late, 70 on time; 2 and 18 of their customers order
+    // again), 30 of them reviewed (T0..T29, score 5): coverage 30/110 = 27.3% < 30%, so
+    // review-gap is raised on the 80 delivered orders without a review. Their customers' 90-day
+    // repeat rate is 2/80 = 2.5% (the two late customers who came back), against 18/30 = 60%
+    // for the reviewed ones: a drop of 57.5 points, x 80 customers x the mean repeat order
+    // (40.00) = 1,840 over the 172-day window, 1840 x 30 / 172 = 320.93 per 30 days. (The drop
+    // after a first order reviewed 1-2 stars, which priced it before, is not measurable here:
+    // no such review.) A missing review raises no ticket: no support cost.
+    let dir = churn_store(40, 2, 70, 18);
+    let orders = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
+    let mut reviews = String::from("order_id,score,created_at\n");
+    for i in 0..30 {
+        let first = orders
+            .lines()
+            .find(|l| l.contains(&format!(",T{i},2024-01-10")))
+            .unwrap();
+        let id = first.split(',').next().unwrap();
+        reviews.push_str(&format!("{id},5,2024-01-20T12:00:00Z\n"));
+    }
+    write(dir.path(), "reviews.csv", &reviews);
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let s = snag(&r, "review-gap");
+    assert_eq!(s.affected_orders, 80);
+    assert_eq!(s.affected_customers, 80);
+    let term = |name: &str| s.impact_terms.iter().find(|t| t.name == name).unwrap();
+    let revenue = term("revenue_at_risk");
+    assert_eq!(
+        revenue.basis,
+        "80 customers x repeat-rate drop 57.5 pts (2.5% vs 60.0%) x mean repeat order 40.00"
+    );
+    let v = revenue.value_per_30d.unwrap();
+    assert!((v - 1840.0 * 30.0 / 172.0).abs() < 1e-6, "{v}");
+    let support = term("support_cost");
+    assert_eq!(support.value_per_30d, None);
+    assert!(
+        support.basis.starts_with("not applicable"),
+        "{}",
+        support.basis
+    );
+}

@@ -196,12 +196,26 @@ pub struct BreakdownRow {
 /// The measured inputs of a snag's impact (priced in `score`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImpactBasis {
-    /// Support tickets on the affected orders over the whole window; `None` without tickets.
-    pub tickets: Option<f64>,
+    /// Support tickets the snag costs over the whole window (the support-cost term).
+    pub tickets: Tickets,
     /// Revenue lost outright over the window (cancelled orders), store currency.
     pub lost_revenue: Option<f64>,
     /// Repeat-rate drop measured between customers whose first order was affected and the rest.
     pub repeat_drop: RepeatDrop,
+}
+
+/// The tickets behind a snag's support cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Tickets {
+    /// Tickets counted over the whole window: those linked to the affected orders, or the
+    /// snag's own (WISMO tickets, a spike's excess).
+    Counted(f64),
+    /// The inputs have no tickets table: the term is not measured (not 0).
+    NoTicketsTable,
+    /// The snag raises no tickets of its own (a customer who does not come back, a review not
+    /// asked for, a VIP gone quiet): tickets on its orders were raised by something else.
+    #[default]
+    NotApplicable,
 }
 
 /// The measured drop in 90-day repeat rate after an affected first order.
@@ -401,10 +415,11 @@ pub fn first_f64(df: &DataFrame, name: &str) -> Result<Option<f64>> {
 }
 
 /// Tickets linked to orders matching `mask` (all tickets, WISMO or not), over the whole window;
-/// `None` without a tickets table, so that the support-cost term is "not measured", not 0.
-pub fn tickets_on(ctx: &Context, mask: Expr) -> Result<Option<f64>> {
+/// [`Tickets::NoTicketsTable`] without a tickets table, so that the support-cost term is "not
+/// measured", not 0.
+pub fn tickets_on(ctx: &Context, mask: Expr) -> Result<Tickets> {
     if ctx.journeys.tickets.is_none() {
-        return Ok(None);
+        return Ok(Tickets::NoTicketsTable);
     }
     let df = ctx
         .journeys
@@ -414,7 +429,7 @@ pub fn tickets_on(ctx: &Context, mask: Expr) -> Result<Option<f64>> {
         .filter(mask)
         .select([col(s::N_TICKETS).sum().cast(DataType::Float64).alias("t")])
         .collect()?;
-    Ok(Some(first_f64(&df, "t")?.unwrap_or(0.0)))
+    Ok(Tickets::Counted(first_f64(&df, "t")?.unwrap_or(0.0)))
 }
 
 /// Measures the 90-day repeat rate of eligible customers whose first order matched `first_order`

@@ -134,7 +134,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         affected_customers: customers,
         kpi_value: Some(share),
         impact: ImpactBasis {
-            tickets: Some(excess),
+            tickets: super::Tickets::Counted(excess),
             lost_revenue: None,
             repeat_drop: RepeatDrop::NotApplicable,
         },

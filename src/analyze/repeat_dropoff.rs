@@ -103,7 +103,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         affected_customers: n,
         kpi_value: Some(rate),
         impact: ImpactBasis {
-            tickets: None,
+            tickets: super::Tickets::NotApplicable,
             lost_revenue: None,
             // Priced as eligible customers x (target - rate) x mean repeat order: the repeat
             // orders missing to reach the target.

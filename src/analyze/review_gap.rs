@@ -105,7 +105,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
             col(s::DELIVERED).and(reviewed.not()),
         )
     };
-    let (orders, customers) = affected(ctx, mask)?;
+    let (orders, customers) = affected(ctx, mask.clone())?;
     Ok(Outcome::Raised(Finding {
         n,
         title,
@@ -115,9 +115,11 @@ fn run(ctx: &Context) -> Result<Outcome> {
         affected_customers: customers,
         kpi_value: mean,
         impact: ImpactBasis {
-            tickets: None,
+            tickets: super::Tickets::NotApplicable,
             lost_revenue: None,
-            repeat_drop: repeat_drop(ctx, col(s::REVIEW_SCORE).lt_eq(lit(2.0)))?,
+            // The affected customers are priced with the drop after an affected first order
+            // (SPEC section 4), measured on the same rule as the affected orders.
+            repeat_drop: repeat_drop(ctx, mask)?,
         },
     }))
 }

@@ -269,7 +269,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         affected_customers: at_risk_vips,
         kpi_value: Some(at_risk_vips as f64),
         impact: ImpactBasis {
-            tickets: None,
+            tickets: super::Tickets::NotApplicable,
             lost_revenue: None,
             repeat_drop: match revenue_30d {
                 Some(r) => RepeatDrop::Lapsing {

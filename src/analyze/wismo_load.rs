@@ -116,7 +116,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         affected_customers: customers,
         kpi_value: rate,
         impact: ImpactBasis {
-            tickets: Some(wismo as f64),
+            tickets: super::Tickets::Counted(wismo as f64),
             lost_revenue: None,
             repeat_drop: repeat_drop(ctx, has_wismo)?,
         },

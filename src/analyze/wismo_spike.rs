@@ -317,7 +317,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         affected_customers: customers,
         kpi_value: Some(n_spikes as f64),
         impact: ImpactBasis {
-            tickets: Some(spike_tickets as f64),
+            tickets: super::Tickets::Counted(spike_tickets as f64),
             lost_revenue: None,
             repeat_drop: RepeatDrop::NotApplicable,
         },
