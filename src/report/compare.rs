@@ -218,6 +218,19 @@ impl DigestSnag {
     }
 }
 
+/// Whether the impact term `name` is listed by both snags and measured in one only: counted 0
+/// in the other (a repeat-rate drop not measurable in a shorter window, say), so comparing the
+/// impacts with it would call the snag worse or better for what became measurable.
+fn measured_in_one(a: &DigestSnag, b: &DigestSnag, name: &str) -> bool {
+    let term = |d: &DigestSnag| {
+        d.impact_terms
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.value_per_30d.is_some())
+    };
+    matches!((term(a), term(b)), (Some(x), Some(y)) if x != y)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct DigestKpi {
     pub name: String,
@@ -530,9 +543,12 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                 _ if not_comparable(&s.kpi.name) => SnagStatus::NotComparable,
                 None => SnagStatus::New,
                 Some(b) => {
-                    // A term measured in one run only, or over different repeat windows, is
-                    // left out of both sides.
-                    let comparable = |d: &DigestSnag| d.impact_without(tickets_differ, differ);
+                    // A term measured in one run only (a tickets table in one run, a repeat-rate
+                    // drop measurable in one), or over different repeat windows, is left out of
+                    // both sides.
+                    let support = tickets_differ || measured_in_one(b, s, SUPPORT_COST_TERM);
+                    let revenue = differ || measured_in_one(b, s, REVENUE_AT_RISK_TERM);
+                    let comparable = |d: &DigestSnag| d.impact_without(support, revenue);
                     let (was, now) = (comparable(b), comparable(s));
                     let impact = cmp_tol(was, now, IMPACT_FLOOR, false);
                     let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value, differ);
@@ -888,6 +904,51 @@ mod tests {
         assert_eq!(st(&tickets, &no_tickets), Some(SnagStatus::Unchanged));
         let more_tickets = digest(&[("tickets", Some(80.0))], vec![with_support(240.0)]);
         assert_eq!(st(&tickets, &more_tickets), Some(SnagStatus::Worse));
+    }
+
+    /// A revenue at risk not measurable in the baseline (too few customers old enough for the
+    /// repeat window in a shorter run) and measured now: the snag is judged by its support cost
+    /// and KPI, so better when its KPI improved, not worse for 390 newly priced; a support cost
+    /// that rose as well is still worse.
+    #[test]
+    fn a_term_measured_in_one_run_only_is_left_out_of_both() {
+        let priced = |support: f64, revenue: Option<f64>, on_time: f64| {
+            let mut s = snag(
+                "late-delivery",
+                "hold-off",
+                support + revenue.unwrap_or(0.0),
+                "on_time_rate",
+                on_time,
+            );
+            s.impact_terms = vec![
+                DigestTerm {
+                    name: SUPPORT_COST_TERM.into(),
+                    value_per_30d: Some(support),
+                },
+                DigestTerm {
+                    name: REVENUE_AT_RISK_TERM.into(),
+                    value_per_30d: revenue,
+                },
+            ];
+            s
+        };
+        let tickets = [("tickets", Some(40.0))];
+        let st = |old: DigestSnag, new: DigestSnag| {
+            let (old, new) = (digest(&tickets, vec![old]), digest(&tickets, vec![new]));
+            compare(&old, &new).snag("late-delivery").map(|s| s.status)
+        };
+        assert_eq!(
+            st(priced(55.0, None, 0.806), priced(55.0, Some(390.0), 0.824)),
+            Some(SnagStatus::Better)
+        );
+        assert_eq!(
+            st(priced(55.0, Some(390.0), 0.824), priced(55.0, None, 0.824)),
+            Some(SnagStatus::Unchanged)
+        );
+        assert_eq!(
+            st(priced(55.0, None, 0.824), priced(71.0, Some(390.0), 0.824)),
+            Some(SnagStatus::Worse)
+        );
     }
 
     #[test]
