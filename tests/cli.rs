@@ -833,3 +833,100 @@ fn csat_is_the_share_of_satisfied_ratings() {
     let satisfied: Vec<String> = rows.records().map(|r| r.unwrap()[at].to_string()).collect();
     assert_eq!(satisfied, ["false", "false", "true", ""]);
 }
+
+/// Two runs into one `--out` at once (overlapping cron jobs) take turns: both succeed, and the
+/// folder holds one run's complete set, each file from the same run (was: the runs wrote into
+/// each other's hidden files; one failed, and the other's report described the first store).
+#[test]
+fn runs_into_one_folder_at_once_take_turns() {
+    let out = tempfile::tempdir().unwrap();
+    let out_s = out.path().to_str().unwrap().to_string();
+    for _ in 0..3 {
+        let runs: Vec<_> = ["fixtures/tiny-store", "fixtures/mixed-store"]
+            .into_iter()
+            .map(|store| {
+                let out_s = out_s.clone();
+                std::thread::spawn(move || {
+                    snagscan()
+                        .args(["analyze", store, "-q", "--out", &out_s])
+                        .output()
+                        .unwrap()
+                })
+            })
+            .collect();
+        for run in runs {
+            let run = run.join().unwrap();
+            assert!(
+                run.status.success(),
+                "{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+        }
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+                .unwrap();
+        let journeys = std::fs::read_to_string(out.path().join("journeys.csv")).unwrap();
+        assert_eq!(
+            report["kpis"]["orders"].as_u64().unwrap(),
+            journeys.lines().count() as u64 - 1
+        );
+        let hidden: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with('.') && n != ".snagscan.lock")
+            .collect();
+        assert!(hidden.is_empty(), "{hidden:?}");
+    }
+}
+
+/// A folder where an output goes is refused before the analysis, naming it, and nothing is
+/// replaced (was: the reports were moved into place, then the run failed on the folder and left
+/// the earlier run's tables beside the new reports).
+#[test]
+fn a_folder_in_the_place_of_an_output_is_refused_before_anything_is_written() {
+    let out = tempfile::tempdir().unwrap();
+    let out_s = out.path().to_str().unwrap();
+    snagscan()
+        .args(["analyze", "fixtures/mixed-store", "-q", "--out", out_s])
+        .assert()
+        .success();
+    let before = std::fs::read(out.path().join("report.json")).unwrap();
+    std::fs::remove_file(out.path().join("snags.csv")).unwrap();
+    std::fs::create_dir_all(out.path().join("snags.csv").join("x")).unwrap();
+    let run = snagscan()
+        .args(["analyze", "fixtures/tiny-store", "-q", "--out", out_s])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("snags.csv") && stderr.contains("is a folder"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(out.path().join("report.json")).unwrap(),
+        before
+    );
+}
+
+/// A required column none of whose values can be read names the first one, its line and why,
+/// and the setting to try (was: "no row has a usable placed_at value", nothing more).
+#[test]
+fn a_required_column_with_no_usable_value_shows_the_first_one() {
+    let dir = folder_with(&[(
+        "orders.csv",
+        "order_id;placed_at;total\n1;03.03.2025 01:17:23;10,00\n2;04.03.2025 09:00:00;12,50\n",
+    )]);
+    let run = snagscan()
+        .args(["analyze", dir.path().to_str().unwrap(), "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("no row has a usable placed_at value (line 2: '03.03.2025 01:17:23' ")
+            && stderr.contains("set `date_format` in a [[mapping]]"),
+        "{stderr}"
+    );
+}

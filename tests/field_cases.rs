@@ -2851,16 +2851,25 @@ fn float32_parquet_amounts_are_read_as_written() {
     let floats =
         |c: &str| -> Vec<Option<f64>> { orders.column(c).unwrap().f64().unwrap().iter().collect() };
     assert_eq!(floats("total"), [Some(12.99), Some(0.07), None]);
-    // A refund given but unreadable is kept as NaN for the journeys (`UNREADABLE_AS_NAN`).
+    // A refund given but unreadable is kept as NaN for the journeys (`UNREADABLE_AS_NAN`): NaN,
+    // and 3.4e38, too large to be an amount (10^15 or more).
     let refunded = floats("refunded");
-    assert_eq!((refunded[0], refunded[2]), (Some(1234.56), Some(3.4e38)));
+    assert_eq!(refunded[0], Some(1234.56));
     assert!(refunded[1].is_some_and(f64::is_nan), "{refunded:?}");
-    let nan = dq
+    assert!(refunded[2].is_some_and(f64::is_nan), "{refunded:?}");
+    let refused: Vec<(String, u64)> = dq
         .entries()
         .into_iter()
-        .find(|e| e.reason.contains("unparseable refunded"))
-        .expect("NaN refused");
-    assert_eq!(nan.count, 1);
+        .filter(|e| e.reason.contains("unparseable refunded"))
+        .map(|e| (e.example.clone().unwrap_or_default(), e.count))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            ("NaN".to_string(), 1),
+            ("340000000000000000000000000000000000000".to_string(), 1)
+        ]
+    );
 }
 
 /// Amounts and quantities in scientific notation, as programs write floats: a CSV's `1e3` and
@@ -2906,8 +2915,15 @@ fn scientific_notation_amounts_and_quantities_are_read() {
     let f = std::fs::File::create(dir.path().join("orders.parquet")).unwrap();
     ParquetWriter::new(f).finish(&mut df).unwrap();
     let (orders, dq) = read_kind(&dir.path().join("orders.parquet"), TableKind::Orders);
-    assert_eq!(floats(&orders, "total"), [Some(0.000_000_1), Some(2.5e21)]);
-    assert!(dq.entries().is_empty(), "{:?}", dq.entries());
+    // 2.5e21 is read as stored, and refused as too large to be an amount (10^15 or more).
+    assert_eq!(floats(&orders, "total"), [Some(0.000_000_1), None]);
+    let refused = &dq.entries()[0];
+    assert_eq!(
+        refused.reason,
+        "unparseable total (is too large to be an amount: 10^15 or more, another field read as money?)"
+    );
+    assert_eq!(refused.count, 1);
+    assert_eq!(refused.example.as_deref(), Some("2500000000000000000000"));
 }
 
 #[test]
@@ -4271,4 +4287,41 @@ fn a_digital_order_with_shipment_rows_is_treated_as_shipped() {
     assert_eq!(e["count"], 1);
     assert_eq!(e["first_lines"], serde_json::json!([2]));
     assert_eq!(e["example"], "shipment rows: 1");
+}
+
+/// A file is read by what it holds, not by its name: Parquet named `.csv` (its magic number
+/// `PAR1`) is read as Parquet, and CSV named `.parquet` as text (was: the first skipped with
+/// its binary "header", NUL bytes and all, in every report; the second stopped the run with
+/// "File out of specification"). A binary file that is neither shows no control characters in
+/// its skip reason.
+#[test]
+fn files_are_read_by_their_content_not_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = std::fs::read(fixture("parquet-zone-z").join("orders.parquet")).unwrap();
+    write(dir.path(), "orders.csv", &parquet);
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    assert_eq!(j["Z-1"]["placed_at"], "2024-05-01T10:30:00Z");
+    assert_eq!(j["Z-2"]["placed_at"], "2024-05-02T23:05:00Z");
+
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.parquet",
+        b"order_id,placed_at,total\n1,2024-05-01T10:00:00Z,10.00\n",
+    );
+    write(
+        dir.path(),
+        "notes.csv",
+        b"\x01\x00\x02\x00binary,\x00\x00\n1,2\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 1);
+    let skipped = &run.report()["skipped_files"][0];
+    assert_eq!(skipped["file"], "notes.csv");
+    let reason = skipped["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("(columns: \u{fffd}\u{fffd}\u{fffd}\u{fffd}binary, \u{fffd}\u{fffd})"),
+        "{reason}"
+    );
 }

@@ -1019,7 +1019,7 @@ fn detect_among(
                 headers
                     .iter()
                     .take(6)
-                    .cloned()
+                    .map(|h| shown_header(h))
                     .collect::<Vec<_>>()
                     .join(", ")
                     + if headers.len() > 6 { ", ..." } else { "" }
@@ -1139,6 +1139,21 @@ pub fn closest_header(wanted: &str, headers: &[String]) -> Option<String> {
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, h)| h.clone())
+}
+
+/// A header as a message shows it: control characters (the NUL bytes of a binary file read as
+/// text) as U+FFFD, which no terminal, Markdown or HTML report mistakes for anything, and at
+/// most 40 characters.
+fn shown_header(h: &str) -> String {
+    let mut shown: String = h
+        .chars()
+        .take(40)
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect();
+    if h.chars().nth(40).is_some() {
+        shown.push_str("...");
+    }
+    shown
 }
 
 #[cfg(test)]

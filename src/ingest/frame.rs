@@ -603,8 +603,9 @@ impl<'a> ColumnContext<'a> {
     }
 
     /// Parses the kept rows `cells` of a number column: a stored number is taken as it is when
-    /// finite (no text rule applies to it) and otherwise given to `parse` as text, so that
-    /// `NaN` and `inf` get the text path's reason.
+    /// finite, and for an amount within [`value::MAX_AMOUNT`] (no text rule applies to it), and
+    /// otherwise given to `parse` as text, so that `NaN`, `inf` and `1e22` get the text path's
+    /// reason.
     fn parsed<'c>(
         &mut self,
         c: &ColumnSpec,
@@ -618,7 +619,13 @@ impl<'a> ColumnContext<'a> {
             let stored_text;
             let (cell, parsed) = match cell {
                 NumberCell::Text(cell) => (cell, parse(cell)),
-                NumberCell::Stored(Some(v)) if v.is_finite() => ("", Ok(Some(v))),
+                // An amount too large goes to `parse` too, for its reason.
+                NumberCell::Stored(Some(v))
+                    if v.is_finite()
+                        && (c.ty != ValueType::Money || v.abs() < value::MAX_AMOUNT) =>
+                {
+                    ("", Ok(Some(v)))
+                }
                 NumberCell::Stored(None) => ("", Ok(None)),
                 NumberCell::Stored(Some(v)) => {
                     stored_text = v.to_string();
@@ -730,10 +737,36 @@ impl<'a> ColumnContext<'a> {
     /// A required column whose every value is unusable is an error, not a file of warnings.
     fn require_some(&self, c: &ColumnSpec, header: &str, good: usize, bad: usize) -> Result<()> {
         if c.required && good == 0 && bad > 0 {
+            // The first value refused, with its reason (noted by `bad_value`).
+            let refused = format!("unparseable {} (", c.canonical);
+            let first = self
+                .dq
+                .entries()
+                .into_iter()
+                .filter(|e| e.file == self.file.name && e.reason.starts_with(&refused))
+                .filter_map(|e| {
+                    let why = e.reason[refused.len()..].strip_suffix(')')?.to_string();
+                    Some((*e.first_lines.first()?, e.example?, why))
+                })
+                .min_by_key(|(line, _, _)| *line);
+            let hint = match c.ty {
+                ValueType::Timestamp | ValueType::Promise => {
+                    "; if the file writes its dates another way, set `date_format` in a \
+                     [[mapping]] (docs/formats.md)"
+                }
+                ValueType::Money | ValueType::Number => {
+                    "; if the file writes decimals with a comma, set `decimal_comma`"
+                }
+                _ => "",
+            };
+            let first = match first {
+                Some((line, value, why)) => format!(" (line {line}: '{value}' {why}{hint})"),
+                None => String::new(),
+            };
             return Err(Error::Column {
                 file: self.file.name.clone(),
                 column: header.to_string(),
-                message: format!("no row has a usable {} value", c.canonical),
+                message: format!("no row has a usable {} value{first}", c.canonical),
             });
         }
         Ok(())

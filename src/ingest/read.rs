@@ -239,7 +239,9 @@ impl RawFile {
     /// Errors: I/O failures; an empty file; a file with no header line; an unreadable Parquet file.
     pub fn open(path: &Path, delimiter: Option<Delimiter>) -> Result<RawFile> {
         let name = file_name_of(path);
-        if name.to_lowercase().ends_with(".parquet") {
+        // Parquet by its magic number, whatever the file is called (a `.csv` that is Parquet);
+        // a `.parquet` that is text is read as text.
+        if is_parquet(path)? {
             return Self::open_parquet(path, name);
         }
         let bytes = read_bytes(path)?;
@@ -1100,6 +1102,23 @@ fn unclosed_quote(file: &str, line: u64) -> Error {
 pub struct RawColumns {
     pub columns: Vec<TextColumn>,
     pub lines: Vec<u64>,
+}
+
+/// Whether the file at `path` starts with Parquet's magic number `PAR1` (a text export never
+/// does: no header starts so).
+fn is_parquet(path: &Path) -> Result<bool> {
+    let mut head = [0u8; 4];
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    Ok(read == head.len() && &head == b"PAR1")
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {

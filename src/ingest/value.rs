@@ -497,7 +497,32 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
 /// Errors: the cell is not an amount (`N/A`, text).
 pub fn parse_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> {
     // Adding +0 turns -0 into +0 and leaves every other value as it is (IEEE 754).
-    Ok(signed_money(cell, decimal_comma)?.map(|v| v + 0.0))
+    match signed_money(cell, decimal_comma)? {
+        Some(v) => Ok(Some(within_amount_range(v, cell.trim())? + 0.0)),
+        None => Ok(None),
+    }
+}
+
+/// The largest size an amount may have: 10^15 (a quadrillion in any currency, beyond any
+/// order; also where f64 stops holding every cent). A cell this large is another field read as
+/// money (a 22-digit tracking number in a shifted column), or a run of digits that overflows to
+/// infinity, never an order's value; summed, it would swamp the revenue.
+pub const MAX_AMOUNT: f64 = 1e15;
+
+/// `v` when it is finite and smaller than [`MAX_AMOUNT`] in size.
+///
+/// Errors: it is not (`shown` is the cell as read, for the message).
+pub fn within_amount_range(v: f64, shown: &str) -> Result<f64, String> {
+    if v.is_finite() && v.abs() < MAX_AMOUNT {
+        return Ok(v);
+    }
+    let shown: String = match shown.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}...", &shown[..cut]),
+        None => shown.to_string(),
+    };
+    Err(format!(
+        "'{shown}' is too large to be an amount: 10^15 or more, another field read as money?"
+    ))
 }
 
 /// [`parse_money`] with the sign of a zero kept.
@@ -1169,6 +1194,29 @@ mod tests {
         assert_eq!(parse_money("+12,5", true), Ok(Some(12.5)));
         assert!(parse_money("+-3", false).is_err());
         assert!(parse_money("+", false).is_err());
+    }
+
+    /// A run of 400 nines (infinity as f64) and a 22-digit tracking number are no amounts; the
+    /// largest amount below 10^15 still is, and so is a large negative one.
+    #[test]
+    fn amounts_of_10_to_the_15_or_more_are_refused() {
+        let nines = "9".repeat(400);
+        for cell in [
+            nines.as_str(),
+            "9400117213605433286018",
+            "1000000000000000",
+            "-1e15",
+            "$1,000,000,000,000,000.00",
+        ] {
+            let err = parse_money(cell, false).unwrap_err();
+            assert!(err.contains("too large to be an amount"), "{cell}: {err}");
+        }
+        assert!(parse_money(&nines, false).unwrap_err().len() < 140);
+        assert_eq!(
+            parse_money("999999999999999.00", false),
+            Ok(Some(999_999_999_999_999.0))
+        );
+        assert_eq!(parse_money("-5e14", false), Ok(Some(-5e14)));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! The journey tables are the only outputs written from frames; their Polars calls live here,
 //! not in the exporters.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -108,14 +108,27 @@ fn remove_stale(dir: &Path, written: &[String]) -> Result<()> {
 
 /// Open output files, created up front as hidden `.NAME.partial` files and renamed into place
 /// only when every output is written: a bad `--out` fails at once, and a run that fails later
-/// leaves the previous run's reports untouched.
+/// leaves the previous run's reports untouched. Runs into one folder take turns: each holds the
+/// folder's lock file ([`LOCK_FILE`]) from [`Outputs::create`] to the end of
+/// [`Outputs::write`], so that two runs (overlapping cron jobs) never write into each other's
+/// files, and the folder always holds one run's complete set.
 pub struct Outputs {
     dir: PathBuf,
     files: Vec<(String, File)>,
+    /// The locked lock file; the lock goes with it.
+    _lock: File,
 }
+
+/// The lock file under `--out` (empty; it stays, as removing it would race a waiting run).
+pub const LOCK_FILE: &str = ".snagscan.lock";
 
 fn partial(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!(".{name}.partial"))
+}
+
+/// Where an earlier run's file is kept while this run's files move into place.
+fn previous(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{name}.previous"))
 }
 
 impl Drop for Outputs {
@@ -128,13 +141,40 @@ impl Drop for Outputs {
 }
 
 impl Outputs {
-    /// Creates `dir` and every output file in it.
+    /// Creates `dir`, waits for its lock (another run writing there), removes what a run
+    /// killed before it finished left behind (its hidden partial and previous files), and
+    /// creates every output file.
     ///
-    /// Errors: the folder or a file cannot be created.
+    /// Errors: the folder, its lock or a file cannot be created; an output's name is taken by a
+    /// folder.
     pub fn create(dir: &Path, journeys: JourneysFormat, ocel: bool) -> Result<Outputs> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        for name in owned_names() {
+            for leftover in [partial(dir, &name), previous(dir, &name)] {
+                match std::fs::remove_file(&leftover) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io(&leftover, e)),
+                }
+            }
+        }
+        let names = output_names(journeys, ocel);
+        if let Some(taken) = names.iter().map(|n| dir.join(n)).find(|p| p.is_dir()) {
+            return Err(Error::Output {
+                path: taken,
+                message: "is a folder: snagscan writes a file of that name here".into(),
+            });
+        }
         let mut files = Vec::new();
-        for name in output_names(journeys, ocel) {
+        for name in names {
             let path = partial(dir, &name);
             let f = File::create(&path).map_err(|e| Error::io(&path, e))?;
             files.push((name, f));
@@ -142,6 +182,7 @@ impl Outputs {
         Ok(Outputs {
             dir: dir.to_path_buf(),
             files,
+            _lock: lock,
         })
     }
 
@@ -208,19 +249,58 @@ impl Outputs {
             result?;
             written.push(name);
         }
-        // Every output is complete: move them into place together.
-        let mut finals = Vec::new();
-        for name in &written {
-            let target = self.dir.join(name);
-            std::fs::rename(partial(&self.dir, name), &target)
-                .map_err(|e| Error::io(&target, e))?;
-            finals.push(target);
-        }
+        let finals = publish(&self.dir, &written)?;
         // Only now, with this run's files in place, an earlier run's outputs that this one
         // does not write go: a failed run leaves the previous run's files as they were.
         remove_stale(&self.dir, &written)?;
         Ok((report, finals))
     }
+}
+
+/// Moves the complete outputs `names` into place under `dir`, keeping each earlier file aside
+/// until all are in: if one move fails, the ones made are undone (this run's files go back to
+/// their partial names, the earlier files return), so the folder holds the earlier run's set
+/// or this run's, never a mix. Returns the paths written.
+///
+/// Errors: the first move that fails (after the undo).
+fn publish(dir: &Path, names: &[String]) -> Result<Vec<PathBuf>> {
+    // Per name: whether an earlier file was set aside, and whether this run's file is in place.
+    let mut done: Vec<(&String, bool, bool)> = Vec::new();
+    let mut failure = None;
+    for name in names {
+        let target = dir.join(name);
+        let set_aside = match std::fs::rename(&target, previous(dir, name)) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                failure = Some(Error::io(&target, e));
+                break;
+            }
+        };
+        let placed = std::fs::rename(partial(dir, name), &target);
+        done.push((name, set_aside, placed.is_ok()));
+        if let Err(e) = placed {
+            failure = Some(Error::io(&target, e));
+            break;
+        }
+    }
+    if let Some(e) = failure {
+        for &(name, set_aside, placed) in done.iter().rev() {
+            // Best effort: the error reported is the move that failed.
+            if placed {
+                let _ = std::fs::rename(dir.join(name), partial(dir, name));
+            }
+            if set_aside {
+                let _ = std::fs::rename(previous(dir, name), dir.join(name));
+            }
+        }
+        return Err(e);
+    }
+    for name in names {
+        // A hidden leftover at worst, removed by the next run.
+        let _ = std::fs::remove_file(previous(dir, name));
+    }
+    Ok(names.iter().map(|n| dir.join(n)).collect())
 }
 
 /// Whether `name` is written by an exporter from the [`Report`] (else it is a per-order table).
@@ -448,6 +528,34 @@ fn text_column<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A move into place that fails undoes the ones made: the earlier files are back under
+    /// their names, this run's files under their partial names (for `Drop` to remove).
+    #[test]
+    fn a_failed_publish_leaves_the_earlier_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let names = ["a.csv".to_string(), "b.csv".to_string()];
+        std::fs::write(d.join("a.csv"), "old a").unwrap();
+        std::fs::write(d.join("b.csv"), "old b").unwrap();
+        std::fs::write(partial(d, "a.csv"), "new a").unwrap();
+        // b's partial file is missing: its move fails after a's was made.
+        assert!(publish(d, &names).is_err());
+        assert_eq!(std::fs::read_to_string(d.join("a.csv")).unwrap(), "old a");
+        assert_eq!(std::fs::read_to_string(d.join("b.csv")).unwrap(), "old b");
+        assert_eq!(
+            std::fs::read_to_string(partial(d, "a.csv")).unwrap(),
+            "new a"
+        );
+        assert!(!previous(d, "a.csv").exists() && !previous(d, "b.csv").exists());
+
+        std::fs::write(partial(d, "b.csv"), "new b").unwrap();
+        let written = publish(d, &names).unwrap();
+        assert_eq!(written, [d.join("a.csv"), d.join("b.csv")]);
+        assert_eq!(std::fs::read_to_string(d.join("a.csv")).unwrap(), "new a");
+        assert_eq!(std::fs::read_to_string(d.join("b.csv")).unwrap(), "new b");
+        assert!(!previous(d, "a.csv").exists() && !partial(d, "b.csv").exists());
+    }
 
     /// The view check agrees with the regex rule on inline (up to 12 bytes) and buffered
     /// values, multi-byte first characters and nulls, and sees only the rows of a slice.

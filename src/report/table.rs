@@ -195,8 +195,12 @@ pub fn comparison_text(
 
 /// Money with thousands separators and the store currency: `1,234 BRL`.
 pub fn money(v: f64, currency: Option<&str>) -> String {
-    let rounded = v.round() as i64;
-    let digits = rounded.unsigned_abs().to_string();
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    // Rounded half away from zero, then written exactly (no i64 to overflow past 9.2e18).
+    let rounded = v.round() + 0.0;
+    let digits = format!("{:.0}", rounded.abs());
     let mut grouped = String::new();
     for (i, ch) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -204,7 +208,7 @@ pub fn money(v: f64, currency: Option<&str>) -> String {
         }
         grouped.push(ch);
     }
-    let sign = if rounded < 0 { "-" } else { "" };
+    let sign = if rounded < 0.0 { "-" } else { "" };
     match currency {
         Some(c) if !c.is_empty() => format!("{sign}{grouped} {c}"),
         _ => format!("{sign}{grouped}"),
@@ -558,5 +562,9 @@ mod tests {
         assert_eq!(money(1234567.4, Some("BRL")), "1,234,567 BRL");
         assert_eq!(money(-950.0, None), "-950");
         assert_eq!(money(0.4, None), "0");
+        assert_eq!(money(-0.4, None), "0");
+        assert_eq!(money(2.5, None), "3");
+        assert_eq!(money(1.2e19, None), "12,000,000,000,000,000,000");
+        assert_eq!(money(f64::INFINITY, None), "n/a");
     }
 }
