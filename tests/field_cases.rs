@@ -4325,3 +4325,56 @@ fn files_are_read_by_their_content_not_their_name() {
         "{reason}"
     );
 }
+
+/// Shipments and reviews of a test order, or of an order dropped for an unusable placement
+/// time, are counted as such, not as citing "an order not in the orders file" (they are in
+/// it); a shipment citing no order at all keeps that reason. A test order's id kept in a later
+/// version of the order is that order's.
+#[test]
+fn shipments_and_reviews_of_left_out_orders_say_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,total,tags\n\
+          1001,C1,2024-03-01T10:00:00Z,20.00,\n\
+          1002,C2,2024-03-02T10:00:00Z,30.00,test\n\
+          1003,C3,not a date,30.00,\n\
+          1004,C4,2024-03-02T10:00:00Z,30.00,test\n\
+          1004,C4,2024-03-02T11:00:00Z,30.00,\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,carrier,shipped_at,delivered_at\n\
+          1001,T1,UPS,2024-03-02T10:00:00Z,2024-03-04T10:00:00Z\n\
+          1002,T2,UPS,2024-03-03T10:00:00Z,\n\
+          1003,T3,UPS,2024-03-03T11:00:00Z,\n\
+          9999,T4,UPS,2024-03-03T12:00:00Z,\n\
+          1004,T5,UPS,2024-03-03T12:00:00Z,\n",
+    );
+    write(
+        dir.path(),
+        "reviews.csv",
+        b"order_id,score,created_at\n1002,5,2024-03-06T10:00:00Z\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let unknown = run
+        .dq("shipment for an order not in the orders file")
+        .unwrap();
+    assert_eq!(unknown["count"], 1);
+    assert_eq!(unknown["first_lines"], serde_json::json!([5]));
+    let left_out = run
+        .dq("shipment for a test order or an order without")
+        .unwrap();
+    assert_eq!(left_out["count"], 2);
+    assert_eq!(left_out["first_lines"], serde_json::json!([3, 4]));
+    let review = run
+        .dq("review for a test order or an order without")
+        .unwrap();
+    assert_eq!(review["count"], 1);
+    assert!(run
+        .dq("review for an order not in the orders file")
+        .is_none());
+    assert_eq!(run.kpi("orders_shipped"), 2);
+}

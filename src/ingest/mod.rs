@@ -713,7 +713,7 @@ pub fn load(
     };
     let customers = stack(TableKind::Customers)?;
     let payments = stack(TableKind::Payments)?;
-    let (orders, order_ids_distinct) = {
+    let (orders, order_ids_distinct, left_out) = {
         let _t = crate::timings::span("finish orders (tests, duplicates, customer key)");
         finish_orders(orders, customers, payments, dq)?
     };
@@ -751,7 +751,7 @@ pub fn load(
             .into_par_iter()
             .zip(cites_known)
             .map(|((kind, df, latest_by), cites)| {
-                finish_citing(kind, df, cites.as_ref(), &known, latest_by)
+                finish_citing(kind, df, cites.as_ref(), &known, &left_out, latest_by)
             })
             .collect::<Vec<_>>()
     };
@@ -825,13 +825,15 @@ fn cites_known_orders<'a>(
 /// A table of `kind` that cites orders, finished: its order references reconciled with the
 /// `known` order ids (`cites_known`: whether each row's reference is one, from
 /// [`cites_known_orders`]), then (with `latest_by` keys) its latest version of each key kept,
-/// then its rows citing no known order counted (see [`unknown_order_reason`]). Returns the
-/// table and the audit of these steps.
+/// then its rows citing no known order counted (see [`unknown_order_reason`]; those citing an
+/// order `left_out` of the orders, a test order or one without a usable placement time, under
+/// a reason that says so). Returns the table and the audit of these steps.
 fn finish_citing(
     kind: TableKind,
     df: Option<DataFrame>,
     cites_known: Option<&BooleanChunked>,
     known: &Series,
+    left_out: &Series,
     latest_by: Option<(&[&str], &str)>,
 ) -> Result<(Option<DataFrame>, DataQuality)> {
     let mut dq = DataQuality::default();
@@ -859,11 +861,21 @@ fn finish_citing(
         // Only the replacement of duplicate shipments reads them (see `unread_after_import`).
         df = df.drop(s::TRACKING_NUMBER)?;
     }
-    if let (Some(reason), Some(unknown)) = (unknown_order_reason(kind), unknown) {
+    if let (Some((reason, left_out_reason)), Some(unknown)) = (unknown_order_reason(kind), unknown)
+    {
+        let cites = |ids: Series| col(s::ORDER_ID).is_in(lit(ids).implode(false), false);
+        let left_out = cites(left_out.clone());
         audit(
             &df,
-            col(s::ORDER_ID).is_in(lit(unknown).implode(false), false),
+            cites(unknown.clone()).and(left_out.clone().not()),
             reason,
+            Effect::RowDropped,
+            &mut dq,
+        )?;
+        audit(
+            &df,
+            cites(unknown).and(left_out),
+            left_out_reason,
             Effect::RowDropped,
             &mut dq,
         )?;
@@ -871,14 +883,21 @@ fn finish_citing(
     Ok((Some(df), dq))
 }
 
-/// The audit reason of a row of `kind` citing an order not in the orders table, for the kinds
+/// The audit reasons of a row of `kind` citing an order not in the orders table, and citing an
+/// order left out of it (a test order, or one without a usable placement time), for the kinds
 /// whose such rows the journeys leave out (shipments and reviews: they describe an order).
 /// Line items and tickets are not counted here: tickets link by reference or e-mail (see
 /// `support::link`), and line items only feed per-order sums.
-fn unknown_order_reason(kind: TableKind) -> Option<&'static str> {
+fn unknown_order_reason(kind: TableKind) -> Option<(&'static str, &'static str)> {
     match kind {
-        TableKind::Shipments => Some("shipment for an order not in the orders file"),
-        TableKind::Reviews => Some("review for an order not in the orders file"),
+        TableKind::Shipments => Some((
+            "shipment for an order not in the orders file",
+            "shipment for a test order or an order without a usable placed_at (left out with it)",
+        )),
+        TableKind::Reviews => Some((
+            "review for an order not in the orders file",
+            "review for a test order or an order without a usable placed_at (left out with it)",
+        )),
         _ => None,
     }
 }
@@ -985,7 +1004,7 @@ pub fn store_from_frames(
         found: String::new(),
         skipped: String::new(),
     })?;
-    let (orders, order_ids_distinct) = finish_orders(
+    let (orders, order_ids_distinct, _) = finish_orders(
         orders,
         stack(TableKind::Customers)?,
         stack(TableKind::Payments)?,
@@ -993,7 +1012,7 @@ pub fn store_from_frames(
     )?;
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
     let mut counted = |kind: TableKind, df: Option<DataFrame>| -> Result<Option<DataFrame>> {
-        if let (Some(df), Some(reason)) = (&df, unknown_order_reason(kind)) {
+        if let (Some(df), Some((reason, _))) = (&df, unknown_order_reason(kind)) {
             audit(
                 df,
                 col(s::ORDER_ID)
@@ -1733,16 +1752,31 @@ pub(crate) fn audit_orders_not_kept(
 
 /// Removes test orders, keeps the latest version of each order id, attaches totals from
 /// payments and the customer key (SPEC section 1, identity). Returns the orders in the
-/// journeys' order and whether no two of them shared an order id before any was replaced
-/// (then none does after).
+/// journeys' order, whether no two of them shared an order id before any was replaced (then
+/// none does after), and the ids of the orders left out (test orders, orders without a usable
+/// placement time; String, empty when none is) that no kept order has.
 fn finish_orders(
     orders: DataFrame,
     customers: Option<DataFrame>,
     payments: Option<DataFrame>,
     dq: &mut DataQuality,
-) -> Result<(DataFrame, bool)> {
+) -> Result<(DataFrame, bool, Series)> {
     // The filters below copy every column; they run only when they drop a row.
     let (unplaced, tests) = audit_orders_not_kept(&orders, dq)?;
+    let left_out = (unplaced + tests > 0)
+        .then(|| {
+            orders
+                .clone()
+                .lazy()
+                .filter(
+                    col(s::PLACED_AT)
+                        .is_null()
+                        .or(is_test_order().fill_null(lit(false))),
+                )
+                .select([col(s::ORDER_ID).drop_nulls().unique_stable()])
+                .collect()
+        })
+        .transpose()?;
     let orders = if unplaced == 0 {
         orders
     } else {
@@ -1864,7 +1898,23 @@ fn finish_orders(
         Effect::Warning,
         dq,
     )?;
-    Ok((orders, ids_distinct))
+    // An id left out in one version and kept in another is the kept order's.
+    let left_out = match left_out {
+        Some(ids) => {
+            let kept = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
+            let ids = ids
+                .lazy()
+                .filter(
+                    col(s::ORDER_ID)
+                        .is_in(lit(kept).implode(false), false)
+                        .not(),
+                )
+                .collect()?;
+            ids.column(s::ORDER_ID)?.as_materialized_series().clone()
+        }
+        None => Series::new_empty(s::ORDER_ID.into(), &DataType::String),
+    };
+    Ok((orders, ids_distinct, left_out))
 }
 
 #[cfg(test)]
