@@ -149,12 +149,16 @@ pub struct DigestSkippedFile {
 pub struct DigestStore {
     /// IANA name (`UTC` when the report does not say).
     pub timezone: String,
+    /// The currency of the report's money (null with several currencies, or unknown).
+    #[serde(default)]
+    pub currency: Option<String>,
 }
 
 impl Default for DigestStore {
     fn default() -> Self {
         DigestStore {
             timezone: "UTC".into(),
+            currency: None,
         }
     }
 }
@@ -397,6 +401,13 @@ pub struct Comparison {
     /// their revenue at risk, which is priced with a repeat-rate drop.
     pub baseline_repeat_window_days: Option<u32>,
     pub current_repeat_window_days: Option<u32>,
+    /// The two reports' currencies (each report's `store.currency`, not repeated here). When
+    /// both are known and differ, money is not compared: impacts (snags are judged by their
+    /// KPI alone) and the revenue (trend `n/a`).
+    #[serde(skip)]
+    pub baseline_currency: Option<String>,
+    #[serde(skip)]
+    pub current_currency: Option<String>,
 }
 
 impl Comparison {
@@ -408,13 +419,21 @@ impl Comparison {
         )
     }
 
-    /// The line saying that the repeat rates are not compared, when the windows differ.
-    pub fn repeat_windows_note(&self) -> Option<String> {
-        self.repeat_windows_differ().map(|(was, now)| {
+    /// The lines saying what is not compared: the repeat rates when the windows differ, money
+    /// when the currencies do.
+    pub fn notes(&self) -> Vec<String> {
+        let windows = self.repeat_windows_differ().map(|(was, now)| {
             format!(
                 "Repeat rates not compared: the baseline measured them over {was} days, this run over {now} days"
             )
-        })
+        });
+        let currencies =
+            currencies_differ(&self.baseline_currency, &self.current_currency).map(|(was, now)| {
+                format!(
+                    "Impacts and revenue not compared: the baseline is in {was}, this run in {now}"
+                )
+            });
+        windows.into_iter().chain(currencies).collect()
     }
 
     /// What follows a baseline value of `kpi` for people: its own window (` (90 d)`) when it
@@ -491,6 +510,17 @@ fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>, windows_differ: bool) -
     }
 }
 
+/// The baseline's and the current currency, when both are known and differ.
+fn currencies_differ<'a>(
+    was: &'a Option<String>,
+    now: &'a Option<String>,
+) -> Option<(&'a str, &'a str)> {
+    match (was.as_deref(), now.as_deref()) {
+        (Some(was), Some(now)) if was != now => Some((was, now)),
+        _ => None,
+    }
+}
+
 fn repeat_windows_differ(was: Option<u32>, now: Option<u32>) -> Option<(u32, u32)> {
     match (was, now) {
         (Some(was), Some(now)) if was != now => Some((was, now)),
@@ -501,6 +531,9 @@ fn repeat_windows_differ(was: Option<u32>, now: Option<u32>) -> Option<(u32, u32
 /// Compares `new` with the baseline `old`.
 pub fn compare(old: &Digest, new: &Digest) -> Comparison {
     let differ = repeat_windows_differ(old.repeat_window_days, new.repeat_window_days).is_some();
+    // Money in two currencies: impacts and the revenue are not compared (no exchange rates).
+    let money_differs = currencies_differ(&old.store.currency, &new.store.currency).is_some();
+    let money_kpi = |name: &str| money_differs && name == "revenue";
     // Over different repeat windows, a snag measured by a repeat rate cannot be compared.
     let not_comparable = |kpi: &str| differ && REPEAT_WINDOW_KPIS.contains(&kpi);
     let known: BTreeSet<&str> = KPI_DIRECTIONS.iter().map(|(k, _)| *k).collect();
@@ -525,8 +558,13 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                 change: previous
                     .zip(current)
                     .map(|(p, c)| c - p)
-                    .filter(|_| !(differ && REPEAT_WINDOW_KPIS.contains(&name))),
-                trend: trend(name, previous, current, differ),
+                    .filter(|_| !(differ && REPEAT_WINDOW_KPIS.contains(&name)))
+                    .filter(|_| !money_kpi(name)),
+                trend: if money_kpi(name) {
+                    Trend::NotComparable
+                } else {
+                    trend(name, previous, current, differ)
+                },
             }
         })
         .collect();
@@ -546,8 +584,10 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                     // A term measured in one run only (a tickets table in one run, a repeat-rate
                     // drop measurable in one), or over different repeat windows, is left out of
                     // both sides.
-                    let support = tickets_differ || measured_in_one(b, s, SUPPORT_COST_TERM);
-                    let revenue = differ || measured_in_one(b, s, REVENUE_AT_RISK_TERM);
+                    let support =
+                        tickets_differ || money_differs || measured_in_one(b, s, SUPPORT_COST_TERM);
+                    let revenue =
+                        differ || money_differs || measured_in_one(b, s, REVENUE_AT_RISK_TERM);
                     let comparable = |d: &DigestSnag| d.impact_without(support, revenue);
                     let (was, now) = (comparable(b), comparable(s));
                     let impact = cmp_tol(was, now, IMPACT_FLOOR, false);
@@ -612,6 +652,8 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
         snags,
         baseline_repeat_window_days: old.repeat_window_days,
         current_repeat_window_days: new.repeat_window_days,
+        baseline_currency: old.store.currency.clone(),
+        current_currency: new.store.currency.clone(),
     }
 }
 
@@ -949,6 +991,60 @@ mod tests {
             st(priced(55.0, None, 0.824), priced(71.0, Some(390.0), 0.824)),
             Some(SnagStatus::Worse)
         );
+    }
+
+    /// A baseline in another currency: impacts and revenue are not compared (no exchange
+    /// rates), so a snag is judged by its KPI alone and the revenue's trend is `n/a`; the note
+    /// says so. The same currency, or one unknown, compares as before.
+    #[test]
+    fn money_in_different_currencies_is_not_compared() {
+        let in_currency = |currency: Option<&str>, impact: f64, on_time: f64| {
+            let mut d = digest(
+                &[("revenue", Some(1000.0 + impact))],
+                vec![snag(
+                    "late-delivery",
+                    "hold-off",
+                    impact,
+                    "on_time_rate",
+                    on_time,
+                )],
+            );
+            d.store.currency = currency.map(str::to_string);
+            d
+        };
+        let c = compare(
+            &in_currency(Some("EUR"), 100.0, 0.9),
+            &in_currency(Some("USD"), 500.0, 0.9),
+        );
+        assert_eq!(
+            c.snag("late-delivery").map(|s| s.status),
+            Some(SnagStatus::Unchanged)
+        );
+        let revenue = c.kpis.iter().find(|k| k.name == "revenue").unwrap();
+        assert_eq!(
+            (revenue.trend, revenue.change),
+            (Trend::NotComparable, None)
+        );
+        assert_eq!(
+            c.notes(),
+            ["Impacts and revenue not compared: the baseline is in EUR, this run in USD"]
+        );
+        let c = compare(
+            &in_currency(Some("EUR"), 100.0, 0.9),
+            &in_currency(Some("USD"), 100.0, 0.8),
+        );
+        assert_eq!(
+            c.snag("late-delivery").map(|s| s.status),
+            Some(SnagStatus::Worse)
+        );
+        for (was, now) in [(Some("USD"), Some("USD")), (None, Some("USD"))] {
+            let c = compare(&in_currency(was, 100.0, 0.9), &in_currency(now, 500.0, 0.9));
+            assert_eq!(
+                c.snag("late-delivery").map(|s| s.status),
+                Some(SnagStatus::Worse)
+            );
+            assert!(c.notes().is_empty());
+        }
     }
 
     #[test]

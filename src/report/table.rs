@@ -129,7 +129,7 @@ pub fn comparison_text(
         c.count(SnagStatus::Unchanged),
         c.count(SnagStatus::Resolved),
     );
-    if let Some(note) = c.repeat_windows_note() {
+    for note in c.notes() {
         out.push_str(&format!("{note}\n"));
     }
     if !c.snags.is_empty() {

@@ -26,8 +26,9 @@ pub struct View {
     pub kpis: Vec<KpiRow>,
     pub has_baseline: bool,
     pub baseline_end: Option<String>,
-    /// The line saying that the repeat rates are not compared (different repeat windows).
-    pub repeat_windows_note: Option<String>,
+    /// What the comparison leaves out (repeat rates over different windows, money in
+    /// different currencies), sentences joined by ". ".
+    pub comparison_notes: Option<String>,
     /// Counts of snag statuses against the baseline: new, worse, better, resolved.
     pub status_counts: Vec<Stat>,
     /// The snags in the order to act on them: by quadrant, then impact.
@@ -292,7 +293,7 @@ pub fn build(r: &Report) -> View {
         has_baseline: cmp.is_some(),
         baseline_end: cmp
             .map(|c| date_part(c.baseline_window_end.as_deref(), &c.baseline_timezone)),
-        repeat_windows_note: cmp.and_then(|c| c.repeat_windows_note()),
+        comparison_notes: cmp.map(|c| c.notes().join(". ")).filter(|n| !n.is_empty()),
         status_counts,
         do_first,
         snags,
