@@ -265,17 +265,24 @@ impl Digest {
         };
         let value: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| malformed(e.line(), format!("not valid JSON ({e})")))?;
-        let version = value
-            .get("schema_version")
-            .and_then(serde_json::Value::as_u64)
-            .ok_or_else(|| {
-                malformed(
+        let version = match value.get("schema_version") {
+            None => {
+                return Err(malformed(
                     1,
                     "no schema_version: not a snagscan report.json (give the report.json an \
                      earlier `snagscan analyze --out` wrote)"
                         .into(),
+                ))
+            }
+            Some(v) => v.as_u64().filter(|&v| v >= 1).ok_or_else(|| {
+                malformed(
+                    1,
+                    format!(
+                        "schema_version {v} is not one snagscan writes (a whole number from 1)"
+                    ),
                 )
-            })?;
+            })?,
+        };
         if version > u64::from(SCHEMA_VERSION) {
             return Err(malformed(
                 1,
@@ -285,8 +292,9 @@ impl Digest {
                 ),
             ));
         }
-        serde_json::from_value(value)
-            .map_err(|e| malformed(1, format!("not a snagscan report.json: {e}")))
+        // From the bytes again, so that an error names its line and column.
+        serde_json::from_slice(bytes)
+            .map_err(|e| malformed(e.line(), format!("not a snagscan report.json: {e}")))
     }
 
     /// Reads and parses a `report.json` file.
@@ -1315,6 +1323,21 @@ mod tests {
     fn parse_rejects_non_reports_and_newer_schemas() {
         let err = Digest::parse(b"{\"a\":1}", "old.json").unwrap_err();
         assert!(err.to_string().contains("no schema_version"), "{err}");
+        for version in ["\"1\"", "0", "1.5"] {
+            let text = format!("{{\"schema_version\": {version}}}");
+            let err = Digest::parse(text.as_bytes(), "old.json").unwrap_err();
+            assert!(
+                err.to_string().contains(&format!(
+                    "schema_version {version} is not one snagscan writes"
+                )),
+                "{err}"
+            );
+        }
+        // A field of the wrong type is named with its line (the fourth).
+        let text = b"{\n  \"schema_version\": 1,\n  \"window\": {\"start\": null, \"end\": null},\n  \"kpis\": {\"orders\": \"many\"},\n  \"snags\": []\n}";
+        let err = Digest::parse(text, "old.json").unwrap_err().to_string();
+        assert!(err.starts_with("old.json, line 4: "), "{err}");
+        assert!(err.contains("invalid type: string \"many\""), "{err}");
         let err = Digest::parse(b"{\"schema_version\": 99}", "old.json").unwrap_err();
         assert!(err.to_string().contains("newer"), "{err}");
         let err = Digest::parse(b"not json", "old.json").unwrap_err();
