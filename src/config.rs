@@ -244,6 +244,25 @@ impl Config {
                     crate::ingest::value::parse_timestamp(text, timezone, SlashOrder::Unknown)
                         .map_err(|m| Error::Usage(format!("--as-of: {m}")))?
                         .ok_or_else(|| Error::Usage("--as-of is empty".into()))?;
+                // A cell in the data is resolved by SPEC's rule and warned; a time the user
+                // types is asked again, with an offset, rather than guessed.
+                use crate::ingest::value::DstResolution;
+                let asked_again = |what: &str| {
+                    Error::Usage(format!(
+                        "--as-of '{}' {what} in {timezone}; give it with an offset (e.g. \
+                         '2025-03-09 03:30:00 -0400')",
+                        text.trim()
+                    ))
+                };
+                match stamp.dst {
+                    Some(DstResolution::Nonexistent) => {
+                        return Err(asked_again("does not exist (the clocks skip it)"))
+                    }
+                    Some(DstResolution::Ambiguous) => {
+                        return Err(asked_again("is ambiguous (the clocks pass it twice)"))
+                    }
+                    None => {}
+                }
                 Some(stamp.instant)
             }
         };

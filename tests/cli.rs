@@ -754,6 +754,43 @@ fn an_as_of_before_the_data_is_refused() {
     );
 }
 
+/// An `--as-of` local time that the store's clocks skip or pass twice is asked again with an
+/// offset (was: moved or resolved silently, unlike such times in the data, which are warned).
+#[test]
+fn an_as_of_in_a_dst_change_is_asked_again_with_an_offset() {
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--timezone",
+            "America/New_York",
+            "--as-of",
+            "2024-03-10 02:30:00",
+        ],
+        "--as-of '2024-03-10 02:30:00' does not exist (the clocks skip it) in America/New_York; give it with an offset",
+    );
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--timezone",
+            "America/New_York",
+            "--as-of",
+            "2024-11-03 01:30:00",
+        ],
+        "--as-of '2024-11-03 01:30:00' is ambiguous (the clocks pass it twice) in America/New_York",
+    );
+    succeeds(&[
+        "analyze",
+        "fixtures/tiny-store",
+        "-q",
+        "--timezone",
+        "America/New_York",
+        "--as-of",
+        "2024-03-10 02:30:00 -0500",
+    ]);
+}
+
 #[test]
 fn an_as_of_far_after_the_data_is_refused() {
     // The tiny store's data ends on 2024-03-11; six years later is refused, a
