@@ -88,22 +88,29 @@ pub fn owned_names() -> Vec<String> {
 /// Removes from `dir` the files snagscan owns ([`owned_names`]) that are not in `written`: the
 /// outputs of an earlier run into the same folder with other options (the other journeys
 /// format, an OCEL log without `--ocel`), which would otherwise sit beside this run's files as
-/// if they were its own. No other file is touched; a name not there is fine.
+/// if they were its own. No other file is touched; a name not there, or a folder of that name
+/// (a partitioned `journeys.parquet` of the user's), is left alone.
 ///
 /// Errors: an owned file that is there and cannot be removed.
 fn remove_stale(dir: &Path, written: &[String]) -> Result<()> {
     for name in owned_names() {
-        if written.contains(&name) {
-            continue;
-        }
-        let path = dir.join(&name);
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(&path, e)),
+        if !written.contains(&name) {
+            remove_file_if_there(&dir.join(&name))?;
         }
     }
     Ok(())
+}
+
+/// Removes the file at `path`; nothing when there is none, or when it is a folder (never ours).
+///
+/// Errors: the file is there and cannot be removed.
+fn remove_file_if_there(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => std::fs::remove_file(path).map_err(|e| Error::io(path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(path, e)),
+    }
 }
 
 /// Open output files, created up front as hidden `.NAME.partial` files and renamed into place
@@ -121,6 +128,67 @@ pub struct Outputs {
 
 /// The lock file under `--out` (empty; it stays, as removing it would race a waiting run).
 pub const LOCK_FILE: &str = ".snagscan.lock";
+
+/// Present while a run moves its files into place: a run that finds it was killed there, so
+/// the earlier files set aside (`.NAME.previous`) are the last complete set and are put back.
+const PUBLISHING_FILE: &str = ".snagscan.publishing";
+
+/// Opens and locks `dir`'s lock file, waiting for another run that holds it (saying so on a
+/// terminal). Opened read-only when it belongs to another user who ran first: a shared lock
+/// needs no write permission.
+fn lock(dir: &Path) -> Result<File> {
+    use std::io::IsTerminal;
+    let path = dir.join(LOCK_FILE);
+    let file = match OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            File::open(&path).map_err(|_| Error::io(&path, e))?
+        }
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            if std::io::stderr().is_terminal() {
+                eprintln!(
+                    "snagscan: waiting for another run writing to {}",
+                    dir.display()
+                );
+            }
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    }
+    file.lock().map_err(|e| Error::io(&path, e))?;
+    Ok(file)
+}
+
+/// Puts back what a run killed while moving its files into place set aside (its marker is
+/// there), so the folder holds the earlier complete set; then removes what any killed run left
+/// (partial files, files set aside, the marker).
+///
+/// Errors: a leftover that is there and cannot be moved or removed.
+fn recover(dir: &Path) -> Result<()> {
+    let marker = dir.join(PUBLISHING_FILE);
+    if marker.exists() {
+        for name in owned_names() {
+            let kept = previous(dir, &name);
+            if kept.is_file() {
+                let target = dir.join(&name);
+                std::fs::rename(&kept, &target).map_err(|e| Error::io(&target, e))?;
+            }
+        }
+    }
+    for name in owned_names() {
+        remove_file_if_there(&partial(dir, &name))?;
+        remove_file_if_there(&previous(dir, &name))?;
+    }
+    remove_file_if_there(&marker)
+}
 
 fn partial(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!(".{name}.partial"))
@@ -141,31 +209,15 @@ impl Drop for Outputs {
 }
 
 impl Outputs {
-    /// Creates `dir`, waits for its lock (another run writing there), removes what a run
-    /// killed before it finished left behind (its hidden partial and previous files), and
-    /// creates every output file.
+    /// Creates `dir`, waits for its lock (another run writing there), recovers from a run
+    /// killed before it finished ([`recover`]), and creates every output file.
     ///
     /// Errors: the folder, its lock or a file cannot be created; an output's name is taken by a
     /// folder.
     pub fn create(dir: &Path, journeys: JourneysFormat, ocel: bool) -> Result<Outputs> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(&lock_path, e))?;
-        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
-        for name in owned_names() {
-            for leftover in [partial(dir, &name), previous(dir, &name)] {
-                match std::fs::remove_file(&leftover) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io(&leftover, e)),
-                }
-            }
-        }
+        let lock = lock(dir)?;
+        recover(dir)?;
         let names = output_names(journeys, ocel);
         if let Some(taken) = names.iter().map(|n| dir.join(n)).find(|p| p.is_dir()) {
             return Err(Error::Output {
@@ -264,11 +316,21 @@ impl Outputs {
 ///
 /// Errors: the first move that fails (after the undo).
 fn publish(dir: &Path, names: &[String]) -> Result<Vec<PathBuf>> {
+    let marker = dir.join(PUBLISHING_FILE);
+    File::create(&marker).map_err(|e| Error::io(&marker, e))?;
     // Per name: whether an earlier file was set aside, and whether this run's file is in place.
     let mut done: Vec<(&String, bool, bool)> = Vec::new();
     let mut failure = None;
     for name in names {
         let target = dir.join(name);
+        // A folder made there since the run began is not set aside (it is not ours).
+        if target.is_dir() {
+            failure = Some(Error::Output {
+                path: target,
+                message: "is a folder: snagscan writes a file of that name here".into(),
+            });
+            break;
+        }
         let set_aside = match std::fs::rename(&target, previous(dir, name)) {
             Ok(()) => true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
@@ -294,8 +356,11 @@ fn publish(dir: &Path, names: &[String]) -> Result<Vec<PathBuf>> {
                 let _ = std::fs::rename(previous(dir, name), dir.join(name));
             }
         }
+        let _ = std::fs::remove_file(&marker);
         return Err(e);
     }
+    // Every file is in place: from here a killed run leaves a complete set.
+    std::fs::remove_file(&marker).map_err(|e| Error::io(&marker, e))?;
     for name in names {
         // A hidden leftover at worst, removed by the next run.
         let _ = std::fs::remove_file(previous(dir, name));
@@ -555,6 +620,43 @@ mod tests {
         assert_eq!(std::fs::read_to_string(d.join("a.csv")).unwrap(), "new a");
         assert_eq!(std::fs::read_to_string(d.join("b.csv")).unwrap(), "new b");
         assert!(!previous(d, "a.csv").exists() && !partial(d, "b.csv").exists());
+    }
+
+    /// A run killed while moving its files into place (its marker left) is undone by the next:
+    /// the files it set aside come back, so the folder holds the earlier complete set. Killed
+    /// after its last move (no marker), its set is complete: what it set aside goes. A folder
+    /// at an owned name is never removed.
+    #[test]
+    fn a_run_killed_while_publishing_is_undone_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let write = |p: PathBuf, s: &str| std::fs::write(p, s).unwrap();
+        let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap();
+        // Killed after moving report.json, before report.html.
+        write(d.join(PUBLISHING_FILE), "");
+        write(d.join("report.json"), "new json");
+        write(previous(d, "report.json"), "old json");
+        write(d.join("report.html"), "old html");
+        write(partial(d, "report.html"), "new html");
+        recover(d).unwrap();
+        assert_eq!(
+            (read("report.json"), read("report.html")),
+            ("old json".into(), "old html".into())
+        );
+        let hidden: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(hidden.is_empty(), "{hidden:?}");
+        // Killed while removing what it set aside: its set stays.
+        write(previous(d, "report.json"), "older json");
+        recover(d).unwrap();
+        assert_eq!(read("report.json"), "old json");
+        assert!(!previous(d, "report.json").exists());
+        std::fs::create_dir(d.join("journeys.parquet")).unwrap();
+        remove_stale(d, &["report.json".to_string()]).unwrap();
+        assert!(d.join("journeys.parquet").is_dir());
     }
 
     /// The view check agrees with the regex rule on inline (up to 12 bytes) and buffered
