@@ -409,12 +409,10 @@ pub struct Comparison {
     /// their revenue at risk, which is priced with a repeat-rate drop.
     pub baseline_repeat_window_days: Option<u32>,
     pub current_repeat_window_days: Option<u32>,
-    /// The two reports' currencies (each report's `store.currency`, not repeated here). When
-    /// both are known and differ, money is not compared: impacts (snags are judged by their
-    /// KPI alone) and the revenue (trend `n/a`).
-    #[serde(skip)]
+    /// The two reports' currencies (`store.currency`; null when a report names none). When they
+    /// differ (as ISO codes, in any case), or only one is known, money is not compared: impacts
+    /// (snags are judged by their KPI alone) and the revenue (trend `n/a`).
     pub baseline_currency: Option<String>,
-    #[serde(skip)]
     pub current_currency: Option<String>,
 }
 
@@ -518,14 +516,15 @@ fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>, windows_differ: bool) -
     }
 }
 
-/// The baseline's and the current currency, when both are known and differ.
-fn currencies_differ<'a>(
-    was: &'a Option<String>,
-    now: &'a Option<String>,
-) -> Option<(&'a str, &'a str)> {
-    match (was.as_deref(), now.as_deref()) {
-        (Some(was), Some(now)) if was != now => Some((was, now)),
-        _ => None,
+/// The baseline's and the current currency for people, when their money cannot be compared:
+/// both known and different as ISO 4217 codes (case-insensitive), or only one known.
+fn currencies_differ(was: &Option<String>, now: &Option<String>) -> Option<(String, String)> {
+    let code = |c: &Option<String>| c.as_deref().map(|c| c.trim().to_ascii_uppercase());
+    let shown = |c: Option<String>| c.unwrap_or_else(|| "an unknown currency".into());
+    match (code(was), code(now)) {
+        (Some(a), Some(b)) if a == b => None,
+        (None, None) => None,
+        (a, b) => Some((shown(a), shown(b))),
     }
 }
 
@@ -1045,7 +1044,23 @@ mod tests {
             c.snag("late-delivery").map(|s| s.status),
             Some(SnagStatus::Worse)
         );
-        for (was, now) in [(Some("USD"), Some("USD")), (None, Some("USD"))] {
+        let c = compare(
+            &in_currency(None, 100.0, 0.9),
+            &in_currency(Some("EUR"), 500.0, 0.9),
+        );
+        assert_eq!(
+            c.snag("late-delivery").map(|s| s.status),
+            Some(SnagStatus::Unchanged)
+        );
+        assert_eq!(
+            c.notes(),
+            ["Impacts and revenue not compared: the baseline is in an unknown currency, this run in EUR"]
+        );
+        for (was, now) in [
+            (Some("USD"), Some("USD")),
+            (Some(" usd"), Some("USD")),
+            (None, None),
+        ] {
             let c = compare(&in_currency(was, 100.0, 0.9), &in_currency(now, 500.0, 0.9));
             assert_eq!(
                 c.snag("late-delivery").map(|s| s.status),
