@@ -2852,7 +2852,7 @@ fn float32_parquet_amounts_are_read_as_written() {
         |c: &str| -> Vec<Option<f64>> { orders.column(c).unwrap().f64().unwrap().iter().collect() };
     assert_eq!(floats("total"), [Some(12.99), Some(0.07), None]);
     // A refund given but unreadable is kept as NaN for the journeys (`UNREADABLE_AS_NAN`): NaN,
-    // and 3.4e38, too large to be an amount (10^15 or more).
+    // and 3.4e38, too large to be an amount (over 10^15).
     let refunded = floats("refunded");
     assert_eq!(refunded[0], Some(1234.56));
     assert!(refunded[1].is_some_and(f64::is_nan), "{refunded:?}");
@@ -2915,12 +2915,12 @@ fn scientific_notation_amounts_and_quantities_are_read() {
     let f = std::fs::File::create(dir.path().join("orders.parquet")).unwrap();
     ParquetWriter::new(f).finish(&mut df).unwrap();
     let (orders, dq) = read_kind(&dir.path().join("orders.parquet"), TableKind::Orders);
-    // 2.5e21 is read as stored, and refused as too large to be an amount (10^15 or more).
+    // 2.5e21 is read as stored, and refused as too large to be an amount (over 10^15).
     assert_eq!(floats(&orders, "total"), [Some(0.000_000_1), None]);
     let refused = &dq.entries()[0];
     assert_eq!(
         refused.reason,
-        "unparseable total (is too large to be an amount: 10^15 or more, another field read as money?)"
+        "unparseable total (is too large to be an amount: over 10^15, another field read as money?)"
     );
     assert_eq!(refused.count, 1);
     assert_eq!(refused.example.as_deref(), Some("2500000000000000000000"));

@@ -622,7 +622,7 @@ impl<'a> ColumnContext<'a> {
                 // An amount too large goes to `parse` too, for its reason.
                 NumberCell::Stored(Some(v))
                     if v.is_finite()
-                        && (c.ty != ValueType::Money || v.abs() < value::MAX_AMOUNT) =>
+                        && (c.ty != ValueType::Money || v.abs() <= value::MAX_AMOUNT) =>
                 {
                     ("", Ok(Some(v)))
                 }
@@ -749,18 +749,21 @@ impl<'a> ColumnContext<'a> {
                     Some((*e.first_lines.first()?, e.example?, why))
                 })
                 .min_by_key(|(line, _, _)| *line);
-            let hint = match c.ty {
-                ValueType::Timestamp | ValueType::Promise => {
-                    "; if the file writes its dates another way, set `date_format` in a \
-                     [[mapping]] (docs/formats.md)"
-                }
-                ValueType::Money | ValueType::Number => {
-                    "; if the file writes decimals with a comma, set `decimal_comma`"
-                }
-                _ => "",
-            };
             let first = match first {
-                Some((line, value, why)) => format!(" (line {line}: '{value}' {why}{hint})"),
+                Some((line, value, why)) => {
+                    // The setting that could make such a value readable, if any.
+                    let hint = match c.ty {
+                        ValueType::Timestamp | ValueType::Promise => {
+                            "; if the file writes its dates another way, set `date_format` in \
+                             a [[mapping]] (docs/formats.md)"
+                        }
+                        ValueType::Money | ValueType::Number if value.contains(',') => {
+                            "; if the file writes decimals with a comma, set `decimal_comma`"
+                        }
+                        _ => "",
+                    };
+                    format!(" (line {line}: '{value}' {why}{hint})")
+                }
                 None => String::new(),
             };
             return Err(Error::Column {

@@ -504,16 +504,17 @@ pub fn parse_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, Strin
 }
 
 /// The largest size an amount may have: 10^15 (a quadrillion in any currency, beyond any
-/// order; also where f64 stops holding every cent). A cell this large is another field read as
+/// order; also where f64 stops holding every cent). A cell larger is another field read as
 /// money (a 22-digit tracking number in a shifted column), or a run of digits that overflows to
-/// infinity, never an order's value; summed, it would swamp the revenue.
+/// infinity, never an order's value; summed, it would swamp the revenue. (`999999999999999.99`
+/// is 10^15 as f64, so the limit itself is allowed.)
 pub const MAX_AMOUNT: f64 = 1e15;
 
-/// `v` when it is finite and smaller than [`MAX_AMOUNT`] in size.
+/// `v` when it is finite and at most [`MAX_AMOUNT`] in size.
 ///
 /// Errors: it is not (`shown` is the cell as read, for the message).
 pub fn within_amount_range(v: f64, shown: &str) -> Result<f64, String> {
-    if v.is_finite() && v.abs() < MAX_AMOUNT {
+    if v.is_finite() && v.abs() <= MAX_AMOUNT {
         return Ok(v);
     }
     let shown: String = match shown.char_indices().nth(40) {
@@ -521,7 +522,7 @@ pub fn within_amount_range(v: f64, shown: &str) -> Result<f64, String> {
         None => shown.to_string(),
     };
     Err(format!(
-        "'{shown}' is too large to be an amount: 10^15 or more, another field read as money?"
+        "'{shown}' is too large to be an amount: over 10^15, another field read as money?"
     ))
 }
 
@@ -1196,17 +1197,18 @@ mod tests {
         assert!(parse_money("+", false).is_err());
     }
 
-    /// A run of 400 nines (infinity as f64) and a 22-digit tracking number are no amounts; the
-    /// largest amount below 10^15 still is, and so is a large negative one.
+    /// A run of 400 nines (infinity as f64) and a 22-digit tracking number are no amounts;
+    /// 10^15 itself still is (and `999999999999999.99`, which f64 rounds to it), and so is a
+    /// large negative one.
     #[test]
-    fn amounts_of_10_to_the_15_or_more_are_refused() {
+    fn amounts_over_10_to_the_15_are_refused() {
         let nines = "9".repeat(400);
         for cell in [
             nines.as_str(),
             "9400117213605433286018",
-            "1000000000000000",
-            "-1e15",
-            "$1,000,000,000,000,000.00",
+            "1000000000000001",
+            "-2e15",
+            "$2,000,000,000,000,000.00",
         ] {
             let err = parse_money(cell, false).unwrap_err();
             assert!(err.contains("too large to be an amount"), "{cell}: {err}");
@@ -1215,6 +1217,12 @@ mod tests {
         assert_eq!(
             parse_money("999999999999999.00", false),
             Ok(Some(999_999_999_999_999.0))
+        );
+        assert_eq!(parse_money("999999999999999.99", false), Ok(Some(1e15)));
+        assert_eq!(parse_money("-1e15", false), Ok(Some(-1e15)));
+        assert_eq!(
+            parse_money("$1,000,000,000,000,000.00", false),
+            Ok(Some(1e15))
         );
         assert_eq!(parse_money("-5e14", false), Ok(Some(-5e14)));
     }
