@@ -89,6 +89,21 @@ pub struct ImpactTerm {
     pub basis: String,
 }
 
+/// How the basis of a term that does not apply to its snag begins.
+const NOT_APPLICABLE: &str = "not applicable";
+
+impl ImpactTerm {
+    /// A term without a value as reports show it: `not applicable` (the snag has no such
+    /// term), or `not measured` (the inputs could not price it).
+    pub fn unpriced_text(&self) -> &'static str {
+        if self.basis.starts_with(NOT_APPLICABLE) {
+            NOT_APPLICABLE
+        } else {
+            "not measured"
+        }
+    }
+}
+
 /// The store-level figures scoring needs.
 #[derive(Debug, Clone, Copy)]
 pub struct ScoringBase {
@@ -138,7 +153,7 @@ pub fn score(
         Tickets::NotApplicable => ImpactTerm {
             name: "support_cost",
             value_per_30d: None,
-            basis: "not applicable: this snag raises no tickets of its own".into(),
+            basis: format!("{NOT_APPLICABLE}: this snag raises no tickets of its own"),
         },
     };
     let revenue = revenue_term(f, base, per_30d);
@@ -173,7 +188,7 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
         );
     }
     match (&f.impact.repeat_drop, base.mean_repeat_order_value) {
-        (RepeatDrop::NotApplicable, _) => term(None, "not applicable".into()),
+        (RepeatDrop::NotApplicable, _) => term(None, NOT_APPLICABLE.into()),
         (RepeatDrop::NotMeasurable { affected, others }, _) => term(
             None,
             format!("repeat-rate drop not measurable: {affected} affected and {others} other customers old enough for the {}-day window (need the minimum sample in both)", base.repeat_window_days),

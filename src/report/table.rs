@@ -468,7 +468,7 @@ fn impact_cell(s: &Snag, cur: Option<&str>) -> String {
     for term in &s.impact_terms {
         match term.value_per_30d {
             Some(v) => lines.push(format!("{}: {}", term.name, money(v, None))),
-            None => lines.push(format!("{}: not measured", term.name)),
+            None => lines.push(format!("{}: {}", term.name, term.unpriced_text())),
         }
     }
     lines.join("\n")

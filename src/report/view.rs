@@ -458,8 +458,13 @@ fn snag_view(
                 value: t
                     .value_per_30d
                     .map(|v| money(v, cur))
-                    .unwrap_or_else(|| "not measured".into()),
-                basis: t.basis.clone(),
+                    .unwrap_or_else(|| t.unpriced_text().into()),
+                // Without the value's own words: "not applicable: <why>" shows the why.
+                basis: t
+                    .basis
+                    .strip_prefix(t.unpriced_text())
+                    .map_or(t.basis.as_str(), |why| why.trim_start_matches(": "))
+                    .to_string(),
             })
             .collect(),
         breakdown: s
