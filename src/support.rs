@@ -45,8 +45,10 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\b(order|package|parcel|delivery|shipment)\s+(\S+\s+){0,2}(delayed|late|lost|stuck)\b",
     r"\bwhen\s+(will|is|does)\s+(my|the)\s+(order|package|parcel|delivery|shipment|item|purchase)",
     r"\bwismo\b",
+    r"\bupdates? (on|about) (my|the) (order|shipment|package|parcel|delivery)",
     // Portuguese
-    r"\bonde est[aá]\b",
+    r"\bonde est[aá]\s+(\S+\s+){0,2}(pedido|encomenda|pacote|entrega|compra|produto)",
+    r"\b(pacote|pedido|encomenda)\s+(\S+\s+){0,3}parad[oa]",
     r"\brastre(io|ar|amento)\b",
     r"\bn[aã]o (chegou|recebi|foi entregue)",
     r"\b(status|situa[cç][aã]o) do (meu )?pedido",
@@ -54,37 +56,50 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\bpedido\s+(\S+\s+){0,2}atrasad",
     r"\bainda n[aã]o\b",
     // Spanish
-    r"d[oó]nde est[aá]",
+    r"d[oó]nde est[aá]\s+(\S+\s+){0,2}(pedido|paquete|env[ií]o|orden|compra|producto)",
+    r"\bsin llegar\b",
     r"\b(seguimiento|rastreo)\b",
     r"\bno (ha llegado|lleg[oó]|he recibido)",
-    r"\bestado de(l| mi) pedido",
+    r"\bestado de(l| mi) (pedido|env[ií]o|paquete)",
     r"\bcu[aá]ndo\s+(\S+\s+){0,3}(llega|llegar[aá]|entregan)",
     r"\btodav[ií]a no\b",
     r"\bretras(o|ad)",
     // German
-    r"\bwo (ist|bleibt) (meine|mein)\b",
+    r"\bwo (ist|bleibt) (meine|mein)\s+(bestellung|paket|sendung|lieferung|ware)",
+    r"\b(sendung|paket|bestellung)\s+(\S+\s+){0,3}(h[aä]ngt|steckt) (\S+\s+){0,4}fest",
     r"\bsendungsverfolgung\b",
     r"\bnicht (angekommen|erhalten|geliefert)",
     r"\b(liefer|bestell)status\b",
     r"\bwann (kommt|wird|kann)\b",
     r"\b(versp[aä]tet|verz[oö]gert)",
     // French
-    r"\bo[uù] (est|en est) (ma|mon)\b",
+    r"\bo[uù] (est|en est) (ma|mon)\s+(commande|colis|livraison|paquet)",
     r"\bsuivi (de|du) (ma |mon )?(commande|colis|livraison)",
-    r"\bpas (encore )?(re[cç]u|arriv[ée])",
+    r"\bpas (encore |toujours )?(re[cç]u|arriv[ée]|livr[ée])",
     r"\bstatut de (ma|la) commande",
     r"\bquand\s+(\S+\s+){0,3}(arriver|livr|recevoir)",
     r"\ben retard\b",
 ];
 
-/// Topics that are not WISMO even when a WISMO phrase appears ("track my refund").
+/// Topics that are not WISMO even when a WISMO phrase appears ("track my refund"): refunds,
+/// cancellations, invoices, returns sent back, restocks.
 pub const NOT_WISMO_PATTERNS: &[&str] = &[
     r"\b(refund\w*|reimburs\w*|restitution|compensation|money back|cancel\w*|invoice|bill|reembolso|remboursement|erstattung|r[uü]ckerstattung|factura|fatura|facture|rechnung)\b",
+    r"\b(my|the|a) return\b|\breturn (label|request|shipment|parcel|package)\b|\bdevolu[cç][aã]o\b|\bdevoluci[oó]n\b|\bretoure\b|\bretour\b",
+    r"\b(back in stock|restock\w*)\b",
+    r"\b(have not|haven'?t|not) (yet )?ordered\b",
 ];
 
-/// Phrases that keep a ticket WISMO despite a veto ("where is my refunded replacement?").
+/// Phrases that keep a ticket WISMO despite a veto ("where is my refunded replacement?"): the
+/// order, parcel or replacement itself asked about, not a refund or an invoice.
 pub const WISMO_OVERRIDE_PATTERNS: &[&str] = &[
-    r"\b(where is|hasn'?t arrived|not arrived|not received|never arrived|onde est[aá]|d[oó]nde est[aá]|wo ist|o[uù] est)\b",
+    r"\bwhere is (my|the) (\S+\s+){0,2}(order|package|parcel|delivery|shipment|item|replacement)",
+    r"\b(order|package|parcel|delivery|shipment|item|replacement)\s+(\S+\s+){0,3}(hasn'?t|has not|not|never) (yet )?(arrived|been delivered|received)",
+    r"\b(hasn'?t arrived|not arrived|not received|never arrived|never got)\s+(\S+\s+){0,2}(order|package|parcel|delivery|shipment|item|replacement)",
+    r"\bonde est[aá]\s+(\S+\s+){0,2}(pedido|encomenda|pacote|entrega)",
+    r"d[oó]nde est[aá]\s+(\S+\s+){0,2}(pedido|paquete|env[ií]o)",
+    r"\bwo (ist|bleibt) (meine|mein)\s+(bestellung|paket|sendung|lieferung)",
+    r"\bo[uù] (est|en est) (ma|mon)\s+(commande|colis|livraison)",
 ];
 
 /// Helpdesk tags that mark a WISMO ticket on their own (compared case-insensitively as whole tags).
@@ -303,7 +318,7 @@ pub fn regex_extract(e: Expr, pattern: &str, group: usize) -> Expr {
 /// An order reference after an order keyword: `order 1043`, `order #1042`, `pedido nº 1045`,
 /// and with a store's prefix of up to four letters (Shopify's order name prefix): `order
 /// AB-1152`, `order #AB1152`.
-pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|no\.?|nr\.?|num\.?|n[º°o]\.?)?\s*(?:is\s+)?[:#]?\s*#?\s*((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
+pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|no\.?|nr\.?|num\.?|n[º°o]\.?)?\s*(?:(?:is|é|es|ist|est)\s+)?[:#]?\s*#?\s*((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
 /// A `#1042`, `[#1044]` or `#AB-1152` reference (a prefix of up to four letters, as in
 /// [`ORDER_KEYWORD_REF`]); group 1 holds a preceding "ticket"/"case"/... word, which makes it
 /// not an order reference.

@@ -150,6 +150,44 @@ fn references_with_a_store_prefix_link_tickets() {
     assert_eq!((missing.count, missing.first_lines.clone()), (1, vec![5]));
 }
 
+/// "My order number is N" in the five languages links the ticket to order N (was: only the
+/// English `is` was read between the keyword and the number, so the others fell back to the
+/// e-mail, and a customer's later order took the ticket).
+#[test]
+fn order_number_is_n_links_in_five_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut orders = String::from("order_id,email,placed_at,total,currency\n");
+    for id in 1301..=1305 {
+        orders.push_str(&format!("{id},c@x.test,2024-03-01T10:00:00Z,10.00,USD\n"));
+    }
+    // A later order of the same customer: the e-mail fallback would pick it.
+    orders.push_str("1399,c@x.test,2024-03-04T10:00:00Z,10.00,USD\n");
+    std::fs::write(dir.path().join("orders.csv"), orders).unwrap();
+    std::fs::write(
+        dir.path().join("tickets.csv"),
+        "ticket_id,created_at,email,subject,body\n\
+         701,2024-03-05T09:00:00Z,c@x.test,Late,My order number is 1301\n\
+         702,2024-03-05T09:00:00Z,c@x.test,Atraso,O número do pedido é 1302\n\
+         703,2024-03-05T09:00:00Z,c@x.test,Retraso,Mi número de pedido es 1303\n\
+         704,2024-03-05T09:00:00Z,c@x.test,Verspätet,Meine Bestellnummer ist 1304\n\
+         705,2024-03-05T09:00:00Z,c@x.test,Retard,Mon numéro de commande est 1305\n",
+    )
+    .unwrap();
+    let analysis = analyze_folder(dir.path());
+    let t = tickets_by_id(&analysis);
+    assert_eq!(
+        text_column(&t, s::ORDER_ID),
+        [
+            Some("1301"),
+            Some("1302"),
+            Some("1303"),
+            Some("1304"),
+            Some("1305")
+        ]
+    );
+    assert_eq!(text_column(&t, "linked_by"), [Some("reference"); 5]);
+}
+
 /// The analysis of the exports in `dir`, with the default settings.
 fn analyze_folder(dir: &Path) -> snagscan::pipeline::Analysis {
     let cfg = Config::load(dir, None, &Overrides::default()).unwrap();

@@ -1,6 +1,7 @@
 //! Precision and recall of the built-in WISMO rules: on the labelled Bitext utterances (real data,
 //! English; `track_order` and `delivery_period` are WISMO) and on the project's own small set of
-//! realistic ticket subjects in Portuguese, Spanish, German, French and English.
+//! realistic ticket subjects (and subject + body) in Portuguese, Spanish, German, French and
+//! English.
 
 use snagscan::polars::prelude::*;
 use snagscan::schema as s;
@@ -95,5 +96,8 @@ fn wismo_rules_on_multilingual_ticket_subjects() {
         "own set ({} subjects): precision {p:.3}, recall {r:.3} (tp {tp}, fp {fp}, fn {fneg})",
         texts.len()
     );
-    assert!(p >= 0.90 && r >= 0.90, "precision {p:.3}, recall {r:.3}");
+    // The set's last 40 rows are a support lead's hard cases: refunds, invoices and returns
+    // asked about in WISMO words, in five languages (the bare "where is" of Portuguese,
+    // Spanish, German and French made them WISMO: precision 0.804, recall 0.860).
+    assert!(p >= 0.95 && r >= 0.95, "precision {p:.3}, recall {r:.3}");
 }
