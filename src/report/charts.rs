@@ -311,7 +311,10 @@ pub fn fulfillment(c: &Charts) -> Result<Option<String>> {
                 });
             chart
                 .draw_series(bars)?
-                .label(format!("{tier} ({} orders)", totals[ti]))
+                .label(format!(
+                    "{tier} ({})",
+                    count_of(totals[ti] as usize, "order")
+                ))
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
                 });
@@ -366,7 +369,14 @@ pub fn wismo_daily(c: &Charts) -> Result<Option<String>> {
                 .x_labels(8)
                 .x_label_formatter(&date_label)
                 .y_labels(5)
-                .y_label_formatter(&|v| format!("{v:.0}"))
+                // Ticket counts are whole: a tick between two counts is left unlabelled.
+                .y_label_formatter(&|v| {
+                    if (v - v.round()).abs() > 1e-6 {
+                        String::new()
+                    } else {
+                        format!("{v:.0}")
+                    }
+                })
                 .y_desc("WISMO tickets per day")
                 .label_style((FONT, 12).into_font().color(&MUTED))
                 .axis_desc_style((FONT, 13).into_font().color(&INK))
@@ -386,7 +396,7 @@ pub fn wismo_daily(c: &Charts) -> Result<Option<String>> {
                 .draw_series(spikes.iter().map(|(i, d)| {
                     Circle::new((*i as f64, d.tickets as f64), 5, RED_LINE.filled())
                 }))?
-                .label(format!("spike ({} days)", spikes.len()))
+                .label(format!("spike ({})", count_of(spikes.len(), "day")))
                 .legend(|(x, y)| Circle::new((x + 6, y), 5, RED_LINE.filled()));
             // Date labels on spikes, skipping a spike within a week of the last labelled one so
             // that neighbouring labels do not overprint.
@@ -415,6 +425,15 @@ pub fn wismo_daily(c: &Charts) -> Result<Option<String>> {
             Ok(())
         })?;
     Ok(Some(svg))
+}
+
+/// `n` and `noun`, plural but for one: `1 day`, `2 days`.
+fn count_of(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Blend from white to `to` by `t` in [0, 1].
@@ -518,8 +537,10 @@ pub fn repeat_by_experience(c: &Charts) -> Result<Option<String>> {
     };
     let ticks = ((top_value / step).ceil() as i32).max(1);
     let xmax = (f64::from(ticks) * step).min(1.0);
-    let (left, right, top, row_h) = (230i32, 760i32, 16i32, 40i32);
-    let h = (top + row_h * groups.len() as i32 + 40) as u32;
+    // Room on the left for the longest group label ("first order not delivered against a
+    // promise", about 290 px at this size).
+    let (left, right, top, row_h) = (320i32, 740i32, 16i32, 40i32);
+    let h = (top + row_h * groups.len() as i32 + 60) as u32;
     let x_of = |v: f64| left + ((right - left) as f64 * v / xmax).round() as i32;
     let svg = render(900, h, |a| {
         let bottom = top + row_h * groups.len() as i32;
@@ -533,6 +554,10 @@ pub fn repeat_by_experience(c: &Charts) -> Result<Option<String>> {
                 .at(HPos::Center, VPos::Top)
                 .draw(a, x, bottom + 6)?;
         }
+        Label::new("repeat rate")
+            .size(13)
+            .at(HPos::Center, VPos::Top)
+            .draw(a, (left + right) / 2, bottom + 26)?;
         for (i, g) in groups.iter().enumerate() {
             let y = top + row_h * i as i32 + row_h / 2;
             let rate = g.rate.unwrap_or(0.0);
@@ -632,6 +657,23 @@ mod tests {
             );
         }
         assert!(cohorts(&c).unwrap().unwrap().contains("&lt;b&gt;2024-01"));
+    }
+
+    /// A day of at most 2 WISMO tickets: the y axis labels whole counts only (was: ticks at
+    /// 0.5 and 1.5 written 0 and 2, reading "0, 0, 1, 2, 2"), and one spike day is "1 day".
+    #[test]
+    fn wismo_axis_labels_whole_counts() {
+        let mut c = charts();
+        c.wismo_daily[1].tickets = 2;
+        let svg = wismo_daily(&c).unwrap().unwrap();
+        let labels: Vec<&str> = svg
+            .split("</text>")
+            .filter_map(|s| s.rsplit('>').next())
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        assert_eq!(labels, ["0", "1", "2"], "{svg}");
+        assert!(svg.contains("spike (1 day)"), "{svg}");
     }
 
     #[test]
