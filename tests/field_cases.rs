@@ -4378,3 +4378,34 @@ fn shipments_and_reviews_of_left_out_orders_say_so() {
         .is_none());
     assert_eq!(run.kpi("orders_shipped"), 2);
 }
+
+/// An order field that cannot be read, on a Shopify order of three line-item rows, is one
+/// finding on the order's row (was: counted three times, once per line item, as every row
+/// took the order's value before parsing). The order's net revenue stays unknown.
+#[test]
+fn a_bad_shopify_order_field_is_counted_once() {
+    let src = std::fs::read_to_string(
+        fixture("cases").join("01-shopify-lineitem-rows/orders_export.csv"),
+    )
+    .unwrap();
+    let mut rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(src.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let refunded = rows[0].iter().position(|h| h == "Refunded Amount").unwrap();
+    assert_eq!(rows[1][0], "#1001");
+    rows[1][refunded] = "pending".into();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &rows {
+        w.write_record(r).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "orders_export.csv", &w.into_inner().unwrap());
+    let run = analyze_ok(dir.path(), &[]);
+    let refused = run.dq("unparseable refunded").unwrap();
+    assert_eq!(refused["count"], 1);
+    assert_eq!(refused["first_lines"], serde_json::json!([2]));
+    assert_eq!(run.journeys()["#1001"]["net_revenue"], "");
+}

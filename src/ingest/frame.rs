@@ -217,6 +217,8 @@ pub fn parse_cells(
             (None, Source::Constant(v)) => Cells::Text(TextColumn::repeat(v, n)),
         });
     }
+    // Per column, which rows were filled down from their record's head (grouped tables only).
+    let mut filled_of: Vec<Option<Vec<bool>>> = vec![None; present.len()];
     if let Some(key) = spec.group_by {
         if let Some(k) = present.iter().position(|(c, _)| c.canonical == key) {
             // A line's own value is never an order field: an empty `Lineitem requires shipping`
@@ -235,7 +237,7 @@ pub fn parse_cells(
                 .filter(|(i, (c, _))| *i != k && c.required)
                 .map(|(i, _)| i)
                 .collect();
-            fill_down(&mut cells_of, k, &required, &per_line)?;
+            filled_of = fill_down(&mut cells_of, k, &required, &per_line)?;
         }
     }
 
@@ -363,7 +365,8 @@ pub fn parse_cells(
         .par_iter()
         .zip(cells_of.par_iter())
         .zip(own_slash.par_iter())
-        .map(|(((c, src), cells), own_slash)| {
+        .zip(filled_of.par_iter())
+        .map(|((((c, src), cells), own_slash), filled)| {
             let mut ctx = ColumnContext {
                 file,
                 lines: &raw.lines,
@@ -372,6 +375,7 @@ pub fn parse_cells(
                 file_slash,
                 dq: DataQuality::default(),
                 latest: None,
+                filled: filled.as_deref(),
             };
             let header = match src {
                 Source::Header(p) => file.headers.get(*p).cloned().unwrap_or_default(),
@@ -439,6 +443,25 @@ struct ColumnContext<'a> {
     file_slash: FileSlashOrder,
     dq: DataQuality,
     latest: Option<DateTime<Utc>>,
+    /// Per row, whether this column's cell was filled down from its record's head row
+    /// ([`fill_down`]); such a cell's findings are its head's, counted once there.
+    filled: Option<&'a [bool]>,
+}
+
+impl ColumnContext<'_> {
+    /// Notes a finding on a row, unless the row's cell was filled down from its record's head
+    /// (the head's own note counts it: one bad order field is one finding, not one per line
+    /// item).
+    fn note(&mut self, line: u64, reason: &str, effect: Effect, example: Option<&str>) {
+        let filled = self.filled.is_some_and(|f| {
+            self.lines
+                .binary_search(&line)
+                .is_ok_and(|row| f.get(row).copied().unwrap_or(false))
+        });
+        if !filled {
+            self.dq.note(&self.file.name, line, reason, effect, example);
+        }
+    }
 }
 
 /// Rows whose every cell read from the file's header equals that header (trimmed, a byte-order
@@ -517,13 +540,7 @@ impl<'a> ColumnContext<'a> {
     fn bad_value(&mut self, c: &ColumnSpec, line: u64, cell: &str, why: &str) {
         // One reason per kind of problem, not per value: the value is the example.
         let reason = format!("unparseable {} ({})", c.canonical, without_value(why));
-        self.dq.note(
-            &self.file.name,
-            line,
-            &reason,
-            Effect::ValueNulled,
-            Some(cell),
-        );
+        self.note(line, &reason, Effect::ValueNulled, Some(cell));
     }
 
     /// Parses one column; `own_slash` is the slash-date order inferred from its own cells (a
@@ -868,13 +885,7 @@ impl<'a> ColumnContext<'a> {
                     good += 1;
                     if let (Some(reason), StampCell::Text(cell)) = (from_file, &cell) {
                         if value::is_ambiguous_slash_date(cell) {
-                            self.dq.note(
-                                &self.file.name,
-                                line,
-                                reason,
-                                Effect::Warning,
-                                Some(cell),
-                            );
+                            self.note(line, reason, Effect::Warning, Some(cell));
                         }
                     }
                     if let Some(dst) = stamp.dst {
@@ -889,8 +900,7 @@ impl<'a> ColumnContext<'a> {
                             ),
                         };
                         let cell = cell.text();
-                        self.dq
-                            .note(&self.file.name, line, &reason, Effect::Warning, Some(&cell));
+                        self.note(line, &reason, Effect::Warning, Some(&cell));
                     }
                     if c.ty == ValueType::Promise {
                         // A date promise is met until the end of that local day (SPEC section 1).
@@ -1084,18 +1094,21 @@ const PER_LINE_COLUMNS: &[&str] = &[s::REQUIRES_SHIPPING];
 /// rows has its required values keeps them empty, so that each of its rows is dropped and
 /// counted as before.
 ///
+/// Returns, per column, the rows whose cell was filled (`None` for a column with none).
+///
 /// Errors: a rebuilt column exceeds 4 GiB of text.
 fn fill_down(
     columns: &mut [Cells],
     key: usize,
     required: &[usize],
     per_line: &[usize],
-) -> Result<()> {
+) -> Result<Vec<Option<Vec<bool>>>> {
+    let mut filled_rows = vec![None; columns.len()];
     // The head of each key; heads are never filled themselves, so reading the original cells
     // of a head is the same as filling row by row.
     let heads: Vec<usize> = {
         let Some(keys) = columns.get(key).and_then(Cells::text) else {
-            return Ok(());
+            return Ok(filled_rows);
         };
         let full = |row: usize| {
             required.iter().all(|&c| {
@@ -1127,7 +1140,7 @@ fn fill_down(
             .collect()
     };
     if heads.iter().enumerate().all(|(row, head)| row == *head) {
-        return Ok(());
+        return Ok(filled_rows);
     }
     for (ci, col) in columns.iter_mut().enumerate() {
         // A grouped table is read all as text (`read_cells`).
@@ -1137,17 +1150,27 @@ fn fill_down(
         if ci == key || per_line.contains(&ci) {
             continue;
         }
-        let filled = TextColumn::from_cells(heads.iter().enumerate().map(|(row, &head)| {
-            let cell = col.get(row);
-            if head != row && cell.trim().is_empty() && !col.get(head).trim().is_empty() {
-                col.get(head)
-            } else {
-                cell
-            }
-        }))?;
+        let is_filled: Vec<bool> = heads
+            .iter()
+            .enumerate()
+            .map(|(row, &head)| {
+                head != row && col.get(row).trim().is_empty() && !col.get(head).trim().is_empty()
+            })
+            .collect();
+        if !is_filled.contains(&true) {
+            continue;
+        }
+        let filled = TextColumn::from_cells(
+            heads
+                .iter()
+                .zip(&is_filled)
+                .enumerate()
+                .map(|(row, (&head, &fill))| if fill { col.get(head) } else { col.get(row) }),
+        )?;
         *col = filled;
+        filled_rows[ci] = Some(is_filled);
     }
-    Ok(())
+    Ok(filled_rows)
 }
 
 /// A parser's reason without the quoted value it starts with (`'N/A' is not an amount` ->
