@@ -103,13 +103,24 @@ fn run_inspect(args: cli::InspectArgs) -> Result<u8> {
     };
     let cfg = config::Config::load(&args.dir, args.config.as_deref(), &overrides)?;
     let files = ingest::inspect::inspect(&args.dir, &cfg.read, &cfg.mappings)?;
+    // The settings the files were read with: the config file, if any, and the time zone.
+    let settings = format!(
+        "config: {}; times without an offset read in {}{}\n",
+        cfg.source.as_deref().unwrap_or("none"),
+        cfg.read.timezone.name(),
+        if cfg.timezone_assumed {
+            " (assumed: no timezone given)"
+        } else {
+            ""
+        }
+    );
     if let Some(e) = ingest::inspect::nothing_read(&args.dir, &files) {
         if !files.is_empty() {
-            print_stdout(ingest::inspect::render(&files).as_bytes())?;
+            print_stdout((settings + &ingest::inspect::render(&files)).as_bytes())?;
         }
         return Err(e);
     }
-    print_stdout(ingest::inspect::render(&files).as_bytes())?;
+    print_stdout((settings + &ingest::inspect::render(&files)).as_bytes())?;
     Ok(if files.iter().any(|f| f.error.is_some()) {
         2
     } else {

@@ -265,7 +265,8 @@ fn inspect_a_folder_without_exports_is_an_error() {
     let out = snagscan().args(["inspect", &d]).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "notes.csv\n  skipped: header matches no known export (columns: colour, size)\n"
+        "config: none; times without an offset read in UTC (assumed: no timezone given)\n\
+         notes.csv\n  skipped: header matches no known export (columns: colour, size)\n"
     );
     // One file read is enough: exit 0, as before.
     std::fs::write(
@@ -965,5 +966,28 @@ fn a_required_column_with_no_usable_value_shows_the_first_one() {
         stderr.contains("no row has a usable placed_at value (line 2: '03.03.2025 01:17:23' ")
             && stderr.contains("set `date_format` in a [[mapping]]"),
         "{stderr}"
+    );
+}
+
+/// `inspect` says which config it read and the time zone it read times in, and names the
+/// reason behind each count of its data-quality line (was: "6 rows dropped", with no reason).
+#[test]
+fn inspect_names_its_settings_and_each_finding() {
+    let out = snagscan()
+        .args(["inspect", "examples/demo-store"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(
+            "config: examples/demo-store/snagscan.toml; times without an offset read in America/New_York\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "    data quality: 6 rows dropped, 0 values unusable, 0 warnings (analyze lists them in data_quality.csv)\n      test order (excluded everywhere) x6\n"
+        ),
+        "{text}"
     );
 }

@@ -47,6 +47,8 @@ pub struct TableInspection {
     pub dropped: u64,
     pub nulled: u64,
     pub warnings: u64,
+    /// Each finding's reason and count, in `analyze`'s order.
+    pub reasons: Vec<(String, u64)>,
 }
 
 /// Inspects every input file of `dir` (as `analyze` would read them, with the same mappings).
@@ -145,6 +147,11 @@ pub fn inspect(
                                 dropped: count(Effect::RowDropped),
                                 nulled: count(Effect::ValueNulled),
                                 warnings: count(Effect::Warning),
+                                reasons: dq
+                                    .entries()
+                                    .into_iter()
+                                    .map(|e| (e.reason, e.count))
+                                    .collect(),
                             });
                         }
                     }
@@ -217,6 +224,9 @@ pub fn render(files: &[FileInspection]) -> String {
                     n(tb.nulled, "value", "values"),
                     n(tb.warnings, "warning", "warnings"),
                 );
+                for (reason, count) in &tb.reasons {
+                    let _ = writeln!(t, "      {reason} x{count}");
+                }
             }
         }
         for note in &f.notes {
