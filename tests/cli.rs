@@ -543,12 +543,19 @@ fn a_failed_run_keeps_the_previous_reports() {
         std::fs::read(out.path().join("report.json")).unwrap(),
         before
     );
-    let leftovers: Vec<_> = std::fs::read_dir(out.path())
+    let leftovers = hidden_files(out.path());
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The hidden files in `dir` but the lock file that stays (a run's partial files, files set
+/// aside, its publishing marker).
+fn hidden_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with('.') && n != ".snagscan.lock")
+        .collect()
 }
 
 /// A folder reused by runs with other options keeps no file of the earlier run that the later
@@ -908,12 +915,7 @@ fn runs_into_one_folder_at_once_take_turns() {
             report["kpis"]["orders"].as_u64().unwrap(),
             journeys.lines().count() as u64 - 1
         );
-        let hidden: Vec<_> = std::fs::read_dir(out.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .filter(|n| n.starts_with('.') && n != ".snagscan.lock")
-            .collect();
+        let hidden = hidden_files(out.path());
         assert!(hidden.is_empty(), "{hidden:?}");
     }
 }
