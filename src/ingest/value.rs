@@ -58,8 +58,16 @@ pub fn parse_timestamp(cell: &str, tz: Tz, slash: SlashOrder) -> Result<Option<S
         return Ok(Some(stamp));
     }
     let (date_part, rest) = split_date(s);
-    let date = parse_date(date_part, slash)?;
     let rest = rest.trim_start_matches(['T', 't', ' ']);
+    // A number followed by words (`2 March 2025`) is no serial number: the date is written
+    // another way.
+    let date = parse_date(date_part, slash).map_err(|e| {
+        if rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_digit()) {
+            e
+        } else {
+            format!("'{s}' is not a timestamp")
+        }
+    })?;
     let (time, offset) = if rest.is_empty() {
         (NaiveTime::MIN, None)
     } else {
@@ -656,8 +664,8 @@ fn plain_decimal(s: &str) -> Option<f64> {
 }
 
 /// `-?[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+` (`1e3`, `1.5E+02`, `-2.5e-7`), the scientific notation
-/// of programs (Rust, Python, Polars, spreadsheets), parsed as f64; `None` for any other shape
-/// and for a value beyond the f64 range (`1e400`).
+/// of programs (Rust, Python, Polars, spreadsheets), parsed as f64 (infinite beyond its range,
+/// `1e400`, which [`within_amount_range`] refuses as too large); `None` for any other shape.
 fn scientific(s: &str) -> Option<f64> {
     let (mantissa, exponent) = s.split_once(['e', 'E'])?;
     let mantissa = mantissa.strip_prefix('-').unwrap_or(mantissa);
@@ -668,7 +676,7 @@ fn scientific(s: &str) -> Option<f64> {
     let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
     let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     if all_digits(int) && frac.is_none_or(all_digits) && all_digits(exponent) {
-        s.parse::<f64>().ok().filter(|v| v.is_finite())
+        s.parse::<f64>().ok()
     } else {
         None
     }
@@ -1206,6 +1214,7 @@ mod tests {
         for cell in [
             nines.as_str(),
             "9400117213605433286018",
+            "1e400",
             "1000000000000001",
             "-2e15",
             "$2,000,000,000,000,000.00",
@@ -1225,6 +1234,16 @@ mod tests {
             Ok(Some(1e15))
         );
         assert_eq!(parse_money("-5e14", false), Ok(Some(-5e14)));
+    }
+
+    /// A date written in words is not a timestamp, not a spreadsheet serial number (its first
+    /// word, `2`, is a number); a serial number still is one.
+    #[test]
+    fn a_date_in_words_is_not_taken_for_a_serial_number() {
+        let err = parse_timestamp("2 March 2025", Tz::UTC, SlashOrder::Unknown).unwrap_err();
+        assert_eq!(err, "'2 March 2025' is not a timestamp");
+        let err = parse_timestamp("45413.5", Tz::UTC, SlashOrder::Unknown).unwrap_err();
+        assert!(err.contains("spreadsheet serial number"), "{err}");
     }
 
     #[test]
