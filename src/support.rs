@@ -463,11 +463,37 @@ pub fn link(
             JoinArgs::new(JoinType::Left),
         )
         .collect()?;
+    // A cited order left out of the orders (a test order, one without a usable placement
+    // time) is in the file: said so, apart from the orders that are not.
+    let left_out_keys = DataFrame::new(
+        store.left_out_order_ids.len(),
+        vec![store.left_out_order_ids.clone().into_column()],
+    )?
+    .lazy()
+    .select([order_key(col(s::ORDER_ID)).alias("_key")])
+    .collect()?;
+    let cites_left_out = col("_key").is_in(
+        lit(left_out_keys
+            .column("_key")?
+            .as_materialized_series()
+            .clone())
+        .implode(false),
+        false,
+    );
+    let cites_unknown = col("_key").is_not_null().and(col("_linked").is_null());
     audit_with_example(
         &with_refs,
-        col("_key").is_not_null().and(col("_linked").is_null()),
+        cites_unknown.clone().and(cites_left_out.clone().not()),
         Some("_ref"),
         "ticket cites an order not in the orders file (kept, unlinked unless its e-mail links it)",
+        Effect::Warning,
+        dq,
+    )?;
+    audit_with_example(
+        &with_refs,
+        cites_unknown.and(cites_left_out),
+        Some("_ref"),
+        "ticket cites a test order or an order without a usable placed_at (kept, unlinked unless its e-mail links it)",
         Effect::Warning,
         dq,
     )?;

@@ -4326,9 +4326,9 @@ fn files_are_read_by_their_content_not_their_name() {
     );
 }
 
-/// Shipments and reviews of a test order, or of an order dropped for an unusable placement
-/// time, are counted as such, not as citing "an order not in the orders file" (they are in
-/// it); a shipment citing no order at all keeps that reason. A test order's id kept in a later
+/// Shipments, reviews and tickets citing a test order, or an order dropped for an unusable
+/// placement time, are counted as such, not as citing "an order not in the orders file" (they
+/// are in it); a shipment or ticket citing no order at all keeps that reason. A test order's id kept in a later
 /// version of the order is that order's.
 #[test]
 fn shipments_and_reviews_of_left_out_orders_say_so() {
@@ -4358,7 +4358,25 @@ fn shipments_and_reviews_of_left_out_orders_say_so() {
         "reviews.csv",
         b"order_id,score,created_at\n1002,5,2024-03-06T10:00:00Z\n",
     );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject\n\
+          T1,2024-03-05T10:00:00Z,Where is order #1002?\n\
+          T2,2024-03-05T11:00:00Z,Where is order #8888?\n",
+    );
     let run = analyze_ok(dir.path(), &[]);
+    let ticket = run
+        .dq("ticket cites a test order or an order without")
+        .unwrap();
+    assert_eq!(
+        (ticket["count"].clone(), ticket["example"].clone()),
+        (1.into(), "1002".into())
+    );
+    let ticket = run
+        .dq("ticket cites an order not in the orders file")
+        .unwrap();
+    assert_eq!(ticket["count"], 1);
     let unknown = run
         .dq("shipment for an order not in the orders file")
         .unwrap();

@@ -77,6 +77,10 @@ pub struct Store {
     /// True when some orders or shipments file has a delivery-time column (even one with no
     /// value yet): only then is "0 delivered" a measurement (see `metrics`).
     pub delivery_times_read: bool,
+    /// The ids of the orders left out of `orders` for their own values (test orders, orders
+    /// without a usable placement time) that no kept order has (String): what cites them is
+    /// counted under a reason that says so, not as citing an order not in the orders file.
+    pub left_out_order_ids: Series,
 }
 
 /// Values that are never a customer id (SPEC section 1, identity).
@@ -774,6 +778,7 @@ pub fn load(
         skipped,
         order_ids_distinct,
         delivery_times_read,
+        left_out_order_ids: left_out,
     })
 }
 
@@ -1004,7 +1009,7 @@ pub fn store_from_frames(
         found: String::new(),
         skipped: String::new(),
     })?;
-    let (orders, order_ids_distinct, _) = finish_orders(
+    let (orders, order_ids_distinct, left_out_order_ids) = finish_orders(
         orders,
         stack(TableKind::Customers)?,
         stack(TableKind::Payments)?,
@@ -1039,6 +1044,7 @@ pub fn store_from_frames(
         skipped: Vec::new(),
         order_ids_distinct,
         delivery_times_read,
+        left_out_order_ids,
     })
 }
 
