@@ -73,6 +73,9 @@ pub struct Thresholds {
     pub spike_z: f64,
     /// wismo-spike: fewest WISMO tickets on a spike day.
     pub spike_min_tickets: u32,
+    /// wismo-spike: a spike day's count must also be this unlikely, P(X >= count) for a
+    /// Poisson count at the day's expected level (its exposure x its weekday's mean rate).
+    pub spike_max_p: f64,
     /// monday-surge: a weekday's ticket share at or above this x 1/7.
     pub weekday_surge_factor: f64,
 }
@@ -103,6 +106,7 @@ impl Default for Thresholds {
             wismo_rate_per_100: 1.0,
             spike_z: 3.5,
             spike_min_tickets: 3,
+            spike_max_p: 0.005,
             weekday_surge_factor: 1.5,
         }
     }
@@ -341,6 +345,7 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
         ("repeat_target", t.repeat_target),
         ("express_breach_share", t.express_breach_share),
         ("churn_p_value", t.churn_p_value),
+        ("spike_max_p", t.spike_max_p),
         ("vip_top_share", t.vip_top_share),
         ("vip_at_risk_share", t.vip_at_risk_share),
         ("high_impact_share", c.high_impact_share),

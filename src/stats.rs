@@ -51,6 +51,17 @@ pub fn two_proportion_z(k1: u64, n1: u64, k2: u64, n2: u64) -> Option<TwoProport
     Some(TwoProportion { p1, p2, z, p_value })
 }
 
+/// P(X >= k) for a Poisson count X of the given `mean` (> 0), via statrs: how unlikely a day
+/// of `k` tickets is when `mean` are expected. 1 for k = 0.
+pub fn poisson_at_least(k: u64, mean: f64) -> f64 {
+    use statrs::distribution::{DiscreteCDF, Poisson};
+    match (k, Poisson::new(mean)) {
+        (0, _) => 1.0,
+        (_, Ok(p)) => p.sf(k - 1),
+        (_, Err(_)) => 1.0,
+    }
+}
+
 /// Standard normal CDF, via statrs.
 pub fn normal_cdf(x: f64) -> f64 {
     use statrs::distribution::{ContinuousCDF, Normal};
@@ -72,6 +83,15 @@ mod tests {
         assert_eq!(lo, 0.0);
         assert!((hi - 0.2775).abs() < 5e-4, "{hi}");
         assert_eq!(wilson(0, 0), None);
+    }
+
+    #[test]
+    fn poisson_tail_by_hand() {
+        // mean 0.5: P(X >= 3) = 1 - e^-0.5 (1 + 0.5 + 0.125) = 0.014388.
+        assert!((poisson_at_least(3, 0.5) - 0.014_388).abs() < 1e-6);
+        // mean 1: P(X >= 1) = 1 - e^-1 = 0.632121.
+        assert!((poisson_at_least(1, 1.0) - 0.632_121).abs() < 1e-6);
+        assert_eq!(poisson_at_least(0, 2.0), 1.0);
     }
 
     #[test]

@@ -6,7 +6,12 @@
 //! rate of all days; adjusted_d = rate_d / factor. z_d = 0.6745 (adjusted_d - median) / MAD.
 //! When the MAD is 0 (most days alike), the mean absolute deviation is used instead:
 //! z_d = (adjusted_d - median) / (1.253314 x MeanAD). A spike also needs at least
-//! `spike_min_tickets` (3) WISMO tickets that day, so that one ticket on a quiet day is not one.
+//! `spike_min_tickets` (3) WISMO tickets that day, so that one ticket on a quiet day is not one,
+//! and a count unlikely at the day's expected level: P(X >= count) below `spike_max_p` (0.005)
+//! for a Poisson count of mean exposure_d x the mean rate of its weekday. With a few tickets a
+//! day most rates are 0, the dispersion is tiny, and any day of 3 gets a large z; the Poisson
+//! test asks whether the count itself is out of the ordinary (3 where 0.5 are expected:
+//! p = 0.014, not a spike; 6: p = 1.4e-5).
 //! Fewer than 14 scored days: not enough history, and the report says so.
 
 use chrono::{Datelike, NaiveDate};
@@ -36,7 +41,9 @@ pub const MIN_HISTORY_DAYS: u64 = 14;
 /// The daily WISMO series with its modified z-scores.
 pub struct DailyWismo {
     /// One row per local day: `date` (Date), `wismo` (UInt32), `exposure` (Float64, orders
-    /// shipped in the prior 7 days), `z` (Float64, null when not scored), `spike` (Boolean).
+    /// shipped in the prior 7 days), `z` (Float64, null when not scored), `p` (Float64,
+    /// P(X >= wismo) for a Poisson count at the day's expected level, null when not scored),
+    /// `spike` (Boolean).
     pub days: DataFrame,
     /// Days with a z-score.
     pub scored: u64,
@@ -149,6 +156,7 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .otherwise(col("rate"));
     let stats = base
         .with_column(adjusted.alias("adj"))
+        .with_column((col("exposure") * col("rate").mean().over([col("_wd")])?).alias("expected"))
         .with_column((col("adj") - col("adj").median()).abs().alias("_dev"))
         .with_columns([
             col("_dev").median().fill_nan(lit(NULL)).alias("_mad"),
@@ -186,6 +194,39 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
             col("wismo"),
             col("exposure"),
             col("z"),
+            col("expected"),
+            col("spike"),
+        ])
+        .collect()?;
+    // The Poisson tail of each scored day (a few hundred days: a loop over the series).
+    let p: Float64Chunked = days
+        .column("wismo")?
+        .u32()?
+        .iter()
+        .zip(days.column("expected")?.f64()?.iter())
+        .zip(days.column("z")?.f64()?.iter())
+        .map(|((k, e), z)| match (k, e, z) {
+            (Some(k), Some(e), Some(_)) if e > 0.0 => {
+                Some(crate::stats::poisson_at_least(u64::from(k), e))
+            }
+            _ => None,
+        })
+        .collect();
+    let days = days
+        .lazy()
+        .with_column(p.into_series().with_name("p".into()).lit())
+        .with_column(
+            col("spike")
+                .and(col("p").lt(lit(t.spike_max_p)))
+                .fill_null(lit(false))
+                .alias("spike"),
+        )
+        .select([
+            col("date"),
+            col("wismo"),
+            col("exposure"),
+            col("z"),
+            col("p"),
             col("spike"),
         ])
         .collect()?;
@@ -258,6 +299,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         dispersion: d.dispersion,
     })?;
     let top_z = spikes.column("z")?.f64()?.get(0).unwrap_or(0.0);
+    let top_p = spikes.column("p")?.f64()?.get(0).unwrap_or(f64::NAN);
     let spike_tickets: u64 = top.iter().map(|c| c.tickets).sum();
     let tz = ctx.config.read.timezone;
     let spike_dates = spikes.column("date")?.as_materialized_series().clone();
@@ -302,6 +344,11 @@ fn run(ctx: &Context) -> Result<Outcome> {
                 "tickets",
             ),
             Evidence::new("highest modified z-score", top_z, "z"),
+            Evidence::new(
+                "chance of as many tickets that day at its expected level (Poisson)",
+                top_p,
+                "p-value",
+            ),
         ],
         breakdown: top
             .iter()
