@@ -19,7 +19,7 @@ use crate::score::Effort;
 use crate::support::WismoRules;
 
 /// Snag thresholds (SPEC section 4 defaults).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
     /// A snag whose sample is smaller is listed as "not enough data".
@@ -113,7 +113,7 @@ impl Default for Thresholds {
 }
 
 /// Costs used to price snags (SPEC section 4).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Costs {
     /// Handling cost of one support ticket, store currency.

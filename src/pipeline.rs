@@ -226,6 +226,7 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
             timezone: config.read.timezone.name().to_string(),
             timezone_assumed: config.timezone_assumed,
             currency,
+            config: config.source.clone(),
             as_of_source: if config.as_of.is_some() {
                 "--as-of"
             } else {
@@ -237,6 +238,11 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         kpis,
         revenue_by_currency,
         repeat_window_days: config.thresholds.repeat_window_days,
+        settings: crate::report::Settings {
+            thresholds: config.thresholds.clone(),
+            costs: config.costs.clone(),
+            playbook: config.playbook.clone(),
+        },
         snags,
         not_enough_data,
         checks,

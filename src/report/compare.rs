@@ -138,6 +138,10 @@ pub struct Digest {
     /// written before it was recorded).
     #[serde(default)]
     pub repeat_window_days: Option<u32>,
+    /// The thresholds, costs and playbook the report was measured with (absent from reports
+    /// written before they were recorded).
+    #[serde(default)]
+    pub settings: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -414,6 +418,10 @@ pub struct Comparison {
     /// (snags are judged by their KPI alone) and the revenue (trend `n/a`).
     pub baseline_currency: Option<String>,
     pub current_currency: Option<String>,
+    /// The settings that differ between the two reports, `name was -> now`
+    /// (`thresholds.fulfillment_sla_h 48 -> 24`); empty when the baseline does not record them.
+    /// Snags and KPIs measured against them can have moved for that reason alone.
+    pub changed_settings: Vec<String>,
 }
 
 impl Comparison {
@@ -439,7 +447,17 @@ impl Comparison {
                     "Impacts and revenue not compared: the baseline is in {was}, this run in {now}"
                 )
             });
-        windows.into_iter().chain(currencies).collect()
+        let settings = (!self.changed_settings.is_empty()).then(|| {
+            format!(
+                "Settings changed since the baseline ({}): snags and KPIs measured against them can have moved for that reason alone",
+                self.changed_settings.join(", ")
+            )
+        });
+        windows
+            .into_iter()
+            .chain(currencies)
+            .chain(settings)
+            .collect()
     }
 
     /// What follows a baseline value of `kpi` for people: its own window (` (90 d)`) when it
@@ -514,6 +532,45 @@ fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>, windows_differ: bool) -
         (1, Direction::HigherIsBetter) | (-1, Direction::LowerIsBetter) => Trend::Better,
         _ => Trend::Worse,
     }
+}
+
+/// The leaves of two settings objects that differ, as `path was -> now` in path order
+/// (`thresholds.fulfillment_sla_h 48 -> 24`, `playbook.late-delivery medium -> low`); a key on
+/// one side only shows `none` on the other.
+fn changed_settings(was: &serde_json::Value, now: &serde_json::Value) -> Vec<String> {
+    fn leaves(v: &serde_json::Value, path: &str, out: &mut BTreeMap<String, String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    leaves(v, &p, out);
+                }
+            }
+            serde_json::Value::String(s) => {
+                out.insert(path.to_string(), s.clone());
+            }
+            other => {
+                out.insert(path.to_string(), other.to_string());
+            }
+        }
+    }
+    let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
+    leaves(was, "", &mut a);
+    leaves(now, "", &mut b);
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (x, y) = (a.get(k), b.get(k));
+            (x != y).then(|| {
+                let shown = |v: Option<&String>| v.map_or("none".to_string(), String::clone);
+                format!("{k} {} -> {}", shown(x), shown(y))
+            })
+        })
+        .collect()
 }
 
 /// The baseline's and the current currency for people, when their money cannot be compared:
@@ -661,6 +718,10 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
         current_repeat_window_days: new.repeat_window_days,
         baseline_currency: old.store.currency.clone(),
         current_currency: new.store.currency.clone(),
+        changed_settings: match (&old.settings, &new.settings) {
+            (Some(was), Some(now)) => changed_settings(was, now),
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -824,6 +885,7 @@ mod tests {
             store: DigestStore::default(),
             skipped_files: Vec::new(),
             repeat_window_days: Some(90),
+            settings: None,
         }
     }
 
@@ -1068,6 +1130,38 @@ mod tests {
             );
             assert!(c.notes().is_empty());
         }
+    }
+
+    /// A threshold or cost changed since the baseline is named in the notes (`slow-fulfillment`
+    /// can turn worse for a stricter SLA alone); a baseline without settings names none.
+    #[test]
+    fn changed_settings_are_named() {
+        let with = |sla: f64, cost: f64| {
+            let mut d = digest(&[], vec![]);
+            d.settings = Some(serde_json::json!({
+                "thresholds": {"fulfillment_sla_h": sla, "min_sample": 30},
+                "costs": {"cost_per_ticket": cost},
+                "playbook": {}
+            }));
+            d
+        };
+        let c = compare(&with(48.0, 5.0), &with(24.0, 10.0));
+        assert_eq!(
+            c.changed_settings,
+            [
+                "costs.cost_per_ticket 5.0 -> 10.0",
+                "thresholds.fulfillment_sla_h 48.0 -> 24.0"
+            ]
+        );
+        assert!(c.notes()[0].starts_with(
+            "Settings changed since the baseline (costs.cost_per_ticket 5.0 -> 10.0, "
+        ));
+        assert!(compare(&with(48.0, 5.0), &with(48.0, 5.0))
+            .changed_settings
+            .is_empty());
+        assert!(compare(&digest(&[], vec![]), &with(24.0, 5.0))
+            .notes()
+            .is_empty());
     }
 
     #[test]

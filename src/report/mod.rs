@@ -42,6 +42,7 @@ pub struct Report {
     /// measured over: for the labels of the reports (`20-day repeat rate`), and so that a
     /// comparison does not set rates over different windows side by side.
     pub repeat_window_days: u32,
+    pub settings: Settings,
     pub snags: Vec<Snag>,
     pub not_enough_data: Vec<NotEnoughData>,
     /// Every analyzer's verdict, raised or not.
@@ -124,6 +125,18 @@ pub struct StoreInfo {
     pub timezone_assumed: bool,
     pub currency: Option<String>,
     pub as_of_source: &'static str,
+    /// The config file the run read (`--config`, else `DIR/snagscan.toml`); null without one.
+    pub config: Option<String>,
+}
+
+/// The settings a run measured and priced with: `thresholds` and `costs` as configured (every
+/// key, defaults included) and the `playbook` efforts the config overrides. A comparison says
+/// which of them changed since its baseline.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Settings {
+    pub thresholds: crate::config::Thresholds,
+    pub costs: crate::config::Costs,
+    pub playbook: std::collections::BTreeMap<String, Effort>,
 }
 
 /// A raised, scored snag.
