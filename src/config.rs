@@ -307,7 +307,7 @@ impl Config {
                 file.playbook
             },
             wismo: {
-                file.wismo.validate()?;
+                file.wismo.validate(&cfg_name)?;
                 file.wismo
             },
             source,
@@ -378,8 +378,23 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
             c.cost_per_ticket
         ));
     }
-    if t.repeat_window_days == 0 || t.min_sample == 0 {
-        return Err("repeat_window_days and min_sample must be at least 1".into());
+    for (name, v) in [
+        ("repeat_window_days", u64::from(t.repeat_window_days)),
+        ("min_sample", t.min_sample),
+        (
+            "worst_lanes",
+            u64::try_from(t.worst_lanes).unwrap_or(u64::MAX),
+        ),
+    ] {
+        if v == 0 {
+            return Err(format!("{name} = 0: must be at least 1"));
+        }
+    }
+    if t.vip_min_orders < 2 {
+        return Err(format!(
+            "vip_min_orders = {}: must be at least 2 (a VIP's own cadence needs a gap between two orders)",
+            t.vip_min_orders
+        ));
     }
     Ok(())
 }

@@ -145,6 +145,14 @@ pub fn score(
                 costs.cost_per_ticket
             ),
         },
+        Tickets::AboveEvenSpread(t) => ImpactTerm {
+            name: "support_cost",
+            value_per_30d: Some(t * costs.cost_per_ticket * per_30d),
+            basis: format!(
+                "{t:.0} tickets above an even spread over the weekdays x {:.2} per ticket",
+                costs.cost_per_ticket
+            ),
+        },
         Tickets::NoTicketsTable => ImpactTerm {
             name: "support_cost",
             value_per_30d: None,

@@ -144,12 +144,23 @@ fn alternation(builtin: &[&str], extra: &[String]) -> String {
 impl WismoRules {
     /// Checks that every configured expression compiles.
     ///
-    /// Errors: the first invalid expression, with the regex error.
-    pub fn validate(&self) -> Result<()> {
+    /// Errors: the first invalid expression, with the regex error on one line, naming the
+    /// config `file`.
+    pub fn validate(&self, file: &str) -> Result<()> {
         for p in self.patterns.iter().chain(&self.not_patterns) {
-            regex::Regex::new(p).map_err(|e| Error::Config {
-                file: "snagscan.toml".into(),
-                message: format!("[wismo] pattern '{p}': {e}"),
+            regex::Regex::new(p).map_err(|e| {
+                // The regex crate draws a caret under the pattern on lines of its own; the
+                // last line says what is wrong.
+                let why = e.to_string();
+                let why = why
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ");
+                Error::Config {
+                    file: file.to_string(),
+                    message: format!("[wismo] pattern '{p}': {why}"),
+                }
             })?;
         }
         Ok(())

@@ -993,3 +993,39 @@ fn inspect_names_its_settings_and_each_finding() {
         "{text}"
     );
 }
+
+/// Config values are checked one key at a time, naming the file given with `--config` (was: a
+/// bad `[wismo]` pattern named "snagscan.toml" on four lines; `min_sample = 0` blamed two keys;
+/// `vip_min_orders = 1` was accepted and counted one-order VIPs as having a cadence).
+#[test]
+fn config_errors_name_their_file_and_key_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let bad_regex = cfg("other.toml", "[wismo]\npatterns = [\"(unclosed\"]\n");
+    fails_with(
+        &["analyze", "fixtures/tiny-store", "--config", &bad_regex],
+        "other.toml: [wismo] pattern '(unclosed': unclosed group",
+    );
+    let zero = cfg("zero.toml", "[thresholds]\nmin_sample = 0\n");
+    fails_with(
+        &["analyze", "fixtures/tiny-store", "--config", &zero],
+        "min_sample = 0: must be at least 1",
+    );
+    let format = cfg(
+        "format.toml",
+        "[[mapping]]\nfile = \"x.csv\"\nkind = \"orders\"\ndate_format = \"%Q.%m\"\n\n[mapping.columns]\norder_id = \"id\"\nplaced_at = \"when\"\n",
+    );
+    fails_with(
+        &["analyze", "fixtures/tiny-store", "--config", &format],
+        "date_format '%Q.%m' is not a chrono format",
+    );
+    let one = cfg("one.toml", "[thresholds]\nvip_min_orders = 1\n");
+    fails_with(
+        &["analyze", "fixtures/tiny-store", "--config", &one],
+        "vip_min_orders = 1: must be at least 2",
+    );
+}

@@ -333,6 +333,13 @@ fn a_monday_surge_is_raised_on_monday() {
     // The generator plants ~30% of tickets on Mondays.
     let share = snag["kpi"]["value"].as_f64().unwrap();
     assert!((0.25..0.36).contains(&share), "{share}");
+    // Its support cost is the tickets above an even seventh, and says so (was: "tickets on
+    // affected orders", which they are not).
+    let basis = snag["impact_terms"][0]["basis"].as_str().unwrap();
+    assert!(
+        basis.ends_with("tickets above an even spread over the weekdays x 5.00 per ticket"),
+        "{basis}"
+    );
 }
 
 #[test]

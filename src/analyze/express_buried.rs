@@ -98,8 +98,14 @@ fn run(ctx: &Context) -> Result<Outcome> {
     };
     let (orders, customers) = affected(ctx, hit.clone())?;
     let title = if slow_tier {
+        // At or above 1 the tier is no faster; below, it is faster, but not by enough.
+        let how = if ratio.is_some_and(|r| r < 1.0) {
+            "barely faster than"
+        } else {
+            "no faster than"
+        };
         format!(
-            "Express orders ship no faster than standard: median {:.1} h vs {:.1} h ({:.2}x)",
+            "Express orders ship {how} standard: median {:.1} h vs {:.1} h ({:.2}x)",
             express_p50.unwrap_or(f64::NAN),
             waits.others.unwrap_or(f64::NAN),
             ratio.unwrap_or(f64::NAN)

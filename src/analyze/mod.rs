@@ -210,6 +210,9 @@ pub enum Tickets {
     /// Tickets counted over the whole window: those linked to the affected orders, or the
     /// snag's own (WISMO tickets, a spike's excess).
     Counted(f64),
+    /// Tickets above what an even spread over the weekdays would give (monday-surge's excess
+    /// over an even seventh), over the whole window.
+    AboveEvenSpread(f64),
     /// The inputs have no tickets table: the term is not measured (not 0).
     NoTicketsTable,
     /// The snag raises no tickets of its own (a customer who does not come back, a review not

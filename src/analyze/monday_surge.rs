@@ -134,7 +134,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         affected_customers: customers,
         kpi_value: Some(share),
         impact: ImpactBasis {
-            tickets: super::Tickets::Counted(excess),
+            tickets: super::Tickets::AboveEvenSpread(excess),
             lost_revenue: None,
             repeat_drop: RepeatDrop::NotApplicable,
         },

@@ -331,10 +331,11 @@ fn run(ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::Raised(Finding {
         n: d.scored,
         title: format!(
-            "{n_spikes} WISMO spike day{}: worst {} with {} tickets (z = {top_z:.1})",
+            "{n_spikes} WISMO spike day{}: worst {} with {} ticket{} (z = {top_z:.1})",
             if n_spikes == 1 { "" } else { "s" },
             first.date,
-            first.tickets
+            first.tickets,
+            if first.tickets == 1 { "" } else { "s" }
         ),
         evidence: vec![
             Evidence::new("spike days", n_spikes as f64, "days").with_n(d.scored),

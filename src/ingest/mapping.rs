@@ -131,8 +131,17 @@ impl MappingTable {
         if let Some(dc) = self.decimal_comma {
             read.decimal_comma = dc;
         }
-        if self.date_format.is_some() {
-            read.date_format = self.date_format.clone();
+        if let Some(f) = &self.date_format {
+            // An unknown `%` directive fails every cell later, with a message that points back
+            // here; said at once instead.
+            let broken = chrono::format::StrftimeItems::new(f)
+                .any(|item| matches!(item, chrono::format::Item::Error));
+            if broken {
+                return Err(err(format!(
+                    "date_format '{f}' is not a chrono format (see docs/formats.md: %Y-%m-%d %H:%M:%S, %d.%m.%Y...)"
+                )));
+            }
+            read.date_format = Some(f.clone());
         }
         Ok(Mapping {
             file: self.file.clone(),
