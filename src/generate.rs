@@ -195,8 +195,9 @@ pub struct Planted {
 /// Generates a store into `out_dir` (created if needed) and returns what was planted.
 ///
 /// Writes `orders.csv` + `line_items.csv` ([`StoreFormat::Canonical`]) or `orders_export.csv`
-/// ([`StoreFormat::Shopify`]), then `shipments.csv`, `tickets.csv`, `reviews.csv` and
-/// `truth.json` (pretty JSON of the returned [`Truth`]). The data window is
+/// ([`StoreFormat::Shopify`]), then `shipments.csv`, `tickets.csv`, `reviews.csv`,
+/// `truth.json` (pretty JSON of the returned [`Truth`]) and `snagscan.toml`
+/// ([`STORE_CONFIG`]). The data window is
 /// `orders / 30` days clipped to 120..=730, ending 2025-06-30 (UTC).
 pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> io::Result<Truth> {
     fs::create_dir_all(out_dir)?;
@@ -227,8 +228,14 @@ pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> io::Result<Truth> {
     };
     let json = serde_json::to_string_pretty(&truth).map_err(io::Error::other)?;
     fs::write(out_dir.join("truth.json"), json + "\n")?;
+    fs::write(out_dir.join("snagscan.toml"), STORE_CONFIG)?;
     Ok(truth)
 }
+
+/// The generated store's own settings, written beside it as `snagscan.toml`: its clock (times
+/// without an offset are New York time, and so are its weekdays and promise dates) and its
+/// currency, so that `snagscan analyze DIR` reads it as it was made.
+pub const STORE_CONFIG: &str = "timezone = \"America/New_York\"\ncurrency = \"USD\"\n";
 
 /// Replaces every `.csv` file of `dir` by a `.parquet` file with the same columns (empty
 /// cells as nulls, which the importer reads back as empty), one file at a time. The canonical
@@ -3486,6 +3493,22 @@ mod tests {
         assert_eq!(tz.to_utc(day + hours(2.5)) - day, hours(7.5));
     }
 
+    /// A generated store carries its clock and currency, the demo store's own settings.
+    #[test]
+    fn a_generated_store_names_its_time_zone() {
+        let (dir, _) = run(300, 1, StoreFormat::Canonical, &[], "tz");
+        let written = fs::read_to_string(dir.join("snagscan.toml")).expect("snagscan.toml");
+        assert_eq!(
+            written,
+            "timezone = \"America/New_York\"\ncurrency = \"USD\"\n"
+        );
+        let demo = fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-store/snagscan.toml"),
+        )
+        .expect("demo config");
+        assert_eq!(written, demo);
+    }
+
     #[test]
     fn same_options_give_identical_bytes() {
         for format in [StoreFormat::Canonical, StoreFormat::Shopify] {
@@ -3501,12 +3524,13 @@ mod tests {
                 .map(|e| e.expect("entry").file_name())
                 .collect();
             names.sort();
+            // The tables, truth.json and snagscan.toml.
             assert_eq!(
                 names.len(),
                 if format == StoreFormat::Canonical {
-                    6
+                    7
                 } else {
-                    5
+                    6
                 }
             );
             for name in names {

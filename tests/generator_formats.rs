@@ -55,11 +55,14 @@ fn generate_and_analyze_with(flags: &[&str], seed: &str, inject: &str) -> Run {
         .assert()
         .success();
     let text = std::fs::read_to_string(out.path().join("report.json")).unwrap();
-    Run {
-        store,
-        out,
-        report: serde_json::from_str(&text).unwrap(),
-    }
+    let mut report: Value = serde_json::from_str(&text).unwrap();
+    // The config file the generator wrote is read from each store's own (temporary) folder.
+    let config = report["store"]["config"].take();
+    assert!(
+        config.as_str().unwrap().ends_with("snagscan.toml"),
+        "{config}"
+    );
+    Run { store, out, report }
 }
 
 /// Rows of `journeys.csv` (header -> cell), keyed by order id without Shopify's `#`.
