@@ -136,23 +136,17 @@ pub fn score(
     playbook: &BTreeMap<String, Effort>,
 ) -> Scored {
     let per_30d = 30.0 / base.window_days.max(1.0);
+    let priced = |t: f64, which: &str| ImpactTerm {
+        name: "support_cost",
+        value_per_30d: Some(t * costs.cost_per_ticket * per_30d),
+        basis: format!(
+            "{t:.0} tickets {which} x {:.2} per ticket",
+            costs.cost_per_ticket
+        ),
+    };
     let support = match f.impact.tickets {
-        Tickets::Counted(t) => ImpactTerm {
-            name: "support_cost",
-            value_per_30d: Some(t * costs.cost_per_ticket * per_30d),
-            basis: format!(
-                "{t:.0} tickets on affected orders x {:.2} per ticket",
-                costs.cost_per_ticket
-            ),
-        },
-        Tickets::AboveEvenSpread(t) => ImpactTerm {
-            name: "support_cost",
-            value_per_30d: Some(t * costs.cost_per_ticket * per_30d),
-            basis: format!(
-                "{t:.0} tickets above an even spread over the weekdays x {:.2} per ticket",
-                costs.cost_per_ticket
-            ),
-        },
+        Tickets::Counted(t) => priced(t, "on affected orders"),
+        Tickets::AboveEvenSpread(t) => priced(t, "above an even spread over the weekdays"),
         Tickets::NoTicketsTable => ImpactTerm {
             name: "support_cost",
             value_per_30d: None,
