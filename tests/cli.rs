@@ -1029,3 +1029,16 @@ fn config_errors_name_their_file_and_key_on_one_line() {
         "vip_min_orders = 1: must be at least 2",
     );
 }
+
+/// The terminal's breakdowns give each row's count as well as its share, as the HTML does, so
+/// that a ranking by count reads in order (was: "MUG-1 50% of 2").
+#[test]
+fn terminal_breakdowns_give_counts_and_shares() {
+    let out = snagscan()
+        .args(["analyze", "fixtures/tiny-store"])
+        .env("COLUMNS", "400")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("breakdown: MUG-1 1 of 2 (50%)"), "{text}");
+}

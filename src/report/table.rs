@@ -456,7 +456,17 @@ fn evidence_lines(s: &Snag, currency: Option<&str>) -> String {
         let rows: Vec<String> = s
             .breakdown
             .iter()
-            .map(|b| format!("{} {:.0}% of {}", b.label, b.share * 100.0, b.n))
+            // The count as well as the share, as the HTML shows them: a ranking by count
+            // (SKUs by cancelled orders) reads in order only with its counts.
+            .map(|b| {
+                format!(
+                    "{} {} of {} ({:.0}%)",
+                    b.label,
+                    b.affected,
+                    b.n,
+                    b.share * 100.0
+                )
+            })
             .collect();
         lines.push(format!("breakdown: {}", rows.join(", ")));
     }
