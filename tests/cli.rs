@@ -518,13 +518,8 @@ fn analyzers_lists_the_registry() {
 
 #[test]
 fn a_failed_run_keeps_the_previous_reports() {
-    let out = tempfile::tempdir().unwrap();
+    let (out, before) = reports_of("fixtures/tiny-store");
     let out_s = out.path().to_str().unwrap();
-    snagscan()
-        .args(["analyze", "fixtures/tiny-store", "-q", "--out", out_s])
-        .assert()
-        .success();
-    let before = std::fs::read(out.path().join("report.json")).unwrap();
     let bad = folder_with(&[(
         "orders.csv",
         "order_id,placed_at\n1,2024-01-01\n2,2024-01-02,x\n",
@@ -545,6 +540,19 @@ fn a_failed_run_keeps_the_previous_reports() {
     );
     let leftovers = hidden_files(out.path());
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A new `--out` folder holding the reports of a successful run on `store`, and the bytes of
+/// its report.json.
+fn reports_of(store: &str) -> (tempfile::TempDir, Vec<u8>) {
+    let out = tempfile::tempdir().unwrap();
+    snagscan()
+        .args(["analyze", store, "-q", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let report = std::fs::read(out.path().join("report.json")).unwrap();
+    (out, report)
 }
 
 /// The hidden files in `dir` but the lock file that stays (a run's partial files, files set
@@ -925,13 +933,8 @@ fn runs_into_one_folder_at_once_take_turns() {
 /// the earlier run's tables beside the new reports).
 #[test]
 fn a_folder_in_the_place_of_an_output_is_refused_before_anything_is_written() {
-    let out = tempfile::tempdir().unwrap();
+    let (out, before) = reports_of("fixtures/mixed-store");
     let out_s = out.path().to_str().unwrap();
-    snagscan()
-        .args(["analyze", "fixtures/mixed-store", "-q", "--out", out_s])
-        .assert()
-        .success();
-    let before = std::fs::read(out.path().join("report.json")).unwrap();
     std::fs::remove_file(out.path().join("snags.csv")).unwrap();
     std::fs::create_dir_all(out.path().join("snags.csv").join("x")).unwrap();
     let run = snagscan()

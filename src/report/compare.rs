@@ -872,6 +872,29 @@ mod tests {
         }
     }
 
+    /// late-delivery with its two impact terms (`None`: not measured, counted 0), its impact
+    /// their sum, and its on-time rate.
+    fn late_delivery(support: Option<f64>, revenue: Option<f64>, on_time: f64) -> DigestSnag {
+        let mut s = snag(
+            "late-delivery",
+            "hold-off",
+            support.unwrap_or(0.0) + revenue.unwrap_or(0.0),
+            "on_time_rate",
+            on_time,
+        );
+        s.impact_terms = vec![
+            DigestTerm {
+                name: SUPPORT_COST_TERM.into(),
+                value_per_30d: support,
+            },
+            DigestTerm {
+                name: REVENUE_AT_RISK_TERM.into(),
+                value_per_30d: revenue,
+            },
+        ];
+        s
+    }
+
     fn digest(kpis: &[(&str, Option<f64>)], snags: Vec<DigestSnag>) -> Digest {
         Digest {
             schema_version: 1,
@@ -897,21 +920,7 @@ mod tests {
     fn repeat_rates_over_different_windows_are_not_compared() {
         // late-delivery's revenue at risk is priced with a repeat-rate drop over the window:
         // 300 -> 20 as the window goes from 90 to 20 days, with its support cost unchanged.
-        let late = |revenue: f64| {
-            let mut s = snag(
-                "late-delivery",
-                "hold-off",
-                revenue + 50.0,
-                "on_time_rate",
-                0.9,
-            );
-            s.impact_terms.push(DigestTerm {
-                name: SUPPORT_COST_TERM.into(),
-                value_per_30d: Some(50.0),
-            });
-            s.impact_terms[0].value_per_30d = Some(revenue);
-            s
-        };
+        let late = |revenue: f64| late_delivery(Some(50.0), Some(revenue), 0.9);
         let old = digest(
             &[("repeat_rate", Some(0.30)), ("on_time_rate", Some(0.90))],
             vec![
@@ -987,26 +996,8 @@ mod tests {
     /// runs with tickets a rise of the support cost is worse.
     #[test]
     fn a_tickets_table_added_does_not_make_snags_worse() {
-        let with_support = |support: f64| {
-            let mut s = snag(
-                "late-delivery",
-                "hold-off",
-                500.0 + support,
-                "on_time_rate",
-                0.9,
-            );
-            s.impact_terms = vec![
-                DigestTerm {
-                    name: SUPPORT_COST_TERM.into(),
-                    value_per_30d: (support > 0.0).then_some(support),
-                },
-                DigestTerm {
-                    name: "revenue_at_risk".into(),
-                    value_per_30d: Some(500.0),
-                },
-            ];
-            s
-        };
+        let with_support =
+            |support: f64| late_delivery((support > 0.0).then_some(support), Some(500.0), 0.9);
         let no_tickets = digest(&[("tickets", None)], vec![with_support(0.0)]);
         let tickets = digest(&[("tickets", Some(40.0))], vec![with_support(120.0)]);
         let st =
@@ -1024,24 +1015,7 @@ mod tests {
     #[test]
     fn a_term_measured_in_one_run_only_is_left_out_of_both() {
         let priced = |support: f64, revenue: Option<f64>, on_time: f64| {
-            let mut s = snag(
-                "late-delivery",
-                "hold-off",
-                support + revenue.unwrap_or(0.0),
-                "on_time_rate",
-                on_time,
-            );
-            s.impact_terms = vec![
-                DigestTerm {
-                    name: SUPPORT_COST_TERM.into(),
-                    value_per_30d: Some(support),
-                },
-                DigestTerm {
-                    name: REVENUE_AT_RISK_TERM.into(),
-                    value_per_30d: revenue,
-                },
-            ];
-            s
+            late_delivery(Some(support), revenue, on_time)
         };
         let tickets = [("tickets", Some(40.0))];
         let st = |old: DigestSnag, new: DigestSnag| {
