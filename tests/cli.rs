@@ -1008,29 +1008,34 @@ fn config_errors_name_their_file_and_key_on_one_line() {
         std::fs::write(&path, text).unwrap();
         path.to_str().unwrap().to_string()
     };
-    let bad_regex = cfg("other.toml", "[wismo]\npatterns = [\"(unclosed\"]\n");
-    fails_with(
-        &["analyze", "fixtures/tiny-store", "--config", &bad_regex],
-        "other.toml: [wismo] pattern '(unclosed': unclosed group",
-    );
-    let zero = cfg("zero.toml", "[thresholds]\nmin_sample = 0\n");
-    fails_with(
-        &["analyze", "fixtures/tiny-store", "--config", &zero],
-        "min_sample = 0: must be at least 1",
-    );
-    let format = cfg(
-        "format.toml",
-        "[[mapping]]\nfile = \"x.csv\"\nkind = \"orders\"\ndate_format = \"%Q.%m\"\n\n[mapping.columns]\norder_id = \"id\"\nplaced_at = \"when\"\n",
-    );
-    fails_with(
-        &["analyze", "fixtures/tiny-store", "--config", &format],
-        "date_format '%Q.%m' is not a chrono format",
-    );
-    let one = cfg("one.toml", "[thresholds]\nvip_min_orders = 1\n");
-    fails_with(
-        &["analyze", "fixtures/tiny-store", "--config", &one],
-        "vip_min_orders = 1: must be at least 2",
-    );
+    for (name, text, error) in [
+        (
+            "other.toml",
+            "[wismo]\npatterns = [\"(unclosed\"]\n",
+            "other.toml: [wismo] pattern '(unclosed': unclosed group",
+        ),
+        (
+            "zero.toml",
+            "[thresholds]\nmin_sample = 0\n",
+            "min_sample = 0: must be at least 1",
+        ),
+        (
+            "format.toml",
+            "[[mapping]]\nfile = \"x.csv\"\nkind = \"orders\"\ndate_format = \"%Q.%m\"\n\n[mapping.columns]\norder_id = \"id\"\nplaced_at = \"when\"\n",
+            "date_format '%Q.%m' is not a chrono format",
+        ),
+        (
+            "one.toml",
+            "[thresholds]\nvip_min_orders = 1\n",
+            "vip_min_orders = 1: must be at least 2",
+        ),
+    ] {
+        let file = cfg(name, text);
+        fails_with(
+            &["analyze", "fixtures/tiny-store", "--config", &file],
+            error,
+        );
+    }
 }
 
 /// The terminal's breakdowns give each row's count as well as its share, as the HTML does, so
