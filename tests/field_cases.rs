@@ -4326,10 +4326,11 @@ fn files_are_read_by_their_content_not_their_name() {
     );
 }
 
-/// Shipments, reviews and tickets citing a test order, or an order dropped for an unusable
-/// placement time, are counted as such, not as citing "an order not in the orders file" (they
-/// are in it); a shipment or ticket citing no order at all keeps that reason. A test order's id kept in a later
-/// version of the order is that order's.
+/// Shipments, reviews and tickets citing a test order, or an order dropped for an unusable or
+/// empty placement time, are counted as such, not as citing "an order not in the orders file"
+/// (they are in it; an empty `placed_at` used to read so, its row being dropped while the file
+/// was read); a shipment or ticket citing no order at all keeps that reason. A test order's id
+/// kept in a later version of the order is that order's.
 #[test]
 fn shipments_and_reviews_of_left_out_orders_say_so() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -4341,7 +4342,8 @@ fn shipments_and_reviews_of_left_out_orders_say_so() {
           1002,C2,2024-03-02T10:00:00Z,30.00,test\n\
           1003,C3,not a date,30.00,\n\
           1004,C4,2024-03-02T10:00:00Z,30.00,test\n\
-          1004,C4,2024-03-02T11:00:00Z,30.00,\n",
+          1004,C4,2024-03-02T11:00:00Z,30.00,\n\
+          1005,C5,,30.00,\n",
     );
     write(
         dir.path(),
@@ -4351,7 +4353,8 @@ fn shipments_and_reviews_of_left_out_orders_say_so() {
           1002,T2,UPS,2024-03-03T10:00:00Z,\n\
           1003,T3,UPS,2024-03-03T11:00:00Z,\n\
           9999,T4,UPS,2024-03-03T12:00:00Z,\n\
-          1004,T5,UPS,2024-03-03T12:00:00Z,\n",
+          1004,T5,UPS,2024-03-03T12:00:00Z,\n\
+          1005,T6,UPS,2024-03-03T13:00:00Z,\n",
     );
     write(
         dir.path(),
@@ -4363,7 +4366,8 @@ fn shipments_and_reviews_of_left_out_orders_say_so() {
         "tickets.csv",
         b"ticket_id,created_at,subject\n\
           T1,2024-03-05T10:00:00Z,Where is order #1002?\n\
-          T2,2024-03-05T11:00:00Z,Where is order #8888?\n",
+          T2,2024-03-05T11:00:00Z,Where is order #8888?\n\
+          T3,2024-03-05T12:00:00Z,Where is order #1005?\n",
     );
     let run = analyze_ok(dir.path(), &[]);
     let ticket = run
@@ -4371,7 +4375,7 @@ fn shipments_and_reviews_of_left_out_orders_say_so() {
         .unwrap();
     assert_eq!(
         (ticket["count"].clone(), ticket["example"].clone()),
-        (1.into(), "1002".into())
+        (2.into(), "1002".into())
     );
     let ticket = run
         .dq("ticket cites an order not in the orders file")
@@ -4385,8 +4389,8 @@ fn shipments_and_reviews_of_left_out_orders_say_so() {
     let left_out = run
         .dq("shipment for a test order or an order without")
         .unwrap();
-    assert_eq!(left_out["count"], 2);
-    assert_eq!(left_out["first_lines"], serde_json::json!([3, 4]));
+    assert_eq!(left_out["count"], 3);
+    assert_eq!(left_out["first_lines"], serde_json::json!([3, 4, 7]));
     let review = run
         .dq("review for a test order or an order without")
         .unwrap();

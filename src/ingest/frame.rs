@@ -16,7 +16,7 @@ use super::read::{RawFile, TextColumn, TypedRead};
 use super::value::{self, DstResolution, FileSlashOrder, IdIssue, SlashOrder};
 use crate::error::{Error, Result};
 use crate::quality::{DataQuality, Effect};
-use crate::schema as s;
+use crate::schema::{self as s, TableKind};
 
 /// Settings that change how cells are read.
 #[derive(Debug, Clone)]
@@ -41,6 +41,10 @@ pub struct FileFrame {
     /// Rows dropped without a data-quality count of their own, because the file's first table
     /// counted them: a Shopify line-item row without a `Name` (see [`parse_cells`]).
     pub dropped_counted_elsewhere: u64,
+    /// In an orders table, the `order_id` (as read, see [`value::parse_id_str`]) of each row
+    /// dropped for another required value it lacks (`placed_at`): what cites that order is
+    /// counted as citing an order left out, not one missing from the orders file.
+    pub dropped_order_ids: Vec<String>,
 }
 
 /// Reads every record of `file` into the canonical columns of `spec`: [`read_cells`], then
@@ -266,6 +270,10 @@ pub fn parse_cells(
         })
         .collect();
     let mut dropped_counted_elsewhere = 0u64;
+    let mut dropped_order_ids = Vec::new();
+    let order_ids = (spec.kind == TableKind::Orders)
+        .then(|| present.iter().position(|(c, _)| c.canonical == s::ORDER_ID))
+        .flatten();
     // The header line again inside the data (two exports joined with `cat`): dropped, counted
     // once per file.
     for row in repeated_header_rows(&present, &cells_of, &file.headers) {
@@ -306,6 +314,12 @@ pub fn parse_cells(
             for (row, is_empty) in empty.into_iter().enumerate() {
                 if keep[row] && is_empty {
                     keep[row] = false;
+                    let order_id = order_ids
+                        .and_then(|i| cells_of.get(i)?.text_at(row))
+                        .and_then(|cell| value::parse_id_str(cell).0);
+                    if let Some(id) = order_id {
+                        dropped_order_ids.push(id.to_string());
+                    }
                     if counted_by_first_table {
                         dropped_counted_elsewhere += 1;
                         continue;
@@ -428,6 +442,7 @@ pub fn parse_cells(
         latest,
         read: present.iter().map(|(c, _)| c.canonical).collect(),
         dropped_counted_elsewhere,
+        dropped_order_ids,
     })
 }
 

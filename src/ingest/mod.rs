@@ -244,6 +244,7 @@ fn table_from_cells(
             latest: ff.latest,
             read: ff.read,
             dropped_counted_elsewhere: ff.dropped_counted_elsewhere,
+            dropped_order_ids: ff.dropped_order_ids,
         },
     ))
 }
@@ -702,6 +703,7 @@ pub fn load(
     }
     let _t = crate::timings::span("stack, dedup, customer keys");
     let delivery_times_read = delivery_times_read(&by_kind);
+    let dropped_order_ids = dropped_order_ids(&mut by_kind);
     let mut stack = |kind: TableKind| stack_kind(&mut by_kind, kind);
     let Some(orders) = stack(TableKind::Orders)? else {
         let found = inputs
@@ -719,7 +721,7 @@ pub fn load(
     let payments = stack(TableKind::Payments)?;
     let (orders, order_ids_distinct, left_out) = {
         let _t = crate::timings::span("finish orders (tests, duplicates, customer key)");
-        finish_orders(orders, customers, payments, dq)?
+        finish_orders(orders, customers, payments, dropped_order_ids, dq)?
     };
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
     // The four tables that cite orders are independent from here: each one's references are
@@ -998,6 +1000,7 @@ pub fn store_from_frames(
                 latest: None,
                 read,
                 dropped_counted_elsewhere: 0,
+                dropped_order_ids: Vec::new(),
             },
             name.to_string(),
         ));
@@ -1013,6 +1016,7 @@ pub fn store_from_frames(
         orders,
         stack(TableKind::Customers)?,
         stack(TableKind::Payments)?,
+        Vec::new(),
         dq,
     )?;
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
@@ -1061,6 +1065,16 @@ fn delivery_times_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool
 ///
 /// The files of `kind` are taken out of `by_kind`, so that the stacked table holds the only
 /// reference to their columns and the steps after can free them.
+/// The ids of the orders rows dropped while their files were read for a required value they
+/// lack (see [`frame::FileFrame::dropped_order_ids`]), taken out of the orders files' frames.
+fn dropped_order_ids(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> Vec<String> {
+    by_kind
+        .iter_mut()
+        .filter(|(kind, _, _)| *kind == TableKind::Orders)
+        .flat_map(|(_, ff, _)| std::mem::take(&mut ff.dropped_order_ids))
+        .collect()
+}
+
 fn stack_kind(
     by_kind: &mut Vec<(TableKind, frame::FileFrame, String)>,
     kind: TableKind,
@@ -1760,17 +1774,20 @@ pub(crate) fn audit_orders_not_kept(
 /// payments and the customer key (SPEC section 1, identity). Returns the orders in the
 /// journeys' order, whether no two of them shared an order id before any was replaced (then
 /// none does after), and the ids of the orders left out (test orders, orders without a usable
-/// placement time; String, empty when none is) that no kept order has.
+/// placement time; String, empty when none is) that no kept order has. `dropped_ids` are the
+/// ids of orders rows already dropped while read (no `placed_at` at all), left out as well.
 fn finish_orders(
     orders: DataFrame,
     customers: Option<DataFrame>,
     payments: Option<DataFrame>,
+    dropped_ids: Vec<String>,
     dq: &mut DataQuality,
 ) -> Result<(DataFrame, bool, Series)> {
     // The filters below copy every column; they run only when they drop a row.
     let (unplaced, tests) = audit_orders_not_kept(&orders, dq)?;
-    let left_out = (unplaced + tests > 0)
-        .then(|| {
+    let mut left_out: Vec<LazyFrame> = Vec::new();
+    if unplaced + tests > 0 {
+        left_out.push(
             orders
                 .clone()
                 .lazy()
@@ -1779,10 +1796,20 @@ fn finish_orders(
                         .is_null()
                         .or(is_test_order().fill_null(lit(false))),
                 )
-                .select([col(s::ORDER_ID).drop_nulls().unique_stable()])
-                .collect()
-        })
-        .transpose()?;
+                .select([col(s::ORDER_ID).drop_nulls()]),
+        );
+    }
+    if !dropped_ids.is_empty() {
+        left_out.push(df!(s::ORDER_ID => dropped_ids)?.lazy());
+    }
+    let left_out = match left_out.is_empty() {
+        true => None,
+        false => Some(
+            concat(left_out, UnionArgs::default())?
+                .select([col(s::ORDER_ID).unique_stable()])
+                .collect()?,
+        ),
+    };
     let orders = if unplaced == 0 {
         orders
     } else {
