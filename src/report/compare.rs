@@ -447,10 +447,17 @@ impl Comparison {
                     "Impacts and revenue not compared: the baseline is in {was}, this run in {now}"
                 )
             });
-        let settings = (!self.changed_settings.is_empty()).then(|| {
+        // The repeat window, when the note above already says it changed, is not named again.
+        let settings: Vec<&str> = self
+            .changed_settings
+            .iter()
+            .map(String::as_str)
+            .filter(|c| windows.is_none() || !c.starts_with("thresholds.repeat_window_days "))
+            .collect();
+        let settings = (!settings.is_empty()).then(|| {
             format!(
                 "Settings changed since the baseline ({}): snags and KPIs measured against them can have moved for that reason alone",
-                self.changed_settings.join(", ")
+                settings.join(", ")
             )
         });
         windows
@@ -1136,6 +1143,34 @@ mod tests {
         assert!(compare(&digest(&[], vec![]), &with(24.0, 5.0))
             .notes()
             .is_empty());
+    }
+
+    /// A changed repeat window is told once, by its own note (was: named again among the
+    /// changed settings); it stays in `changed_settings`.
+    #[test]
+    fn a_changed_repeat_window_is_told_once() {
+        let with = |days: u32, sla: f64| {
+            let mut d = digest(&[], vec![]);
+            d.repeat_window_days = Some(days);
+            d.settings = Some(serde_json::json!({
+                "thresholds": {"repeat_window_days": days, "fulfillment_sla_h": sla},
+            }));
+            d
+        };
+        let c = compare(&with(90, 48.0), &with(60, 48.0));
+        assert_eq!(
+            c.changed_settings,
+            ["thresholds.repeat_window_days 90 -> 60"]
+        );
+        assert_eq!(
+            c.notes(),
+            ["Repeat rates not compared: the baseline measured them over 90 days, this run over 60 days"]
+        );
+        let c = compare(&with(90, 48.0), &with(60, 24.0));
+        assert_eq!(
+            c.notes()[1],
+            "Settings changed since the baseline (thresholds.fulfillment_sla_h 48.0 -> 24.0): snags and KPIs measured against them can have moved for that reason alone"
+        );
     }
 
     #[test]
