@@ -1487,7 +1487,7 @@ pub const IMPLAUSIBLE_AFTER_P99_D: i64 = 365;
 
 /// The latest plausible event time: [`IMPLAUSIBLE_AFTER_P99_D`] days after the 99th percentile
 /// (linear) of `placed_at`; `None` without orders (nothing to judge by: every time counts).
-fn latest_plausible(orders: &DataFrame) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn latest_plausible(orders: &DataFrame) -> Result<Option<DateTime<Utc>>> {
     let p99 = orders
         .clone()
         .lazy()

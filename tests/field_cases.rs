@@ -4431,3 +4431,58 @@ fn a_bad_shopify_order_field_is_counted_once() {
     assert_eq!(refused["first_lines"], serde_json::json!([2]));
     assert_eq!(run.journeys()["#1001"]["net_revenue"], "");
 }
+
+/// One mistyped year (`2204`) in an older export does not make it the latest file of its
+/// kind: its stale rows used to replace the newer export's (orders, shipments and tickets
+/// alike), and the newer file's rows were counted as "replaced by a later version". A
+/// mistyped time is not the data end (README, mistyped years), nor a file's export time.
+#[test]
+fn a_mistyped_year_does_not_make_an_older_export_the_latest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "orders_new.csv",
+        b"order_id,placed_at,fulfilled_at,cancelled_at,status,total,currency,email\n\
+          1,2024-05-01T10:00:00Z,2024-05-02T10:00:00Z,,fulfilled,30.00,USD,a@example.test\n\
+          2,2024-05-02T10:00:00Z,,2024-06-10T10:00:00Z,cancelled,10.00,USD,b@example.test\n\
+          3,2024-06-05T10:00:00Z,,,open,10.00,USD,c@example.test\n",
+    );
+    write(
+        dir.path(),
+        "orders_old.csv",
+        b"order_id,placed_at,fulfilled_at,cancelled_at,status,total,currency,email\n\
+          1,2024-05-01T10:00:00Z,,,open,30.00,USD,a@example.test\n\
+          2,2024-05-02T10:00:00Z,,,open,10.00,USD,b@example.test\n\
+          4,2024-05-03T10:00:00Z,2204-05-04T10:00:00Z,,open,10.00,USD,d@example.test\n",
+    );
+    write(
+        dir.path(),
+        "tracking_old.csv",
+        b"Tracking Number,Courier,Order Number,Shipped At,Delivered At,Status\n\
+          T1,ups,3,2024-06-06T10:00:00Z,,InTransit\n\
+          T4,ups,4,2024-05-04T11:00:00Z,2204-05-06T11:00:00Z,Delivered\n",
+    );
+    write(
+        dir.path(),
+        "tracking_new.csv",
+        b"Tracking Number,Courier,Order Number,Shipped At,Delivered At,Status\n\
+          T1,ups,3,2024-06-06T10:00:00Z,2024-06-08T10:00:00Z,Delivered\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    // Order 2 is cancelled and order 1 shipped, as the newer export says.
+    assert_eq!(run.kpi("cancel_share"), 0.25);
+    assert_eq!(run.kpi("revenue"), 50.0);
+    let replaced = run.dq("duplicate order_id: replaced").unwrap();
+    assert_eq!(
+        (replaced["file"].clone(), replaced["first_lines"].clone()),
+        ("orders_old.csv".into(), serde_json::json!([2, 3]))
+    );
+    // Shipment T1 delivered in 48 h, as the newer tracking export says.
+    let journeys = run.journeys();
+    assert_eq!(journeys["3"]["transit_time_h"], "48.0");
+    let replaced = run.dq("duplicate shipment").unwrap();
+    assert_eq!(
+        (replaced["file"].clone(), replaced["first_lines"].clone()),
+        ("tracking_old.csv".into(), serde_json::json!([2]))
+    );
+}

@@ -704,6 +704,7 @@ pub fn load(
     let _t = crate::timings::span("stack, dedup, customer keys");
     let delivery_times_read = delivery_times_read(&by_kind);
     let dropped_order_ids = dropped_order_ids(&mut by_kind);
+    plausible_latest(&mut by_kind)?;
     let mut stack = |kind: TableKind| stack_kind(&mut by_kind, kind);
     let Some(orders) = stack(TableKind::Orders)? else {
         let found = inputs
@@ -1065,6 +1066,65 @@ fn delivery_times_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool
 ///
 /// The files of `kind` are taken out of `by_kind`, so that the stacked table holds the only
 /// reference to their columns and the steps after can free them.
+/// Leaves a mistyped year out of the latest timestamps that order the files of one kind (see
+/// [`stack_kind`]): an event after [`crate::journey::latest_plausible`] (365 days after the
+/// 99th percentile of every orders file's placement times) says nothing of when a file was
+/// exported, and one `2204` in an older export would otherwise make its stale rows replace the
+/// newer export's. Such a file's latest becomes that of its plausible times (`None` when it
+/// has none). Only kinds read from several files are looked at.
+fn plausible_latest(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> Result<()> {
+    let files_of = |kind: TableKind| by_kind.iter().filter(|(k, _, _)| *k == kind).count();
+    let several: Vec<TableKind> = by_kind
+        .iter()
+        .map(|(k, _, _)| *k)
+        .filter(|k| files_of(*k) > 1)
+        .collect();
+    if several.is_empty() {
+        return Ok(());
+    }
+    let placed: Vec<LazyFrame> = by_kind
+        .iter()
+        .filter(|(k, _, _)| *k == TableKind::Orders)
+        .map(|(_, ff, _)| ff.frame.clone().lazy().select([col(s::PLACED_AT)]))
+        .collect();
+    if placed.is_empty() {
+        return Ok(());
+    }
+    let placed = concat(placed, UnionArgs::default())?.collect()?;
+    let Some(cap) = crate::journey::latest_plausible(&placed)? else {
+        return Ok(());
+    };
+    for (kind, ff, _) in by_kind.iter_mut() {
+        if !several.contains(kind) || ff.latest.is_none_or(|t| t <= cap) {
+            continue;
+        }
+        let cap_ms = cap.timestamp_millis();
+        let times: Vec<Expr> = ff
+            .frame
+            .columns()
+            .iter()
+            .filter(|c| matches!(c.dtype(), DataType::Datetime(_, _)))
+            .filter(|c| !c.name().ends_with(s::DEADLINE_SUFFIX))
+            .map(|c| {
+                let t = col(c.name().clone()).cast(DataType::Int64);
+                t.clone().filter(t.lt_eq(lit(cap_ms))).max()
+            })
+            .collect();
+        let latest = ff
+            .frame
+            .clone()
+            .lazy()
+            .select([polars::lazy::dsl::max_horizontal(times)?.alias("latest")])
+            .collect()?;
+        ff.latest = latest
+            .column("latest")?
+            .i64()?
+            .get(0)
+            .and_then(chrono::DateTime::from_timestamp_millis);
+    }
+    Ok(())
+}
+
 /// The ids of the orders rows dropped while their files were read for a required value they
 /// lack (see [`frame::FileFrame::dropped_order_ids`]), taken out of the orders files' frames.
 fn dropped_order_ids(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> Vec<String> {
