@@ -169,7 +169,11 @@ fn weekend_backlog_is_found_in_store_time() {
     );
     let day = |d: &str| s.breakdown.iter().find(|b| b.label == d).unwrap().share;
     assert!(day("Fri") > 0.7 && day("Sat") > 0.7, "{:#?}", s.breakdown);
-    assert!(day("Mon") < 0.05, "{:#?}", s.breakdown);
+    // Mon-Thu orders are the reference: about 10 % of them wait longer than their own p90
+    // (the breakdown used to count only Fri-Sun orders, so Mon-Thu rows read 0 %).
+    let mon = s.breakdown.iter().find(|b| b.label == "Mon").unwrap();
+    assert!(mon.affected > 0, "{:#?}", s.breakdown);
+    assert!((0.03..0.2).contains(&mon.share), "{:#?}", s.breakdown);
 }
 
 #[test]
