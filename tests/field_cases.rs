@@ -4486,3 +4486,60 @@ fn a_mistyped_year_does_not_make_an_older_export_the_latest() {
         ("tracking_old.csv".into(), serde_json::json!([2]))
     );
 }
+
+/// An order in two overlapping Shopify exports takes its line items from the export whose
+/// version of the order wins (the later one): the earlier export's lines used to be added to
+/// them, leaving a fulfilled order with 3 units "unshipped" and in the backlog.
+#[test]
+fn overlapping_shopify_exports_do_not_add_up_line_items() {
+    let header = "Name,Email,Financial Status,Fulfillment Status,Fulfilled at,Total,Currency,Created at,\
+                  Lineitem quantity,Lineitem name,Lineitem sku,Lineitem price,Lineitem requires shipping,\
+                  Lineitem fulfillment status\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "export_may.csv",
+        format!(
+            "{header}\
+             #1,a@example.test,paid,unfulfilled,,30.00,USD,2024-05-01 10:00:00 -0400,1,Mug,MUG,10.00,true,pending\n\
+             #1,a@example.test,,,,,,,2,Tea,TEA,10.00,true,pending\n\
+             #2,b@example.test,paid,unfulfilled,,10.00,USD,2024-05-02 10:00:00 -0400,1,Mug,MUG,10.00,true,pending\n"
+        )
+        .as_bytes(),
+    );
+    write(
+        dir.path(),
+        "export_june.csv",
+        format!(
+            "{header}\
+             #1,a@example.test,paid,fulfilled,2024-06-01 10:00:00 -0400,30.00,USD,2024-05-01 10:00:00 -0400,1,Mug,MUG,10.00,true,fulfilled\n\
+             #1,a@example.test,,,,,,,2,Tea,TEA,10.00,true,fulfilled\n\
+             #3,c@example.test,paid,unfulfilled,,10.00,USD,2024-06-02 10:00:00 -0400,1,Mug,MUG,10.00,true,pending\n"
+        )
+        .as_bytes(),
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let journeys = run.journeys();
+    let one = &journeys["#1"];
+    assert_eq!(
+        (
+            one["unshipped_items"].as_str(),
+            one["in_backlog"].as_str(),
+            one["complete_fulfillment_wait_h"].as_str()
+        ),
+        ("0", "false", "744.0")
+    );
+    assert_eq!(journeys["#2"]["unshipped_items"], "1");
+    assert_eq!(run.kpi("backlog_orders"), 2);
+    let replaced = run
+        .dq("line item of an order whose lines a later export")
+        .unwrap();
+    assert_eq!(
+        (
+            replaced["file"].clone(),
+            replaced["count"].clone(),
+            replaced["first_lines"].clone()
+        ),
+        ("export_may.csv".into(), 2.into(), serde_json::json!([2, 3]))
+    );
+}

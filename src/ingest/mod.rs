@@ -705,6 +705,7 @@ pub fn load(
     let delivery_times_read = delivery_times_read(&by_kind);
     let dropped_order_ids = dropped_order_ids(&mut by_kind);
     plausible_latest(&mut by_kind)?;
+    lines_dated_by_their_orders(&mut by_kind);
     let mut stack = |kind: TableKind| stack_kind(&mut by_kind, kind);
     let Some(orders) = stack(TableKind::Orders)? else {
         let found = inputs
@@ -864,6 +865,9 @@ fn finish_citing(
         Some((keys, reason)) => keep_latest_timed(df, keys, reason, &mut dq)?,
         None => df,
     };
+    if kind == TableKind::LineItems {
+        df = lines_of_the_latest_export(df, &mut dq)?;
+    }
     if kind == TableKind::Shipments {
         df = merge_repeated_untracked(df, &mut dq)?;
         // Only the replacement of duplicate shipments reads them (see `unread_after_import`).
@@ -889,6 +893,33 @@ fn finish_citing(
         )?;
     }
     Ok((Some(df), dq))
+}
+
+/// Reason of a line item left out because a later export lists its order's lines.
+const LINES_REPLACED: &str =
+    "line item of an order whose lines a later export also lists: replaced by that export's lines";
+
+/// Each order's line items from one export: the latest file (see [`stack_kind`]) that lists
+/// lines for it. Line items have no id, so overlapping exports of one order (a Shopify order in
+/// the May and the June export, the later one fulfilled) used to add up, giving the order the
+/// units of both; the lines left out are counted under [`LINES_REPLACED`]. Lines of different
+/// orders in different files are all kept. Only runs when the lines come from several files.
+fn lines_of_the_latest_export(df: DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
+    if df.column(s::SRC_RANK)?.n_unique()? < 2 {
+        return Ok(df);
+    }
+    let replaced = col(s::SRC_RANK).lt(col(s::SRC_RANK).max().over([col(s::ORDER_ID)])?);
+    let dropped = audit(
+        &df,
+        replaced.clone(),
+        LINES_REPLACED,
+        Effect::RowDropped,
+        dq,
+    )?;
+    if dropped == 0 {
+        return Ok(df);
+    }
+    Ok(df.lazy().filter(replaced.not()).collect()?)
 }
 
 /// The audit reasons of a row of `kind` citing an order not in the orders table, and citing an
@@ -1123,6 +1154,26 @@ fn plausible_latest(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> Re
             .and_then(chrono::DateTime::from_timestamp_millis);
     }
     Ok(())
+}
+
+/// Line items read from the same file as orders (a Shopify export) take that file's latest
+/// time, which line items (without times of their own) lack: so that their files are ordered
+/// as the orders' are, and an order's lines come from the export whose version of the order
+/// won (see [`lines_of_the_latest_export`]).
+fn lines_dated_by_their_orders(by_kind: &mut [(TableKind, frame::FileFrame, String)]) {
+    let orders_latest: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = by_kind
+        .iter()
+        .filter(|(k, _, _)| *k == TableKind::Orders)
+        .map(|(_, ff, name)| (name.clone(), ff.latest))
+        .collect();
+    for (kind, ff, name) in by_kind.iter_mut() {
+        if *kind != TableKind::LineItems || ff.latest.is_some() {
+            continue;
+        }
+        if let Some((_, latest)) = orders_latest.iter().find(|(n, _)| n == name) {
+            ff.latest = *latest;
+        }
+    }
 }
 
 /// The ids of the orders rows dropped while their files were read for a required value they
