@@ -26,7 +26,10 @@ pub struct Kpis {
     /// shipments file has a delivery-time column and no order is known delivered (a shipments
     /// export without deliveries measures nothing about them).
     pub orders_delivered: Option<u64>,
-    pub customers: u64,
+    /// Distinct customers (customer keys) with a non-cancelled order; null when there are
+    /// orders but none can be tied to a person (no customer id, e-mail or customers file:
+    /// counting 0 would claim that no one bought).
+    pub customers: Option<u64>,
     /// Sum of `total - refunded` over non-cancelled orders, store currency; null when several
     /// currencies appear (see `Report::revenue_by_currency`) or no order has a total.
     pub revenue: Option<f64>,
@@ -118,6 +121,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         .lazy()
         .select([
             len().cast(DataType::Float64).alias("orders"),
+            count_true(col(s::CUSTOMER_KEY).is_not_null()).alias("keyed"),
             // Delivered orders were shipped, even when the export lost the ship time; so were
             // orders whose fulfillment status says so.
             count_true(physical.clone().and(known_shipped())).alias("shipped"),
@@ -212,7 +216,8 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         // A shipments table without a delivery column (a ShipStation export) measures shipping,
         // not delivery: null, not 0 delivered.
         orders_delivered: deliveries_measured.then_some(n("delivered")? as u64),
-        customers: cget("customers")?.unwrap_or(0.0) as u64,
+        customers: (n("keyed")? > 0.0 || n("orders")? == 0.0)
+            .then_some(cget("customers")?.unwrap_or(0.0) as u64),
         revenue,
         fulfillment_wait_p50_h: get("fw50")?,
         fulfillment_wait_p90_h: get("fw90")?,

@@ -4543,3 +4543,53 @@ fn overlapping_shopify_exports_do_not_add_up_line_items() {
         ("export_may.csv".into(), 2.into(), serde_json::json!([2, 3]))
     );
 }
+
+/// Olist's `customer_id` is one per order (SPEC section 1): without the customers file, the
+/// orders are tied to no person and counted under a reason that says why; the customer
+/// figures are null (they were 4 customers and a repeat rate of 0.0, measured on nothing).
+/// With the file, `customer_unique_id` is the customer.
+#[test]
+fn olist_orders_without_the_customers_file_have_no_customers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "olist_orders_dataset.csv",
+        b"order_id,customer_id,order_status,order_purchase_timestamp,order_approved_at,order_delivered_carrier_date,order_delivered_customer_date,order_estimated_delivery_date\n\
+          o1,c1,delivered,2018-01-01 10:00:00,2018-01-01 11:00:00,2018-01-02 10:00:00,2018-01-05 10:00:00,2018-01-10 00:00:00\n\
+          o2,c2,delivered,2018-02-01 10:00:00,2018-02-01 11:00:00,2018-02-02 10:00:00,2018-02-05 10:00:00,2018-02-10 00:00:00\n\
+          o3,c3,canceled,2018-02-02 10:00:00,,,,2018-02-10 00:00:00\n\
+          o4,c9,delivered,2018-02-03 10:00:00,,,,2018-02-10 00:00:00\n\
+          o5,c5,delivered,2018-06-01 10:00:00,2018-06-01 11:00:00,2018-06-02 10:00:00,2018-06-05 10:00:00,2018-06-10 00:00:00\n",
+    );
+    write(
+        dir.path(),
+        "olist_order_payments_dataset.csv",
+        b"order_id,payment_sequential,payment_type,payment_installments,payment_value\n\
+          o1,1,credit_card,1,50.00\no1,2,voucher,1,10.00\no2,1,boleto,1,30.00\no3,1,boleto,1,99.00\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("customers"), Value::Null);
+    assert_eq!(run.kpi("repeat_rate"), Value::Null);
+    assert_eq!(run.kpi("orders"), 5);
+    assert_eq!(run.kpi("revenue"), 90.0);
+    let unknown = run.dq("customer_id is one per order (Olist)").unwrap();
+    assert_eq!(
+        (unknown["count"].clone(), unknown["first_lines"].clone()),
+        (5.into(), serde_json::json!([2, 3, 4, 5, 6]))
+    );
+    assert!(run.dq("order without a customer id or email").is_none());
+
+    write(
+        dir.path(),
+        "olist_customers_dataset.csv",
+        b"customer_id,customer_unique_id,customer_zip_code_prefix,customer_city,customer_state\n\
+          c1,u1,01001,sao paulo,SP\nc2,u1,01001,sao paulo,SP\nc3,u3,20000,rio,RJ\n\
+          c4,u4,1,x,SP\nc9,u9,1,x,SP\nc5,u5,1,x,SP\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    // u1 (o1, o2 31 days apart), u9, u5; u3's only order is cancelled.
+    assert_eq!(run.kpi("customers"), 3);
+    assert_eq!(run.kpi("repeat_rate"), 0.5);
+    assert_eq!(run.kpi("time_to_second_order_p50_d"), 31.0);
+    assert!(run.dq("customer_id is one per order").is_none());
+}

@@ -723,7 +723,14 @@ pub fn load(
     let payments = stack(TableKind::Payments)?;
     let (orders, order_ids_distinct, left_out) = {
         let _t = crate::timings::span("finish orders (tests, duplicates, customer key)");
-        finish_orders(orders, customers, payments, dropped_order_ids, dq)?
+        finish_orders(
+            orders,
+            customers,
+            payments,
+            dropped_order_ids,
+            &per_order_id_files(&inputs),
+            dq,
+        )?
     };
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
     // The four tables that cite orders are independent from here: each one's references are
@@ -1049,6 +1056,7 @@ pub fn store_from_frames(
         stack(TableKind::Customers)?,
         stack(TableKind::Payments)?,
         Vec::new(),
+        &[],
         dq,
     )?;
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
@@ -1097,6 +1105,16 @@ fn delivery_times_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool
 ///
 /// The files of `kind` are taken out of `by_kind`, so that the stacked table holds the only
 /// reference to their columns and the steps after can free them.
+/// The orders files whose format's `customer_id` is one per order, not per person (Olist's;
+/// SPEC section 1: its person is the customers file's `customer_unique_id`).
+fn per_order_id_files(inputs: &[InputFile]) -> Vec<String> {
+    inputs
+        .iter()
+        .filter(|i| i.kind == TableKind::Orders && i.format == formats::OLIST_ORDERS.format)
+        .map(|i| i.file.clone())
+        .collect()
+}
+
 /// Leaves a mistyped year out of the latest timestamps that order the files of one kind (see
 /// [`stack_kind`]): an event after [`crate::journey::latest_plausible`] (365 days after the
 /// 99th percentile of every orders file's placement times) says nothing of when a file was
@@ -1887,11 +1905,14 @@ pub(crate) fn audit_orders_not_kept(
 /// none does after), and the ids of the orders left out (test orders, orders without a usable
 /// placement time; String, empty when none is) that no kept order has. `dropped_ids` are the
 /// ids of orders rows already dropped while read (no `placed_at` at all), left out as well.
+/// The orders of `per_order_id_files` (Olist's, whose `customer_id` is one per order) are never
+/// keyed by that id: by the customers table's person, else the e-mail, else not at all.
 fn finish_orders(
     orders: DataFrame,
     customers: Option<DataFrame>,
     payments: Option<DataFrame>,
     dropped_ids: Vec<String>,
+    per_order_id_files: &[String],
     dq: &mut DataQuality,
 ) -> Result<(DataFrame, bool, Series)> {
     // The filters below copy every column; they run only when they drop a row.
@@ -2020,10 +2041,20 @@ fn finish_orders(
     // The customers table's person, else a real customer id, else the e-mail. The e-mail keys
     // (trimmed and lower-cased: a string copy of every row) are worked out only when some
     // order has neither id; coalescing in two steps gives the same key.
+    // Olist's customer_id is one per order: keying by it would make every customer a one-time
+    // buyer (a repeat rate of 0 that nothing measured).
+    let per_order_id = (!per_order_id_files.is_empty()).then(|| {
+        let files = Series::new("files".into(), per_order_id_files);
+        col(s::SRC_FILE).is_in(lit(files).implode(false), false)
+    });
+    let customer_id = match &per_order_id {
+        Some(per_order) => when(per_order.clone())
+            .then(lit(NULL).cast(DataType::String))
+            .otherwise(real_id(s::CUSTOMER_ID)),
+        None => real_id(s::CUSTOMER_ID),
+    };
     let orders = lf
-        .with_column(
-            coalesce(&[real_id("_person"), real_id(s::CUSTOMER_ID)]).alias(s::CUSTOMER_KEY),
-        )
+        .with_column(coalesce(&[real_id("_person"), customer_id]).alias(s::CUSTOMER_KEY))
         .drop(cols(["_person", "_person_region"]))
         .collect()?;
     let orders = if orders.column(s::CUSTOMER_KEY)?.null_count() == 0 {
@@ -2035,10 +2066,21 @@ fn finish_orders(
             .collect()?
     };
     let orders = in_journey_order(orders)?;
+    let unknown = col(s::CUSTOMER_KEY).is_null();
+    let per_order_id = per_order_id.unwrap_or(lit(false));
     audit(
         &orders,
-        col(s::CUSTOMER_KEY).is_null(),
+        unknown.clone().and(per_order_id.clone().not()),
         "order without a customer id or email (kept in order totals, not in customer metrics)",
+        Effect::Warning,
+        dq,
+    )?;
+    audit(
+        &orders,
+        unknown.and(per_order_id),
+        "order whose customer_id is one per order (Olist) and not in a customers file \
+         (olist_customers_dataset.csv, customer_unique_id): customer not known (kept in order \
+         totals, not in customer metrics)",
         Effect::Warning,
         dq,
     )?;

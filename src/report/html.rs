@@ -59,7 +59,7 @@ fn no_wismo(r: &Report) -> &'static str {
 }
 
 fn no_cohorts(r: &Report) -> &'static str {
-    if r.kpis.customers == 0 {
+    if r.kpis.customers.unwrap_or(0) == 0 {
         "no customer id or e-mail links orders to customers"
     } else {
         "the cohort series was not computed for these inputs"

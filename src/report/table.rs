@@ -326,7 +326,7 @@ fn summary(r: &Report) -> String {
     s.push_str(&format!(
         "Orders {} | customers {} | shipped {} | delivered {} | cancelled {} | revenue {}\n",
         k.orders,
-        k.customers,
+        count_text(k.customers),
         count_text(k.orders_shipped),
         count_text(k.orders_delivered),
         fmt_value(k.cancel_share, "share"),
