@@ -1100,11 +1100,6 @@ fn delivery_times_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool
     })
 }
 
-/// Stacks the files of one kind, ordered by latest timestamp then name, numbering them in
-/// `src_rank` (UInt32) so that a later file's version of a record wins.
-///
-/// The files of `kind` are taken out of `by_kind`, so that the stacked table holds the only
-/// reference to their columns and the steps after can free them.
 /// The orders files whose format's `customer_id` is one per order, not per person (Olist's;
 /// SPEC section 1: its person is the customers file's `customer_unique_id`).
 fn per_order_id_files(inputs: &[InputFile]) -> Vec<String> {
@@ -1204,6 +1199,12 @@ fn dropped_order_ids(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> V
         .collect()
 }
 
+/// Stacks the files of one kind, ordered by latest timestamp (a plausible one, see
+/// [`plausible_latest`]) then name, numbering them in `src_rank` (UInt32) so that a later
+/// file's version of a record wins.
+///
+/// The files of `kind` are taken out of `by_kind`, so that the stacked table holds the only
+/// reference to their columns and the steps after can free them.
 fn stack_kind(
     by_kind: &mut Vec<(TableKind, frame::FileFrame, String)>,
     kind: TableKind,
