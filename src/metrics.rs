@@ -231,7 +231,8 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         overdue_orders: (n("any_promise")? > 0.0 && deliveries_measured)
             .then_some(n("overdue")? as u64),
         backlog_orders: measured("any_ship_time", "backlog")?,
-        cancel_share: ratio(n("cancelled")?, n("orders")?),
+        // Without a status or cancellation time no order can be seen cancelled: not 0.
+        cancel_share: ratio(n("cancelled")?, n("orders")?).filter(|_| store.cancellations_read),
         tickets: support.map(|t| t.tickets),
         wismo_tickets: support.map(|t| t.wismo),
         wismo_tickets_unshipped: if has_shipments || n("any_ship_time")? > 0.0 {

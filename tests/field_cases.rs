@@ -4593,3 +4593,45 @@ fn olist_orders_without_the_customers_file_have_no_customers() {
     assert_eq!(run.kpi("time_to_second_order_p50_d"), 31.0);
     assert!(run.dq("customer_id is one per order").is_none());
 }
+
+/// Orders with no status and no cancellation time cannot be seen cancelled: `cancel_share` is
+/// null and stockout-cancellations not applicable (they read 0.0 and "clear", measured on
+/// nothing). A status column, even with no cancelled order, measures 0.
+#[test]
+fn cancellations_are_not_measured_without_a_status_or_cancellation_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows: String = (0..40)
+        .map(|i| {
+            format!(
+                "{},u{i}@x.test,2024-06-{:02}T10:00:00Z,10.00,USD\n",
+                1000 + i,
+                1 + i % 20
+            )
+        })
+        .collect();
+    write(
+        dir.path(),
+        "orders.csv",
+        format!("order_id,email,placed_at,total,currency\n{rows}").as_bytes(),
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("cancel_share"), Value::Null);
+    let report = run.report();
+    let stockouts = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "stockout-cancellations")
+        .unwrap()
+        .clone();
+    assert_eq!(stockouts["status"], "not_applicable", "{stockouts}");
+
+    let with_status: String = rows.lines().map(|r| format!("{r},paid\n")).collect();
+    write(
+        dir.path(),
+        "orders.csv",
+        format!("order_id,email,placed_at,total,currency,status\n{with_status}").as_bytes(),
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("cancel_share"), 0.0);
+}

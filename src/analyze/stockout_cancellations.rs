@@ -22,6 +22,11 @@ pub const ANALYZER: Analyzer = Analyzer {
 
 fn run(ctx: &Context) -> Result<Outcome> {
     let t = &ctx.config.thresholds;
+    if !ctx.store.cancellations_read {
+        return Ok(Outcome::NotApplicable {
+            why: "no orders file has a status or cancellation time, so no order can be seen cancelled".into(),
+        });
+    }
     let stats = ctx
         .journeys
         .orders

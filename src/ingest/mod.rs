@@ -77,6 +77,10 @@ pub struct Store {
     /// True when some orders or shipments file has a delivery-time column (even one with no
     /// value yet): only then is "0 delivered" a measurement (see `metrics`).
     pub delivery_times_read: bool,
+    /// True when some orders file has a status or cancellation-time column: only then is
+    /// "0 cancelled" a measurement (see `metrics`; without either, no order can be seen
+    /// cancelled).
+    pub cancellations_read: bool,
     /// The ids of the orders left out of `orders` for their own values (test orders, orders
     /// without a usable placement time) that no kept order has (String): what cites them is
     /// counted under a reason that says so, not as citing an order not in the orders file.
@@ -703,6 +707,7 @@ pub fn load(
     }
     let _t = crate::timings::span("stack, dedup, customer keys");
     let delivery_times_read = delivery_times_read(&by_kind);
+    let cancellations_read = cancellations_read(&by_kind);
     let dropped_order_ids = dropped_order_ids(&mut by_kind);
     plausible_latest(&mut by_kind)?;
     lines_dated_by_their_orders(&mut by_kind);
@@ -789,6 +794,7 @@ pub fn load(
         skipped,
         order_ids_distinct,
         delivery_times_read,
+        cancellations_read,
         left_out_order_ids: left_out,
     })
 }
@@ -1045,6 +1051,7 @@ pub fn store_from_frames(
         ));
     }
     let delivery_times_read = delivery_times_read(&by_kind);
+    let cancellations_read = cancellations_read(&by_kind);
     let mut stack = |kind: TableKind| stack_kind(&mut by_kind, kind);
     let orders = stack(TableKind::Orders)?.ok_or_else(|| Error::NoOrders {
         dir: name.into(),
@@ -1088,11 +1095,21 @@ pub fn store_from_frames(
         skipped: Vec::new(),
         order_ids_distinct,
         delivery_times_read,
+        cancellations_read,
         left_out_order_ids,
     })
 }
 
 /// Whether some orders or shipments table among `tables` has a `delivered_at` column.
+/// Whether some orders file has a column that can mark an order cancelled (`status`,
+/// `cancelled_at`), even one with no value.
+fn cancellations_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool {
+    tables.iter().any(|(kind, ff, _)| {
+        *kind == TableKind::Orders
+            && (ff.read.contains(&s::STATUS) || ff.read.contains(&s::CANCELLED_AT))
+    })
+}
+
 fn delivery_times_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool {
     tables.iter().any(|(kind, ff, _)| {
         matches!(kind, TableKind::Orders | TableKind::Shipments)
