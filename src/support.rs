@@ -327,9 +327,10 @@ pub fn regex_extract(e: Expr, pattern: &str, group: usize) -> Expr {
 }
 
 /// An order reference after an order keyword: `order 1043`, `order #1042`, `pedido nº 1045`,
-/// and with a store's prefix of up to four letters (Shopify's order name prefix): `order
+/// `pedido número 1045`, `pedido n. 1045`, `commande numéro 1046`, `order ID: 1047`, `order ref
+/// 1048`, and with a store's prefix of up to four letters (Shopify's order name prefix): `order
 /// AB-1152`, `order #AB1152`.
-pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|no\.?|nr\.?|num\.?|n[º°o]\.?)?\s*(?:(?:is|é|es|ist|est)\s+)?[:#]?\s*#?\s*((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
+pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|n[uú]m(?:[eé]ro|\.)?|no\.?|nr\.?|n[º°o]\.?|n\.|id|ref(?:erence)?)?\s*(?:(?:is|é|es|ist|est)\s+)?[:#]?\s*#?\s*((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
 /// A `#1042`, `[#1044]` or `#AB-1152` reference (a prefix of up to four letters, as in
 /// [`ORDER_KEYWORD_REF`]); group 1 holds a preceding "ticket"/"case"/... word, which makes it
 /// not an order reference.
@@ -807,6 +808,9 @@ mod tests {
             "9f86d081884c7d659a2feaa0c55ad015 is my order",
             "Where is my order #AB-1152?",
             "pedido nº AB1153",
+            "pedido n. 2001 não chegou",
+            "commande numéro 2007",
+            "where is my order ID: 2008",
             "",
         ];
         let df = DataFrame::new(texts.len(), vec![Column::new("t".into(), texts)]).unwrap();
