@@ -46,6 +46,8 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\bwhen\s+(will|is|does)\s+(my|the)\s+(order|package|parcel|delivery|shipment|item|purchase)",
     r"\bwismo\b",
     r"\bupdates? (on|about) (my|the) (order|shipment|package|parcel|delivery)",
+    // "Order #2015, where is it?": the order, its number if any, then "where is it".
+    r"\b(order|package|parcel|shipment|purchase)\b\W*(#?\s*[a-z]{0,4}-?[0-9]\S*\s*)?[,:;.!?-]*\s*where('?s| is) it\b",
     // Portuguese
     r"\bonde est[aá]\s+(\S+\s+){0,2}(pedido|encomenda|pacote|entrega|compra|produto)",
     r"\b(pacote|pedido|encomenda)\s+(\S+\s+){0,3}parad[oa]",
@@ -55,6 +57,9 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\bquando\s+(\S+\s+){0,3}(chega|chegar[aá]|entregue)",
     r"\bpedido\s+(\S+\s+){0,2}atrasad",
     r"\bainda n[aã]o\b",
+    // "Pedido: 2008 onde está?": the order, its number if any, then "onde está" asked of it
+    // (not "onde está a nota fiscal").
+    r"\b(pedido|encomenda|pacote|compra)\b\W*(n[º°o]?\.?\s*)?(#?\s*[a-z]{0,4}-?[0-9]\S*\s*)?[,:;.!?-]*\s*onde est[aá](\s*[?!.,]|\s*$|\s+(ele|ela)\b)",
     // Spanish
     r"d[oó]nde est[aá]\s+(\S+\s+){0,2}(pedido|paquete|env[ií]o|orden|compra|producto)",
     r"\bsin llegar\b",
@@ -849,6 +854,10 @@ mod tests {
             "My package still hasn't arrived",
             "Paket nicht angekommen",
             "Pedido atrasado há uma semana",
+            "pedido: 2008 onde está?",
+            "nº do pedido 2009, onde está?",
+            "Order #2015 where is it",
+            "My order - where is it?",
         ];
         assert!(
             classify(&wismo).iter().all(|w| *w),
@@ -862,6 +871,9 @@ mod tests {
             "Rechnung für Bestellung 1042",
             "Quiero cambiar la talla",
             "Code promo ne marche pas",
+            "Pedido 2008: onde está a nota fiscal?",
+            "Reembolso do pedido 2008, onde está?",
+            "Refund for order #2015, where is it?",
         ];
         assert!(
             classify(&other).iter().all(|w| !*w),
