@@ -46,6 +46,8 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\bwhen\s+(will|is|does)\s+(my|the)\s+(order|package|parcel|delivery|shipment|item|purchase)",
     r"\bwismo\b",
     r"\bupdates? (on|about) (my|the) (order|shipment|package|parcel|delivery)",
+    // "Order #2015, where is it?": the order, its number if any, then "where is it".
+    r"\b(order|package|parcel|shipment|purchase)\b\W*(#?\s*[a-z]{0,4}-?[0-9]\S*\s*)?[,:;.!?-]*\s*where('?s| is) it\b",
     // Portuguese
     r"\bonde est[aá]\s+(\S+\s+){0,2}(pedido|encomenda|pacote|entrega|compra|produto)",
     r"\b(pacote|pedido|encomenda)\s+(\S+\s+){0,3}parad[oa]",
@@ -55,6 +57,9 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\bquando\s+(\S+\s+){0,3}(chega|chegar[aá]|entregue)",
     r"\bpedido\s+(\S+\s+){0,2}atrasad",
     r"\bainda n[aã]o\b",
+    // "Pedido: 2008 onde está?": the order, its number if any, then "onde está" asked of it
+    // (not "onde está a nota fiscal").
+    r"\b(pedido|encomenda|pacote|compra)\b\W*(n[º°o]?\.?\s*)?(#?\s*[a-z]{0,4}-?[0-9]\S*\s*)?[,:;.!?-]*\s*onde est[aá](\s*[?!.,]|\s*$|\s+(ele|ela)\b)",
     // Spanish
     r"d[oó]nde est[aá]\s+(\S+\s+){0,2}(pedido|paquete|env[ií]o|orden|compra|producto)",
     r"\bsin llegar\b",
@@ -327,9 +332,10 @@ pub fn regex_extract(e: Expr, pattern: &str, group: usize) -> Expr {
 }
 
 /// An order reference after an order keyword: `order 1043`, `order #1042`, `pedido nº 1045`,
-/// and with a store's prefix of up to four letters (Shopify's order name prefix): `order
+/// `pedido número 1045`, `pedido n. 1045`, `commande numéro 1046`, `order ID: 1047`, `order ref
+/// 1048`, and with a store's prefix of up to four letters (Shopify's order name prefix): `order
 /// AB-1152`, `order #AB1152`.
-pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|no\.?|nr\.?|num\.?|n[º°o]\.?)?\s*(?:(?:is|é|es|ist|est)\s+)?[:#]?\s*#?\s*((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
+pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|n[uú]m(?:[eé]ro|\.)?|no\.?|nr\.?|n[º°o]\.?|n\.|id|ref(?:erence)?)?\s*(?:(?:is|é|es|ist|est)\s+)?[:#]?\s*#?\s*((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
 /// A `#1042`, `[#1044]` or `#AB-1152` reference (a prefix of up to four letters, as in
 /// [`ORDER_KEYWORD_REF`]); group 1 holds a preceding "ticket"/"case"/... word, which makes it
 /// not an order reference.
@@ -807,6 +813,9 @@ mod tests {
             "9f86d081884c7d659a2feaa0c55ad015 is my order",
             "Where is my order #AB-1152?",
             "pedido nº AB1153",
+            "pedido n. 2001 não chegou",
+            "commande numéro 2007",
+            "where is my order ID: 2008",
             "",
         ];
         let df = DataFrame::new(texts.len(), vec![Column::new("t".into(), texts)]).unwrap();
@@ -845,6 +854,10 @@ mod tests {
             "My package still hasn't arrived",
             "Paket nicht angekommen",
             "Pedido atrasado há uma semana",
+            "pedido: 2008 onde está?",
+            "nº do pedido 2009, onde está?",
+            "Order #2015 where is it",
+            "My order - where is it?",
         ];
         assert!(
             classify(&wismo).iter().all(|w| *w),
@@ -858,6 +871,9 @@ mod tests {
             "Rechnung für Bestellung 1042",
             "Quiero cambiar la talla",
             "Code promo ne marche pas",
+            "Pedido 2008: onde está a nota fiscal?",
+            "Reembolso do pedido 2008, onde está?",
+            "Refund for order #2015, where is it?",
         ];
         assert!(
             classify(&other).iter().all(|w| !*w),

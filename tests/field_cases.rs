@@ -3840,6 +3840,81 @@ fn shipments_and_reviews_for_unknown_orders_are_counted_once_with_their_lines() 
     assert_eq!(run.kpi("review_coverage"), 1.0);
 }
 
+/// A review score is on the 1-5 scale (canonical and Olist reviews): a 0 or a 6, written as
+/// text or stored as a Parquet number, is refused per cell, nulled and counted with its file
+/// and line, and the review is kept (its time still on the order). It was read as 0.0 and 6.0
+/// and pulled `review_score_mean` from 4.5 to 3.75.
+#[test]
+fn a_review_score_outside_1_to_5_is_refused_and_counted() {
+    let orders = b"order_id,placed_at,total\n\
+                   R1,2024-03-01T10:00:00Z,10\n\
+                   R2,2024-03-01T11:00:00Z,10\n\
+                   R3,2024-03-01T12:00:00Z,10\n\
+                   R4,2024-03-01T13:00:00Z,10\n";
+    let check = |run: &Run, file: &str| {
+        let j = run.journeys();
+        let scores: Vec<&str> = ["R1", "R2", "R3", "R4"]
+            .iter()
+            .map(|id| j[*id]["review_score"].as_str())
+            .collect();
+        assert_eq!(scores, ["", "", "4.0", "5.0"], "{file}");
+        assert_eq!(j["R1"]["review_at"], "2024-03-06T10:00:00Z", "{file}");
+        assert_eq!(j["R2"]["review_at"], "2024-03-06T11:00:00Z", "{file}");
+        assert!(
+            close(run.kpi("review_score_mean").as_f64().unwrap(), 4.5),
+            "{file}"
+        );
+        let refused = run.dq("unparseable score").expect("refused scores counted");
+        assert_eq!(
+            (
+                refused["file"].as_str(),
+                refused["reason"].as_str(),
+                refused["count"].as_u64(),
+                refused["first_lines"].clone(),
+                refused["example"].as_str()
+            ),
+            (
+                Some(file),
+                Some("unparseable score (is not a review score on the 1-5 scale)"),
+                Some(2),
+                serde_json::json!([2, 3]),
+                Some("0")
+            )
+        );
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "orders.csv", orders);
+    write(
+        dir.path(),
+        "reviews.csv",
+        b"order_id,rating,created_at\n\
+          R1,0,2024-03-06T10:00:00Z\n\
+          R2,6,2024-03-06T11:00:00Z\n\
+          R3,4,2024-03-06T12:00:00Z\n\
+          R4,5,2024-03-06T13:00:00Z\n",
+    );
+    check(&analyze_ok(dir.path(), &[]), "reviews.csv");
+
+    // The same scores stored as numbers: no text rule applies to them, the scale does.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "orders.csv", orders);
+    let mut df = df!(
+        "order_id" => ["R1", "R2", "R3", "R4"],
+        "score" => [0.0, 6.0, 4.0, 5.0],
+        "created_at" => [
+            "2024-03-06T10:00:00Z",
+            "2024-03-06T11:00:00Z",
+            "2024-03-06T12:00:00Z",
+            "2024-03-06T13:00:00Z"
+        ],
+    )
+    .unwrap();
+    let f = std::fs::File::create(dir.path().join("reviews.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+    check(&analyze_ok(dir.path(), &[]), "reviews.parquet");
+}
+
 #[test]
 fn a_ticket_is_linked_once_even_when_orders_tie_or_share_an_id() {
     // An e-mail ticket whose requester placed two orders at the same instant goes to the last in

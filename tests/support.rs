@@ -188,6 +188,52 @@ fn order_number_is_n_links_in_five_languages() {
     assert_eq!(text_column(&t, "linked_by"), [Some("reference"); 5]);
 }
 
+/// An order reference written with "número"/"numero"/"numéro", "n.", "ID" or "ref" between the
+/// order keyword and the number links the ticket (was: unlinked; only "number", "no.", "nr.",
+/// "num." and "nº" were read there). A ticket number, a return request's number, a date, ZIP
+/// code or phone number and a bare number in brackets still link nothing. The requester's e-mail
+/// is no customer's, so a ticket links by its reference or not at all.
+#[test]
+fn order_references_with_numero_id_or_ref_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut orders = String::from("order_id,email,placed_at,total,currency\n");
+    for id in 2001..=2012 {
+        orders.push_str(&format!(
+            "{id},u{id}@example.test,2024-06-01T10:00:00Z,10.00,BRL\n"
+        ));
+    }
+    std::fs::write(dir.path().join("orders.csv"), orders).unwrap();
+    let bodies = [
+        ("pedido número 2001", Some("2001")),
+        ("pedido numero 2005", Some("2005")),
+        ("pedido número 2004 não chegou", Some("2004")),
+        ("pedido n. 2001 não chegou", Some("2001")),
+        ("commande numéro 2007", Some("2007")),
+        ("order ID: 2009", Some("2009")),
+        ("order id 2010", Some("2010")),
+        ("where is my order ID 2008", Some("2008")),
+        ("order ref 2012", Some("2012")),
+        ("Re: ticket #2011 received", None),
+        ("Return request #2003", None),
+        ("Ordered 2005-06-01, zip 2006, phone 2011-5550", None),
+        ("my order (2005)", None),
+    ];
+    let mut tickets = String::from("Id,Subject,Description,Requester email,Created at,Status\n");
+    for (i, (body, _)) in bodies.iter().enumerate() {
+        tickets.push_str(&format!(
+            "{},Help,\"{body}\",x@example.test,2024-06-05 09:00:00,open\n",
+            901 + i
+        ));
+    }
+    std::fs::write(dir.path().join("tickets.csv"), tickets).unwrap();
+    let analysis = analyze_folder(dir.path());
+    let t = tickets_by_id(&analysis);
+    let expected: Vec<Option<&str>> = bodies.iter().map(|(_, order)| *order).collect();
+    assert_eq!(text_column(&t, s::ORDER_ID), expected);
+    let by: Vec<Option<&str>> = expected.iter().map(|o| o.map(|_| "reference")).collect();
+    assert_eq!(text_column(&t, "linked_by"), by);
+}
+
 /// The analysis of the exports in `dir`, with the default settings.
 fn analyze_folder(dir: &Path) -> snagscan::pipeline::Analysis {
     let cfg = Config::load(dir, None, &Overrides::default()).unwrap();

@@ -23,6 +23,9 @@ pub enum ValueType {
     Money,
     /// Number -> Float64.
     Number,
+    /// A review's score -> Float64, on the 1-5 scale (canonical and Olist reviews); a value
+    /// outside it (a 0, a 6) is refused per cell, nulled and counted.
+    ReviewScore,
     /// Boolean.
     Bool,
     /// Customer satisfaction of one ticket -> Float64: 1 satisfied, 0 not (Zendesk `Good`/`Bad`,
@@ -132,7 +135,7 @@ const fn req(
     }
 }
 
-use ValueType::{Bool, Id, Money, Number, Promise, Satisfaction, Text, Timestamp};
+use ValueType::{Bool, Id, Money, Number, Promise, ReviewScore, Satisfaction, Text, Timestamp};
 
 // Optional order columns under their canonical names, shared by the canonical orders format and
 // by the WooCommerce and generic formats for the columns they have no header of their own for:
@@ -263,7 +266,7 @@ pub const CANONICAL_REVIEWS: FormatSpec = FormatSpec {
         req(
             s::SCORE,
             &["score", "rating", "stars", "review_score", "review_rating"],
-            Number,
+            ReviewScore,
         ),
         col(s::CREATED_AT, &["created_at"], Timestamp),
     ],
@@ -356,7 +359,7 @@ pub const OLIST_REVIEWS: FormatSpec = FormatSpec {
     columns: &[
         req("review_id", &["review_id"], Id),
         req(s::ORDER_ID, &["order_id"], Id),
-        req(s::SCORE, &["review_score"], Number),
+        req(s::SCORE, &["review_score"], ReviewScore),
         col(s::CREATED_AT, &["review_answer_timestamp"], Timestamp),
         col("review_creation_date", &["review_creation_date"], Timestamp),
     ],

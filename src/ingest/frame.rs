@@ -2,8 +2,8 @@
 //!
 //! Output shape: one column per canonical column of the format (missing optional columns are
 //! added as typed nulls), with dtypes by [`ValueType`]: Id/Text -> String, Timestamp ->
-//! Datetime(ms, UTC), Money/Number -> Float64, Bool -> Boolean, Promise -> three columns
-//! (`{c}_deadline` Datetime(ms, UTC), `{c}_is_date` Boolean, `{c}_date` Date); plus the
+//! Datetime(ms, UTC), Money/Number/ReviewScore -> Float64, Bool -> Boolean, Promise -> three
+//! columns (`{c}_deadline` Datetime(ms, UTC), `{c}_is_date` Boolean, `{c}_date` Date); plus the
 //! provenance columns `src_file` (String) and `src_line` (UInt64).
 
 use chrono::{DateTime, Datelike, Days, Utc};
@@ -134,7 +134,7 @@ impl Cells {
 fn typed_read(ty: ValueType) -> Option<TypedRead> {
     match ty {
         ValueType::Timestamp | ValueType::Promise => Some(TypedRead::Instants),
-        ValueType::Money | ValueType::Number => Some(TypedRead::Numbers),
+        ValueType::Money | ValueType::Number | ValueType::ReviewScore => Some(TypedRead::Numbers),
         ValueType::Id | ValueType::Text => Some(TypedRead::Text),
         ValueType::Bool | ValueType::Satisfaction => None,
     }
@@ -592,6 +592,11 @@ impl<'a> ColumnContext<'a> {
                 let cells = self.number_cells(cells);
                 vec![self.parsed(c, header, cells, |cell| value::parse_quantity(cell, dc))?]
             }
+            ValueType::ReviewScore => {
+                let dc = self.opts.decimal_comma;
+                let cells = self.number_cells(cells);
+                vec![self.parsed(c, header, cells, |cell| value::parse_review_score(cell, dc))?]
+            }
             ValueType::Satisfaction => {
                 let cells = self.number_cells(cells);
                 vec![self.parsed(c, header, cells, value::parse_satisfaction)?]
@@ -635,9 +640,9 @@ impl<'a> ColumnContext<'a> {
     }
 
     /// Parses the kept rows `cells` of a number column: a stored number is taken as it is when
-    /// finite, and for an amount within [`value::MAX_AMOUNT`] (no text rule applies to it), and
-    /// otherwise given to `parse` as text, so that `NaN`, `inf` and `1e22` get the text path's
-    /// reason.
+    /// finite, for an amount within [`value::MAX_AMOUNT`] and for a review score on
+    /// [`value::REVIEW_SCALE`] (no text rule applies to it), and otherwise given to `parse` as
+    /// text, so that `NaN`, `inf`, `1e22` and a score of 6 get the text path's reason.
     fn parsed<'c>(
         &mut self,
         c: &ColumnSpec,
@@ -654,7 +659,8 @@ impl<'a> ColumnContext<'a> {
                 // An amount too large goes to `parse` too, for its reason.
                 NumberCell::Stored(Some(v))
                     if v.is_finite()
-                        && (c.ty != ValueType::Money || v.abs() <= value::MAX_AMOUNT) =>
+                        && (c.ty != ValueType::Money || v.abs() <= value::MAX_AMOUNT)
+                        && (c.ty != ValueType::ReviewScore || value::REVIEW_SCALE.contains(&v)) =>
                 {
                     ("", Ok(Some(v)))
                 }
@@ -733,10 +739,14 @@ impl<'a> ColumnContext<'a> {
                     .zip(self.keep)
                     .filter(|(_, k)| **k)
                     .map(|((v, line), _)| (*line, NumberCell::Stored(v)));
-                let column = if c.ty == ValueType::Money {
-                    self.parsed(c, header, rows, |cell| value::parse_money(cell, false))?
-                } else {
-                    self.parsed(c, header, rows, value::parse_number)?
+                let column = match c.ty {
+                    ValueType::Money => {
+                        self.parsed(c, header, rows, |cell| value::parse_money(cell, false))?
+                    }
+                    ValueType::ReviewScore => self.parsed(c, header, rows, |cell| {
+                        value::parse_review_score(cell, false)
+                    })?,
+                    _ => self.parsed(c, header, rows, value::parse_number)?,
                 };
                 Ok(vec![column])
             }
@@ -789,7 +799,9 @@ impl<'a> ColumnContext<'a> {
                             "; if the file writes its dates another way, set `date_format` in \
                              a [[mapping]] (docs/formats.md)"
                         }
-                        ValueType::Money | ValueType::Number if value.contains(',') => {
+                        ValueType::Money | ValueType::Number | ValueType::ReviewScore
+                            if value.contains(',') =>
+                        {
                             "; if the file writes decimals with a comma, set `decimal_comma`"
                         }
                         _ => "",
@@ -1217,7 +1229,7 @@ pub fn null_columns(c: &ColumnSpec, height: usize) -> Result<Vec<Column>> {
     let col = |n: String, dt: DataType| Column::full_null(n.into(), height, &dt);
     Ok(match c.ty {
         ValueType::Id | ValueType::Text => vec![col(name.into(), DataType::String)],
-        ValueType::Money | ValueType::Number | ValueType::Satisfaction => {
+        ValueType::Money | ValueType::Number | ValueType::ReviewScore | ValueType::Satisfaction => {
             vec![col(name.into(), DataType::Float64)]
         }
         ValueType::Bool => vec![col(name.into(), DataType::Boolean)],

@@ -919,6 +919,24 @@ pub fn parse_quantity(cell: &str, decimal_comma: bool) -> Result<Option<f64>, St
     Ok(Some(if negative { -v } else { v }))
 }
 
+/// The scale of a review score: 1 to 5 (stars; Olist's `review_score` too).
+pub const REVIEW_SCALE: std::ops::RangeInclusive<f64> = 1.0..=5.0;
+
+/// Parses a review score: a number read as [`parse_quantity`] reads it, on the 1-5 scale
+/// ([`REVIEW_SCALE`]).
+///
+/// Errors: the cell is not a finite number, or one outside the scale (a 0, a 6, a score out of
+/// 10).
+pub fn parse_review_score(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> {
+    match parse_quantity(cell, decimal_comma)? {
+        Some(x) if !REVIEW_SCALE.contains(&x) => Err(format!(
+            "'{}' is not a review score on the 1-5 scale",
+            cell.trim()
+        )),
+        v => Ok(v),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
