@@ -247,6 +247,7 @@ pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
             "per100" => format!("{v:.2}"),
             "points" => format!("{v:.2}"),
             "currency" => money(v, None),
+            "p-value" => crate::stats::fmt_p(v),
             _ => format!("{v:.3}"),
         },
     }
@@ -565,6 +566,19 @@ mod tests {
         assert!(!shown_as_moved(&k(None, None, Trend::NotComparable)));
         assert!(!shown_as_moved(&k(Some(0.2), Some(0.2), Trend::Unchanged)));
         assert!(shown_as_moved(&k(Some(0.2), Some(0.3), Trend::Better)));
+    }
+
+    /// A p-value in the evidence is written as the title writes it (`p = 6.0e-5`), never
+    /// rounded to `0.000`.
+    #[test]
+    fn evidence_p_values_use_the_title_format() {
+        let p = Evidence::new("p (two-sided)", 6.0e-5, "p-value");
+        assert_eq!(fmt_evidence(&p, None), "p (two-sided): 6.0e-5");
+        let poisson = Evidence::new("chance of as many tickets", 0.0012, "p-value");
+        assert_eq!(
+            fmt_evidence(&poisson, None),
+            "chance of as many tickets: 1.2e-3"
+        );
     }
 
     #[test]
