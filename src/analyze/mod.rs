@@ -140,7 +140,7 @@ pub fn scoring_currency(
 pub struct Evidence {
     pub name: String,
     pub value: f64,
-    /// `share` (fraction), `hours`, `days`, `orders`, `count` (customers...), `points`,
+    /// `share` (fraction), `hours`, `days`, `orders`, `tickets`, `count` (customers...), `points`,
     /// `currency`, `ratio`, `z` (a z statistic), `p-value`.
     pub unit: &'static str,
     /// Sample size behind the value, when it is a statistic.

@@ -243,7 +243,9 @@ pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
             "share" => format!("{:.1}%", v * 100.0),
             "hours" => format!("{v:.1} h"),
             "days" => format!("{v:.1} d"),
-            "orders" | "count" => format!("{v:.0}"),
+            // Tickets as the support cost's basis counts them (`22 tickets ...`), also an
+            // excess over an even spread, which is fractional (21.714).
+            "orders" | "count" | "tickets" => format!("{v:.0}"),
             "per100" => format!("{v:.2}"),
             "points" => format!("{v:.2}"),
             "currency" => money(v, None),
@@ -270,7 +272,7 @@ pub fn fmt_change(delta: Option<f64>, unit: &str) -> String {
         "share" => format!("{sign}{:.1} pts", a * 100.0),
         "hours" => format!("{sign}{a:.1} h"),
         "days" => format!("{sign}{a:.1} d"),
-        "orders" | "count" => format!("{sign}{a:.0}"),
+        "orders" | "count" | "tickets" => format!("{sign}{a:.0}"),
         "currency" => format!("{sign}{}", money(a, None)),
         "points" | "per100" => format!("{sign}{a:.2}"),
         _ => format!("{sign}{a:.3}"),
@@ -578,6 +580,26 @@ mod tests {
         assert_eq!(
             fmt_evidence(&poisson, None),
             "chance of as many tickets: 1.2e-3"
+        );
+    }
+
+    /// Tickets are shown whole, as the support cost's basis counts them ("22 tickets above an
+    /// even spread"); report.json keeps monday-surge's 21.714.
+    #[test]
+    fn evidence_tickets_are_whole() {
+        let excess = Evidence::new(
+            "tickets above an even seventh",
+            44.0 - 156.0 / 7.0,
+            "tickets",
+        );
+        assert_eq!(
+            fmt_evidence(&excess, None),
+            "tickets above an even seventh: 22"
+        );
+        let spike = Evidence::new("WISMO tickets on spike days", 12.0, "tickets");
+        assert_eq!(
+            fmt_evidence(&spike, None),
+            "WISMO tickets on spike days: 12"
         );
     }
 
