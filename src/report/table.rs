@@ -310,9 +310,10 @@ fn summary(r: &Report) -> String {
     let mut s = String::new();
     match (&r.window.start, &r.window.end, r.window.days) {
         (Some(start), Some(end), Some(days)) => s.push_str(&format!(
-            "snagscan report: {} to {} ({days:.0} days), times in {}{tz_note}\n",
+            "snagscan report: {} to {} ({}), times in {}{tz_note}\n",
             super::view::date_part(Some(start), &r.store.timezone),
             super::view::date_part(Some(end), &r.store.timezone),
+            super::view::window_length(days),
             r.store.timezone,
         )),
         _ => s.push_str("snagscan report: no orders in the inputs\n"),
@@ -320,7 +321,10 @@ fn summary(r: &Report) -> String {
     let inputs: Vec<String> = r
         .inputs
         .iter()
-        .map(|i| format!("{} ({} {}, {} rows)", i.file, i.format, i.kind, i.rows))
+        .map(|i| {
+            let rows = if i.rows == 1 { "row" } else { "rows" };
+            format!("{} ({} {}, {} {rows})", i.file, i.format, i.kind, i.rows)
+        })
         .collect();
     s.push_str(&format!("Inputs: {}\n", inputs.join(", ")));
     for sk in &r.skipped_files {
