@@ -719,6 +719,22 @@ fn a_window_of_hours_and_single_counts_read_as_such() {
     );
 }
 
+/// The HTML header tells the window as the data's (first order to data end, the latest event
+/// of any kind), as the terminal and report.md do: not as the days orders were placed.
+#[test]
+fn html_window_is_the_data_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(code(&analyze(&demo(), tmp.path(), &["-q"])), 0);
+    let html = read(&tmp.path().join("report.html"));
+    assert!(
+        html.contains(
+            "<p class=\"muted\">Data from 2024-01-02 to 2024-04-01 (90 days), times in UTC (assumed: no time zone was given); data end = latest event in the data.</p>"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("Orders placed 2024"), "{html}");
+}
+
 /// A repeat window of 20 days (`[thresholds] repeat_window_days`): every label of the repeat
 /// rate says 20, beside the 20-day rate, in the terminal, report.md and report.html, also in
 /// the comparison with a baseline; none says 90.
