@@ -193,6 +193,14 @@ pub struct BreakdownRow {
     pub share: f64,
 }
 
+/// What the `affected` of snag `id`'s breakdown rows counts, for the reports to label it, when
+/// it is not the rows' share of the snag's own affected orders, tickets or customers: review-gap
+/// splits the reviews scored 1-2, while the snag affects the late or unreviewed orders. `None`
+/// for the others, whose breakdown counts what the snag affects.
+pub fn breakdown_counts(id: &str) -> Option<&'static str> {
+    (id == review_gap::ANALYZER.id).then_some(review_gap::BREAKDOWN_COUNTS)
+}
+
 /// The measured inputs of a snag's impact (priced in `score`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImpactBasis {

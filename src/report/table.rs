@@ -475,7 +475,11 @@ fn evidence_lines(s: &Snag, currency: Option<&str>) -> String {
                 )
             })
             .collect();
-        lines.push(format!("breakdown: {}", rows.join(", ")));
+        // What the rows count, when it is not what the snag affects (review-gap's low scores).
+        let counts = crate::analyze::breakdown_counts(s.id)
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
+        lines.push(format!("breakdown{counts}: {}", rows.join(", ")));
     }
     lines.join("\n")
 }

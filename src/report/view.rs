@@ -83,6 +83,9 @@ pub struct SnagView {
     pub evidence: Vec<String>,
     pub terms: Vec<TermView>,
     pub breakdown: Vec<BreakdownView>,
+    /// What the breakdown's `affected` counts, for its column: `Affected`, or what the analyzer
+    /// names (`Reviews scored 1-2`, see [`crate::analyze::breakdown_counts`]).
+    pub breakdown_counts: String,
     pub automation: String,
     pub kpi_name: String,
     pub kpi_label: String,
@@ -491,6 +494,9 @@ fn snag_view(
                 n: b.n,
             })
             .collect(),
+        breakdown_counts: crate::analyze::breakdown_counts(s.id)
+            .map(|c| super::template::sentence(c.to_string()))
+            .unwrap_or_else(|| "Affected".into()),
         automation: s.automation.to_string(),
         kpi_name: s.kpi.name.to_string(),
         kpi_label: kpi_label(s.kpi.name, Some(r.repeat_window_days)),
