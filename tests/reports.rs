@@ -735,6 +735,53 @@ fn html_window_is_the_data_window() {
     assert!(!html.contains("Orders placed 2024"), "{html}");
 }
 
+/// Orders that name no currency, and no `currency` configured: the terminal, report.md and
+/// report.html say once, where they name the currency, that it is unknown and how to set it.
+#[test]
+fn an_unknown_currency_is_said_once_where_the_currency_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let terminal = hours_store(tmp.path());
+    assert!(
+        terminal.contains("| revenue 60 (currency unknown: set `currency` in snagscan.toml)\n"),
+        "{terminal}"
+    );
+    assert_eq!(
+        terminal.matches("currency unknown").count(),
+        1,
+        "{terminal}"
+    );
+    let md = read(&tmp.path().join("report.md"));
+    assert!(
+        md.contains(
+            "90-day repeat rate **n/a**. Currency unknown: set `currency` in snagscan.toml.\n"
+        ),
+        "{md}"
+    );
+    assert_eq!(
+        md.to_lowercase().matches("currency unknown").count(),
+        1,
+        "{md}"
+    );
+    let html = read(&tmp.path().join("report.html"));
+    assert!(
+        html.contains(
+            "impact is priced per 30 days in the store currency (currency unknown: set <code>currency</code> in snagscan.toml) · every number"
+        ),
+        "{html}"
+    );
+    assert_eq!(html.matches("currency unknown").count(), 1, "{html}");
+    let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    assert!(report["store"]["currency"].is_null());
+
+    // A known currency is named, and nothing is said of an unknown one.
+    let known = tempfile::tempdir().unwrap();
+    let run = analyze(&demo(), known.path(), &[]);
+    assert!(!String::from_utf8(run.stdout)
+        .unwrap()
+        .contains("currency unknown"));
+    assert!(!read(&known.path().join("report.html")).contains("currency unknown"));
+}
+
 /// A repeat window of 20 days (`[thresholds] repeat_window_days`): every label of the repeat
 /// rate says 20, beside the 20-day rate, in the terminal, report.md and report.html, also in
 /// the comparison with a baseline; none says 90.

@@ -234,6 +234,17 @@ pub fn revenue_text(r: &Report) -> String {
     }
 }
 
+/// Said once where the store currency is named (the terminal's revenue, report.md's headline,
+/// report.html's footer) when no currency is known: the orders name none and no `currency` is
+/// configured, so every amount is shown bare.
+pub const CURRENCY_UNKNOWN: &str = "currency unknown: set `currency` in snagscan.toml";
+
+/// True when the report's amounts are in a currency it does not know (see [`CURRENCY_UNKNOWN`]):
+/// a revenue, and no store currency. Several currencies are each named, so never unknown.
+pub fn currency_unknown(r: &Report) -> bool {
+    r.store.currency.is_none() && r.kpis.revenue.is_some()
+}
+
 /// A KPI or evidence value in its unit: shares as %, hours and days with one decimal.
 pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
     match value {
@@ -331,13 +342,18 @@ fn summary(r: &Report) -> String {
         s.push_str(&format!("Skipped: {}: {}\n", sk.file, sk.reason));
     }
     s.push_str(&format!(
-        "Orders {} | customers {} | shipped {} | delivered {} | cancelled {} | revenue {}\n",
+        "Orders {} | customers {} | shipped {} | delivered {} | cancelled {} | revenue {}{}\n",
         k.orders,
         k.customers,
         count_text(k.orders_shipped),
         count_text(k.orders_delivered),
         fmt_value(k.cancel_share, "share"),
-        revenue_text(r)
+        revenue_text(r),
+        if currency_unknown(r) {
+            format!(" ({CURRENCY_UNKNOWN})")
+        } else {
+            String::new()
+        }
     ));
     s.push_str(&format!(
         "Order-to-ship p50 {} (p90 {}) | transit p50 {} | click-to-door p50 {} | on-time {} | overdue {}\n",

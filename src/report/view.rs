@@ -21,6 +21,9 @@ pub struct View {
     pub timezone_assumed: bool,
     pub as_of_source: String,
     pub currency: Option<String>,
+    /// No currency is known for the amounts (see [`super::table::CURRENCY_UNKNOWN`]): the
+    /// templates say so where they name the currency.
+    pub currency_unknown: bool,
     /// The repeat window the repeat rates were measured over, days.
     pub repeat_window_days: u32,
     /// The handful of figures shown first.
@@ -288,6 +291,7 @@ pub fn build(r: &Report) -> View {
         timezone_assumed: r.store.timezone_assumed,
         as_of_source: r.store.as_of_source.to_string(),
         currency: r.store.currency.clone(),
+        currency_unknown: super::table::currency_unknown(r),
         repeat_window_days: r.repeat_window_days,
         headline,
         kpis,
