@@ -205,16 +205,23 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
         (RepeatDrop::Measured { affected_rate, others_rate, .. }, Some(value)) => {
             let drop = (others_rate - affected_rate).max(0.0);
             let v = f.affected_customers as f64 * drop * value;
-            term(
-                Some(v * per_30d),
+            let basis = if affected_rate > others_rate {
+                // A rise is not a drop of 0: say that the affected customers repeat more.
+                format!(
+                    "no repeat-rate drop ({:.1}% vs {:.1}%: affected customers repeat more)",
+                    affected_rate * 100.0,
+                    others_rate * 100.0
+                )
+            } else {
                 format!(
                     "{} customers x repeat-rate drop {:.1} pts ({:.1}% vs {:.1}%) x mean repeat order {value:.2}",
                     f.affected_customers,
                     drop * 100.0,
                     affected_rate * 100.0,
                     others_rate * 100.0
-                ),
-            )
+                )
+            };
+            term(Some(v * per_30d), basis)
         }
     }
 }
@@ -362,6 +369,37 @@ mod tests {
         };
         assert!(basis(Tickets::NotApplicable).starts_with("not applicable"));
         assert!(basis(Tickets::NoTicketsTable).contains("no tickets table"));
+    }
+
+    /// Affected customers who repeat more than the others are no drop of 0.0 pts: the basis
+    /// says so, and the term stays priced at 0.
+    #[test]
+    fn a_higher_repeat_rate_is_no_drop() {
+        let base = ScoringBase {
+            window_days: 30.0,
+            revenue_per_30d: Some(1_000.0),
+            mean_repeat_order_value: Some(80.0),
+            repeat_window_days: 90,
+        };
+        let rise = RepeatDrop::Measured {
+            affected_rate: 0.303,
+            others_rate: 0.261,
+            affected: 495,
+            others: 800,
+        };
+        let s = score(
+            &analyzer(),
+            &finding(Tickets::NotApplicable, rise),
+            &base,
+            &Costs::default(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(s.terms[1].name, "revenue_at_risk");
+        assert_eq!(s.terms[1].value_per_30d, Some(0.0));
+        assert_eq!(
+            s.terms[1].basis,
+            "no repeat-rate drop (30.3% vs 26.1%: affected customers repeat more)"
+        );
     }
 
     #[test]

@@ -62,6 +62,13 @@ pub fn poisson_at_least(k: u64, mean: f64) -> f64 {
     }
 }
 
+/// A p-value as every report shows it, in scientific notation with two significant digits:
+/// `6.0e-5`, `3.8e-1`. One format for the titles and the evidence, so that a small p never
+/// reads `0.000` beside a title that gives its value.
+pub fn fmt_p(p: f64) -> String {
+    format!("{p:.1e}")
+}
+
 /// Standard normal CDF, via statrs.
 pub fn normal_cdf(x: f64) -> f64 {
     use statrs::distribution::{ContinuousCDF, Normal};
@@ -71,6 +78,13 @@ pub fn normal_cdf(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn p_values_are_written_in_scientific_notation() {
+        assert_eq!(fmt_p(6.0e-5), "6.0e-5");
+        assert_eq!(fmt_p(0.384), "3.8e-1");
+        assert_eq!(fmt_p(0.014_388), "1.4e-2");
+    }
 
     #[test]
     fn wilson_matches_published_values() {

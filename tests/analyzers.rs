@@ -517,3 +517,43 @@ fn review_gap_prices_the_unreviewed_customers_with_their_own_repeat_rate() {
         support.basis
     );
 }
+
+/// review-gap's breakdown counts the reviews scored 1-2 in each delivery state, not the orders
+/// the snag affects (the unreviewed ones here): the terminal and report.html say so.
+#[test]
+fn review_gap_breakdown_is_labelled_with_what_it_counts() {
+    use snagscan::report::{html::HtmlReport, table::TerminalReport, Exporter};
+    // The store of the test above, 5 of its 30 reviews scored 1.
+    let dir = churn_store(40, 2, 70, 18);
+    let orders = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
+    let mut reviews = String::from("order_id,score,created_at\n");
+    for i in 0..30 {
+        let first = orders
+            .lines()
+            .find(|l| l.contains(&format!(",T{i},2024-01-10")))
+            .unwrap();
+        let id = first.split(',').next().unwrap();
+        let score = if i < 5 { 1 } else { 5 };
+        reviews.push_str(&format!("{id},{score},2024-01-20T12:00:00Z\n"));
+    }
+    write(dir.path(), "reviews.csv", &reviews);
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let s = snag(&r, "review-gap");
+    assert_eq!(s.affected_orders, 80);
+    let terminal = TerminalReport {
+        width: 1000,
+        color: false,
+    }
+    .serialize(&r)
+    .unwrap();
+    let terminal = String::from_utf8(terminal).unwrap();
+    assert!(
+        terminal.contains("breakdown (reviews scored 1-2): delivered on time 5 of 30 (17%)"),
+        "{terminal}"
+    );
+    let html = String::from_utf8(HtmlReport.serialize(&r).unwrap()).unwrap();
+    assert!(
+        html.contains("<tr><th>Breakdown</th><th>Reviews scored 1-2</th><th>Share</th></tr><tr><td>delivered on time</td><td class=\"num\">5 of 30</td>"),
+        "{html}"
+    );
+}

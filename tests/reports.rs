@@ -651,6 +651,137 @@ fn revenue_in_several_currencies_is_shown_per_currency_everywhere() {
     );
 }
 
+/// Three orders placed within 4 h 03 min, one without a customer: a store like a dev store's
+/// test export. Its reports are in `out`.
+fn hours_store(out: &Path) -> String {
+    let store = tempfile::tempdir().unwrap();
+    std::fs::write(
+        store.path().join("orders.csv"),
+        "order_id,customer_id,placed_at,total\n\
+         1,a,2024-05-01T10:00:00Z,10\n\
+         2,b,2024-05-01T11:00:00Z,20\n\
+         3,,2024-05-01T14:03:00Z,30\n",
+    )
+    .unwrap();
+    let run = analyze(store.path(), out, &[]);
+    assert_eq!(code(&run), 0, "{}", String::from_utf8_lossy(&run.stderr));
+    String::from_utf8(run.stdout).unwrap()
+}
+
+/// A window under a day is told in hours, not "0 days" (report.json keeps its 0.16875 days),
+/// and one data-quality finding (or input row) is one, not "1 findings".
+#[test]
+fn a_window_of_hours_and_single_counts_read_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let terminal = hours_store(tmp.path());
+    assert!(
+        terminal.starts_with("snagscan report: 2024-05-01 to 2024-05-01 (4 h), times in UTC"),
+        "{terminal}"
+    );
+    let md = read(&tmp.path().join("report.md"));
+    assert!(
+        md.contains("\n2024-05-01 to 2024-05-01 (4 h, times in UTC, assumed). Orders **3**;"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\nData quality: 1 finding: rows dropped, changed or left out of a statistic,"),
+        "{md}"
+    );
+    let html = read(&tmp.path().join("report.html"));
+    assert!(
+        html.contains(" to 2024-05-01 (4 h), times in UTC"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<p>1 finding: rows dropped, changed or left out of a statistic,"),
+        "{html}"
+    );
+    let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    assert_eq!(report["window"]["days"], 0.16875);
+
+    // One row read is one row.
+    let one = tempfile::tempdir().unwrap();
+    std::fs::write(
+        one.path().join("orders.csv"),
+        "order_id,customer_id,placed_at,total\n1,a,2024-05-01T10:00:00Z,10\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = analyze(one.path(), out.path(), &[]);
+    let terminal = String::from_utf8(run.stdout).unwrap();
+    assert!(
+        terminal.contains("\nInputs: orders.csv (canonical orders, 1 row)\n"),
+        "{terminal}"
+    );
+    assert!(
+        read(&out.path().join("report.md")).contains("Inputs: orders.csv (orders, 1 row)."),
+        "one row"
+    );
+}
+
+/// The HTML header tells the window as the data's (first order to data end, the latest event
+/// of any kind), as the terminal and report.md do: not as the days orders were placed.
+#[test]
+fn html_window_is_the_data_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(code(&analyze(&demo(), tmp.path(), &["-q"])), 0);
+    let html = read(&tmp.path().join("report.html"));
+    assert!(
+        html.contains(
+            "<p class=\"muted\">Data from 2024-01-02 to 2024-04-01 (90 days), times in UTC (assumed: no time zone was given); data end = latest event in the data.</p>"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("Orders placed 2024"), "{html}");
+}
+
+/// Orders that name no currency, and no `currency` configured: the terminal, report.md and
+/// report.html say once, where they name the currency, that it is unknown and how to set it.
+#[test]
+fn an_unknown_currency_is_said_once_where_the_currency_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let terminal = hours_store(tmp.path());
+    assert!(
+        terminal.contains("| revenue 60 (currency unknown: set `currency` in snagscan.toml)\n"),
+        "{terminal}"
+    );
+    assert_eq!(
+        terminal.matches("currency unknown").count(),
+        1,
+        "{terminal}"
+    );
+    let md = read(&tmp.path().join("report.md"));
+    assert!(
+        md.contains(
+            "90-day repeat rate **n/a**. Currency unknown: set `currency` in snagscan.toml.\n"
+        ),
+        "{md}"
+    );
+    assert_eq!(
+        md.to_lowercase().matches("currency unknown").count(),
+        1,
+        "{md}"
+    );
+    let html = read(&tmp.path().join("report.html"));
+    assert!(
+        html.contains(
+            "impact is priced per 30 days in the store currency (currency unknown: set <code>currency</code> in snagscan.toml) · every number"
+        ),
+        "{html}"
+    );
+    assert_eq!(html.matches("currency unknown").count(), 1, "{html}");
+    let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    assert!(report["store"]["currency"].is_null());
+
+    // A known currency is named, and nothing is said of an unknown one.
+    let known = tempfile::tempdir().unwrap();
+    let run = analyze(&demo(), known.path(), &[]);
+    assert!(!String::from_utf8(run.stdout)
+        .unwrap()
+        .contains("currency unknown"));
+    assert!(!read(&known.path().join("report.html")).contains("currency unknown"));
+}
+
 /// A repeat window of 20 days (`[thresholds] repeat_window_days`): every label of the repeat
 /// rate says 20, beside the 20-day rate, in the terminal, report.md and report.html, also in
 /// the comparison with a baseline; none says 90.

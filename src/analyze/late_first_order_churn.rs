@@ -273,10 +273,10 @@ fn run(ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::Raised(Finding {
         n: compared,
         title: format!(
-            "After a late first order {:.1}% of customers come back within {window} days, vs {:.1}% after an on-time one (p = {:.1e})",
+            "After a late first order {:.1}% of customers come back within {window} days, vs {:.1}% after an on-time one (p = {})",
             test.p1 * 100.0,
             test.p2 * 100.0,
-            test.p_value
+            crate::stats::fmt_p(test.p_value)
         ),
         evidence,
         breakdown: Vec::new(),

@@ -140,7 +140,7 @@ pub fn scoring_currency(
 pub struct Evidence {
     pub name: String,
     pub value: f64,
-    /// `share` (fraction), `hours`, `days`, `orders`, `count` (customers...), `points`,
+    /// `share` (fraction), `hours`, `days`, `orders`, `tickets`, `count` (customers...), `points`,
     /// `currency`, `ratio`, `z` (a z statistic), `p-value`.
     pub unit: &'static str,
     /// Sample size behind the value, when it is a statistic.
@@ -191,6 +191,14 @@ pub struct BreakdownRow {
     pub affected: u64,
     /// `affected / n` (0 when `n` is 0).
     pub share: f64,
+}
+
+/// What the `affected` of snag `id`'s breakdown rows counts, for the reports to label it, when
+/// it is not the rows' share of the snag's own affected orders, tickets or customers: review-gap
+/// splits the reviews scored 1-2, while the snag affects the late or unreviewed orders. `None`
+/// for the others, whose breakdown counts what the snag affects.
+pub fn breakdown_counts(id: &str) -> Option<&'static str> {
+    (id == review_gap::ANALYZER.id).then_some(review_gap::BREAKDOWN_COUNTS)
 }
 
 /// The measured inputs of a snag's impact (priced in `score`).

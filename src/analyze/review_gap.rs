@@ -124,6 +124,10 @@ fn run(ctx: &Context) -> Result<Outcome> {
     }))
 }
 
+/// What a row of this snag's breakdown counts (its `affected`): the reviews scored 1-2 of the
+/// group's reviews, not the snag's affected orders.
+pub const BREAKDOWN_COUNTS: &str = "reviews scored 1-2";
+
 /// Reviews scoring 2 or less, by the order's delivery state: the nearest thing to complaints in
 /// stores without tickets (Olist's low scores mostly come from late or undelivered orders).
 fn low_scores_by_delivery_state(ctx: &Context) -> Result<Vec<super::BreakdownRow>> {

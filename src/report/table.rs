@@ -234,6 +234,17 @@ pub fn revenue_text(r: &Report) -> String {
     }
 }
 
+/// Said once where the store currency is named (the terminal's revenue, report.md's headline,
+/// report.html's footer) when no currency is known: the orders name none and no `currency` is
+/// configured, so every amount is shown bare.
+pub const CURRENCY_UNKNOWN: &str = "currency unknown: set `currency` in snagscan.toml";
+
+/// True when the report's amounts are in a currency it does not know (see [`CURRENCY_UNKNOWN`]):
+/// a revenue, and no store currency. Several currencies are each named, so never unknown.
+pub fn currency_unknown(r: &Report) -> bool {
+    r.store.currency.is_none() && r.kpis.revenue.is_some()
+}
+
 /// A KPI or evidence value in its unit: shares as %, hours and days with one decimal.
 pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
     match value {
@@ -243,10 +254,13 @@ pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
             "share" => format!("{:.1}%", v * 100.0),
             "hours" => format!("{v:.1} h"),
             "days" => format!("{v:.1} d"),
-            "orders" | "count" => format!("{v:.0}"),
+            // Tickets as the support cost's basis counts them (`22 tickets ...`), also an
+            // excess over an even spread, which is fractional (21.714).
+            "orders" | "count" | "tickets" => format!("{v:.0}"),
             "per100" => format!("{v:.2}"),
             "points" => format!("{v:.2}"),
             "currency" => money(v, None),
+            "p-value" => crate::stats::fmt_p(v),
             _ => format!("{v:.3}"),
         },
     }
@@ -269,7 +283,7 @@ pub fn fmt_change(delta: Option<f64>, unit: &str) -> String {
         "share" => format!("{sign}{:.1} pts", a * 100.0),
         "hours" => format!("{sign}{a:.1} h"),
         "days" => format!("{sign}{a:.1} d"),
-        "orders" | "count" => format!("{sign}{a:.0}"),
+        "orders" | "count" | "tickets" => format!("{sign}{a:.0}"),
         "currency" => format!("{sign}{}", money(a, None)),
         "points" | "per100" => format!("{sign}{a:.2}"),
         _ => format!("{sign}{a:.3}"),
@@ -307,9 +321,10 @@ fn summary(r: &Report) -> String {
     let mut s = String::new();
     match (&r.window.start, &r.window.end, r.window.days) {
         (Some(start), Some(end), Some(days)) => s.push_str(&format!(
-            "snagscan report: {} to {} ({days:.0} days), times in {}{tz_note}\n",
+            "snagscan report: {} to {} ({}), times in {}{tz_note}\n",
             super::view::date_part(Some(start), &r.store.timezone),
             super::view::date_part(Some(end), &r.store.timezone),
+            super::view::window_length(days),
             r.store.timezone,
         )),
         _ => s.push_str("snagscan report: no orders in the inputs\n"),
@@ -317,20 +332,28 @@ fn summary(r: &Report) -> String {
     let inputs: Vec<String> = r
         .inputs
         .iter()
-        .map(|i| format!("{} ({} {}, {} rows)", i.file, i.format, i.kind, i.rows))
+        .map(|i| {
+            let rows = if i.rows == 1 { "row" } else { "rows" };
+            format!("{} ({} {}, {} {rows})", i.file, i.format, i.kind, i.rows)
+        })
         .collect();
     s.push_str(&format!("Inputs: {}\n", inputs.join(", ")));
     for sk in &r.skipped_files {
         s.push_str(&format!("Skipped: {}: {}\n", sk.file, sk.reason));
     }
     s.push_str(&format!(
-        "Orders {} | customers {} | shipped {} | delivered {} | cancelled {} | revenue {}\n",
+        "Orders {} | customers {} | shipped {} | delivered {} | cancelled {} | revenue {}{}\n",
         k.orders,
         count_text(k.customers),
         count_text(k.orders_shipped),
         count_text(k.orders_delivered),
         fmt_value(k.cancel_share, "share"),
-        revenue_text(r)
+        revenue_text(r),
+        if currency_unknown(r) {
+            format!(" ({CURRENCY_UNKNOWN})")
+        } else {
+            String::new()
+        }
     ));
     s.push_str(&format!(
         "Order-to-ship p50 {} (p90 {}) | transit p50 {} | click-to-door p50 {} | on-time {} | overdue {}\n",
@@ -468,7 +491,11 @@ fn evidence_lines(s: &Snag, currency: Option<&str>) -> String {
                 )
             })
             .collect();
-        lines.push(format!("breakdown: {}", rows.join(", ")));
+        // What the rows count, when it is not what the snag affects (review-gap's low scores).
+        let counts = crate::analyze::breakdown_counts(s.id)
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
+        lines.push(format!("breakdown{counts}: {}", rows.join(", ")));
     }
     lines.join("\n")
 }
@@ -565,6 +592,39 @@ mod tests {
         assert!(!shown_as_moved(&k(None, None, Trend::NotComparable)));
         assert!(!shown_as_moved(&k(Some(0.2), Some(0.2), Trend::Unchanged)));
         assert!(shown_as_moved(&k(Some(0.2), Some(0.3), Trend::Better)));
+    }
+
+    /// A p-value in the evidence is written as the title writes it (`p = 6.0e-5`), never
+    /// rounded to `0.000`.
+    #[test]
+    fn evidence_p_values_use_the_title_format() {
+        let p = Evidence::new("p (two-sided)", 6.0e-5, "p-value");
+        assert_eq!(fmt_evidence(&p, None), "p (two-sided): 6.0e-5");
+        let poisson = Evidence::new("chance of as many tickets", 0.0012, "p-value");
+        assert_eq!(
+            fmt_evidence(&poisson, None),
+            "chance of as many tickets: 1.2e-3"
+        );
+    }
+
+    /// Tickets are shown whole, as the support cost's basis counts them ("22 tickets above an
+    /// even spread"); report.json keeps monday-surge's 21.714.
+    #[test]
+    fn evidence_tickets_are_whole() {
+        let excess = Evidence::new(
+            "tickets above an even seventh",
+            44.0 - 156.0 / 7.0,
+            "tickets",
+        );
+        assert_eq!(
+            fmt_evidence(&excess, None),
+            "tickets above an even seventh: 22"
+        );
+        let spike = Evidence::new("WISMO tickets on spike days", 12.0, "tickets");
+        assert_eq!(
+            fmt_evidence(&spike, None),
+            "WISMO tickets on spike days: 12"
+        );
     }
 
     #[test]

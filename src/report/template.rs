@@ -27,7 +27,8 @@ pub fn escape_md(s: &str) -> String {
     out
 }
 
-fn sentence(s: String) -> String {
+/// `s` with its first letter upper-cased: `Reviews scored 1-2`.
+pub fn sentence(s: String) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -14,11 +14,16 @@ pub struct View {
     pub generated_at: Option<String>,
     pub window_start: String,
     pub window_end: String,
-    pub window_days: String,
+    /// The window's length for people: `120 days`, `1 day`, `4 h` under a day, `15 min` under
+    /// an hour (see [`window_length`]).
+    pub window_length: String,
     pub timezone: String,
     pub timezone_assumed: bool,
     pub as_of_source: String,
     pub currency: Option<String>,
+    /// No currency is known for the amounts (see [`super::table::CURRENCY_UNKNOWN`]): the
+    /// templates say so where they name the currency.
+    pub currency_unknown: bool,
     /// The repeat window the repeat rates were measured over, days.
     pub repeat_window_days: u32,
     /// The handful of figures shown first.
@@ -81,6 +86,9 @@ pub struct SnagView {
     pub evidence: Vec<String>,
     pub terms: Vec<TermView>,
     pub breakdown: Vec<BreakdownView>,
+    /// What the breakdown's `affected` counts, for its column: `Affected`, or what the analyzer
+    /// names (`Reviews scored 1-2`, see [`crate::analyze::breakdown_counts`]).
+    pub breakdown_counts: String,
     pub automation: String,
     pub kpi_name: String,
     pub kpi_label: String,
@@ -278,15 +286,12 @@ pub fn build(r: &Report) -> View {
         generated_at: r.generated_at.clone(),
         window_start: date_part(r.window.start.as_deref(), &r.store.timezone),
         window_end: date_part(r.window.end.as_deref(), &r.store.timezone),
-        window_days: r
-            .window
-            .days
-            .map(|d| format!("{d:.0}"))
-            .unwrap_or_else(|| "0".into()),
+        window_length: window_length(r.window.days.unwrap_or(0.0)),
         timezone: r.store.timezone.clone(),
         timezone_assumed: r.store.timezone_assumed,
         as_of_source: r.store.as_of_source.to_string(),
         currency: r.store.currency.clone(),
+        currency_unknown: super::table::currency_unknown(r),
         repeat_window_days: r.repeat_window_days,
         headline,
         kpis,
@@ -376,6 +381,22 @@ pub fn date_part(instant: Option<&str>, tz: &str) -> String {
     ) {
         (Ok(t), Ok(zone)) => t.with_timezone(&zone).format("%Y-%m-%d").to_string(),
         _ => text.chars().take(10).collect(),
+    }
+}
+
+/// The length of a data window of `days` (fractional) as the reports write it: whole days
+/// (`740 days`, `1 day`), or, under a day, whole hours (`4 h` for 0.1689 days), and under an
+/// hour whole minutes (`15 min`), so a window of a few hours never reads `0 days`.
+pub fn window_length(days: f64) -> String {
+    let hours = days * 24.0;
+    if hours < 1.0 {
+        format!("{:.0} min", (hours * 60.0).max(0.0))
+    } else if days < 1.0 {
+        format!("{hours:.0} h")
+    } else if days.round() == 1.0 {
+        "1 day".into()
+    } else {
+        format!("{days:.0} days")
     }
 }
 
@@ -477,6 +498,9 @@ fn snag_view(
                 n: b.n,
             })
             .collect(),
+        breakdown_counts: crate::analyze::breakdown_counts(s.id)
+            .map(|c| super::template::sentence(c.to_string()))
+            .unwrap_or_else(|| "Affected".into()),
         automation: s.automation.to_string(),
         kpi_name: s.kpi.name.to_string(),
         kpi_label: kpi_label(s.kpi.name, Some(r.repeat_window_days)),
@@ -501,7 +525,16 @@ fn snag_view(
 
 #[cfg(test)]
 mod tests {
-    use super::date_part;
+    use super::{date_part, window_length};
+
+    #[test]
+    fn a_window_under_a_day_is_told_in_hours() {
+        assert_eq!(window_length(0.168_75), "4 h");
+        assert_eq!(window_length(0.01), "14 min");
+        assert_eq!(window_length(0.0), "0 min");
+        assert_eq!(window_length(1.2), "1 day");
+        assert_eq!(window_length(119.94), "120 days");
+    }
 
     #[test]
     fn window_dates_are_local_to_the_store() {
