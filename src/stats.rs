@@ -62,10 +62,18 @@ pub fn poisson_at_least(k: u64, mean: f64) -> f64 {
     }
 }
 
-/// A p-value as every report shows it, in scientific notation with two significant digits:
-/// `6.0e-5`, `3.8e-1`. One format for the titles and the evidence, so that a small p never
-/// reads `0.000` beside a title that gives its value.
+/// A p-value as every report shows it, with two significant digits: in scientific notation
+/// below 0.001 (`6.0e-5`), as a decimal above (`0.38`, `0.014`). One format for the titles and
+/// the evidence, so that a small p never reads `0.000` beside a title that gives its value.
 pub fn fmt_p(p: f64) -> String {
+    if !p.is_finite() || p <= 0.0 || p >= 1e-3 {
+        let decimals = if p > 0.0 && p.is_finite() {
+            (1 - p.log10().floor() as i32).max(1) as usize
+        } else {
+            1
+        };
+        return format!("{p:.decimals$}");
+    }
     format!("{p:.1e}")
 }
 
@@ -80,10 +88,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn p_values_are_written_in_scientific_notation() {
+    fn p_values_are_written_with_two_significant_digits() {
         assert_eq!(fmt_p(6.0e-5), "6.0e-5");
-        assert_eq!(fmt_p(0.384), "3.8e-1");
-        assert_eq!(fmt_p(0.014_388), "1.4e-2");
+        assert_eq!(fmt_p(0.000_999), "1.0e-3");
+        assert_eq!(fmt_p(0.384), "0.38");
+        assert_eq!(fmt_p(0.014_388), "0.014");
+        assert_eq!(fmt_p(0.001_2), "0.0012");
+        assert_eq!(fmt_p(1.0), "1.0");
+        assert_eq!(fmt_p(0.0), "0.0");
     }
 
     #[test]

@@ -603,8 +603,10 @@ mod tests {
         let poisson = Evidence::new("chance of as many tickets", 0.0012, "p-value");
         assert_eq!(
             fmt_evidence(&poisson, None),
-            "chance of as many tickets: 1.2e-3"
+            "chance of as many tickets: 0.0012"
         );
+        let p = Evidence::new("p (two-sided)", 0.384, "p-value");
+        assert_eq!(fmt_evidence(&p, None), "p (two-sided): 0.38");
     }
 
     /// Tickets are shown whole, as the support cost's basis counts them ("22 tickets above an
