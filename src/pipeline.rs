@@ -109,10 +109,13 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         config,
         scoring_currency: scoring_currency.as_deref(),
     };
+    let repeat_order_value = mean_repeat_order_value(&ctx)?;
     let base = ScoringBase {
         window_days,
         revenue_per_30d: scored_revenue.map(|r| r * 30.0 / window_days.max(1.0)),
-        mean_repeat_order_value: mean_repeat_order_value(&ctx)?,
+        mean_repeat_order_value: repeat_order_value.0,
+        repeat_orders: repeat_order_value.1,
+        min_sample: config.thresholds.min_sample,
         repeat_window_days: config.thresholds.repeat_window_days,
     };
     drop(metrics_span);
@@ -316,8 +319,9 @@ fn several_currencies(
 /// Mean net value of repeat orders, store currency (with several currencies, of the repeat
 /// orders in the scoring currency). A repeat order is a customer's non-cancelled order placed
 /// strictly after the first order's instant (SPEC section 2, repeat purchase): a second order
-/// placed at the same instant as the first (`order_seq` 2, one visit) is not one.
-fn mean_repeat_order_value(ctx: &Context) -> Result<Option<f64>> {
+/// placed at the same instant as the first (`order_seq` 2, one visit) is not one. Returns the
+/// mean and the number of repeat orders with a value it is taken over.
+fn mean_repeat_order_value(ctx: &Context) -> Result<(Option<f64>, u64)> {
     use crate::journey::CUSTOMER_INDEX;
     let first_orders = ctx
         .journeys
@@ -345,9 +349,15 @@ fn mean_repeat_order_value(ctx: &Context) -> Result<Option<f64>> {
             crate::journey::left_join_keeping_order(),
         )
         .filter(col(s::PLACED_AT).gt(col("first_order_at")))
-        .select([col(s::NET_REVENUE).mean().alias("v")])
+        .select([
+            col(s::NET_REVENUE).mean().alias("v"),
+            col(s::NET_REVENUE).count().alias("n"),
+        ])
         .collect()?;
-    crate::analyze::first_f64(&df, "v")
+    Ok((
+        crate::analyze::first_f64(&df, "v")?,
+        crate::analyze::first_u64(&df, "n")?,
+    ))
 }
 
 /// Histogram bin edges for order-to-ship time, hours (the last bin is open).

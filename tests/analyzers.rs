@@ -437,7 +437,11 @@ fn repeat_order_value_leaves_out_a_same_instant_second_order() {
     let mut orders = std::fs::read_to_string(&path).unwrap();
     orders.push_str("9999,T0,2024-01-10T12:00:00Z,,1000\n");
     write(dir.path(), "orders.csv", &orders);
-    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    // 20 repeat orders: a minimum sample of 20 lets their mean price the drop (at 30, fewer
+    // repeat orders than the minimum price nothing).
+    let mut cfg = config(dir.path(), "UTC");
+    cfg.thresholds.min_sample = 20;
+    let r = run(dir.path(), &cfg).report;
     let s = snag(&r, "late-first-order-churn");
     let revenue = s
         .impact_terms
@@ -497,7 +501,10 @@ fn review_gap_prices_the_unreviewed_customers_with_their_own_repeat_rate() {
         reviews.push_str(&format!("{id},5,2024-01-20T12:00:00Z\n"));
     }
     write(dir.path(), "reviews.csv", &reviews);
-    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    // 20 repeat orders value the drop with a minimum sample of 20 (see above).
+    let mut cfg = config(dir.path(), "UTC");
+    cfg.thresholds.min_sample = 20;
+    let r = run(dir.path(), &cfg).report;
     let s = snag(&r, "review-gap");
     assert_eq!(s.affected_orders, 80);
     assert_eq!(s.affected_customers, 80);
