@@ -243,6 +243,23 @@ mod tests {
     use super::*;
     use crate::analyze::{Finding, ImpactBasis, Outcome, Stage};
 
+    /// A scoring base with the defaults' minimum sample (30) and repeat window (90 days).
+    fn scoring_base(
+        window_days: f64,
+        revenue_per_30d: Option<f64>,
+        mean_repeat_order_value: Option<f64>,
+        repeat_orders: u64,
+    ) -> ScoringBase {
+        ScoringBase {
+            window_days,
+            revenue_per_30d,
+            mean_repeat_order_value,
+            repeat_orders,
+            min_sample: 30,
+            repeat_window_days: 90,
+        }
+    }
+
     fn analyzer() -> Analyzer {
         Analyzer {
             id: "late-delivery",
@@ -273,14 +290,7 @@ mod tests {
 
     #[test]
     fn impact_is_support_plus_revenue_scaled_to_30_days() {
-        let base = ScoringBase {
-            window_days: 60.0,
-            revenue_per_30d: Some(10_000.0),
-            mean_repeat_order_value: Some(80.0),
-            repeat_orders: 100,
-            min_sample: 30,
-            repeat_window_days: 90,
-        };
+        let base = scoring_base(60.0, Some(10_000.0), Some(80.0), 100);
         let drop = RepeatDrop::Measured {
             affected_rate: 0.10,
             others_rate: 0.30,
@@ -308,14 +318,7 @@ mod tests {
 
     #[test]
     fn unmeasurable_terms_are_not_priced() {
-        let base = ScoringBase {
-            window_days: 30.0,
-            revenue_per_30d: Some(1_000.0),
-            mean_repeat_order_value: Some(80.0),
-            repeat_orders: 100,
-            min_sample: 30,
-            repeat_window_days: 90,
-        };
+        let base = scoring_base(30.0, Some(1_000.0), Some(80.0), 100);
         let drop = RepeatDrop::NotMeasurable {
             affected: 3,
             others: 10,
@@ -337,14 +340,7 @@ mod tests {
     #[test]
     fn lapsing_customers_are_priced_per_30_days_as_measured() {
         // 12 lapsing VIPs x 40.00 per 30 days each = 480 per 30 days, whatever the window.
-        let base = ScoringBase {
-            window_days: 365.0,
-            revenue_per_30d: Some(10_000.0),
-            mean_repeat_order_value: Some(80.0),
-            repeat_orders: 100,
-            min_sample: 30,
-            repeat_window_days: 90,
-        };
+        let base = scoring_base(365.0, Some(10_000.0), Some(80.0), 100);
         let lapsing = RepeatDrop::Lapsing {
             customers: 12,
             revenue_per_30d: 40.0,
@@ -367,14 +363,7 @@ mod tests {
     /// is told it has none.
     #[test]
     fn support_cost_basis_says_why_it_is_not_priced() {
-        let base = ScoringBase {
-            window_days: 30.0,
-            revenue_per_30d: Some(1_000.0),
-            mean_repeat_order_value: None,
-            repeat_orders: 0,
-            min_sample: 30,
-            repeat_window_days: 90,
-        };
+        let base = scoring_base(30.0, Some(1_000.0), None, 0);
         let basis = |tickets| {
             let s = score(
                 &analyzer(),
@@ -395,14 +384,7 @@ mod tests {
     /// says so, and the term stays priced at 0.
     #[test]
     fn a_higher_repeat_rate_is_no_drop() {
-        let base = ScoringBase {
-            window_days: 30.0,
-            revenue_per_30d: Some(1_000.0),
-            mean_repeat_order_value: Some(80.0),
-            repeat_orders: 100,
-            min_sample: 30,
-            repeat_window_days: 90,
-        };
+        let base = scoring_base(30.0, Some(1_000.0), Some(80.0), 100);
         let rise = RepeatDrop::Measured {
             affected_rate: 0.303,
             others_rate: 0.261,
@@ -429,14 +411,8 @@ mod tests {
     /// made repeat-dropoff the first recommendation at 1,824 per 30 days).
     #[test]
     fn a_mean_of_too_few_repeat_orders_prices_nothing() {
-        let base = |repeat_orders: u64| ScoringBase {
-            window_days: 30.0,
-            revenue_per_30d: Some(1_000.0),
-            mean_repeat_order_value: Some(50.65),
-            repeat_orders,
-            min_sample: 30,
-            repeat_window_days: 90,
-        };
+        let base =
+            |repeat_orders: u64| scoring_base(30.0, Some(1_000.0), Some(50.65), repeat_orders);
         let drop = RepeatDrop::Measured {
             affected_rate: 0.0,
             others_rate: 0.25,

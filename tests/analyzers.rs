@@ -479,6 +479,24 @@ fn late_first_order_churn_by_hand() {
     assert_eq!((c.status, c.n), ("not_enough_data", Some(29)));
 }
 
+/// [`churn_store`] with 40 late and 70 on-time first orders (2 and 18 customers back), the
+/// first orders of T0..T29 reviewed on 2024-01-20 with `score(i)` stars.
+fn reviewed_churn_store(score: impl Fn(usize) -> u8) -> tempfile::TempDir {
+    let dir = churn_store(40, 2, 70, 18);
+    let orders = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
+    let mut reviews = String::from("order_id,score,created_at\n");
+    for i in 0..30 {
+        let first = orders
+            .lines()
+            .find(|l| l.contains(&format!(",T{i},2024-01-10")))
+            .unwrap();
+        let id = first.split(',').next().unwrap();
+        reviews.push_str(&format!("{id},{},2024-01-20T12:00:00Z\n", score(i)));
+    }
+    write(dir.path(), "reviews.csv", &reviews);
+    dir
+}
+
 #[test]
 fn review_gap_prices_the_unreviewed_customers_with_their_own_repeat_rate() {
     // 110 delivered first orders (40 late, 70 on time; 2 and 18 of their customers order
@@ -489,18 +507,7 @@ fn review_gap_prices_the_unreviewed_customers_with_their_own_repeat_rate() {
     // (40.00) = 1,840 over the 172-day window, 1840 x 30 / 172 = 320.93 per 30 days. (The drop
     // after a first order reviewed 1-2 stars, which priced it before, is not measurable here:
     // no such review.) A missing review raises no ticket: no support cost.
-    let dir = churn_store(40, 2, 70, 18);
-    let orders = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
-    let mut reviews = String::from("order_id,score,created_at\n");
-    for i in 0..30 {
-        let first = orders
-            .lines()
-            .find(|l| l.contains(&format!(",T{i},2024-01-10")))
-            .unwrap();
-        let id = first.split(',').next().unwrap();
-        reviews.push_str(&format!("{id},5,2024-01-20T12:00:00Z\n"));
-    }
-    write(dir.path(), "reviews.csv", &reviews);
+    let dir = reviewed_churn_store(|_| 5);
     // 20 repeat orders value the drop with a minimum sample of 20 (see above).
     let mut cfg = config(dir.path(), "UTC");
     cfg.thresholds.min_sample = 20;
@@ -531,19 +538,7 @@ fn review_gap_prices_the_unreviewed_customers_with_their_own_repeat_rate() {
 fn review_gap_breakdown_is_labelled_with_what_it_counts() {
     use snagscan::report::{html::HtmlReport, table::TerminalReport, Exporter};
     // The store of the test above, 5 of its 30 reviews scored 1.
-    let dir = churn_store(40, 2, 70, 18);
-    let orders = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
-    let mut reviews = String::from("order_id,score,created_at\n");
-    for i in 0..30 {
-        let first = orders
-            .lines()
-            .find(|l| l.contains(&format!(",T{i},2024-01-10")))
-            .unwrap();
-        let id = first.split(',').next().unwrap();
-        let score = if i < 5 { 1 } else { 5 };
-        reviews.push_str(&format!("{id},{score},2024-01-20T12:00:00Z\n"));
-    }
-    write(dir.path(), "reviews.csv", &reviews);
+    let dir = reviewed_churn_store(|i| if i < 5 { 1 } else { 5 });
     let r = run(dir.path(), &config(dir.path(), "UTC")).report;
     let s = snag(&r, "review-gap");
     assert_eq!(s.affected_orders, 80);
