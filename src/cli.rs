@@ -29,7 +29,7 @@ pub enum Command {
     /// Show how each file of a folder is read: kind, format, rows, and the header each
     /// canonical column comes from; for a skipped file, why, and the nearest format.
     Inspect(InspectArgs),
-    /// Write a synthetic store with known snags (the demo data, and ground truth for tests).
+    /// Write a synthetic store: healthy, or with the snags --inject plants (the demo data, and ground truth for tests).
     Generate(GenerateArgs),
 }
 
@@ -53,7 +53,7 @@ pub struct GenerateArgs {
     /// Random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Folder to write orders.csv, shipments.csv, tickets.csv, reviews.csv, line_items.csv and truth.json to.
+    /// Folder to write orders.csv, shipments.csv, tickets.csv, reviews.csv, line_items.csv, snagscan.toml and truth.json to.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// `canonical` (snagscan's own CSVs) or `shopify` (a Shopify orders export plus canonical files).

@@ -23,7 +23,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[test]
 #[ignore = "needs ../shared/data"]
 fn cdnow_repeat_rate_matches_an_independent_computation() {
-    let text = std::fs::read_to_string(DATA).unwrap();
+    let text = std::fs::read_to_string(DATA)
+        .unwrap_or_else(|e| panic!("{DATA}: {e} (this test needs ../shared/data)"));
     let mut dates: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split_whitespace().collect();

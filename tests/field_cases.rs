@@ -3306,7 +3306,8 @@ fn shopify_devstore_export_imports_51_orders_with_their_line_items() {
     let path = shared("shopify-devstore/orders_export_1.csv");
     // Independent count with the csv crate: orders = distinct Name, line items = rows with a
     // Lineitem quantity.
-    let mut rdr = csv::Reader::from_path(&path).unwrap();
+    let mut rdr = csv::Reader::from_path(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (this test needs ../shared/data)", path.display()));
     let headers = rdr.headers().unwrap().clone();
     let name_i = headers.iter().position(|h| h == "Name").unwrap();
     let qty_i = headers

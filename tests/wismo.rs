@@ -57,7 +57,8 @@ fn read(
     text: &str,
     label: impl Fn(&csv::StringRecord, &csv::StringRecord) -> bool,
 ) -> (Vec<String>, Vec<bool>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
+    let mut r = csv::Reader::from_path(path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (the labelled sets: fixtures/, ../shared/data)"));
     let headers = r.headers().unwrap().clone();
     let i = headers.iter().position(|h| h == text).unwrap();
     let (mut texts, mut labels) = (Vec::new(), Vec::new());
