@@ -1100,7 +1100,6 @@ pub fn store_from_frames(
     })
 }
 
-/// Whether some orders or shipments table among `tables` has a `delivered_at` column.
 /// Whether some orders file has a column that can mark an order cancelled (`status`,
 /// `cancelled_at`), even one with no value.
 fn cancellations_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool {
@@ -1110,6 +1109,7 @@ fn cancellations_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool 
     })
 }
 
+/// Whether some orders or shipments table among `tables` has a `delivered_at` column.
 fn delivery_times_read(tables: &[(TableKind, frame::FileFrame, String)]) -> bool {
     tables.iter().any(|(kind, ff, _)| {
         matches!(kind, TableKind::Orders | TableKind::Shipments)
