@@ -26,7 +26,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Report, REPEAT_WINDOW_KPIS, SCHEMA_VERSION};
+use super::{Report, KPIS_DEFINED_BY, REPEAT_WINDOW_KPIS, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 
 /// Relative change (of the larger magnitude; for a fraction, see [`cmp_tol`]) below which two
@@ -460,10 +460,26 @@ impl Comparison {
                 settings.join(", ")
             )
         });
+        // KPIs a changed threshold defines (the repeat rates and the revenue have notes above).
+        let redefined: Vec<&str> = self
+            .kpis
+            .iter()
+            .filter(|k| k.trend == Trend::NotComparable && k.previous.is_some())
+            .filter(|k| k.current.is_some() && k.name != "revenue")
+            .filter(|k| !REPEAT_WINDOW_KPIS.contains(&k.name.as_str()))
+            .map(|k| k.name.as_str())
+            .collect();
+        let redefined = (!redefined.is_empty()).then(|| {
+            format!(
+                "Not compared, as a changed threshold defines them: {} (and the snags they measure)",
+                redefined.join(", ")
+            )
+        });
         windows
             .into_iter()
             .chain(currencies)
             .chain(settings)
+            .chain(redefined)
             .collect()
     }
 
@@ -521,10 +537,11 @@ fn cmp_tol(prev: f64, cur: f64, floor: f64, fraction: bool) -> i8 {
     }
 }
 
-/// How `kpi` moved from `prev` to `cur`; `n/a` when either is null, or when the KPI is a
-/// repeat rate and the two were measured over different repeat windows (`windows_differ`).
-fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>, windows_differ: bool) -> Trend {
-    if windows_differ && REPEAT_WINDOW_KPIS.contains(&kpi) {
+/// How `kpi` moved from `prev` to `cur`; `n/a` when either is null, or when the two runs
+/// measured it by different definitions (`redefined`: another repeat window, or a threshold
+/// that defines it changed, see [`redefined_kpis`]).
+fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>, redefined: bool) -> Trend {
+    if redefined {
         return Trend::NotComparable;
     }
     let (Some(p), Some(c)) = (prev, cur) else {
@@ -599,14 +616,34 @@ fn repeat_windows_differ(was: Option<u32>, now: Option<u32>) -> Option<(u32, u32
     }
 }
 
+/// The KPIs the two runs measured by different definitions: the repeat rates over different
+/// repeat windows (`windows_differ`), and the KPIs a changed threshold defines
+/// ([`KPIS_DEFINED_BY`], from the reports' `settings`).
+fn redefined_kpis(old: &Digest, new: &Digest, windows_differ: bool) -> BTreeSet<&'static str> {
+    let threshold =
+        |d: &Digest, key: &str| d.settings.as_ref().map(|s| s["thresholds"][key].clone());
+    let mut kpis: BTreeSet<&'static str> = BTreeSet::new();
+    if windows_differ {
+        kpis.extend(REPEAT_WINDOW_KPIS);
+    }
+    for (key, defined) in KPIS_DEFINED_BY {
+        match (threshold(old, key), threshold(new, key)) {
+            (Some(was), Some(now)) if was != now => kpis.extend(defined.iter()),
+            _ => {}
+        }
+    }
+    kpis
+}
+
 /// Compares `new` with the baseline `old`.
 pub fn compare(old: &Digest, new: &Digest) -> Comparison {
     let differ = repeat_windows_differ(old.repeat_window_days, new.repeat_window_days).is_some();
     // Money in two currencies: impacts and the revenue are not compared (no exchange rates).
     let money_differs = currencies_differ(&old.store.currency, &new.store.currency).is_some();
     let money_kpi = |name: &str| money_differs && name == "revenue";
-    // Over different repeat windows, a snag measured by a repeat rate cannot be compared.
-    let not_comparable = |kpi: &str| differ && REPEAT_WINDOW_KPIS.contains(&kpi);
+    // A KPI measured by two definitions, and a snag measured by it, cannot be compared.
+    let redefined = redefined_kpis(old, new, differ);
+    let not_comparable = |kpi: &str| redefined.contains(kpi);
     let known: BTreeSet<&str> = KPI_DIRECTIONS.iter().map(|(k, _)| *k).collect();
     let extra = old
         .kpis
@@ -629,12 +666,12 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                 change: previous
                     .zip(current)
                     .map(|(p, c)| c - p)
-                    .filter(|_| !(differ && REPEAT_WINDOW_KPIS.contains(&name)))
+                    .filter(|_| !not_comparable(name))
                     .filter(|_| !money_kpi(name)),
                 trend: if money_kpi(name) {
                     Trend::NotComparable
                 } else {
-                    trend(name, previous, current, differ)
+                    trend(name, previous, current, not_comparable(name))
                 },
             }
         })
@@ -662,7 +699,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                     let comparable = |d: &DigestSnag| d.impact_without(support, revenue);
                     let (was, now) = (comparable(b), comparable(s));
                     let impact = cmp_tol(was, now, IMPACT_FLOOR, false);
-                    let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value, differ);
+                    let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value, false);
                     if impact > 0 || kpi == Trend::Worse {
                         SnagStatus::Worse
                     } else if impact < 0 || kpi == Trend::Better {
@@ -1143,6 +1180,54 @@ mod tests {
         assert!(compare(&digest(&[], vec![]), &with(24.0, 5.0))
             .notes()
             .is_empty());
+    }
+
+    /// A stricter SLA redefines the share over it: the KPI has no change or trend, and
+    /// slow-fulfillment, measured by it, is not comparable, so `--fail-on worse` ignores it
+    /// (it was "worse", +30.6 pts, on the same orders). A threshold that only judges a KPI
+    /// (slow_fulfillment_share) leaves it compared.
+    #[test]
+    fn a_threshold_that_defines_a_kpi_makes_it_not_comparable() {
+        let with = |sla: f64, share: f64, breach: f64| {
+            let mut d = digest(
+                &[
+                    ("sla_breach_share", Some(breach)),
+                    ("on_time_rate", Some(0.9)),
+                ],
+                vec![snag(
+                    "slow-fulfillment",
+                    "hold-off",
+                    50.0,
+                    "sla_breach_share",
+                    breach,
+                )],
+            );
+            d.settings = Some(serde_json::json!({
+                "thresholds": {"fulfillment_sla_h": sla, "slow_fulfillment_share": share},
+            }));
+            d
+        };
+        let c = compare(&with(48.0, 0.1, 0.19), &with(24.0, 0.1, 0.497));
+        let kpi = |c: &Comparison, name: &str| {
+            let k = c.kpis.iter().find(|k| k.name == name).unwrap();
+            (k.trend, k.change)
+        };
+        assert_eq!(kpi(&c, "sla_breach_share"), (Trend::NotComparable, None));
+        assert_eq!(kpi(&c, "on_time_rate"), (Trend::Unchanged, Some(0.0)));
+        assert_eq!(
+            c.snag("slow-fulfillment").map(|s| s.status),
+            Some(SnagStatus::NotComparable)
+        );
+        assert_eq!(
+            c.notes()[1],
+            "Not compared, as a changed threshold defines them: sla_breach_share (and the snags they measure)"
+        );
+        let c = compare(&with(48.0, 0.1, 0.19), &with(48.0, 0.05, 0.25));
+        assert_eq!(kpi(&c, "sla_breach_share").0, Trend::Worse);
+        assert_eq!(
+            c.snag("slow-fulfillment").map(|s| s.status),
+            Some(SnagStatus::Worse)
+        );
     }
 
     /// A changed repeat window is told once, by its own note (was: named again among the

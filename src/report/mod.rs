@@ -286,6 +286,21 @@ pub fn kpi_info(name: &str) -> (&str, &'static str) {
 /// The KPIs measured over the repeat window (`[thresholds] repeat_window_days`).
 pub const REPEAT_WINDOW_KPIS: &[&str] = &["repeat_rate", "repeat_rate (late first order)"];
 
+/// The KPIs each threshold defines, not only judges (`[thresholds]` keys): with the threshold
+/// changed since a baseline the KPI measures something else (the share over a 24 h SLA is not
+/// the share over a 48 h one), so a comparison neither gives its change nor calls its snag
+/// worse or better. The repeat window's are [`REPEAT_WINDOW_KPIS`], compared by the windows
+/// the reports record.
+pub const KPIS_DEFINED_BY: &[(&str, &[&str])] = &[
+    ("fulfillment_sla_h", &["sla_breach_share"]),
+    ("spike_z", &["wismo_spike_days"]),
+    ("spike_min_tickets", &["wismo_spike_days"]),
+    ("spike_max_p", &["wismo_spike_days"]),
+    ("vip_top_share", &["vip_at_risk (customers)"]),
+    ("vip_gap_multiple", &["vip_at_risk (customers)"]),
+    ("vip_min_orders", &["vip_at_risk (customers)"]),
+];
+
 /// The label of a KPI for people: [`kpi_info`]'s, led by the repeat window for a KPI measured
 /// over it (`20-day repeat rate` with `repeat_window_days` 20). Without a known window
 /// (`snagscan diff` of two saved reports) the label names none: `Repeat rate`.

@@ -117,7 +117,9 @@ pub fn comparison_text(
         n => format!(", {n} no longer measurable (not enough data)"),
     };
     if let n @ 1.. = c.count(SnagStatus::NotComparable) {
-        rare.push_str(&format!(", {n} not comparable (other repeat window)"));
+        rare.push_str(&format!(
+            ", {n} not comparable (measured by a changed definition: see below)"
+        ));
     }
     let mut out = format!(
         "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved{rare}\n",
