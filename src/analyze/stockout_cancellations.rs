@@ -89,7 +89,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
             ),
         },
         evidence,
-        breakdown: cancelled_skus(ctx)?,
+        breakdown: cancelled_skus(ctx, share)?,
         affected_orders: orders,
         affected_customers: customers,
         kpi_value: Some(share),
@@ -101,9 +101,12 @@ fn run(ctx: &Context) -> Result<Outcome> {
     }))
 }
 
-/// Cancelled orders per SKU (from the line items), most first, ties by SKU ascending; at most
-/// `worst_lanes` SKUs.
-fn cancelled_skus(ctx: &Context) -> Result<Vec<BreakdownRow>> {
+/// Cancelled orders per SKU (from the line items): the SKUs cancelled more often than the
+/// store's `cancel_share` would give their orders, by that excess (cancelled orders minus
+/// orders x `cancel_share`), most first, ties by SKU ascending; at most `worst_lanes` SKUs. A
+/// best-seller that rides along in cancelled baskets at the store's rate is not listed above a
+/// SKU that ran out (ranked by count, it was).
+fn cancelled_skus(ctx: &Context, cancel_share: f64) -> Result<Vec<BreakdownRow>> {
     let Some(items) = &ctx.store.line_items else {
         return Ok(Vec::new());
     };
@@ -128,9 +131,14 @@ fn cancelled_skus(ctx: &Context) -> Result<Vec<BreakdownRow>> {
             len().cast(DataType::UInt64).alias("n"),
             col(s::CANCELLED).cast(DataType::UInt64).sum().alias("k"),
         ])
-        .filter(col("k").gt(lit(0)))
+        .with_column(
+            (col("k").cast(DataType::Float64)
+                - col("n").cast(DataType::Float64) * lit(cancel_share))
+            .alias("excess"),
+        )
+        .filter(col("excess").gt(lit(0.0)))
         .sort(
-            ["k", s::SKU],
+            ["excess", s::SKU],
             SortMultipleOptions::default().with_order_descending_multi([true, false]),
         )
         .limit(ctx.config.thresholds.worst_lanes as u32)
