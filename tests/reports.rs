@@ -373,12 +373,14 @@ fn journeys_as_parquet() {
     assert!(!journeys.iter().any(|c| c.starts_with('_')), "{journeys:?}");
 }
 
-/// The SKUs most cancelled come in the analyzer's order (cancelled orders, most first; ties by
-/// SKU) in the terminal as in report.json, where ordering by share would reverse them.
+/// The SKUs most cancelled come in the analyzer's order (cancelled orders beyond the store's
+/// cancel share, most first; ties by SKU) in the terminal as in report.json, where ordering by
+/// count or by share would give another order.
 #[test]
 fn stockout_skus_in_the_same_order_in_every_report() {
     let store = tempfile::tempdir().unwrap();
-    // SKU-A: 2 of 6 orders cancelled (33%); SKU-B: 1 of 2 (50%); SKU-C: 1 of 1 (100%).
+    // 4 of 15 orders cancelled (26.7%). SKU-A: 2 of 6 cancelled, 0.4 beyond 6 x 4/15; SKU-B: 1
+    // of 2, 0.467 beyond; SKU-C: 1 of 1, 0.733 beyond; SKU-D: 0 of 6, none.
     let mut orders = String::from("order_id,customer_id,placed_at,status,cancel_reason,total\n");
     let mut items = String::from("order_id,sku,product,quantity,unit_price\n");
     for (i, (sku, cancelled)) in [
@@ -391,6 +393,12 @@ fn stockout_skus_in_the_same_order_in_every_report() {
         ("SKU-B", true),
         ("SKU-B", false),
         ("SKU-C", true),
+        ("SKU-D", false),
+        ("SKU-D", false),
+        ("SKU-D", false),
+        ("SKU-D", false),
+        ("SKU-D", false),
+        ("SKU-D", false),
     ]
     .into_iter()
     .enumerate()
@@ -401,7 +409,7 @@ fn stockout_skus_in_the_same_order_in_every_report() {
             ("paid", "")
         };
         orders.push_str(&format!(
-            "{},C{i},2024-03-0{}T10:00:00Z,{status},{reason},10.00\n",
+            "{},C{i},2024-03-{:02}T10:00:00Z,{status},{reason},10.00\n",
             1001 + i,
             i + 1
         ));
@@ -424,7 +432,7 @@ fn stockout_skus_in_the_same_order_in_every_report() {
         .unwrap()
         .iter()
         .find(|s| s["id"] == "stockout-cancellations")
-        .expect("stockout-cancellations raised (4 of 9 orders cancelled)");
+        .expect("stockout-cancellations raised (4 of 15 orders cancelled)");
     let rows: Vec<(&str, u64, u64)> = snag["breakdown"]
         .as_array()
         .unwrap()
@@ -437,7 +445,7 @@ fn stockout_skus_in_the_same_order_in_every_report() {
             )
         })
         .collect();
-    assert_eq!(rows, [("SKU-A", 2, 6), ("SKU-B", 1, 2), ("SKU-C", 1, 1)]);
+    assert_eq!(rows, [("SKU-C", 1, 1), ("SKU-B", 1, 2), ("SKU-A", 2, 6)]);
 
     let terminal = String::from_utf8(out.stdout).unwrap();
     let at = |sku: &str| {
@@ -446,7 +454,7 @@ fn stockout_skus_in_the_same_order_in_every_report() {
             .unwrap_or_else(|| panic!("{sku} not in the terminal report:\n{terminal}"))
     };
     assert!(
-        at("SKU-A") < at("SKU-B") && at("SKU-B") < at("SKU-C"),
+        at("SKU-C") < at("SKU-B") && at("SKU-B") < at("SKU-A"),
         "{terminal}"
     );
 }
