@@ -299,7 +299,7 @@ fn build_with(
         Some(sh) => {
             let _t = crate::timings::span("shipments per order");
             let per_order = shipments_per_order(sh.clone().lazy(), latest)?;
-            add_by_order_id(&orders, per_order)?
+            add_by_order_id(&orders, per_order, store.order_ids_distinct)?
         }
         None => orders
             .lazy()
@@ -321,7 +321,7 @@ fn build_with(
         Some(rv) => {
             let _t = crate::timings::span("latest reviews");
             let latest = latest_reviews(rv, dq)?;
-            add_by_order_id(&orders, latest.lazy())?
+            add_by_order_id(&orders, latest.lazy(), store.order_ids_distinct)?
         }
         None => orders
             .lazy()
@@ -336,7 +336,10 @@ fn build_with(
     let (orders, unshipped_known) = match unshipped_per_order(store.line_items.as_ref())? {
         Some(per_order) => {
             let _t = crate::timings::span("unshipped line items");
-            (add_by_order_id(&orders, per_order)?, true)
+            (
+                add_by_order_id(&orders, per_order, store.order_ids_distinct)?,
+                true,
+            )
         }
         None => (orders, false),
     };
@@ -537,23 +540,11 @@ fn build_with(
         Some(refs) => {
             let linked = crate::support::link(refs, store, &journeys, distinct, latest, dq)?;
             let counts = crate::support::per_order(&linked);
-            // A ticket linked to an id several orders share counts on the first of them only.
-            let first = if distinct {
-                lit(true)
-            } else {
-                col(s::ORDER_ID)
-                    .cum_count(false)
-                    .over([col(s::ORDER_ID)])?
-                    .eq(lit(1u32))
-            };
-            let count = |name: &str| {
-                when(first.clone())
-                    .then(col(name).fill_null(lit(0u32)))
-                    .otherwise(lit(0u32))
-                    .alias(name)
-            };
+            // A ticket linked to an id several orders share counts on the first of them only
+            // (see `add_by_order_id`); the others have none.
+            let count = |name: &str| col(name).fill_null(lit(0u32)).alias(name);
             // The journeys' order (placed_at, order_id) is kept: `customers` relies on it.
-            let with_counts = add_by_order_id(&journeys, counts)?
+            let with_counts = add_by_order_id(&journeys, counts, distinct)?
                 .lazy()
                 .with_columns([count(s::N_TICKETS), count(s::N_WISMO_TICKETS)])
                 .collect()?;
@@ -619,7 +610,7 @@ fn transit_sources(negative: DataFrame, shipments: &DataFrame) -> Result<DataFra
         .filter(len().over([col(s::ORDER_ID)])?.eq(lit(1)))
         .select([col(s::ORDER_ID), col("_ship_file"), col("_ship_line")]);
     let from_shipment = col("_ship_line").is_not_null();
-    Ok(add_by_order_id(&negative, rows)?
+    Ok(add_by_order_id(&negative, rows, false)?
         .lazy()
         .with_columns([
             when(from_shipment.clone())
@@ -713,13 +704,30 @@ fn shipments_per_order(shipments: LazyFrame, latest: Option<DateTime<Utc>>) -> R
 
 /// `left` with the columns of `right` (one row per `order_id`, or none) added row for row: a
 /// left join in which only `right`'s columns move. Joining the whole of `left` would copy every
-/// one of its columns into join order; here they are kept as they are and shared.
+/// one of its columns into join order; here they are kept as they are and shared. Unless
+/// `ids_distinct` says `left`'s order ids are, an id several of its rows share (a
+/// scientific-notation id such as `9.4E+21`, whose lost digits keep both orders) takes `right`'s
+/// row on the first of them only, so that one shipment, review or ticket is not counted on each.
 ///
 /// Errors: `right` has an order id more than once (the join would add rows).
-fn add_by_order_id(left: &DataFrame, right: LazyFrame) -> Result<DataFrame> {
+fn add_by_order_id(left: &DataFrame, right: LazyFrame, ids_distinct: bool) -> Result<DataFrame> {
+    let key = if ids_distinct {
+        col(s::ORDER_ID)
+    } else {
+        when(
+            col(s::ORDER_ID)
+                .cum_count(false)
+                .over([col(s::ORDER_ID)])?
+                .eq(lit(1u32)),
+        )
+        .then(col(s::ORDER_ID))
+        .otherwise(lit(NULL).cast(DataType::String))
+        .alias(s::ORDER_ID)
+    };
     let aligned = left
         .select([s::ORDER_ID])?
         .lazy()
+        .select([key])
         .join(
             right,
             [col(s::ORDER_ID)],

@@ -4711,3 +4711,47 @@ fn cancellations_are_not_measured_without_a_status_or_cancellation_time() {
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("cancel_share"), 0.0);
 }
+
+/// Two orders sharing a scientific-notation id (kept apart: the lost digits may differ) do not
+/// both take the one shipment that cites the id: it ships and delivers the first of them in
+/// the journeys' order, as a ticket citing it is linked to that first order (both used to show
+/// it, counting one parcel as two orders shipped and delivered).
+#[test]
+fn a_shipment_citing_a_shared_scientific_id_ships_one_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,total,currency,email\n\
+          9.4001E+21,2024-06-01T10:00:00Z,10,USD,a@x.test\n\
+          9.4001E+21,2024-06-01T11:00:00Z,20,USD,b@x.test\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,carrier,shipped_at,delivered_at\n\
+          9.4001E+21,T1,ups,2024-06-02T10:00:00Z,2024-06-03T10:00:00Z\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    assert_eq!(run.kpi("orders_shipped"), 1);
+    assert_eq!(run.kpi("orders_delivered"), 1);
+    assert_eq!(run.kpi("transit_time_p50_h"), 24.0);
+    let mut rdr = csv::Reader::from_path(run.out.path().join("journeys.csv")).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let at = |h: &str| headers.iter().position(|x| x == h).unwrap();
+    let rows: Vec<(String, String)> = rdr
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[at("total")].to_string(), r[at("n_shipments")].to_string())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("10.0".to_string(), "1".to_string()),
+            ("20.0".to_string(), "0".to_string())
+        ]
+    );
+}
