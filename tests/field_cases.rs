@@ -4010,11 +4010,18 @@ fn a_header_only_tickets_file_is_no_tickets_and_a_plus_sign_total_is_read() {
             .unwrap()
             .clone()
     };
-    for id in ["wismo-load", "wismo-spike", "monday-surge"] {
+    for id in ["wismo-spike", "monday-surge"] {
         let c = check(id);
         assert_eq!(c["status"], "not_enough_data", "{id}: {c}");
         assert_eq!(c["n"], 0, "{id}: {c}");
     }
+    // wismo-load is per 100 shipped orders, and these orders hold no shipping data at all.
+    let c = check("wismo-load");
+    assert_eq!(c["status"], "not_applicable", "{c}");
+    assert_eq!(
+        c["note"],
+        "no shipping data in the inputs: the WISMO rate is per 100 shipped orders"
+    );
 }
 
 /// Orders in two currencies: impacts are priced in the currency of most orders (USD: orders 1
@@ -4753,5 +4760,56 @@ fn a_shipment_citing_a_shared_scientific_id_ships_one_order() {
             ("10.0".to_string(), "1".to_string()),
             ("20.0".to_string(), "0".to_string())
         ]
+    );
+}
+
+/// A snag measured by order-to-ship times or lateness is not applicable, not "not enough data
+/// (n=0)", when the inputs cannot give one: more orders of the same export would not help.
+/// Orders with a fulfillment status but no ship time, and no delivery data.
+#[test]
+fn snags_without_the_times_they_measure_are_not_applicable() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..40)
+        .map(|i| {
+            format!(
+                "{},2024-05-{:02} 10:00:00,10,fulfilled\n",
+                1 + i,
+                1 + i % 28
+            )
+        })
+        .collect();
+    write(
+        dir.path(),
+        "orders.csv",
+        format!("order_id,placed_at,total,fulfillment_status\n{rows}").as_bytes(),
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders_shipped"), 40);
+    let report = run.report();
+    let note = |id: &str| {
+        let c = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone();
+        assert_eq!(c["status"], "not_applicable", "{id}: {c}");
+        c["note"].as_str().unwrap().to_string()
+    };
+    for id in [
+        "slow-fulfillment",
+        "express-buried",
+        "weekend-backlog",
+        "hold-wait",
+    ] {
+        assert_eq!(
+            note(id),
+            "no shipped order has a ship time: order-to-ship cannot be measured"
+        );
+    }
+    assert_eq!(
+        note("late-delivery"),
+        "no delivery data in the inputs (no delivery time or delivered status)"
     );
 }

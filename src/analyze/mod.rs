@@ -289,6 +289,21 @@ pub enum Outcome {
     },
 }
 
+/// Not applicable, for a snag measured by order-to-ship times, when the inputs cannot give
+/// one: no shipping data at all (`orders_shipped` null), or shipped orders none of which has a
+/// ship time (`fulfillment_wait_p50_h` null). More orders would not give such a store a sample,
+/// so it is not "not enough data". `None` when order-to-ship times exist.
+pub fn without_ship_times(ctx: &Context) -> Option<Outcome> {
+    let why = match (ctx.kpis.orders_shipped, ctx.kpis.fulfillment_wait_p50_h) {
+        (None, _) => {
+            "no shipping data in the inputs (no shipments file, ship time or fulfillment status)"
+        }
+        (Some(1..), None) => "no shipped order has a ship time: order-to-ship cannot be measured",
+        _ => return None,
+    };
+    Some(Outcome::NotApplicable { why: why.into() })
+}
+
 /// One entry of the analyzer registry.
 pub struct Analyzer {
     /// Stable kebab-case snag id.

@@ -21,6 +21,9 @@ pub const ANALYZER: Analyzer = Analyzer {
 };
 
 fn run(ctx: &Context) -> Result<Outcome> {
+    if let Some(outcome) = super::without_ship_times(ctx) {
+        return Ok(outcome);
+    }
     let t = &ctx.config.thresholds;
     let breach = col(s::FULFILLMENT_WAIT_H).gt(lit(t.fulfillment_sla_h));
     let stats = ctx

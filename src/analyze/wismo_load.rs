@@ -40,7 +40,11 @@ fn run(ctx: &Context) -> Result<Outcome> {
         });
     };
     let t = &ctx.config.thresholds;
-    let shipped = ctx.kpis.orders_shipped.unwrap_or(0);
+    let Some(shipped) = ctx.kpis.orders_shipped else {
+        return Ok(Outcome::NotApplicable {
+            why: "no shipping data in the inputs: the WISMO rate is per 100 shipped orders".into(),
+        });
+    };
     if shipped < t.min_sample {
         return Ok(Outcome::NotEnoughData { n: shipped });
     }
