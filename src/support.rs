@@ -427,7 +427,9 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
 /// (Boolean), `delivery_state` (String: not_shipped, shipped_time_unknown,
 /// in_transit_before_promise, in_transit_late, delivered, time_unknown, unlinked;
 /// `shipped_time_unknown` for an order known shipped, by its fulfillment status or a delivery,
-/// with no known ship time; `time_unknown` for a linked ticket whose own time is implausible, or
+/// with no known ship time; `time_unknown` for a linked ticket whose own time is implausible,
+/// whose order's shipping cannot be told (the inputs hold no shipping data) or delivery (a
+/// ticket after the hand-off, and the inputs hold no delivery data), or
 /// opened after its order shipped when the delivery time is not known (implausible, or missing
 /// beside a "delivered" status) and no parcel of the order is known delivered after the ticket).
 ///
@@ -626,6 +628,27 @@ pub fn link(
     } else {
         lit(false)
     };
+    // Whether the inputs can tell a ticket's order shipped, or delivered, at all: without
+    // shipping data every order would read "not shipped", and without delivery data every
+    // shipped one "in transit", which nothing measured.
+    let (shipping_known, delivery_known) =
+        match (store.shipments.is_some(), store.delivery_times_read) {
+            (true, true) => (true, true),
+            (has_shipments, delivery_times) => {
+                let any = journeys
+                    .clone()
+                    .lazy()
+                    .select([
+                        crate::journey::known_shipped().any(true).alias("_s"),
+                        col(s::DELIVERED).any(true).alias("_d"),
+                    ])
+                    .collect()?;
+                let any = |name: &str| -> Result<bool> {
+                    Ok(any.column(name)?.bool()?.get(0).unwrap_or(false))
+                };
+                (has_shipments || any("_s")?, delivery_times || any("_d")?)
+            }
+        };
     let before_promise = when(col("_is_date").fill_null(lit(false)))
         .then(created.clone().lt(col("_deadline")))
         .otherwise(created.clone().lt_eq(col("_deadline")));
@@ -633,6 +656,9 @@ pub fn link(
         .then(lit("unlinked"))
         // Opened at a time not known: every state is a comparison with that time.
         .when(known_time(s::CREATED_AT, latest).is_null())
+        .then(lit("time_unknown"))
+        // No shipping data in the inputs: shipped or not is not known.
+        .when(lit(!shipping_known))
         .then(lit("time_unknown"))
         .when(
             col("_delivered")
@@ -646,6 +672,10 @@ pub fn link(
         .then(lit("shipped_time_unknown"))
         .when(col("_shipped").is_null().or(col("_shipped").gt(created)))
         .then(lit("not_shipped"))
+        // Shipped before the ticket, and no delivery data in the inputs: in transit or
+        // delivered is not known.
+        .when(lit(!delivery_known))
+        .then(lit("time_unknown"))
         // Shipped before the ticket and delivered at a time not known: in transit or delivered,
         // unless a parcel is known to have come after the ticket (in transit then).
         .when(

@@ -286,9 +286,71 @@ fn order_ids_and_e_mails_are_compared_without_case_spaces_or_hash() {
         text_column(&t, "linked_by"),
         [Some("order_id"), Some("email"), None]
     );
+    // The orders hold no shipping data: shipped or not is not known.
     assert_eq!(
         text_column(&t, "delivery_state"),
-        [Some("not_shipped"), Some("not_shipped"), Some("unlinked")]
+        [Some("time_unknown"), Some("time_unknown"), Some("unlinked")]
+    );
+}
+
+/// A ticket's delivery state says only what the inputs can tell: with no shipping data at all
+/// its order is not "not shipped" but unknown, and with shipping but no delivery data a ticket
+/// after the hand-off is not "in transit" (the parcel may have come); an order not yet shipped
+/// when shipping is known stays `not_shipped`.
+#[test]
+fn a_delivery_state_the_inputs_cannot_tell_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let tickets = "ticket_id,created_at,subject,order_id
+                   701,2024-03-05T09:00:00Z,Where is my order?,1001
+                   702,2024-03-05T09:00:00Z,Where is my order?,1002
+";
+    std::fs::write(dir.path().join("tickets.csv"), tickets).unwrap();
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed_at,total
+         1001,2024-03-01T10:00:00Z,10.00
+         1002,2024-03-02T10:00:00Z,20.00
+",
+    )
+    .unwrap();
+    let states = |dir: &Path| {
+        let analysis = analyze_folder(dir);
+        let t = tickets_by_id(&analysis);
+        text_column(&t, "delivery_state")
+            .into_iter()
+            .map(|s| s.map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let unknown = Some("time_unknown".to_string());
+    assert_eq!(states(dir.path()), [unknown.clone(), unknown.clone()]);
+    // 1001 handed off before its ticket, 1002 after: no delivery data.
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed_at,fulfilled_at,total
+         1001,2024-03-01T10:00:00Z,2024-03-02T10:00:00Z,10.00
+         1002,2024-03-02T10:00:00Z,2024-03-06T10:00:00Z,20.00
+",
+    )
+    .unwrap();
+    assert_eq!(
+        states(dir.path()),
+        [unknown, Some("not_shipped".to_string())]
+    );
+    // With a delivery column, 1001 is in transit when the ticket comes (delivered later).
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,placed_at,fulfilled_at,delivered_at,total
+         1001,2024-03-01T10:00:00Z,2024-03-02T10:00:00Z,2024-03-07T10:00:00Z,10.00
+         1002,2024-03-02T10:00:00Z,2024-03-06T10:00:00Z,,20.00
+",
+    )
+    .unwrap();
+    assert_eq!(
+        states(dir.path()),
+        [
+            Some("in_transit_before_promise".to_string()),
+            Some("not_shipped".to_string())
+        ]
     );
 }
 
