@@ -302,7 +302,7 @@ fn several_currencies(
             .collect::<Vec<_>>()
             .join(", "),
         reason: format!(
-            "orders in {} currencies ({counts} orders): impacts are priced in {priced_in}, {why}; amounts in other currencies are left out of them, not converted",
+            "orders in {} currencies ({counts} non-cancelled orders with an amount): impacts are priced in {priced_in}, {why}; amounts in other currencies are left out of them, not converted",
             by_currency.len()
         ),
         effect: crate::quality::Effect::Warning,

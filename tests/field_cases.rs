@@ -4069,7 +4069,7 @@ fn several_currencies_are_priced_in_the_currency_of_most_orders() {
     assert_eq!(note["count"], 1);
     assert!(
         note["reason"].as_str().unwrap().contains(
-            "(JPY 1, USD 2 orders): impacts are priced in USD, the currency of most orders"
+            "(JPY 1, USD 2 non-cancelled orders with an amount): impacts are priced in USD, the currency of most orders"
         ),
         "{note}"
     );
