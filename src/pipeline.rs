@@ -116,6 +116,7 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         mean_repeat_order_value: repeat_order_value.0,
         repeat_orders: repeat_order_value.1,
         min_sample: config.thresholds.min_sample,
+        significance: config.thresholds.churn_p_value,
         repeat_window_days: config.thresholds.repeat_window_days,
     };
     drop(metrics_span);

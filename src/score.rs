@@ -118,6 +118,9 @@ pub struct ScoringBase {
     pub repeat_orders: u64,
     /// The minimum sample (config `min_sample`).
     pub min_sample: u64,
+    /// The significance level a repeat-rate drop between two groups must reach to be priced
+    /// (config `churn_p_value`, 0.05: the level late-first-order-churn tests its drop at).
+    pub significance: f64,
     /// The repeat window, days, that repeat-rate drops are measured over (for the basis text).
     pub repeat_window_days: u32,
 }
@@ -214,6 +217,30 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
                 base.repeat_orders, base.min_sample
             ),
         ),
+        (
+            RepeatDrop::Measured {
+                affected_rate,
+                others_rate,
+                affected,
+                others,
+            },
+            Some(_),
+        ) if affected_rate < others_rate
+            && drop_p_value(*affected_rate, *affected, *others_rate, *others)
+                .is_some_and(|p| p >= base.significance) =>
+        {
+            let p = drop_p_value(*affected_rate, *affected, *others_rate, *others).unwrap_or(1.0);
+            term(
+                None,
+                format!(
+                    "repeat-rate drop not significant: {:.1}% of {affected} vs {:.1}% of {others} customers (p = {}, priced from p < {})",
+                    affected_rate * 100.0,
+                    others_rate * 100.0,
+                    crate::stats::fmt_p(p),
+                    base.significance
+                ),
+            )
+        }
         (RepeatDrop::Measured { affected_rate, others_rate, .. }, Some(value)) => {
             let drop = (others_rate - affected_rate).max(0.0);
             let v = f.affected_customers as f64 * drop * value;
@@ -238,6 +265,20 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
     }
 }
 
+/// The two-sided p-value of a repeat-rate drop between two groups of customers (pooled
+/// two-proportion z-test, as late-first-order-churn's), from their rates and sizes; `None`
+/// when one group is empty (a drop against a target, repeat-dropoff's) or neither varies.
+fn drop_p_value(affected_rate: f64, affected: u64, others_rate: f64, others: u64) -> Option<f64> {
+    let k = |rate: f64, n: u64| (rate * n as f64).round() as u64;
+    crate::stats::two_proportion_z(
+        k(affected_rate, affected),
+        affected,
+        k(others_rate, others),
+        others,
+    )
+    .map(|t| t.p_value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +297,7 @@ mod tests {
             mean_repeat_order_value,
             repeat_orders,
             min_sample: 30,
+            significance: 0.05,
             repeat_window_days: 90,
         }
     }
@@ -439,6 +481,44 @@ mod tests {
         let s = scored(30);
         let priced = s.terms[1].value_per_30d.unwrap();
         assert!((priced - 40.0 * 0.25 * 50.65).abs() < 1e-9, "{priced}");
+    }
+
+    /// A repeat-rate drop between two groups is priced only when significant at
+    /// `churn_p_value` (the demo store's late-delivery: 23 of 100 against 132 of 480, z = -0.95,
+    /// p = 0.35, priced 390 of its 463 per 30 days from a difference its own report called not
+    /// significant). A significant drop is priced as before.
+    #[test]
+    fn a_drop_that_is_not_significant_is_not_priced() {
+        let base = scoring_base(30.0, Some(1_000.0), Some(80.0), 100);
+        let scored = |drop: RepeatDrop| {
+            score(
+                &analyzer(),
+                &finding(Tickets::NotApplicable, drop),
+                &base,
+                &Costs::default(),
+                &BTreeMap::new(),
+            )
+        };
+        let s = scored(RepeatDrop::Measured {
+            affected_rate: 0.23,
+            others_rate: 132.0 / 480.0,
+            affected: 100,
+            others: 480,
+        });
+        assert_eq!(s.terms[1].value_per_30d, None);
+        assert_eq!(
+            s.terms[1].basis,
+            "repeat-rate drop not significant: 23.0% of 100 vs 27.5% of 480 customers (p = 0.35, priced from p < 0.05)"
+        );
+        // 4 of 40 against 120 of 400: z = -2.68, p = 0.0074.
+        let s = scored(RepeatDrop::Measured {
+            affected_rate: 0.10,
+            others_rate: 0.30,
+            affected: 40,
+            others: 400,
+        });
+        let priced = s.terms[1].value_per_30d.unwrap();
+        assert!((priced - 40.0 * 0.2 * 80.0).abs() < 1e-9, "{priced}");
     }
 
     #[test]
