@@ -4813,3 +4813,24 @@ fn snags_without_the_times_they_measure_are_not_applicable() {
         "no delivery data in the inputs (no delivery time or delivered status)"
     );
 }
+
+/// `inspect` on a folder without an orders file says that `analyze` needs one (it listed the
+/// other files as if the folder could be analysed; `analyze` stops with exit 2).
+#[test]
+fn inspect_says_when_there_is_no_orders_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject\nT1,2024-03-05T10:00:00Z,Where is my order?\n",
+    );
+    let (code, text) = inspect(dir.path(), &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.ends_with(
+            "no orders file among these: analyze needs one (orders, or an export that holds them, such as Shopify's) and stops without it\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(analyze(dir.path(), &[]).code, 2);
+}

@@ -242,5 +242,13 @@ pub fn render(files: &[FileInspection]) -> String {
             let _ = writeln!(t, "  error: {e}");
         }
     }
+    let has_orders = files
+        .iter()
+        .any(|f| f.tables.iter().any(|tb| tb.kind == TableKind::Orders));
+    if !files.is_empty() && !has_orders {
+        t.push_str(
+            "no orders file among these: analyze needs one (orders, or an export that holds them, such as Shopify's) and stops without it\n",
+        );
+    }
     t
 }
