@@ -245,7 +245,8 @@ pub fn render(files: &[FileInspection]) -> String {
     let has_orders = files
         .iter()
         .any(|f| f.tables.iter().any(|tb| tb.kind == TableKind::Orders));
-    if !files.is_empty() && !has_orders {
+    // Some file read, none of them orders (a folder of skipped files is an error already).
+    if files.iter().any(|f| !f.tables.is_empty()) && !has_orders {
         t.push_str(
             "no orders file among these: analyze needs one (orders, or an export that holds them, such as Shopify's) and stops without it\n",
         );
