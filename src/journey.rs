@@ -233,6 +233,15 @@ fn says_partial() -> Expr {
         .or(matches(col(s::STATUS), PARTIAL_IN_STATUS_PATTERN))
 }
 
+/// A journey with a review (Boolean): a score, or a review time when its score was refused
+/// (a 0 or a 6 on the 1-5 scale, a text), for the review is there all the same. Needs the
+/// journey columns review_score, review_at.
+pub fn reviewed() -> Expr {
+    col(s::REVIEW_SCORE)
+        .is_not_null()
+        .or(col(s::REVIEW_AT).is_not_null())
+}
+
 /// A journey known to have shipped, at least in part: it has a ship time, or it is known
 /// delivered (`delivered`, by a time or a status), or it is physical and its
 /// `fulfillment_status` says fulfilled or partial, or its free-text `status` says partly

@@ -156,7 +156,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
                 physical
                     .clone()
                     .and(col(s::DELIVERED))
-                    .and(col(s::REVIEW_SCORE).is_not_null()),
+                    .and(crate::journey::reviewed()),
             )
             .alias("delivered_reviewed"),
             col(s::REVIEW_SCORE).mean().alias("score_mean"),

@@ -4834,3 +4834,44 @@ fn inspect_says_when_there_is_no_orders_file() {
     );
     assert_eq!(analyze(dir.path(), &[]).code, 2);
 }
+
+/// A review whose score is refused (a 0 on the 1-5 scale) is still a review: it counts in
+/// `review_coverage` (it did not, so a store whose every order was reviewed, 30 of 40 with a 0,
+/// read 25% coverage and was told to send review requests); the mean takes the valid scores.
+#[test]
+fn a_review_with_a_refused_score_still_counts_in_coverage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut orders, mut reviews) = (
+        String::from("order_id,placed_at,delivered_at,total\n"),
+        String::from("order_id,score,created_at\n"),
+    );
+    for i in 0..40 {
+        let day = 1 + i % 20;
+        orders.push_str(&format!(
+            "{},2024-03-{day:02}T10:00:00Z,2024-03-{:02}T10:00:00Z,10\n",
+            1001 + i,
+            day + 3
+        ));
+        let score = if i < 30 { 0 } else { 5 };
+        reviews.push_str(&format!(
+            "{},{score},2024-03-{:02}T12:00:00Z\n",
+            1001 + i,
+            day + 5
+        ));
+    }
+    write(dir.path(), "orders.csv", orders.as_bytes());
+    write(dir.path(), "reviews.csv", reviews.as_bytes());
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("review_coverage"), 1.0);
+    assert_eq!(run.kpi("review_score_mean"), 5.0);
+    assert_eq!(run.dq("unparseable score").unwrap()["count"], 30);
+    let report = run.report();
+    let gap = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "review-gap")
+        .unwrap()
+        .clone();
+    assert_eq!(gap["status"], "clear", "{gap}");
+}

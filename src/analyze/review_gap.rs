@@ -30,7 +30,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     // Known delivered, also at a time not known (a status that says delivered), as the
     // `review_coverage` KPI counts them.
     let delivered = col(s::DELIVERED);
-    let reviewed = col(s::REVIEW_SCORE).is_not_null();
+    let reviewed = crate::journey::reviewed();
     let score_if = |late: bool| col(s::REVIEW_SCORE).filter(col(s::LATE).eq(lit(late)));
     let stats = ctx
         .journeys
