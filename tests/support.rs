@@ -499,3 +499,52 @@ fn short_ticket_history_is_not_enough_for_spikes() {
     let (_d, _truth, r) = store("small", 150, 2, vec![]);
     assert!(["not_enough_data", "clear", "not_applicable"].contains(&status(&r, "wismo-spike")));
 }
+
+/// wismo-load's in-transit shares are of the WISMO tickets whose delivery state is known:
+/// without delivery data every ticket after the hand-off is `time_unknown`, and the title says
+/// so instead of "0% were opened while the parcel was in transit" (measured on nothing).
+#[test]
+fn wismo_load_does_not_share_out_unknown_delivery_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut orders = String::from("order_id,placed_at,fulfilled_at,total\n");
+    let mut tickets = String::from("ticket_id,created_at,subject,order_id\n");
+    for i in 0..40 {
+        let day = 1 + i % 20;
+        orders.push_str(&format!(
+            "{},2024-03-{day:02}T10:00:00Z,2024-03-{day:02}T18:00:00Z,10.00\n",
+            1001 + i
+        ));
+        if i < 5 {
+            tickets.push_str(&format!(
+                "{},2024-03-{:02}T09:00:00Z,Where is my order?,{}\n",
+                701 + i,
+                day + 3,
+                1001 + i
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("orders.csv"), orders).unwrap();
+    std::fs::write(dir.path().join("tickets.csv"), tickets).unwrap();
+    let analysis = analyze_folder(dir.path());
+    let s = analysis
+        .report
+        .snags
+        .iter()
+        .find(|s| s.id == "wismo-load")
+        .expect("wismo-load raised: 5 WISMO tickets on 40 shipped orders");
+    assert_eq!(
+        s.title,
+        "12.50 where-is-my-order tickets per 100 shipped orders; the delivery state of all 5 is unknown (unlinked, or times the inputs do not give)"
+    );
+    let names: Vec<&str> = s.evidence.iter().map(|e| e.name.as_str()).collect();
+    assert!(
+        !names.iter().any(|n| n.contains("preventable")),
+        "{names:?}"
+    );
+    let unknown = s
+        .evidence
+        .iter()
+        .find(|e| e.name.starts_with("WISMO tickets whose delivery state is not known"))
+        .unwrap();
+    assert_eq!((unknown.value, unknown.n), (1.0, Some(5)));
+}

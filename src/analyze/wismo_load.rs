@@ -91,6 +91,21 @@ fn run(ctx: &Context) -> Result<Outcome> {
         })
         .collect();
     let preventable = count_of("in_transit_before_promise");
+    // The in-transit shares are of the WISMO tickets whose delivery state is known: an unlinked
+    // ticket, or one whose order's ship or delivery time the inputs cannot tell, may have been
+    // either (a store without delivery data read "0% in transit", measured on nothing).
+    let unknown: u64 = ["unlinked", "time_unknown", "shipped_time_unknown"]
+        .iter()
+        .map(|st| count_of(st))
+        .sum();
+    let known = wismo.saturating_sub(unknown);
+    let in_transit = match known {
+        0 => format!("the delivery state of all {wismo} is unknown (unlinked, or times the inputs do not give)"),
+        _ => format!(
+            "{:.0}% of the {known} whose delivery state is known were opened while the parcel was in transit and not yet late",
+            preventable as f64 * 100.0 / known as f64
+        ),
+    };
     let unlinked_all = first_u64(
         &tickets
             .clone()
@@ -104,17 +119,21 @@ fn run(ctx: &Context) -> Result<Outcome> {
     Ok(Outcome::Raised(Finding {
         n: shipped,
         title: format!(
-            "{:.2} where-is-my-order tickets per 100 shipped orders; {:.0}% were opened while the parcel was in transit and not yet late",
+            "{:.2} where-is-my-order tickets per 100 shipped orders; {in_transit}",
             rate.unwrap_or(0.0),
-            if wismo > 0 { preventable as f64 * 100.0 / wismo as f64 } else { 0.0 }
         ),
-        evidence: vec![
-            Evidence::new("WISMO tickets per 100 shipped orders", rate.unwrap_or(0.0), "per_100").with_n(shipped),
-            Evidence::share("WISMO share of all tickets", wismo, all),
-            Evidence::share("WISMO tickets opened in transit before the promise (preventable)", preventable, wismo),
-            Evidence::share("WISMO tickets opened after the promise was missed", count_of("in_transit_late"), wismo),
-            Evidence::share("tickets not linked to any order", unlinked_all, all),
-        ],
+        evidence: [
+            Some(Evidence::new("WISMO tickets per 100 shipped orders", rate.unwrap_or(0.0), "per_100").with_n(shipped)),
+            Some(Evidence::share("WISMO share of all tickets", wismo, all)),
+            Some(Evidence::share("WISMO tickets whose delivery state is not known (unlinked, or times not given)", unknown, wismo)),
+            // Shares of nothing are left out, not shown as 0.
+            (known > 0).then(|| Evidence::share("WISMO tickets opened in transit before the promise (preventable), of those with a known state", preventable, known)),
+            (known > 0).then(|| Evidence::share("WISMO tickets opened after the promise was missed, of those with a known state", count_of("in_transit_late"), known)),
+            Some(Evidence::share("tickets not linked to any order", unlinked_all, all)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         breakdown,
         affected_orders: orders,
         affected_customers: customers,
