@@ -503,7 +503,8 @@ fn evidence_lines(s: &Snag, currency: Option<&str>) -> String {
 }
 
 fn impact_cell(s: &Snag, cur: Option<&str>) -> String {
-    let mut lines = vec![money(s.impact_per_30d, cur)];
+    // As report.md and report.html write it: `not measured` when no term could be priced.
+    let mut lines = vec![super::view::impact_text(s, cur)];
     for term in &s.impact_terms {
         match term.value_per_30d {
             Some(v) => lines.push(format!("{}: {}", term.name, money(v, None))),
