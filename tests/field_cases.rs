@@ -4653,6 +4653,25 @@ fn olist_orders_without_the_customers_file_have_no_customers() {
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("customers"), Value::Null);
     assert_eq!(run.kpi("repeat_rate"), Value::Null);
+    // The checks measured on customers cannot have any: not applicable, not "n=0".
+    let report = run.report();
+    for id in ["repeat-dropoff", "late-first-order-churn", "vip-at-risk"] {
+        let c = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (c["status"].as_str(), c["note"].as_str()),
+            (
+                Some("not_applicable"),
+                Some("no order is tied to a customer (no customer id, e-mail or customers file)")
+            ),
+            "{id}"
+        );
+    }
     assert_eq!(run.kpi("orders"), 5);
     assert_eq!(run.kpi("revenue"), 90.0);
     let unknown = run.dq("customer_id is one per order (Olist)").unwrap();

@@ -544,7 +544,10 @@ fn wismo_load_does_not_share_out_unknown_delivery_states() {
     let unknown = s
         .evidence
         .iter()
-        .find(|e| e.name.starts_with("WISMO tickets whose delivery state is not known"))
+        .find(|e| {
+            e.name
+                .starts_with("WISMO tickets whose delivery state is not known")
+        })
         .unwrap();
     assert_eq!((unknown.value, unknown.n), (1.0, Some(5)));
 }

@@ -217,6 +217,9 @@ fn share(g: Group, c: Count, window: u32) -> Evidence {
 }
 
 fn run(ctx: &Context) -> Result<Outcome> {
+    if let Some(outcome) = super::without_customers(ctx) {
+        return Ok(outcome);
+    }
     let t = &ctx.config.thresholds;
     let window = t.repeat_window_days;
     let c = counts(ctx.journeys, window)?;

@@ -304,6 +304,18 @@ pub fn without_ship_times(ctx: &Context) -> Option<Outcome> {
     Some(Outcome::NotApplicable { why: why.into() })
 }
 
+/// Not applicable, for a snag measured on customers, when no order is tied to one (`customers`
+/// null: no customer id, e-mail or customers file), so more orders would not help; `None`
+/// otherwise.
+pub fn without_customers(ctx: &Context) -> Option<Outcome> {
+    ctx.kpis
+        .customers
+        .is_none()
+        .then(|| Outcome::NotApplicable {
+            why: "no order is tied to a customer (no customer id, e-mail or customers file)".into(),
+        })
+}
+
 /// One entry of the analyzer registry.
 pub struct Analyzer {
     /// Stable kebab-case snag id.

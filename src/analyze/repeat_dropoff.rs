@@ -31,6 +31,9 @@ pub const ANALYZER: Analyzer = Analyzer {
 };
 
 fn run(ctx: &Context) -> Result<Outcome> {
+    if let Some(outcome) = super::without_customers(ctx) {
+        return Ok(outcome);
+    }
     let t = &ctx.config.thresholds;
     let j = ctx.journeys;
     let [eligible, repeated] = repeat_columns(j, t.repeat_window_days);

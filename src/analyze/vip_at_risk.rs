@@ -81,6 +81,9 @@ fn own_gaps(ctx: &Context, customers: LazyFrame) -> Result<LazyFrame> {
 }
 
 fn run(ctx: &Context) -> Result<Outcome> {
+    if let Some(outcome) = super::without_customers(ctx) {
+        return Ok(outcome);
+    }
     let t = &ctx.config.thresholds;
     let j = ctx.journeys;
     // With several currencies, VIPs are ranked among the customers whose revenue is in the
