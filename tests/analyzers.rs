@@ -171,6 +171,8 @@ fn weekend_backlog_is_found_in_store_time() {
     assert!(day("Fri") > 0.7 && day("Sat") > 0.7, "{:#?}", s.breakdown);
     // Mon-Thu orders are the reference: about 10 % of them wait longer than their own p90
     // (the breakdown used to count only Fri-Sun orders, so Mon-Thu rows read 0 %).
+    let labels: Vec<&str> = s.breakdown.iter().map(|b| b.label.as_str()).collect();
+    assert_eq!(labels, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
     let mon = s.breakdown.iter().find(|b| b.label == "Mon").unwrap();
     assert!(mon.affected > 0, "{:#?}", s.breakdown);
     assert!((0.03..0.2).contains(&mon.share), "{:#?}", s.breakdown);

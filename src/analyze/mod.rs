@@ -536,7 +536,21 @@ pub fn breakdown(
     hit: Expr,
     min_n: u64,
 ) -> Result<Vec<BreakdownRow>> {
-    let df = ctx
+    let limit = ctx.config.thresholds.worst_lanes as u32;
+    breakdown_rows(ctx, sample, label, hit, min_n, Some(limit))
+}
+
+/// [`breakdown`] with every group (at least `min_n` rows), when `limit` is `None`: for a
+/// breakdown of a few fixed groups read against each other (weekdays).
+pub fn breakdown_rows(
+    ctx: &Context,
+    sample: Expr,
+    label: Expr,
+    hit: Expr,
+    min_n: u64,
+    limit: Option<u32>,
+) -> Result<Vec<BreakdownRow>> {
+    let grouped = ctx
         .journeys
         .orders
         .clone()
@@ -557,9 +571,12 @@ pub fn breakdown(
         .sort(
             ["share", "k", "label"],
             SortMultipleOptions::default().with_order_descending_multi([true, true, false]),
-        )
-        .limit(ctx.config.thresholds.worst_lanes as u32)
-        .collect()?;
+        );
+    let df = match limit {
+        Some(limit) => grouped.limit(limit),
+        None => grouped,
+    }
+    .collect()?;
     let labels = df.column("label")?.str()?;
     let ns = df.column("n")?.u64()?;
     let ks = df.column("k")?.cast(&DataType::UInt64)?;

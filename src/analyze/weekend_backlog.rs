@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 
 use super::{
-    affected, breakdown, first_f64, repeat_drop, tickets_on, two_medians, Analyzer, Context,
+    affected, breakdown_rows, first_f64, repeat_drop, tickets_on, two_medians, Analyzer, Context,
     Evidence, Finding, ImpactBasis, Outcome, Stage,
 };
 use crate::error::Result;
@@ -95,7 +95,10 @@ fn run(ctx: &Context) -> Result<Outcome> {
     // about 10 % that Mon-Thu have by construction (counting only Fri-Sun orders here made
     // every Mon-Thu row read 0 %).
     let over_p90 = col(s::FULFILLMENT_WAIT_H).gt(lit(p90));
-    let days = breakdown(ctx, shipped, weekday_name(tz), over_p90, 1)?;
+    // All seven days, Monday first: the weekend read against the week (the five worst of them
+    // left out the days between).
+    let mut days = breakdown_rows(ctx, shipped, weekday_name(tz), over_p90, 1, None)?;
+    days.sort_by_key(|d| WEEKDAYS.iter().position(|w| *w == d.label));
     Ok(Outcome::Raised(Finding {
         n: shipped_n,
         title: format!(
@@ -114,15 +117,14 @@ fn run(ctx: &Context) -> Result<Outcome> {
     }))
 }
 
+/// The breakdown's weekday labels, Monday first.
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
 /// Weekday name of the placement, store time (breakdown label).
 fn weekday_name(tz: Tz) -> Expr {
     let d = placed_weekday(tz);
-    let mut name = lit("Sun");
-    for (i, day) in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        .iter()
-        .enumerate()
-        .rev()
-    {
+    let mut name = lit(WEEKDAYS[6]);
+    for (i, day) in WEEKDAYS[..6].iter().enumerate().rev() {
         name = when(d.clone().eq(lit(i as i32 + 1)))
             .then(lit(*day))
             .otherwise(name);
