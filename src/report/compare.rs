@@ -1222,6 +1222,13 @@ mod tests {
             c.notes()[1],
             "Not compared, as a changed threshold defines them: sla_breach_share (and the snags they measure)"
         );
+        let text = crate::report::table::comparison_text(&c, None, 120, false);
+        assert!(
+            text.ends_with(
+                "KPIs: no change beyond 1% among those compared (see the notes above)\n"
+            ),
+            "{text}"
+        );
         let c = compare(&with(48.0, 0.1, 0.19), &with(48.0, 0.05, 0.25));
         assert_eq!(kpi(&c, "sla_breach_share").0, Trend::Worse);
         assert_eq!(

@@ -170,7 +170,14 @@ pub fn comparison_text(
         out.push_str(&format!("{t}\n"));
     }
     let moved: Vec<_> = c.kpis.iter().filter(|k| shown_as_moved(k)).collect();
-    if moved.is_empty() {
+    // A KPI measured both times but not compared (redefined: see the notes) is no "no change".
+    let uncompared = c
+        .kpis
+        .iter()
+        .any(|k| k.trend == Trend::NotComparable && k.previous.is_some() && k.current.is_some());
+    if moved.is_empty() && uncompared {
+        out.push_str("KPIs: no change beyond 1% among those compared (see the notes above)\n");
+    } else if moved.is_empty() {
         out.push_str("KPIs: no change beyond 1%\n");
     } else {
         let mut t = table(width.min(100), color);
