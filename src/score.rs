@@ -91,13 +91,18 @@ pub struct ImpactTerm {
 
 /// How the basis of a term that does not apply to its snag begins.
 const NOT_APPLICABLE: &str = "not applicable";
+/// How the basis of a repeat-rate drop too small to tell from chance begins.
+const NOT_SIGNIFICANT: &str = "repeat-rate drop not significant";
 
 impl ImpactTerm {
     /// A term without a value as reports show it: `not applicable` (the snag has no such
-    /// term), or `not measured` (the inputs could not price it).
+    /// term), `not significant` (a repeat-rate drop measured, but not told from chance), or
+    /// `not measured` (the inputs could not price it).
     pub fn unpriced_text(&self) -> &'static str {
         if self.basis.starts_with(NOT_APPLICABLE) {
             NOT_APPLICABLE
+        } else if self.basis.starts_with(NOT_SIGNIFICANT) {
+            "not significant"
         } else {
             "not measured"
         }
@@ -233,7 +238,7 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
             term(
                 None,
                 format!(
-                    "repeat-rate drop not significant: {:.1}% of {affected} vs {:.1}% of {others} customers (p = {}, priced from p < {})",
+                    "{NOT_SIGNIFICANT}: {:.1}% of {affected} vs {:.1}% of {others} customers (p = {}, priced from p < {})",
                     affected_rate * 100.0,
                     others_rate * 100.0,
                     crate::stats::fmt_p(p),
@@ -510,6 +515,7 @@ mod tests {
             s.terms[1].basis,
             "repeat-rate drop not significant: 23.0% of 100 vs 27.5% of 480 customers (p = 0.35, priced from p < 0.05)"
         );
+        assert_eq!(s.terms[1].unpriced_text(), "not significant");
         // 4 of 40 against 120 of 400: z = -2.68, p = 0.0074.
         let s = scored(RepeatDrop::Measured {
             affected_rate: 0.10,
