@@ -395,6 +395,28 @@ fn summary(r: &Report) -> String {
     s
 }
 
+/// What puts a snag in a high-impact row, and what impact is made of, under the matrix:
+/// `High impact: at least 1% of revenue per 30 days (498 USD here); impact = support cost (5.00
+/// per ticket) + revenue at risk, per 30 days (each snag's terms below)`.
+fn impact_bar(r: &Report) -> String {
+    let costs = &r.settings.costs;
+    let share = costs.high_impact_share * 100.0;
+    let here = match (r.kpis.revenue, r.window.days) {
+        (Some(revenue), Some(days)) => format!(
+            " ({} here)",
+            money(
+                costs.high_impact_share * revenue * 30.0 / days.max(1.0),
+                r.store.currency.as_deref()
+            )
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "High impact: at least {share}% of revenue per 30 days{here}; impact = support cost ({:.2} per ticket) + revenue at risk, per 30 days (each snag's terms below)",
+        costs.cost_per_ticket
+    )
+}
+
 impl TerminalReport {
     fn matrix(&self, r: &Report) -> String {
         let ids = |q: Quadrant| {
@@ -429,7 +451,7 @@ impl TerminalReport {
             cell(Quadrant::NiceToHave, "NICE TO HAVE"),
             cell(Quadrant::HoldOff, "HOLD OFF"),
         ]);
-        format!("{t}\n")
+        format!("{t}\n{}\n", impact_bar(r))
     }
 
     fn snag_table(&self, r: &Report) -> String {
