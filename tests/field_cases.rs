@@ -84,6 +84,17 @@ impl Run {
             .unwrap_or_default()
     }
 
+    /// The `checks` entry of analyzer `id` in report.json.
+    fn check(&self, id: &str) -> Value {
+        self.report()["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no check {id}"))
+            .clone()
+    }
+
     fn dq(&self, reason_part: &str) -> Option<Value> {
         self.data_quality().into_iter().find(|e| {
             e["reason"]
@@ -3659,13 +3670,7 @@ fn a_ticket_at_a_mistyped_time_is_on_no_day_and_not_linked_by_email() {
     let run = analyze_ok(dir.path(), &[]);
     let report = run.report();
     // monday-surge counts the 30 dated tickets, all on Monday (T-31 would have made a Sunday).
-    let surge = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "monday-surge")
-        .unwrap()
-        .clone();
+    let surge = run.check("monday-surge");
     assert_eq!(surge["n"], 30);
     assert_eq!(surge["kpi"]["value"], 1.0);
     // The daily WISMO series is the one day with tickets, not 180 years of days.
@@ -4000,23 +4005,13 @@ fn a_header_only_tickets_file_is_no_tickets_and_a_plus_sign_total_is_read() {
         "{:?}",
         run.data_quality()
     );
-    let report = run.report();
-    let check = |id: &str| {
-        report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap()
-            .clone()
-    };
     for id in ["wismo-spike", "monday-surge"] {
-        let c = check(id);
+        let c = run.check(id);
         assert_eq!(c["status"], "not_enough_data", "{id}: {c}");
         assert_eq!(c["n"], 0, "{id}: {c}");
     }
     // wismo-load is per 100 shipped orders, and these orders hold no shipping data at all.
-    let c = check("wismo-load");
+    let c = run.check("wismo-load");
     assert_eq!(c["status"], "not_applicable", "{c}");
     assert_eq!(
         c["note"],
@@ -4654,15 +4649,8 @@ fn olist_orders_without_the_customers_file_have_no_customers() {
     assert_eq!(run.kpi("customers"), Value::Null);
     assert_eq!(run.kpi("repeat_rate"), Value::Null);
     // The checks measured on customers cannot have any: not applicable, not "n=0".
-    let report = run.report();
     for id in ["repeat-dropoff", "late-first-order-churn", "vip-at-risk"] {
-        let c = report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap()
-            .clone();
+        let c = run.check(id);
         assert_eq!(
             (c["status"].as_str(), c["note"].as_str()),
             (
@@ -4718,14 +4706,7 @@ fn cancellations_are_not_measured_without_a_status_or_cancellation_time() {
     );
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("cancel_share"), Value::Null);
-    let report = run.report();
-    let stockouts = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "stockout-cancellations")
-        .unwrap()
-        .clone();
+    let stockouts = run.check("stockout-cancellations");
     assert_eq!(stockouts["status"], "not_applicable", "{stockouts}");
 
     let with_status: String = rows.lines().map(|r| format!("{r},paid\n")).collect();
@@ -4804,15 +4785,8 @@ fn snags_without_the_times_they_measure_are_not_applicable() {
     );
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders_shipped"), 40);
-    let report = run.report();
     let note = |id: &str| {
-        let c = report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap()
-            .clone();
+        let c = run.check(id);
         assert_eq!(c["status"], "not_applicable", "{id}: {c}");
         c["note"].as_str().unwrap().to_string()
     };
@@ -4884,13 +4858,6 @@ fn a_review_with_a_refused_score_still_counts_in_coverage() {
     assert_eq!(run.kpi("review_coverage"), 1.0);
     assert_eq!(run.kpi("review_score_mean"), 5.0);
     assert_eq!(run.dq("unparseable score").unwrap()["count"], 30);
-    let report = run.report();
-    let gap = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "review-gap")
-        .unwrap()
-        .clone();
+    let gap = run.check("review-gap");
     assert_eq!(gap["status"], "clear", "{gap}");
 }
