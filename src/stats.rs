@@ -62,6 +62,18 @@ pub fn poisson_at_least(k: u64, mean: f64) -> f64 {
     }
 }
 
+/// P(X >= k) for a binomial count X of `n` trials at success probability `p`, via statrs: how
+/// unlikely `k` cancelled orders among a SKU's `n` are at the store's cancel share `p` (a
+/// one-sided exact binomial test). 1 for k = 0, and when `p` is not a probability.
+pub fn binomial_at_least(k: u64, n: u64, p: f64) -> f64 {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    match (k, Binomial::new(p, n)) {
+        (0, _) => 1.0,
+        (_, Ok(b)) => b.sf(k - 1),
+        (_, Err(_)) => 1.0,
+    }
+}
+
 /// A p-value as every report shows it, with two significant digits: in scientific notation
 /// below 0.001 (`6.0e-5`), as a decimal above (`0.38`, `0.014`). One format for the titles and
 /// the evidence, so that a small p never reads `0.000` beside a title that gives its value.
@@ -118,6 +130,16 @@ mod tests {
         // mean 1: P(X >= 1) = 1 - e^-1 = 0.632121.
         assert!((poisson_at_least(1, 1.0) - 0.632_121).abs() < 1e-6);
         assert_eq!(poisson_at_least(0, 2.0), 1.0);
+    }
+
+    #[test]
+    fn binomial_tail_by_hand() {
+        // n 4, p 0.5: P(X >= 3) = (4 + 1) / 16 = 0.3125.
+        assert!((binomial_at_least(3, 4, 0.5) - 0.3125).abs() < 1e-12);
+        // n 10, p 0.12: P(X >= 2) = 1 - 0.88^10 - 10 x 0.12 x 0.88^9 = 0.341725.
+        assert!((binomial_at_least(2, 10, 0.12) - 0.341_725).abs() < 1e-6);
+        assert_eq!(binomial_at_least(0, 10, 0.12), 1.0);
+        assert_eq!(binomial_at_least(1, 10, f64::NAN), 1.0);
     }
 
     #[test]

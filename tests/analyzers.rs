@@ -589,3 +589,42 @@ fn stockout_skus_are_the_ones_cancelled_beyond_the_store_rate() {
         assert!(b.share > store_share, "{b:?} at or under {store_share}");
     }
 }
+
+/// 100 orders, 12 cancelled (a 12% cancel share): SKU A is on orders 1-20, 10 of them
+/// cancelled; SKU C on orders 21-30, 2 of them cancelled; SKU B on the other 70, none cancelled.
+/// Three SKUs are tested, so a SKU is listed at P < 0.05 / 3:
+/// - A: P(X >= 10 | 20, 0.12) = 3.6e-5, listed;
+/// - C: 0.8 orders over its expected 1.2, but P(X >= 2 | 10, 0.12) = 0.34: chance, not listed
+///   (ranked by excess alone, it was);
+/// - B: under the store's share.
+#[test]
+fn stockout_skus_are_listed_only_when_significantly_above_the_store_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut orders = String::from("order_id,customer_id,placed_at,status,total\n");
+    let mut items = String::from("order_id,sku,quantity,unit_price\n");
+    for id in 1..=100 {
+        let cancelled = (1..=10).contains(&id) || id == 21 || id == 22;
+        let status = if cancelled { "cancelled" } else { "paid" };
+        let day = 1 + id % 28;
+        orders.push_str(&format!(
+            "{id},C{id},2024-03-{day:02}T12:00:00Z,{status},20\n"
+        ));
+        let sku = match id {
+            1..=20 => "A",
+            21..=30 => "C",
+            _ => "B",
+        };
+        items.push_str(&format!("{id},{sku},1,20\n"));
+    }
+    write(dir.path(), "orders.csv", &orders);
+    write(dir.path(), "line_items.csv", &items);
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let s = snag(&r, "stockout-cancellations");
+    assert_eq!(s.kpi.value, Some(0.12));
+    let listed: Vec<(&str, u64, u64)> = s
+        .breakdown
+        .iter()
+        .map(|b| (b.label.as_str(), b.affected, b.n))
+        .collect();
+    assert_eq!(listed, vec![("A", 10, 20)]);
+}

@@ -379,29 +379,22 @@ fn journeys_as_parquet() {
 #[test]
 fn stockout_skus_in_the_same_order_in_every_report() {
     let store = tempfile::tempdir().unwrap();
-    // 4 of 15 orders cancelled (26.7%). SKU-A: 2 of 6 cancelled, 0.4 beyond 6 x 4/15; SKU-B: 1
-    // of 2, 0.467 beyond; SKU-C: 1 of 1, 0.733 beyond; SKU-D: 0 of 6, none.
+    // 24 of 93 orders cancelled (25.8%). SKU-A: 9 of 11 cancelled, 6.16 beyond 11 x 24/93;
+    // SKU-B: 10 of 17, 5.61 beyond; SKU-C: 5 of 5, 3.71 beyond; SKU-D: 0 of 60. A, B and C are
+    // significant (one-sided binomial P = 1.6e-4, 4.0e-3, 1.1e-3 < 0.05 / 4 SKUs); D is not. By
+    // count the order would be B, A, C; by share C, A, B.
     let mut orders = String::from("order_id,customer_id,placed_at,status,cancel_reason,total\n");
     let mut items = String::from("order_id,sku,product,quantity,unit_price\n");
-    for (i, (sku, cancelled)) in [
-        ("SKU-A", true),
-        ("SKU-A", true),
-        ("SKU-A", false),
-        ("SKU-A", false),
-        ("SKU-A", false),
-        ("SKU-A", false),
-        ("SKU-B", true),
-        ("SKU-B", false),
-        ("SKU-C", true),
-        ("SKU-D", false),
-        ("SKU-D", false),
-        ("SKU-D", false),
-        ("SKU-D", false),
-        ("SKU-D", false),
-        ("SKU-D", false),
-    ]
-    .into_iter()
-    .enumerate()
+    let skus = [
+        ("SKU-A", 11, 9),
+        ("SKU-B", 17, 10),
+        ("SKU-C", 5, 5),
+        ("SKU-D", 60, 0),
+    ];
+    for (i, (sku, cancelled)) in skus
+        .iter()
+        .flat_map(|&(sku, n, k)| (0..n).map(move |j| (sku, j < k)))
+        .enumerate()
     {
         let (status, reason) = if cancelled {
             ("cancelled", "out of stock")
@@ -411,7 +404,7 @@ fn stockout_skus_in_the_same_order_in_every_report() {
         orders.push_str(&format!(
             "{},C{i},2024-03-{:02}T10:00:00Z,{status},{reason},10.00\n",
             1001 + i,
-            i + 1
+            1 + i % 28
         ));
         items.push_str(&format!("{},{sku},Thing,1,10.00\n", 1001 + i));
     }
@@ -432,7 +425,7 @@ fn stockout_skus_in_the_same_order_in_every_report() {
         .unwrap()
         .iter()
         .find(|s| s["id"] == "stockout-cancellations")
-        .expect("stockout-cancellations raised (4 of 15 orders cancelled)");
+        .expect("stockout-cancellations raised (24 of 93 orders cancelled)");
     let rows: Vec<(&str, u64, u64)> = snag["breakdown"]
         .as_array()
         .unwrap()
@@ -445,7 +438,7 @@ fn stockout_skus_in_the_same_order_in_every_report() {
             )
         })
         .collect();
-    assert_eq!(rows, [("SKU-C", 1, 1), ("SKU-B", 1, 2), ("SKU-A", 2, 6)]);
+    assert_eq!(rows, [("SKU-A", 9, 11), ("SKU-B", 10, 17), ("SKU-C", 5, 5)]);
 
     let terminal = String::from_utf8(out.stdout).unwrap();
     let at = |sku: &str| {
@@ -454,7 +447,7 @@ fn stockout_skus_in_the_same_order_in_every_report() {
             .unwrap_or_else(|| panic!("{sku} not in the terminal report:\n{terminal}"))
     };
     assert!(
-        at("SKU-C") < at("SKU-B") && at("SKU-B") < at("SKU-A"),
+        at("SKU-A") < at("SKU-B") && at("SKU-B") < at("SKU-C"),
         "{terminal}"
     );
 }
