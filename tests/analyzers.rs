@@ -429,6 +429,30 @@ fn late_first_order_churn_not_raised_when_not_significant() {
     assert_eq!(c.n, Some(100));
 }
 
+/// Nobody in either group came back: the rates cannot differ, so the check is not applicable
+/// with the reason (it read "clear", as if late first orders did no harm). Without any
+/// delivery data, it is not applicable either (it read "not enough data (n=0)", which more
+/// orders would never change).
+#[test]
+fn late_first_order_churn_not_applicable_without_repeats_or_deliveries() {
+    let dir = churn_store(40, 0, 60, 0);
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let c = check(&r, "late-first-order-churn");
+    assert_eq!(c.status, "not_applicable", "{c:#?}");
+    assert_eq!(
+        c.note.as_deref(),
+        Some("none of the 100 eligible customers with a first order late or on time ordered again within 90 days: no repeat rates to compare")
+    );
+    let dir = cohort_store();
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let c = check(&r, "late-first-order-churn");
+    assert_eq!(c.status, "not_applicable", "{c:#?}");
+    assert_eq!(
+        c.note.as_deref(),
+        Some("no delivery data in the inputs (no delivery time or delivered status)")
+    );
+}
+
 #[test]
 fn repeat_order_value_leaves_out_a_same_instant_second_order() {
     // The churn store's 20 repeat orders are 40 each. Customer T0 also placed a 1000 order at

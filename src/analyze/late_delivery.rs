@@ -22,15 +22,8 @@ pub const ANALYZER: Analyzer = Analyzer {
 };
 
 fn run(ctx: &Context) -> Result<Outcome> {
-    // Without deliveries, or without a promise on any delivered order, lateness cannot be
-    // measured at all (not "not enough data").
-    let why = match (ctx.kpis.orders_delivered, ctx.kpis.on_time_rate) {
-        (None, _) => Some("no delivery data in the inputs (no delivery time or delivered status)"),
-        (Some(1..), None) => Some("no delivered order has a delivery promise"),
-        _ => None,
-    };
-    if let Some(why) = why {
-        return Ok(Outcome::NotApplicable { why: why.into() });
+    if let Some(outcome) = super::without_lateness(ctx) {
+        return Ok(outcome);
     }
     let t = &ctx.config.thresholds;
     let late = col(s::LATE).eq(lit(true));

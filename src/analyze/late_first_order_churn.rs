@@ -220,6 +220,9 @@ fn run(ctx: &Context) -> Result<Outcome> {
     if let Some(outcome) = super::without_customers(ctx) {
         return Ok(outcome);
     }
+    if let Some(outcome) = super::without_lateness(ctx) {
+        return Ok(outcome);
+    }
     let t = &ctx.config.thresholds;
     let window = t.repeat_window_days;
     let c = counts(ctx.journeys, window)?;
@@ -233,6 +236,16 @@ fn run(ctx: &Context) -> Result<Outcome> {
     let compared = late.n + on_time.n;
     let late_rate = late.rate();
     let test = two_proportion_z(late.k, late.n, on_time.k, on_time.n);
+    // No customer in either group came back (or every one did): the rates cannot differ, and
+    // the test has nothing to tell; "clear" would read as "late first orders do no harm".
+    if test.is_none() {
+        let came_back = if late.k == 0 { "none" } else { "every one" };
+        return Ok(Outcome::NotApplicable {
+            why: format!(
+                "{came_back} of the {compared} eligible customers with a first order late or on time ordered again within {window} days: no repeat rates to compare"
+            ),
+        });
+    }
     let raised = test.is_some_and(|z| z.p_value < t.churn_p_value && z.p1 < z.p2);
     let Some(test) = test.filter(|_| raised) else {
         return Ok(Outcome::Clear {

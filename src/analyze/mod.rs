@@ -304,6 +304,19 @@ pub fn without_ship_times(ctx: &Context) -> Option<Outcome> {
     Some(Outcome::NotApplicable { why: why.into() })
 }
 
+/// Not applicable, for a snag measured by lateness against the promise, when the inputs cannot
+/// tell any order late or on time: no delivery data (`orders_delivered` null), or delivered
+/// orders none of which has a promise (`on_time_rate` null). More orders would not help, so it
+/// is not "not enough data". `None` when lateness is measured.
+pub fn without_lateness(ctx: &Context) -> Option<Outcome> {
+    let why = match (ctx.kpis.orders_delivered, ctx.kpis.on_time_rate) {
+        (None, _) => "no delivery data in the inputs (no delivery time or delivered status)",
+        (Some(1..), None) => "no delivered order has a delivery promise",
+        _ => return None,
+    };
+    Some(Outcome::NotApplicable { why: why.into() })
+}
+
 /// Not applicable, for a snag measured on customers, when no order is tied to one (`customers`
 /// null: no customer id, e-mail or customers file), so more orders would not help; `None`
 /// otherwise.
