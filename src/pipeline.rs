@@ -176,10 +176,12 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         Some(d) => crate::analyze::wismo_spike::chart(&d)?,
         None => Vec::new(),
     };
-    // Ranked by impact, then quadrant, then id, so equal impacts order the same every run.
+    // Ranked by impact (a snag that could not be priced after every priced one), then
+    // quadrant, then id, so equal impacts order the same every run.
     snags.sort_by(|a, b| {
-        b.impact_per_30d
-            .total_cmp(&a.impact_per_30d)
+        let rank = |s: &Snag| s.impact_per_30d.unwrap_or(f64::NEG_INFINITY);
+        rank(b)
+            .total_cmp(&rank(a))
             .then(a.quadrant.cmp(&b.quadrant))
             .then(a.id.cmp(b.id))
     });

@@ -133,7 +133,8 @@ pub struct ScoringBase {
 /// A scored snag's numbers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
-    pub impact_per_30d: f64,
+    /// The priced terms' sum, per 30 days; `None` when no term could be priced (not a 0).
+    pub impact_per_30d: Option<f64>,
     pub terms: Vec<ImpactTerm>,
     pub effort: Effort,
     pub high_impact: bool,
@@ -172,15 +173,18 @@ pub fn score(
         },
     };
     let revenue = revenue_term(f, base, per_30d);
-    let impact_per_30d =
-        support.value_per_30d.unwrap_or(0.0) + revenue.value_per_30d.unwrap_or(0.0);
+    let impact_per_30d = match (support.value_per_30d, revenue.value_per_30d) {
+        (None, None) => None,
+        (s, r) => Some(s.unwrap_or(0.0) + r.unwrap_or(0.0)),
+    };
     let effort = playbook
         .get(a.id)
         .copied()
         .unwrap_or_else(|| default_effort(a.id));
     let high_impact = base
         .revenue_per_30d
-        .is_some_and(|r| r > 0.0 && impact_per_30d >= costs.high_impact_share * r);
+        .zip(impact_per_30d)
+        .is_some_and(|(r, i)| r > 0.0 && i >= costs.high_impact_share * r);
     Scored {
         impact_per_30d,
         terms: vec![support, revenue],
@@ -354,8 +358,8 @@ mod tests {
             &BTreeMap::new(),
         );
         assert!(
-            (s.impact_per_30d - 370.0).abs() < 1e-9,
-            "{}",
+            (s.impact_per_30d.unwrap() - 370.0).abs() < 1e-9,
+            "{:?}",
             s.impact_per_30d
         );
         // 370 >= 1% of 10,000: high impact; late-delivery is medium effort.
@@ -379,7 +383,7 @@ mod tests {
             &Costs::default(),
             &playbook,
         );
-        assert_eq!(s.impact_per_30d, 0.0);
+        assert_eq!(s.impact_per_30d, None);
         assert!(s.terms.iter().all(|t| t.value_per_30d.is_none()));
         assert_eq!(s.quadrant, Quadrant::NiceToHave);
     }
@@ -400,8 +404,8 @@ mod tests {
             &BTreeMap::new(),
         );
         assert!(
-            (s.impact_per_30d - 480.0).abs() < 1e-9,
-            "{}",
+            (s.impact_per_30d.unwrap() - 480.0).abs() < 1e-9,
+            "{:?}",
             s.impact_per_30d
         );
     }
@@ -481,7 +485,7 @@ mod tests {
             s.terms[1].basis,
             "mean repeat order not measurable: 2 repeat orders (need the minimum sample, 30)"
         );
-        assert_eq!(s.impact_per_30d, 0.0);
+        assert_eq!(s.impact_per_30d, None);
         // From 30 repeat orders it prices: 40 affected customers (see `finding`) x 0.25 x 50.65.
         let s = scored(30);
         let priced = s.terms[1].value_per_30d.unwrap();

@@ -217,7 +217,7 @@ fn late_first_order_churn_is_significant_when_planted() {
         s.affected_orders
     );
     // Priced from the measured drop, as a revenue-at-risk term.
-    assert!(s.impact_per_30d > 0.0);
+    assert!(s.impact_per_30d.is_some_and(|v| v > 0.0));
     // The chart has every first-order experience.
     let labels: Vec<&str> = g
         .report
@@ -284,7 +284,7 @@ fn repeat_dropoff_is_raised_below_the_target() {
     assert!(p25 < p50 && p50 < p75, "{p25} {p50} {p75}");
     assert!(s.title.contains(&format!("day {p50:.0}")), "{}", s.title);
     // Priced as eligible customers x (target - rate) x mean repeat order.
-    assert!(s.impact_per_30d > 0.0);
+    assert!(s.impact_per_30d.is_some_and(|v| v > 0.0));
     // The cohort matrix is there whether or not the snag is raised.
     assert!(!g.report.charts.cohorts.is_empty());
     // The first cohort is followed to the data end; the last (the data end's month) has

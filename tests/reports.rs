@@ -1013,3 +1013,49 @@ fn colour_only_when_asked_and_never_with_no_color() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&no_color.stdout).contains('\u{1b}'));
 }
+
+/// A snag none of whose impact terms can be priced has a null impact, not a made-up 0: 40
+/// one-order customers whose orders all ship 72 h after they are placed (slow-fulfillment,
+/// 100% over the 48 h SLA), no tickets table (no support cost) and no repeat order (no
+/// repeat-order value to price a drop with). report.json says null and validates, snags.csv
+/// leaves the cell empty, and the terminal says it in the matrix and the table.
+#[test]
+fn an_unpriced_snag_has_no_impact_rather_than_zero() {
+    let store = tempfile::tempdir().unwrap();
+    let mut orders = String::from("order_id,customer_id,placed_at,total\n");
+    let mut shipments = String::from("order_id,shipped_at\n");
+    for i in 0..40 {
+        let day = 1 + i % 28;
+        orders.push_str(&format!(
+            "{},C{i},2024-03-{day:02}T10:00:00Z,25.00\n",
+            1001 + i
+        ));
+        shipments.push_str(&format!("{},2024-03-{:02}T10:00:00Z\n", 1001 + i, day + 3));
+    }
+    std::fs::write(store.path().join("orders.csv"), orders).unwrap();
+    std::fs::write(store.path().join("shipments.csv"), shipments).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = analyze(store.path(), tmp.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
+    let snag = report["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "slow-fulfillment")
+        .expect("slow-fulfillment raised");
+    assert_eq!(snag["impact_per_30d"], Value::Null, "{snag:#}");
+    assert_eq!(snag["quadrant"], "nice-to-have");
+    let csv = read(&tmp.path().join("snags.csv"));
+    let row = csv
+        .lines()
+        .find(|l| l.contains(",slow-fulfillment,"))
+        .expect("slow-fulfillment in snags.csv");
+    assert!(row.contains(",nice-to-have,,low,"), "{row}");
+    let terminal = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        terminal.contains("slow-fulfillment (not priced)"),
+        "{terminal}"
+    );
+    assert!(terminal.contains("not measured"), "{terminal}");
+}

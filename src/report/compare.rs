@@ -187,7 +187,8 @@ pub struct DigestSnag {
     pub id: String,
     pub title: String,
     pub quadrant: String,
-    pub impact_per_30d: f64,
+    /// Null when no impact term could be priced (the priced terms' sum is then 0).
+    pub impact_per_30d: Option<f64>,
     /// The terms of the impact (support cost, revenue at risk), per 30 days; empty in a
     /// report that does not list them.
     #[serde(default)]
@@ -222,7 +223,7 @@ impl DigestSnag {
             })
             .filter_map(|t| t.value_per_30d)
             .sum();
-        self.impact_per_30d - left_out
+        self.impact_per_30d.unwrap_or(0.0) - left_out
     }
 }
 
@@ -715,8 +716,8 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                 status,
                 quadrant: Some(s.quadrant.clone()),
                 previous_quadrant: before.map(|b| b.quadrant.clone()),
-                impact_per_30d: Some(s.impact_per_30d),
-                previous_impact_per_30d: before.map(|b| b.impact_per_30d),
+                impact_per_30d: s.impact_per_30d,
+                previous_impact_per_30d: before.and_then(|b| b.impact_per_30d),
                 kpi: s.kpi.name.clone(),
                 kpi_value: s.kpi.value,
                 // A new snag's KPI is usually a store KPI the baseline has too.
@@ -743,7 +744,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                 quadrant: None,
                 previous_quadrant: Some(b.quadrant.clone()),
                 impact_per_30d: None,
-                previous_impact_per_30d: Some(b.impact_per_30d),
+                previous_impact_per_30d: b.impact_per_30d,
                 kpi: b.kpi.name.clone(),
                 kpi_value: check
                     .and_then(|c| c.kpi.value)
@@ -904,7 +905,7 @@ mod tests {
             id: id.into(),
             title: format!("{id} title"),
             quadrant: quadrant.into(),
-            impact_per_30d: impact,
+            impact_per_30d: Some(impact),
             impact_terms: vec![DigestTerm {
                 name: "revenue_at_risk".into(),
                 value_per_30d: Some(impact),

@@ -68,7 +68,7 @@ impl Exporter for SnagsCsv {
                     safe_text(s.stage.as_str()),
                     safe_text(&s.title),
                     safe_text(s.quadrant.as_str()),
-                    num(Some(s.impact_per_30d)),
+                    num(s.impact_per_30d),
                     safe_text(&format!("{:?}", s.effort).to_lowercase()),
                     s.affected_orders.to_string(),
                     s.affected_customers.to_string(),

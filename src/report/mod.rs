@@ -146,8 +146,9 @@ pub struct Snag {
     pub stage: Stage,
     pub title: String,
     pub quadrant: Quadrant,
-    /// Store currency per 30 days.
-    pub impact_per_30d: f64,
+    /// Store currency per 30 days: the sum of the priced [`Snag::impact_terms`]; `None` (null)
+    /// when none could be priced, which is no measured 0.
+    pub impact_per_30d: Option<f64>,
     pub impact_terms: Vec<ImpactTerm>,
     pub high_impact: bool,
     pub effort: Effort,

@@ -145,6 +145,12 @@ pub fn comparison_text(
                 (Some(a), None) => format!("{a} -> -"),
                 (None, None) => "-".into(),
             };
+            // A snag of the run without a priced term is "not measured"; "-" when not raised.
+            let impact = |raised: bool, v: Option<f64>| match (raised, v) {
+                (_, Some(v)) => Some(money(v, None)),
+                (true, None) => Some("not measured".to_string()),
+                (false, None) => None,
+            };
             let label = kpi_label(&s.kpi, repeat_window_days);
             let previous = format!(
                 "{}{}",
@@ -158,8 +164,8 @@ pub fn comparison_text(
                     .add_attribute(Attribute::Bold),
                 Cell::new(arrow(s.previous_quadrant.clone(), s.quadrant.clone())),
                 Cell::new(arrow(
-                    s.previous_impact_per_30d.map(|v| money(v, None)),
-                    s.impact_per_30d.map(|v| money(v, None)),
+                    impact(s.previous_quadrant.is_some(), s.previous_impact_per_30d),
+                    impact(s.quadrant.is_some(), s.impact_per_30d),
                 )),
                 Cell::new(format!(
                     "{label}: {}",
@@ -419,12 +425,17 @@ fn impact_bar(r: &Report) -> String {
 
 impl TerminalReport {
     fn matrix(&self, r: &Report) -> String {
+        // A snag none of whose impact terms could be priced sits in a low-impact cell by the
+        // rule (its impact is not shown high); the cell says so.
         let ids = |q: Quadrant| {
-            let v: Vec<&str> = r
+            let v: Vec<String> = r
                 .snags
                 .iter()
                 .filter(|s| s.quadrant == q)
-                .map(|s| s.id)
+                .map(|s| match s.impact_per_30d {
+                    Some(_) => s.id.to_string(),
+                    None => format!("{} (not priced)", s.id),
+                })
                 .collect();
             if v.is_empty() {
                 "-".to_string()

@@ -243,7 +243,9 @@ pub fn build(r: &Report) -> View {
                 .map(|s| ResolvedView {
                     id: s.id.clone(),
                     title: s.title.clone(),
-                    previous_impact: money(s.previous_impact_per_30d.unwrap_or(0.0), cur),
+                    previous_impact: s
+                        .previous_impact_per_30d
+                        .map_or_else(|| "not measured".into(), |v| money(v, cur)),
                     previous_quadrant: quadrant_label(s.previous_quadrant.as_deref().unwrap_or("")),
                     kpi_change: format!(
                         "{}: {}, now {}",
@@ -437,10 +439,9 @@ fn kpi_values(r: &Report) -> Vec<(String, Option<f64>)> {
 /// A snag's impact per 30 days, or `not measured` when none of its terms could be priced
 /// (e.g. no tickets table and too few customers to measure a repeat-rate drop).
 pub fn impact_text(s: &Snag, cur: Option<&str>) -> String {
-    if s.impact_terms.iter().any(|t| t.value_per_30d.is_some()) {
-        money(s.impact_per_30d, cur)
-    } else {
-        "not measured".into()
+    match s.impact_per_30d {
+        Some(v) => money(v, cur),
+        None => "not measured".into(),
     }
 }
 
@@ -506,9 +507,10 @@ fn snag_view(
         kpi_label: kpi_label(s.kpi.name, Some(r.repeat_window_days)),
         kpi_value: kpi_text(s.kpi.name, s.kpi.value),
         status: change.map(|c| c.status.as_str()),
-        previous_impact: change
-            .and_then(|c| c.previous_impact_per_30d)
-            .map(|v| money(v, cur)),
+        previous_impact: change.filter(|c| c.previous_quadrant.is_some()).map(|c| {
+            c.previous_impact_per_30d
+                .map_or_else(|| "not measured".into(), |v| money(v, cur))
+        }),
         previous_kpi_value: change
             .filter(|c| c.previous_kpi_value.is_some())
             .map(|c| kpi_text(s.kpi.name, c.previous_kpi_value))
