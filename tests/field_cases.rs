@@ -328,7 +328,9 @@ fn shopify_fulfillment_wait_is_per_order_not_per_row() {
 
 /// An order field given on a line-item row only (a refund written on the order's second row) is
 /// read; it was dropped silently, as only the order's first row was. Two different values of
-/// one field on an order's rows keep the first and are counted, naming the fields.
+/// one field on an order's rows keep the first and are counted, naming the fields, at the line
+/// of each row whose value is ignored (#3002's second row, line 5; #3003's third, line 8),
+/// not at the order's first row (lines 4 and 6).
 #[test]
 fn shopify_order_fields_on_later_rows_are_read_or_counted() {
     let dir = tempfile::tempdir().unwrap();
@@ -339,10 +341,13 @@ fn shopify_order_fields_on_later_rows_are_read_or_counted() {
           #3001,ann@example.test,paid,USD,50.00,,Standard,2024-05-06 09:15:00 -0400,1,Mug,25.00,MUG-01\n\
           #3001,,,,,5.00,,,1,Tea Tin,25.00,TEA-07\n\
           #3002,bo@example.test,paid,USD,30.00,,Standard,2024-05-06 14:00:00 -0400,1,Stand,30.00,STD-11\n\
-          #3002,,,,31.00,,Express,,1,Spoon,0.00,SPN-02\n",
+          #3002,,,,31.00,,Express,,1,Spoon,0.00,SPN-02\n\
+          #3003,cy@example.test,paid,USD,20.00,,Standard,2024-05-07 10:00:00 -0400,1,Cup,10.00,CUP-02\n\
+          #3003,,,,,,,,1,Cup,10.00,CUP-02\n\
+          #3003,,,,,,Express,,1,Lid,0.00,LID-01\n",
     );
     let run = analyze_ok(dir.path(), &[]);
-    assert_eq!(run.kpi("orders"), 2);
+    assert_eq!(run.kpi("orders"), 3);
     let j = run.journeys();
     assert!(close(num(&j["#3001"]["refunded"]), 5.0));
     assert!(close(num(&j["#3001"]["net_revenue"]), 45.0));
@@ -351,9 +356,10 @@ fn shopify_order_fields_on_later_rows_are_read_or_counted() {
     let e = run
         .dq("order field with different values on the order's rows")
         .expect("counted");
+    assert_eq!(j["#3003"]["shipping_method"], "Standard");
     assert_eq!(e["effect"], "warning");
-    assert_eq!(e["count"], 1);
-    assert_eq!(e["first_lines"], serde_json::json!([4]));
+    assert_eq!(e["count"], 2);
+    assert_eq!(e["first_lines"], serde_json::json!([5, 8]));
     assert_eq!(e["example"], "total, shipping_method");
 }
 
@@ -1407,6 +1413,55 @@ fn tickets_without_an_order_column_import_with_their_text() {
     assert_eq!(missing["example"], "9999");
 }
 
+/// A ticket with an empty `created_at` is kept, as one whose `created_at` is unparseable is:
+/// both are tickets the user gave, with an unknown time (the empty one was dropped). Both count
+/// in `tickets` and `wismo_tickets`, are warned at their lines, and have the delivery state
+/// `time_unknown` (T1, opened after the delivery, is `delivered`).
+#[test]
+fn a_ticket_without_created_at_is_kept_with_its_time_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,fulfilled_at,delivered_at,total\n\
+          A1,2024-05-01 10:00:00,2024-05-02 10:00:00,2024-05-04 10:00:00,10\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,order_id,subject\n\
+          T1,2024-05-06 09:00:00,A1,where is my order\n\
+          T2,,A1,where is my order\n\
+          T3,N/A,A1,where is my order\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("tickets"), 3);
+    assert_eq!(run.kpi("wismo_tickets"), 3);
+    let t = run.table("tickets.csv");
+    let states: Vec<&str> = ["T1", "T2", "T3"]
+        .iter()
+        .map(|id| t[*id]["delivery_state"].as_str())
+        .collect();
+    assert_eq!(states, ["delivered", "time_unknown", "time_unknown"]);
+    let counted = |part: &str| {
+        let e = run.dq(part).unwrap_or_else(|| panic!("{part} counted"));
+        (
+            e["effect"].clone(),
+            e["count"].clone(),
+            e["first_lines"].clone(),
+        )
+    };
+    assert_eq!(
+        counted("no created_at"),
+        ("warning".into(), 1.into(), serde_json::json!([3]))
+    );
+    assert_eq!(
+        counted("unparseable created_at"),
+        ("value_nulled".into(), 1.into(), serde_json::json!([4]))
+    );
+    assert!(run.dq("row dropped").is_none(), "{:?}", run.data_quality());
+}
+
 /// The example of a ticket citing no known order is the reference as written, as for every
 /// other data-quality example: the order id cell `XYZ-9`, or a 32-hex id in upper case in the
 /// text; they were shown as matched, lower-cased (`xyz-9`). Matching still ignores case: `a1`
@@ -1626,8 +1681,6 @@ fn inspect_counts_as_dropped_the_rows_analyze_drops() {
     );
 }
 
-/// Two exports joined with `cat`: the second file's header line (with its byte-order mark)
-/// is dropped and counted once, not read as an order, and its repeated order is replaced.
 /// A line of spaces (a hand-edited export) is skipped like a blank line, and a DOS end-of-file
 /// byte (Ctrl-Z, 0x1A) closing the file is ignored, after a last line end or right after the
 /// last cell: each refused the whole run ("record has 1 fields"). Neither is a record, so
@@ -1721,18 +1774,68 @@ fn out_a_dangling_symbolic_link_is_refused_naming_its_target() {
     assert!(target.join("report.json").exists());
 }
 
+/// Two exports joined with `cat`: the second one's header line (with its byte-order mark) is
+/// no record: warned at its line, and the rows after it read as another export, as two files
+/// would be. Here the later export comes first: its H-2 (total 25) wins over the earlier
+/// export's (20), which comes later in the file (read as one export, the last line won: 60).
+/// A tickets file joined the same way has its header warned, not read as a ticket whose cells
+/// are unparseable.
 #[test]
-fn a_header_line_repeated_inside_the_data_is_dropped_and_counted() {
+fn a_header_line_repeated_inside_the_data_starts_another_export() {
     let dir = tempfile::tempdir().unwrap();
-    let text = "\u{feff}order_id,placed_at,total\nH-1,2024-05-01 10:00:00,10.00\nH-2,2024-05-02 10:00:00,20.00\n\u{feff}order_id,placed_at,total\nH-2,2024-05-02 10:00:00,20.00\nH-3,2024-05-03 10:00:00,30.00\n";
+    let text = "\u{feff}order_id,placed_at,total\nH-2,2024-05-02 10:00:00,25.00\nH-3,2024-05-03 10:00:00,30.00\n\u{feff}order_id,placed_at,total\nH-1,2024-05-01 10:00:00,10.00\nH-2,2024-05-02 10:00:00,20.00\n";
     write(dir.path(), "orders.csv", text.as_bytes());
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject\nT1,2024-05-04 09:00:00,hello\nticket_id,created_at,subject\nT2,2024-05-05 09:00:00,hi\n",
+    );
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders"), 3);
-    assert!(close(run.kpi("revenue").as_f64().unwrap(), 60.0));
-    let e = run.dq("header line repeated").expect("counted");
-    assert_eq!(e["count"], 1);
-    assert_eq!(e["first_lines"], serde_json::json!([4]));
+    assert_eq!(run.kpi("tickets"), 2);
+    assert!(close(run.kpi("revenue").as_f64().unwrap(), 65.0));
+    let header: Vec<(Value, Value, Value, Value)> = run
+        .data_quality()
+        .into_iter()
+        .filter(|e| {
+            e["reason"]
+                .as_str()
+                .unwrap()
+                .contains("header line repeated")
+        })
+        .map(|e| {
+            (
+                e["file"].clone(),
+                e["effect"].clone(),
+                e["count"].clone(),
+                e["first_lines"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        header,
+        [
+            (
+                "orders.csv".into(),
+                "warning".into(),
+                1.into(),
+                serde_json::json!([4])
+            ),
+            (
+                "tickets.csv".into(),
+                "warning".into(),
+                1.into(),
+                serde_json::json!([3])
+            ),
+        ]
+    );
+    let replaced = run.dq("duplicate order_id").expect("counted");
+    assert_eq!(
+        (replaced["count"].clone(), replaced["first_lines"].clone()),
+        (1.into(), serde_json::json!([6]))
+    );
     assert!(run.dq("unparseable").is_none(), "{:?}", run.data_quality());
+    assert!(run.dq("row dropped").is_none(), "{:?}", run.data_quality());
     // A Shopify export holds two tables (orders, line items): the line is counted once.
     let text = std::fs::read_to_string("fixtures/cases/01-shopify-lineitem-rows/orders_export.csv")
         .unwrap();
@@ -1749,6 +1852,104 @@ fn a_header_line_repeated_inside_the_data_is_dropped_and_counted() {
         (e["count"].clone(), e["first_lines"].clone()),
         (1.into(), serde_json::json!([2]))
     );
+}
+
+/// The header of the Shopify exports of [`a_cat_joined_shopify_export_is_read_as_its_exports`].
+const SHOPIFY_HEADER: &str = "Name,Email,Financial Status,Paid at,Fulfillment Status,\
+     Fulfilled at,Currency,Subtotal,Shipping,Taxes,Total,Shipping Method,Created at,\
+     Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Lineitem requires shipping,\
+     Lineitem fulfillment status,Cancelled at,Refunded Amount,Id";
+
+/// `cat orders_export_1.csv orders_export_2.csv > orders_export.csv`, exports that overlap on
+/// #1001: unfulfilled in the first (2 mugs and 1 tea pending), partly fulfilled in the second
+/// (the mugs sent, the tea pending). Each block after the repeated header is read as the
+/// separate export it was: #1001 is the later export's (partial, 1 unit unshipped) with that
+/// export's 2 lines; the earlier export's 2 lines are counted as replaced, its order row as a
+/// replaced duplicate. The rows of #1001 were folded across both exports: 4 lines, 4 units
+/// unshipped (2 + 1 + 1), fulfillment_status `unfulfilled` (the first row's), and a conflicting
+/// values warning. Joined the other way round the later export still wins.
+#[test]
+fn a_cat_joined_shopify_export_is_read_as_its_exports() {
+    let earlier = format!(
+        "{SHOPIFY_HEADER}\n\
+         #1001,a@example.test,paid,2024-05-06 09:15:00 -0400,unfulfilled,,USD,37.00,0.00,0.00,37.00,Standard,2024-05-06 09:15:00 -0400,2,Mug,12.50,MUG-01,true,pending,,0.00,1\n\
+         #1001,a@example.test,,,,,,,,,,,,1,Tea,12.00,TEA-07,true,pending,,,\n\
+         #1002,b@example.test,paid,2024-05-07 10:00:00 -0400,unfulfilled,,USD,30.00,0.00,0.00,30.00,Standard,2024-05-07 10:00:00 -0400,1,Stand,30.00,STD-11,true,pending,,0.00,2\n"
+    );
+    let later = format!(
+        "{SHOPIFY_HEADER}\n\
+         #1001,a@example.test,paid,2024-05-06 09:15:00 -0400,partial,,USD,37.00,0.00,0.00,37.00,Standard,2024-05-06 09:15:00 -0400,2,Mug,12.50,MUG-01,true,fulfilled,,0.00,1\n\
+         #1001,a@example.test,,,,,,,,,,,,1,Tea,12.00,TEA-07,true,pending,,,\n\
+         #1003,c@example.test,paid,2024-05-08 10:00:00 -0400,unfulfilled,,USD,20.00,0.00,0.00,20.00,Standard,2024-05-08 10:00:00 -0400,4,Spoon,5.00,SPN-02,true,pending,,0.00,3\n"
+    );
+    // (joined text, line of the repeated header, lines of the earlier export's #1001 rows)
+    for (joined, header_line, replaced) in [
+        (format!("{earlier}{later}"), 5, [2, 3]),
+        (format!("{later}{earlier}"), 5, [6, 7]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "orders_export.csv", joined.as_bytes());
+        let run = analyze_ok(dir.path(), &[]);
+        assert_eq!(run.kpi("orders"), 3);
+        assert!(close(run.kpi("revenue").as_f64().unwrap(), 87.0));
+        let j = run.journeys();
+        let got: Vec<(&str, &str)> = ["#1001", "#1002", "#1003"]
+            .iter()
+            .map(|id| {
+                (
+                    j[*id]["fulfillment_status"].as_str(),
+                    j[*id]["unshipped_items"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [("partial", "1"), ("unfulfilled", "1"), ("unfulfilled", "4")]
+        );
+        let counted = |part: &str| {
+            let e = run.dq(part).unwrap_or_else(|| panic!("{part} counted"));
+            (
+                e["effect"].clone(),
+                e["count"].clone(),
+                e["first_lines"].clone(),
+            )
+        };
+        assert_eq!(
+            counted("header line repeated"),
+            ("warning".into(), 1.into(), serde_json::json!([header_line]))
+        );
+        assert_eq!(
+            counted("line item of an order whose lines a later export"),
+            ("row_dropped".into(), 2.into(), serde_json::json!(replaced))
+        );
+        assert_eq!(
+            counted("duplicate order_id"),
+            (
+                "row_replaced".into(),
+                1.into(),
+                serde_json::json!([replaced[0]])
+            )
+        );
+        assert!(
+            run.dq("order field with different values").is_none(),
+            "{:?}",
+            run.data_quality()
+        );
+        // Two exports' line items: 3 + 3 rows read, 2 of them replaced.
+        let inputs = run.report()["inputs"].clone();
+        assert_eq!(
+            inputs
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| (i["kind"].as_str().unwrap().to_string(), i["rows"].clone()))
+                .collect::<Vec<_>>(),
+            [
+                ("orders".to_string(), 4.into()),
+                ("line_items".to_string(), 6.into())
+            ]
+        );
+    }
 }
 
 /// A tracking export that writes the order id in another case (or with spaces) is matched to

@@ -536,36 +536,42 @@ static TRACKING_COLUMNS: [ColumnSpec; 6] = [
         headers: &["Order Number"],
         ty: ValueType::Id,
         required: true,
+        empty_kept: false,
     },
     ColumnSpec {
         canonical: s::TRACKING_NUMBER,
         headers: &["Tracking Number"],
         ty: ValueType::Text,
         required: false,
+        empty_kept: false,
     },
     ColumnSpec {
         canonical: s::CARRIER,
         headers: &["Courier"],
         ty: ValueType::Text,
         required: false,
+        empty_kept: false,
     },
     ColumnSpec {
         canonical: s::SHIPPED_AT,
         headers: &["Shipped At"],
         ty: ValueType::Timestamp,
         required: false,
+        empty_kept: false,
     },
     ColumnSpec {
         canonical: s::DELIVERED_AT,
         headers: &["Delivered At"],
         ty: ValueType::Timestamp,
         required: false,
+        empty_kept: false,
     },
     ColumnSpec {
         canonical: s::ESTIMATED_DELIVERY_AT,
         headers: &["Promised Delivery Date"],
         ty: ValueType::Promise,
         required: false,
+        empty_kept: false,
     },
 ];
 static TRACKING: FormatSpec = FormatSpec {

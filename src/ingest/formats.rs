@@ -43,6 +43,10 @@ pub struct ColumnSpec {
     pub ty: ValueType,
     /// A required column must be in the header, and a row without a value is dropped (counted).
     pub required: bool,
+    /// A required column whose empty cell keeps its row, the value null and the row counted as
+    /// a warning: a ticket's `created_at` (the ticket is something the user gave; its time is
+    /// unknown, as that of a ticket whose time is unparseable).
+    pub empty_kept: bool,
 }
 
 /// A recognised source format for one table kind.
@@ -119,6 +123,7 @@ const fn col(
         headers,
         ty,
         required: false,
+        empty_kept: false,
     }
 }
 
@@ -132,6 +137,19 @@ const fn req(
         headers,
         ty,
         required: true,
+        empty_kept: false,
+    }
+}
+
+/// A required column whose empty cell keeps the row (see [`ColumnSpec::empty_kept`]).
+const fn req_kept(
+    canonical: &'static str,
+    headers: &'static [&'static str],
+    ty: ValueType,
+) -> ColumnSpec {
+    ColumnSpec {
+        empty_kept: true,
+        ..req(canonical, headers, ty)
     }
 }
 
@@ -240,7 +258,7 @@ pub const CANONICAL_TICKETS: FormatSpec = FormatSpec {
     kind: TableKind::Tickets,
     columns: &[
         req(s::TICKET_ID, &["ticket_id"], Id),
-        req(s::CREATED_AT, &["created_at"], Timestamp),
+        req_kept(s::CREATED_AT, &["created_at"], Timestamp),
         col(s::FIRST_RESPONSE_AT, &["first_response_at"], Timestamp),
         col(s::SOLVED_AT, &["solved_at"], Timestamp),
         col(s::CHANNEL, &["channel"], Text),
@@ -705,7 +723,7 @@ pub const ZENDESK_TICKETS: FormatSpec = FormatSpec {
             &["Id", "Ticket ID", "Ticket Id", "zendesk_id"],
             Id,
         ),
-        req(s::CREATED_AT, &["Created at"], Timestamp),
+        req_kept(s::CREATED_AT, &["Created at"], Timestamp),
         col(s::FIRST_RESPONSE_AT, &["First reply at"], Timestamp),
         col(
             FIRST_REPLY_MINUTES,
@@ -768,7 +786,7 @@ pub const GORGIAS_TICKETS: FormatSpec = FormatSpec::plain(
     TableKind::Tickets,
     &[
         req(s::TICKET_ID, &["Ticket id", "Ticket ID", "ticket_id"], Id),
-        req(
+        req_kept(
             s::CREATED_AT,
             &[
                 "Created datetime",

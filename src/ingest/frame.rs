@@ -45,6 +45,12 @@ pub struct FileFrame {
     /// dropped for another required value it lacks (`placed_at`): what cites that order is
     /// counted as citing an order left out, not one missing from the orders file.
     pub dropped_order_ids: Vec<String>,
+    /// The lines of the header line repeated inside the file (two exports joined with `cat`),
+    /// ascending: each starts another block of the file, read as a separate export (see
+    /// `ingest::split_blocks`). Empty for most files, and in a frame of one block.
+    pub repeated_headers: Vec<u64>,
+    /// Which block of its file the frame holds: 0 for the first (or only) one.
+    pub block: u32,
 }
 
 /// Reads every record of `file` into the canonical columns of `spec`: [`read_cells`], then
@@ -221,6 +227,10 @@ pub fn parse_cells(
             (None, Source::Constant(v)) => Cells::Text(TextColumn::repeat(v, n)),
         });
     }
+    // The header line again inside the data (two exports joined with `cat`): each such line
+    // starts another block, read as a separate export; its rows' records never join the
+    // earlier block's.
+    let header_rows = repeated_header_rows(&present, &cells_of, &file.headers);
     // Per column, which rows were filled down from their record's head (grouped tables only).
     let mut filled_of: Vec<Option<Vec<bool>>> = vec![None; present.len()];
     if let Some(key) = spec.group_by {
@@ -241,7 +251,7 @@ pub fn parse_cells(
                 .filter(|(i, (c, _))| *i != k && c.required)
                 .map(|(i, _)| i)
                 .collect();
-            filled_of = fill_down(&mut cells_of, k, &required, &per_line)?;
+            filled_of = fill_down(&mut cells_of, k, &required, &per_line, &header_rows)?;
         }
     }
 
@@ -274,9 +284,9 @@ pub fn parse_cells(
     let order_ids = (spec.kind == TableKind::Orders)
         .then(|| present.iter().position(|(c, _)| c.canonical == s::ORDER_ID))
         .flatten();
-    // The header line again inside the data (two exports joined with `cat`): dropped, counted
-    // once per file.
-    for row in repeated_header_rows(&present, &cells_of, &file.headers) {
+    // A repeated header line is no record: left out of the rows, and warned once per file (by
+    // its first table) at its line.
+    for &row in &header_rows {
         keep[row] = false;
         if further_table {
             continue;
@@ -284,13 +294,14 @@ pub fn parse_cells(
         dq.note(
             &file.name,
             raw.lines[row],
-            "the header line repeated inside the data (exports joined into one file?): row dropped",
-            Effect::RowDropped,
+            REPEATED_HEADER,
+            Effect::Warning,
             None,
         );
     }
-    // Rows without a required value are dropped before anything else is parsed; a required
-    // column empty in every row is a broken file, not a file of warnings.
+    // Rows without a required value are dropped before anything else is parsed (a ticket
+    // without `created_at` is kept, warned: `ColumnSpec::empty_kept`); a required column empty
+    // in every row is a broken file, not a file of warnings.
     for (((c, source), cells), shared) in present.iter().zip(&cells_of).zip(&shared) {
         if c.required && c.ty != ValueType::Promise {
             let counted_by_first_table = *shared == Some(true);
@@ -312,7 +323,11 @@ pub fn parse_cells(
                 });
             }
             for (row, is_empty) in empty.into_iter().enumerate() {
-                if keep[row] && is_empty {
+                if keep[row] && is_empty && c.empty_kept {
+                    // Kept with its value null, as a row whose value is unparseable is.
+                    let reason = format!("no {} (row kept, its {0} unknown)", c.canonical);
+                    dq.note(&file.name, raw.lines[row], &reason, Effect::Warning, None);
+                } else if keep[row] && is_empty {
                     keep[row] = false;
                     let order_id = order_ids
                         .and_then(|i| cells_of.get(i)?.text_at(row))
@@ -443,8 +458,15 @@ pub fn parse_cells(
         read: present.iter().map(|(c, _)| c.canonical).collect(),
         dropped_counted_elsewhere,
         dropped_order_ids,
+        repeated_headers: header_rows.iter().map(|&row| raw.lines[row]).collect(),
+        block: 0,
     })
 }
+
+/// Data-quality reason of a header line repeated inside a file's data (two exports joined with
+/// `cat`): the rows after it are read as another export, as if from a separate file.
+pub const REPEATED_HEADER: &str = "header line repeated inside the file (exports joined with \
+     `cat`?): the rows after it are read as another export";
 
 /// One parsed column (a promise gives three), its audit and its latest timestamp.
 type ParsedColumn = (Vec<Column>, DataQuality, Option<DateTime<Utc>>);
@@ -1121,6 +1143,9 @@ const PER_LINE_COLUMNS: &[&str] = &[s::REQUIRES_SHIPPING];
 /// rows has its required values keeps them empty, so that each of its rows is dropped and
 /// counted as before.
 ///
+/// A record never spans a repeated header line (`header_rows`, ascending): the rows after one
+/// are another export's, whose own rows give its records' values.
+///
 /// Returns, per column, the rows whose cell was filled (`None` for a column with none).
 ///
 /// Errors: a rebuilt column exceeds 4 GiB of text.
@@ -1129,6 +1154,7 @@ fn fill_down(
     key: usize,
     required: &[usize],
     per_line: &[usize],
+    header_rows: &[usize],
 ) -> Result<Vec<Option<Vec<bool>>>> {
     let mut filled_rows = vec![None; columns.len()];
     // The head of each key; heads are never filled themselves, so reading the original cells
@@ -1137,6 +1163,8 @@ fn fill_down(
         let Some(keys) = columns.get(key).and_then(Cells::text) else {
             return Ok(filled_rows);
         };
+        // Per row, its block: the number of repeated header lines before it.
+        let block = |row: usize| header_rows.partition_point(|&h| h <= row);
         let full = |row: usize| {
             required.iter().all(|&c| {
                 columns
@@ -1146,21 +1174,21 @@ fn fill_down(
             })
         };
         // Per key: its first row, and its first full row once one is seen.
-        let mut head: std::collections::HashMap<&str, (usize, Option<usize>)> =
+        let mut head: std::collections::HashMap<(usize, &str), (usize, Option<usize>)> =
             std::collections::HashMap::new();
         for (row, k) in keys.iter().enumerate() {
             let k = k.trim();
             if k.is_empty() {
                 continue;
             }
-            let (_, first_full) = head.entry(k).or_insert((row, None));
+            let (_, first_full) = head.entry((block(row), k)).or_insert((row, None));
             if first_full.is_none() && full(row) {
                 *first_full = Some(row);
             }
         }
         keys.iter()
             .enumerate()
-            .map(|(row, k)| match head.get(k.trim()) {
+            .map(|(row, k)| match head.get(&(block(row), k.trim())) {
                 Some(&(first, first_full)) => first_full.unwrap_or(first),
                 None => row,
             })

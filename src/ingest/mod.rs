@@ -186,7 +186,9 @@ pub fn plan_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Resul
     }
 }
 
-/// Reads one planned table of a file into its canonical frame (see [`canonical_columns`]).
+/// Reads one planned table of a file into its canonical frame (see [`canonical_columns`]). A
+/// file holding several exports (a header line repeated inside it) gives them stacked, each
+/// folded on its own (see [`split_blocks`]).
 ///
 /// Errors: see `frame::read_frame`.
 pub fn read_table(
@@ -196,61 +198,155 @@ pub fn read_table(
     dq: &mut DataQuality,
 ) -> Result<(InputFile, frame::FileFrame)> {
     let cells = frame::read_cells(raw, table.spec, &table.positions)?;
-    table_from_cells(raw, table, cells, opts, dq)
+    let (input, mut blocks) = table_from_cells(raw, table, cells, opts, dq)?;
+    if blocks.len() < 2 {
+        if let Some(ff) = blocks.pop() {
+            return Ok((input, ff));
+        }
+    }
+    let latest = blocks.iter().filter_map(|b| b.latest).max();
+    let frames: Vec<LazyFrame> = blocks.iter().map(|b| b.frame.clone().lazy()).collect();
+    let frame = concat(frames, UnionArgs::default())?.collect()?;
+    let mut first = blocks.swap_remove(0);
+    first.frame = frame;
+    first.latest = latest;
+    Ok((input, first))
 }
 
-/// [`read_table`] from the cells already read from `raw` (whose text may be released).
+/// [`read_table`] from the cells already read from `raw` (whose text may be released): the
+/// table's frame of each block of the file ([`split_blocks`]; one for most files), in order.
 fn table_from_cells(
     raw: &RawFile,
     table: &PlannedTable,
     cells: frame::TableCells,
     opts: &ReadOptions,
     dq: &mut DataQuality,
-) -> Result<(InputFile, frame::FileFrame)> {
+) -> Result<(InputFile, Vec<frame::FileFrame>)> {
     let dropped_before = dropped_in(dq, &raw.name);
     let ff = frame::parse_cells(raw, table.spec, cells, opts, dq)?;
     let dropped = dropped_in(dq, &raw.name) - dropped_before;
-    let mut df = ff.frame;
-    if let Some(key) = table.spec.group_by {
-        df = fold_records(df, key, dq)?;
-    }
-    if let Some(derive) = table.spec.derive {
-        df = derive(df.lazy()).collect()?;
-    }
-    let canonical = to_canonical(df, table.spec)?;
+    let dropped_counted_elsewhere = ff.dropped_counted_elsewhere;
+    let mut blocks = split_blocks(ff)?;
+    let mut height = 0;
     let mut tracking_numbers = None;
-    if table.spec.kind == TableKind::Shipments {
-        audit(
-            &canonical,
-            col(s::TRACKING_COUNT).gt(lit(1u32)),
-            "tracking_number: several tracking numbers in one cell (each counted)",
-            Effect::Warning,
-            dq,
-        )?;
-        let total = canonical
-            .column(s::TRACKING_COUNT)?
-            .as_materialized_series()
-            .sum::<u64>()
-            .unwrap_or(0);
-        tracking_numbers = Some(total);
+    for block in blocks.iter_mut() {
+        let mut df = std::mem::take(&mut block.frame);
+        if let Some(key) = table.spec.group_by {
+            df = fold_records(df, key, dq)?;
+        }
+        if let Some(derive) = table.spec.derive {
+            df = derive(df.lazy()).collect()?;
+        }
+        let canonical = to_canonical(df, table.spec)?;
+        if table.spec.kind == TableKind::Shipments {
+            audit(
+                &canonical,
+                col(s::TRACKING_COUNT).gt(lit(1u32)),
+                "tracking_number: several tracking numbers in one cell (each counted)",
+                Effect::Warning,
+                dq,
+            )?;
+            let total = canonical
+                .column(s::TRACKING_COUNT)?
+                .as_materialized_series()
+                .sum::<u64>()
+                .unwrap_or(0);
+            tracking_numbers = Some(tracking_numbers.unwrap_or(0) + total);
+        }
+        height += canonical.height() as u64;
+        block.frame = canonical;
     }
     let input = InputFile {
         file: raw.name.clone(),
         kind: table.spec.kind,
         format: table.format.clone(),
-        rows: canonical.height() as u64 + dropped + ff.dropped_counted_elsewhere,
+        rows: height + dropped + dropped_counted_elsewhere,
         tracking_numbers,
     };
-    Ok((
-        input,
-        frame::FileFrame {
-            frame: canonical,
-            latest: ff.latest,
-            read: ff.read,
-            dropped_counted_elsewhere: ff.dropped_counted_elsewhere,
-            dropped_order_ids: ff.dropped_order_ids,
-        },
-    ))
+    Ok((input, blocks))
+}
+
+/// A file's parsed frame cut at its repeated header lines
+/// ([`frame::FileFrame::repeated_headers`]) into one frame per block: two exports joined with
+/// `cat` are read as the two files they were, each with its own latest time (the latest
+/// non-promise timestamp of its rows), so that an order in both takes the later export's
+/// version and line items as two files' would (see [`lines_of_the_latest_export`]). The
+/// file's dropped-row tallies stay with the first block. A file without a repeated header is
+/// one block, unchanged.
+fn split_blocks(mut ff: frame::FileFrame) -> Result<Vec<frame::FileFrame>> {
+    let starts = std::mem::take(&mut ff.repeated_headers);
+    if starts.is_empty() {
+        return Ok(vec![ff]);
+    }
+    let mut blocks = Vec::with_capacity(starts.len() + 1);
+    for block in 0..=starts.len() {
+        let after = if block == 0 { 0 } else { starts[block - 1] };
+        let before = starts.get(block).copied().unwrap_or(u64::MAX);
+        let frame = ff
+            .frame
+            .clone()
+            .lazy()
+            .filter(
+                col(s::SRC_LINE)
+                    .gt(lit(after))
+                    .and(col(s::SRC_LINE).lt(lit(before))),
+            )
+            .collect()?;
+        let first = block == 0;
+        blocks.push(frame::FileFrame {
+            latest: latest_time(&frame, None)?,
+            frame,
+            read: ff.read.clone(),
+            dropped_counted_elsewhere: if first {
+                ff.dropped_counted_elsewhere
+            } else {
+                0
+            },
+            dropped_order_ids: if first {
+                std::mem::take(&mut ff.dropped_order_ids)
+            } else {
+                Vec::new()
+            },
+            repeated_headers: Vec::new(),
+            block: block as u32,
+        });
+    }
+    Ok(blocks)
+}
+
+/// The latest time in `df`'s timestamp columns (promises' deadlines left out), among those at
+/// or before `cap` when one is given; `None` when there is none.
+fn latest_time(
+    df: &DataFrame,
+    cap: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let cap_ms = cap.map(|c| c.timestamp_millis());
+    let times: Vec<Expr> = df
+        .columns()
+        .iter()
+        .filter(|c| matches!(c.dtype(), DataType::Datetime(_, _)))
+        .filter(|c| !c.name().ends_with(s::DEADLINE_SUFFIX))
+        .map(|c| {
+            let t = col(c.name().clone()).cast(DataType::Int64);
+            match cap_ms {
+                Some(cap) => t.clone().filter(t.lt_eq(lit(cap))).max(),
+                None => t.max(),
+            }
+        })
+        .collect();
+    if times.is_empty() {
+        return Ok(None);
+    }
+    let latest = df
+        .clone()
+        .lazy()
+        .select([polars::lazy::dsl::max_horizontal(times)?.alias("latest")])
+        .collect()?;
+    Ok(latest
+        .column("latest")?
+        .i64()?
+        .get(0)
+        .and_then(chrono::DateTime::from_timestamp_millis))
 }
 
 /// Rows counted as dropped for `file` so far.
@@ -278,11 +374,11 @@ fn tracking_count() -> Expr {
 /// given on a later row: a refund on a line-item row), except booleans, which are true when any
 /// row is. An order requires shipping when any of its lines does, and a line whose
 /// `requires_shipping` is empty does (the default): false only when every line says false.
-/// An order whose rows give two different values for one field keeps the first and is counted
-/// in `dq` ([`ORDER_FIELD_DIFFERS`], the fields as example, at the order's first row).
+/// A row giving an order field a value other than the one read is counted in `dq`
+/// ([`ORDER_FIELD_DIFFERS`], at that row's line, the fields whose value is ignored as example).
 fn fold_records(df: DataFrame, key: &str, dq: &mut DataQuality) -> Result<DataFrame> {
     let mut aggs = Vec::new();
-    let mut differs = Vec::new();
+    let mut ignored = Vec::new();
     for (name, dt) in df.schema().iter() {
         let c = col(name.clone());
         if name.as_str() == key {
@@ -295,15 +391,18 @@ fn fold_records(df: DataFrame, key: &str, dq: &mut DataQuality) -> Result<DataFr
             aggs.push(c.first());
         } else {
             aggs.push(c.clone().drop_nulls().first());
-            // Two values given (minimum and maximum leave out empty cells): the field's name.
-            let flag = format!("_differs_{}", differs.len());
-            aggs.push(
-                when(c.clone().min().neq(c.max()).fill_null(lit(false)))
+            // A row's own value that is not the one read (an unreadable amount, NaN, is the
+            // same as another NaN): the field's name.
+            let read = c.clone().drop_nulls().first().over([col(key)])?;
+            let mut differs = c.clone().neq(read.clone()).fill_null(lit(false));
+            if dt.is_float() {
+                differs = differs.and(c.clone().is_nan().and(read.is_nan()).not());
+            }
+            ignored.push(
+                when(differs)
                     .then(lit(name.to_string()))
-                    .otherwise(lit(NULL).cast(DataType::String))
-                    .alias(flag.as_str()),
+                    .otherwise(lit(NULL).cast(DataType::String)),
             );
-            differs.push(col(flag));
         }
     }
     let order: Vec<Expr> = df
@@ -311,30 +410,38 @@ fn fold_records(df: DataFrame, key: &str, dq: &mut DataQuality) -> Result<DataFr
         .iter()
         .map(|n| col(n.as_str()))
         .collect();
-    const DIFFERING: &str = "_differing_fields";
+    if !ignored.is_empty() {
+        const IGNORED: &str = "_ignored_fields";
+        let rows = df
+            .clone()
+            .lazy()
+            .select([
+                col(s::SRC_FILE),
+                col(s::SRC_LINE),
+                concat_str(ignored, ", ", true).alias(IGNORED),
+            ])
+            .collect()?;
+        audit_with_example(
+            &rows,
+            col(IGNORED).neq(lit("")).fill_null(lit(false)),
+            Some(IGNORED),
+            ORDER_FIELD_DIFFERS,
+            Effect::Warning,
+            dq,
+        )?;
+    }
     let folded = df
         .lazy()
         .group_by_stable([col(key)])
         .agg(aggs)
-        .with_column(if differs.is_empty() {
-            lit(NULL).cast(DataType::String).alias(DIFFERING)
-        } else {
-            concat_str(differs, ", ", true).alias(DIFFERING)
-        })
+        .select(order)
         .collect()?;
-    audit_with_example(
-        &folded,
-        col(DIFFERING).neq(lit("")).fill_null(lit(false)),
-        Some(DIFFERING),
-        ORDER_FIELD_DIFFERS,
-        Effect::Warning,
-        dq,
-    )?;
-    Ok(folded.lazy().select(order).collect()?)
+    Ok(folded)
 }
 
-/// Data-quality reason of an order (Shopify: one row per line item) whose rows give two
-/// different values for one order field; the example names the fields.
+/// Data-quality reason of a row of an order (Shopify: one row per line item) that gives an
+/// order field another value than the order's first row giving it; counted at that row's line,
+/// the example names the fields.
 pub const ORDER_FIELD_DIFFERS: &str =
     "order field with different values on the order's rows (the first is read)";
 
@@ -342,7 +449,8 @@ pub const ORDER_FIELD_DIFFERS: &str =
 enum FileRead {
     Skipped(SkippedFile),
     Tables {
-        tables: Vec<(InputFile, TableKind, frame::FileFrame, String)>,
+        /// Per table, its frame of each block of the file (see [`split_blocks`]).
+        tables: Vec<(InputFile, TableKind, Vec<frame::FileFrame>, String)>,
         audit: DataQuality,
     },
 }
@@ -387,8 +495,8 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
             let mut read = Vec::with_capacity(tables.len());
             for (table, cells) in tables.iter().zip(cells) {
                 let _t = crate::timings::span(format!("table {}", table.spec.kind));
-                let (input, ff) = table_from_cells(&raw, table, cells, &opts, &mut audit)?;
-                read.push((input, table.spec.kind, ff, raw.name.clone()));
+                let (input, blocks) = table_from_cells(&raw, table, cells, &opts, &mut audit)?;
+                read.push((input, table.spec.kind, blocks, raw.name.clone()));
             }
             Ok(FileRead::Tables {
                 tables: read,
@@ -695,8 +803,10 @@ pub fn load(
             FileRead::Skipped(s) => skipped.push(s),
             FileRead::Tables { tables, audit } => {
                 dq.merge(audit);
-                for (input, kind, ff, name) in tables {
-                    by_kind.push((kind, ff, name));
+                for (input, kind, blocks, name) in tables {
+                    for ff in blocks {
+                        by_kind.push((kind, ff, name.clone()));
+                    }
                     inputs.push(input);
                 }
             }
@@ -1046,6 +1156,8 @@ pub fn store_from_frames(
                 read,
                 dropped_counted_elsewhere: 0,
                 dropped_order_ids: Vec::new(),
+                repeated_headers: Vec::new(),
+                block: 0,
             },
             name.to_string(),
         ));
@@ -1159,48 +1271,27 @@ fn plausible_latest(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> Re
         if !several.contains(kind) || ff.latest.is_none_or(|t| t <= cap) {
             continue;
         }
-        let cap_ms = cap.timestamp_millis();
-        let times: Vec<Expr> = ff
-            .frame
-            .columns()
-            .iter()
-            .filter(|c| matches!(c.dtype(), DataType::Datetime(_, _)))
-            .filter(|c| !c.name().ends_with(s::DEADLINE_SUFFIX))
-            .map(|c| {
-                let t = col(c.name().clone()).cast(DataType::Int64);
-                t.clone().filter(t.lt_eq(lit(cap_ms))).max()
-            })
-            .collect();
-        let latest = ff
-            .frame
-            .clone()
-            .lazy()
-            .select([polars::lazy::dsl::max_horizontal(times)?.alias("latest")])
-            .collect()?;
-        ff.latest = latest
-            .column("latest")?
-            .i64()?
-            .get(0)
-            .and_then(chrono::DateTime::from_timestamp_millis);
+        ff.latest = latest_time(&ff.frame, Some(cap))?;
     }
     Ok(())
 }
 
 /// Line items read from the same file as orders (a Shopify export) take that file's latest
-/// time, which line items (without times of their own) lack: so that their files are ordered
+/// time (that block's, for a file of several exports: see [`split_blocks`]), which line items (without times of their own) lack: so that their files are ordered
 /// as the orders' are, and an order's lines come from the export whose version of the order
 /// won (see [`lines_of_the_latest_export`]).
 fn lines_dated_by_their_orders(by_kind: &mut [(TableKind, frame::FileFrame, String)]) {
-    let orders_latest: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = by_kind
+    let orders_latest: Vec<(String, u32, Option<chrono::DateTime<chrono::Utc>>)> = by_kind
         .iter()
         .filter(|(k, _, _)| *k == TableKind::Orders)
-        .map(|(_, ff, name)| (name.clone(), ff.latest))
+        .map(|(_, ff, name)| (name.clone(), ff.block, ff.latest))
         .collect();
     for (kind, ff, name) in by_kind.iter_mut() {
         if *kind != TableKind::LineItems || ff.latest.is_some() {
             continue;
         }
-        if let Some((_, latest)) = orders_latest.iter().find(|(n, _)| n == name) {
+        let same_export = |(n, b, _): &&(String, u32, _)| n == name && *b == ff.block;
+        if let Some((_, _, latest)) = orders_latest.iter().find(same_export) {
             ff.latest = *latest;
         }
     }
@@ -1217,7 +1308,8 @@ fn dropped_order_ids(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> V
 }
 
 /// Stacks the files of one kind, ordered by latest timestamp (a plausible one, see
-/// [`plausible_latest`]) then name, numbering them in `src_rank` (UInt32) so that a later
+/// [`plausible_latest`]) then name, then block within a file ([`split_blocks`]: each block is
+/// an export of its own), numbering them in `src_rank` (UInt32) so that a later
 /// file's version of a record wins.
 ///
 /// The files of `kind` are taken out of `by_kind`, so that the stacked table holds the only
@@ -1233,7 +1325,7 @@ fn stack_kind(
     if files.is_empty() {
         return Ok(None);
     }
-    files.sort_by(|a, b| (a.1.latest, &a.2).cmp(&(b.1.latest, &b.2)));
+    files.sort_by(|a, b| (a.1.latest, &a.2, a.1.block).cmp(&(b.1.latest, &b.2, b.1.block)));
     let frames: Vec<LazyFrame> = files
         .into_iter()
         .enumerate()
