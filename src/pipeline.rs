@@ -131,7 +131,7 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         };
         let (status, n, value, note) = match &outcome {
             Outcome::Raised(f) => ("raised", Some(f.n), f.kpi_value, None),
-            Outcome::Clear { n, kpi_value } => ("clear", Some(*n), *kpi_value, None),
+            Outcome::Clear { n, kpi_value, note } => ("clear", Some(*n), *kpi_value, note.clone()),
             Outcome::NotEnoughData { n } => ("not_enough_data", Some(*n), None, None),
             Outcome::NotApplicable { why } => ("not_applicable", None, None, Some(why.clone())),
         };

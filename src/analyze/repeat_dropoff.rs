@@ -56,6 +56,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n,
             kpi_value: Some(rate),
+            note: None,
         });
     }
     let window = t.repeat_window_days;
