@@ -4915,3 +4915,47 @@ fn a_clear_vip_at_risk_check_says_what_decided() {
          the store p90 time to second order (31 days), a weaker yardstick that does not raise"
     );
 }
+
+/// repeat-dropoff's automation does not claim a measured reminder day: with too few second
+/// orders to time one, the title says so (the automation read "a replenishment reminder at
+/// the measured median time to second order" beside "too few second orders (3) to time a
+/// reminder"). 40 customers whose first order is 120+ days old, 3 of whom ordered again 45
+/// days later: a 90-day repeat rate of 3/40 = 7.5%, below the 25% target.
+#[test]
+fn repeat_dropoff_claims_no_reminder_day_it_could_not_measure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows = String::from("order_id,email,placed_at,total,currency\n");
+    for i in 0..40 {
+        let day = 1 + i % 20;
+        rows.push_str(&format!(
+            "{},c{i}@x.test,2024-01-{day:02}T10:00:00Z,20.00,USD\n",
+            1000 + i
+        ));
+    }
+    for i in 0..3 {
+        rows.push_str(&format!(
+            "{},c{i}@x.test,2024-02-{:02}T10:00:00Z,20.00,USD\n",
+            2000 + i,
+            15 + i
+        ));
+    }
+    write(dir.path(), "orders.csv", rows.as_bytes());
+    let run = analyze_ok(dir.path(), &["--as-of", "2024-07-01T00:00:00Z"]);
+    let report = run.report();
+    let snag = report["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "repeat-dropoff")
+        .expect("repeat-dropoff raised")
+        .clone();
+    assert_eq!(
+        snag["title"],
+        "Only 7.5% of customers order again within 90 days (target 25%); \
+         too few second orders (3) to time a reminder"
+    );
+    assert_eq!(
+        snag["automation"],
+        "post-purchase nurture and a replenishment reminder"
+    );
+}
