@@ -131,7 +131,7 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         };
         let (status, n, value, note) = match &outcome {
             Outcome::Raised(f) => ("raised", Some(f.n), f.kpi_value, None),
-            Outcome::Clear { n, kpi_value } => ("clear", Some(*n), *kpi_value, None),
+            Outcome::Clear { n, kpi_value, note } => ("clear", Some(*n), *kpi_value, note.clone()),
             Outcome::NotEnoughData { n } => ("not_enough_data", Some(*n), None, None),
             Outcome::NotApplicable { why } => ("not_applicable", None, None, Some(why.clone())),
         };
@@ -254,7 +254,10 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         checks,
         data_quality,
         charts: Charts {
-            fulfillment_hist: fulfillment_histogram(journeys)?,
+            fulfillment_hist: fulfillment_histogram(
+                &journeys.orders,
+                config.thresholds.fulfillment_sla_h,
+            )?,
             fulfillment_sla_h: config.thresholds.fulfillment_sla_h,
             cohorts: crate::analyze::cohort_retention(journeys, config.read.timezone)?,
             repeat_by_experience: if journeys.customers.height() == 0 {
@@ -363,20 +366,31 @@ fn mean_repeat_order_value(ctx: &Context) -> Result<(Option<f64>, u64)> {
     ))
 }
 
-/// Histogram bin edges for order-to-ship time, hours (the last bin is open).
-pub const FULFILLMENT_BINS_H: [f64; 9] = [0.0, 12.0, 24.0, 36.0, 48.0, 72.0, 96.0, 144.0, 240.0];
+/// Closed bins of the order-to-ship histogram, each a quarter of the fulfillment SLA wide.
+pub const FULFILLMENT_BINS: usize = 12;
 
-/// Orders per order-to-ship bin and shipping tier.
-fn fulfillment_histogram(j: &Journeys) -> Result<Vec<HistogramBin>> {
+/// Order-to-ship histogram bin edges, hours: [`FULFILLMENT_BINS`] equal bins of `sla_h` / 4
+/// from 0 to 3 x `sla_h` (0, 12, ..., 144 at the default 48 h SLA), so the SLA is an edge and
+/// bars compare by height; the last edge is the lower one of the open bin of waits of 3 x the
+/// SLA or more. (Bins of 12 to 96 h drawn at equal width made a long wait look as common as a
+/// short one.)
+pub fn fulfillment_edges(sla_h: f64) -> Vec<f64> {
+    (0..=FULFILLMENT_BINS)
+        .map(|i| i as f64 * sla_h / 4.0)
+        .collect()
+}
+
+/// Orders per order-to-ship bin ([`fulfillment_edges`] of `sla_h`) and shipping tier, from
+/// `orders` (`fulfillment_wait_h` Float64, hours, null when not shipped; `shipping_tier`
+/// String). Only bins holding orders are listed; a wait below 0 counts in the first bin.
+fn fulfillment_histogram(orders: &DataFrame, sla_h: f64) -> Result<Vec<HistogramBin>> {
+    let edges = fulfillment_edges(sla_h);
     let w = col(s::FULFILLMENT_WAIT_H);
-    let mut bin = lit(FULFILLMENT_BINS_H.len() as u32 - 1);
-    for (i, upper) in FULFILLMENT_BINS_H.iter().enumerate().skip(1).rev() {
-        bin = when(w.clone().lt(lit(*upper)))
-            .then(lit(i as u32 - 1))
-            .otherwise(bin);
-    }
-    let df = j
-        .orders
+    let bin = (w.clone() / lit(sla_h / 4.0))
+        .floor()
+        .clip_min(lit(0.0))
+        .clip_max(lit(FULFILLMENT_BINS as f64));
+    let df = orders
         .clone()
         .lazy()
         .filter(w.is_not_null())
@@ -390,16 +404,60 @@ fn fulfillment_histogram(j: &Journeys) -> Result<Vec<HistogramBin>> {
     let tiers = df.column(s::SHIPPING_TIER)?.str()?;
     let bins = df.column("bin")?.u32()?;
     let ns = df.column("n")?.u64()?;
-    // One row per (tier, bin): at most 2 x 9 rows.
+    // One row per (tier, bin): at most 2 x 13 rows.
     Ok((0..df.height())
         .map(|i| {
-            let b = bins.get(i).unwrap_or(0) as usize;
+            let b = (bins.get(i).unwrap_or(0) as usize).min(FULFILLMENT_BINS);
             HistogramBin {
                 tier: tiers.get(i).unwrap_or("standard").to_string(),
-                lower_h: FULFILLMENT_BINS_H[b],
-                upper_h: FULFILLMENT_BINS_H.get(b + 1).copied(),
+                lower_h: edges[b],
+                upper_h: edges.get(b + 1).copied(),
                 orders: ns.get(i).unwrap_or(0),
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Equal bins of a quarter of the SLA to 3 x the SLA, then one open bin: at a 48 h SLA,
+    /// 11.9 h and 0 h fall in 0-12, 12 h in 12-24, 48 h in 48-60, 143.9 h in 132-144, 144 h
+    /// and 500 h in 144+; a wait below 0 in the first bin, an unshipped order in none.
+    #[test]
+    fn fulfillment_bins_are_equal_to_three_slas_then_open() {
+        assert_eq!(
+            fulfillment_edges(48.0),
+            [0.0, 12.0, 24.0, 36.0, 48.0, 60.0, 72.0, 84.0, 96.0, 108.0, 120.0, 132.0, 144.0]
+        );
+        let orders = df!(
+            s::FULFILLMENT_WAIT_H => [Some(0.0), Some(11.9), Some(-1.0), Some(12.0), Some(48.0),
+                Some(143.9), Some(144.0), Some(500.0), None, Some(20.0)],
+            s::SHIPPING_TIER => ["standard", "standard", "standard", "standard", "standard",
+                "standard", "standard", "standard", "standard", "express"],
+        )
+        .unwrap();
+        let bin = |tier: &str, lower_h: f64, upper_h: Option<f64>, orders: u64| HistogramBin {
+            tier: tier.into(),
+            lower_h,
+            upper_h,
+            orders,
+        };
+        assert_eq!(
+            fulfillment_histogram(&orders, 48.0).unwrap(),
+            [
+                bin("express", 12.0, Some(24.0), 1),
+                bin("standard", 0.0, Some(12.0), 3),
+                bin("standard", 12.0, Some(24.0), 1),
+                bin("standard", 48.0, Some(60.0), 1),
+                bin("standard", 132.0, Some(144.0), 1),
+                bin("standard", 144.0, None, 2),
+            ]
+        );
+        // A 24 h SLA: 6 h bins to 72 h, so 20 h is in 18-24 and 500 h in 72+.
+        let hist = fulfillment_histogram(&orders, 24.0).unwrap();
+        assert_eq!(hist[0], bin("express", 18.0, Some(24.0), 1));
+        assert_eq!(hist.last(), Some(&bin("standard", 72.0, None, 3)));
+    }
 }

@@ -5062,3 +5062,101 @@ fn a_review_with_a_refused_score_still_counts_in_coverage() {
     let gap = run.check("review-gap");
     assert_eq!(gap["status"], "clear", "{gap}");
 }
+
+/// A clear vip-at-risk says what decided it: its KPI counts every at-risk VIP, most of whom the
+/// store p90 flags and the rule does not raise on (the demo store read "clear" beside 56 at-risk
+/// VIPs, with no word on why). 14 customers, VIPs the top half: A-D with 3 orders (A idle 121
+/// days against a median gap of 30.5; B, C, D idle 30-31 days against 30), E, F, G with one
+/// order (E and G idle 178 and 122 days, F 11) against the store p90 time to second order
+/// (A 31, B-D 30 days: 30.7). The cadence share 1 of 4 (25%) is not above 30%.
+#[test]
+fn a_clear_vip_at_risk_check_says_what_decided() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows = String::from("order_id,email,placed_at,total,currency\n");
+    let orders: &[(&str, &[&str], u32)] = &[
+        ("a", &["01-01", "02-01", "03-02"], 100),
+        ("b", &["04-01", "05-01", "05-31"], 100),
+        ("c", &["04-02", "05-02", "06-01"], 100),
+        ("d", &["04-03", "05-03", "06-02"], 100),
+        ("e", &["01-05"], 250),
+        ("f", &["06-20"], 250),
+        ("g", &["03-01"], 200),
+    ];
+    // Seven small one-order customers, so that the top half by revenue is A-G.
+    let fillers = ["z1", "z2", "z3", "z4", "z5", "z6", "z7"].map(|w| (w, &["06-25"][..], 10));
+    let mut id = 1000;
+    for (who, days, total) in orders.iter().copied().chain(fillers) {
+        for day in days {
+            id += 1;
+            rows.push_str(&format!(
+                "{id},{who}@x.test,2024-{day}T00:00:00Z,{total},USD\n"
+            ));
+        }
+    }
+    write(dir.path(), "orders.csv", rows.as_bytes());
+    write(
+        dir.path(),
+        "snagscan.toml",
+        b"[thresholds]\nmin_sample = 2\nvip_top_share = 0.5\n",
+    );
+    let run = analyze_ok(dir.path(), &["--as-of", "2024-07-01T00:00:00Z"]);
+    let c = run.check("vip-at-risk");
+    assert_eq!(
+        (
+            c["status"].as_str(),
+            c["n"].as_u64(),
+            c["kpi"]["value"].as_f64()
+        ),
+        (Some("clear"), Some(4), Some(3.0))
+    );
+    assert_eq!(
+        c["note"],
+        "3 of 7 VIPs at risk: 1 of the 4 with 3+ orders (25.0%) idle for over 2 x their own \
+         median gap (raised above 30%), and 2 of the 3 with fewer orders idle for longer than \
+         the store p90 time to second order (31 days), a weaker yardstick that does not raise"
+    );
+}
+
+/// repeat-dropoff's automation does not claim a measured reminder day: with too few second
+/// orders to time one, the title says so (the automation read "a replenishment reminder at
+/// the measured median time to second order" beside "too few second orders (3) to time a
+/// reminder"). 40 customers whose first order is 120+ days old, 3 of whom ordered again 45
+/// days later: a 90-day repeat rate of 3/40 = 7.5%, below the 25% target.
+#[test]
+fn repeat_dropoff_claims_no_reminder_day_it_could_not_measure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows = String::from("order_id,email,placed_at,total,currency\n");
+    for i in 0..40 {
+        let day = 1 + i % 20;
+        rows.push_str(&format!(
+            "{},c{i}@x.test,2024-01-{day:02}T10:00:00Z,20.00,USD\n",
+            1000 + i
+        ));
+    }
+    for i in 0..3 {
+        rows.push_str(&format!(
+            "{},c{i}@x.test,2024-02-{:02}T10:00:00Z,20.00,USD\n",
+            2000 + i,
+            15 + i
+        ));
+    }
+    write(dir.path(), "orders.csv", rows.as_bytes());
+    let run = analyze_ok(dir.path(), &["--as-of", "2024-07-01T00:00:00Z"]);
+    let report = run.report();
+    let snag = report["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "repeat-dropoff")
+        .expect("repeat-dropoff raised")
+        .clone();
+    assert_eq!(
+        snag["title"],
+        "Only 7.5% of customers order again within 90 days (target 25%); \
+         too few second orders (3) to time a reminder"
+    );
+    assert_eq!(
+        snag["automation"],
+        "post-purchase nurture and a replenishment reminder"
+    );
+}

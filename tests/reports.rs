@@ -711,12 +711,37 @@ fn a_window_of_hours_and_single_counts_read_as_such() {
     let run = analyze(one.path(), out.path(), &[]);
     let terminal = String::from_utf8(run.stdout).unwrap();
     assert!(
-        terminal.contains("\nInputs: orders.csv (canonical orders, 1 row)\n"),
+        terminal.contains("\nInputs: orders.csv (orders, 1 row)\n"),
         "{terminal}"
     );
     assert!(
         read(&out.path().join("report.md")).contains("Inputs: orders.csv (orders, 1 row)."),
         "one row"
+    );
+}
+
+/// The terminal and report.md list a file read with its format only when that tells something:
+/// a platform's export, never snagscan's own columns (the terminal wrote `canonical orders`).
+/// The Shopify export of case 01 holds 3 orders on 6 line-item rows.
+#[test]
+fn the_inputs_name_a_format_only_when_it_is_not_snagscans_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = analyze(
+        &root().join("fixtures/cases/01-shopify-lineitem-rows"),
+        tmp.path(),
+        &[],
+    );
+    assert_eq!(code(&run), 0, "{}", String::from_utf8_lossy(&run.stderr));
+    let terminal = String::from_utf8(run.stdout).unwrap();
+    let listed = "orders_export.csv (Shopify orders, 3 rows), orders_export.csv (Shopify line items, 6 rows)";
+    assert!(
+        terminal.contains(&format!("\nInputs: {listed}\n")),
+        "{terminal}"
+    );
+    assert!(
+        read(&tmp.path().join("report.md"))
+            .contains(&format!("Inputs: {}.", listed.replace('_', "\\_"))),
+        "report.md"
     );
 }
 

@@ -68,6 +68,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n,
             kpi_value: express_p50,
+            note: None,
         });
     }
     let mut evidence = vec![

@@ -66,6 +66,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n: shipped_n,
             kpi_value: ratio,
+            note: None,
         });
     }
     let (flag_med, other_med) = (

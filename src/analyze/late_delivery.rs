@@ -52,6 +52,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n,
             kpi_value: Some(on_time),
+            note: None,
         });
     }
     let late_or_overdue = late.clone().or(col(s::OVERDUE).eq(lit(true)));

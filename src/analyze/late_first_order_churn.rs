@@ -251,6 +251,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n: compared,
             kpi_value: late_rate,
+            note: None,
         });
     };
     let mut evidence = vec![

@@ -275,9 +275,13 @@ pub enum Outcome {
     Raised(Finding),
     /// Measured, below the threshold; `n` is the sample the threshold was tested on (the
     /// same count as [`Finding::n`] when raised).
+    /// `note`, when set, says what decided the verdict where the KPI alone would read
+    /// otherwise (vip-at-risk: a KPI counting VIPs the rule does not raise on); reports show it
+    /// in place of the KPI.
     Clear {
         n: u64,
         kpi_value: Option<f64>,
+        note: Option<String>,
     },
     /// Sample below `min_sample`.
     NotEnoughData {

@@ -83,6 +83,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n,
             kpi_value: Some(share),
+            note: None,
         });
     }
     let name = |wd: u32| {

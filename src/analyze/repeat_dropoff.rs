@@ -25,7 +25,9 @@ pub const ANALYZER: Analyzer = Analyzer {
     id: "repeat-dropoff",
     stage: Stage::PostPurchase,
     description: "Too few customers order a second time within the repeat window",
-    automation: "post-purchase nurture and a replenishment reminder at the measured median time to second order",
+    // The day to remind at is measured, so it is in the title, with the reason when there are
+    // too few second orders to time it: a fixed text cannot claim it was measured.
+    automation: "post-purchase nurture and a replenishment reminder",
     kpi: "repeat_rate",
     run,
 };
@@ -56,6 +58,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n,
             kpi_value: Some(rate),
+            note: None,
         });
     }
     let window = t.repeat_window_days;

@@ -69,7 +69,11 @@ fn run(ctx: &Context) -> Result<Outcome> {
     let score_gap = gap.is_some_and(|(l, o)| o - l >= t.review_score_gap);
     let mean = ctx.kpis.review_score_mean;
     if !low_coverage && !score_gap {
-        return Ok(Outcome::Clear { n, kpi_value: mean });
+        return Ok(Outcome::Clear {
+            n,
+            kpi_value: mean,
+            note: None,
+        });
     }
     let mut evidence = vec![Evidence::share("delivered orders with a review", k, n)];
     if let Some((l, o)) = gap {

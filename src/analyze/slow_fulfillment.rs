@@ -52,6 +52,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n,
             kpi_value: Some(share),
+            note: None,
         });
     }
     let mut evidence = vec![

@@ -60,6 +60,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n,
             kpi_value: Some(share),
+            note: None,
         });
     }
     let stockouts = first_u64(&stats, "stockouts")?;

@@ -18,6 +18,7 @@ use super::{
     first_f64, first_u64, Analyzer, BreakdownRow, Context, Evidence, Finding, ImpactBasis, Outcome,
     RepeatDrop, Stage,
 };
+use crate::config::Thresholds;
 use crate::error::Result;
 use crate::ingest::frame::utc_ms;
 use crate::journey::{since, CUSTOMER_INDEX};
@@ -78,6 +79,33 @@ fn own_gaps(ctx: &Context, customers: LazyFrame) -> Result<LazyFrame> {
                 .quantile(lit(0.5), QuantileMethod::Linear)
                 .alias("median_gap_d"),
         ]))
+}
+
+/// What decided a clear verdict, since the KPI (every at-risk VIP) can be most of the VIPs
+/// while the check is clear: `cadence` and `few` are (at risk, VIPs) with their own cadence and
+/// with fewer orders, `p90` the store's p90 time to second order (days). E.g. `56 of 223 VIPs at
+/// risk: 3 of the 61 with 3+ orders (4.9%) idle for over 2 x their own median gap (raised above
+/// 30%), and 53 of the 162 with fewer orders idle for longer than the store p90 time to second
+/// order (54 days), a weaker yardstick that does not raise`.
+fn clear_note(t: &Thresholds, cadence: (u64, u64), few: (u64, u64), p90: Option<f64>) -> String {
+    let ((k, n), (few_k, few_n)) = (cadence, few);
+    let decided = format!(
+        "{} of {} VIPs at risk: {k} of the {n} with {}+ orders ({:.1}%) idle for over {} x their own median gap (raised above {:.0}%)",
+        k + few_k,
+        n + few_n,
+        t.vip_min_orders,
+        k as f64 / n.max(1) as f64 * 100.0,
+        t.vip_gap_multiple,
+        t.vip_at_risk_share * 100.0
+    );
+    match p90 {
+        Some(p) => format!(
+            "{decided}, and {few_k} of the {few_n} with fewer orders idle for longer than the store p90 time to second order ({p:.0} days), a weaker yardstick that does not raise"
+        ),
+        None => format!(
+            "{decided}; the {few_n} with fewer orders are not judged (no store p90 time to second order)"
+        ),
+    }
 }
 
 fn run(ctx: &Context) -> Result<Outcome> {
@@ -185,6 +213,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n: cadence_n,
             kpi_value: Some(at_risk_vips as f64),
+            note: Some(clear_note(t, (cadence_k, cadence_n), (few_k, few_n), p90)),
         });
     }
     let vip_count = first_u64(&stats, "vips")?;

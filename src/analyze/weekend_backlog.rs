@@ -56,6 +56,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n: shipped_n,
             kpi_value: ratio,
+            note: None,
         });
     }
     // Affected: weekend orders that waited longer than 90% of Monday-Thursday orders did.

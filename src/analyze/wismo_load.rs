@@ -55,6 +55,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n: shipped,
             kpi_value: rate,
+            note: None,
         });
     }
     let states = tickets

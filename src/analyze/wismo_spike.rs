@@ -291,6 +291,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         return Ok(Outcome::Clear {
             n: d.scored,
             kpi_value: Some(0.0), // wismo_spike_days: no day stood out
+            note: None,
         });
     }
     let top = chart(&DailyWismo {

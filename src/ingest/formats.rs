@@ -834,6 +834,25 @@ pub const GORGIAS_TICKETS: FormatSpec = FormatSpec::plain(
     ],
 );
 
+/// A format as the reports name it beside a file it read: the platform (`Shopify`, `Olist`,
+/// `WooCommerce`, `AfterShip`, `ShipStation`, `Zendesk`, `Gorgias`), `generic` (common names of
+/// spreadsheets and small platforms) or `mapped` (a `[[mapping]]` of snagscan.toml). `None` for
+/// snagscan's own columns (`canonical`): that says nothing the file's kind does not.
+pub fn format_label(format: &str) -> Option<&str> {
+    Some(match format {
+        "canonical" => return None,
+        "shopify" => "Shopify",
+        "olist" => "Olist",
+        "woocommerce" => "WooCommerce",
+        "aftership" => "AfterShip",
+        "shipstation" => "ShipStation",
+        "zendesk" => "Zendesk",
+        "gorgias" => "Gorgias",
+        "mapping" => "mapped",
+        other => other,
+    })
+}
+
 /// Every format, most specific first (ties in [`detect`] go to the earlier one).
 pub const FORMATS: &[&FormatSpec] = &[
     &OLIST_ORDERS,
@@ -1180,6 +1199,21 @@ fn shown_header(h: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every platform's format has its own label (a format added without one would be shown
+    /// by its id, `woocommerce`); snagscan's own has none.
+    #[test]
+    fn every_platform_format_is_labelled() {
+        for f in FORMATS {
+            let want_id = ["generic"].contains(&f.format);
+            match format_label(f.format) {
+                None => assert_eq!(f.format, "canonical"),
+                Some(label) => assert_eq!(label == f.format, want_id, "{}", f.format),
+            }
+        }
+        assert_eq!(format_label("woocommerce"), Some("WooCommerce"));
+        assert_eq!(format_label("mapping"), Some("mapped"));
+    }
 
     fn headers(s: &str) -> Vec<String> {
         s.split(',').map(str::to_string).collect()

@@ -211,26 +211,18 @@ pub fn matrix(r: &Report) -> Result<Option<String>> {
 }
 
 /// Order-to-ship histogram, one bar per tier in each bin, as a share of that tier's shipped
-/// orders (tiers differ in size), with the SLA as a vertical line. Bins are drawn at equal
-/// width; the axis labels give their edges in hours.
+/// orders (tiers differ in size), with the SLA as a vertical line. The bins are equal (a
+/// quarter of the SLA, [`crate::pipeline::fulfillment_edges`]) but the last, of waits of 3 x
+/// the SLA or more, drawn as one more and labelled so (`144+`); every bin is on the axis, with
+/// or without orders.
 pub fn fulfillment(c: &Charts) -> Result<Option<String>> {
     if c.fulfillment_hist.is_empty() {
         return Ok(None);
     }
-    // Bin edges from the data (each bin gives its lower edge and, but for the last, its upper).
-    let mut edges: Vec<f64> = c
-        .fulfillment_hist
-        .iter()
-        .flat_map(|b| std::iter::once(b.lower_h).chain(b.upper_h))
-        .collect();
-    edges.sort_by(f64::total_cmp);
-    edges.dedup();
-    let open_last = c.fulfillment_hist.iter().any(|b| b.upper_h.is_none());
-    let n_bins = if open_last {
-        edges.len()
-    } else {
-        edges.len().saturating_sub(1)
-    };
+    // The open bin starts at the last edge and is drawn as one more bin.
+    let edges = crate::pipeline::fulfillment_edges(c.fulfillment_sla_h);
+    let n_bins = edges.len();
+    let open_from = edges[n_bins - 1];
     let mut tiers: Vec<&str> = c.fulfillment_hist.iter().map(|b| b.tier.as_str()).collect();
     tiers.sort_unstable();
     tiers.dedup();
@@ -275,8 +267,8 @@ pub fn fulfillment(c: &Charts) -> Result<Option<String>> {
                 return String::new();
             }
             match edges.get(i) {
-                Some(e) if i + 1 == edges.len() && open_last => format!("{e:.0}+"),
-                Some(e) => format!("{e:.0}"),
+                Some(e) if i + 1 == edges.len() => format!("{}+", hours_text(*e)),
+                Some(e) => hours_text(*e),
                 None => String::new(),
             }
         };
@@ -289,7 +281,10 @@ pub fn fulfillment(c: &Charts) -> Result<Option<String>> {
             .x_label_formatter(&edge_label)
             .y_labels(6)
             .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
-            .x_desc("order-to-ship time, hours (bin edges; bins drawn at equal width)")
+            .x_desc(format!(
+                "order-to-ship time, hours (the last bar: {} h or more)",
+                hours_text(open_from)
+            ))
             .y_desc("share of the tier's shipped orders")
             .label_style((FONT, 12).into_font().color(&MUTED))
             .axis_desc_style((FONT, 13).into_font().color(&INK))
@@ -428,6 +423,15 @@ pub fn wismo_daily(c: &Charts) -> Result<Option<String>> {
 }
 
 /// `n` and `noun`, plural but for one: `1 day`, `2 days`.
+/// A bin edge in hours: whole (`12`) unless the SLA makes it fractional (`7.5`).
+fn hours_text(h: f64) -> String {
+    if h.fract() == 0.0 {
+        format!("{h:.0}")
+    } else {
+        format!("{h:.1}")
+    }
+}
+
 fn count_of(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
@@ -596,18 +600,18 @@ mod tests {
                 HistogramBin {
                     tier: "standard".into(),
                     lower_h: 0.0,
-                    upper_h: Some(24.0),
+                    upper_h: Some(12.0),
                     orders: 30,
                 },
                 HistogramBin {
                     tier: "standard".into(),
-                    lower_h: 24.0,
+                    lower_h: 60.0,
                     upper_h: Some(72.0),
                     orders: 10,
                 },
                 HistogramBin {
                     tier: "express".into(),
-                    lower_h: 72.0,
+                    lower_h: 144.0,
                     upper_h: None,
                     orders: 5,
                 },
@@ -674,6 +678,26 @@ mod tests {
             .collect();
         assert_eq!(labels, ["0", "1", "2"], "{svg}");
         assert!(svg.contains("spike (1 day)"), "{svg}");
+    }
+
+    /// The order-to-ship axis has every equal bin, with or without orders, and names the open
+    /// last one (was: the bins holding orders, 12 to 96 h wide, drawn at one width).
+    #[test]
+    fn fulfillment_axis_gives_equal_bins_and_the_open_one() {
+        let svg = fulfillment(&charts()).unwrap().unwrap();
+        let labels: Vec<&str> = svg
+            .split("</text>")
+            .filter_map(|s| s.rsplit('>').next())
+            .map(str::trim)
+            .filter(|s| {
+                !s.is_empty() && s.trim_end_matches('+').bytes().all(|b| b.is_ascii_digit())
+            })
+            .collect();
+        let want = [
+            "0", "12", "24", "36", "48", "60", "72", "84", "96", "108", "120", "132", "144+",
+        ];
+        assert_eq!(labels, want, "{svg}");
+        assert!(svg.contains("the last bar: 144 h or more"), "{svg}");
     }
 
     #[test]

@@ -344,14 +344,7 @@ fn summary(r: &Report) -> String {
         )),
         _ => s.push_str("snagscan report: no orders in the inputs\n"),
     }
-    let inputs: Vec<String> = r
-        .inputs
-        .iter()
-        .map(|i| {
-            let rows = if i.rows == 1 { "row" } else { "rows" };
-            format!("{} ({} {}, {} {rows})", i.file, i.format, i.kind, i.rows)
-        })
-        .collect();
+    let inputs: Vec<String> = r.inputs.iter().map(super::view::input_text).collect();
     s.push_str(&format!("Inputs: {}\n", inputs.join(", ")));
     for sk in &r.skipped_files {
         s.push_str(&format!("Skipped: {}: {}\n", sk.file, sk.reason));

@@ -7,6 +7,8 @@ use serde::Serialize;
 use super::compare::SnagStatus;
 use super::table::{fmt_change, fmt_evidence, fmt_value, money, revenue_text};
 use super::{kpi_info, kpi_label, quadrant_label, Report, Snag};
+use crate::ingest::formats::format_label;
+use crate::ingest::InputFile;
 
 /// Everything the templates show.
 #[derive(Debug, Serialize)]
@@ -133,6 +135,8 @@ pub struct CheckView {
 
 #[derive(Debug, Serialize)]
 pub struct InputView {
+    /// As the terminal and report.md list it ([`input_text`]).
+    pub text: String,
     pub file: String,
     pub kind: String,
     pub format: String,
@@ -335,6 +339,7 @@ pub fn build(r: &Report) -> View {
             .inputs
             .iter()
             .map(|i| InputView {
+                text: input_text(i),
                 file: i.file.clone(),
                 kind: enum_str(&i.kind),
                 format: i.format.clone(),
@@ -384,6 +389,19 @@ pub fn date_part(instant: Option<&str>, tz: &str) -> String {
         (Ok(t), Ok(zone)) => t.with_timezone(&zone).format("%Y-%m-%d").to_string(),
         _ => text.chars().take(10).collect(),
     }
+}
+
+/// A file read, as the terminal and report.md list it: `orders.csv (orders, 3000 rows)`, with
+/// the format when it is not snagscan's own (`orders_export_1.csv (Shopify orders, 120 rows)`,
+/// `format_label`).
+pub fn input_text(i: &InputFile) -> String {
+    let kind = i.kind.as_str().replace('_', " ");
+    let what = match format_label(&i.format) {
+        Some(format) => format!("{format} {kind}"),
+        None => kind,
+    };
+    let rows = if i.rows == 1 { "row" } else { "rows" };
+    format!("{} ({what}, {} {rows})", i.file, i.rows)
 }
 
 /// The length of a data window of `days` (fractional) as the reports write it: whole days
