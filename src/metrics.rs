@@ -70,6 +70,9 @@ pub struct Kpis {
     pub repeat_rate: Option<f64>,
     /// Median days from first to second order, over customers with a second order.
     pub time_to_second_order_p50_d: Option<f64>,
+    /// Customers with a second order: the sample of `time_to_second_order_p50_d` (a median of
+    /// 2 is shown with its 2); null when `customers` is.
+    pub second_order_customers: Option<u64>,
     /// Delivered orders with a review / delivered orders (null without a reviews table).
     pub review_coverage: Option<f64>,
     pub review_score_mean: Option<f64>,
@@ -184,6 +187,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
             col("days_to_second_order")
                 .quantile(lit(0.5), QuantileMethod::Linear)
                 .alias("t2"),
+            col("days_to_second_order").count().alias("t2_n"),
         ])
         .collect()?;
     let cget = |name: &str| -> Result<Option<f64>> {
@@ -195,6 +199,8 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
             .filter(|v| v.is_finite()))
     };
 
+    // Orders tied to a customer (or no orders at all): the customer KPIs are measured.
+    let keyed = n("keyed")? > 0.0 || n("orders")? == 0.0;
     let by_currency = revenue_by_currency(j)?;
     let revenue = match by_currency.len() {
         0 => None,
@@ -216,8 +222,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
         // A shipments table without a delivery column (a ShipStation export) measures shipping,
         // not delivery: null, not 0 delivered.
         orders_delivered: deliveries_measured.then_some(n("delivered")? as u64),
-        customers: (n("keyed")? > 0.0 || n("orders")? == 0.0)
-            .then_some(cget("customers")?.unwrap_or(0.0) as u64),
+        customers: keyed.then_some(cget("customers")?.unwrap_or(0.0) as u64),
         revenue,
         fulfillment_wait_p50_h: get("fw50")?,
         fulfillment_wait_p90_h: get("fw90")?,
@@ -250,6 +255,7 @@ pub fn compute(store: &Store, j: &Journeys, cfg: &Config) -> Result<(Kpis, Vec<C
             cget("eligible")?.unwrap_or(0.0),
         ),
         time_to_second_order_p50_d: cget("t2")?,
+        second_order_customers: keyed.then_some(cget("t2_n")?.unwrap_or(0.0) as u64),
         review_coverage: if has_reviews {
             ratio(n("delivered_reviewed")?, n("delivered")?)
         } else {

@@ -375,6 +375,9 @@ fn time_to_second_order_quartiles_by_hand() {
     // p50 = 33, p75 at rank 1.5 = 33 + 0.5 x 19 = 42.5.
     let (n, q) = snagscan::analyze::time_to_second_order_quartiles(&a.journeys).unwrap();
     assert_eq!(n, 3);
+    // The store KPI's median comes with its sample, the 3 customers with a second order.
+    assert_eq!(a.report.kpis.time_to_second_order_p50_d, Some(33.0));
+    assert_eq!(a.report.kpis.second_order_customers, Some(3));
     let q: Vec<f64> = q.iter().map(|v| v.unwrap()).collect();
     for (got, want) in q.iter().zip([26.0, 33.0, 42.5]) {
         assert!((got - want).abs() < 1e-9, "{q:?}");

@@ -722,7 +722,8 @@ fn a_window_of_hours_and_single_counts_read_as_such() {
 
 /// The terminal and report.md list a file read with its format only when that tells something:
 /// a platform's export, never snagscan's own columns (the terminal wrote `canonical orders`).
-/// The Shopify export of case 01 holds 3 orders on 6 line-item rows.
+/// The Shopify export of case 01 holds 3 orders on 6 line-item rows: its orders table counts
+/// the 3 orders the rows fold into (it read "3 rows" of a 6-row file).
 #[test]
 fn the_inputs_name_a_format_only_when_it_is_not_snagscans_own() {
     let tmp = tempfile::tempdir().unwrap();
@@ -733,7 +734,7 @@ fn the_inputs_name_a_format_only_when_it_is_not_snagscans_own() {
     );
     assert_eq!(code(&run), 0, "{}", String::from_utf8_lossy(&run.stderr));
     let terminal = String::from_utf8(run.stdout).unwrap();
-    let listed = "orders_export.csv (Shopify orders, 3 rows), orders_export.csv (Shopify line items, 6 rows)";
+    let listed = "orders_export.csv (Shopify orders, 3 orders), orders_export.csv (Shopify line items, 6 rows)";
     assert!(
         terminal.contains(&format!("\nInputs: {listed}\n")),
         "{terminal}"

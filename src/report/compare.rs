@@ -70,6 +70,7 @@ pub const KPI_DIRECTIONS: &[(&str, Direction)] = &[
     ("wismo_share", Direction::LowerIsBetter),
     ("repeat_rate", Direction::HigherIsBetter),
     ("time_to_second_order_p50_d", Direction::LowerIsBetter),
+    ("second_order_customers", Direction::Neutral),
     ("review_coverage", Direction::HigherIsBetter),
     ("review_score_mean", Direction::HigherIsBetter),
     ("csat", Direction::HigherIsBetter),

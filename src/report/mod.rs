@@ -236,6 +236,11 @@ pub const KPI_INFO: &[(&str, &str, &str)] = &[
         "Time to 2nd order p50",
         "days",
     ),
+    (
+        "second_order_customers",
+        "Customers with a 2nd order",
+        "count",
+    ),
     ("review_coverage", "Review coverage", "share"),
     ("review_score_mean", "Mean review score", "points"),
     ("csat", "CSAT (share satisfied)", "share"),

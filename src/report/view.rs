@@ -392,15 +392,25 @@ pub fn date_part(instant: Option<&str>, tz: &str) -> String {
 }
 
 /// A file read, as the terminal and report.md list it: `orders.csv (orders, 3000 rows)`, with
-/// the format when it is not snagscan's own (`orders_export_1.csv (Shopify orders, 120 rows)`,
-/// `format_label`).
+/// the format when it is not snagscan's own (`format_label`); a format of one row per line
+/// item counts the orders its rows fold into (`orders_export_1.csv (Shopify orders, 51
+/// orders)`, beside `orders_export_1.csv (Shopify line items, 121 rows)`).
 pub fn input_text(i: &InputFile) -> String {
     let kind = i.kind.as_str().replace('_', " ");
     let what = match format_label(&i.format) {
         Some(format) => format!("{format} {kind}"),
         None => kind,
     };
-    let rows = if i.rows == 1 { "row" } else { "rows" };
+    // A format with one row per line item folds its rows into orders: `rows` counts those.
+    let folded = crate::ingest::formats::FORMATS
+        .iter()
+        .any(|f| f.format == i.format && f.kind == i.kind && f.group_by.is_some());
+    let rows = match (folded, i.rows) {
+        (true, 1) => "order",
+        (true, _) => "orders",
+        (false, 1) => "row",
+        (false, _) => "rows",
+    };
     format!("{} ({what}, {} {rows})", i.file, i.rows)
 }
 
