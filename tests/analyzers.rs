@@ -176,6 +176,14 @@ fn weekend_backlog_is_found_in_store_time() {
     let mon = s.breakdown.iter().find(|b| b.label == "Mon").unwrap();
     assert!(mon.affected > 0, "{:#?}", s.breakdown);
     assert!((0.03..0.2).contains(&mon.share), "{:#?}", s.breakdown);
+    // The reports say what the rows count, since the Mon-Thu rows are the reference, not
+    // affected orders (the HTML column read "Affected").
+    use snagscan::report::{html::HtmlReport, Exporter};
+    let html = String::from_utf8(HtmlReport.serialize(&g.report).unwrap()).unwrap();
+    assert!(
+        html.contains("<tr><th>Breakdown</th><th>Shipped orders over the Mon-Thu p90</th>"),
+        "no labelled weekday breakdown"
+    );
 }
 
 #[test]

@@ -195,10 +195,15 @@ pub struct BreakdownRow {
 
 /// What the `affected` of snag `id`'s breakdown rows counts, for the reports to label it, when
 /// it is not the rows' share of the snag's own affected orders, tickets or customers: review-gap
-/// splits the reviews scored 1-2, while the snag affects the late or unreviewed orders. `None`
-/// for the others, whose breakdown counts what the snag affects.
+/// splits the reviews scored 1-2, while the snag affects the late or unreviewed orders;
+/// weekend-backlog counts every weekday's orders over the Mon-Thu p90, the reference days'
+/// too. `None` for the others, whose breakdown counts what the snag affects.
 pub fn breakdown_counts(id: &str) -> Option<&'static str> {
-    (id == review_gap::ANALYZER.id).then_some(review_gap::BREAKDOWN_COUNTS)
+    match id {
+        _ if id == review_gap::ANALYZER.id => Some(review_gap::BREAKDOWN_COUNTS),
+        _ if id == weekend_backlog::ANALYZER.id => Some(weekend_backlog::BREAKDOWN_COUNTS),
+        _ => None,
+    }
 }
 
 /// The measured inputs of a snag's impact (priced in `score`).

@@ -15,6 +15,11 @@ use super::{
 use crate::error::Result;
 use crate::schema as s;
 
+/// What the breakdown's rows count (see [`super::breakdown_counts`]): per weekday, its shipped
+/// orders over the Mon-Thu p90, Mon-Thu's (the reference, about 10% by construction) as well
+/// as the affected Fri-Sun ones.
+pub const BREAKDOWN_COUNTS: &str = "shipped orders over the Mon-Thu p90";
+
 pub const ANALYZER: Analyzer = Analyzer {
     id: "weekend-backlog",
     stage: Stage::Fulfillment,
@@ -92,7 +97,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
             waits.n_flagged,
         ),
     ];
-    // Per weekday, the share of its shipped orders over the Mon-Thu p90: Fri-Sun against the
+    // Per weekday, the share of its shipped orders over the Mon-Thu p90 (BREAKDOWN_COUNTS): Fri-Sun against the
     // about 10 % that Mon-Thu have by construction (counting only Fri-Sun orders here made
     // every Mon-Thu row read 0 %).
     let over_p90 = col(s::FULFILLMENT_WAIT_H).gt(lit(p90));
