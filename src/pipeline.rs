@@ -212,6 +212,8 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         (Some(given), _) => Some(given.clone()),
         (None, data) => data,
     };
+    // The chart's on-time, late and not-measured groups need lateness the inputs can tell.
+    let lateness_known = crate::analyze::lateness_unknown(&kpis).is_none();
     let report = Report {
         schema_version: SCHEMA_VERSION,
         generated_at: None,
@@ -263,6 +265,7 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
                 crate::analyze::repeat_by_experience(
                     journeys,
                     config.thresholds.repeat_window_days,
+                    lateness_known,
                 )?
             },
             wismo_daily,
@@ -367,6 +370,9 @@ fn mean_repeat_order_value(ctx: &Context) -> Result<(Option<f64>, u64)> {
 pub const FULFILLMENT_BINS_H: [f64; 9] = [0.0, 12.0, 24.0, 36.0, 48.0, 72.0, 96.0, 144.0, 240.0];
 
 /// Orders per order-to-ship bin and shipping tier.
+/// The order-to-ship histogram's group of orders with no shipping method (`shipping_tier` null).
+pub const NO_TIER: &str = "no shipping method";
+
 fn fulfillment_histogram(j: &Journeys) -> Result<Vec<HistogramBin>> {
     let w = col(s::FULFILLMENT_WAIT_H);
     let mut bin = lit(FULFILLMENT_BINS_H.len() as u32 - 1);
@@ -395,7 +401,8 @@ fn fulfillment_histogram(j: &Journeys) -> Result<Vec<HistogramBin>> {
         .map(|i| {
             let b = bins.get(i).unwrap_or(0) as usize;
             HistogramBin {
-                tier: tiers.get(i).unwrap_or("standard").to_string(),
+                // Orders without a shipping method have no tier: a bar of their own.
+                tier: tiers.get(i).unwrap_or(NO_TIER).to_string(),
                 lower_h: FULFILLMENT_BINS_H[b],
                 upper_h: FULFILLMENT_BINS_H.get(b + 1).copied(),
                 orders: ns.get(i).unwrap_or(0),
