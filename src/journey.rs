@@ -40,6 +40,11 @@ pub const PARTIAL_STATUS_PATTERN: &str = r"(?i)partial";
 /// A free-text `status` that says partly shipped (`partially_shipped`, `partially fulfilled`);
 /// not a bare `partial`, which in a financial status means partly paid or refunded.
 pub const PARTIAL_IN_STATUS_PATTERN: &str = r"(?i)partial(ly)?[\s_-]*(shipped|fulfilled)";
+/// A `status` that says the order was paid in full (Shopify's financial statuses `paid`,
+/// `partially_refunded` and `refunded`: a refund comes after a payment). Anchored, so that
+/// `unpaid` is not read as paid; not `partially_paid` (a part still owed) nor `authorized` (not
+/// yet captured). With no payment time, the order was paid at a time not known.
+pub const PAID_STATUS_PATTERN: &str = r"(?i)^\s*(paid|(partially[\s_-]*)?refunded)\s*$";
 /// A line item's `fulfillment_status` that says it will not be shipped (put back in stock, or
 /// Shopify's `not_eligible`): not an unshipped item.
 pub const NOT_TO_SHIP_STATUS_PATTERN: &str = r"(?i)^\s*(restocked|not[\s_-]?eligible|removed)\s*$";
@@ -445,6 +450,29 @@ fn build_with(
             dq,
         )?;
     }
+    // A review posted before its order's delivery (Olist asks for one by the promised date, so
+    // a late order is often reviewed before it arrives): left out of review-gap's
+    // delivery-to-review time, and named by the review's row.
+    if store.reviews.is_some() {
+        let early = with_waits
+            .clone()
+            .lazy()
+            .filter(col(s::DELIVERED).and(delivery_to_review_h(latest).lt(lit(0.0))))
+            .select([
+                col(REVIEW_FILE).alias(s::SRC_FILE),
+                col(REVIEW_LINE).alias(s::SRC_LINE),
+                hours_text(delivery_to_review_h(latest)).alias("_gap"),
+            ])
+            .collect()?;
+        audit_with_example(
+            &early,
+            lit(true),
+            Some("_gap"),
+            REVIEWED_BEFORE_DELIVERED,
+            Effect::ExcludedFromStats,
+            dq,
+        )?;
+    }
     // Usually the same instant as a negative fulfillment_wait's (one shipment): counted only
     // when it is a finding of its own.
     audit(
@@ -754,6 +782,25 @@ fn add_by_order_id(left: &DataFrame, right: LazyFrame, ids_distinct: bool) -> Re
     Ok(left.hstack(aligned.columns())?)
 }
 
+/// Columns of the orders before [`journey_columns`]: the file and physical line of the order's
+/// latest review (null without one).
+const REVIEW_FILE: &str = "_review_file";
+const REVIEW_LINE: &str = "_review_line";
+
+/// Data-quality reason of a review posted before its order's delivery.
+pub const REVIEWED_BEFORE_DELIVERED: &str =
+    "reviewed before delivered (delivery-to-review time < 0, excluded)";
+
+/// Hours from delivery to the order's review (Float64; negative when the review was posted
+/// before the delivery; null when either time is unknown or implausible, see [`known_time`]).
+/// Needs the journey columns delivered_at, review_at.
+pub fn delivery_to_review_h(latest: Option<DateTime<Utc>>) -> Expr {
+    since(
+        known_time(s::DELIVERED_AT, latest),
+        known_time(s::REVIEW_AT, latest),
+    )
+}
+
 /// The latest review of each order (by created_at, then file order); earlier ones are counted.
 fn latest_reviews(reviews: &DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
     let latest = |lf: LazyFrame| -> LazyFrame {
@@ -761,6 +808,9 @@ fn latest_reviews(reviews: &DataFrame, dq: &mut DataQuality) -> Result<DataFrame
             col(s::ORDER_ID),
             col(s::SCORE).alias(s::REVIEW_SCORE),
             col(s::CREATED_AT).alias(s::REVIEW_AT),
+            // The review's own row, for the audit of reviews posted before their delivery.
+            col(s::SRC_FILE).alias(REVIEW_FILE),
+            col(s::SRC_LINE).alias(REVIEW_LINE),
         ])
     };
     // The usual case, one review per order: nothing to sort or replace.
@@ -1118,7 +1168,13 @@ fn final_columns(
         .then(lit("delivered"))
         .when(shipped.clone())
         .then(lit("shipped"))
-        .when(col(s::PAID_AT).is_not_null())
+        // Paid at a time not known too: a status that says paid without a `paid_at` (most of
+        // a real Shopify export's paid orders); its payment wait stays null.
+        .when(
+            col(s::PAID_AT)
+                .is_not_null()
+                .or(matches(col(s::STATUS), PAID_STATUS_PATTERN)),
+        )
         .then(lit("paid"))
         .otherwise(lit("placed"));
     let lane = when(
@@ -1204,9 +1260,20 @@ fn final_columns(
             .otherwise(col(s::REFUNDED).abs())
             .alias(s::REFUNDED),
         lane.alias(s::LANE),
+        // No method given (Olist, a Shopify order without a shipping line): no tier, rather than
+        // a made-up standard one.
         when(matches(col(s::SHIPPING_METHOD), EXPRESS_PATTERN))
             .then(lit("express"))
-            .otherwise(lit("standard"))
+            .when(
+                col(s::SHIPPING_METHOD)
+                    .str()
+                    .strip_chars(lit(NULL))
+                    .str()
+                    .len_chars()
+                    .gt(lit(0u32)),
+            )
+            .then(lit("standard"))
+            .otherwise(null_of(DataType::String))
             .alias(s::SHIPPING_TIER),
     ]
 }

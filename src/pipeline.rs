@@ -212,6 +212,8 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
         (Some(given), _) => Some(given.clone()),
         (None, data) => data,
     };
+    // The chart's on-time, late and not-measured groups need lateness the inputs can tell.
+    let lateness_known = crate::analyze::lateness_unknown(&kpis).is_none();
     let report = Report {
         schema_version: SCHEMA_VERSION,
         generated_at: None,
@@ -266,6 +268,7 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
                 crate::analyze::repeat_by_experience(
                     journeys,
                     config.thresholds.repeat_window_days,
+                    lateness_known,
                 )?
             },
             wismo_daily,
@@ -369,6 +372,9 @@ fn mean_repeat_order_value(ctx: &Context) -> Result<(Option<f64>, u64)> {
 /// Closed bins of the order-to-ship histogram, each a quarter of the fulfillment SLA wide.
 pub const FULFILLMENT_BINS: usize = 12;
 
+/// The order-to-ship histogram's group of orders with no shipping method (`shipping_tier` null).
+pub const NO_TIER: &str = "no shipping method";
+
 /// Order-to-ship histogram bin edges, hours: [`FULFILLMENT_BINS`] equal bins of `sla_h` / 4
 /// from 0 to 3 x `sla_h` (0, 12, ..., 144 at the default 48 h SLA), so the SLA is an edge and
 /// bars compare by height; the last edge is the lower one of the open bin of waits of 3 x the
@@ -409,7 +415,8 @@ fn fulfillment_histogram(orders: &DataFrame, sla_h: f64) -> Result<Vec<Histogram
         .map(|i| {
             let b = (bins.get(i).unwrap_or(0) as usize).min(FULFILLMENT_BINS);
             HistogramBin {
-                tier: tiers.get(i).unwrap_or("standard").to_string(),
+                // Orders without a shipping method have no tier: a bar of their own.
+                tier: tiers.get(i).unwrap_or(NO_TIER).to_string(),
                 lower_h: edges[b],
                 upper_h: edges.get(b + 1).copied(),
                 orders: ns.get(i).unwrap_or(0),

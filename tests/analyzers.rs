@@ -663,3 +663,145 @@ fn stockout_skus_are_listed_only_when_significantly_above_the_store_rate() {
         .collect();
     assert_eq!(listed, vec![("A", 10, 20)]);
 }
+
+/// review-gap's delivery-to-review time leaves out the reviews posted before their delivery (a
+/// late order reviewed before it arrived), and says so: an evidence line counts them, and data
+/// quality lists them by the review's line (they were left out without a word).
+#[test]
+fn review_gap_counts_the_reviews_posted_before_their_delivery() {
+    // churn_store's 110 delivered first orders (40 late, delivered 2024-01-17 15:00; 70 on
+    // time, 2024-01-13 15:00). Reviews: T0..T24 on 2024-01-20 12:00 (165 h = 6.875 d after
+    // delivery), then L0..L4 on 2024-01-15 15:00, 48 h before theirs. Coverage 30/110 = 27.3%
+    // < 30%: raised. The time is measured on the 25 (p50 6.875 d); 5 of the 30 reviews with
+    // both times known were posted before their delivery.
+    let dir = churn_store(40, 2, 70, 18);
+    let orders = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
+    let first = |cust: &str| -> String {
+        let line = orders
+            .lines()
+            .find(|l| l.contains(&format!(",{cust},2024-01-10")))
+            .unwrap();
+        line.split(',').next().unwrap().to_string()
+    };
+    let mut reviews = String::from("order_id,score,created_at\n");
+    for i in 0..25 {
+        reviews.push_str(&format!(
+            "{},5,2024-01-20T12:00:00Z\n",
+            first(&format!("T{i}"))
+        ));
+    }
+    for i in 0..5 {
+        reviews.push_str(&format!(
+            "{},1,2024-01-15T15:00:00Z\n",
+            first(&format!("L{i}"))
+        ));
+    }
+    write(dir.path(), "reviews.csv", &reviews);
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let s = snag(&r, "review-gap");
+    let line = |name: &str| s.evidence.iter().find(|e| e.name == name).unwrap();
+    let p50 = line("delivery-to-review time p50");
+    assert!((p50.value - 6.875).abs() < 1e-9, "{p50:?}");
+    assert_eq!(p50.n, Some(25));
+    let early = line("reviews posted before their delivery (left out of the time)");
+    assert!((early.value - 5.0 / 30.0).abs() < 1e-9, "{early:?}");
+    assert_eq!(early.n, Some(30));
+    let dq: Vec<_> = r
+        .data_quality
+        .iter()
+        .filter(|e| e.reason.starts_with("reviewed before delivered"))
+        .collect();
+    assert_eq!(dq.len(), 1, "{:#?}", r.data_quality);
+    assert_eq!(
+        (
+            dq[0].file.as_str(),
+            dq[0].count,
+            dq[0].first_lines.clone(),
+            dq[0].example.as_deref()
+        ),
+        (
+            "reviews.csv",
+            5,
+            vec![27, 28, 29, 30, 31],
+            Some("gap of -48.0 h")
+        )
+    );
+}
+
+/// Without delivery data the inputs cannot tell a first order late or on time: the
+/// repeat-by-experience chart leaves out the on-time, late and not-measured groups (it said
+/// every first order was "not delivered against a promise") and keeps all eligible customers.
+#[test]
+fn repeat_by_experience_leaves_out_lateness_without_delivery_data() {
+    let labels = |r: &Report| -> Vec<(String, u64, u64)> {
+        r.charts
+            .repeat_by_experience
+            .iter()
+            .map(|g| (g.label.clone(), g.n, g.k))
+            .collect()
+    };
+    // The cohort store: only A's first order (2024-01-15) is 90 days before the data end
+    // (2024-04-20), and A ordered again 19 days later.
+    let dir = cohort_store();
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let got = labels(&r);
+    assert_eq!(got[0], ("all eligible customers".to_string(), 1, 1));
+    assert!(
+        got.iter()
+            .all(|(l, _, _)| !l.starts_with("first order on time")
+                && !l.starts_with("first order late")
+                && !l.starts_with("first order not delivered")),
+        "{got:?}"
+    );
+    // With deliveries against promises the groups are there: 60 on time (18 back), 40 late
+    // (2 back), none unmeasured (LAST's order, the data end, is not eligible).
+    let dir = churn_store(40, 2, 60, 18);
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let got = labels(&r);
+    for want in [
+        ("all eligible customers", 100, 20),
+        ("first order on time", 60, 18),
+        ("first order late", 40, 2),
+        ("first order not delivered against a promise", 0, 0),
+    ] {
+        assert!(
+            got.contains(&(want.0.to_string(), want.1, want.2)),
+            "{want:?} in {got:?}"
+        );
+    }
+}
+
+/// Orders without a shipping method (an Olist export) have no tier: the order-to-ship
+/// histogram groups them as such (it called them "standard"), and express-buried is not
+/// applicable.
+#[test]
+fn orders_without_a_shipping_method_are_no_tier_in_the_histogram() {
+    // churn_store: 100 first orders shipped 24 h after placement, no shipping_method column.
+    let dir = churn_store(40, 2, 60, 18);
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    let hist = &r.charts.fulfillment_hist;
+    assert!(
+        hist.iter().all(|b| b.tier == "no shipping method"),
+        "{hist:?}"
+    );
+    assert_eq!(hist.iter().map(|b| b.orders).sum::<u64>(), 100);
+    let c = check(&r, "express-buried");
+    assert_eq!(c.status, "not_applicable", "{c:#?}");
+}
+
+/// The empty order-to-ship histogram of inputs with no shipping data says so.
+#[test]
+fn empty_fulfillment_histogram_says_the_inputs_have_no_shipping_data() {
+    use snagscan::report::{html::HtmlReport, Exporter};
+    let dir = cohort_store();
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    assert_eq!(r.kpis.orders_shipped, None);
+    let html = String::from_utf8(HtmlReport.serialize(&r).unwrap()).unwrap();
+    assert!(
+        html.contains(
+            "No data: no shipping data in the inputs (no shipments export, and no ship time or \
+             fulfillment status in the orders)"
+        ),
+        "{html}"
+    );
+}

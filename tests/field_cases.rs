@@ -5160,3 +5160,89 @@ fn repeat_dropoff_claims_no_reminder_day_it_could_not_measure() {
         "post-purchase nurture and a replenishment reminder"
     );
 }
+
+/// A small Shopify export of unshipped orders (`Fulfilled at` empty, status unfulfilled): one
+/// per financial status, most without `Paid at` as in a real dev-store export; #1001 has no
+/// shipping method, #1002 an express one, #1007 a standard one and a payment time an hour
+/// after its placement.
+fn shopify_financial_statuses() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Currency,Total,Shipping Method,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Lineitem requires shipping,Lineitem fulfillment status\n",
+    );
+    for (name, status, paid_at, method) in [
+        ("#1001", "paid", "", ""),
+        ("#1002", "partially_refunded", "", "Express"),
+        ("#1003", "refunded", "", "Standard"),
+        ("#1004", "partially_paid", "", "Standard"),
+        ("#1005", "pending", "", "Standard"),
+        ("#1006", "authorized", "", "Standard"),
+        ("#1007", "paid", "2024-05-06 10:15:00 -0400", "Standard"),
+    ] {
+        text.push_str(&format!(
+            "{name},a{name}@example.test,{status},{paid_at},unfulfilled,,USD,10.00,{method},2024-05-06 09:15:00 -0400,1,Mug,10.00,MUG-01,true,pending\n"
+        ));
+    }
+    write(dir.path(), "orders_export.csv", text.as_bytes());
+    dir
+}
+
+/// A financial status that says paid (`paid`, `partially_refunded`, `refunded`) puts the order
+/// at stage `paid` without a `Paid at` (48 of the 51 orders of a real dev-store export stayed
+/// at `placed`); `partially_paid`, `pending` and `authorized` do not. No payment wait and no
+/// "order paid" event is made up without a time: only #1007 has both.
+#[test]
+fn shopify_paid_status_without_a_time_reaches_stage_paid() {
+    let dir = shopify_financial_statuses();
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    let stage = |id: &str| j[id]["stage"].clone();
+    assert_eq!(
+        ["#1001", "#1002", "#1003", "#1004", "#1005", "#1006", "#1007"].map(stage),
+        ["paid", "paid", "paid", "placed", "placed", "placed", "paid"]
+    );
+    for id in ["#1001", "#1002", "#1003"] {
+        assert_eq!(j[id]["paid_at"], "", "{id}");
+        assert_eq!(j[id]["payment_wait_h"], "", "{id}");
+    }
+    assert!(close(num(&j["#1007"]["payment_wait_h"]), 1.0));
+    let log = std::fs::read_to_string(run.out.path().join("event_log.csv")).unwrap();
+    let paid: Vec<&str> = log.lines().filter(|l| l.contains("order paid")).collect();
+    assert_eq!(paid.len(), 1, "{log}");
+    assert!(
+        paid[0].starts_with("#1007,order paid,2024-05-06T14:15:00"),
+        "{log}"
+    );
+}
+
+/// The shipping tier comes from a shipping method that is given: an order without one has no
+/// tier (it read `standard`), and express-buried, which compares express orders with the
+/// others, is unchanged by it.
+#[test]
+fn shopify_order_without_a_shipping_method_has_no_tier() {
+    let dir = shopify_financial_statuses();
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    assert_eq!(j["#1001"]["shipping_method"], "");
+    assert_eq!(j["#1001"]["shipping_tier"], "");
+    assert_eq!(j["#1002"]["shipping_tier"], "express");
+    assert_eq!(j["#1007"]["shipping_tier"], "standard");
+}
+
+/// An export with a `Fulfilled at` column in which no order has shipped: the empty order-to-ship
+/// histogram says no order has shipped, not that the inputs have no ship time column.
+#[test]
+fn empty_fulfillment_histogram_says_no_order_has_shipped() {
+    let dir = shopify_financial_statuses();
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders_shipped"), 0);
+    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    assert!(
+        html.contains(
+            "No data: no order has shipped (none has a ship time, a shipment row or a \
+             fulfillment status that says shipped)"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("no fulfilled_at in the orders"), "{html}");
+}

@@ -269,7 +269,8 @@ fn cancelled_and_digital_orders_follow_the_spec() {
         .map(|v| v.unwrap().to_string())
         .collect();
     // A shipped then was cancelled: stage cancelled, but its real wait still counts (24 h).
-    assert_eq!(stages, ["cancelled", "placed", "placed", "cancelled"]);
+    // C's status says paid: stage paid, though it has no payment time.
+    assert_eq!(stages, ["cancelled", "placed", "paid", "cancelled"]);
     assert_eq!(f64s(&j, s::FULFILLMENT_WAIT_H)[0], Some(24.0));
     // B is digital: no open age; C is open for 48 h; D is cancelled: no open age.
     assert_eq!(f64s(&j, s::OPEN_AGE_H), vec![None, None, Some(48.0), None]);

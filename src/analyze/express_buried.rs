@@ -23,8 +23,12 @@ pub const ANALYZER: Analyzer = Analyzer {
     run,
 };
 
+/// An express order (Boolean, never null): an order without a shipping method (no tier) is
+/// compared with the express ones as the standard ones are.
 fn express() -> Expr {
-    col(s::SHIPPING_TIER).eq(lit("express"))
+    col(s::SHIPPING_TIER)
+        .eq(lit("express"))
+        .fill_null(lit(false))
 }
 
 fn run(ctx: &Context) -> Result<Outcome> {

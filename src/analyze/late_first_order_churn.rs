@@ -73,6 +73,11 @@ impl Group {
         matches!(self, Group::Wismo | Group::NoWismo)
     }
 
+    /// A group told apart by the first order's lateness against its promise.
+    fn is_lateness(self) -> bool {
+        matches!(self, Group::OnTime | Group::Late | Group::NotMeasured)
+    }
+
     /// Membership over the eligible-customer frame built by [`eligible_customers`].
     fn mask(self) -> Expr {
         let late = col("first_order_late");
@@ -159,11 +164,15 @@ fn eligible_customers(j: &Journeys, window_days: u32) -> LazyFrame {
         ])
 }
 
-fn counts(j: &Journeys, window_days: u32) -> Result<Counts> {
+/// `lateness`: whether the inputs can tell a first order late or on time (see
+/// [`super::lateness_unknown`]); without, the lateness groups are left out, for every first
+/// order would be "not delivered against a promise" for want of data, not of a delivery.
+fn counts(j: &Journeys, window_days: u32, lateness: bool) -> Result<Counts> {
     let wismo = has_wismo(j);
     let groups: Vec<Group> = Group::ALL
         .into_iter()
         .filter(|g| wismo || !g.is_wismo())
+        .filter(|g| lateness || !g.is_lateness())
         .collect();
     let mut exprs = Vec::new();
     for (i, g) in groups.iter().enumerate() {
@@ -194,8 +203,15 @@ fn counts(j: &Journeys, window_days: u32) -> Result<Counts> {
 /// 90-day repeat rate by first-order experience, with Wilson 95% intervals, for the report's
 /// chart: all eligible customers, on time, late, not measured, WISMO ticket or not (when the
 /// journeys carry ticket counts), reviewed 1-2 or 3-5. A group with no customer has a null rate.
-pub fn repeat_by_experience(j: &Journeys, window_days: u32) -> Result<Vec<RateGroup>> {
-    let c = counts(j, window_days)?;
+/// The on-time, late and not-measured groups are left out when `lateness` is false: the inputs
+/// cannot tell lateness (no delivery data, or no delivered order with a promise; see
+/// [`super::lateness_unknown`]).
+pub fn repeat_by_experience(
+    j: &Journeys,
+    window_days: u32,
+    lateness: bool,
+) -> Result<Vec<RateGroup>> {
+    let c = counts(j, window_days, lateness)?;
     Ok(c.0
         .iter()
         .map(|(g, c)| RateGroup {
@@ -225,7 +241,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
     }
     let t = &ctx.config.thresholds;
     let window = t.repeat_window_days;
-    let c = counts(ctx.journeys, window)?;
+    let c = counts(ctx.journeys, window, true)?;
     let late = c.get(Group::Late).unwrap_or_default();
     let on_time = c.get(Group::OnTime).unwrap_or_default();
     let n = late.n.min(on_time.n);

@@ -318,12 +318,17 @@ pub fn without_ship_times(ctx: &Context) -> Option<Outcome> {
 /// orders none of which has a promise (`on_time_rate` null). More orders would not help, so it
 /// is not "not enough data". `None` when lateness is measured.
 pub fn without_lateness(ctx: &Context) -> Option<Outcome> {
-    let why = match (ctx.kpis.orders_delivered, ctx.kpis.on_time_rate) {
-        (None, _) => "no delivery data in the inputs (no delivery time or delivered status)",
-        (Some(1..), None) => "no delivered order has a delivery promise",
-        _ => return None,
-    };
-    Some(Outcome::NotApplicable { why: why.into() })
+    lateness_unknown(ctx.kpis).map(|why| Outcome::NotApplicable { why: why.into() })
+}
+
+/// Why the inputs cannot tell any order late or on time (see [`without_lateness`]), or `None`
+/// when lateness is measured.
+pub fn lateness_unknown(kpis: &Kpis) -> Option<&'static str> {
+    match (kpis.orders_delivered, kpis.on_time_rate) {
+        (None, _) => Some("no delivery data in the inputs (no delivery time or delivered status)"),
+        (Some(1..), None) => Some("no delivered order has a delivery promise"),
+        _ => None,
+    }
 }
 
 /// Not applicable, for a snag measured on customers, when no order is tied to one (`customers`

@@ -47,6 +47,10 @@ fn run(ctx: &Context) -> Result<Outcome> {
             score_if(false).count().alias("on_time_n"),
             hours_to_review(ctx).median().alias("review_delay_p50_h"),
             hours_to_review(ctx).count().alias("review_delay_n"),
+            reviewed_before_delivery(ctx)
+                .cast(DataType::UInt32)
+                .sum()
+                .alias("reviewed_early"),
         ])
         .collect()?;
     let (n, k) = (first_u64(&stats, "n")?, first_u64(&stats, "k")?);
@@ -85,11 +89,20 @@ fn run(ctx: &Context) -> Result<Outcome> {
             "points",
         ));
     }
+    // Measured on the reviews posted after a delivery, both at known times; those posted
+    // before it (a late order reviewed before it arrived) are left out, and counted here.
+    let measured = first_u64(&stats, "review_delay_n")?;
+    let early = first_u64(&stats, "reviewed_early")?;
     if let Some(d) = first_f64(&stats, "review_delay_p50_h")? {
-        // Measured on the reviews posted after a delivery, both at known times.
-        let measured = first_u64(&stats, "review_delay_n")?;
         evidence
             .push(Evidence::new("delivery-to-review time p50", d / 24.0, "days").with_n(measured));
+    }
+    if early > 0 {
+        evidence.push(Evidence::share(
+            "reviews posted before their delivery (left out of the time)",
+            early,
+            early + measured,
+        ));
     }
     let (title, mask) = if score_gap {
         let (l, o) = gap.unwrap_or_default();
@@ -158,7 +171,14 @@ fn low_scores_by_delivery_state(ctx: &Context) -> Result<Vec<super::BreakdownRow
 /// Hours from delivery to the review, for reviews posted after delivery; unknown when either
 /// time is implausible (see `Journeys::known`).
 fn hours_to_review(ctx: &Context) -> Expr {
-    let j = ctx.journeys;
-    let h = crate::journey::since(j.known(s::DELIVERED_AT), j.known(s::REVIEW_AT));
+    let h = crate::journey::delivery_to_review_h(ctx.journeys.latest_plausible);
     h.clone().filter(h.gt_eq(lit(0.0)))
+}
+
+/// A review posted before its order's delivery, both at known times (Boolean, never null):
+/// counted in data quality by `journey::build`.
+fn reviewed_before_delivery(ctx: &Context) -> Expr {
+    crate::journey::delivery_to_review_h(ctx.journeys.latest_plausible)
+        .lt(lit(0.0))
+        .fill_null(lit(false))
 }

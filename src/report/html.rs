@@ -41,11 +41,22 @@ impl Exporter for HtmlReport {
     }
 }
 
+/// Why the order-to-ship histogram is empty: the inputs say nothing about shipping, or no
+/// order has shipped, or the shipped ones have no order-to-ship time.
 fn no_fulfillment(r: &Report) -> &'static str {
-    if r.kpis.orders_shipped.unwrap_or(0) == 0 {
-        "no order has a ship time (no shipments export and no fulfilled_at in the orders)"
-    } else {
-        "no order-to-ship time could be measured"
+    match r.kpis.orders_shipped {
+        None => {
+            "no shipping data in the inputs (no shipments export, and no ship time or \
+             fulfillment status in the orders)"
+        }
+        Some(0) => {
+            "no order has shipped (none has a ship time, a shipment row or a fulfillment status \
+             that says shipped)"
+        }
+        Some(_) => {
+            "no shipped order has an order-to-ship time (the inputs give no ship time, or only \
+             ones before placement or with a mistyped year, counted in data quality)"
+        }
     }
 }
 
