@@ -291,7 +291,12 @@ pub fn fulfillment(c: &Charts) -> Result<Option<String>> {
             .draw()?;
         let width = 0.8 / tiers.len().max(1) as f64;
         for (ti, tier) in tiers.iter().enumerate() {
-            let color = if *tier == "express" { ORANGE } else { BLUE };
+            // Express orange, standard blue, orders without a shipping method grey.
+            let color = match *tier {
+                "express" => ORANGE,
+                crate::pipeline::NO_TIER => MUTED,
+                _ => BLUE,
+            };
             let bars = c
                 .fulfillment_hist
                 .iter()
@@ -642,6 +647,24 @@ mod tests {
                 ci95: Some([0.04, 0.23]),
             }],
         }
+    }
+
+    /// Orders without a shipping method are a group of their own, in grey, not a second blue
+    /// beside standard's.
+    #[test]
+    fn orders_without_a_shipping_method_are_grey_in_the_histogram() {
+        let mut c = charts();
+        c.fulfillment_hist[1].tier = crate::pipeline::NO_TIER.into();
+        let svg = fulfillment(&c).unwrap().unwrap();
+        let fill = |rgb: RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", rgb.0, rgb.1, rgb.2);
+        for colour in [BLUE, ORANGE, MUTED] {
+            assert!(
+                svg.contains(&fill(colour)),
+                "{} not in the histogram",
+                fill(colour)
+            );
+        }
+        assert!(svg.contains("no shipping method (10 orders)"), "legend");
     }
 
     #[test]
