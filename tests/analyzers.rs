@@ -248,7 +248,7 @@ fn vip_at_risk_is_found_when_regulars_lapse() {
     let g = store(Some(Injection::VipAtRisk));
     assert_eq!(raised_alone(&g.report, "vip-at-risk"), ["vip-at-risk"]);
     let s = snag(&g.report, "vip-at-risk");
-    let share = evidence(s, "VIPs with 3+ orders idle");
+    let share = evidence(s, "VIPs with orders at 3+ distinct times idle");
     assert!(share > 0.4, "{share}");
     // Truth: the orders of the regulars who lapsed (181 customers at seed 42). Affected are
     // the orders of every at-risk VIP: the lapsed regulars plus the VIPs a healthy store

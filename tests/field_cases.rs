@@ -5111,7 +5111,7 @@ fn a_clear_vip_at_risk_check_says_what_decided() {
     );
     assert_eq!(
         c["note"],
-        "3 of 7 VIPs at risk: 1 of the 4 with 3+ orders (25.0%) idle for over 2 x their own \
+        "3 of 7 VIPs at risk: 1 of the 4 with orders at 3+ distinct times (25.0%) idle for over 2 x their own \
          median gap (raised above 30%), and 2 of the 3 with fewer orders idle for longer than \
          the store p90 time to second order (31 days), a weaker yardstick that does not raise"
     );

@@ -84,13 +84,13 @@ fn own_gaps(ctx: &Context, customers: LazyFrame) -> Result<LazyFrame> {
 /// What decided a clear verdict, since the KPI (every at-risk VIP) can be most of the VIPs
 /// while the check is clear: `cadence` and `few` are (at risk, VIPs) with their own cadence and
 /// with fewer orders, `p90` the store's p90 time to second order (days). E.g. `56 of 223 VIPs at
-/// risk: 3 of the 61 with 3+ orders (4.9%) idle for over 2 x their own median gap (raised above
+/// risk: 3 of the 61 with orders at 3+ distinct times (4.9%) idle for over 2 x their own median gap (raised above
 /// 30%), and 53 of the 162 with fewer orders idle for longer than the store p90 time to second
 /// order (54 days), a weaker yardstick that does not raise`.
 fn clear_note(t: &Thresholds, cadence: (u64, u64), few: (u64, u64), p90: Option<f64>) -> String {
     let ((k, n), (few_k, few_n)) = (cadence, few);
     let decided = format!(
-        "{} of {} VIPs at risk: {k} of the {n} with {}+ orders ({:.1}%) idle for over {} x their own median gap (raised above {:.0}%)",
+        "{} of {} VIPs at risk: {k} of the {n} with orders at {}+ distinct times ({:.1}%) idle for over {} x their own median gap (raised above {:.0}%)",
         k + few_k,
         n + few_n,
         t.vip_min_orders,
@@ -231,7 +231,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         ),
         Evidence::share(
             &format!(
-                "VIPs with {}+ orders idle for more than {} x their own median gap",
+                "VIPs with orders at {}+ distinct times idle for more than {} x their own median gap",
                 t.vip_min_orders, t.vip_gap_multiple
             ),
             cadence_k,
@@ -291,7 +291,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
         evidence,
         breakdown: vec![
             rule(
-                &format!("own cadence ({}+ orders)", t.vip_min_orders),
+                &format!("own cadence (orders at {}+ distinct times)", t.vip_min_orders),
                 cadence_n,
                 cadence_k,
             ),
