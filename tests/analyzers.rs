@@ -464,6 +464,32 @@ fn late_first_order_churn_not_applicable_without_repeats_or_deliveries() {
     );
 }
 
+/// Deliveries known only by their status (no delivery time) cannot be judged against a
+/// promise, though every order has one: the reason says so (it read "no delivered order has a
+/// delivery promise").
+#[test]
+fn lateness_without_delivery_times_names_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut orders = String::from("order_id,customer_id,placed_at,promised_by,total\n");
+    let mut shipments = String::from("order_id,shipped_at,status\n");
+    for i in 0..40 {
+        orders.push_str(&format!("{i},C{i},2024-01-10T12:00:00Z,2024-01-15,50\n"));
+        shipments.push_str(&format!("{i},2024-01-11T12:00:00Z,delivered\n"));
+    }
+    write(dir.path(), "orders.csv", &orders);
+    write(dir.path(), "shipments.csv", &shipments);
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    assert_eq!(r.kpis.orders_delivered, Some(40));
+    for id in ["late-delivery", "late-first-order-churn"] {
+        let c = check(&r, id);
+        assert_eq!(c.status, "not_applicable", "{c:#?}");
+        assert_eq!(
+            c.note.as_deref(),
+            Some("no delivered order has both a delivery time and a promise: lateness cannot be measured")
+        );
+    }
+}
+
 #[test]
 fn repeat_order_value_leaves_out_a_same_instant_second_order() {
     // The churn store's 20 repeat orders are 40 each. Customer T0 also placed a 1000 order at

@@ -1775,11 +1775,10 @@ fn out_a_dangling_symbolic_link_is_refused_naming_its_target() {
 }
 
 /// Two exports joined with `cat`: the second one's header line (with its byte-order mark) is
-/// no record: warned at its line, and the rows after it read as another export, as two files
-/// would be. Here the later export comes first: its H-2 (total 25) wins over the earlier
-/// export's (20), which comes later in the file (read as one export, the last line won: 60).
-/// A tickets file joined the same way has its header warned, not read as a ticket whose cells
-/// are unparseable.
+/// no record: warned at its line, and the rows after it read as another export. Within a file
+/// a later row wins (SPEC section 1), so H-2's second version (total 20) replaces its first
+/// (25): revenue 10 + 20 + 30 = 60, the replaced row at line 2. A tickets file joined the same
+/// way has its header warned, not read as a ticket whose cells are unparseable.
 #[test]
 fn a_header_line_repeated_inside_the_data_starts_another_export() {
     let dir = tempfile::tempdir().unwrap();
@@ -1793,7 +1792,7 @@ fn a_header_line_repeated_inside_the_data_starts_another_export() {
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders"), 3);
     assert_eq!(run.kpi("tickets"), 2);
-    assert!(close(run.kpi("revenue").as_f64().unwrap(), 65.0));
+    assert!(close(run.kpi("revenue").as_f64().unwrap(), 60.0));
     let header: Vec<(Value, Value, Value, Value)> = run
         .data_quality()
         .into_iter()
@@ -1832,7 +1831,7 @@ fn a_header_line_repeated_inside_the_data_starts_another_export() {
     let replaced = run.dq("duplicate order_id").expect("counted");
     assert_eq!(
         (replaced["count"].clone(), replaced["first_lines"].clone()),
-        (1.into(), serde_json::json!([6]))
+        (1.into(), serde_json::json!([2]))
     );
     assert!(run.dq("unparseable").is_none(), "{:?}", run.data_quality());
     assert!(run.dq("row dropped").is_none(), "{:?}", run.data_quality());
@@ -1854,6 +1853,61 @@ fn a_header_line_repeated_inside_the_data_starts_another_export() {
     );
 }
 
+/// A refund re-exported at the end of the file, after a repeated header: the later row wins,
+/// as within any file (SPEC section 1), though its block has no later time than the first (a
+/// refund carries none). Ranking the blocks by their own times kept the earlier, unrefunded
+/// row: revenue 100 + 50 = 150 instead of 0 + 50.
+#[test]
+fn a_refund_re_exported_after_a_repeated_header_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "order_id,customer_id,placed_at,status,total,refunded";
+    let text = format!(
+        "{header}\nR-1,C1,2024-03-01T10:00:00Z,paid,100.00,\nR-2,C2,2024-03-02T10:00:00Z,paid,50.00,\n\
+         {header}\nR-1,C1,2024-03-01T10:00:00Z,refunded,100.00,100.00\n"
+    );
+    write(dir.path(), "orders.csv", text.as_bytes());
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    assert!(close(run.kpi("revenue").as_f64().unwrap(), 50.0));
+    let replaced = run.dq("duplicate order_id").expect("counted");
+    assert_eq!(
+        (replaced["count"].clone(), replaced["first_lines"].clone()),
+        (1.into(), serde_json::json!([2]))
+    );
+}
+
+/// A repeated header is found whatever its letter case (the file's format is recognised so):
+/// written in lower case, it used to be read as an order row with a bad `placed_at`, and the
+/// two exports' versions of R-1 were not told apart. Written with its columns in another
+/// order, the rows after it cannot be read under the first header: an error at its line, where
+/// they used to be read into the wrong columns without a word.
+#[test]
+fn a_repeated_header_in_another_case_or_column_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Order_ID,Placed_At,Total\nR-1,2024-03-01T10:00:00Z,10.00\n\
+                order_id,placed_at,total\nR-1,2024-03-01T10:00:00Z,12.00\nR-2,2024-03-02T10:00:00Z,5.00\n";
+    write(dir.path(), "orders.csv", text.as_bytes());
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    assert!(close(run.kpi("revenue").as_f64().unwrap(), 17.0));
+    let e = run.dq("header line repeated").expect("counted");
+    assert_eq!(e["first_lines"], serde_json::json!([3]));
+    assert!(run.dq("row dropped").is_none(), "{:?}", run.data_quality());
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = "order_id,placed_at,total\nR-1,2024-03-01T10:00:00Z,10.00\n\
+                total,order_id,placed_at\n12.00,R-1,2024-03-01T10:00:00Z\n";
+    write(dir.path(), "orders.csv", text.as_bytes());
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "snagscan: orders.csv, line 3: the header line is repeated here with its columns in \
+         another order (exports of another layout joined with `cat`?): the rows after it cannot \
+         be read under the first header; put each export in a file of its own"
+    );
+}
+
 /// The header of the Shopify exports of [`a_cat_joined_shopify_export_is_read_as_its_exports`].
 const SHOPIFY_HEADER: &str = "Name,Email,Financial Status,Paid at,Fulfillment Status,\
      Fulfilled at,Currency,Subtotal,Shipping,Taxes,Total,Shipping Method,Created at,\
@@ -1867,7 +1921,9 @@ const SHOPIFY_HEADER: &str = "Name,Email,Financial Status,Paid at,Fulfillment St
 /// export's 2 lines; the earlier export's 2 lines are counted as replaced, its order row as a
 /// replaced duplicate. The rows of #1001 were folded across both exports: 4 lines, 4 units
 /// unshipped (2 + 1 + 1), fulfillment_status `unfulfilled` (the first row's), and a conflicting
-/// values warning. Joined the other way round the later export still wins.
+/// values warning. Joined the other way round, the earlier export's version is the later one in
+/// the file and wins (within a file a later row wins, SPEC section 1), with its own 2 lines (3
+/// units unshipped), not 4.
 #[test]
 fn a_cat_joined_shopify_export_is_read_as_its_exports() {
     let earlier = format!(
@@ -1882,10 +1938,11 @@ fn a_cat_joined_shopify_export_is_read_as_its_exports() {
          #1001,a@example.test,,,,,,,,,,,,1,Tea,12.00,TEA-07,true,pending,,,\n\
          #1003,c@example.test,paid,2024-05-08 10:00:00 -0400,unfulfilled,,USD,20.00,0.00,0.00,20.00,Standard,2024-05-08 10:00:00 -0400,4,Spoon,5.00,SPN-02,true,pending,,0.00,3\n"
     );
-    // (joined text, line of the repeated header, lines of the earlier export's #1001 rows)
-    for (joined, header_line, replaced) in [
-        (format!("{earlier}{later}"), 5, [2, 3]),
-        (format!("{later}{earlier}"), 5, [6, 7]),
+    // (joined text, line of the repeated header, lines of the replaced #1001 rows, #1001's
+    // fulfillment status and unshipped units)
+    for (joined, header_line, replaced, status_1001) in [
+        (format!("{earlier}{later}"), 5, [2, 3], ("partial", "1")),
+        (format!("{later}{earlier}"), 5, [2, 3], ("unfulfilled", "3")),
     ] {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "orders_export.csv", joined.as_bytes());
@@ -1904,7 +1961,7 @@ fn a_cat_joined_shopify_export_is_read_as_its_exports() {
             .collect();
         assert_eq!(
             got,
-            [("partial", "1"), ("unfulfilled", "1"), ("unfulfilled", "4")]
+            [status_1001, ("unfulfilled", "1"), ("unfulfilled", "4")]
         );
         let counted = |part: &str| {
             let e = run.dq(part).unwrap_or_else(|| panic!("{part} counted"));

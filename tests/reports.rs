@@ -1080,7 +1080,7 @@ fn an_unpriced_snag_has_no_impact_rather_than_zero() {
     assert!(row.contains(",nice-to-have,,low,"), "{row}");
     let terminal = String::from_utf8(out.stdout).unwrap();
     assert!(
-        terminal.contains("slow-fulfillment (not priced)"),
+        terminal.contains("slow-fulfillment (not measured)"),
         "{terminal}"
     );
     assert!(terminal.contains("not measured"), "{terminal}");

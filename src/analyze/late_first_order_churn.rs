@@ -204,7 +204,7 @@ fn counts(j: &Journeys, window_days: u32, lateness: bool) -> Result<Counts> {
 /// chart: all eligible customers, on time, late, not measured, WISMO ticket or not (when the
 /// journeys carry ticket counts), reviewed 1-2 or 3-5. A group with no customer has a null rate.
 /// The on-time, late and not-measured groups are left out when `lateness` is false: the inputs
-/// cannot tell lateness (no delivery data, or no delivered order with a promise; see
+/// cannot tell lateness (no delivery data, or no delivered order with both a delivery time and a promise; see
 /// [`super::lateness_unknown`]).
 pub fn repeat_by_experience(
     j: &Journeys,

@@ -315,7 +315,7 @@ pub fn without_ship_times(ctx: &Context) -> Option<Outcome> {
 
 /// Not applicable, for a snag measured by lateness against the promise, when the inputs cannot
 /// tell any order late or on time: no delivery data (`orders_delivered` null), or delivered
-/// orders none of which has a promise (`on_time_rate` null). More orders would not help, so it
+/// orders none of which has both a delivery time and a promise (`on_time_rate` null). More orders would not help, so it
 /// is not "not enough data". `None` when lateness is measured.
 pub fn without_lateness(ctx: &Context) -> Option<Outcome> {
     lateness_unknown(ctx.kpis).map(|why| Outcome::NotApplicable { why: why.into() })
@@ -326,7 +326,7 @@ pub fn without_lateness(ctx: &Context) -> Option<Outcome> {
 pub fn lateness_unknown(kpis: &Kpis) -> Option<&'static str> {
     match (kpis.orders_delivered, kpis.on_time_rate) {
         (None, _) => Some("no delivery data in the inputs (no delivery time or delivered status)"),
-        (Some(1..), None) => Some("no delivered order has a delivery promise"),
+        (Some(1..), None) => Some("no delivered order has both a delivery time and a promise: lateness cannot be measured"),
         _ => None,
     }
 }

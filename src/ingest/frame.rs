@@ -230,7 +230,17 @@ pub fn parse_cells(
     // The header line again inside the data (two exports joined with `cat`): each such line
     // starts another block, read as a separate export; its rows' records never join the
     // earlier block's.
-    let header_rows = repeated_header_rows(&present, &cells_of, &file.headers);
+    let header_rows = repeated_header_rows(&present, &cells_of, &file.headers).map_err(|row| {
+        Error::Malformed {
+            file: file.name.clone(),
+            line: raw.lines[row],
+            message: "the header line is repeated here with its columns in another order \
+                          (exports of another layout joined with `cat`?): the rows after it \
+                          cannot be read under the first header; put each export in a file of \
+                          its own"
+                .into(),
+        }
+    })?;
     // Per column, which rows were filled down from their record's head (grouped tables only).
     let mut filled_of: Vec<Option<Vec<bool>>> = vec![None; present.len()];
     if let Some(key) = spec.group_by {
@@ -502,13 +512,18 @@ impl ColumnContext<'_> {
 }
 
 /// Rows whose every cell read from the file's header equals that header (trimmed, a byte-order
-/// mark ignored: the second file's own): the header line repeated inside the data. One column
-/// is scanned; the others are compared only on the rows where it matched.
+/// mark ignored: the second file's own; letter case ignored, as when the file's format was
+/// recognised): the header line repeated inside the data. One column is scanned; the others are
+/// compared only on the rows where it holds a header name.
+///
+/// Errors (as the row, 0-based): the first row whose every such cell is a header name of the
+/// file, but not its own column's: the header repeated with its columns in another order (an
+/// export of another layout joined with `cat`), under which the rows after it cannot be read.
 fn repeated_header_rows(
     present: &[(ColumnSpec, Source)],
     cells_of: &[Cells],
     headers: &[String],
-) -> Vec<usize> {
+) -> std::result::Result<Vec<usize>, usize> {
     let from_header: Vec<(&Cells, &str)> = present
         .iter()
         .zip(cells_of)
@@ -517,23 +532,32 @@ fn repeated_header_rows(
             _ => None,
         })
         .collect();
-    let Some(&(first, first_header)) = from_header.first() else {
-        return Vec::new();
+    let Some(&(first, _)) = from_header.first() else {
+        return Ok(Vec::new());
     };
-    let is_header = |cell: Option<&str>, header: &str| cell.is_some_and(|v| bare(v) == header);
+    let same = |v: &str, header: &str| v.len() == header.len() && v.eq_ignore_ascii_case(header);
+    let is_header_name = |cell: Option<&str>| {
+        cell.map(bare)
+            .is_some_and(|v| headers.iter().any(|h| same(v, bare(h))))
+    };
     let Some(cells) = first.strs() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    cells
-        .enumerate()
-        .filter(|(_, cell)| is_header(*cell, first_header))
-        .map(|(row, _)| row)
-        .filter(|&row| {
-            from_header
-                .iter()
-                .all(|(c, h)| is_header(c.text_at(row), h))
-        })
-        .collect()
+    let mut rows = Vec::new();
+    for (row, _) in cells.enumerate().filter(|(_, cell)| is_header_name(*cell)) {
+        if from_header
+            .iter()
+            .all(|(c, h)| c.text_at(row).is_some_and(|v| same(bare(v), h)))
+        {
+            rows.push(row);
+        } else if from_header
+            .iter()
+            .all(|(c, _)| is_header_name(c.text_at(row)))
+        {
+            return Err(row);
+        }
+    }
+    Ok(rows)
 }
 
 fn bare(cell: &str) -> &str {

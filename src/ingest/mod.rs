@@ -1312,6 +1312,11 @@ fn dropped_order_ids(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> V
 /// an export of its own), numbering them in `src_rank` (UInt32) so that a later
 /// file's version of a record wins.
 ///
+/// The blocks of one file are ordered by the file's latest timestamp (the latest of its
+/// blocks), so they stay together and in file order: within a file a later row wins (SPEC
+/// section 1), even when its block has no later time (a refund, which carries none, re-exported
+/// at the end of the file lost to the earlier row when blocks were ranked by their own times).
+///
 /// The files of `kind` are taken out of `by_kind`, so that the stacked table holds the only
 /// reference to their columns and the steps after can free them.
 fn stack_kind(
@@ -1325,7 +1330,15 @@ fn stack_kind(
     if files.is_empty() {
         return Ok(None);
     }
-    files.sort_by(|a, b| (a.1.latest, &a.2, a.1.block).cmp(&(b.1.latest, &b.2, b.1.block)));
+    let mut file_latest: std::collections::HashMap<String, Option<chrono::DateTime<chrono::Utc>>> =
+        std::collections::HashMap::new();
+    for (_, ff, name) in &files {
+        let latest = file_latest.entry(name.clone()).or_insert(ff.latest);
+        *latest = (*latest).max(ff.latest);
+    }
+    files.sort_by(|a, b| {
+        (file_latest[&a.2], &a.2, a.1.block).cmp(&(file_latest[&b.2], &b.2, b.1.block))
+    });
     let frames: Vec<LazyFrame> = files
         .into_iter()
         .enumerate()

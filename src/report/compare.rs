@@ -299,8 +299,18 @@ impl Digest {
             ));
         }
         // From the bytes again, so that an error names its line and column.
-        serde_json::from_slice(bytes)
-            .map_err(|e| malformed(e.line(), format!("not a snagscan report.json: {e}")))
+        let mut digest: Digest = serde_json::from_slice(bytes)
+            .map_err(|e| malformed(e.line(), format!("not a snagscan report.json: {e}")))?;
+        // Version 1 wrote 0 for a snag none of whose terms was priced: not measured, as
+        // version 2 writes it (null), so a comparison does not read "0 -> not measured".
+        for s in &mut digest.snags {
+            if !s.impact_terms.is_empty()
+                && s.impact_terms.iter().all(|t| t.value_per_30d.is_none())
+            {
+                s.impact_per_30d = None;
+            }
+        }
+        Ok(digest)
     }
 
     /// Reads and parses a `report.json` file.

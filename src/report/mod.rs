@@ -22,7 +22,7 @@ use crate::quality::QualityEntry;
 use crate::score::{Effort, ImpactTerm, Quadrant};
 
 /// Version of the `report.json` layout; bumped when a field changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything one analysis found (SPEC section 5, `report.json`).
 #[derive(Debug, Clone, serde::Serialize)]

@@ -427,7 +427,7 @@ impl TerminalReport {
                 .filter(|s| s.quadrant == q)
                 .map(|s| match s.impact_per_30d {
                     Some(_) => s.id.to_string(),
-                    None => format!("{} (not priced)", s.id),
+                    None => format!("{} (not measured)", s.id),
                 })
                 .collect();
             if v.is_empty() {
