@@ -324,7 +324,7 @@ pub fn fulfillment(c: &Charts) -> Result<Option<String>> {
                 vec![(sla_x, 0.0), (sla_x, ymax)],
                 RED_LINE.stroke_width(2),
             )))?
-            .label(format!("SLA {sla:.0} h"))
+            .label(format!("SLA {} h", hours_text(sla)))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], RED_LINE.stroke_width(2)));
         chart
             .configure_series_labels()
@@ -665,6 +665,15 @@ mod tests {
             );
         }
         assert!(svg.contains("no shipping method (10 orders)"), "legend");
+    }
+
+    /// A fractional SLA is labelled as configured (2.5 h read "SLA 2 h").
+    #[test]
+    fn a_fractional_sla_is_labelled_as_configured() {
+        let mut c = charts();
+        c.fulfillment_sla_h = 2.5;
+        let svg = fulfillment(&c).unwrap().unwrap();
+        assert!(svg.contains("SLA 2.5 h"), "no SLA label");
     }
 
     #[test]
