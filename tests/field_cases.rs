@@ -1908,6 +1908,25 @@ fn a_repeated_header_in_another_case_or_column_order() {
     );
 }
 
+/// A header with an unnamed column (a pandas index, a spreadsheet's trailing comma) and a row
+/// empty in every column read: the row is dropped and counted as before, not taken for the
+/// header repeated in another column order (which stopped the run).
+#[test]
+fn an_empty_row_under_a_header_with_an_unnamed_column_is_no_repeated_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ",order_id,placed_at,total\n0,R-1,2024-03-01T10:00:00Z,10.00\n1,,,\n2,R-2,2024-03-02T10:00:00Z,5.00\n";
+    write(dir.path(), "orders.csv", text.as_bytes());
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    assert!(
+        run.dq("header line repeated").is_none(),
+        "{:?}",
+        run.data_quality()
+    );
+    let dropped = run.dq("row dropped").expect("the empty row counted");
+    assert_eq!(dropped["first_lines"], serde_json::json!([3]));
+}
+
 /// The header of the Shopify exports of [`a_cat_joined_shopify_export_is_read_as_its_exports`].
 const SHOPIFY_HEADER: &str = "Name,Email,Financial Status,Paid at,Fulfillment Status,\
      Fulfilled at,Currency,Subtotal,Shipping,Taxes,Total,Shipping Method,Created at,\

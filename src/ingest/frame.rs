@@ -536,9 +536,11 @@ fn repeated_header_rows(
         return Ok(Vec::new());
     };
     let same = |v: &str, header: &str| v.len() == header.len() && v.eq_ignore_ascii_case(header);
+    // An empty cell is no header name, though a header may have an unnamed column (a pandas
+    // index, a spreadsheet's trailing comma): a row empty in the columns read is not a header.
     let is_header_name = |cell: Option<&str>| {
         cell.map(bare)
-            .is_some_and(|v| headers.iter().any(|h| same(v, bare(h))))
+            .is_some_and(|v| !v.is_empty() && headers.iter().any(|h| same(v, bare(h))))
     };
     let Some(cells) = first.strs() else {
         return Ok(Vec::new());
