@@ -2429,7 +2429,7 @@ fn untracked_shipments_repeated_by_an_overlapping_export_are_counted_once() {
     assert_eq!(
         dup["reason"],
         "duplicate shipment without a tracking number (same order, carrier and ship time in a \
-         later file): replaced by a later version"
+         later export): replaced by a later version"
     );
     assert_eq!(dup["file"], "shipments_jan.csv");
     assert_eq!(dup["count"], 4);

@@ -1819,9 +1819,10 @@ fn from_one_file(df: &DataFrame) -> Result<bool> {
     Ok(ranks.min::<u32>()? == ranks.max::<u32>()?)
 }
 
-/// The audit reason of a shipment row without a tracking number that a later file repeats.
+/// The audit reason of a shipment row without a tracking number that a later export repeats (a
+/// later file, or a later block of a file joined with `cat`).
 pub const REPEATED_UNTRACKED_SHIPMENT: &str = "duplicate shipment without a tracking number \
-     (same order, carrier and ship time in a later file): replaced by a later version";
+     (same order, carrier and ship time in a later export): replaced by a later version";
 
 /// Shipments without a tracking number repeated by overlapping exports, kept once. Rows of
 /// different files (`src_rank`) with no tracking number whose order, carrier (ignoring case)
