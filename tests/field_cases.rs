@@ -102,6 +102,16 @@ impl Run {
                 .is_some_and(|r| r.contains(reason_part))
         })
     }
+
+    /// The count and first lines of the data-quality entry whose reason contains
+    /// `reason_part`; panics with every entry when there is none.
+    #[track_caller]
+    fn dq_counted(&self, reason_part: &str) -> (Value, Value) {
+        let e = self
+            .dq(reason_part)
+            .unwrap_or_else(|| panic!("{reason_part}: {:?}", self.data_quality()));
+        (e["count"].clone(), e["first_lines"].clone())
+    }
 }
 
 /// Runs `snagscan analyze DIR --out TMP -q ARGS...` in-process through `snagscan::run` (the
@@ -390,9 +400,8 @@ fn shopify_line_item_rows_before_their_order_row_join_it_silently() {
     assert!(close(num(&j["#2001"]["total"]), 47.0));
     assert!(close(num(&j["#2001"]["fulfillment_wait_h"]), 26.0));
     // Only #2003's two rows lack a placement time: lines 6 and 7, not #2001's lines 2 and 4.
-    let e = run.dq("no placed_at").expect("counted");
     assert_eq!(
-        (e["count"].clone(), e["first_lines"].clone()),
+        run.dq_counted("no placed_at"),
         (2.into(), serde_json::json!([6, 7]))
     );
     assert_eq!(run.data_quality().len(), 1, "{:?}", run.data_quality());
@@ -1828,9 +1837,8 @@ fn a_header_line_repeated_inside_the_data_starts_another_export() {
             ),
         ]
     );
-    let replaced = run.dq("duplicate order_id").expect("counted");
     assert_eq!(
-        (replaced["count"].clone(), replaced["first_lines"].clone()),
+        run.dq_counted("duplicate order_id"),
         (1.into(), serde_json::json!([2]))
     );
     assert!(run.dq("unparseable").is_none(), "{:?}", run.data_quality());
@@ -1846,9 +1854,8 @@ fn a_header_line_repeated_inside_the_data_starts_another_export() {
         format!("{header}\n{header}\n{rest}").as_bytes(),
     );
     let run = analyze_ok(dir.path(), &[]);
-    let e = run.dq("header line repeated").expect("counted");
     assert_eq!(
-        (e["count"].clone(), e["first_lines"].clone()),
+        run.dq_counted("header line repeated"),
         (1.into(), serde_json::json!([2]))
     );
 }
@@ -1869,9 +1876,8 @@ fn a_refund_re_exported_after_a_repeated_header_wins() {
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders"), 2);
     assert!(close(run.kpi("revenue").as_f64().unwrap(), 50.0));
-    let replaced = run.dq("duplicate order_id").expect("counted");
     assert_eq!(
-        (replaced["count"].clone(), replaced["first_lines"].clone()),
+        run.dq_counted("duplicate order_id"),
         (1.into(), serde_json::json!([2]))
     );
 }
@@ -2055,9 +2061,8 @@ fn shipments_match_the_one_order_their_id_differs_from_only_in_case() {
         ),
         ("0", "0")
     );
-    let e = run.dq("differs from only in case").expect("counted");
     assert_eq!(
-        (e["count"].clone(), e["first_lines"].clone()),
+        run.dq_counted("differs from only in case"),
         (1.into(), serde_json::json!([2]))
     );
     assert!(
@@ -2160,12 +2165,7 @@ fn lone_carriage_return_files_name_the_lines_of_their_rows() {
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.kpi("orders"), 2);
     // Line 3 has no placed_at, line 4 is blank, line 5's total is no amount, line 6 a test order.
-    let lines = |reason: &str| {
-        let e = run
-            .dq(reason)
-            .unwrap_or_else(|| panic!("{reason}: {:?}", run.data_quality()));
-        (e["count"].clone(), e["first_lines"].clone())
-    };
+    let lines = |reason: &str| run.dq_counted(reason);
     assert_eq!(
         lines("no placed_at (row dropped)"),
         (1.into(), serde_json::json!([3]))

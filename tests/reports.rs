@@ -88,6 +88,17 @@ fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")
 }
 
+/// The snag `id` of a parsed report.json; panics when it is not raised.
+#[track_caller]
+fn snag_of<'r>(report: &'r Value, id: &str) -> &'r Value {
+    report["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not raised"))
+}
+
 #[test]
 fn demo_mini_snapshots() {
     let tmp = tempfile::tempdir().unwrap();
@@ -420,12 +431,7 @@ fn stockout_skus_in_the_same_order_in_every_report() {
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
 
     let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
-    let snag = report["snags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "stockout-cancellations")
-        .expect("stockout-cancellations raised (24 of 93 orders cancelled)");
+    let snag = snag_of(&report, "stockout-cancellations");
     let rows: Vec<(&str, u64, u64)> = snag["breakdown"]
         .as_array()
         .unwrap()
@@ -1064,12 +1070,7 @@ fn an_unpriced_snag_has_no_impact_rather_than_zero() {
     let out = analyze(store.path(), tmp.path(), &[]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_str(&read(&tmp.path().join("report.json"))).unwrap();
-    let snag = report["snags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "slow-fulfillment")
-        .expect("slow-fulfillment raised");
+    let snag = snag_of(&report, "slow-fulfillment");
     assert_eq!(snag["impact_per_30d"], Value::Null, "{snag:#}");
     assert_eq!(snag["quadrant"], "nice-to-have");
     let csv = read(&tmp.path().join("snags.csv"));
