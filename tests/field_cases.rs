@@ -103,14 +103,25 @@ impl Run {
         })
     }
 
-    /// The count and first lines of the data-quality entry whose reason contains
+    /// The effect, count and first lines of the data-quality entry whose reason contains
     /// `reason_part`; panics with every entry when there is none.
     #[track_caller]
-    fn dq_counted(&self, reason_part: &str) -> (Value, Value) {
+    fn dq_entry(&self, reason_part: &str) -> (Value, Value, Value) {
         let e = self
             .dq(reason_part)
             .unwrap_or_else(|| panic!("{reason_part}: {:?}", self.data_quality()));
-        (e["count"].clone(), e["first_lines"].clone())
+        (
+            e["effect"].clone(),
+            e["count"].clone(),
+            e["first_lines"].clone(),
+        )
+    }
+
+    /// [`Run::dq_entry`]'s count and first lines.
+    #[track_caller]
+    fn dq_counted(&self, reason_part: &str) -> (Value, Value) {
+        let (_, count, lines) = self.dq_entry(reason_part);
+        (count, lines)
     }
 }
 
@@ -1452,14 +1463,7 @@ fn a_ticket_without_created_at_is_kept_with_its_time_unknown() {
         .map(|id| t[*id]["delivery_state"].as_str())
         .collect();
     assert_eq!(states, ["delivered", "time_unknown", "time_unknown"]);
-    let counted = |part: &str| {
-        let e = run.dq(part).unwrap_or_else(|| panic!("{part} counted"));
-        (
-            e["effect"].clone(),
-            e["count"].clone(),
-            e["first_lines"].clone(),
-        )
-    };
+    let counted = |part: &str| run.dq_entry(part);
     assert_eq!(
         counted("no created_at"),
         ("warning".into(), 1.into(), serde_json::json!([3]))
@@ -1988,14 +1992,7 @@ fn a_cat_joined_shopify_export_is_read_as_its_exports() {
             got,
             [status_1001, ("unfulfilled", "1"), ("unfulfilled", "4")]
         );
-        let counted = |part: &str| {
-            let e = run.dq(part).unwrap_or_else(|| panic!("{part} counted"));
-            (
-                e["effect"].clone(),
-                e["count"].clone(),
-                e["first_lines"].clone(),
-            )
-        };
+        let counted = |part: &str| run.dq_entry(part);
         assert_eq!(
             counted("header line repeated"),
             ("warning".into(), 1.into(), serde_json::json!([header_line]))
