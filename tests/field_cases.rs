@@ -1913,9 +1913,30 @@ fn a_repeated_header_in_another_case_or_column_order() {
     assert_eq!(
         run.stderr,
         "snagscan: orders.csv, line 3: the header line is repeated here with its columns in \
-         another order (exports of another layout joined with `cat`?): the rows after it cannot \
-         be read under the first header; put each export in a file of its own"
+         another order or renamed (exports of another layout joined with `cat`?): the rows after \
+         it cannot be read under the first header; put each export in a file of its own"
     );
+    // One column renamed in the second export: still another layout, refused at its line (it
+    // was read as a data row, its rows folded with the first export's).
+    let dir = tempfile::tempdir().unwrap();
+    let text = "order_id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,10.00\n\
+                order_id,customer,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,12.00\n";
+    write(dir.path(), "orders.csv", text.as_bytes());
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("snagscan: orders.csv, line 3: the header line is repeated"),
+        "{}",
+        run.stderr
+    );
+    // A data row with a header word among its values is a row: a product named "total".
+    let dir = tempfile::tempdir().unwrap();
+    let text = "order_id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,10.00\n\
+                total,C2,2024-03-02T10:00:00Z,5.00\n";
+    write(dir.path(), "orders.csv", text.as_bytes());
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
 }
 
 /// A header with an unnamed column (a pandas index, a spreadsheet's trailing comma) and a row

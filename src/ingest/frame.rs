@@ -234,11 +234,11 @@ pub fn parse_cells(
         Error::Malformed {
             file: file.name.clone(),
             line: raw.lines[row],
-            message: "the header line is repeated here with its columns in another order \
-                          (exports of another layout joined with `cat`?): the rows after it \
-                          cannot be read under the first header; put each export in a file of \
-                          its own"
-                .into(),
+            message: "the header line is repeated here with its columns in another order or \
+                      renamed (exports of another layout joined with `cat`?): the rows after it \
+                      cannot be read under the first header; put each export in a file of its \
+                      own"
+            .into(),
         }
     })?;
     // Per column, which rows were filled down from their record's head (grouped tables only).
@@ -516,9 +516,11 @@ impl ColumnContext<'_> {
 /// recognised): the header line repeated inside the data. One column is scanned; the others are
 /// compared only on the rows where it holds a header name.
 ///
-/// Errors (as the row, 0-based): the first row whose every such cell is a header name of the
-/// file, but not its own column's: the header repeated with its columns in another order (an
-/// export of another layout joined with `cat`), under which the rows after it cannot be read.
+/// Errors (as the row, 0-based): the first other row at least two thirds of whose such cells
+/// (and at least two) are header names of the file: the header repeated with its columns in
+/// another order, or some of them renamed (an export of another layout joined with `cat`),
+/// under which the rows after it cannot be read. A data row holds a value in most of its
+/// columns, not their names (an empty cell is no name).
 fn repeated_header_rows(
     present: &[(ColumnSpec, Source)],
     cells_of: &[Cells],
@@ -552,11 +554,14 @@ fn repeated_header_rows(
             .all(|(c, h)| c.text_at(row).is_some_and(|v| same(bare(v), h)))
         {
             rows.push(row);
-        } else if from_header
-            .iter()
-            .all(|(c, _)| is_header_name(c.text_at(row)))
-        {
-            return Err(row);
+        } else {
+            let names = from_header
+                .iter()
+                .filter(|(c, _)| is_header_name(c.text_at(row)))
+                .count();
+            if names >= 2 && names * 3 >= from_header.len() * 2 {
+                return Err(row);
+            }
         }
     }
     Ok(rows)
