@@ -99,6 +99,10 @@ pub struct Journeys {
     pub tickets: Option<DataFrame>,
     /// The as-of time (data end): latest event among kept rows, or `--as-of`.
     pub as_of: DateTime<Utc>,
+    /// The kind of event that is the latest in the data (`review`, `delivery`, `ticket solved`,
+    /// see [`data_end`]), which is the data end unless `--as-of` gave one; `None` without
+    /// events.
+    pub data_end_event: Option<&'static str>,
     /// Earliest `placed_at`.
     pub start: DateTime<Utc>,
     /// The latest plausible event time: [`IMPLAUSIBLE_AFTER_P99_D`] days after the 99th
@@ -375,7 +379,7 @@ fn build_with(
             .collect()?
     };
     let waits_span = crate::timings::span("waits, audits, order_seq");
-    let end = data_end(&base, store, latest, dq)?;
+    let (end, data_end_event) = data_end(&base, store, latest, dq)?;
     let as_of = as_of.unwrap_or(end);
     let start = first_instant(&base, s::PLACED_AT)?.unwrap_or(as_of);
     if as_of < start && base.height() > 0 {
@@ -614,6 +618,7 @@ fn build_with(
         customers,
         tickets,
         as_of,
+        data_end_event,
         start,
         latest_plausible: latest,
         order_ids_distinct: distinct,
@@ -1617,13 +1622,15 @@ fn not_after(
 
 /// The latest event timestamp among kept rows (never a promise or an estimate), leaving out
 /// implausible ones (later than `latest`, see [`latest_plausible`]), which are counted in `dq`
-/// against the file and line they were read from.
+/// against the file and line they were read from; with the kind of event it is (an order's
+/// `placed_at`: `order placed`; `review_at`: `review`; a ticket's `solved_at`: `ticket solved`...;
+/// the first in that order on a tie), so that a report can say what set its data end.
 fn data_end(
     orders: &DataFrame,
     store: &Store,
     latest: Option<DateTime<Utc>>,
     dq: &mut DataQuality,
-) -> Result<DateTime<Utc>> {
+) -> Result<(DateTime<Utc>, Option<&'static str>)> {
     let ms = |c: &str| col(c).cast(DataType::Int64);
     let limit = latest.map_or(i64::MAX, |t| t.timestamp_millis());
     // (frame, columns for the data end, of which read from that frame's own file: warned there).
@@ -1652,7 +1659,7 @@ fn data_end(
         // Reviews reach the data end through the orders' review_at; warned in their own file.
         frames.push((rv, Vec::new(), vec![s::CREATED_AT]));
     }
-    let mut end: Option<i64> = None;
+    let mut end: Option<(i64, &'static str)> = None;
     for (df, columns, own) in frames {
         for c in &own {
             let reason = format!(
@@ -1671,18 +1678,41 @@ fn data_end(
         }
         let exprs: Vec<Expr> = columns
             .iter()
-            .map(|c| ms(c).filter(ms(c).lt_eq(lit(limit))).max())
+            .map(|c| ms(c).filter(ms(c).lt_eq(lit(limit))).max().alias(*c))
             .collect();
-        let row = df
-            .clone()
-            .lazy()
-            .select([polars::lazy::dsl::max_horizontal(exprs)?.alias("m")])
-            .collect()?;
-        end = end.max(row.column("m")?.i64()?.get(0));
+        let row = df.clone().lazy().select(exprs).collect()?;
+        // One value per column (at most seven): the latest, and which event it is.
+        for c in &columns {
+            if let Some(t) = row.column(c)?.i64()?.get(0) {
+                if end.is_none_or(|(e, _)| t > e) {
+                    end = Some((t, event_of(c, df.column(s::TICKET_ID).is_ok())));
+                }
+            }
+        }
     }
-    Ok(end
-        .and_then(DateTime::from_timestamp_millis)
-        .unwrap_or_default())
+    Ok((
+        end.and_then(|(t, _)| DateTime::from_timestamp_millis(t))
+            .unwrap_or_default(),
+        end.map(|(_, event)| event),
+    ))
+}
+
+/// The kind of event a time column of the data end holds ([`data_end`]); `ticket` for the
+/// tickets table's columns.
+fn event_of(column: &str, ticket: bool) -> &'static str {
+    match (ticket, column) {
+        (true, s::CREATED_AT) => "ticket opened",
+        (true, s::FIRST_RESPONSE_AT) => "ticket reply",
+        (true, _) => "ticket solved",
+        (_, s::PLACED_AT) => "order placed",
+        (_, s::PAID_AT) => "payment",
+        (_, s::FULFILLED_AT) => "fulfillment",
+        (_, s::SHIPPED_AT) => "shipment",
+        (_, s::DELIVERED_AT) => "delivery",
+        (_, s::CANCELLED_AT) => "cancellation",
+        (_, s::REVIEW_AT) => "review",
+        _ => "event",
+    }
 }
 
 /// Appends `ms` (milliseconds since the epoch, UTC) as `%Y-%m-%dT%H:%M:%SZ`, as chrono formats

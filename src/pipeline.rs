@@ -235,11 +235,12 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
             timezone_assumed: config.timezone_assumed,
             currency,
             config: config.source.clone(),
-            as_of_source: if config.as_of.is_some() {
-                "--as-of"
-            } else {
-                "latest event in the data"
+            as_of_source: match (config.as_of, journeys.data_end_event) {
+                (Some(_), _) => "--as-of".into(),
+                (None, Some(event)) => format!("latest event in the data ({event})"),
+                (None, None) => "latest event in the data".into(),
             },
+            data_end_event: journeys.data_end_event.filter(|_| config.as_of.is_none()),
         },
         inputs: store.inputs.clone(),
         skipped_files: store.skipped.clone(),

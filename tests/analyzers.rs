@@ -340,6 +340,39 @@ fn cohort_store() -> tempfile::TempDir {
     dir
 }
 
+/// The report says what set its data end when it is not an order: a review 11 days after the
+/// last order stretches the window (Olist's data end is a review answer 46 days after its last
+/// order, which nothing said).
+#[test]
+fn the_data_end_names_its_event() {
+    use snagscan::report::{table::TerminalReport, Exporter};
+    let dir = cohort_store();
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    assert_eq!(
+        r.store.as_of_source,
+        "latest event in the data (order placed)"
+    );
+    write(
+        dir.path(),
+        "reviews.csv",
+        "order_id,score,created_at\n3,5,2024-05-01T12:00:00Z\n",
+    );
+    let r = run(dir.path(), &config(dir.path(), "UTC")).report;
+    assert_eq!(r.window.end.as_deref(), Some("2024-05-01T12:00:00Z"));
+    assert_eq!(r.store.as_of_source, "latest event in the data (review)");
+    let terminal = TerminalReport {
+        width: 200,
+        color: false,
+    }
+    .serialize(&r)
+    .unwrap();
+    let first = String::from_utf8(terminal).unwrap();
+    assert_eq!(
+        first.lines().next(),
+        Some("snagscan report: 2024-01-15 to 2024-05-01 (107 days, to the latest review), times in UTC")
+    );
+}
+
 #[test]
 fn cohort_matrix_by_hand() {
     let dir = cohort_store();

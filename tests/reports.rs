@@ -761,7 +761,7 @@ fn html_window_is_the_data_window() {
     let html = read(&tmp.path().join("report.html"));
     assert!(
         html.contains(
-            "<p class=\"muted\">Data from 2024-01-02 to 2024-04-01 (90 days), times in UTC (assumed: no time zone was given); data end = latest event in the data.</p>"
+            "<p class=\"muted\">Data from 2024-01-02 to 2024-04-01 (90 days), times in UTC (assumed: no time zone was given); data end = latest event in the data (shipment).</p>"
         ),
         "{html}"
     );

@@ -124,9 +124,16 @@ pub struct StoreInfo {
     /// True when no time zone was configured and UTC was assumed.
     pub timezone_assumed: bool,
     pub currency: Option<String>,
-    pub as_of_source: &'static str,
+    /// What set the data end: `--as-of`, or `latest event in the data (review)` with the kind
+    /// of that event.
+    pub as_of_source: String,
     /// The config file the run read (`--config`, else `DIR/snagscan.toml`); null without one.
     pub config: Option<String>,
+    /// The kind of event that set the data end (`review`...; `journey::Journeys::data_end_event`),
+    /// `None` with `--as-of`: for the terminal, which names it when it is not an order's own
+    /// placement or payment (report.json has it in `as_of_source`).
+    #[serde(skip)]
+    pub data_end_event: Option<&'static str>,
 }
 
 /// The settings a run measured and priced with: `thresholds` and `costs` as configured (every

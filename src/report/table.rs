@@ -335,13 +335,22 @@ fn summary(r: &Report) -> String {
     let warnings: u64 = r.data_quality.iter().map(|e| e.count).sum();
     let mut s = String::new();
     match (&r.window.start, &r.window.end, r.window.days) {
-        (Some(start), Some(end), Some(days)) => s.push_str(&format!(
-            "snagscan report: {} to {} ({}), times in {}{tz_note}\n",
-            super::view::date_part(Some(start), &r.store.timezone),
-            super::view::date_part(Some(end), &r.store.timezone),
-            super::view::window_length(days),
-            r.store.timezone,
-        )),
+        (Some(start), Some(end), Some(days)) => {
+            // The data end is the latest event; said when it is not an order's (a review
+            // answered weeks after the last order stretches the window and every rate per 30
+            // days with it).
+            let end_event = match r.store.data_end_event {
+                Some(e) if e != "order placed" && e != "payment" => format!(", to the latest {e}"),
+                _ => String::new(),
+            };
+            s.push_str(&format!(
+                "snagscan report: {} to {} ({}{end_event}), times in {}{tz_note}\n",
+                super::view::date_part(Some(start), &r.store.timezone),
+                super::view::date_part(Some(end), &r.store.timezone),
+                super::view::window_length(days),
+                r.store.timezone,
+            ))
+        }
         _ => s.push_str("snagscan report: no orders in the inputs\n"),
     }
     let inputs: Vec<String> = r.inputs.iter().map(super::view::input_text).collect();
