@@ -1624,7 +1624,7 @@ fn not_after(
 /// implausible ones (later than `latest`, see [`latest_plausible`]), which are counted in `dq`
 /// against the file and line they were read from; with the kind of event it is (an order's
 /// `placed_at`: `order placed`; `review_at`: `review`; a ticket's `solved_at`: `ticket solved`...;
-/// the first in that order on a tie), so that a report can say what set its data end.
+/// the first listed on a tie), so that a report can say what set its data end.
 fn data_end(
     orders: &DataFrame,
     store: &Store,
@@ -1633,34 +1633,41 @@ fn data_end(
 ) -> Result<(DateTime<Utc>, Option<&'static str>)> {
     let ms = |c: &str| col(c).cast(DataType::Int64);
     let limit = latest.map_or(i64::MAX, |t| t.timestamp_millis());
-    // (frame, columns for the data end, of which read from that frame's own file: warned there).
-    let mut frames: Vec<(&DataFrame, Vec<&str>, Vec<&str>)> = vec![(
+    // (frame, columns for the data end with the event each holds, columns read from that
+    // frame's own file: warned there).
+    type Events = Vec<(&'static str, &'static str)>;
+    let shipment_events: Events = vec![(s::SHIPPED_AT, "shipment"), (s::DELIVERED_AT, "delivery")];
+    let mut frames: Vec<(&DataFrame, Events, Vec<&str>)> = vec![(
         orders,
         vec![
-            s::PLACED_AT,
-            s::PAID_AT,
-            s::FULFILLED_AT,
-            s::SHIPPED_AT,
-            s::DELIVERED_AT,
-            s::CANCELLED_AT,
-            s::REVIEW_AT,
+            (s::PLACED_AT, "order placed"),
+            (s::PAID_AT, "payment"),
+            (s::FULFILLED_AT, "fulfillment"),
+            (s::SHIPPED_AT, "shipment"),
+            (s::DELIVERED_AT, "delivery"),
+            (s::CANCELLED_AT, "cancellation"),
+            (s::REVIEW_AT, "review"),
         ],
         vec![s::PLACED_AT, s::PAID_AT, s::FULFILLED_AT, s::CANCELLED_AT],
     )];
     if let Some(t) = &store.tickets {
-        let own = vec![s::CREATED_AT, s::FIRST_RESPONSE_AT, s::SOLVED_AT];
-        frames.push((t, own.clone(), own));
+        let events = vec![
+            (s::CREATED_AT, "ticket opened"),
+            (s::FIRST_RESPONSE_AT, "ticket reply"),
+            (s::SOLVED_AT, "ticket solved"),
+        ];
+        let own = events.iter().map(|(c, _)| *c).collect();
+        frames.push((t, events, own));
     }
     if let Some(sh) = &store.shipments {
-        let own = vec![s::SHIPPED_AT, s::DELIVERED_AT];
-        frames.push((sh, own.clone(), own));
+        frames.push((sh, shipment_events, vec![s::SHIPPED_AT, s::DELIVERED_AT]));
     }
     if let Some(rv) = &store.reviews {
         // Reviews reach the data end through the orders' review_at; warned in their own file.
         frames.push((rv, Vec::new(), vec![s::CREATED_AT]));
     }
     let mut end: Option<(i64, &'static str)> = None;
-    for (df, columns, own) in frames {
+    for (df, events, own) in frames {
         for c in &own {
             let reason = format!(
                 "{c}: more than a year after 99% of the orders were placed (a mistyped year?): not taken as the data end nor in durations"
@@ -1673,19 +1680,20 @@ fn data_end(
                 dq,
             )?;
         }
-        if columns.is_empty() {
+        if events.is_empty() {
             continue;
         }
-        let exprs: Vec<Expr> = columns
+        let exprs: Vec<Expr> = events
             .iter()
-            .map(|c| ms(c).filter(ms(c).lt_eq(lit(limit))).max().alias(*c))
+            .map(|(c, _)| ms(c).filter(ms(c).lt_eq(lit(limit))).max().alias(*c))
             .collect();
         let row = df.clone().lazy().select(exprs).collect()?;
-        // One value per column (at most seven): the latest, and which event it is.
-        for c in &columns {
+        // One value per column (at most seven): the latest, and which event it is; the first
+        // listed on a tie.
+        for (c, event) in events {
             if let Some(t) = row.column(c)?.i64()?.get(0) {
                 if end.is_none_or(|(e, _)| t > e) {
-                    end = Some((t, event_of(c, df.column(s::TICKET_ID).is_ok())));
+                    end = Some((t, event));
                 }
             }
         }
@@ -1695,24 +1703,6 @@ fn data_end(
             .unwrap_or_default(),
         end.map(|(_, event)| event),
     ))
-}
-
-/// The kind of event a time column of the data end holds ([`data_end`]); `ticket` for the
-/// tickets table's columns.
-fn event_of(column: &str, ticket: bool) -> &'static str {
-    match (ticket, column) {
-        (true, s::CREATED_AT) => "ticket opened",
-        (true, s::FIRST_RESPONSE_AT) => "ticket reply",
-        (true, _) => "ticket solved",
-        (_, s::PLACED_AT) => "order placed",
-        (_, s::PAID_AT) => "payment",
-        (_, s::FULFILLED_AT) => "fulfillment",
-        (_, s::SHIPPED_AT) => "shipment",
-        (_, s::DELIVERED_AT) => "delivery",
-        (_, s::CANCELLED_AT) => "cancellation",
-        (_, s::REVIEW_AT) => "review",
-        _ => "event",
-    }
 }
 
 /// Appends `ms` (milliseconds since the epoch, UTC) as `%Y-%m-%dT%H:%M:%SZ`, as chrono formats

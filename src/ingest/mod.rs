@@ -268,11 +268,12 @@ fn table_from_cells(
 
 /// A file's parsed frame cut at its repeated header lines
 /// ([`frame::FileFrame::repeated_headers`]) into one frame per block: two exports joined with
-/// `cat` are read as the two files they were, each with its own latest time (the latest
-/// non-promise timestamp of its rows), so that an order in both takes the later export's
-/// version and line items as two files' would (see [`lines_of_the_latest_export`]). The
-/// file's dropped-row tallies stay with the first block. A file without a repeated header is
-/// one block, unchanged.
+/// `cat` are read as the two files they were, each folded on its own and with its own latest
+/// time (the latest non-promise timestamp of its rows; the file's is the latest of its
+/// blocks'), so that an order in both takes the version further down the file with that
+/// block's line items (see `stack_kind` and [`lines_of_the_latest_export`]). The file's
+/// dropped-row tallies stay with the first block. A file without a repeated header is one
+/// block, unchanged.
 fn split_blocks(mut ff: frame::FileFrame) -> Result<Vec<frame::FileFrame>> {
     let starts = std::mem::take(&mut ff.repeated_headers);
     if starts.is_empty() {
