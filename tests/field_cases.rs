@@ -1930,6 +1930,20 @@ fn a_repeated_header_in_another_case_or_column_order() {
         "{}",
         run.stderr
     );
+    // The first column renamed: the line is still found (only the first column used to be
+    // looked at, so it was read as a data row with a bad `placed_at`).
+    let dir = tempfile::tempdir().unwrap();
+    let text = "order_id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,10.00\n\
+                id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,12.00\n";
+    write(dir.path(), "orders.csv", text.as_bytes());
+    let run = analyze(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("snagscan: orders.csv, line 3: the header line is repeated"),
+        "{}",
+        run.stderr
+    );
     // A data row with a header word among its values is a row: a product named "total".
     let dir = tempfile::tempdir().unwrap();
     let text = "order_id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,10.00\n\

@@ -513,8 +513,9 @@ impl ColumnContext<'_> {
 
 /// Rows whose every cell read from the file's header equals that header (trimmed, a byte-order
 /// mark ignored: the second file's own; letter case ignored, as when the file's format was
-/// recognised): the header line repeated inside the data. One column is scanned; the others are
-/// compared only on the rows where it holds a header name.
+/// recognised): the header line repeated inside the data. The first third of the columns read
+/// (plus one) are scanned; the others are compared only on the rows where one of them holds a
+/// header name.
 ///
 /// Errors (as the row, 0-based): the first other row at least two thirds of whose such cells
 /// (and at least two) are header names of the file: the header repeated with its columns in
@@ -534,21 +535,48 @@ fn repeated_header_rows(
             _ => None,
         })
         .collect();
-    let Some(&(first, _)) = from_header.first() else {
+    if from_header.is_empty() {
         return Ok(Vec::new());
-    };
+    }
     let same = |v: &str, header: &str| v.len() == header.len() && v.eq_ignore_ascii_case(header);
     // An empty cell is no header name, though a header may have an unnamed column (a pandas
     // index, a spreadsheet's trailing comma): a row empty in the columns read is not a header.
+    let names: Vec<&str> = headers
+        .iter()
+        .map(|h| bare(h))
+        .filter(|h| !h.is_empty())
+        .collect();
+    // The lengths of the names (those under 128 bytes), so that most cells are told apart from
+    // every name by their length alone.
+    let lengths = names
+        .iter()
+        .filter(|h| h.len() < 128)
+        .fold(0u128, |m, h| m | 1 << h.len());
     let is_header_name = |cell: Option<&str>| {
-        cell.map(bare)
-            .is_some_and(|v| !v.is_empty() && headers.iter().any(|h| same(v, bare(h))))
+        cell.map(bare).is_some_and(|v| {
+            (v.len() >= 128 || lengths & (1 << v.len()) != 0) && names.iter().any(|h| same(v, h))
+        })
     };
-    let Some(cells) = first.strs() else {
-        return Ok(Vec::new());
-    };
+    // A row is refused when at least two thirds of its cells are header names, so at most a
+    // third are not: one of the first third (plus one) of the columns holds a name. Only rows
+    // with a name there are looked at further, so a file without a repeated header costs one
+    // pass over those columns.
+    let scanned = from_header.len() / 3 + 1;
+    let mut candidates: Vec<usize> = Vec::new();
+    for (cells, _) in from_header.iter().take(scanned) {
+        if let Some(cells) = cells.strs() {
+            candidates.extend(
+                cells
+                    .enumerate()
+                    .filter(|(_, cell)| is_header_name(*cell))
+                    .map(|(row, _)| row),
+            );
+        }
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
     let mut rows = Vec::new();
-    for (row, _) in cells.enumerate().filter(|(_, cell)| is_header_name(*cell)) {
+    for row in candidates {
         if from_header
             .iter()
             .all(|(c, h)| c.text_at(row).is_some_and(|v| same(bare(v), h)))

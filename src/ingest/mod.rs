@@ -279,20 +279,25 @@ fn split_blocks(mut ff: frame::FileFrame) -> Result<Vec<frame::FileFrame>> {
     if starts.is_empty() {
         return Ok(vec![ff]);
     }
+    // Rows are in line order: each block is a slice (no copy), from the first row after its
+    // header line.
+    let lines: Vec<u64> = ff
+        .frame
+        .column(s::SRC_LINE)?
+        .u64()?
+        .into_no_null_iter()
+        .collect();
+    debug_assert!(lines.is_sorted(), "a file's rows are read in line order");
+    let row_after = |line: u64| lines.partition_point(|&l| l <= line);
     let mut blocks = Vec::with_capacity(starts.len() + 1);
     for block in 0..=starts.len() {
-        let after = if block == 0 { 0 } else { starts[block - 1] };
-        let before = starts.get(block).copied().unwrap_or(u64::MAX);
-        let frame = ff
-            .frame
-            .clone()
-            .lazy()
-            .filter(
-                col(s::SRC_LINE)
-                    .gt(lit(after))
-                    .and(col(s::SRC_LINE).lt(lit(before))),
-            )
-            .collect()?;
+        let from = if block == 0 {
+            0
+        } else {
+            row_after(starts[block - 1])
+        };
+        let to = starts.get(block).map_or(lines.len(), |&at| row_after(at));
+        let frame = ff.frame.slice(from as i64, to - from);
         let first = block == 0;
         blocks.push(frame::FileFrame {
             latest: latest_time(&frame, None)?,
