@@ -381,7 +381,8 @@ fn tracking_count() -> Expr {
 /// row is. An order requires shipping when any of its lines does, and a line whose
 /// `requires_shipping` is empty does (the default): false only when every line says false.
 /// A row giving an order field a value other than the one read is counted in `dq`
-/// ([`ORDER_FIELD_DIFFERS`], at that row's line, the fields whose value is ignored as example).
+/// ([`ORDER_FIELD_DIFFERS`], at that row's line, the fields whose value is ignored as example);
+/// e-mails and currencies differing only in letter case are the same value.
 fn fold_records(df: DataFrame, key: &str, dq: &mut DataQuality) -> Result<DataFrame> {
     let mut aggs = Vec::new();
     let mut ignored = Vec::new();
@@ -400,7 +401,17 @@ fn fold_records(df: DataFrame, key: &str, dq: &mut DataQuality) -> Result<DataFr
             // A row's own value that is not the one read (an unreadable amount, NaN, is the
             // same as another NaN): the field's name.
             let read = c.clone().drop_nulls().first().over([col(key)])?;
-            let mut differs = c.clone().neq(read.clone()).fill_null(lit(false));
+            // E-mail addresses and currency codes are read without regard to letter case
+            // (customer keys, ISO 4217): `A@x.com` beside `a@x.com` is one value.
+            let mut differs = if [s::EMAIL, s::CURRENCY].contains(&name.as_str()) {
+                c.clone()
+                    .str()
+                    .to_lowercase()
+                    .neq(read.clone().str().to_lowercase())
+            } else {
+                c.clone().neq(read.clone())
+            }
+            .fill_null(lit(false));
             if dt.is_float() {
                 differs = differs.and(c.clone().is_nan().and(read.is_nan()).not());
             }
