@@ -335,7 +335,11 @@ fn check_playbook(playbook: &BTreeMap<String, Effort>) -> std::result::Result<()
     Ok(())
 }
 
-/// Rejects thresholds and costs that cannot mean anything (NaN, negative, shares above 1).
+/// Longest SLA accepted, hours (365 days).
+pub const MAX_SLA_H: f64 = 8760.0;
+
+/// Rejects thresholds and costs that cannot mean anything (NaN, negative, shares above 1, an
+/// SLA over a year).
 fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
     let share = [
         ("slow_fulfillment_share", t.slow_fulfillment_share),
@@ -370,6 +374,18 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
     for (name, v) in positive {
         if !(v.is_finite() && v > 0.0) {
             return Err(format!("{name} = {v}: must be a positive number"));
+        }
+    }
+    // An SLA is a wait a customer is promised: a year is past any store's (the histogram's
+    // bins are quarters of it, and its axis is labelled in its hours).
+    for (name, v) in [
+        ("fulfillment_sla_h", t.fulfillment_sla_h),
+        ("express_sla_h", t.express_sla_h),
+    ] {
+        if v > MAX_SLA_H {
+            return Err(format!(
+                "{name} = {v}: an SLA must be at most {MAX_SLA_H} hours (a year)"
+            ));
         }
     }
     if !(c.cost_per_ticket.is_finite() && c.cost_per_ticket >= 0.0) {

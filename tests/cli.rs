@@ -657,6 +657,17 @@ fn meaningless_config_values_are_refused() {
         ],
         "late_share = 2: a share must be between 0 and 1",
     );
+    // An SLA past a year (its histogram axis read 1e300 h).
+    std::fs::write(&cfg, "[thresholds]\nfulfillment_sla_h = 1e300\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "fulfillment_sla_h = 1e300: an SLA must be at most 8760 hours (a year)",
+    );
     // A mistyped key or a broken table header: one line, with the line of the file.
     std::fs::write(&cfg, "timezone = \"UTC\"\n[thresholds]\nlate_shar = 0.1\n").unwrap();
     fails_with(
