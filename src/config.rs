@@ -383,8 +383,14 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
         ("express_sla_h", t.express_sla_h),
     ] {
         if v > MAX_SLA_H {
+            // 1e300 as written, not its 301 digits.
+            let shown = if v < 1e9 {
+                v.to_string()
+            } else {
+                format!("{v:e}")
+            };
             return Err(format!(
-                "{name} = {v}: an SLA must be at most {MAX_SLA_H} hours (a year)"
+                "{name} = {shown}: an SLA must be at most {MAX_SLA_H} hours (a year)"
             ));
         }
     }
