@@ -286,10 +286,19 @@ impl Config {
             mappings,
             timezone_assumed,
             // A code, as the orders' currencies are read (`usd` is `USD`).
-            currency: file
-                .currency
-                .map(|c| c.trim().to_uppercase())
-                .filter(|c| !c.is_empty()),
+            currency: match file.currency.map(|c| c.trim().to_uppercase()) {
+                Some(c) if c.is_empty() => None,
+                Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => Some(c),
+                Some(c) => {
+                    return Err(Error::Config {
+                        file: cfg_name.clone(),
+                        message: format!(
+                            "currency = \"{c}\": give the store currency as its three-letter ISO 4217 code (USD, EUR, BRL)"
+                        ),
+                    })
+                }
+                None => None,
+            },
             as_of,
             thresholds: {
                 check_ranges(&file.thresholds, &file.costs).map_err(|message| Error::Config {

@@ -657,6 +657,18 @@ fn meaningless_config_values_are_refused() {
         ],
         "late_share = 2: a share must be between 0 and 1",
     );
+    // A currency that is no ISO 4217 code (it was shown as "199,112 DOLLARS", and a baseline
+    // in USD stopped comparing impacts).
+    std::fs::write(&cfg, "currency = \"dollars\"\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "currency = \"DOLLARS\": give the store currency as its three-letter ISO 4217 code (USD, EUR, BRL)",
+    );
     // An SLA past a year (its histogram axis read 1e300 h).
     std::fs::write(&cfg, "[thresholds]\nfulfillment_sla_h = 1e300\n").unwrap();
     fails_with(
