@@ -16,9 +16,10 @@
 //! - a snag is `new` (not in the baseline), `resolved` (in the baseline, clear now),
 //!   `unmeasured` (in the baseline, now not enough data or not applicable), `worse`
 //!   (impact per 30 days up, or its KPI moved the wrong way), `better` (impact down or KPI moved
-//!   the right way, and nothing worse) or `unchanged`. Moves within [`TOLERANCE`] (relative) and
-//!   impact moves under [`IMPACT_FLOOR`] currency units are not changes, so that a nightly run on
-//!   a slowly growing export does not flap.
+//!   the right way, and nothing worse) or `unchanged`. Moves within [`TOLERANCE`] (relative), a
+//!   snag KPI's moves within sampling noise ([`kpi_move_is_noise`]) and impact moves within
+//!   [`IMPACT_TOLERANCE`] or under [`IMPACT_FLOOR`] currency units are not changes, so that a
+//!   nightly run on a slowly growing export does not flap.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -34,6 +35,17 @@ use crate::error::{Error, Result};
 pub const TOLERANCE: f64 = 0.01;
 /// Impact moves smaller than this (store currency per 30 days) are not changes.
 pub const IMPACT_FLOOR: f64 = 1.0;
+/// Relative impact move (of the larger impact) below which a snag's impact counts as
+/// unchanged: impacts are priced from counts of tickets and orders (a few dozen surplus
+/// tickets on a small store), whose day-to-day noise is far above [`TOLERANCE`].
+pub const IMPACT_TOLERANCE: f64 = 0.20;
+/// Two-sided 5% critical value of the standard normal: a snag's KPI move with a sampling model
+/// ([`kpi_move_is_noise`]) counts only when its z-score is at least this.
+pub const Z_CRITICAL: f64 = 1.959964;
+/// Snag KPIs that are counts (of customers, of days), whose sampling error is Poisson's.
+const COUNT_KPIS: &[&str] = &["vip_at_risk (customers)", "wismo_spike_days"];
+/// Snag KPIs that are rates per 100 of the check's sample (shipped orders).
+const PER_100_KPIS: &[&str] = &["wismo_rate_per_100"];
 
 /// Which way a KPI should move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +185,10 @@ pub struct DigestCheck {
     pub id: String,
     /// `raised`, `clear`, `not_enough_data` or `not_applicable`.
     pub status: String,
+    /// The check's sample: the orders, tickets or customers its KPI is measured over (absent
+    /// from reports written before it was recorded).
+    #[serde(default)]
+    pub n: Option<u64>,
     pub kpi: DigestKpi,
 }
 
@@ -415,6 +431,14 @@ pub struct Comparison {
     /// to report.json, which has the baseline's instants).
     #[serde(skip)]
     pub baseline_timezone: String,
+    /// This run's data window and time zone, to tell a baseline that is not an earlier run of
+    /// the same store (see [`Comparison::notes`]; not written to report.json, which has them).
+    #[serde(skip)]
+    pub current_window_start: Option<String>,
+    #[serde(skip)]
+    pub current_window_end: Option<String>,
+    #[serde(skip)]
+    pub current_timezone: String,
     pub kpis: Vec<KpiChange>,
     /// Current snags in report order, then resolved ones in baseline order.
     pub snags: Vec<SnagChange>,
@@ -445,8 +469,50 @@ impl Comparison {
         )
     }
 
+    /// What makes the baseline unlike an earlier run of the same store, from the two data
+    /// windows: a baseline whose data ends after this run's (the two given the other way
+    /// round: every trend reads backwards), or windows that do not overlap (another store, or
+    /// a year apart). `None` when either window is unknown.
+    fn window_note(&self) -> Option<String> {
+        let instant = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        };
+        let (b_start, b_end) = (
+            instant(&self.baseline_window_start)?,
+            instant(&self.baseline_window_end)?,
+        );
+        let (c_start, c_end) = (
+            instant(&self.current_window_start)?,
+            instant(&self.current_window_end)?,
+        );
+        let day = |t: &Option<String>, tz: &str| super::view::date_part(t.as_deref(), tz);
+        let baseline = format!(
+            "{} to {}",
+            day(&self.baseline_window_start, &self.baseline_timezone),
+            day(&self.baseline_window_end, &self.baseline_timezone)
+        );
+        let current = format!(
+            "{} to {}",
+            day(&self.current_window_start, &self.current_timezone),
+            day(&self.current_window_end, &self.current_timezone)
+        );
+        if b_end < c_start || b_start > c_end {
+            Some(format!(
+                "The baseline's data ({baseline}) does not overlap this run's ({current}): is it a report of another store?"
+            ))
+        } else if b_end > c_end {
+            Some(format!(
+                "The baseline's data ({baseline}) ends after this run's ({current}): is it a later report? Changes read from the baseline to this run"
+            ))
+        } else {
+            None
+        }
+    }
+
     /// The lines saying what is not compared: the repeat rates when the windows differ, money
-    /// when the currencies do.
+    /// when the currencies do; and first, a baseline that is not an earlier run of the same
+    /// store ([`Comparison::window_note`]).
     pub fn notes(&self) -> Vec<String> {
         let windows = self.repeat_windows_differ().map(|(was, now)| {
             format!(
@@ -487,8 +553,9 @@ impl Comparison {
                 redefined.join(", ")
             )
         });
-        windows
+        self.window_note()
             .into_iter()
+            .chain(windows)
             .chain(currencies)
             .chain(settings)
             .chain(redefined)
@@ -541,6 +608,69 @@ fn cmp_tol(prev: f64, cur: f64, floor: f64, fraction: bool) -> i8 {
         larger
     };
     if diff.abs() <= TOLERANCE * scale || diff.abs() < floor {
+        0
+    } else if diff > 0.0 {
+        1
+    } else {
+        -1
+    }
+}
+
+/// True when a snag's KPI moved from `prev` (over a sample of `n_prev`) to `cur` (over
+/// `n_cur`) by no more than sampling noise: the two-sided test at 5% ([`Z_CRITICAL`]) finds no
+/// difference. Shares ([`FRACTION_KPIS`]): the pooled two-proportion z-test. Counts
+/// ([`COUNT_KPIS`]): the difference of two Poisson counts, z = (c2 - c1) / sqrt(c1 + c2).
+/// Rates per 100 ([`PER_100_KPIS`]): two Poisson rates, z = (r2 - r1) / sqrt(r (1/n1 + 1/n2)),
+/// r the pooled rate. False for a KPI without such a model (medians, ratios, means; the late
+/// first orders' repeat rate, over part of its check's sample) or with a sample unknown,
+/// which [`TOLERANCE`] alone judges. Two nightly runs share most of their
+/// data, so the test (of independent samples) leans towards noise: a nightly job does not
+/// flap on a day's orders; a real shift shows within days, as the samples part.
+fn kpi_move_is_noise(
+    kpi: &str,
+    prev: f64,
+    n_prev: Option<u64>,
+    cur: f64,
+    n_cur: Option<u64>,
+) -> bool {
+    let z = if COUNT_KPIS.contains(&kpi) {
+        let total = prev + cur;
+        if total <= 0.0 {
+            return true;
+        }
+        (cur - prev) / total.sqrt()
+    } else {
+        let (Some(n1), Some(n2)) = (n_prev.filter(|n| *n > 0), n_cur.filter(|n| *n > 0)) else {
+            return false;
+        };
+        let (n1, n2) = (n1 as f64, n2 as f64);
+        let inverse = 1.0 / n1 + 1.0 / n2;
+        // The late first orders' repeat rate is measured over part of its check's sample
+        // (the late group, not both): no model.
+        let share = FRACTION_KPIS.contains(&kpi) && kpi != "repeat_rate (late first order)";
+        let variance = if share {
+            let pooled = (prev * n1 + cur * n2) / (n1 + n2);
+            pooled * (1.0 - pooled) * inverse
+        } else if PER_100_KPIS.contains(&kpi) {
+            let pooled = (prev * n1 + cur * n2) / (n1 + n2) / 100.0;
+            pooled * inverse * 100.0 * 100.0
+        } else {
+            return false;
+        };
+        if !(variance > 0.0) {
+            return prev == cur;
+        }
+        (cur - prev) / variance.sqrt()
+    };
+    z.abs() < Z_CRITICAL
+}
+
+/// A snag's impact `cur` compared with `prev` (store currency per 30 days): -1 lower, 0 the
+/// same, 1 higher. A move is a change when over [`IMPACT_TOLERANCE`] of the larger impact and
+/// at least [`IMPACT_FLOOR`].
+fn cmp_impact(prev: f64, cur: f64) -> i8 {
+    let diff = cur - prev;
+    if diff.abs() <= IMPACT_TOLERANCE * prev.abs().max(cur.abs()) || diff.abs() < IMPACT_FLOOR {
         0
     } else if diff > 0.0 {
         1
@@ -710,8 +840,19 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                         differ || money_differs || measured_in_one(b, s, REVENUE_AT_RISK_TERM);
                     let comparable = |d: &DigestSnag| d.impact_without(support, revenue);
                     let (was, now) = (comparable(b), comparable(s));
-                    let impact = cmp_tol(was, now, IMPACT_FLOOR, false);
-                    let kpi = trend(&s.kpi.name, b.kpi.value, s.kpi.value, false);
+                    let impact = cmp_impact(was, now);
+                    let n_of =
+                        |d: &Digest| d.checks.iter().find(|c| c.id == s.id).and_then(|c| c.n);
+                    let noise = match (b.kpi.value, s.kpi.value) {
+                        (Some(p), Some(c)) => {
+                            kpi_move_is_noise(&s.kpi.name, p, n_of(old), c, n_of(new))
+                        }
+                        _ => false,
+                    };
+                    let kpi = match trend(&s.kpi.name, b.kpi.value, s.kpi.value, false) {
+                        Trend::Better | Trend::Worse if noise => Trend::Unchanged,
+                        t => t,
+                    };
                     if impact > 0 || kpi == Trend::Worse {
                         SnagStatus::Worse
                     } else if impact < 0 || kpi == Trend::Better {
@@ -768,6 +909,9 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
         baseline_window_start: old.window.start.clone(),
         baseline_window_end: old.window.end.clone(),
         baseline_timezone: old.store.timezone.clone(),
+        current_window_start: new.window.start.clone(),
+        current_window_end: new.window.end.clone(),
+        current_timezone: new.store.timezone.clone(),
         kpis,
         snags,
         baseline_repeat_window_days: old.repeat_window_days,
@@ -968,6 +1112,45 @@ mod tests {
         }
     }
 
+    /// A baseline is an earlier run of the same store: one whose data ends after this run's (the
+    /// two reports given the other way round) or does not overlap it (another store) is said,
+    /// first among the notes; an earlier, overlapping or adjacent window is not.
+    #[test]
+    fn a_baseline_that_is_not_an_earlier_run_is_said() {
+        let with_window = |start: &str, end: &str| {
+            let mut d = digest(&[], Vec::new());
+            d.window = DigestWindow {
+                start: Some(start.into()),
+                end: Some(end.into()),
+            };
+            d
+        };
+        let run = with_window("2024-01-01T00:00:00Z", "2024-03-01T00:00:00Z");
+        let earlier = with_window("2024-01-01T00:00:00Z", "2024-02-20T00:00:00Z");
+        assert!(compare(&earlier, &run).notes().is_empty());
+        let later = with_window("2024-01-01T00:00:00Z", "2024-03-09T00:00:00Z");
+        assert_eq!(
+            compare(&later, &run).notes(),
+            ["The baseline's data (2024-01-01 to 2024-03-09) ends after this run's (2024-01-01 to \
+              2024-03-01): is it a later report? Changes read from the baseline to this run"]
+        );
+        let other = with_window("2023-01-01T00:00:00Z", "2023-06-30T00:00:00Z");
+        assert_eq!(
+            compare(&other, &run).notes(),
+            [
+                "The baseline's data (2023-01-01 to 2023-06-30) does not overlap this run's \
+              (2024-01-01 to 2024-03-01): is it a report of another store?"
+            ]
+        );
+        let unknown = DigestWindow {
+            start: None,
+            end: None,
+        };
+        let mut empty = digest(&[], Vec::new());
+        empty.window = unknown;
+        assert!(compare(&empty, &run).notes().is_empty());
+    }
+
     /// Repeat rates measured over different repeat windows (a baseline with
     /// `repeat_window_days` 90, a run with 20) are not compared: the 20-day rate is lower by
     /// definition, not because customers come back less. Other KPIs still are, and a window
@@ -1060,7 +1243,7 @@ mod tests {
             |old: &Digest, new: &Digest| compare(old, new).snag("late-delivery").map(|s| s.status);
         assert_eq!(st(&no_tickets, &tickets), Some(SnagStatus::Unchanged));
         assert_eq!(st(&tickets, &no_tickets), Some(SnagStatus::Unchanged));
-        let more_tickets = digest(&[("tickets", Some(80.0))], vec![with_support(240.0)]);
+        let more_tickets = digest(&[("tickets", Some(80.0))], vec![with_support(400.0)]);
         assert_eq!(st(&tickets, &more_tickets), Some(SnagStatus::Worse));
     }
 
@@ -1384,6 +1567,7 @@ mod tests {
         let check = |id: &str, status: &str, kpi: &str, value: Option<f64>| DigestCheck {
             id: id.into(),
             status: status.into(),
+            n: None,
             kpi: DigestKpi {
                 name: kpi.into(),
                 value,
@@ -1404,6 +1588,82 @@ mod tests {
         let express = c.snag("express-buried").map(|s| (s.status, s.kpi_value));
         assert_eq!(express, Some((SnagStatus::Resolved, Some(9.01))));
         assert_eq!(c.count(SnagStatus::Resolved), 1);
+    }
+
+    /// A snag's KPI move within sampling noise is no change, so a nightly job over a store
+    /// that grows by a day does not flap (values from such a store: 131 -> 136 VIPs at risk,
+    /// an on-time rate 81.59% -> 81.00% over about 4,400 delivered orders); a real shift is a
+    /// change (z worked out by hand: 131 -> 170 VIPs, z = 39 / sqrt(301) = 2.25; on time
+    /// 81.59% -> 79.59%, z = -2.38; WISMO 1.75 -> 2.5 per 100 shipped, z = 2.42). Without the
+    /// samples (a baseline written before checks recorded them), 1% alone judges. An impact
+    /// moves only by more than 20%.
+    #[test]
+    fn moves_within_sampling_noise_are_unchanged() {
+        let run = |id: &str, kpi: &str, value: f64, n: u64, impact: f64| {
+            let mut d = digest(&[], vec![snag(id, "plan-next", impact, kpi, value)]);
+            d.checks = vec![DigestCheck {
+                id: id.into(),
+                status: "raised".into(),
+                n: Some(n),
+                kpi: DigestKpi {
+                    name: kpi.into(),
+                    value: Some(value),
+                },
+            }];
+            d
+        };
+        let st = |old: &Digest, new: &Digest, id: &str| compare(old, new).snag(id).unwrap().status;
+        let vip = |count: f64, impact: f64| {
+            run("vip-at-risk", "vip_at_risk (customers)", count, 197, impact)
+        };
+        assert_eq!(
+            st(&vip(131.0, 9044.0), &vip(136.0, 9271.0), "vip-at-risk"),
+            SnagStatus::Unchanged
+        );
+        assert_eq!(
+            st(&vip(131.0, 9044.0), &vip(170.0, 9271.0), "vip-at-risk"),
+            SnagStatus::Worse
+        );
+        assert_eq!(
+            st(&vip(131.0, 9044.0), &vip(131.0, 11500.0), "vip-at-risk"),
+            SnagStatus::Worse
+        );
+        let on_time = |rate: f64, n: u64| run("late-delivery", "on_time_rate", rate, n, 74.0);
+        assert_eq!(
+            st(
+                &on_time(0.8159, 4400),
+                &on_time(0.8100, 4450),
+                "late-delivery"
+            ),
+            SnagStatus::Unchanged
+        );
+        assert_eq!(
+            st(
+                &on_time(0.8159, 4400),
+                &on_time(0.7959, 4450),
+                "late-delivery"
+            ),
+            SnagStatus::Worse
+        );
+        let mut unknown = on_time(0.8159, 4400);
+        unknown.checks.clear();
+        assert_eq!(
+            st(&unknown, &on_time(0.8100, 4450), "late-delivery"),
+            SnagStatus::Worse
+        );
+        let wismo = |rate: f64, n: u64| run("wismo-load", "wismo_rate_per_100", rate, n, 72.0);
+        assert_eq!(
+            st(&wismo(1.75, 4400), &wismo(2.0, 4450), "wismo-load"),
+            SnagStatus::Unchanged
+        );
+        assert_eq!(
+            st(&wismo(1.75, 4400), &wismo(2.5, 4450), "wismo-load"),
+            SnagStatus::Worse
+        );
+        assert_eq!(
+            st(&wismo(2.5, 4450), &wismo(1.75, 4400), "wismo-load"),
+            SnagStatus::Better
+        );
     }
 
     #[test]
@@ -1440,8 +1700,8 @@ mod tests {
                     "sla_breach_share",
                     0.3,
                 ),
-                // Impact down.
-                snag("late-delivery", "hold-off", 400.0, "on_time_rate", 0.9),
+                // Impact down by more than IMPACT_TOLERANCE.
+                snag("late-delivery", "hold-off", 350.0, "on_time_rate", 0.9),
                 // Within tolerance.
                 snag(
                     "review-gap",
