@@ -2735,6 +2735,58 @@ fn woocommerce_orders_read_canonical_optional_columns() {
     );
 }
 
+/// A WooCommerce store with a sequential-numbering plugin: `order_id` is the post id (6001),
+/// `order_number` the number the customer sees (1001), which the tracker (AfterShip's `Order
+/// Number`) and the helpdesk cite. The order number is read: the post id used to be, and
+/// every shipment was dropped as citing no order ("delivered 0"). The "Advanced Order Export"
+/// label `Email (Billing)` is the e-mail (it was not read: no customers), and Zendesk's
+/// custom field with its type, `Order number [txt]`, the ticket's order (it was ignored, and
+/// the ticket linked by e-mail to the customer's latest order, 1002).
+#[test]
+fn woocommerce_order_numbers_join_trackers_and_helpdesks() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "woocommerce-orders.csv",
+        b"order_id,order_number,order_date,status,Email (Billing),order_total\n\
+          6001,1001,2024-05-01 10:00:00,wc-completed,ann@x.test,10\n\
+          6002,1002,2024-05-02 10:00:00,wc-completed,ann@x.test,20\n",
+    );
+    write(
+        dir.path(),
+        "aftership.csv",
+        b"Tracking Number,Courier,Order Number,Order ID,Shipment Pickup Date,Delivered At,Tag\n\
+          T1,ups,#1001,6001,2024-05-02 10:00:00,2024-05-04 10:00:00,Delivered\n\
+          T2,ups,#1002,6002,2024-05-03 10:00:00,,InTransit\n",
+    );
+    write(
+        dir.path(),
+        "zendesk.csv",
+        b"Id,Subject,Requester email,Created at,Order number [txt]\n\
+          7,Where is it?,ann@x.test,2024-05-05 10:00:00,1001\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    assert_eq!(run.kpi("orders_shipped"), 2);
+    assert_eq!(run.kpi("orders_delivered"), 1);
+    assert_eq!(run.kpi("customers"), 1);
+    assert!(
+        run.dq("not in the orders file").is_none(),
+        "{:?}",
+        run.data_quality()
+    );
+    let j = run.journeys();
+    assert_eq!(j["1001"]["delivered_at"], "2024-05-04T10:00:00Z");
+    let tickets = run.table("tickets.csv");
+    assert_eq!(
+        (
+            tickets["7"]["order_id"].as_str(),
+            tickets["7"]["linked_by"].as_str()
+        ),
+        ("1001", "order_id")
+    );
+}
+
 /// A slip in a canonical column name is warned in a WooCommerce file as in a canonical one
 /// (`cancelld_at`): WooCommerce read no `cancelled_at`, so nothing was said.
 #[test]

@@ -474,7 +474,10 @@ pub const WOO_ORDERS: FormatSpec = FormatSpec::plain(
     &[
         req(
             s::ORDER_ID,
-            &["order_id", "Order ID", "order_number", "Order Number"],
+            // The customer-facing number first: tickets, trackers (AfterShip's `Order
+            // Number`) and customers cite it, while `order_id` is WooCommerce's post id, the
+            // same number unless a sequential-numbering plugin is installed.
+            &["order_number", "Order Number", "order_id", "Order ID"],
             Id,
         ),
         req(
@@ -500,7 +503,12 @@ pub const WOO_ORDERS: FormatSpec = FormatSpec::plain(
         ),
         col(
             s::EMAIL,
-            &["billing_email", "Billing Email", "Customer Email"],
+            &[
+                "billing_email",
+                "Billing Email",
+                "Email (Billing)",
+                "Customer Email",
+            ],
             Text,
         ),
         col(
@@ -532,8 +540,10 @@ pub const WOO_ORDERS: FormatSpec = FormatSpec::plain(
             &[
                 "shipping_state",
                 "Shipping State",
+                "State Code (Shipping)",
                 "billing_state",
                 "Billing State",
+                "State Code (Billing)",
             ],
             Text,
         ),
@@ -744,6 +754,11 @@ pub const ZENDESK_TICKETS: FormatSpec = FormatSpec {
                 "Order ID",
                 "Order #",
                 "Order",
+                // A custom field as Zendesk's CSV export names it, with its type.
+                "Order number [txt]",
+                "Order number [int]",
+                "Order ID [txt]",
+                "Order ID [int]",
             ],
             Id,
         ),
