@@ -1077,3 +1077,26 @@ fn terminal_breakdowns_give_counts_and_shares() {
         "{text}"
     );
 }
+
+/// The headline repeat rate gives its sample when it is under `min_sample` customers (the
+/// demo store as of 2025-06-01: 1 of the 5 customers whose first order is 90+ days old came
+/// back, and repeat-dropoff says "not enough data"); a rate over enough customers is bare.
+#[test]
+fn a_repeat_rate_over_few_customers_says_how_few() {
+    let run = |args: &[&str]| {
+        let out = snagscan()
+            .args(["analyze", "examples/demo-store"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let early = run(&["--as-of", "2025-06-01"]);
+    assert!(
+        early.contains("| repeat rate (90 d) 20.0% of 5 customers |"),
+        "{early}"
+    );
+    let all = run(&[]);
+    assert!(all.contains("| repeat rate (90 d) 26.7% |"), "{all}");
+}

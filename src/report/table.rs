@@ -208,6 +208,23 @@ pub fn comparison_text(
     out
 }
 
+/// The headline repeat rate: the share, with its sample when it is under `min_sample`
+/// customers (`42.9% of 7 customers`), as repeat-dropoff then says "not enough data".
+fn repeat_rate_text(r: &Report) -> String {
+    let rate = fmt_value(r.kpis.repeat_rate, "share");
+    let n = r
+        .checks
+        .iter()
+        .find(|c| c.id == "repeat-dropoff")
+        .and_then(|c| c.n);
+    match n {
+        Some(n) if r.kpis.repeat_rate.is_some() && n < r.settings.thresholds.min_sample => {
+            format!("{rate} of {n} customer{}", if n == 1 { "" } else { "s" })
+        }
+        _ => rate,
+    }
+}
+
 /// Money with thousands separators and the store currency: `1,234 BRL`.
 pub fn money(v: f64, currency: Option<&str>) -> String {
     if !v.is_finite() {
@@ -386,7 +403,7 @@ fn summary(r: &Report) -> String {
         count_text(k.tickets),
         k.wismo_rate_per_100.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into()),
         r.repeat_window_days,
-        fmt_value(k.repeat_rate, "share"),
+        repeat_rate_text(r),
         fmt_value(k.review_coverage, "share"),
         fmt_value(k.review_score_mean, "points"),
     ));
