@@ -54,7 +54,7 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\brastre(io|ar|amento)\b",
     r"\bn[aã]o (chegou|recebi|foi entregue)",
     r"\b(status|situa[cç][aã]o) do (meu )?pedido",
-    r"\bquando\s+(\S+\s+){0,3}(chega|chegar[aá]|entregue)",
+    r"\bquando\s+(\S+\s+){0,3}(chega|chegar[aá]|entregue|enviad|enviar[aá]|despachad)",
     r"\bpedido\s+(\S+\s+){0,2}atrasad",
     r"\bainda n[aã]o\b",
     // "Pedido: 2008 onde está?": the order, its number if any, then "onde está" asked of it
@@ -66,7 +66,7 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\b(seguimiento|rastreo)\b",
     r"\bno (ha llegado|lleg[oó]|he recibido)",
     r"\bestado de(l| mi) (pedido|env[ií]o|paquete)",
-    r"\bcu[aá]ndo\s+(\S+\s+){0,3}(llega|llegar[aá]|entregan)",
+    r"\bcu[aá]ndo\s+(\S+\s+){0,3}(llega|llegar[aá]|entregan|env[ií]a|enviar[aá]|despacha)",
     r"\btodav[ií]a no\b",
     r"\bretras(o|ad)",
     // German
@@ -82,7 +82,7 @@ pub const WISMO_PATTERNS: &[&str] = &[
     r"\bsuivi (de|du) (ma |mon )?(commande|colis|livraison)",
     r"\bpas (encore |toujours )?(re[cç]u|arriv[ée]|livr[ée])",
     r"\bstatut de (ma|la) commande",
-    r"\bquand\s+(\S+\s+){0,3}(arriver|livr|recevoir)",
+    r"\bquand\s+(\S+\s+){0,3}(arriver|livr|recevoir|exp[ée]di)",
     r"\ben retard\b",
 ];
 
@@ -888,6 +888,10 @@ mod tests {
             "nº do pedido 2009, onde está?",
             "Order #2015 where is it",
             "My order - where is it?",
+            // When will it ship, as English's "when ... ship" asks.
+            "Bonjour, quand ma commande sera-t-elle expédiée ?",
+            "¿Cuándo envían mi pedido?",
+            "Quando meu pedido será enviado?",
         ];
         assert!(
             classify(&wismo).iter().all(|w| *w),
