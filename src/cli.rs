@@ -108,7 +108,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "TZ")]
     pub timezone: Option<String>,
     /// Measure as of this time instead of the latest event in the data (e.g. "2024-07-05 00:00:00 -0400");
-    /// orders placed and tickets opened after it are not counted.
+    /// orders placed and tickets opened after it are not counted. Without an offset, a time is in
+    /// the store's time zone, and a bare date (2024-07-05) is the start of that day.
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
     /// Also write the object-centric event log (OCEL 2.0 JSON) as event_log.jsonocel.
