@@ -657,7 +657,8 @@ fn kpi_move_is_noise(
         } else {
             return false;
         };
-        if !(variance > 0.0) {
+        // Zero (every value 0 or 1 on both sides) or NaN: no spread to measure a move against.
+        if variance.is_nan() || variance <= 0.0 {
             return prev == cur;
         }
         (cur - prev) / variance.sqrt()
