@@ -1917,34 +1917,29 @@ fn a_repeated_header_in_another_case_or_column_order() {
          another order or renamed (exports of another layout joined with `cat`?): the rows after \
          it cannot be read under the first header; put each export in a file of its own"
     );
-    // One column renamed in the second export: still another layout, refused at its line (it
-    // was read as a data row, its rows folded with the first export's).
-    let dir = tempfile::tempdir().unwrap();
-    let text = "order_id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,10.00\n\
-                order_id,customer,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,12.00\n";
-    write(dir.path(), "orders.csv", text.as_bytes());
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .starts_with("snagscan: orders.csv, line 3: the header line is repeated"),
-        "{}",
-        run.stderr
-    );
-    // The first column renamed: the line is still found (only the first column used to be
-    // looked at, so it was read as a data row with a bad `placed_at`).
-    let dir = tempfile::tempdir().unwrap();
-    let text = "order_id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,10.00\n\
-                id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,12.00\n";
-    write(dir.path(), "orders.csv", text.as_bytes());
-    let run = analyze(dir.path(), &[]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .starts_with("snagscan: orders.csv, line 3: the header line is repeated"),
-        "{}",
-        run.stderr
-    );
+    // The header repeated on line 3 with some columns renamed: still another layout, refused at
+    // its line.
+    let refused_at_line_3 = |second_header: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "order_id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,10.00\n\
+             {second_header}\nR-1,C1,2024-03-01T10:00:00Z,12.00\n"
+        );
+        write(dir.path(), "orders.csv", text.as_bytes());
+        let run = analyze(dir.path(), &[]);
+        assert_eq!(run.code, 2, "{second_header}");
+        assert!(
+            run.stderr
+                .starts_with("snagscan: orders.csv, line 3: the header line is repeated"),
+            "{}",
+            run.stderr
+        );
+    };
+    // One column renamed (it was read as a data row, its rows folded with the first export's).
+    refused_at_line_3("order_id,customer,placed_at,total");
+    // The first column renamed (only the first column used to be looked at, so the line was
+    // read as a data row with a bad `placed_at`).
+    refused_at_line_3("id,customer_id,placed_at,total");
     // A data row with a header word among its values is a row: a product named "total".
     let dir = tempfile::tempdir().unwrap();
     let text = "order_id,customer_id,placed_at,total\nR-1,C1,2024-03-01T10:00:00Z,10.00\n\
