@@ -18,7 +18,7 @@
 //!   (impact per 30 days up, or its KPI moved the wrong way), `better` (impact down or KPI moved
 //!   the right way, and nothing worse) or `unchanged`. Moves within [`TOLERANCE`] (relative), a
 //!   snag KPI's moves within sampling noise ([`kpi_move_is_noise`]) and impact moves within
-//!   [`IMPACT_TOLERANCE`] or under [`IMPACT_FLOOR`] currency units are not changes, so that a
+//!   [`IMPACT_TOLERANCE`] (relative) or under [`IMPACT_FLOOR`] currency units are not changes, so that a
 //!   nightly run on a slowly growing export does not flap.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +46,9 @@ pub const Z_CRITICAL: f64 = 1.959964;
 const COUNT_KPIS: &[&str] = &["vip_at_risk (customers)", "wismo_spike_days"];
 /// Snag KPIs that are rates per 100 of the check's sample (shipped orders).
 const PER_100_KPIS: &[&str] = &["wismo_rate_per_100"];
+/// Snag KPIs that are shares of part of their check's sample only (the late first orders'
+/// repeat rate: the check counts both groups), so that sample cannot test their moves.
+const PART_SAMPLE_KPIS: &[&str] = &["repeat_rate (late first order)"];
 
 /// Which way a KPI should move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -486,16 +489,15 @@ impl Comparison {
             instant(&self.current_window_start)?,
             instant(&self.current_window_end)?,
         );
-        let day = |t: &Option<String>, tz: &str| super::view::date_part(t.as_deref(), tz);
-        let baseline = format!(
-            "{} to {}",
-            day(&self.baseline_window_start, &self.baseline_timezone),
-            day(&self.baseline_window_end, &self.baseline_timezone)
+        let baseline = super::view::window_dates(
+            self.baseline_window_start.as_deref(),
+            self.baseline_window_end.as_deref(),
+            &self.baseline_timezone,
         );
-        let current = format!(
-            "{} to {}",
-            day(&self.current_window_start, &self.current_timezone),
-            day(&self.current_window_end, &self.current_timezone)
+        let current = super::view::window_dates(
+            self.current_window_start.as_deref(),
+            self.current_window_end.as_deref(),
+            &self.current_timezone,
         );
         if b_end < c_start || b_start > c_end {
             Some(format!(
@@ -594,12 +596,12 @@ impl Comparison {
     }
 }
 
-/// `cur` compared with `prev`: -1 lower, 0 the same within tolerance, 1 higher. The tolerance
-/// is [`TOLERANCE`] of the larger magnitude; for a fraction, of the larger value or of the
-/// larger complement (1 - value), whichever is smaller, so that a share and its complement
-/// (on-time rate and late share) always get the same verdict: 82% -> 82.75% on time is a move,
-/// as 18% -> 17.25% late is.
-fn cmp_tol(prev: f64, cur: f64, floor: f64, fraction: bool) -> i8 {
+/// `cur` compared with `prev`: -1 lower, 0 the same within tolerance, 1 higher. A move is a
+/// change when over `tolerance` (relative) of the larger magnitude and at least `floor`; for a
+/// fraction, of the larger value or of the larger complement (1 - value), whichever is
+/// smaller, so that a share and its complement (on-time rate and late share) always get the
+/// same verdict: 82% -> 82.75% on time is a move, as 18% -> 17.25% late is.
+fn cmp_tol(prev: f64, cur: f64, tolerance: f64, floor: f64, fraction: bool) -> i8 {
     let diff = cur - prev;
     let larger = prev.abs().max(cur.abs());
     let scale = if fraction {
@@ -607,7 +609,7 @@ fn cmp_tol(prev: f64, cur: f64, floor: f64, fraction: bool) -> i8 {
     } else {
         larger
     };
-    if diff.abs() <= TOLERANCE * scale || diff.abs() < floor {
+    if diff.abs() <= tolerance * scale || diff.abs() < floor {
         0
     } else if diff > 0.0 {
         1
@@ -621,8 +623,8 @@ fn cmp_tol(prev: f64, cur: f64, floor: f64, fraction: bool) -> i8 {
 /// difference. Shares ([`FRACTION_KPIS`]): the pooled two-proportion z-test. Counts
 /// ([`COUNT_KPIS`]): the difference of two Poisson counts, z = (c2 - c1) / sqrt(c1 + c2).
 /// Rates per 100 ([`PER_100_KPIS`]): two Poisson rates, z = (r2 - r1) / sqrt(r (1/n1 + 1/n2)),
-/// r the pooled rate. False for a KPI without such a model (medians, ratios, means; the late
-/// first orders' repeat rate, over part of its check's sample) or with a sample unknown,
+/// r the pooled rate. False for a KPI without such a model (medians, ratios, means;
+/// [`PART_SAMPLE_KPIS`]) or with a sample unknown,
 /// which [`TOLERANCE`] alone judges. Two nightly runs share most of their
 /// data, so the test (of independent samples) leans towards noise: a nightly job does not
 /// flap on a day's orders; a real shift shows within days, as the samples part.
@@ -645,15 +647,12 @@ fn kpi_move_is_noise(
         };
         let (n1, n2) = (n1 as f64, n2 as f64);
         let inverse = 1.0 / n1 + 1.0 / n2;
-        // The late first orders' repeat rate is measured over part of its check's sample
-        // (the late group, not both): no model.
-        let share = FRACTION_KPIS.contains(&kpi) && kpi != "repeat_rate (late first order)";
-        let variance = if share {
-            let pooled = (prev * n1 + cur * n2) / (n1 + n2);
+        let pooled = (prev * n1 + cur * n2) / (n1 + n2);
+        let variance = if FRACTION_KPIS.contains(&kpi) && !PART_SAMPLE_KPIS.contains(&kpi) {
             pooled * (1.0 - pooled) * inverse
         } else if PER_100_KPIS.contains(&kpi) {
-            let pooled = (prev * n1 + cur * n2) / (n1 + n2) / 100.0;
-            pooled * inverse * 100.0 * 100.0
+            // Poisson: the variance of a rate per 1 is the rate / n; per 100, x 100.
+            pooled * inverse * 100.0
         } else {
             return false;
         };
@@ -664,20 +663,6 @@ fn kpi_move_is_noise(
         (cur - prev) / variance.sqrt()
     };
     z.abs() < Z_CRITICAL
-}
-
-/// A snag's impact `cur` compared with `prev` (store currency per 30 days): -1 lower, 0 the
-/// same, 1 higher. A move is a change when over [`IMPACT_TOLERANCE`] of the larger impact and
-/// at least [`IMPACT_FLOOR`].
-fn cmp_impact(prev: f64, cur: f64) -> i8 {
-    let diff = cur - prev;
-    if diff.abs() <= IMPACT_TOLERANCE * prev.abs().max(cur.abs()) || diff.abs() < IMPACT_FLOOR {
-        0
-    } else if diff > 0.0 {
-        1
-    } else {
-        -1
-    }
 }
 
 /// How `kpi` moved from `prev` to `cur`; `n/a` when either is null, or when the two runs
@@ -691,7 +676,7 @@ fn trend(kpi: &str, prev: Option<f64>, cur: Option<f64>, redefined: bool) -> Tre
         return Trend::NotComparable;
     };
     match (
-        cmp_tol(p, c, 1e-12, FRACTION_KPIS.contains(&kpi)),
+        cmp_tol(p, c, TOLERANCE, 1e-12, FRACTION_KPIS.contains(&kpi)),
         direction(kpi),
     ) {
         (0, _) => Trend::Unchanged,
@@ -841,7 +826,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                         differ || money_differs || measured_in_one(b, s, REVENUE_AT_RISK_TERM);
                     let comparable = |d: &DigestSnag| d.impact_without(support, revenue);
                     let (was, now) = (comparable(b), comparable(s));
-                    let impact = cmp_impact(was, now);
+                    let impact = cmp_tol(was, now, IMPACT_TOLERANCE, IMPACT_FLOOR, false);
                     let n_of =
                         |d: &Digest| d.checks.iter().find(|c| c.id == s.id).and_then(|c| c.n);
                     let noise = match (b.kpi.value, s.kpi.value) {

@@ -122,9 +122,12 @@ pub fn comparison_text(
         ));
     }
     let mut out = format!(
-        "Compared with the baseline ({} to {}): {} new, {} worse, {} better, {} unchanged, {} resolved{rare}\n",
-        super::view::date_part(c.baseline_window_start.as_deref(), &c.baseline_timezone),
-        super::view::date_part(c.baseline_window_end.as_deref(), &c.baseline_timezone),
+        "Compared with the baseline ({}): {} new, {} worse, {} better, {} unchanged, {} resolved{rare}\n",
+        super::view::window_dates(
+            c.baseline_window_start.as_deref(),
+            c.baseline_window_end.as_deref(),
+            &c.baseline_timezone
+        ),
         c.count(SnagStatus::New),
         c.count(SnagStatus::Worse),
         c.count(SnagStatus::Better),

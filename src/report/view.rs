@@ -391,6 +391,12 @@ pub fn date_part(instant: Option<&str>, tz: &str) -> String {
     }
 }
 
+/// A data window's dates in `tz`, as the comparison texts give it: `2025-03-02 to 2025-06-30`
+/// (`n/a` for an end not known).
+pub fn window_dates(start: Option<&str>, end: Option<&str>, tz: &str) -> String {
+    format!("{} to {}", date_part(start, tz), date_part(end, tz))
+}
+
 /// A file read, as the terminal and report.md list it: `orders.csv (orders, 3000 rows)`, with
 /// the format when it is not snagscan's own (`format_label`); a format of one row per line
 /// item counts the orders its rows fold into (`orders_export_1.csv (Shopify orders, 51
