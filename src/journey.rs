@@ -313,14 +313,16 @@ fn build_with(
     };
     // From the orders' placement times alone, so known before anything is joined to them.
     let latest = latest_plausible(&orders)?;
+    let days = DayPrecision::of(store);
     let orders = match &store.shipments {
         Some(sh) => {
             let _t = crate::timings::span("shipments per order");
-            let per_order = shipments_per_order(sh.clone().lazy(), latest)?;
+            let per_order = shipments_per_order(sh.clone().lazy(), latest, &days)?;
             add_by_order_id(&orders, per_order, store.order_ids_distinct)?
         }
         None => orders
             .lazy()
+            .with_columns(days.shipment_flags_none())
             .with_columns([
                 null_of(DataType::UInt32).alias(s::N_SHIPMENTS),
                 null_of(utc_ms()).alias("_ship_first"),
@@ -404,7 +406,10 @@ fn build_with(
     } else {
         base
     };
-    let with_waits = base.lazy().with_columns(wait_columns(latest)).collect()?;
+    let with_waits = base
+        .lazy()
+        .with_columns(wait_columns(latest, tz, &days))
+        .collect()?;
     for (wait, reason) in [
         (
             "_payment_wait_raw",
@@ -678,7 +683,15 @@ fn transit_sources(negative: DataFrame, shipments: &DataFrame) -> Result<DataFra
 /// Most orders have one shipment, whose values are the summary as they are; only the orders
 /// with several shipments are sorted and aggregated (the same result, without a group-by over
 /// every shipment).
-fn shipments_per_order(shipments: LazyFrame, latest: Option<DateTime<Utc>>) -> Result<LazyFrame> {
+///
+/// With files giving shipment times as dates only ([`DayPrecision`]), also whether the first
+/// hand-off (`_ship_first_day`), the last one (`_ship_last_day`: any of them) and the last
+/// delivery (`_ship_delivered_day`: any of them) are known to the day only (Boolean).
+fn shipments_per_order(
+    shipments: LazyFrame,
+    latest: Option<DateTime<Utc>>,
+    days: &DayPrecision,
+) -> Result<LazyFrame> {
     let est = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::DEADLINE_SUFFIX);
     let est_is_date = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::IS_DATE_SUFFIX);
     let est_date = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::DATE_SUFFIX);
@@ -698,7 +711,7 @@ fn shipments_per_order(shipments: LazyFrame, latest: Option<DateTime<Utc>>) -> R
             .or(matches(col(s::STATUS), DELIVERED_STATUS_PATTERN))
             .alias("_delivered"),
     ]);
-    let single = shipments.clone().filter(col("_several").not()).select([
+    let mut one = vec![
         col(s::ORDER_ID),
         lit(1u32).cast(DataType::UInt32).alias(s::N_SHIPMENTS),
         col(s::SHIPPED_AT).alias("_ship_first"),
@@ -710,7 +723,44 @@ fn shipments_per_order(shipments: LazyFrame, latest: Option<DateTime<Utc>>) -> R
         col(&est_is_date).alias("_est_is_date"),
         col(&est_date).alias("_est_date"),
         col(s::CARRIER),
-    ]);
+    ];
+    let mut summary = vec![
+        len().cast(DataType::UInt32).alias(s::N_SHIPMENTS),
+        col(s::SHIPPED_AT).min().alias("_ship_first"),
+        // The last hand-off, only when every shipment has one.
+        when(col(s::SHIPPED_AT).null_count().eq(lit(0)))
+            .then(col(s::SHIPPED_AT).max())
+            .otherwise(null_of(utc_ms()))
+            .alias("_ship_last"),
+        // The last delivery, only when every shipment has a delivery time (one delivered
+        // at a time not known may have come last).
+        when(col(s::DELIVERED_AT).null_count().eq(lit(0)))
+            .then(col(s::DELIVERED_AT).max())
+            .otherwise(null_of(utc_ms()))
+            .alias("_ship_delivered"),
+        known_time(s::DELIVERED_AT, latest)
+            .max()
+            .alias("_ship_delivered_known"),
+        col("_delivered").all(true).alias("_all_delivered"),
+        by_est(&est).alias("_est_deadline"),
+        by_est(&est_is_date).alias("_est_is_date"),
+        by_est(&est_date).alias("_est_date"),
+        col(s::CARRIER).drop_nulls().first().alias(s::CARRIER),
+    ];
+    if let Some([shipped, delivered]) = days.shipment_flags() {
+        one.extend([
+            shipped.clone().alias("_ship_first_day"),
+            shipped.clone().alias("_ship_last_day"),
+            delivered.clone().alias("_ship_delivered_day"),
+        ]);
+        // Sorted by hand-off, nulls last: the first row is the first hand-off's.
+        summary.extend([
+            shipped.clone().first().alias("_ship_first_day"),
+            shipped.any(true).alias("_ship_last_day"),
+            delivered.any(true).alias("_ship_delivered_day"),
+        ]);
+    }
+    let single = shipments.clone().filter(col("_several").not()).select(one);
     let multiple = shipments
         .filter(col("_several"))
         .sort(
@@ -718,29 +768,7 @@ fn shipments_per_order(shipments: LazyFrame, latest: Option<DateTime<Utc>>) -> R
             SortMultipleOptions::default().with_nulls_last(true),
         )
         .group_by([col(s::ORDER_ID)])
-        .agg([
-            len().cast(DataType::UInt32).alias(s::N_SHIPMENTS),
-            col(s::SHIPPED_AT).min().alias("_ship_first"),
-            // The last hand-off, only when every shipment has one.
-            when(col(s::SHIPPED_AT).null_count().eq(lit(0)))
-                .then(col(s::SHIPPED_AT).max())
-                .otherwise(null_of(utc_ms()))
-                .alias("_ship_last"),
-            // The last delivery, only when every shipment has a delivery time (one delivered
-            // at a time not known may have come last).
-            when(col(s::DELIVERED_AT).null_count().eq(lit(0)))
-                .then(col(s::DELIVERED_AT).max())
-                .otherwise(null_of(utc_ms()))
-                .alias("_ship_delivered"),
-            known_time(s::DELIVERED_AT, latest)
-                .max()
-                .alias("_ship_delivered_known"),
-            col("_delivered").all(true).alias("_all_delivered"),
-            by_est(&est).alias("_est_deadline"),
-            by_est(&est_is_date).alias("_est_is_date"),
-            by_est(&est_date).alias("_est_date"),
-            col(s::CARRIER).drop_nulls().first().alias(s::CARRIER),
-        ]);
+        .agg(summary);
     Ok(concat([single, multiple], UnionArgs::default())?)
 }
 
@@ -1067,25 +1095,156 @@ pub const REFUND_ABOVE_TOTAL: &str =
 pub const DIGITAL_WITH_SHIPMENT_ROWS: &str =
     "marked digital (requires_shipping false) but has shipment rows: treated as shipped";
 
+/// Which journey times are known to the day only: the input files that give a timestamp column
+/// as dates only (every value a bare date or 00:00:00, see [`crate::ingest::DateOnlyColumn`]),
+/// such as ShipStation's `Ship Date`.
+///
+/// A wait with an end known to the day only is counted in whole days: (local date of its end -
+/// local date of its start) x 24 h, in the store time zone, as date promises are (SPEC section
+/// 2). A same-day shipment is then a wait of 0 h, not a negative one from the ship day's
+/// midnight, and the next day's is 24 h, however late in the day the order was placed. This is
+/// our reading (SPEC does not say how a date-only hand-off is measured; README "Date-only
+/// times").
+struct DayPrecision {
+    /// Orders files: placement, fulfillment and delivery times.
+    placed: Vec<String>,
+    fulfilled: Vec<String>,
+    order_delivered: Vec<String>,
+    /// Shipments files: hand-off and delivery times.
+    shipped: Vec<String>,
+    shipment_delivered: Vec<String>,
+}
+
+impl DayPrecision {
+    fn of(store: &Store) -> Self {
+        let files = |kind: s::TableKind, column: &str| -> Vec<String> {
+            store
+                .date_only
+                .iter()
+                .filter(|d| d.kind == kind && d.column == column)
+                .map(|d| d.file.clone())
+                .collect()
+        };
+        use s::TableKind::{Orders, Shipments};
+        DayPrecision {
+            placed: files(Orders, s::PLACED_AT),
+            fulfilled: files(Orders, s::FULFILLED_AT),
+            order_delivered: files(Orders, s::DELIVERED_AT),
+            shipped: files(Shipments, s::SHIPPED_AT),
+            shipment_delivered: files(Shipments, s::DELIVERED_AT),
+        }
+    }
+
+    /// True when some journey time is known to the day only.
+    fn any(&self) -> bool {
+        [
+            &self.placed,
+            &self.fulfilled,
+            &self.order_delivered,
+            &self.shipped,
+            &self.shipment_delivered,
+        ]
+        .iter()
+        .any(|files| !files.is_empty())
+    }
+
+    /// Per shipment row (Boolean): its hand-off, its delivery known to the day only; `None`
+    /// when no journey time is.
+    fn shipment_flags(&self) -> Option<[Expr; 2]> {
+        self.any()
+            .then(|| [in_files(&self.shipped), in_files(&self.shipment_delivered)])
+    }
+
+    /// The per-order shipment flags of an order without shipment rows (null), when needed.
+    fn shipment_flags_none(&self) -> Vec<Expr> {
+        if !self.any() {
+            return Vec::new();
+        }
+        ["_ship_first_day", "_ship_last_day", "_ship_delivered_day"]
+            .map(|c| null_of(DataType::Boolean).alias(c))
+            .to_vec()
+    }
+
+    /// Per journey (Boolean, never null): placed_at, shipped_at, fulfilled_complete_at and
+    /// delivered_at known to the day only; `None` when no journey time is. Needs the journey
+    /// columns of [`core_columns`] and [`shipments_per_order`]'s flags.
+    fn journey_flags(&self) -> Option<[Expr; 4]> {
+        if !self.any() {
+            return None;
+        }
+        let has_shipments = col(s::N_SHIPMENTS).gt(lit(0u32));
+        let fulfilled = in_files(&self.fulfilled);
+        Some(
+            [
+                in_files(&self.placed),
+                when(col("_ship_first").is_not_null())
+                    .then(col("_ship_first_day"))
+                    .otherwise(fulfilled.clone()),
+                when(has_shipments.clone())
+                    .then(col("_ship_last_day"))
+                    .otherwise(fulfilled),
+                when(has_shipments)
+                    .then(col("_ship_delivered_day"))
+                    .otherwise(in_files(&self.order_delivered)),
+            ]
+            .map(|flag| flag.fill_null(lit(false))),
+        )
+    }
+}
+
+/// Rows read from one of `files` (Boolean; literal false for none).
+fn in_files(files: &[String]) -> Expr {
+    if files.is_empty() {
+        return lit(false);
+    }
+    let files = Series::new("files".into(), files);
+    col(s::SRC_FILE).is_in(lit(files).implode(false), false)
+}
+
+/// Whole local days from instant `from` to instant `to`, in hours (Float64: days x 24).
+fn day_hours(from: Expr, to: Expr, tz: Tz) -> Expr {
+    let day = |t: Expr| {
+        t.dt()
+            .convert_time_zone(polars_tz(tz))
+            .dt()
+            .date()
+            .cast(DataType::Int32)
+    };
+    (day(to) - day(from)).cast(DataType::Float64) * lit(24.0)
+}
+
 /// Raw waits in hours (may be negative; checked before [`final_columns`] nulls them); null
 /// when either end is unknown, implausible times included (later than `latest`, see
-/// [`known_time`]).
-fn wait_columns(latest: Option<DateTime<Utc>>) -> Vec<Expr> {
+/// [`known_time`]). A wait with an end known to the day only is in whole days (see
+/// [`DayPrecision`]).
+fn wait_columns(latest: Option<DateTime<Utc>>, tz: Tz, days: &DayPrecision) -> Vec<Expr> {
     let physical = col(s::REQUIRES_SHIPPING);
     let t = |c: &str| known_time(c, latest);
+    let flags = days.journey_flags();
+    let wait = |from: &str, to: &str, ends: [usize; 2]| {
+        let hours = since(t(from), t(to));
+        match &flags {
+            Some(flags) => when(flags[ends[0]].clone().or(flags[ends[1]].clone()))
+                .then(day_hours(t(from), t(to), tz))
+                .otherwise(hours),
+            None => hours,
+        }
+    };
+    let (placed, shipped, complete, delivered) = (0, 1, 2, 3);
     vec![
-        since(t(s::PLACED_AT), t(s::PAID_AT)).alias("_payment_wait_raw"),
+        wait(s::PLACED_AT, s::PAID_AT, [placed, placed]).alias("_payment_wait_raw"),
         when(physical.clone())
-            .then(since(t(s::PLACED_AT), t(s::SHIPPED_AT)))
+            .then(wait(s::PLACED_AT, s::SHIPPED_AT, [placed, shipped]))
             .otherwise(null_of(DataType::Float64))
             .alias("_fulfillment_wait_raw"),
-        since(t(s::PLACED_AT), t(s::FULFILLED_COMPLETE_AT)).alias("_complete_fulfillment_wait_raw"),
+        wait(s::PLACED_AT, s::FULFILLED_COMPLETE_AT, [placed, complete])
+            .alias("_complete_fulfillment_wait_raw"),
         when(physical.clone())
-            .then(since(t(s::SHIPPED_AT), t(s::DELIVERED_AT)))
+            .then(wait(s::SHIPPED_AT, s::DELIVERED_AT, [shipped, delivered]))
             .otherwise(null_of(DataType::Float64))
             .alias("_transit_time_raw"),
         when(physical)
-            .then(since(t(s::PLACED_AT), t(s::DELIVERED_AT)))
+            .then(wait(s::PLACED_AT, s::DELIVERED_AT, [placed, delivered]))
             .otherwise(null_of(DataType::Float64))
             .alias("_click_to_door_raw"),
     ]

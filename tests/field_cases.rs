@@ -5402,3 +5402,65 @@ fn empty_fulfillment_histogram_says_no_order_has_shipped() {
     );
     assert!(!html.contains("no fulfilled_at in the orders"), "{html}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hand-offs given as dates only (a ShipStation `Ship Date`)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_date_only_ship_date_gives_waits_in_whole_local_days() {
+    let dir = tempfile::tempdir().unwrap();
+    // Berlin (UTC+1 in March). Placed at local times; A4's ship date is the day before.
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total,currency\n\
+          A1,a@example.com,2025-03-07 23:27:00,10.00,EUR\n\
+          A2,b@example.com,2025-03-05 23:27:00,10.00,EUR\n\
+          A3,c@example.com,2025-03-10 04:56:00,10.00,EUR\n\
+          A4,d@example.com,2025-03-10 09:00:00,10.00,EUR\n\
+          A5,e@example.com,2025-03-10 10:00:00,10.00,EUR\n\
+          A6,f@example.com,2025-03-12 20:00:00,10.00,EUR\n",
+    );
+    // Every Ship Date of this file is a date: known to the day. A6's delivery has a time.
+    write(
+        dir.path(),
+        "shipstation_shipments.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
+          2025-03-07,A1,DHL,Paket,T1,\n\
+          2025-03-07,A2,DHL,Paket,T2,\n\
+          2025-03-11,A3,DHL,Paket,T3,\n\
+          2025-03-09,A4,DHL,Paket,T4,\n\
+          2025-03-12,A6,DHL,Paket,T6,2025-03-13 11:00:00\n",
+    );
+    // Another file with times: its waits stay in hours.
+    write(
+        dir.path(),
+        "shipstation_timed.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
+          2025-03-10 16:30:00,A5,DHL,Paket,T5,2025-03-12 08:00:00\n",
+    );
+    let run = analyze_ok(dir.path(), &["--timezone", "Europe/Berlin"]);
+    let j = run.journeys();
+    let wait = |id: &str, c: &str| j[id][c].clone();
+    // Same local day: 0 h (not -23.45 h from the ship day's midnight).
+    assert_eq!(wait("A1", "fulfillment_wait_h"), "0.0");
+    // 5 March 23:27 -> 7 March: two days, 48 h (not 24.55 h).
+    assert_eq!(wait("A2", "fulfillment_wait_h"), "48.0");
+    assert_eq!(wait("A3", "fulfillment_wait_h"), "24.0");
+    assert_eq!(wait("A3", "complete_fulfillment_wait_h"), "24.0");
+    // Shipped the day before it was placed: still excluded and counted.
+    assert_eq!(wait("A4", "fulfillment_wait_h"), "");
+    let (count, _) = run.dq_counted("shipped before placed");
+    assert_eq!(count, 1);
+    // Timed file: 10:00 -> 16:30 is 6.5 h; transit 16:30 -> 08:00 two days on is 39.5 h.
+    assert_eq!(wait("A5", "fulfillment_wait_h"), "6.5");
+    assert_eq!(wait("A5", "transit_time_h"), "39.5");
+    // A6: shipped on its placement day (0 h); transit from a date to 13 March is one day
+    // (24 h); click-to-door has two times: 20:00 -> 11:00 the next day, 15 h.
+    assert_eq!(wait("A6", "fulfillment_wait_h"), "0.0");
+    assert_eq!(wait("A6", "transit_time_h"), "24.0");
+    assert_eq!(wait("A6", "click_to_door_h"), "15.0");
+    // The p50 over the five non-negative waits 0, 0, 6.5, 24, 48 is 6.5 h.
+    assert_eq!(run.kpi("fulfillment_wait_p50_h"), 6.5);
+}

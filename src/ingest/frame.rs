@@ -51,6 +51,11 @@ pub struct FileFrame {
     pub repeated_headers: Vec<u64>,
     /// Which block of its file the frame holds: 0 for the first (or only) one.
     pub block: u32,
+    /// Timestamp columns (not promises) given as dates only: every value the file has in them
+    /// is a bare date or a time of exactly 00:00:00 (a ShipStation `Ship Date`). Their times
+    /// are known to the day only, and the journeys measure waits to and from them in days
+    /// (see `journey::DayPrecision`).
+    pub date_only: Vec<&'static str>,
 }
 
 /// Reads every record of `file` into the canonical columns of `spec`: [`read_cells`], then
@@ -414,6 +419,7 @@ pub fn parse_cells(
                 file_slash,
                 dq: DataQuality::default(),
                 latest: None,
+                date_only: false,
                 filled: filled.as_deref(),
             };
             let header = match src {
@@ -422,18 +428,25 @@ pub fn parse_cells(
                 Source::Constant(v) => format!("constant '{v}'"),
             };
             let cols = ctx.parse_column(c, &header, cells, own_slash.as_ref())?;
-            Ok((cols, ctx.dq, ctx.latest))
+            Ok((
+                cols,
+                ctx.dq,
+                ctx.latest,
+                ctx.date_only.then_some(c.canonical),
+            ))
         })
         .collect();
     drop(cells_of);
     let mut columns: Vec<Column> = Vec::new();
     let mut latest = None;
+    let mut date_only = Vec::new();
     for (result, shared) in parsed.into_iter().zip(&shared) {
-        let (cols, column_dq, column_latest) = result?;
+        let (cols, column_dq, column_latest, column_date_only) = result?;
         if shared.is_none() {
             dq.merge(column_dq);
         }
         latest = latest.max(column_latest);
+        date_only.extend(column_date_only);
         columns.extend(cols);
     }
     let kept_lines: Vec<u64> = raw
@@ -470,6 +483,7 @@ pub fn parse_cells(
         dropped_order_ids,
         repeated_headers: header_rows.iter().map(|&row| raw.lines[row]).collect(),
         block: 0,
+        date_only,
     })
 }
 
@@ -478,8 +492,14 @@ pub fn parse_cells(
 pub const REPEATED_HEADER: &str = "header line repeated inside the file (exports joined with \
      `cat`?): the rows after it are read as another export";
 
-/// One parsed column (a promise gives three), its audit and its latest timestamp.
-type ParsedColumn = (Vec<Column>, DataQuality, Option<DateTime<Utc>>);
+/// One parsed column (a promise gives three), its audit, its latest timestamp, and its name
+/// when it is a timestamp column given as dates only.
+type ParsedColumn = (
+    Vec<Column>,
+    DataQuality,
+    Option<DateTime<Utc>>,
+    Option<&'static str>,
+);
 
 struct ColumnContext<'a> {
     file: &'a RawFile,
@@ -490,6 +510,9 @@ struct ColumnContext<'a> {
     file_slash: FileSlashOrder,
     dq: DataQuality,
     latest: Option<DateTime<Utc>>,
+    /// Set by a timestamp column (not a promise) with some value, every one a bare date or a
+    /// time of exactly 00:00:00 (see [`FileFrame::date_only`]).
+    date_only: bool,
     /// Per row, whether this column's cell was filled down from its record's head row
     /// ([`fill_down`]); such a cell's findings are its head's, counted once there.
     filled: Option<&'a [bool]>,
@@ -986,11 +1009,12 @@ impl<'a> ColumnContext<'a> {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
-        let (mut good, mut bad) = (0usize, 0usize);
+        let (mut good, mut bad, mut date_like) = (0usize, 0usize, 0usize);
         for (line, cell, parsed) in rows {
             match parsed {
                 Ok(Some(stamp)) => {
                     good += 1;
+                    date_like += usize::from(stamp.date_like);
                     if let (Some(reason), StampCell::Text(cell)) = (from_file, &cell) {
                         if value::is_ambiguous_slash_date(cell) {
                             self.note(line, reason, Effect::Warning, Some(cell));
@@ -1048,6 +1072,7 @@ impl<'a> ColumnContext<'a> {
             }
         }
         self.require_some(c, header, good, bad)?;
+        self.date_only = c.ty == ValueType::Timestamp && good > 0 && date_like == good;
         let name = c.canonical;
         if c.ty == ValueType::Promise {
             Ok(vec![

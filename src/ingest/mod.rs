@@ -81,10 +81,43 @@ pub struct Store {
     /// "0 cancelled" a measurement (see `metrics`; without either, no order can be seen
     /// cancelled).
     pub cancellations_read: bool,
+    /// The timestamp columns that files give as dates only (see
+    /// [`frame::FileFrame::date_only`]), each with the file: their rows' times are known to the
+    /// day only (the rows are those whose `src_file` is the file).
+    pub date_only: Vec<DateOnlyColumn>,
     /// The ids of the orders left out of `orders` for their own values (test orders, orders
     /// without a usable placement time) that no kept order has (String): what cites them is
     /// counted under a reason that says so, not as citing an order not in the orders file.
     pub left_out_order_ids: Series,
+}
+
+/// A timestamp column that one input file gives as dates only (every value a bare date or a
+/// time of exactly 00:00:00): a ShipStation `Ship Date`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateOnlyColumn {
+    pub kind: TableKind,
+    /// The canonical column (`shipped_at`, `delivered_at`, `placed_at`...).
+    pub column: &'static str,
+    /// The file, as in the `src_file` column.
+    pub file: String,
+}
+
+/// The date-only columns of `tables`, once per file (the blocks of a file share them).
+fn date_only_columns(tables: &[(TableKind, frame::FileFrame, String)]) -> Vec<DateOnlyColumn> {
+    let mut out: Vec<DateOnlyColumn> = Vec::new();
+    for (kind, ff, name) in tables {
+        for &column in &ff.date_only {
+            let found = DateOnlyColumn {
+                kind: *kind,
+                column,
+                file: name.clone(),
+            };
+            if !out.contains(&found) {
+                out.push(found);
+            }
+        }
+    }
+    out
 }
 
 /// Values that are never a customer id (SPEC section 1, identity).
@@ -315,6 +348,7 @@ fn split_blocks(mut ff: frame::FileFrame) -> Result<Vec<frame::FileFrame>> {
             },
             repeated_headers: Vec::new(),
             block: block as u32,
+            date_only: ff.date_only.clone(),
         });
     }
     Ok(blocks)
@@ -834,6 +868,7 @@ pub fn load(
     }
     let _t = crate::timings::span("stack, dedup, customer keys");
     let delivery_times_read = delivery_times_read(&by_kind);
+    let date_only = date_only_columns(&by_kind);
     let cancellations_read = cancellations_read(&by_kind);
     let dropped_order_ids = dropped_order_ids(&mut by_kind);
     plausible_latest(&mut by_kind)?;
@@ -922,6 +957,7 @@ pub fn load(
         order_ids_distinct,
         delivery_times_read,
         cancellations_read,
+        date_only,
         left_out_order_ids: left_out,
     })
 }
@@ -1175,6 +1211,7 @@ pub fn store_from_frames(
                 dropped_order_ids: Vec::new(),
                 repeated_headers: Vec::new(),
                 block: 0,
+                date_only: Vec::new(),
             },
             name.to_string(),
         ));
@@ -1225,6 +1262,7 @@ pub fn store_from_frames(
         order_ids_distinct,
         delivery_times_read,
         cancellations_read,
+        date_only: Vec::new(),
         left_out_order_ids,
     })
 }
