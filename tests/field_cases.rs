@@ -5464,3 +5464,49 @@ fn a_date_only_ship_date_gives_waits_in_whole_local_days() {
     // The p50 over the five non-negative waits 0, 0, 6.5, 24, 48 is 6.5 h.
     assert_eq!(run.kpi("fulfillment_wait_p50_h"), 6.5);
 }
+
+/// "Advanced Order Export For WooCommerce" writes one row per product, the order's columns
+/// repeated on each: the rows of an order are one order (not a duplicate replaced by a later
+/// version), its products its line items. Without a quantity column, a repeated order number
+/// is still a duplicate.
+#[test]
+fn a_woocommerce_export_with_one_row_per_product_is_one_order_per_number() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        "Order Number;Order Status;Order Date;Email (Billing);Order Total Amount;Order Currency;SKU;Item Name;Quantity\n\
+         2001;Completed;2025-03-03 16:56;a@example.com;39,50;EUR;SKU-0;Shirt;1\n\
+         2002;Completed;2025-03-05 10:00;b@example.com;24,90;EUR;SKU-0;Shirt;1\n\
+         2002;Completed;2025-03-05 10:00;b@example.com;24,90;EUR;SKU-1;Scarf;2\n\
+         2003;Cancelled;2025-03-06 11:00;c@example.com;12,00;EUR;SKU-2;Socks;3\n"
+            .as_bytes(),
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let report = run.report();
+    assert_eq!(report["inputs"][0]["kind"], "orders");
+    assert_eq!(report["inputs"][0]["rows"], 3);
+    assert_eq!(report["inputs"][1]["kind"], "line_items");
+    assert_eq!(report["inputs"][1]["rows"], 4);
+    assert_eq!(run.kpi("orders"), 3);
+    assert!(run.dq("duplicate order_id").is_none(), "{:?}", run.data_quality());
+    // 2002's total once: 39.50 + 24.90 (2003 is cancelled).
+    let j = run.journeys();
+    assert_eq!(j["2002"]["net_revenue"], "24.9");
+    assert_eq!(j["2001"]["net_revenue"], "39.5");
+
+    // One row per order (no quantity column): a repeated number is a later version.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        b"Order Number;Order Status;Order Date;Email (Billing);Order Total Amount;Order Currency\n\
+          2001;Processing;2025-03-03 16:56;a@example.com;39,50;EUR\n\
+          2001;Completed;2025-03-03 16:56;a@example.com;39,50;EUR\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.report()["inputs"].as_array().unwrap().len(), 1);
+    let (count, _) = run.dq_counted("duplicate order_id");
+    assert_eq!(count, 1);
+    assert_eq!(run.journeys()["2001"]["status"], "Completed");
+}

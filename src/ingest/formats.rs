@@ -468,97 +468,153 @@ pub const SHOPIFY_LINE_ITEMS: FormatSpec = FormatSpec::plain(
 /// `customer_id` 0 is a guest (a placeholder, never a key). The canonical order columns the
 /// plugins have no header for (`cancelled_at`, `cancel_reason`, `promised_by`, `tags`, `test`,
 /// ...) are read under their canonical names.
-pub const WOO_ORDERS: FormatSpec = FormatSpec::plain(
+pub const WOO_ORDERS: FormatSpec =
+    FormatSpec::plain("woocommerce", TableKind::Orders, WOO_ORDER_COLUMNS);
+
+/// [`WOO_ORDERS`] for an export with one row per product ("Advanced Order Export For
+/// WooCommerce" writes `SKU`, `Item Name` and `Quantity` beside the order's columns, repeated on
+/// each of the order's rows; the Customer/Order CSV Export's "one row per item" layout
+/// `item_sku`, `item_name`, `item_quantity`): the rows of an order are one order, as Shopify's
+/// are, and its products are its line items. Taken instead of [`WOO_ORDERS`] when the header
+/// has a quantity column (see [`per_item`]).
+pub const WOO_ORDERS_PER_ITEM: FormatSpec = FormatSpec {
+    format: "woocommerce",
+    kind: TableKind::Orders,
+    columns: WOO_ORDER_COLUMNS,
+    defaults: &[],
+    group_by: Some(s::ORDER_ID),
+    also: &[&WOO_LINE_ITEMS],
+    derive: None,
+};
+
+/// The products of a WooCommerce export with one row per product (see [`WOO_ORDERS_PER_ITEM`]).
+/// No unit price is read: the plugins' item amounts are line totals in some layouts and unit
+/// costs in others.
+pub const WOO_LINE_ITEMS: FormatSpec = FormatSpec::plain(
     "woocommerce",
-    TableKind::Orders,
+    TableKind::LineItems,
     &[
+        req(s::ORDER_ID, WOO_ORDER_ID_NAMES, Id),
+        col(s::SKU, &["SKU", "item_sku", "Item SKU", "Product SKU"], Id),
+        col(
+            s::PRODUCT,
+            &["Item Name", "item_name", "Product Name"],
+            Text,
+        ),
         req(
-            s::ORDER_ID,
-            // The customer-facing number first: tickets, trackers (AfterShip's `Order
-            // Number`) and customers cite it, while `order_id` is WooCommerce's post id, the
-            // same number unless a sequential-numbering plugin is installed.
-            &["order_number", "Order Number", "order_id", "Order ID"],
-            Id,
+            s::QUANTITY,
+            &["Quantity", "item_quantity", "Quantity (- Refund)", "Qty"],
+            Number,
         ),
-        req(
-            s::PLACED_AT,
-            &["order_date", "Order Date", "date_created", "Date Created"],
-            Timestamp,
-        ),
-        col(
-            s::PAID_AT,
-            &["paid_date", "Paid Date", "date_paid"],
-            Timestamp,
-        ),
-        col(
-            s::FULFILLED_AT,
-            &["completed_date", "Completed Date", "date_completed"],
-            Timestamp,
-        ),
-        col(s::STATUS, &["order_status", "status", "Order Status"], Text),
-        col(
-            s::CUSTOMER_ID,
-            &["customer_id", "Customer User ID", "customer_user"],
-            Id,
-        ),
-        col(
-            s::EMAIL,
-            &[
-                "billing_email",
-                "Billing Email",
-                "Email (Billing)",
-                "Customer Email",
-            ],
-            Text,
-        ),
-        col(
-            s::TOTAL,
-            &["order_total", "Order Total Amount", "Order Total", "total"],
-            Money,
-        ),
-        col(
-            s::REFUNDED,
-            &["refunded_total", "Order Refund Amount", "Refunded Total"],
-            Money,
-        ),
-        col(
-            s::CURRENCY,
-            &["order_currency", "Order Currency", "currency"],
-            Text,
-        ),
-        col(
-            s::SHIPPING_METHOD,
-            &[
-                "shipping_method",
-                "Shipping Method Title",
-                "Shipping Method",
-            ],
-            Text,
-        ),
-        col(
-            s::REGION,
-            &[
-                "shipping_state",
-                "Shipping State",
-                "State Code (Shipping)",
-                "billing_state",
-                "Billing State",
-                "State Code (Billing)",
-            ],
-            Text,
-        ),
-        // Canonical names of the columns the plugins have no header of their own for.
-        ORDER_DELIVERED_AT,
-        ORDER_CANCELLED_AT,
-        ORDER_CANCEL_REASON,
-        ORDER_PROMISED_BY,
-        ORDER_RISK_LEVEL,
-        ORDER_TAGS,
-        ORDER_REQUIRES_SHIPPING,
-        ORDER_FULFILLMENT_STATUS,
-        ORDER_TEST,
     ],
 );
+
+/// The variant of a recognised format for a file whose header shows one row per line item
+/// (only WooCommerce has one: [`WOO_ORDERS_PER_ITEM`]), when the header holds its line items'
+/// required columns.
+pub fn per_item(spec: &'static FormatSpec, headers: &[String]) -> &'static FormatSpec {
+    if !std::ptr::eq(spec, &WOO_ORDERS) {
+        return spec;
+    }
+    let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    let items = &WOO_LINE_ITEMS;
+    let complete = items
+        .columns
+        .iter()
+        .zip(positions_of(items, &normalised))
+        .all(|(c, p)| !c.required || p.is_some());
+    if complete {
+        &WOO_ORDERS_PER_ITEM
+    } else {
+        spec
+    }
+}
+
+/// WooCommerce's order id headers, the customer-facing number first: tickets, trackers
+/// (AfterShip's `Order Number`) and customers cite it, while `order_id` is WooCommerce's post
+/// id, the same number unless a sequential-numbering plugin is installed.
+const WOO_ORDER_ID_NAMES: &[&str] = &["order_number", "Order Number", "order_id", "Order ID"];
+
+const WOO_ORDER_COLUMNS: &[ColumnSpec] = &[
+    req(s::ORDER_ID, WOO_ORDER_ID_NAMES, Id),
+    req(
+        s::PLACED_AT,
+        &["order_date", "Order Date", "date_created", "Date Created"],
+        Timestamp,
+    ),
+    col(
+        s::PAID_AT,
+        &["paid_date", "Paid Date", "date_paid"],
+        Timestamp,
+    ),
+    col(
+        s::FULFILLED_AT,
+        &["completed_date", "Completed Date", "date_completed"],
+        Timestamp,
+    ),
+    col(s::STATUS, &["order_status", "status", "Order Status"], Text),
+    col(
+        s::CUSTOMER_ID,
+        &["customer_id", "Customer User ID", "customer_user"],
+        Id,
+    ),
+    col(
+        s::EMAIL,
+        &[
+            "billing_email",
+            "Billing Email",
+            "Email (Billing)",
+            "Customer Email",
+        ],
+        Text,
+    ),
+    col(
+        s::TOTAL,
+        &["order_total", "Order Total Amount", "Order Total", "total"],
+        Money,
+    ),
+    col(
+        s::REFUNDED,
+        &["refunded_total", "Order Refund Amount", "Refunded Total"],
+        Money,
+    ),
+    col(
+        s::CURRENCY,
+        &["order_currency", "Order Currency", "currency"],
+        Text,
+    ),
+    col(
+        s::SHIPPING_METHOD,
+        &[
+            "shipping_method",
+            "Shipping Method Title",
+            "Shipping Method",
+        ],
+        Text,
+    ),
+    col(
+        s::REGION,
+        &[
+            "shipping_state",
+            "Shipping State",
+            "State Code (Shipping)",
+            "billing_state",
+            "Billing State",
+            "State Code (Billing)",
+        ],
+        Text,
+    ),
+    // Canonical names of the columns the plugins have no header of their own for.
+    ORDER_DELIVERED_AT,
+    ORDER_CANCELLED_AT,
+    ORDER_CANCEL_REASON,
+    ORDER_PROMISED_BY,
+    ORDER_RISK_LEVEL,
+    ORDER_TAGS,
+    ORDER_REQUIRES_SHIPPING,
+    ORDER_FULFILLMENT_STATUS,
+    ORDER_TEST,
+];
 
 /// A generic orders CSV with common column names (`order_id, created_at, customer_email,
 /// order_total, currency`), as spreadsheets and small platforms write them; every other

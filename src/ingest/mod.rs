@@ -185,6 +185,8 @@ pub fn plan_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Resul
             nearest,
         }),
         Detection::Recognised { spec, positions } => {
+            // The same columns: the positions hold.
+            let spec = formats::per_item(spec, &raw.headers);
             let mut tables = vec![PlannedTable {
                 spec,
                 format: spec.format.to_string(),
