@@ -232,7 +232,8 @@ fn run_diff(args: DiffArgs) -> Result<u8> {
             .into_bytes()
         }
         DiffFormat::Json => {
-            let mut v = serde_json::to_vec_pretty(&cmp).map_err(|e| Error::Output {
+            let json = compare::ComparisonJson::from(&cmp);
+            let mut v = serde_json::to_vec_pretty(&json).map_err(|e| Error::Output {
                 path: "<stdout>".into(),
                 message: e.to_string(),
             })?;

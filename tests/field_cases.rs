@@ -5489,7 +5489,11 @@ fn a_woocommerce_export_with_one_row_per_product_is_one_order_per_number() {
     assert_eq!(report["inputs"][1]["kind"], "line_items");
     assert_eq!(report["inputs"][1]["rows"], 4);
     assert_eq!(run.kpi("orders"), 3);
-    assert!(run.dq("duplicate order_id").is_none(), "{:?}", run.data_quality());
+    assert!(
+        run.dq("duplicate order_id").is_none(),
+        "{:?}",
+        run.data_quality()
+    );
     // 2002's total once: 39.50 + 24.90 (2003 is cancelled).
     let j = run.journeys();
     assert_eq!(j["2002"]["net_revenue"], "24.9");

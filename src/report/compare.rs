@@ -424,7 +424,38 @@ pub struct SnagChange {
     pub previous_kpi_value: Option<f64>,
 }
 
-/// A report compared with its baseline (`report.json.comparison`).
+/// A comparison as JSON (`report.json.comparison`, `snagscan diff --format json`): its fields
+/// and its `notes` ([`Comparison::notes`]: what is not compared, and a baseline that is not an
+/// earlier run of the same store), which the text reports print above the tables.
+#[derive(Serialize)]
+pub struct ComparisonJson<'a> {
+    #[serde(flatten)]
+    comparison: &'a Comparison,
+    notes: Vec<String>,
+}
+
+impl<'a> From<&'a Comparison> for ComparisonJson<'a> {
+    fn from(comparison: &'a Comparison) -> Self {
+        ComparisonJson {
+            notes: comparison.notes(),
+            comparison,
+        }
+    }
+}
+
+/// Serializes `report.json.comparison` with its notes (see [`ComparisonJson`]).
+pub fn serialize_with_notes<S: serde::Serializer>(
+    comparison: &Option<Comparison>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    comparison
+        .as_ref()
+        .map(ComparisonJson::from)
+        .serialize(serializer)
+}
+
+/// A report compared with its baseline (`report.json.comparison`, with the notes of
+/// [`ComparisonJson`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
     /// The baseline's data window (null when the baseline store had no orders).
@@ -1120,6 +1151,12 @@ mod tests {
             ["The baseline's data (2024-01-01 to 2024-03-09) ends after this run's (2024-01-01 to \
               2024-03-01): is it a later report? Changes read from the baseline to this run"]
         );
+        // The JSON of `diff --format json` and report.json carries the notes beside the fields.
+        let swapped = compare(&later, &run);
+        let json = serde_json::to_value(ComparisonJson::from(&swapped)).unwrap();
+        assert_eq!(json["notes"], serde_json::json!(swapped.notes()));
+        assert_eq!(json["baseline_window_end"], "2024-03-09T00:00:00Z");
+        assert!(json["kpis"].is_array());
         let other = with_window("2023-01-01T00:00:00Z", "2023-06-30T00:00:00Z");
         assert_eq!(
             compare(&other, &run).notes(),

@@ -51,7 +51,10 @@ pub struct Report {
     /// Series behind the HTML report's charts.
     pub charts: Charts,
     /// The comparison with `--baseline`; absent without one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "compare::serialize_with_notes"
+    )]
     pub comparison: Option<compare::Comparison>,
 }
 
