@@ -685,8 +685,8 @@ fn transit_sources(negative: DataFrame, shipments: &DataFrame) -> Result<DataFra
 /// every shipment).
 ///
 /// With files giving shipment times as dates only ([`DayPrecision`]), also whether the first
-/// hand-off (`_ship_first_day`), the last one (`_ship_last_day`: any of them) and the last
-/// delivery (`_ship_delivered_day`: any of them) are known to the day only (Boolean).
+/// hand-off (`_ship_first_day`), the last one (`_ship_last_day`) and the last delivery
+/// (`_ship_delivered_day`) are known to the day only (Boolean).
 fn shipments_per_order(
     shipments: LazyFrame,
     latest: Option<DateTime<Utc>>,
@@ -753,11 +753,22 @@ fn shipments_per_order(
             shipped.clone().alias("_ship_last_day"),
             delivered.clone().alias("_ship_delivered_day"),
         ]);
-        // Sorted by hand-off, nulls last: the first row is the first hand-off's.
+        // Sorted by hand-off, nulls last: the first row is the first hand-off's, and when
+        // every shipment has one (else `_ship_last` is null), the last row the last one's. The
+        // last delivery's flag is its row's (`_ship_delivered` is null unless every shipment
+        // has a delivery time).
+        let last_delivered = if days.shipment_delivered.is_empty() {
+            delivered
+        } else {
+            let by_delivery = SortMultipleOptions::default().with_nulls_last(true);
+            delivered
+                .sort_by([col(s::DELIVERED_AT)], by_delivery)
+                .last()
+        };
         summary.extend([
             shipped.clone().first().alias("_ship_first_day"),
-            shipped.any(true).alias("_ship_last_day"),
-            delivered.any(true).alias("_ship_delivered_day"),
+            shipped.last().alias("_ship_last_day"),
+            last_delivered.alias("_ship_delivered_day"),
         ]);
     }
     let single = shipments.clone().filter(col("_several").not()).select(one);
@@ -1106,8 +1117,9 @@ pub const DIGITAL_WITH_SHIPMENT_ROWS: &str =
 /// our reading (SPEC does not say how a date-only hand-off is measured; README "Date-only
 /// times").
 struct DayPrecision {
-    /// Orders files: placement, fulfillment and delivery times.
+    /// Orders files: placement, payment, fulfillment and delivery times.
     placed: Vec<String>,
+    paid: Vec<String>,
     fulfilled: Vec<String>,
     order_delivered: Vec<String>,
     /// Shipments files: hand-off and delivery times.
@@ -1128,6 +1140,7 @@ impl DayPrecision {
         use s::TableKind::{Orders, Shipments};
         DayPrecision {
             placed: files(Orders, s::PLACED_AT),
+            paid: files(Orders, s::PAID_AT),
             fulfilled: files(Orders, s::FULFILLED_AT),
             order_delivered: files(Orders, s::DELIVERED_AT),
             shipped: files(Shipments, s::SHIPPED_AT),
@@ -1139,6 +1152,7 @@ impl DayPrecision {
     fn any(&self) -> bool {
         [
             &self.placed,
+            &self.paid,
             &self.fulfilled,
             &self.order_delivered,
             &self.shipped,
@@ -1165,10 +1179,10 @@ impl DayPrecision {
             .to_vec()
     }
 
-    /// Per journey (Boolean, never null): placed_at, shipped_at, fulfilled_complete_at and
-    /// delivered_at known to the day only; `None` when no journey time is. Needs the journey
+    /// Per journey (Boolean, never null): placed_at, paid_at, shipped_at, fulfilled_complete_at
+    /// and delivered_at known to the day only; `None` when no journey time is. Needs the journey
     /// columns of [`core_columns`] and [`shipments_per_order`]'s flags.
-    fn journey_flags(&self) -> Option<[Expr; 4]> {
+    fn journey_flags(&self) -> Option<[Expr; 5]> {
         if !self.any() {
             return None;
         }
@@ -1177,6 +1191,7 @@ impl DayPrecision {
         Some(
             [
                 in_files(&self.placed),
+                in_files(&self.paid),
                 when(col("_ship_first").is_not_null())
                     .then(col("_ship_first_day"))
                     .otherwise(fulfilled.clone()),
@@ -1230,9 +1245,9 @@ fn wait_columns(latest: Option<DateTime<Utc>>, tz: Tz, days: &DayPrecision) -> V
             None => hours,
         }
     };
-    let (placed, shipped, complete, delivered) = (0, 1, 2, 3);
+    let (placed, paid, shipped, complete, delivered) = (0, 1, 2, 3, 4);
     vec![
-        wait(s::PLACED_AT, s::PAID_AT, [placed, placed]).alias("_payment_wait_raw"),
+        wait(s::PLACED_AT, s::PAID_AT, [placed, paid]).alias("_payment_wait_raw"),
         when(physical.clone())
             .then(wait(s::PLACED_AT, s::SHIPPED_AT, [placed, shipped]))
             .otherwise(null_of(DataType::Float64))

@@ -5414,13 +5414,15 @@ fn a_date_only_ship_date_gives_waits_in_whole_local_days() {
     write(
         dir.path(),
         "orders.csv",
-        b"order_id,email,placed_at,total,currency\n\
-          A1,a@example.com,2025-03-07 23:27:00,10.00,EUR\n\
-          A2,b@example.com,2025-03-05 23:27:00,10.00,EUR\n\
-          A3,c@example.com,2025-03-10 04:56:00,10.00,EUR\n\
-          A4,d@example.com,2025-03-10 09:00:00,10.00,EUR\n\
-          A5,e@example.com,2025-03-10 10:00:00,10.00,EUR\n\
-          A6,f@example.com,2025-03-12 20:00:00,10.00,EUR\n",
+        b"order_id,email,placed_at,paid_at,total,currency\n\
+          A1,a@example.com,2025-03-07 23:27:00,2025-03-07,10.00,EUR\n\
+          A2,b@example.com,2025-03-05 23:27:00,2025-03-06,10.00,EUR\n\
+          A3,c@example.com,2025-03-10 04:56:00,,10.00,EUR\n\
+          A4,d@example.com,2025-03-10 09:00:00,,10.00,EUR\n\
+          A5,e@example.com,2025-03-10 10:00:00,,10.00,EUR\n\
+          A6,f@example.com,2025-03-12 20:00:00,,10.00,EUR\n\
+          A7,g@example.com,2025-03-12 10:00:00,,10.00,EUR\n\
+          A8,h@example.com,2025-03-14 20:00:00,,10.00,EUR\n",
     );
     // Every Ship Date of this file is a date: known to the day. A6's delivery has a time.
     write(
@@ -5431,14 +5433,23 @@ fn a_date_only_ship_date_gives_waits_in_whole_local_days() {
           2025-03-07,A2,DHL,Paket,T2,\n\
           2025-03-11,A3,DHL,Paket,T3,\n\
           2025-03-09,A4,DHL,Paket,T4,\n\
-          2025-03-12,A6,DHL,Paket,T6,2025-03-13 11:00:00\n",
+          2025-03-12,A6,DHL,Paket,T6,2025-03-13 11:00:00\n\
+          2025-03-13,A7,DHL,Paket,T7a,\n",
     );
     // Another file with times: its waits stay in hours.
     write(
         dir.path(),
         "shipstation_timed.csv",
         b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
-          2025-03-10 16:30:00,A5,DHL,Paket,T5,2025-03-12 08:00:00\n",
+          2025-03-10 16:30:00,A5,DHL,Paket,T5,2025-03-12 08:00:00\n\
+          2025-03-14 15:00:00,A7,DHL,Paket,T7b,\n",
+    );
+    // A midnight with an offset is an instant (01:00 in Berlin), not a date.
+    write(
+        dir.path(),
+        "shipstation_utc.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #\n\
+          2025-03-15T00:00:00Z,A8,DHL,Paket,T8\n",
     );
     let run = analyze_ok(dir.path(), &["--timezone", "Europe/Berlin"]);
     let j = run.journeys();
@@ -5461,14 +5472,24 @@ fn a_date_only_ship_date_gives_waits_in_whole_local_days() {
     assert_eq!(wait("A6", "fulfillment_wait_h"), "0.0");
     assert_eq!(wait("A6", "transit_time_h"), "24.0");
     assert_eq!(wait("A6", "click_to_door_h"), "15.0");
-    // The p50 over the five non-negative waits 0, 0, 6.5, 24, 48 is 6.5 h.
+    // A7: two parcels, the first handed off on 13 March (a date: 24 h), the last at 15:00 on
+    // 14 March (a time: 10:00 -> 15:00 two days on, 53 h).
+    assert_eq!(wait("A7", "fulfillment_wait_h"), "24.0");
+    assert_eq!(wait("A7", "complete_fulfillment_wait_h"), "53.0");
+    // A8: 20:00 on 14 March -> 01:00 on 15 March, 5 h.
+    assert_eq!(wait("A8", "fulfillment_wait_h"), "5.0");
+    // Payment dates: paid the day it was placed (0 h, not before placement), the next day 24 h.
+    assert_eq!(wait("A1", "payment_wait_h"), "0.0");
+    assert_eq!(wait("A2", "payment_wait_h"), "24.0");
+    assert!(run.dq("paid before placed").is_none());
+    // The p50 over the seven non-negative waits 0, 0, 5, 6.5, 24, 24, 48 is 6.5 h.
     assert_eq!(run.kpi("fulfillment_wait_p50_h"), 6.5);
 }
 
 /// "Advanced Order Export For WooCommerce" writes one row per product, the order's columns
 /// repeated on each: the rows of an order are one order (not a duplicate replaced by a later
-/// version), its products its line items. Without a quantity column, a repeated order number
-/// is still a duplicate.
+/// version), its products its line items. Without a product column (a quantity alone can be
+/// an order's item count), a repeated order number is still a duplicate.
 #[test]
 fn a_woocommerce_export_with_one_row_per_product_is_one_order_per_number() {
     let dir = tempfile::tempdir().unwrap();
@@ -5479,16 +5500,22 @@ fn a_woocommerce_export_with_one_row_per_product_is_one_order_per_number() {
          2001;Completed;2025-03-03 16:56;a@example.com;39,50;EUR;SKU-0;Shirt;1\n\
          2002;Completed;2025-03-05 10:00;b@example.com;24,90;EUR;SKU-0;Shirt;1\n\
          2002;Completed;2025-03-05 10:00;b@example.com;24,90;EUR;SKU-1;Scarf;2\n\
-         2003;Cancelled;2025-03-06 11:00;c@example.com;12,00;EUR;SKU-2;Socks;3\n"
+         2003;Cancelled;2025-03-06 11:00;c@example.com;12,00;EUR;SKU-2;Socks;3\n\
+         '2004;Completed;2025-03-07 12:00;d@example.com;10,00;EUR;SKU-0;Shirt;1\n"
             .as_bytes(),
     );
     let run = analyze_ok(dir.path(), &[]);
     let report = run.report();
     assert_eq!(report["inputs"][0]["kind"], "orders");
-    assert_eq!(report["inputs"][0]["rows"], 3);
+    assert_eq!(report["inputs"][0]["rows"], 4);
     assert_eq!(report["inputs"][1]["kind"], "line_items");
-    assert_eq!(report["inputs"][1]["rows"], 4);
-    assert_eq!(run.kpi("orders"), 3);
+    assert_eq!(report["inputs"][1]["rows"], 5);
+    assert_eq!(run.kpi("orders"), 4);
+    // The order number both tables read is warned once, by the orders.
+    assert_eq!(
+        run.dq_counted("leading ' removed"),
+        (1.into(), serde_json::json!([6]))
+    );
     assert!(
         run.dq("duplicate order_id").is_none(),
         "{:?}",
@@ -5499,14 +5526,15 @@ fn a_woocommerce_export_with_one_row_per_product_is_one_order_per_number() {
     assert_eq!(j["2002"]["net_revenue"], "24.9");
     assert_eq!(j["2001"]["net_revenue"], "39.5");
 
-    // One row per order (no quantity column): a repeated number is a later version.
+    // One row per order (a quantity, the order's item count, but no product): a repeated
+    // number is a later version.
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "orders_export.csv",
-        b"Order Number;Order Status;Order Date;Email (Billing);Order Total Amount;Order Currency\n\
-          2001;Processing;2025-03-03 16:56;a@example.com;39,50;EUR\n\
-          2001;Completed;2025-03-03 16:56;a@example.com;39,50;EUR\n",
+        b"Order Number;Order Status;Order Date;Email (Billing);Order Total Amount;Order Currency;Quantity\n\
+          2001;Processing;2025-03-03 16:56;a@example.com;39,50;EUR;2\n\
+          2001;Completed;2025-03-03 16:56;a@example.com;39,50;EUR;2\n",
     );
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.report()["inputs"].as_array().unwrap().len(), 1);

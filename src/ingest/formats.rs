@@ -476,7 +476,7 @@ pub const WOO_ORDERS: FormatSpec =
 /// each of the order's rows; the Customer/Order CSV Export's "one row per item" layout
 /// `item_sku`, `item_name`, `item_quantity`): the rows of an order are one order, as Shopify's
 /// are, and its products are its line items. Taken instead of [`WOO_ORDERS`] when the header
-/// has a quantity column (see [`per_item`]).
+/// has a quantity column and a SKU or product name column (see [`per_item`]).
 pub const WOO_ORDERS_PER_ITEM: FormatSpec = FormatSpec {
     format: "woocommerce",
     kind: TableKind::Orders,
@@ -517,17 +517,28 @@ pub fn per_item(spec: &'static FormatSpec, headers: &[String]) -> &'static Forma
         return spec;
     }
     let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
-    let items = &WOO_LINE_ITEMS;
-    let complete = items
-        .columns
-        .iter()
-        .zip(positions_of(items, &normalised))
-        .all(|(c, p)| !c.required || p.is_some());
-    if complete {
-        &WOO_ORDERS_PER_ITEM
-    } else {
-        spec
+    // A quantity alone can be an order's item count: a product's rows also name it.
+    let names_products = |positions: &[Option<Source>]| {
+        WOO_LINE_ITEMS
+            .columns
+            .iter()
+            .zip(positions)
+            .any(|(c, p)| [s::SKU, s::PRODUCT].contains(&c.canonical) && p.is_some())
+    };
+    match complete_positions(&WOO_LINE_ITEMS, &normalised) {
+        Some(positions) if names_products(&positions) => &WOO_ORDERS_PER_ITEM,
+        _ => spec,
     }
+}
+
+/// [`positions_of`], when the header holds every required column of `spec`.
+pub fn complete_positions(spec: &FormatSpec, normalised: &[String]) -> Option<Vec<Option<Source>>> {
+    let positions = positions_of(spec, normalised);
+    spec.columns
+        .iter()
+        .zip(&positions)
+        .all(|(c, p)| !c.required || p.is_some())
+        .then_some(positions)
 }
 
 /// WooCommerce's order id headers, the customer-facing number first: tickets, trackers
@@ -945,6 +956,12 @@ pub const FORMATS: &[&FormatSpec] = &[
     &GORGIAS_TICKETS,
     &GENERIC_ORDERS,
 ];
+
+/// Every format, with the variants [`per_item`] takes for a file of one row per line item
+/// (which [`detect`] never returns itself).
+pub fn all_formats() -> impl Iterator<Item = &'static FormatSpec> {
+    FORMATS.iter().copied().chain([&WOO_ORDERS_PER_ITEM])
+}
 
 /// Columns (format, canonical name) whose headers are different sources read in order of
 /// preference, not other names of one value: a Shopify export holds `Billing Province`,

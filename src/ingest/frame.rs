@@ -52,7 +52,9 @@ pub struct FileFrame {
     /// Which block of its file the frame holds: 0 for the first (or only) one.
     pub block: u32,
     /// Timestamp columns (not promises) given as dates only: every value the file has in them
-    /// is a bare date or a time of exactly 00:00:00 (a ShipStation `Ship Date`). Their times
+    /// is a bare date or a time of exactly 00:00:00 without an offset, read as the start of
+    /// that day in the store time zone (a ShipStation `Ship Date`; `2025-03-07T00:00:00Z` is an
+    /// instant). Their times
     /// are known to the day only, and the journeys measure waits to and from them in days
     /// (see `journey::DayPrecision`).
     pub date_only: Vec<&'static str>,
@@ -274,7 +276,7 @@ pub fn parse_cells(
     // The file's first table when this one is a further table read from the same file
     // (Shopify orders, for its line items): a row both drop for the same reason is counted once,
     // by the first table.
-    let first_table = super::formats::FORMATS.iter().find(|f| {
+    let first_table = super::formats::all_formats().find(|f| {
         f.also
             .iter()
             .any(|a| (a.format, a.kind) == (spec.format, spec.kind))
@@ -511,7 +513,7 @@ struct ColumnContext<'a> {
     dq: DataQuality,
     latest: Option<DateTime<Utc>>,
     /// Set by a timestamp column (not a promise) with some value, every one a bare date or a
-    /// time of exactly 00:00:00 (see [`FileFrame::date_only`]).
+    /// time of exactly 00:00:00 without an offset (see [`FileFrame::date_only`]).
     date_only: bool,
     /// Per row, whether this column's cell was filled down from its record's head row
     /// ([`fill_down`]); such a cell's findings are its head's, counted once there.
@@ -1014,7 +1016,12 @@ impl<'a> ColumnContext<'a> {
             match parsed {
                 Ok(Some(stamp)) => {
                     good += 1;
-                    date_like += usize::from(stamp.date_like);
+                    // A date as written: a bare date or a naive midnight, read as the start of
+                    // that day in the store zone (a midnight with an offset is an instant).
+                    date_like += usize::from(
+                        stamp.date_like
+                            && stamp.instant == value::start_of_local_day(stamp.written_date, tz),
+                    );
                     if let (Some(reason), StampCell::Text(cell)) = (from_file, &cell) {
                         if value::is_ambiguous_slash_date(cell) {
                             self.note(line, reason, Effect::Warning, Some(cell));

@@ -198,13 +198,7 @@ pub fn plan_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Resul
                 .map(|h| formats::normalise_header(h))
                 .collect();
             for extra in spec.also {
-                let positions = formats::positions_of(extra, &normalised);
-                let complete = extra
-                    .columns
-                    .iter()
-                    .zip(&positions)
-                    .all(|(c, p)| !c.required || p.is_some());
-                if complete {
+                if let Some(positions) = formats::complete_positions(extra, &normalised) {
                     tables.push(PlannedTable {
                         spec: extra,
                         format: extra.format.to_string(),
