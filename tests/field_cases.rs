@@ -5511,6 +5511,11 @@ fn a_woocommerce_export_with_one_row_per_product_is_one_order_per_number() {
     assert_eq!(report["inputs"][1]["kind"], "line_items");
     assert_eq!(report["inputs"][1]["rows"], 5);
     assert_eq!(run.kpi("orders"), 4);
+    let md = std::fs::read_to_string(run.out.path().join("report.md")).unwrap();
+    assert!(
+        md.contains(r"orders\_export.csv (WooCommerce orders, 4 orders)"),
+        "{md}"
+    );
     // The order number both tables read is warned once, by the orders.
     assert_eq!(
         run.dq_counted("leading ' removed"),

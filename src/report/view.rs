@@ -400,7 +400,8 @@ pub fn window_dates(start: Option<&str>, end: Option<&str>, tz: &str) -> String 
 /// A file read, as the terminal and report.md list it: `orders.csv (orders, 3000 rows)`, with
 /// the format when it is not snagscan's own (`format_label`); a format of one row per line
 /// item counts the orders its rows fold into (`orders_export_1.csv (Shopify orders, 51
-/// orders)`, beside `orders_export_1.csv (Shopify line items, 121 rows)`).
+/// orders)`, beside `orders_export_1.csv (Shopify line items, 121 rows)`); so does a format
+/// that can have one (WooCommerce: a row per order, or one per product folded).
 pub fn input_text(i: &InputFile) -> String {
     let kind = i.kind.as_str().replace('_', " ");
     let what = match format_label(&i.format) {
@@ -408,8 +409,7 @@ pub fn input_text(i: &InputFile) -> String {
         None => kind,
     };
     // A format with one row per line item folds its rows into orders: `rows` counts those.
-    let folded = crate::ingest::formats::FORMATS
-        .iter()
+    let folded = crate::ingest::formats::all_formats()
         .any(|f| f.format == i.format && f.kind == i.kind && f.group_by.is_some());
     let rows = match (folded, i.rows) {
         (true, 1) => "order",
