@@ -5547,3 +5547,33 @@ fn a_woocommerce_export_with_one_row_per_product_is_one_order_per_number() {
     assert_eq!(count, 1);
     assert_eq!(run.journeys()["2001"]["status"], "Completed");
 }
+
+/// Santiago's clocks go from 00:00 to 01:00 on 2024-09-08: a bare date that day has no time
+/// of day to fall in the gap and is not warned (its day starts at 01:00); a time in the gap is.
+#[test]
+fn a_date_on_a_day_whose_midnight_is_skipped_is_not_a_dst_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total,currency\n\
+          S1,a@example.com,2024-09-07 10:00:00,10.00,CLP\n\
+          S2,b@example.com,2024-09-08 00:30:00,10.00,CLP\n",
+    );
+    write(
+        dir.path(),
+        "shipstation_shipments.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #\n\
+          2024-09-08,S1,Chilexpress,Normal,T1\n\
+          2024-09-08,S2,Chilexpress,Normal,T2\n",
+    );
+    let run = analyze_ok(dir.path(), &["--timezone", "America/Santiago"]);
+    assert!(run.dq("shipped_at: local time in a DST gap").is_none());
+    assert_eq!(
+        run.dq_counted("placed_at: local time in a DST gap"),
+        (1.into(), serde_json::json!([3]))
+    );
+    let j = run.journeys();
+    assert_eq!(j["S1"]["fulfillment_wait_h"], "24.0");
+    assert_eq!(j["S2"]["fulfillment_wait_h"], "0.0");
+}

@@ -1027,7 +1027,9 @@ impl<'a> ColumnContext<'a> {
                             self.note(line, reason, Effect::Warning, Some(cell));
                         }
                     }
-                    if let Some(dst) = stamp.dst {
+                    // A date has no time of day to have fallen in a gap: its day starts when the
+                    // clocks start it (Santiago's 2024-09-08 at 01:00), and nothing is warned.
+                    if let Some(dst) = stamp.dst.filter(|_| !stamp.date_like) {
                         let reason = match dst {
                             DstResolution::Nonexistent => format!(
                                 "{}: local time in a DST gap (moved forward by the gap)",
