@@ -513,7 +513,9 @@ pub const WOO_LINE_ITEMS: FormatSpec = FormatSpec::plain(
 /// (only WooCommerce has one: [`WOO_ORDERS_PER_ITEM`]), when the header holds its line items'
 /// required columns.
 pub fn per_item(spec: &'static FormatSpec, headers: &[String]) -> &'static FormatSpec {
-    if !std::ptr::eq(spec, &WOO_ORDERS) {
+    let is_woo_orders = (spec.format, spec.kind, spec.group_by)
+        == (WOO_ORDERS.format, WOO_ORDERS.kind, WOO_ORDERS.group_by);
+    if !is_woo_orders {
         return spec;
     }
     let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();

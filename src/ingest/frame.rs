@@ -54,9 +54,8 @@ pub struct FileFrame {
     /// Timestamp columns (not promises) given as dates only: every value the file has in them
     /// is a bare date or a time of exactly 00:00:00 without an offset, read as the start of
     /// that day in the store time zone (a ShipStation `Ship Date`; `2025-03-07T00:00:00Z` is an
-    /// instant). Their times
-    /// are known to the day only, and the journeys measure waits to and from them in days
-    /// (see `journey::DayPrecision`).
+    /// instant). Their times are known to the day only, and the journeys measure waits to and
+    /// from them in days (see `journey::DayPrecision`).
     pub date_only: Vec<&'static str>,
 }
 
@@ -1011,15 +1010,17 @@ impl<'a> ColumnContext<'a> {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
-        let (mut good, mut bad, mut date_like) = (0usize, 0usize, 0usize);
+        let (mut good, mut bad, mut written_dates) = (0usize, 0usize, 0usize);
         for (line, cell, parsed) in rows {
             match parsed {
                 Ok(Some(stamp)) => {
                     good += 1;
                     // A date as written: a bare date or a naive midnight, read as the start of
                     // that day in the store zone (a midnight with an offset is an instant).
-                    date_like += usize::from(
-                        stamp.date_like
+                    // Promises have their own date rule and are not counted.
+                    written_dates += usize::from(
+                        c.ty == ValueType::Timestamp
+                            && stamp.date_like
                             && stamp.instant == value::start_of_local_day(stamp.written_date, tz),
                     );
                     if let (Some(reason), StampCell::Text(cell)) = (from_file, &cell) {
@@ -1081,7 +1082,7 @@ impl<'a> ColumnContext<'a> {
             }
         }
         self.require_some(c, header, good, bad)?;
-        self.date_only = c.ty == ValueType::Timestamp && good > 0 && date_like == good;
+        self.date_only = c.ty == ValueType::Timestamp && good > 0 && written_dates == good;
         let name = c.canonical;
         if c.ty == ValueType::Promise {
             Ok(vec![

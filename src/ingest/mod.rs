@@ -92,7 +92,7 @@ pub struct Store {
 }
 
 /// A timestamp column that one input file gives as dates only (every value a bare date or a
-/// time of exactly 00:00:00): a ShipStation `Ship Date`.
+/// time of exactly 00:00:00 without an offset): a ShipStation `Ship Date`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateOnlyColumn {
     pub kind: TableKind,
