@@ -45,6 +45,14 @@ pub const PARTIAL_IN_STATUS_PATTERN: &str = r"(?i)partial(ly)?[\s_-]*(shipped|fu
 /// `unpaid` is not read as paid; not `partially_paid` (a part still owed) nor `authorized` (not
 /// yet captured). With no payment time, the order was paid at a time not known.
 pub const PAID_STATUS_PATTERN: &str = r"(?i)^\s*(paid|(partially[\s_-]*)?refunded)\s*$";
+/// A `status` that says the order awaits its payment, so nothing is owed to the customer yet:
+/// WooCommerce's "Pending payment" (status key `wc-pending`; a bare `pending` in a WooCommerce
+/// file is read as that key, see `ingest::formats::woo_status`) and its block checkout's
+/// `checkout-draft`. Not Shopify's financial status `pending`, which a cash-on-delivery order
+/// keeps until it is delivered. Such an order, without a payment time, has no open age, is not
+/// in the backlog and is not overdue.
+pub const AWAITING_PAYMENT_STATUS_PATTERN: &str =
+    r"(?i)^\s*(wc-pending|(wc-)?checkout[\s_-]*draft|pending[\s_-]*payment)\s*$";
 /// A line item's `fulfillment_status` that says it will not be shipped (put back in stock, or
 /// Shopify's `not_eligible`): not an unshipped item.
 pub const NOT_TO_SHIP_STATUS_PATTERN: &str = r"(?i)^\s*(restocked|not[\s_-]?eligible|removed)\s*$";
@@ -80,8 +88,9 @@ pub struct Journeys {
     /// complete_fulfillment_wait_h (placed -> fulfilled_complete_at), transit_time_h,
     /// click_to_door_h, open_age_h (Float64, hours; null when not applicable, negative, placed
     /// after the as-of time, or when an end is an implausible time: see
-    /// [`Journeys::latest_plausible`]; the time columns show such a time as read); in_backlog (Boolean, at the as-of time: physical, not
-    /// cancelled, placed by then, something left to ship, and not shipped by then or known
+    /// [`Journeys::latest_plausible`]; the time columns show such a time as read; null too for an
+    /// order awaiting payment, see [`AWAITING_PAYMENT_STATUS_PATTERN`]); in_backlog (Boolean, at
+    /// the as-of time: physical, not cancelled, not awaiting payment, placed by then, something left to ship, and not shipped by then or known
     /// partly shipped);
     /// late, overdue (Boolean); days_late (Float64, days; late and days_late null when the
     /// delivery time is implausible or not known, except that late is true when the last
@@ -1324,7 +1333,13 @@ fn final_columns(
     let days_late = when(is_date.clone())
         .then((local_day - col(s::PROMISED_DATE).cast(DataType::Int32)).cast(DataType::Float64))
         .otherwise(since(deadline.clone(), delivered.clone()) / lit(24.0));
-    let open = physical.clone().and(col(s::CANCELLED).not());
+    // Open: the store owes the customer a shipment (not cancelled, not awaiting payment).
+    let awaiting_payment =
+        matches(col(s::STATUS), AWAITING_PAYMENT_STATUS_PATTERN).and(col(s::PAID_AT).is_null());
+    let open = physical
+        .clone()
+        .and(col(s::CANCELLED).not())
+        .and(awaiting_payment.not());
     let shipped = known_shipped();
     let partly_shipped = col("_says_partial").or(col("_lines_open").fill_null(lit(false)));
     // An order placed after the as-of time did not exist yet: no open age, not in the backlog.

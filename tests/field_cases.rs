@@ -5577,3 +5577,66 @@ fn a_date_on_a_day_whose_midnight_is_skipped_is_not_a_dst_gap() {
     assert_eq!(j["S1"]["fulfillment_wait_h"], "24.0");
     assert_eq!(j["S2"]["fulfillment_wait_h"], "0.0");
 }
+
+/// WooCommerce's "Pending payment" (`pending` in the Customer/Order CSV Export, the label in
+/// Advanced Order Export, `wc-pending` as its status key) is an order the customer has not
+/// paid: nothing is owed yet, so it has no open age and is not in the backlog. A payment time
+/// overrides the status. Shopify's financial status `pending` (cash on delivery) and the same
+/// word in a canonical file are not WooCommerce's, and stay open.
+#[test]
+fn a_woocommerce_order_awaiting_payment_is_not_in_the_backlog() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "woo_orders.csv",
+        b"order_number,order_date,paid_date,status,billing_email,order_total,order_currency\n\
+          W1,2025-03-03 10:00:00,2025-03-03 10:01:00,processing,a@example.com,10.00,EUR\n\
+          W2,2025-03-03 11:00:00,,pending,b@example.com,10.00,EUR\n\
+          W3,2025-03-03 12:00:00,,Pending payment,c@example.com,10.00,EUR\n\
+          W4,2025-03-03 13:00:00,, PENDING ,d@example.com,10.00,EUR\n\
+          W5,2025-03-03 14:00:00,2025-03-03 14:05:00,pending,e@example.com,10.00,EUR\n\
+          W6,2025-03-05 10:00:00,,on-hold,f@example.com,10.00,EUR\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\nW6,T6,2025-03-05 10:00:00\n",
+    );
+    let run = analyze_ok(dir.path(), &["--as-of", "2025-03-04T10:00:00Z"]);
+    let j = run.journeys();
+    // As of 2025-03-04 10:00 UTC: W1 placed 24 h earlier, W5 20 h earlier.
+    assert_eq!(j["W1"]["open_age_h"], "24.0");
+    assert_eq!(j["W5"]["open_age_h"], "20.0");
+    assert_eq!(j["W5"]["status"], "wc-pending");
+    for id in ["W2", "W3", "W4"] {
+        assert_eq!(j[id]["open_age_h"], "", "{id}");
+        assert_eq!(j[id]["in_backlog"], "false", "{id}");
+        assert_eq!(j[id]["stage"], "placed", "{id}");
+    }
+    assert_eq!(j["W2"]["status"], "wc-pending");
+    assert_eq!(j["W3"]["status"], "Pending payment");
+    // W1 and W5; W6 was placed after the as-of time, and is not among the orders either.
+    assert_eq!(run.kpi("backlog_orders"), 2);
+    assert_eq!(run.kpi("orders"), 5);
+
+    // The same word in a canonical file is not WooCommerce's: the order stays open.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,status,email,total,currency\n\
+          C1,2025-03-03 10:00:00,pending,a@example.com,10.00,EUR\n\
+          C2,2025-03-03 11:00:00,wc-pending,b@example.com,10.00,EUR\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\nX9,T9,2025-03-04 10:00:00\n",
+    );
+    let run = analyze_ok(dir.path(), &["--as-of", "2025-03-04T10:00:00Z"]);
+    let j = run.journeys();
+    assert_eq!(j["C1"]["in_backlog"], "true");
+    assert_eq!(j["C1"]["open_age_h"], "24.0");
+    assert_eq!(j["C2"]["in_backlog"], "false");
+    assert_eq!(run.kpi("backlog_orders"), 1);
+}

@@ -468,8 +468,37 @@ pub const SHOPIFY_LINE_ITEMS: FormatSpec = FormatSpec::plain(
 /// `customer_id` 0 is a guest (a placeholder, never a key). The canonical order columns the
 /// plugins have no header for (`cancelled_at`, `cancel_reason`, `promised_by`, `tags`, `test`,
 /// ...) are read under their canonical names.
-pub const WOO_ORDERS: FormatSpec =
-    FormatSpec::plain("woocommerce", TableKind::Orders, WOO_ORDER_COLUMNS);
+pub const WOO_ORDERS: FormatSpec = FormatSpec {
+    derive: Some(woo_status),
+    ..FormatSpec::plain("woocommerce", TableKind::Orders, WOO_ORDER_COLUMNS)
+};
+
+/// WooCommerce's order status `pending` ("Pending payment": the customer has not paid, and
+/// an unpaid order is never shipped) as its status key `wc-pending`, which
+/// [`crate::journey::AWAITING_PAYMENT_STATUS_PATTERN`] reads. The bare word is WooCommerce's
+/// alone: Shopify's financial status `pending` (a cash-on-delivery order) is another thing.
+/// Any case, trimmed; every other status as written.
+fn woo_status(mut lf: LazyFrame) -> LazyFrame {
+    let has_status = lf
+        .collect_schema()
+        .is_ok_and(|schema| schema.contains(s::STATUS));
+    if !has_status {
+        return lf;
+    }
+    let status = pl::col(s::STATUS);
+    let word = status
+        .clone()
+        .str()
+        .strip_chars(pl::lit(pl::Null {}))
+        .str()
+        .to_lowercase();
+    lf.with_column(
+        pl::when(word.eq(pl::lit("pending")))
+            .then(pl::lit("wc-pending"))
+            .otherwise(status)
+            .alias(s::STATUS),
+    )
+}
 
 /// [`WOO_ORDERS`] for an export with one row per product ("Advanced Order Export For
 /// WooCommerce" writes `SKU`, `Item Name` and `Quantity` beside the order's columns, repeated on
@@ -484,7 +513,7 @@ pub const WOO_ORDERS_PER_ITEM: FormatSpec = FormatSpec {
     defaults: &[],
     group_by: Some(s::ORDER_ID),
     also: &[&WOO_LINE_ITEMS],
-    derive: None,
+    derive: Some(woo_status),
 };
 
 /// The products of a WooCommerce export with one row per product (see [`WOO_ORDERS_PER_ITEM`]).
