@@ -5546,6 +5546,27 @@ fn a_woocommerce_export_with_one_row_per_product_is_one_order_per_number() {
     let (count, _) = run.dq_counted("duplicate order_id");
     assert_eq!(count, 1);
     assert_eq!(run.journeys()["2001"]["status"], "Completed");
+
+    // A product row without a quantity drops that line item, not the order on the line.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        b"Order Number;Order Status;Order Date;Email (Billing);Order Total Amount;Order Currency;SKU;Item Name;Quantity\n\
+          2001;Completed;2025-03-03 16:56;a@example.com;39,50;EUR;SKU-0;Shirt;1\n\
+          2002;Completed;2025-03-05 10:00;b@example.com;24,90;EUR;SKU-2;Hat;\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    assert_eq!(
+        run.dq_counted("no quantity (line item dropped)"),
+        (1.into(), serde_json::json!([3]))
+    );
+    assert!(
+        run.dq("(row dropped)").is_none(),
+        "{:?}",
+        run.data_quality()
+    );
 }
 
 /// Santiago's clocks go from 00:00 to 01:00 on 2024-09-08: a bare date that day has no time

@@ -355,7 +355,9 @@ pub fn parse_cells(
                         dropped_counted_elsewhere += 1;
                         continue;
                     }
-                    let reason = format!("no {} (row dropped)", c.canonical);
+                    // A further table's row is its record only: the line's order is kept.
+                    let dropped = if further_table { "line item" } else { "row" };
+                    let reason = format!("no {} ({dropped} dropped)", c.canonical);
                     dq.note(
                         &file.name,
                         raw.lines[row],
