@@ -5451,6 +5451,17 @@ fn a_date_only_ship_date_gives_waits_in_whole_local_days() {
         b"Ship Date,Order #,Carrier,Service,Tracking #\n\
           2025-03-15T00:00:00Z,A8,DHL,Paket,T8\n",
     );
+    // `inspect` says which columns are read as dates only.
+    let (code, text) = inspect(dir.path(), &["--timezone", "Europe/Berlin"]);
+    assert_eq!(code, 0, "{text}");
+    let dated = "shipped_at      <- 'Ship Date' (dates only: waits in whole days)";
+    assert_eq!(text.matches(dated).count(), 1, "{text}");
+    assert!(
+        text.contains("paid_at   <- 'paid_at' (dates only"),
+        "{text}"
+    );
+    // Not the timed files' Ship Date, nor the delivery times.
+    assert_eq!(text.matches("(dates only").count(), 2, "{text}");
     let run = analyze_ok(dir.path(), &["--timezone", "Europe/Berlin"]);
     let j = run.journeys();
     let wait = |id: &str, c: &str| j[id][c].clone();

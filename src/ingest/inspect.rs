@@ -127,6 +127,16 @@ pub fn inspect(
                                 .zip(&t.positions)
                                 .filter_map(|(c, p)| {
                                     let from = match p.as_ref()? {
+                                        // A time column known to the day only (README,
+                                        // **Date-only times**).
+                                        Source::Header(i)
+                                            if ff.date_only.contains(&c.canonical) =>
+                                        {
+                                            format!(
+                                                "'{}' (dates only: waits in whole days)",
+                                                raw.headers.get(*i)?
+                                            )
+                                        }
                                         Source::Header(i) => {
                                             format!("'{}'", raw.headers.get(*i)?)
                                         }
