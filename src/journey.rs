@@ -569,12 +569,21 @@ fn build_with(
             .as_materialized_series()
             .bool()?
             .any();
+    // With times known to the day only, whether the first hand-off and the delivery are, for
+    // the tickets' delivery states (dropped once the tickets are linked).
+    let day_ends: Vec<Expr> = match days.journey_flags() {
+        Some([_, _, shipped, _, delivered]) => vec![
+            shipped.alias(crate::support::SHIPPED_DAY_ONLY),
+            delivered.alias(crate::support::DELIVERED_DAY_ONLY),
+        ],
+        None => Vec::new(),
+    };
     let journeys = with_waits
         .lazy()
         .with_columns(final_columns(tz, as_of, latest, deliveries_known))
         // Already in the journeys' order (placed_at, order_id): the orders come sorted from
         // `ingest`, and every join since kept the left order.
-        .select(journey_columns())
+        .select([journey_columns(), day_ends].concat())
         .collect()?;
     let journeys = with_order_seq(journeys)?;
     drop(waits_span);
@@ -593,7 +602,7 @@ fn build_with(
     };
     let (journeys, tickets) = match refs {
         Some(refs) => {
-            let linked = crate::support::link(refs, store, &journeys, distinct, latest, dq)?;
+            let linked = crate::support::link(refs, store, &journeys, distinct, latest, tz, dq)?;
             let counts = crate::support::per_order(&linked);
             // A ticket linked to an id several orders share counts on the first of them only
             // (see `add_by_order_id`); the others have none.
@@ -617,6 +626,7 @@ fn build_with(
         }
     };
     drop(tickets_span);
+    let journeys = crate::support::without_day_flags(journeys)?;
     let customers = {
         let _t = crate::timings::span("customers");
         let several = several_currencies_with_amounts(&journeys)?;

@@ -16,6 +16,7 @@
 //! them.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
@@ -420,6 +421,52 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
         .collect()?)
 }
 
+/// Journey column (Boolean, internal): the order's first hand-off is known to the day only
+/// (README, **Date-only times**). Present only while the tickets are linked, and only when some
+/// journey time is known to the day only; see [`without_day_flags`].
+pub const SHIPPED_DAY_ONLY: &str = "_shipped_day_only";
+/// Journey column (Boolean, internal): the order's delivery is known to the day only.
+pub const DELIVERED_DAY_ONLY: &str = "_delivered_day_only";
+
+/// The start of the local day after instant `t`'s (Datetime ms UTC), in `tz`: the first
+/// instant of that day, or 24 h after `t` in the rare zone whose clocks skip that midnight.
+fn next_local_midnight(t: Expr, tz: Tz) -> Expr {
+    let zone = crate::journey::polars_tz(tz);
+    let next_day = (t
+        .clone()
+        .dt()
+        .convert_time_zone(zone.clone())
+        .dt()
+        .date()
+        .cast(DataType::Int32)
+        + lit(1))
+    .cast(DataType::Date);
+    let midnight = next_day
+        .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+        .dt()
+        .replace_time_zone(Some(zone), lit("earliest"), NonExistent::Null)
+        .dt()
+        .convert_time_zone(TimeZone::UTC);
+    coalesce(&[midnight, t + lit(Duration::parse("24h"))])
+}
+
+/// Column `name` of `journeys` when it has one, else false.
+fn day_only(journeys: &DataFrame, name: &str) -> Expr {
+    match journeys.column(name) {
+        Ok(_) => col(name),
+        Err(_) => lit(false),
+    }
+}
+
+/// `journeys` without [`SHIPPED_DAY_ONLY`] and [`DELIVERED_DAY_ONLY`] (as it is when it has
+/// neither).
+pub fn without_day_flags(journeys: DataFrame) -> Result<DataFrame> {
+    if journeys.column(SHIPPED_DAY_ONLY).is_err() {
+        return Ok(journeys);
+    }
+    Ok(journeys.drop_many([SHIPPED_DAY_ONLY, DELIVERED_DAY_ONLY]))
+}
+
 /// Per-ticket linking, from the [`references`] of the tickets.
 ///
 /// Output: the canonical ticket columns plus `order_id` (String, the linked order's id as in the
@@ -431,7 +478,9 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
 /// whose order's shipping cannot be told (the inputs hold no shipping data) or delivery (a
 /// ticket after the hand-off, and the inputs hold no delivery data), or
 /// opened after its order shipped when the delivery time is not known (implausible, or missing
-/// beside a "delivered" status) and no parcel of the order is known delivered after the ticket).
+/// beside a "delivered" status) and no parcel of the order is known delivered after the ticket,
+/// or opened on the local day of a hand-off or delivery known to the day only: before or after
+/// it is not known). `tz`: the store time zone, whose days those are.
 ///
 /// `ids_distinct`: no two journeys share an order id (see `journey::one_per_order_id`).
 /// `latest`: the latest plausible time ([`crate::journey::Journeys::latest_plausible`]); a
@@ -443,6 +492,7 @@ pub fn link(
     journeys: &DataFrame,
     ids_distinct: bool,
     latest: Option<DateTime<Utc>>,
+    tz: Tz,
     dq: &mut DataQuality,
 ) -> Result<DataFrame> {
     // One order per key, so that a join never repeats a ticket: two orders can share a key
@@ -606,7 +656,21 @@ pub fn link(
         col(s::DELIVERED).alias("_was_delivered"),
         col(s::PROMISE_DEADLINE).alias("_deadline"),
         col(s::PROMISE_IS_DATE).alias("_is_date"),
+        day_only(journeys, SHIPPED_DAY_ONLY).alias("_shipped_day"),
+        day_only(journeys, DELIVERED_DAY_ONLY).alias("_delivered_day"),
     ]);
+    // A hand-off or delivery known to the day only happened some time in that local day: it
+    // came before a ticket opened from the next day on, and a ticket opened that day cannot
+    // tell before from after (README, **Date-only times**).
+    let day_end = |t: &str, flag: &str| {
+        when(col(flag))
+            .then(next_local_midnight(col(t), tz))
+            .otherwise(col(t))
+    };
+    let (shipped_end, delivered_end) = (
+        day_end("_shipped", "_shipped_day"),
+        day_end("_delivered", "_delivered_day"),
+    );
     // The latest known parcel delivery of each linked order with shipment rows: when its last
     // delivery time is not known, a parcel known delivered after the ticket says the order was
     // still in transit then.
@@ -663,15 +727,29 @@ pub fn link(
         .when(
             col("_delivered")
                 .is_not_null()
-                .and(col("_delivered").lt_eq(created.clone())),
+                .and(delivered_end.lt_eq(created.clone())),
         )
         .then(lit("delivered"))
+        // Delivered on the ticket's day, that day known only: before or after is not known.
+        .when(
+            col("_delivered")
+                .lt_eq(created.clone())
+                .fill_null(lit(false)),
+        )
+        .then(lit("time_unknown"))
         // Shipped (a status or a delivery says so) at a time not known: maybe before the
         // ticket, maybe after.
         .when(col("_shipped").is_null().and(col("_known_shipped")))
         .then(lit("shipped_time_unknown"))
-        .when(col("_shipped").is_null().or(col("_shipped").gt(created)))
+        .when(
+            col("_shipped")
+                .is_null()
+                .or(col("_shipped").gt(created.clone())),
+        )
         .then(lit("not_shipped"))
+        // Shipped on the ticket's day, that day known only.
+        .when(shipped_end.gt(created.clone()))
+        .then(lit("time_unknown"))
         // Shipped before the ticket, and no delivery data in the inputs: in transit or
         // delivered is not known.
         .when(lit(!delivery_known))

@@ -5672,3 +5672,52 @@ fn a_woocommerce_order_awaiting_payment_is_not_in_the_backlog() {
     assert_eq!(j["C2"]["in_backlog"], "false");
     assert_eq!(run.kpi("backlog_orders"), 1);
 }
+
+/// A ticket's delivery state against a hand-off or delivery known to the day only: it came
+/// before a ticket opened from the next local day on, and a ticket opened that day cannot tell
+/// before from after (`time_unknown`), in the store time zone, on a 23-hour day too.
+#[test]
+fn a_ticket_on_the_day_of_a_date_only_hand_off_has_an_unknown_delivery_state() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total,currency\n\
+          B1,a@example.com,2025-03-03 10:00:00,10.00,EUR\n\
+          B2,b@example.com,2025-03-29 10:00:00,10.00,EUR\n",
+    );
+    write(
+        dir.path(),
+        "shipstation_shipments.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
+          2025-03-04,B1,DHL,Paket,T1,2025-03-06\n\
+          2025-03-30,B2,DHL,Paket,T2,\n",
+    );
+    // Berlin is UTC+1 until 2025-03-30 02:00, UTC+2 after.
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\n\
+          K1,2025-03-03 20:00:00,Where is my order?,B1\n\
+          K2,2025-03-04 09:00:00,Where is my order?,B1\n\
+          K3,2025-03-05 09:00:00,Where is my order?,B1\n\
+          K4,2025-03-06 08:00:00,Where is my order?,B1\n\
+          K5,2025-03-07 08:00:00,Where is my order?,B1\n\
+          K6,2025-03-30 23:30:00,Where is my order?,B2\n\
+          K7,2025-03-31 00:30:00,Where is my order?,B2\n",
+    );
+    let run = analyze_ok(dir.path(), &["--timezone", "Europe/Berlin"]);
+    let tickets = run.table("tickets.csv");
+    let state = |id: &str| tickets[id]["delivery_state"].clone();
+    assert_eq!(state("K1"), "not_shipped");
+    assert_eq!(state("K2"), "time_unknown");
+    assert_eq!(state("K3"), "in_transit_before_promise");
+    assert_eq!(state("K4"), "time_unknown");
+    assert_eq!(state("K5"), "delivered");
+    // 23:30 on the 23-hour day is still the ship day; 00:30 the next is not.
+    assert_eq!(state("K6"), "time_unknown");
+    assert_eq!(state("K7"), "in_transit_before_promise");
+    // The internal flags are not written.
+    let header = std::fs::read_to_string(run.out.path().join("journeys.csv")).unwrap();
+    assert!(!header.lines().next().unwrap().contains("day_only"));
+}
