@@ -580,7 +580,7 @@ fn build_with(
     };
     let journeys = with_waits
         .lazy()
-        .with_columns(final_columns(tz, as_of, latest, deliveries_known))
+        .with_columns(final_columns(tz, as_of, latest, deliveries_known, &days))
         // Already in the journeys' order (placed_at, order_id): the orders come sorted from
         // `ingest`, and every join since kept the left order.
         .select([journey_columns(), day_ends].concat())
@@ -1235,6 +1235,28 @@ fn in_files(files: &[String]) -> Expr {
     col(s::SRC_FILE).is_in(lit(files).implode(false), false)
 }
 
+/// The start of the local day after instant `t`'s (Datetime ms UTC), in `tz`: the first
+/// instant of that day, or 24 h after `t` in the rare zone whose clocks skip that midnight.
+pub(crate) fn next_local_midnight(t: Expr, tz: Tz) -> Expr {
+    let zone = polars_tz(tz);
+    let next_day = (t
+        .clone()
+        .dt()
+        .convert_time_zone(zone.clone())
+        .dt()
+        .date()
+        .cast(DataType::Int32)
+        + lit(1))
+    .cast(DataType::Date);
+    let midnight = next_day
+        .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+        .dt()
+        .replace_time_zone(Some(zone), lit("earliest"), NonExistent::Null)
+        .dt()
+        .convert_time_zone(TimeZone::UTC);
+    coalesce(&[midnight, t + lit(Duration::parse("24h"))])
+}
+
 /// Whole local days from instant `from` to instant `to`, in hours (Float64: days x 24).
 fn day_hours(from: Expr, to: Expr, tz: Tz) -> Expr {
     let day = |t: Expr| {
@@ -1297,17 +1319,31 @@ fn non_negative(raw: &str) -> Expr {
 /// time not known: no wait or lateness is derived from it, and it counts as shipped (delivered)
 /// whatever the as-of time, as an order known shipped without a time does, and as an order
 /// whose status says delivered without a time (`delivered` true, delivered_at null) does.
+///
+/// A hand-off or delivery known to the day only ([`DayPrecision`]) happened by the as-of time
+/// when its local day had ended by then: on that day it may still have been to come.
 fn final_columns(
     tz: Tz,
     as_of: DateTime<Utc>,
     latest: Option<DateTime<Utc>>,
     deliveries_known: bool,
+    days: &DayPrecision,
 ) -> Vec<Expr> {
     let as_of_lit = lit(as_of.timestamp_millis()).cast(utc_ms());
     let physical = col(s::REQUIRES_SHIPPING);
     let [negative_total, refund_above_total] = implausible_amounts();
     let delivered = known_time(s::DELIVERED_AT, latest);
     let ship_time = known_time(s::SHIPPED_AT, latest);
+    // When the hand-off and the delivery were surely done: their time, or the end of the local
+    // day of one known to the day only.
+    let flags = days.journey_flags();
+    let done_by = |t: Expr, flag: usize| match &flags {
+        Some(flags) => when(flags[flag].clone())
+            .then(next_local_midnight(t.clone(), tz))
+            .otherwise(t),
+        None => t,
+    };
+    let (shipped_by, delivered_by) = (done_by(ship_time.clone(), 2), done_by(delivered.clone(), 4));
     let deadline = col(s::PROMISE_DEADLINE);
     let is_date = col(s::PROMISE_IS_DATE).fill_null(lit(false));
     let measurable = physical
@@ -1357,7 +1393,7 @@ fn final_columns(
     // Shipped by the as-of time: a ship time at or before it; with no ship time, known shipped at
     // a time not known (a delivery, a fulfillment status, or a shipment row without a time).
     let shipped_by_as_of = when(ship_time.clone().is_not_null())
-        .then(ship_time.clone().lt_eq(as_of_lit.clone()))
+        .then(shipped_by.clone().lt_eq(as_of_lit.clone()))
         .otherwise(shipped.clone().or(col(s::N_SHIPMENTS).gt(lit(0u32))));
     // Nothing will ship: the order's fulfillment status says restocked (or not eligible), or the
     // line items leave no shippable unit unshipped.
@@ -1402,7 +1438,7 @@ fn final_columns(
                 .and(
                     shipped
                         .not()
-                        .or(ship_time.gt(as_of_lit.clone()).fill_null(lit(false))),
+                        .or(shipped_by.gt(as_of_lit.clone()).fill_null(lit(false))),
                 )
                 .and(placed_by_as_of.clone()),
         )
@@ -1434,7 +1470,7 @@ fn final_columns(
                     .then(
                         col(s::DELIVERED)
                             .not()
-                            .or(delivered.gt(as_of_lit.clone()).fill_null(lit(false)))
+                            .or(delivered_by.gt(as_of_lit.clone()).fill_null(lit(false)))
                             // A parcel known delivered after the as-of time: the order was
                             // not all delivered then, whenever its last one came.
                             .or(col("_ship_delivered_known")

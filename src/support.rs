@@ -428,28 +428,6 @@ pub const SHIPPED_DAY_ONLY: &str = "_shipped_day_only";
 /// Journey column (Boolean, internal): the order's delivery is known to the day only.
 pub const DELIVERED_DAY_ONLY: &str = "_delivered_day_only";
 
-/// The start of the local day after instant `t`'s (Datetime ms UTC), in `tz`: the first
-/// instant of that day, or 24 h after `t` in the rare zone whose clocks skip that midnight.
-fn next_local_midnight(t: Expr, tz: Tz) -> Expr {
-    let zone = crate::journey::polars_tz(tz);
-    let next_day = (t
-        .clone()
-        .dt()
-        .convert_time_zone(zone.clone())
-        .dt()
-        .date()
-        .cast(DataType::Int32)
-        + lit(1))
-    .cast(DataType::Date);
-    let midnight = next_day
-        .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
-        .dt()
-        .replace_time_zone(Some(zone), lit("earliest"), NonExistent::Null)
-        .dt()
-        .convert_time_zone(TimeZone::UTC);
-    coalesce(&[midnight, t + lit(Duration::parse("24h"))])
-}
-
 /// Column `name` of `journeys` when it has one, else false.
 fn day_only(journeys: &DataFrame, name: &str) -> Expr {
     match journeys.column(name) {
@@ -664,7 +642,7 @@ pub fn link(
     // tell before from after (README, **Date-only times**).
     let day_end = |t: &str, flag: &str| {
         when(col(flag))
-            .then(next_local_midnight(col(t), tz))
+            .then(crate::journey::next_local_midnight(col(t), tz))
             .otherwise(col(t))
     };
     let (shipped_end, delivered_end) = (

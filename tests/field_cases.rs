@@ -5721,3 +5721,36 @@ fn a_ticket_on_the_day_of_a_date_only_hand_off_has_an_unknown_delivery_state() {
     let header = std::fs::read_to_string(run.out.path().join("journeys.csv")).unwrap();
     assert!(!header.lines().next().unwrap().contains("day_only"));
 }
+
+/// At an `--as-of` time, a hand-off or delivery known to the day only had happened when its
+/// local day had ended: at the start of the ship day (a bare-date `--as-of`) the order was
+/// still waiting, and at the start of the delivery day it was still on its way.
+#[test]
+fn a_date_only_hand_off_counts_at_the_as_of_time_once_its_day_has_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,promised_by,total,currency\n\
+          B1,a@example.com,2025-03-03 10:00:00,2025-03-05,10.00,EUR\n",
+    );
+    write(
+        dir.path(),
+        "shipstation_shipments.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
+          2025-03-04,B1,DHL,Paket,T1,2025-03-06\n",
+    );
+    let at = |as_of: &str| {
+        let run = analyze_ok(dir.path(), &["--timezone", "Europe/Berlin", "--as-of", as_of]);
+        let j = run.journeys();
+        let b1 = j["B1"].clone();
+        (b1["in_backlog"].clone(), b1["open_age_h"].clone(), b1["overdue"].clone())
+    };
+    // The start of 4 March in Berlin: 14 h after placement, not yet shipped.
+    assert_eq!(at("2025-03-04"), ("true".into(), "14.0".into(), "false".into()));
+    // 4 March has ended: shipped.
+    assert_eq!(at("2025-03-05"), ("false".into(), "".into(), "false".into()));
+    // The start of 6 March: the promise (5 March) has passed, the delivery day has not.
+    assert_eq!(at("2025-03-06"), ("false".into(), "".into(), "true".into()));
+    assert_eq!(at("2025-03-07"), ("false".into(), "".into(), "false".into()));
+}
