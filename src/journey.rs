@@ -580,7 +580,14 @@ fn build_with(
     };
     let journeys = with_waits
         .lazy()
-        .with_columns(final_columns(tz, as_of, latest, deliveries_known, &days))
+        .with_columns(final_columns(
+            tz,
+            as_of,
+            end,
+            latest,
+            deliveries_known,
+            &days,
+        ))
         // Already in the journeys' order (placed_at, order_id): the orders come sorted from
         // `ingest`, and every join since kept the left order.
         .select([journey_columns(), day_ends].concat())
@@ -1321,10 +1328,13 @@ fn non_negative(raw: &str) -> Expr {
 /// whose status says delivered without a time (`delivered` true, delivered_at null) does.
 ///
 /// A hand-off or delivery known to the day only ([`DayPrecision`]) happened by the as-of time
-/// when its local day had ended by then: on that day it may still have been to come.
+/// when its local day had ended by then: on that day it may still have been to come. Not later
+/// than the data end `end` (what the data holds had happened by its end), nor, for a hand-off,
+/// than the order's known delivery time.
 fn final_columns(
     tz: Tz,
     as_of: DateTime<Utc>,
+    end: DateTime<Utc>,
     latest: Option<DateTime<Utc>>,
     deliveries_known: bool,
     days: &DayPrecision,
@@ -1337,13 +1347,22 @@ fn final_columns(
     // When the hand-off and the delivery were surely done: their time, or the end of the local
     // day of one known to the day only.
     let flags = days.journey_flags();
-    let done_by = |t: Expr, flag: usize| match &flags {
-        Some(flags) => when(flags[flag].clone())
-            .then(next_local_midnight(t.clone(), tz))
-            .otherwise(t),
+    let end_lit = lit(end.timestamp_millis()).cast(utc_ms());
+    let done_by = |t: Expr, flag: usize, also: Option<Expr>| match &flags {
+        Some(flags) => {
+            let mut bounds = vec![next_local_midnight(t.clone(), tz), end_lit.clone()];
+            bounds.extend(also);
+            // `min_horizontal` skips nulls: an unknown delivery time bounds nothing.
+            when(flags[flag].clone())
+                .then(polars::lazy::dsl::min_horizontal(bounds).unwrap_or(t.clone()))
+                .otherwise(t)
+        }
         None => t,
     };
-    let (shipped_by, delivered_by) = (done_by(ship_time.clone(), 2), done_by(delivered.clone(), 4));
+    let (shipped_by, delivered_by) = (
+        done_by(ship_time.clone(), 2, Some(delivered.clone())),
+        done_by(delivered.clone(), 4, None),
+    );
     let deadline = col(s::PROMISE_DEADLINE);
     let is_date = col(s::PROMISE_IS_DATE).fill_null(lit(false));
     let measurable = physical

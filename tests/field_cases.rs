@@ -5732,7 +5732,8 @@ fn a_date_only_hand_off_counts_at_the_as_of_time_once_its_day_has_ended() {
         dir.path(),
         "orders.csv",
         b"order_id,email,placed_at,promised_by,total,currency\n\
-          B1,a@example.com,2025-03-03 10:00:00,2025-03-05,10.00,EUR\n",
+          B1,a@example.com,2025-03-03 10:00:00,2025-03-05,10.00,EUR\n\
+          B2,b@example.com,2025-03-08 10:00:00,,10.00,EUR\n",
     );
     write(
         dir.path(),
@@ -5741,16 +5742,92 @@ fn a_date_only_hand_off_counts_at_the_as_of_time_once_its_day_has_ended() {
           2025-03-04,B1,DHL,Paket,T1,2025-03-06\n",
     );
     let at = |as_of: &str| {
-        let run = analyze_ok(dir.path(), &["--timezone", "Europe/Berlin", "--as-of", as_of]);
+        let run = analyze_ok(
+            dir.path(),
+            &["--timezone", "Europe/Berlin", "--as-of", as_of],
+        );
         let j = run.journeys();
         let b1 = j["B1"].clone();
-        (b1["in_backlog"].clone(), b1["open_age_h"].clone(), b1["overdue"].clone())
+        (
+            b1["in_backlog"].clone(),
+            b1["open_age_h"].clone(),
+            b1["overdue"].clone(),
+        )
     };
     // The start of 4 March in Berlin: 14 h after placement, not yet shipped.
-    assert_eq!(at("2025-03-04"), ("true".into(), "14.0".into(), "false".into()));
-    // 4 March has ended: shipped.
-    assert_eq!(at("2025-03-05"), ("false".into(), "".into(), "false".into()));
+    assert_eq!(
+        at("2025-03-04"),
+        ("true".into(), "14.0".into(), "false".into())
+    );
+    // 4 March has ended: shipped. (B2, placed on 8 March, makes the data end later than
+    // these as-of times: see the next test for the data end.)
+    assert_eq!(
+        at("2025-03-05"),
+        ("false".into(), "".into(), "false".into())
+    );
     // The start of 6 March: the promise (5 March) has passed, the delivery day has not.
     assert_eq!(at("2025-03-06"), ("false".into(), "".into(), "true".into()));
-    assert_eq!(at("2025-03-07"), ("false".into(), "".into(), "false".into()));
+    assert_eq!(
+        at("2025-03-07"),
+        ("false".into(), "".into(), "false".into())
+    );
+}
+
+/// What bounds a date-only hand-off at the as-of time: a known delivery (a parcel delivered at
+/// 10:00 had left by then) and the data end (what the data holds had happened by its end, so
+/// a run without `--as-of` ending on the ship date has no backlog). A UTC midnight with an offset
+/// is an instant in a UTC store too, and a ticket's bare date is not labelled as read in days.
+#[test]
+fn a_date_only_hand_off_is_bounded_by_its_delivery_and_the_data_end() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total,currency\n\
+          S1,a@example.com,2025-03-03 09:00:00,10.00,EUR\n\
+          S2,b@example.com,2025-03-03 09:00:00,10.00,EUR\n\
+          S3,c@example.com,2025-03-04 20:00:00,10.00,EUR\n",
+    );
+    write(
+        dir.path(),
+        "shipstation_shipments.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
+          2025-03-04,S1,DHL,Paket,T1,2025-03-04 10:00:00\n\
+          2025-03-04,S2,DHL,Paket,T2,\n",
+    );
+    let run = analyze_ok(dir.path(), &["--as-of", "2025-03-04T12:00:00Z"]);
+    let j = run.journeys();
+    assert_eq!(j["S1"]["in_backlog"], "false");
+    assert_eq!(j["S1"]["open_age_h"], "");
+    // S2's ship day has not ended, and nothing says it left: still waiting, 27 h after placement.
+    assert_eq!(j["S2"]["in_backlog"], "true");
+    assert_eq!(j["S2"]["open_age_h"], "27.0");
+    // Without --as-of the data end is S3's placement (20:00), by which the data's hand-offs
+    // had happened: S2 had left, S3 (no shipment) is the backlog.
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.journeys()["S2"]["in_backlog"], "false");
+    assert_eq!(run.kpi("backlog_orders"), 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total,currency\nU1,a@example.com,2025-03-03 09:00:00,10.00,EUR\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at\nU1,T1,2025-03-04T00:00:00Z\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\nK1,2025-03-04,Where is my order?,U1\n",
+    );
+    let (code, text) = inspect(dir.path(), &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("dates only"), "{text}");
+    // 09:00 -> the instant 00:00 UTC next day: 15 h, not a whole day.
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.journeys()["U1"]["fulfillment_wait_h"], "15.0");
 }

@@ -1023,6 +1023,7 @@ impl<'a> ColumnContext<'a> {
                     written_dates += usize::from(
                         c.ty == ValueType::Timestamp
                             && stamp.date_like
+                            && stamp.local
                             && stamp.instant == value::start_of_local_day(stamp.written_date, tz),
                     );
                     if let (Some(reason), StampCell::Text(cell)) = (from_file, &cell) {

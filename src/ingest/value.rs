@@ -30,6 +30,9 @@ pub struct Stamp {
     pub written_date: NaiveDate,
     /// True for a bare date or a time of exactly 00:00:00 (a date promise, SPEC section 1).
     pub date_like: bool,
+    /// True when written without an offset (a bare date or a naive time, read in the store
+    /// time zone); false for `Z`, `+01:00`... and for a stored instant with a zone.
+    pub local: bool,
     /// Set when a naive local time fell in a DST gap or overlap and was resolved by the SPEC rule.
     pub dst: Option<DstResolution>,
 }
@@ -86,6 +89,7 @@ pub fn parse_timestamp(cell: &str, tz: Tz, slash: SlashOrder) -> Result<Option<S
         instant,
         written_date: date,
         date_like,
+        local: offset.is_none(),
         dst,
     }))
 }
@@ -121,6 +125,7 @@ fn parse_timestamp_fast(s: &str, tz: Tz) -> Option<Stamp> {
             instant,
             written_date: date,
             date_like: true,
+            local: true,
             dst,
         });
     }
@@ -150,6 +155,7 @@ fn parse_timestamp_fast(s: &str, tz: Tz) -> Option<Stamp> {
         instant,
         written_date: date,
         date_like: time == NaiveTime::MIN,
+        local: b.len() == 19,
         dst,
     })
 }
@@ -187,6 +193,7 @@ pub fn parse_timestamp_with(
             instant: t.with_timezone(&Utc),
             written_date: naive.date(),
             date_like: naive.time() == NaiveTime::MIN,
+            local: false,
             dst: None,
         }
     } else if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
@@ -195,6 +202,7 @@ pub fn parse_timestamp_with(
             instant,
             written_date: naive.date(),
             date_like: naive.time() == NaiveTime::MIN,
+            local: true,
             dst,
         }
     } else if let Ok(date) = NaiveDate::parse_from_str(s, fmt) {
@@ -203,6 +211,7 @@ pub fn parse_timestamp_with(
             instant,
             written_date: date,
             date_like: true,
+            local: true,
             dst,
         }
     } else {
@@ -227,6 +236,7 @@ pub fn stamp_from_instant(instant: DateTime<Utc>, written: NaiveDateTime) -> Res
         instant,
         written_date: written.date(),
         date_like: written.time() == NaiveTime::MIN,
+        local: false,
         dst: None,
     })
 }
@@ -242,6 +252,7 @@ pub fn stamp_from_wall_time(naive: NaiveDateTime, tz: Tz) -> Result<Stamp, Strin
         instant,
         written_date: naive.date(),
         date_like: naive.time() == NaiveTime::MIN,
+        local: true,
         dst,
     })
 }
