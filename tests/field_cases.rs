@@ -5627,7 +5627,8 @@ fn a_woocommerce_order_awaiting_payment_is_not_in_the_backlog() {
           W3,2025-03-03 12:00:00,,Pending payment,c@example.com,10.00,EUR\n\
           W4,2025-03-03 13:00:00,, PENDING ,d@example.com,10.00,EUR\n\
           W5,2025-03-03 14:00:00,2025-03-03 14:05:00,pending,e@example.com,10.00,EUR\n\
-          W6,2025-03-05 10:00:00,,on-hold,f@example.com,10.00,EUR\n",
+          W6,2025-03-05 10:00:00,,on-hold,f@example.com,10.00,EUR\n\
+          W7,2025-03-03 15:00:00,2025-03-03 15:01:00,wc-completed,g@example.com,10.00,EUR\n",
     );
     write(
         dir.path(),
@@ -5647,9 +5648,14 @@ fn a_woocommerce_order_awaiting_payment_is_not_in_the_backlog() {
     }
     assert_eq!(j["W2"]["status"], "wc-pending");
     assert_eq!(j["W3"]["status"], "Pending payment");
+    // Completed ("order fulfilled and complete") without a completion date: shipped, at a
+    // time not known.
+    assert_eq!(j["W7"]["stage"], "shipped");
+    assert_eq!(j["W7"]["fulfillment_status"], "fulfilled");
+    assert_eq!(j["W7"]["open_age_h"], "");
     // W1 and W5; W6 was placed after the as-of time, and is not among the orders either.
     assert_eq!(run.kpi("backlog_orders"), 2);
-    assert_eq!(run.kpi("orders"), 5);
+    assert_eq!(run.kpi("orders"), 6);
 
     // The same word in a canonical file is not WooCommerce's: the order stays open.
     let dir = tempfile::tempdir().unwrap();

@@ -473,16 +473,19 @@ pub const WOO_ORDERS: FormatSpec = FormatSpec {
     ..FormatSpec::plain("woocommerce", TableKind::Orders, WOO_ORDER_COLUMNS)
 };
 
-/// WooCommerce's order status `pending` ("Pending payment": the customer has not paid, and
-/// an unpaid order is never shipped) as its status key `wc-pending`, which
-/// [`crate::journey::AWAITING_PAYMENT_STATUS_PATTERN`] reads. The bare word is WooCommerce's
-/// alone: Shopify's financial status `pending` (a cash-on-delivery order) is another thing.
-/// Any case, trimmed; every other status as written.
+/// WooCommerce's order statuses, read for what they say: `pending` ("Pending payment": the
+/// customer has not paid, and an unpaid order is never shipped) as its status key
+/// `wc-pending`, which [`crate::journey::AWAITING_PAYMENT_STATUS_PATTERN`] reads (the bare word
+/// is WooCommerce's alone: Shopify's financial status `pending` is a cash-on-delivery order
+/// still to ship); and `completed` / `wc-completed` ("order fulfilled and complete") as the
+/// fulfillment status `fulfilled` when the file gives none, so that a completed order without a
+/// completion date is shipped, not in the backlog. Any case, trimmed; every other status as
+/// written.
 fn woo_status(mut lf: LazyFrame) -> LazyFrame {
-    let has_status = lf
-        .collect_schema()
-        .is_ok_and(|schema| schema.contains(s::STATUS));
-    if !has_status {
+    let Ok(schema) = lf.collect_schema() else {
+        return lf;
+    };
+    if !schema.contains(s::STATUS) {
         return lf;
     }
     let status = pl::col(s::STATUS);
@@ -492,12 +495,25 @@ fn woo_status(mut lf: LazyFrame) -> LazyFrame {
         .strip_chars(pl::lit(pl::Null {}))
         .str()
         .to_lowercase();
-    lf.with_column(
+    let completed = pl::when(
+        word.clone()
+            .eq(pl::lit("completed"))
+            .or(word.clone().eq(pl::lit("wc-completed"))),
+    )
+    .then(pl::lit("fulfilled"))
+    .otherwise(pl::lit(pl::Null {}).cast(DataType::String));
+    let fulfillment = if schema.contains(s::FULFILLMENT_STATUS) {
+        pl::coalesce(&[pl::col(s::FULFILLMENT_STATUS), completed])
+    } else {
+        completed
+    };
+    lf.with_columns([
         pl::when(word.eq(pl::lit("pending")))
             .then(pl::lit("wc-pending"))
             .otherwise(status)
             .alias(s::STATUS),
-    )
+        fulfillment.alias(s::FULFILLMENT_STATUS),
+    ])
 }
 
 /// [`WOO_ORDERS`] for an export with one row per product ("Advanced Order Export For
