@@ -49,8 +49,8 @@ pub const PAID_STATUS_PATTERN: &str = r"(?i)^\s*(paid|(partially[\s_-]*)?refunde
 /// WooCommerce's "Pending payment" (status key `wc-pending`; a bare `pending` in a WooCommerce
 /// file is read as that key, see `ingest::formats::woo_status`) and its block checkout's
 /// `checkout-draft`. Not Shopify's financial status `pending`, which a cash-on-delivery order
-/// keeps until it is delivered. Such an order, without a payment time, has no open age, is not
-/// in the backlog and is not overdue.
+/// keeps until it is delivered. Such an order, without a payment time and not known shipped,
+/// has no open age, is not in the backlog and is not overdue.
 pub const AWAITING_PAYMENT_STATUS_PATTERN: &str =
     r"(?i)^\s*(wc-pending|(wc-)?checkout[\s_-]*draft|pending[\s_-]*payment)\s*$";
 /// A line item's `fulfillment_status` that says it will not be shipped (put back in stock, or
@@ -1399,13 +1399,16 @@ fn final_columns(
         .then((local_day - col(s::PROMISED_DATE).cast(DataType::Int32)).cast(DataType::Float64))
         .otherwise(since(deadline.clone(), delivered.clone()) / lit(24.0));
     // Open: the store owes the customer a shipment (not cancelled, not awaiting payment).
-    let awaiting_payment =
-        matches(col(s::STATUS), AWAITING_PAYMENT_STATUS_PATTERN).and(col(s::PAID_AT).is_null());
+    let shipped = known_shipped();
+    // Awaiting payment, and nothing says otherwise: a payment time, or a shipment (the status
+    // was not updated), makes the order one the store owes.
+    let awaiting_payment = matches(col(s::STATUS), AWAITING_PAYMENT_STATUS_PATTERN)
+        .and(col(s::PAID_AT).is_null())
+        .and(shipped.clone().not());
     let open = physical
         .clone()
         .and(col(s::CANCELLED).not())
         .and(awaiting_payment.not());
-    let shipped = known_shipped();
     let partly_shipped = col("_says_partial").or(col("_lines_open").fill_null(lit(false)));
     // An order placed after the as-of time did not exist yet: no open age, not in the backlog.
     let placed_by_as_of = col(s::PLACED_AT).lt_eq(as_of_lit.clone());

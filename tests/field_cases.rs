@@ -5630,10 +5630,17 @@ fn a_woocommerce_order_awaiting_payment_is_not_in_the_backlog() {
           W6,2025-03-05 10:00:00,,on-hold,f@example.com,10.00,EUR\n\
           W7,2025-03-03 15:00:00,2025-03-03 15:01:00,wc-completed,g@example.com,10.00,EUR\n",
     );
+    // W8 shipped though its status still says pending: the store owed it, and it is overdue.
+    write(
+        dir.path(),
+        "woo_late.csv",
+        b"order_number,order_date,status,billing_email,order_total,order_currency,promised_by\n\
+          W8,2025-03-01 10:00:00,pending,h@example.com,10.00,EUR,2025-03-02\n",
+    );
     write(
         dir.path(),
         "shipments.csv",
-        b"order_id,tracking_number,shipped_at\nW6,T6,2025-03-05 10:00:00\n",
+        b"order_id,tracking_number,shipped_at\nW6,T6,2025-03-05 10:00:00\nW8,T8,2025-03-01 12:00:00\n",
     );
     let run = analyze_ok(dir.path(), &["--as-of", "2025-03-04T10:00:00Z"]);
     let j = run.journeys();
@@ -5653,9 +5660,10 @@ fn a_woocommerce_order_awaiting_payment_is_not_in_the_backlog() {
     assert_eq!(j["W7"]["stage"], "shipped");
     assert_eq!(j["W7"]["fulfillment_status"], "fulfilled");
     assert_eq!(j["W7"]["open_age_h"], "");
+    assert_eq!(j["W8"]["overdue"], "true");
     // W1 and W5; W6 was placed after the as-of time, and is not among the orders either.
     assert_eq!(run.kpi("backlog_orders"), 2);
-    assert_eq!(run.kpi("orders"), 6);
+    assert_eq!(run.kpi("orders"), 7);
 
     // The same word in a canonical file is not WooCommerce's: the order stays open.
     let dir = tempfile::tempdir().unwrap();
