@@ -326,7 +326,7 @@ fn build_with(
     let orders = match &store.shipments {
         Some(sh) => {
             let _t = crate::timings::span("shipments per order");
-            let per_order = shipments_per_order(sh.clone().lazy(), latest, &days)?;
+            let per_order = shipments_per_order(sh.clone().lazy(), latest, tz, &days)?;
             add_by_order_id(&orders, per_order, store.order_ids_distinct)?
         }
         None => orders
@@ -569,12 +569,12 @@ fn build_with(
             .as_materialized_series()
             .bool()?
             .any();
-    // With times known to the day only, whether the first hand-off and the delivery are, for
-    // the tickets' delivery states (dropped once the tickets are linked).
-    let day_ends: Vec<Expr> = match days.journey_flags() {
-        Some([_, _, shipped, _, delivered]) => vec![
-            shipped.alias(crate::support::SHIPPED_DAY_ONLY),
-            delivered.alias(crate::support::DELIVERED_DAY_ONLY),
+    // With times known to the day only, when the first hand-off and the delivery were surely
+    // done, for the tickets' delivery states (dropped once the tickets are linked).
+    let day_ends: Vec<Expr> = match done_times(&days, tz, latest) {
+        Some([shipped, delivered]) => vec![
+            shipped.alias(crate::support::SHIPPED_DONE),
+            delivered.alias(crate::support::DELIVERED_DONE),
         ],
         None => Vec::new(),
     };
@@ -609,7 +609,7 @@ fn build_with(
     };
     let (journeys, tickets) = match refs {
         Some(refs) => {
-            let linked = crate::support::link(refs, store, &journeys, distinct, latest, tz, dq)?;
+            let linked = crate::support::link(refs, store, &journeys, distinct, latest, dq)?;
             let counts = crate::support::per_order(&linked);
             // A ticket linked to an id several orders share counts on the first of them only
             // (see `add_by_order_id`); the others have none.
@@ -633,7 +633,7 @@ fn build_with(
         }
     };
     drop(tickets_span);
-    let journeys = crate::support::without_day_flags(journeys)?;
+    let journeys = crate::support::without_done_times(journeys)?;
     let customers = {
         let _t = crate::timings::span("customers");
         let several = several_currencies_with_amounts(&journeys)?;
@@ -712,10 +712,14 @@ fn transit_sources(negative: DataFrame, shipments: &DataFrame) -> Result<DataFra
 ///
 /// With files giving shipment times as dates only ([`DayPrecision`]), also whether the first
 /// hand-off (`_ship_first_day`), the last one (`_ship_last_day`) and the last delivery
-/// (`_ship_delivered_day`) are known to the day only (Boolean).
+/// (`_ship_delivered_day`) are known to the day only (Boolean), and when the first hand-off and
+/// the last delivery were surely done (`_ship_first_done`, `_ship_delivered_done`, Datetime: a
+/// parcel's time, or the end of its local day in `tz` when known to the day only; the earliest
+/// hand-off, and the latest delivery when every parcel has a delivery time).
 fn shipments_per_order(
     shipments: LazyFrame,
     latest: Option<DateTime<Utc>>,
+    tz: Tz,
     days: &DayPrecision,
 ) -> Result<LazyFrame> {
     let est = format!("{}{}", s::ESTIMATED_DELIVERY_AT, s::DEADLINE_SUFFIX);
@@ -774,10 +778,22 @@ fn shipments_per_order(
         col(s::CARRIER).drop_nulls().first().alias(s::CARRIER),
     ];
     if let Some([shipped, delivered]) = days.shipment_flags() {
+        let done = |c: &str, day: &Expr| {
+            let t = known_time(c, latest);
+            when(day.clone())
+                .then(next_local_midnight(t.clone(), tz))
+                .otherwise(t)
+        };
+        let (ship_done, delivered_done) = (
+            done(s::SHIPPED_AT, &shipped),
+            done(s::DELIVERED_AT, &delivered),
+        );
         one.extend([
             shipped.clone().alias("_ship_first_day"),
             shipped.clone().alias("_ship_last_day"),
             delivered.clone().alias("_ship_delivered_day"),
+            ship_done.clone().alias("_ship_first_done"),
+            delivered_done.clone().alias("_ship_delivered_done"),
         ]);
         // Sorted by hand-off, nulls last: the first row is the first hand-off's, and when
         // every shipment has one (else `_ship_last` is null), the last row the last one's. The
@@ -795,6 +811,13 @@ fn shipments_per_order(
             shipped.clone().first().alias("_ship_first_day"),
             shipped.last().alias("_ship_last_day"),
             last_delivered.alias("_ship_delivered_day"),
+        ]);
+        summary.extend([
+            ship_done.min().alias("_ship_first_done"),
+            when(col(s::DELIVERED_AT).null_count().eq(lit(0)))
+                .then(delivered_done.max())
+                .otherwise(null_of(utc_ms()))
+                .alias("_ship_delivered_done"),
         ]);
     }
     let single = shipments.clone().filter(col("_several").not()).select(one);
@@ -1200,9 +1223,13 @@ impl DayPrecision {
         if !self.any() {
             return Vec::new();
         }
-        ["_ship_first_day", "_ship_last_day", "_ship_delivered_day"]
+        let mut none: Vec<Expr> = ["_ship_first_day", "_ship_last_day", "_ship_delivered_day"]
             .map(|c| null_of(DataType::Boolean).alias(c))
-            .to_vec()
+            .to_vec();
+        none.extend(
+            ["_ship_first_done", "_ship_delivered_done"].map(|c| null_of(utc_ms()).alias(c)),
+        );
+        none
     }
 
     /// Per journey (Boolean, never null): placed_at, paid_at, shipped_at, fulfilled_complete_at
@@ -1231,6 +1258,28 @@ impl DayPrecision {
             .map(|flag| flag.fill_null(lit(false))),
         )
     }
+}
+
+/// When the journey's first hand-off and its delivery were surely done (Datetime ms UTC): the
+/// time itself, or, known to the day only, the end of its local day in `tz`; with shipment rows,
+/// per parcel ([`shipments_per_order`]'s `_ship_first_done`, `_ship_delivered_done`). `None`
+/// when no journey time is known to the day only. Needs [`DayPrecision::journey_flags`]'s
+/// columns.
+fn done_times(days: &DayPrecision, tz: Tz, latest: Option<DateTime<Utc>>) -> Option<[Expr; 2]> {
+    let flags = days.journey_flags()?;
+    let done = |c: &str, per_parcel: &str, day: Expr| {
+        let t = known_time(c, latest);
+        when(col(per_parcel).is_not_null())
+            .then(col(per_parcel))
+            .when(day)
+            .then(next_local_midnight(t.clone(), tz))
+            .otherwise(t)
+    };
+    let [_, _, shipped, _, delivered] = flags;
+    Some([
+        done(s::SHIPPED_AT, "_ship_first_done", shipped),
+        done(s::DELIVERED_AT, "_ship_delivered_done", delivered),
+    ])
 }
 
 /// Rows read from one of `files` (Boolean; literal false for none).
@@ -1346,23 +1395,23 @@ fn final_columns(
     let ship_time = known_time(s::SHIPPED_AT, latest);
     // When the hand-off and the delivery were surely done: their time, or the end of the local
     // day of one known to the day only.
-    let flags = days.journey_flags();
     let end_lit = lit(end.timestamp_millis()).cast(utc_ms());
-    let done_by = |t: Expr, flag: usize, also: Option<Expr>| match &flags {
-        Some(flags) => {
-            let mut bounds = vec![next_local_midnight(t.clone(), tz), end_lit.clone()];
-            bounds.extend(also);
-            // `min_horizontal` skips nulls: an unknown delivery time bounds nothing.
-            when(flags[flag].clone())
-                .then(polars::lazy::dsl::min_horizontal(bounds).unwrap_or(t.clone()))
-                .otherwise(t)
-        }
-        None => t,
+    // `min_horizontal` skips nulls: an unknown delivery time bounds nothing; an unknown time
+    // stays unknown (the bounds apply to a time only).
+    let bounded = |done: Expr, t: Expr, also: Option<Expr>| {
+        let mut bounds = vec![done.clone(), end_lit.clone()];
+        bounds.extend(also);
+        when(done.gt(t.clone()).fill_null(lit(false)))
+            .then(polars::lazy::dsl::min_horizontal(bounds).unwrap_or(t.clone()))
+            .otherwise(t)
     };
-    let (shipped_by, delivered_by) = (
-        done_by(ship_time.clone(), 2, Some(delivered.clone())),
-        done_by(delivered.clone(), 4, None),
-    );
+    let (shipped_by, delivered_by) = match done_times(days, tz, latest) {
+        Some([shipped_done, delivered_done]) => (
+            bounded(shipped_done, ship_time.clone(), Some(delivered.clone())),
+            bounded(delivered_done, delivered.clone(), None),
+        ),
+        None => (ship_time.clone(), delivered.clone()),
+    };
     let deadline = col(s::PROMISE_DEADLINE);
     let is_date = col(s::PROMISE_IS_DATE).fill_null(lit(false));
     let measurable = physical

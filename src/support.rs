@@ -16,7 +16,6 @@
 //! them.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
@@ -421,28 +420,28 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
         .collect()?)
 }
 
-/// Journey column (Boolean, internal): the order's first hand-off is known to the day only
-/// (README, **Date-only times**). Present only while the tickets are linked, and only when some
-/// journey time is known to the day only; see [`without_day_flags`].
-pub const SHIPPED_DAY_ONLY: &str = "_shipped_day_only";
-/// Journey column (Boolean, internal): the order's delivery is known to the day only.
-pub const DELIVERED_DAY_ONLY: &str = "_delivered_day_only";
+/// Journey column (Datetime ms UTC, internal): when the order's first hand-off was surely done,
+/// its time or, known to the day only, the end of that local day (README, **Date-only times**).
+/// Present only while the tickets are linked, and only when some journey time is known to the
+/// day only; see [`without_done_times`].
+pub const SHIPPED_DONE: &str = "_shipped_done";
+/// Journey column (Datetime ms UTC, internal): when the order's delivery was surely done.
+pub const DELIVERED_DONE: &str = "_delivered_done";
 
-/// Column `name` of `journeys` when it has one, else false.
-fn day_only(journeys: &DataFrame, name: &str) -> Expr {
+/// Column `name` of `journeys` when it has one, else `otherwise`.
+fn column_or(journeys: &DataFrame, name: &str, otherwise: Expr) -> Expr {
     match journeys.column(name) {
         Ok(_) => col(name),
-        Err(_) => lit(false),
+        Err(_) => otherwise,
     }
 }
 
-/// `journeys` without [`SHIPPED_DAY_ONLY`] and [`DELIVERED_DAY_ONLY`] (as it is when it has
-/// neither).
-pub fn without_day_flags(journeys: DataFrame) -> Result<DataFrame> {
-    if journeys.column(SHIPPED_DAY_ONLY).is_err() {
+/// `journeys` without [`SHIPPED_DONE`] and [`DELIVERED_DONE`] (as it is when it has neither).
+pub fn without_done_times(journeys: DataFrame) -> Result<DataFrame> {
+    if journeys.column(SHIPPED_DONE).is_err() {
         return Ok(journeys);
     }
-    Ok(journeys.drop_many([SHIPPED_DAY_ONLY, DELIVERED_DAY_ONLY]))
+    Ok(journeys.drop_many([SHIPPED_DONE, DELIVERED_DONE]))
 }
 
 /// Per-ticket linking, from the [`references`] of the tickets.
@@ -458,7 +457,7 @@ pub fn without_day_flags(journeys: DataFrame) -> Result<DataFrame> {
 /// opened after its order shipped when the delivery time is not known (implausible, or missing
 /// beside a "delivered" status) and no parcel of the order is known delivered after the ticket,
 /// or opened on the local day of a hand-off or delivery known to the day only: before or after
-/// it is not known). `tz`: the store time zone, whose days those are.
+/// it is not known: the journeys' internal [`SHIPPED_DONE`] and [`DELIVERED_DONE`]).
 ///
 /// `ids_distinct`: no two journeys share an order id (see `journey::one_per_order_id`).
 /// `latest`: the latest plausible time ([`crate::journey::Journeys::latest_plausible`]); a
@@ -470,7 +469,6 @@ pub fn link(
     journeys: &DataFrame,
     ids_distinct: bool,
     latest: Option<DateTime<Utc>>,
-    tz: Tz,
     dq: &mut DataQuality,
 ) -> Result<DataFrame> {
     // One order per key, so that a join never repeats a ticket: two orders can share a key
@@ -634,21 +632,18 @@ pub fn link(
         col(s::DELIVERED).alias("_was_delivered"),
         col(s::PROMISE_DEADLINE).alias("_deadline"),
         col(s::PROMISE_IS_DATE).alias("_is_date"),
-        day_only(journeys, SHIPPED_DAY_ONLY).alias("_shipped_day"),
-        day_only(journeys, DELIVERED_DAY_ONLY).alias("_delivered_day"),
+        column_or(journeys, SHIPPED_DONE, known_time(s::SHIPPED_AT, latest)).alias("_shipped_done"),
+        column_or(
+            journeys,
+            DELIVERED_DONE,
+            known_time(s::DELIVERED_AT, latest),
+        )
+        .alias("_delivered_done"),
     ]);
     // A hand-off or delivery known to the day only happened some time in that local day: it
     // came before a ticket opened from the next day on, and a ticket opened that day cannot
     // tell before from after (README, **Date-only times**).
-    let day_end = |t: &str, flag: &str| {
-        when(col(flag))
-            .then(crate::journey::next_local_midnight(col(t), tz))
-            .otherwise(col(t))
-    };
-    let (shipped_end, delivered_end) = (
-        day_end("_shipped", "_shipped_day"),
-        day_end("_delivered", "_delivered_day"),
-    );
+    let (shipped_end, delivered_end) = (col("_shipped_done"), col("_delivered_done"));
     // The latest known parcel delivery of each linked order with shipment rows: when its last
     // delivery time is not known, a parcel known delivered after the ticket says the order was
     // still in transit then.

@@ -5845,3 +5845,46 @@ fn a_date_only_hand_off_is_bounded_by_its_delivery_and_the_data_end() {
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.journeys()["U1"]["fulfillment_wait_h"], "15.0");
 }
+
+/// Several parcels, one dated and one timed: the first hand-off was surely done when the
+/// earliest parcel's was (the timed one at 10:00, not the dated one's day end), and the last
+/// delivery when the latest parcel's was (the dated one's day end, not the timed 10:00).
+#[test]
+fn mixed_precision_parcels_are_done_when_their_earliest_and_latest_parcel_are() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,promised_by,total,currency\n\
+          A1,a@example.com,2025-03-03 09:00:00,2025-03-10,10.00,USD\n\
+          A9,z@example.com,2025-03-09 09:00:00,,10.00,USD\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at,delivered_at\n\
+          A1,F001,2025-03-04 10:00:00,2025-03-07 10:00:00\n",
+    );
+    write(
+        dir.path(),
+        "shipstation.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
+          2025-03-04,A1,UPS,Ground,1Z001,2025-03-07\n",
+    );
+    write(
+        dir.path(),
+        "tickets.csv",
+        b"ticket_id,created_at,subject,order_id\n\
+          T1,2025-03-04 12:00:00,Where is my order?,A1\n\
+          T2,2025-03-07 12:00:00,Where is my order?,A1\n\
+          T3,2025-03-08 09:00:00,Where is my order?,A1\n",
+    );
+    let run = analyze_ok(dir.path(), &["--as-of", "2025-03-04T12:00:00Z"]);
+    assert_eq!(run.journeys()["A1"]["in_backlog"], "false");
+    let run = analyze_ok(dir.path(), &[]);
+    let tickets = run.table("tickets.csv");
+    let state = |id: &str| tickets[id]["delivery_state"].clone();
+    assert_eq!(state("T1"), "in_transit_before_promise");
+    assert_eq!(state("T2"), "time_unknown");
+    assert_eq!(state("T3"), "delivered");
+}
