@@ -258,7 +258,10 @@ impl Config {
                         text.trim()
                     ))
                 };
-                match stamp.dst {
+                // A bare date is the start of its day, its first instant even when the clocks
+                // skip or repeat its midnight (Santiago's 2024-09-08 starts at 01:00).
+                let bare_date = stamp.date_like && !text.contains(':');
+                match stamp.dst.filter(|_| !bare_date) {
                     Some(DstResolution::Nonexistent) => {
                         return Err(asked_again("does not exist (the clocks skip it)"))
                     }

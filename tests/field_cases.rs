@@ -5608,6 +5608,12 @@ fn a_date_on_a_day_whose_midnight_is_skipped_is_not_a_dst_gap() {
     let j = run.journeys();
     assert_eq!(j["S1"]["fulfillment_wait_h"], "24.0");
     assert_eq!(j["S2"]["fulfillment_wait_h"], "0.0");
+    // A bare-date --as-of on that day is its start, 01:00 (04:00 UTC), not a refused time.
+    let run = analyze_ok(
+        dir.path(),
+        &["--timezone", "America/Santiago", "--as-of", "2024-09-08"],
+    );
+    assert_eq!(run.report()["window"]["end"], "2024-09-08T04:00:00Z");
 }
 
 /// WooCommerce's "Pending payment" (`pending` in the Customer/Order CSV Export, the label in
