@@ -90,8 +90,8 @@ pub struct Journeys {
     /// after the as-of time, or when an end is an implausible time: see
     /// [`Journeys::latest_plausible`]; the time columns show such a time as read; null too for an
     /// order awaiting payment, see [`AWAITING_PAYMENT_STATUS_PATTERN`]); in_backlog (Boolean, at
-    /// the as-of time: physical, not cancelled, not awaiting payment, placed by then, something left to ship, and not shipped by then or known
-    /// partly shipped);
+    /// the as-of time: physical, not cancelled, not awaiting payment, placed by then, something
+    /// left to ship, and not shipped by then or known partly shipped);
     /// late, overdue (Boolean); days_late (Float64, days; late and days_late null when the
     /// delivery time is implausible or not known, except that late is true when the last
     /// parcel's time is not known and another one's is already past the promise); src_file
