@@ -1892,7 +1892,17 @@ impl<'a> Simulator<'a> {
         if topic.flexible() {
             created = self.even_out_weekday(created);
         }
-        let moved = self.setup.flags.monday && in_weekend_evening(created) && rng.gen_bool(0.5);
+        // The spike week's WISMO tickets stay in it: the planted spike is what `truth.json`
+        // names (the draw is made all the same, so that every other ticket is as it was).
+        let in_spike = topic == Topic::Wismo
+            && self
+                .setup
+                .spike
+                .is_some_and(|s| created >= s.week_start && created < s.week_start + 7 * DAY);
+        let moved = self.setup.flags.monday
+            && in_weekend_evening(created)
+            && rng.gen_bool(0.5)
+            && !in_spike;
         if moved {
             let day = day_of(created);
             created = time_on(rng, day + 7 - weekday(day), 7.0, 12.0);
