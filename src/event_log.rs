@@ -15,6 +15,7 @@ use crate::ingest::Store;
 use crate::journey::Journeys;
 use crate::report::output::{write_table, CSV_BATCH_ROWS};
 use crate::schema as s;
+use crate::support::{DELIVERED_DONE, SHIPPED_DONE};
 
 /// PM4Py's case id column.
 pub const CASE: &str = "case:concept:name";
@@ -41,6 +42,32 @@ const CASE_INDEX: &str = "_case";
 const TICKET_ROW: &str = "_ticket";
 /// Column of an event's position in [`ACTIVITIES`].
 const RANK: &str = "_rank";
+
+/// The hand-off and delivery times of the events, when some are known to the day only (from
+/// [`Journeys::done_times`]): such a time is the start of its local day, so a parcel shipped
+/// "that day" would come before the order placed that afternoon. An event known to the day only
+/// whose day holds the event before it (the placement for the hand-off, the hand-off for the
+/// delivery) is put at that event's time, the earliest it can have been, and the lifecycle rank
+/// orders the two. A day before the event before it is left as it is (a wait counted negative).
+fn within_the_day() -> [Expr; 2] {
+    let in_day = |t: &str, done: &str, before: Expr| {
+        when(
+            col(done)
+                .gt(col(t))
+                .and(before.clone().gt(col(t)))
+                .and(before.clone().lt(col(done)))
+                .fill_null(lit(false)),
+        )
+        .then(before)
+        .otherwise(col(t))
+    };
+    let shipped = in_day(s::SHIPPED_AT, SHIPPED_DONE, col(s::PLACED_AT));
+    let delivered = in_day(s::DELIVERED_AT, DELIVERED_DONE, shipped.clone());
+    [
+        shipped.alias(s::SHIPPED_AT),
+        delivered.alias(s::DELIVERED_AT),
+    ]
+}
 
 /// The events of one activity: case index, time, lifecycle rank, ticket row (numbers only; the
 /// text columns are added once the events are in order).
@@ -109,11 +136,14 @@ fn case_events(
     len: usize,
 ) -> Result<DataFrame> {
     let range = (first as IdxSize, (first + len) as IdxSize);
-    let orders = j
-        .orders
-        .slice(first as i64, len)
-        .lazy()
-        .with_row_index(CASE_INDEX, Some(range.0));
+    let mut orders = j.orders.slice(first as i64, len);
+    if let Some(done) = &j.done_times {
+        orders = orders.hstack(done.slice(first as i64, len).columns())?;
+    }
+    let mut orders = orders.lazy().with_row_index(CASE_INDEX, Some(range.0));
+    if j.done_times.is_some() {
+        orders = orders.with_columns(within_the_day());
+    }
     let mut parts = vec![
         activity(orders.clone(), s::PLACED_AT, 0, None),
         activity(orders.clone(), s::PAID_AT, 1, None),

@@ -122,6 +122,11 @@ pub struct Journeys {
     /// No two orders share an `order_id` (false only with scientific-notation ids, whose lost
     /// digits keep every such order; see [`one_per_order_id`]).
     pub order_ids_distinct: bool,
+    /// When some journey time is known to the day only (README, **Date-only times**): one row
+    /// per journey, in [`Journeys::orders`]' order, with when its first hand-off and its
+    /// delivery were surely done (`_shipped_done`, `_delivered_done`, Datetime ms UTC: the time
+    /// itself, or the end of its local day). The event log orders a day's events with them.
+    pub done_times: Option<DataFrame>,
 }
 
 /// A customer's order for revenue and repeat purchase: not cancelled, with a customer key
@@ -633,6 +638,12 @@ fn build_with(
         }
     };
     drop(tickets_span);
+    let done_times = match journeys.column(crate::support::SHIPPED_DONE) {
+        Ok(_) => {
+            Some(journeys.select([crate::support::SHIPPED_DONE, crate::support::DELIVERED_DONE])?)
+        }
+        Err(_) => None,
+    };
     let journeys = crate::support::without_done_times(journeys)?;
     let customers = {
         let _t = crate::timings::span("customers");
@@ -653,6 +664,7 @@ fn build_with(
         start,
         latest_plausible: latest,
         order_ids_distinct: distinct,
+        done_times,
     })
 }
 

@@ -5894,3 +5894,62 @@ fn mixed_precision_parcels_are_done_when_their_earliest_and_latest_parcel_are() 
     assert_eq!(state("T2"), "time_unknown");
     assert_eq!(state("T3"), "delivered");
 }
+
+/// The event log puts a hand-off or delivery known to the day only at the event before it when
+/// that event is on the same day (a same-day shipment comes after its placement, not at the
+/// day's midnight before it); a ship day before the placement day stays as written.
+#[test]
+fn the_event_log_keeps_a_date_only_days_events_in_lifecycle_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total,currency\n\
+          B1,a@example.com,2025-03-04 15:00:00,10.00,EUR\n\
+          B2,b@example.com,2025-03-05 10:00:00,10.00,EUR\n",
+    );
+    write(
+        dir.path(),
+        "shipstation_shipments.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
+          2025-03-04,B1,DHL,Kurier,T1,2025-03-04\n\
+          2025-03-04,B2,DHL,Paket,T2,\n",
+    );
+    let run = analyze_ok(dir.path(), &["--timezone", "Europe/Berlin"]);
+    let mut rdr =
+        csv::Reader::from_path(run.out.path().join("event_log.csv")).expect("event log written");
+    let events: Vec<(String, String, String)> = rdr
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[1].to_string(), r[2].to_string())
+        })
+        .collect();
+    let of = |case: &str| -> Vec<(String, String)> {
+        events
+            .iter()
+            .filter(|e| e.0 == case)
+            .map(|e| (e.1.clone(), e.2.clone()))
+            .collect()
+    };
+    let pair = |a: &str, t: &str| (a.to_string(), t.to_string());
+    // 15:00 in Berlin is 14:00 UTC: the day's hand-off and delivery are put there, in order.
+    assert_eq!(
+        of("B1"),
+        vec![
+            pair("order placed", "2025-03-04T14:00:00Z"),
+            pair("order shipped", "2025-03-04T14:00:00Z"),
+            pair("order delivered", "2025-03-04T14:00:00Z"),
+        ]
+    );
+    // Shipped the day before it was placed: the start of 4 March in Berlin, as written.
+    assert_eq!(
+        of("B2"),
+        vec![
+            pair("order shipped", "2025-03-03T23:00:00Z"),
+            pair("order placed", "2025-03-05T09:00:00Z"),
+        ]
+    );
+    // journeys.csv still gives the date as the start of its day.
+    assert_eq!(run.journeys()["B1"]["shipped_at"], "2025-03-03T23:00:00Z");
+}
