@@ -1893,7 +1893,8 @@ impl<'a> Simulator<'a> {
             created = self.even_out_weekday(created);
         }
         // The spike week's WISMO tickets stay in it: the planted spike is what `truth.json`
-        // names (the draw is made all the same, so that every other ticket is as it was).
+        // names. (The draws that follow such a ticket see its own time, so a few later tickets
+        // of the store differ from a store generated without this rule.)
         let in_spike = topic == Topic::Wismo
             && self
                 .setup
