@@ -46,23 +46,39 @@ const RANK: &str = "_rank";
 /// The hand-off and delivery times of the events, when some are known to the day only (from
 /// [`Journeys::done_times`]): such a time is the start of its local day, so a parcel shipped
 /// "that day" would come before the order placed that afternoon. An event known to the day only
-/// whose day holds the event before it (the placement for the hand-off, the hand-off for the
-/// delivery) is put at that event's time, the earliest it can have been, and the lifecycle rank
-/// orders the two. A day before the event before it is left as it is (a wait counted negative).
+/// is put at the latest of the events before it in the lifecycle (placement and payment for the
+/// hand-off; those and the hand-off for the delivery) that fall within its day, the earliest it
+/// can have been, and the lifecycle rank orders them. With none in its day (a ship day before
+/// the placement day: a wait counted negative), it is left as it is.
 fn within_the_day() -> [Expr; 2] {
-    let in_day = |t: &str, done: &str, before: Expr| {
-        when(
-            col(done)
-                .gt(col(t))
-                .and(before.clone().gt(col(t)))
-                .and(before.clone().lt(col(done)))
-                .fill_null(lit(false)),
-        )
-        .then(before)
-        .otherwise(col(t))
+    let in_day = |t: &str, done: &str, before: Vec<Expr>| {
+        let within = |e: Expr| {
+            when(
+                e.clone()
+                    .gt(col(t))
+                    .and(e.clone().lt(col(done)))
+                    .fill_null(lit(false)),
+            )
+            .then(e)
+            .otherwise(lit(NULL).cast(utc_ms()))
+        };
+        let latest =
+            polars::lazy::dsl::max_horizontal(before.into_iter().map(within).collect::<Vec<_>>())
+                .unwrap_or(lit(NULL).cast(utc_ms()));
+        when(col(done).gt(col(t)).fill_null(lit(false)))
+            .then(coalesce(&[latest, col(t)]))
+            .otherwise(col(t))
     };
-    let shipped = in_day(s::SHIPPED_AT, SHIPPED_DONE, col(s::PLACED_AT));
-    let delivered = in_day(s::DELIVERED_AT, DELIVERED_DONE, shipped.clone());
+    let shipped = in_day(
+        s::SHIPPED_AT,
+        SHIPPED_DONE,
+        vec![col(s::PLACED_AT), col(s::PAID_AT)],
+    );
+    let delivered = in_day(
+        s::DELIVERED_AT,
+        DELIVERED_DONE,
+        vec![col(s::PLACED_AT), col(s::PAID_AT), shipped.clone()],
+    );
     [
         shipped.alias(s::SHIPPED_AT),
         delivered.alias(s::DELIVERED_AT),

@@ -1418,8 +1418,14 @@ fn final_columns(
             .otherwise(t)
     };
     let (shipped_by, delivered_by) = match done_times(days, tz, latest) {
+        // A hand-off was done by the time its delivery surely was (a delivery known to the
+        // day only, by the end of that day).
         Some([shipped_done, delivered_done]) => (
-            bounded(shipped_done, ship_time.clone(), Some(delivered.clone())),
+            bounded(
+                shipped_done,
+                ship_time.clone(),
+                Some(delivered_done.clone()),
+            ),
             bounded(delivered_done, delivered.clone(), None),
         ),
         None => (ship_time.clone(), delivered.clone()),

@@ -5806,7 +5806,15 @@ fn a_date_only_hand_off_is_bounded_by_its_delivery_and_the_data_end() {
         b"order_id,email,placed_at,total,currency\n\
           S1,a@example.com,2025-03-03 09:00:00,10.00,EUR\n\
           S2,b@example.com,2025-03-03 09:00:00,10.00,EUR\n\
-          S3,c@example.com,2025-03-04 20:00:00,10.00,EUR\n",
+          S3,c@example.com,2025-03-04 20:00:00,10.00,EUR\n\
+          S4,d@example.com,2025-03-03 09:00:00,10.00,EUR\n",
+    );
+    // Delivered "2025-03-04" too: that delivery was surely done only when the day ended.
+    write(
+        dir.path(),
+        "shipstation_dated.csv",
+        b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
+          2025-03-04,S4,DHL,Paket,T4,2025-03-04\n",
     );
     write(
         dir.path(),
@@ -5822,10 +5830,13 @@ fn a_date_only_hand_off_is_bounded_by_its_delivery_and_the_data_end() {
     // S2's ship day has not ended, and nothing says it left: still waiting, 27 h after placement.
     assert_eq!(j["S2"]["in_backlog"], "true");
     assert_eq!(j["S2"]["open_age_h"], "27.0");
+    assert_eq!(j["S4"]["in_backlog"], "true");
+    assert_eq!(j["S4"]["open_age_h"], "27.0");
     // Without --as-of the data end is S3's placement (20:00), by which the data's hand-offs
     // had happened: S2 had left, S3 (no shipment) is the backlog.
     let run = analyze_ok(dir.path(), &[]);
     assert_eq!(run.journeys()["S2"]["in_backlog"], "false");
+    assert_eq!(run.journeys()["S4"]["in_backlog"], "false");
     assert_eq!(run.kpi("backlog_orders"), 1);
 
     let dir = tempfile::tempdir().unwrap();
@@ -5904,16 +5915,20 @@ fn the_event_log_keeps_a_date_only_days_events_in_lifecycle_order() {
     write(
         dir.path(),
         "orders.csv",
-        b"order_id,email,placed_at,total,currency\n\
-          B1,a@example.com,2025-03-04 15:00:00,10.00,EUR\n\
-          B2,b@example.com,2025-03-05 10:00:00,10.00,EUR\n",
+        b"order_id,email,placed_at,paid_at,total,currency\n\
+          B1,a@example.com,2025-03-04 15:00:00,,10.00,EUR\n\
+          B2,b@example.com,2025-03-05 10:00:00,,10.00,EUR\n\
+          B3,c@example.com,2025-03-04 15:00:00,2025-03-04 16:00:00,10.00,EUR\n\
+          B4,d@example.com,2025-03-04 15:00:00,2025-03-06 12:00:00,10.00,EUR\n",
     );
     write(
         dir.path(),
         "shipstation_shipments.csv",
         b"Ship Date,Order #,Carrier,Service,Tracking #,Delivery Date\n\
           2025-03-04,B1,DHL,Kurier,T1,2025-03-04\n\
-          2025-03-04,B2,DHL,Paket,T2,\n",
+          2025-03-04,B2,DHL,Paket,T2,\n\
+          2025-03-04,B3,DHL,Paket,T3,\n\
+          2025-03-04,B4,DHL,Paket,T4,\n",
     );
     let run = analyze_ok(dir.path(), &["--timezone", "Europe/Berlin"]);
     let mut rdr =
@@ -5948,6 +5963,24 @@ fn the_event_log_keeps_a_date_only_days_events_in_lifecycle_order() {
         vec![
             pair("order shipped", "2025-03-03T23:00:00Z"),
             pair("order placed", "2025-03-05T09:00:00Z"),
+        ]
+    );
+    // Paid at 16:00 that day: shipped after the payment. Paid two days later (on delivery):
+    // the payment is not in the ship day, so the hand-off follows the placement.
+    assert_eq!(
+        of("B3"),
+        vec![
+            pair("order placed", "2025-03-04T14:00:00Z"),
+            pair("order paid", "2025-03-04T15:00:00Z"),
+            pair("order shipped", "2025-03-04T15:00:00Z"),
+        ]
+    );
+    assert_eq!(
+        of("B4"),
+        vec![
+            pair("order placed", "2025-03-04T14:00:00Z"),
+            pair("order shipped", "2025-03-04T14:00:00Z"),
+            pair("order paid", "2025-03-06T11:00:00Z"),
         ]
     );
     // journeys.csv still gives the date as the start of its day.
