@@ -5986,3 +5986,34 @@ fn the_event_log_keeps_a_date_only_days_events_in_lifecycle_order() {
     // journeys.csv still gives the date as the start of its day.
     assert_eq!(run.journeys()["B1"]["shipped_at"], "2025-03-03T23:00:00Z");
 }
+
+/// A review app's export with a review id (Yotpo-style `Review ID`, `Date`, `Review Score`,
+/// `Order ID`) is not Olist's (which always has `review_creation_date`): it is read as canonical
+/// reviews, its `Date` as the review time.
+#[test]
+fn a_review_app_export_is_not_read_as_olist_and_its_date_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total,currency\n1001,a@example.com,2025-03-01 10:00:00,10.00,USD\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at,delivered_at\n1001,T1,2025-03-02 10:00:00,2025-03-04 10:00:00\n",
+    );
+    write(
+        dir.path(),
+        "yotpo_reviews_export.csv",
+        b"Review ID,Date,Review Score,Review Title,Review Content,Product ID,Product Title,Email,Order ID\n\
+          9001,2025-03-06,5,Great,Love it,P1,Shirt,a@example.com,1001\n",
+    );
+    let (code, text) = inspect(dir.path(), &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("reviews (canonical): 1 rows"), "{text}");
+    assert!(text.contains("created_at <- 'Date'"), "{text}");
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.journeys()["1001"]["review_at"], "2025-03-06T00:00:00Z");
+    assert_eq!(run.journeys()["1001"]["review_score"], "5.0");
+}

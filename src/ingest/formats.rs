@@ -286,7 +286,12 @@ pub const CANONICAL_REVIEWS: FormatSpec = FormatSpec {
             &["score", "rating", "stars", "review_score", "review_rating"],
             ReviewScore,
         ),
-        col(s::CREATED_AT, &["created_at"], Timestamp),
+        // A review app's export (Yotpo-style `Date`, Judge.me's `review_date`).
+        col(
+            s::CREATED_AT,
+            &["created_at", "review_date", "date"],
+            Timestamp,
+        ),
     ],
     defaults: &[],
     group_by: None,
@@ -379,7 +384,9 @@ pub const OLIST_REVIEWS: FormatSpec = FormatSpec {
         req(s::ORDER_ID, &["order_id"], Id),
         req(s::SCORE, &["review_score"], ReviewScore),
         col(s::CREATED_AT, &["review_answer_timestamp"], Timestamp),
-        col("review_creation_date", &["review_creation_date"], Timestamp),
+        // Required, so that another review export with a review id (a review app's `Review ID`,
+        // `Order ID`, `Review Score`) is not taken for Olist's: it is read as canonical.
+        req("review_creation_date", &["review_creation_date"], Timestamp),
     ],
     defaults: &[],
     group_by: None,
