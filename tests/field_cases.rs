@@ -6017,3 +6017,55 @@ fn a_review_app_export_is_not_read_as_olist_and_its_date_is_read() {
     assert_eq!(run.journeys()["1001"]["review_at"], "2025-03-06T00:00:00Z");
     assert_eq!(run.journeys()["1001"]["review_score"], "5.0");
 }
+
+/// Judge.me's review export names the reviewer, not the order: each review is linked by e-mail
+/// (trimmed, lower-cased) to the reviewer's latest order placed at or before it, as a ticket
+/// without an order reference is; one with no such order is dropped and counted.
+#[test]
+fn judgeme_reviews_are_linked_to_the_reviewers_latest_order_by_email() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,email,placed_at,total,currency\n\
+          1001,a@example.com,2025-03-01 10:00:00,10.00,USD\n\
+          1002,A@Example.com ,2025-03-05 10:00:00,10.00,USD\n\
+          1003,b@example.com,2025-03-02 10:00:00,10.00,USD\n",
+    );
+    write(
+        dir.path(),
+        "shipments.csv",
+        b"order_id,tracking_number,shipped_at,delivered_at\n\
+          1001,T1,2025-03-02 10:00:00,2025-03-04 10:00:00\n\
+          1002,T2,2025-03-06 10:00:00,2025-03-08 10:00:00\n\
+          1003,T3,2025-03-03 10:00:00,2025-03-05 10:00:00\n",
+    );
+    write(
+        dir.path(),
+        "judgeme_reviews.csv",
+        b"title,body,rating,review_date,source,curated,reviewer_name,reviewer_email,product_id,product_handle\n\
+          Great,Love it,5,2025-03-04,web,ok,Ann,a@example.com,1,shirt\n\
+          Bad,Nope,2,2025-03-09,web,ok,Ann,a@example.com,2,hat\n\
+          Who,?,3,2025-03-01,web,ok,Cy,c@example.com,3,cap\n\
+          Early,x,4,2025-03-01,web,ok,Bo,b@example.com,3,cap\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    // 4 March: a@'s latest order then is 1001; 9 March: 1002 (its e-mail differs only in case
+    // and spaces).
+    assert_eq!(j["1001"]["review_score"], "5.0");
+    assert_eq!(j["1002"]["review_score"], "2.0");
+    assert_eq!(j["1002"]["review_at"], "2025-03-09T00:00:00Z");
+    // b@ reviewed before ordering, c@ never ordered: dropped, named by line.
+    assert_eq!(j["1003"]["review_score"], "");
+    assert_eq!(
+        run.dq_counted("review without an order id: linked by e-mail"),
+        (2.into(), serde_json::json!([2, 3]))
+    );
+    assert_eq!(
+        run.dq_counted("review without an order id and no order of its reviewer"),
+        (2.into(), serde_json::json!([4, 5]))
+    );
+    let md = std::fs::read_to_string(run.out.path().join("report.md")).unwrap();
+    assert!(md.contains("(Judge.me reviews, 4 rows)"), "{md}");
+}

@@ -292,6 +292,8 @@ pub const CANONICAL_REVIEWS: FormatSpec = FormatSpec {
             &["created_at", "review_date", "date"],
             Timestamp,
         ),
+        // The reviewer, for a review without an order id (see `ingest::link_reviews_by_email`).
+        col(s::EMAIL, &["email", "reviewer_email"], Text),
     ],
     defaults: &[],
     group_by: None,
@@ -393,6 +395,20 @@ pub const OLIST_REVIEWS: FormatSpec = FormatSpec {
     also: &[],
     derive: None,
 };
+
+/// Judge.me's review export (`title, body, rating, review_date, source, curated,
+/// reviewer_name, reviewer_email, product_id, product_handle, ...`): no order id, so each review
+/// is linked by its reviewer's e-mail to their latest order placed before it (see
+/// `ingest::link_reviews_by_email`).
+pub const JUDGEME_REVIEWS: FormatSpec = FormatSpec::plain(
+    "judgeme",
+    TableKind::Reviews,
+    &[
+        req(s::EMAIL, &["reviewer_email"], Text),
+        req(s::SCORE, &["rating"], ReviewScore),
+        req(s::CREATED_AT, &["review_date"], Timestamp),
+    ],
+);
 
 /// `olist_order_payments_dataset.csv`: summed per order into `orders.total`.
 pub const OLIST_PAYMENTS: FormatSpec = FormatSpec {
@@ -984,6 +1000,7 @@ pub fn format_label(format: &str) -> Option<&str> {
         "shipstation" => "ShipStation",
         "zendesk" => "Zendesk",
         "gorgias" => "Gorgias",
+        "judgeme" => "Judge.me",
         "mapping" => "mapped",
         other => other,
     })
@@ -1008,6 +1025,7 @@ pub const FORMATS: &[&FormatSpec] = &[
     &SHIPSTATION_SHIPMENTS,
     &ZENDESK_TICKETS,
     &GORGIAS_TICKETS,
+    &JUDGEME_REVIEWS,
     &GENERIC_ORDERS,
 ];
 

@@ -917,7 +917,11 @@ pub fn load(
             )),
         ),
         (TableKind::LineItems, stack(TableKind::LineItems)?, None),
-        (TableKind::Reviews, stack(TableKind::Reviews)?, None),
+        (
+            TableKind::Reviews,
+            link_reviews_by_email(stack(TableKind::Reviews)?, &orders, dq)?,
+            None,
+        ),
     ];
     let cites_known = {
         let _t = crate::timings::span("references to known orders");
@@ -956,6 +960,97 @@ pub fn load(
         date_only,
         left_out_order_ids: left_out,
     })
+}
+
+/// Reason of a review without an order id linked by its reviewer's e-mail.
+const REVIEW_LINKED_BY_EMAIL: &str =
+    "review without an order id: linked by e-mail to the reviewer's latest order placed before it";
+/// Reason of a review without an order id that no order of its reviewer precedes.
+const REVIEW_NOT_LINKED: &str =
+    "review without an order id and no order of its reviewer placed before it (row dropped)";
+
+/// `reviews` with each review that has no order id (a review app's export that names the
+/// reviewer, Judge.me's) linked to its reviewer's latest order placed at or before the review,
+/// matched by e-mail (trimmed, lower-cased), as a ticket without an order reference is (SPEC
+/// section 3). Linked reviews are warned under [`REVIEW_LINKED_BY_EMAIL`]; the others (no such
+/// order, or no review time) are dropped and counted under [`REVIEW_NOT_LINKED`]. Reviews with
+/// an order id are as they were; with no e-mail at all the table is returned as it is.
+///
+/// Errors: a Polars error.
+fn link_reviews_by_email(
+    reviews: Option<DataFrame>,
+    orders: &DataFrame,
+    dq: &mut DataQuality,
+) -> Result<Option<DataFrame>> {
+    let Some(df) = reviews else {
+        return Ok(None);
+    };
+    if df.column(s::EMAIL)?.null_count() == df.height() {
+        return Ok(Some(df));
+    }
+    use crate::support::email_key;
+    let df = df.lazy().with_row_index("_review", None).collect()?;
+    let unlinked = df
+        .clone()
+        .lazy()
+        .filter(col(s::ORDER_ID).is_null().and(col(s::EMAIL).is_not_null()))
+        .select([
+            col("_review"),
+            email_key(col(s::EMAIL)).alias("_email"),
+            col(s::CREATED_AT),
+        ]);
+    let orders_by_email = orders.clone().lazy().select([
+        col(s::ORDER_ID).alias("_by_email"),
+        email_key(col(s::EMAIL)).alias("_email"),
+        col(s::PLACED_AT).alias("_placed"),
+    ]);
+    let by_email = unlinked
+        .join(
+            orders_by_email,
+            [col("_email")],
+            [col("_email")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("_placed").lt_eq(col(s::CREATED_AT)))
+        .group_by([col("_review")])
+        .agg([col("_by_email")
+            .sort_by(
+                [col("_placed"), col("_by_email")],
+                SortMultipleOptions::default(),
+            )
+            .last()]);
+    let linked = df
+        .lazy()
+        .join(
+            by_email,
+            [col("_review")],
+            [col("_review")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .sort(["_review"], SortMultipleOptions::default())
+        .with_column(coalesce(&[col(s::ORDER_ID), col("_by_email")]).alias(s::ORDER_ID))
+        .collect()?;
+    audit(
+        &linked,
+        col("_by_email").is_not_null(),
+        REVIEW_LINKED_BY_EMAIL,
+        Effect::Warning,
+        dq,
+    )?;
+    audit(
+        &linked,
+        col(s::ORDER_ID).is_null(),
+        REVIEW_NOT_LINKED,
+        Effect::RowDropped,
+        dq,
+    )?;
+    Ok(Some(
+        linked
+            .lazy()
+            .filter(col(s::ORDER_ID).is_not_null())
+            .drop(cols(["_review", "_by_email"]))
+            .collect()?,
+    ))
 }
 
 /// For each table (`None` for a kind with no file), whether each row's `order_id` is one of the
