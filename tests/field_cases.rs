@@ -6030,7 +6030,8 @@ fn judgeme_reviews_are_linked_to_the_reviewers_latest_order_by_email() {
         b"order_id,email,placed_at,total,currency\n\
           1001,a@example.com,2025-03-01 10:00:00,10.00,USD\n\
           1002,A@Example.com ,2025-03-05 10:00:00,10.00,USD\n\
-          1003,b@example.com,2025-03-02 10:00:00,10.00,USD\n",
+          1003,b@example.com,2025-03-02 10:00:00,10.00,USD\n\
+          1004,d@example.com,2025-03-06 10:00:00,10.00,USD\n",
     );
     write(
         dir.path(),
@@ -6038,7 +6039,8 @@ fn judgeme_reviews_are_linked_to_the_reviewers_latest_order_by_email() {
         b"order_id,tracking_number,shipped_at,delivered_at\n\
           1001,T1,2025-03-02 10:00:00,2025-03-04 10:00:00\n\
           1002,T2,2025-03-06 10:00:00,2025-03-08 10:00:00\n\
-          1003,T3,2025-03-03 10:00:00,2025-03-05 10:00:00\n",
+          1003,T3,2025-03-03 10:00:00,2025-03-05 10:00:00\n\
+          1004,T4,2025-03-06 11:00:00,2025-03-06 15:00:00\n",
     );
     write(
         dir.path(),
@@ -6047,7 +6049,8 @@ fn judgeme_reviews_are_linked_to_the_reviewers_latest_order_by_email() {
           Great,Love it,5,2025-03-04,web,ok,Ann,a@example.com,1,shirt\n\
           Bad,Nope,2,2025-03-09,web,ok,Ann,a@example.com,2,hat\n\
           Who,?,3,2025-03-01,web,ok,Cy,c@example.com,3,cap\n\
-          Early,x,4,2025-03-01,web,ok,Bo,b@example.com,3,cap\n",
+          Early,x,4,2025-03-01,web,ok,Bo,b@example.com,3,cap\n\
+          Fast,y,4,2025-03-06,web,ok,Di,d@example.com,4,pin\n",
     );
     let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
@@ -6058,14 +6061,17 @@ fn judgeme_reviews_are_linked_to_the_reviewers_latest_order_by_email() {
     assert_eq!(j["1002"]["review_at"], "2025-03-09T00:00:00Z");
     // b@ reviewed before ordering, c@ never ordered: dropped, named by line.
     assert_eq!(j["1003"]["review_score"], "");
+    // Every review_date is a date: known to the day, so an order placed that day (1004, at
+    // 10:00) came before it.
+    assert_eq!(j["1004"]["review_score"], "4.0");
     assert_eq!(
         run.dq_counted("review without an order id: linked by e-mail"),
-        (2.into(), serde_json::json!([2, 3]))
+        (3.into(), serde_json::json!([2, 3, 6]))
     );
     assert_eq!(
         run.dq_counted("review without an order id and no order of its reviewer"),
         (2.into(), serde_json::json!([4, 5]))
     );
     let md = std::fs::read_to_string(run.out.path().join("report.md")).unwrap();
-    assert!(md.contains("(Judge.me reviews, 4 rows)"), "{md}");
+    assert!(md.contains("(Judge.me reviews, 5 rows)"), "{md}");
 }

@@ -919,7 +919,13 @@ pub fn load(
         (TableKind::LineItems, stack(TableKind::LineItems)?, None),
         (
             TableKind::Reviews,
-            link_reviews_by_email(stack(TableKind::Reviews)?, &orders, dq)?,
+            link_reviews_by_email(
+                stack(TableKind::Reviews)?,
+                &orders,
+                &date_only,
+                opts.timezone,
+                dq,
+            )?,
             None,
         ),
     ];
@@ -974,12 +980,16 @@ const REVIEW_NOT_LINKED: &str =
 /// matched by e-mail (trimmed, lower-cased), as a ticket without an order reference is (SPEC
 /// section 3). Linked reviews are warned under [`REVIEW_LINKED_BY_EMAIL`]; the others (no such
 /// order, or no review time) are dropped and counted under [`REVIEW_NOT_LINKED`]. Reviews with
-/// an order id are as they were; with no e-mail at all the table is returned as it is.
+/// an order id are as they were; with no e-mail at all the table is returned as it is. A review
+/// time known to the day only (a file whose every `review_date` is a date, see `date_only`)
+/// follows the orders placed on or before that local day in `tz`.
 ///
 /// Errors: a Polars error.
 fn link_reviews_by_email(
     reviews: Option<DataFrame>,
     orders: &DataFrame,
+    date_only: &[DateOnlyColumn],
+    tz: chrono_tz::Tz,
     dq: &mut DataQuality,
 ) -> Result<Option<DataFrame>> {
     let Some(df) = reviews else {
@@ -998,7 +1008,24 @@ fn link_reviews_by_email(
             col("_review"),
             email_key(col(s::EMAIL)).alias("_email"),
             col(s::CREATED_AT),
+            col(s::SRC_FILE),
         ]);
+    let dated_files: Vec<&str> = date_only
+        .iter()
+        .filter(|d| d.kind == TableKind::Reviews && d.column == s::CREATED_AT)
+        .map(|d| d.file.as_str())
+        .collect();
+    let placed_before = if dated_files.is_empty() {
+        col("_placed").lt_eq(col(s::CREATED_AT))
+    } else {
+        let dated = col(s::SRC_FILE).is_in(
+            lit(Series::new("files".into(), dated_files)).implode(false),
+            false,
+        );
+        when(dated)
+            .then(col("_placed").lt(crate::journey::next_local_midnight(col(s::CREATED_AT), tz)))
+            .otherwise(col("_placed").lt_eq(col(s::CREATED_AT)))
+    };
     let orders_by_email = orders.clone().lazy().select([
         col(s::ORDER_ID).alias("_by_email"),
         email_key(col(s::EMAIL)).alias("_email"),
@@ -1011,7 +1038,7 @@ fn link_reviews_by_email(
             [col("_email")],
             JoinArgs::new(JoinType::Inner),
         )
-        .filter(col("_placed").lt_eq(col(s::CREATED_AT)))
+        .filter(placed_before)
         .group_by([col("_review")])
         .agg([col("_by_email")
             .sort_by(
