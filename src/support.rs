@@ -420,6 +420,33 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
         .collect()?)
 }
 
+/// For each row of `unlinked` (its key column `row`, `_email`, and the time `placed_before`
+/// reads), the latest of `orders` (`_by_email`: order id, `_email`, `_placed`) with the same
+/// e-mail key and `placed_before` true: a frame of `row` and `_by_email`, rows without such an
+/// order left out. Orders placed at the same instant: the last by id (the journeys' order).
+pub fn latest_order_by_email(
+    unlinked: LazyFrame,
+    orders: LazyFrame,
+    row: &str,
+    placed_before: Expr,
+) -> LazyFrame {
+    unlinked
+        .join(
+            orders,
+            [col("_email")],
+            [col("_email")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(placed_before)
+        .group_by([col(row)])
+        .agg([col("_by_email")
+            .sort_by(
+                [col("_placed"), col("_by_email")],
+                SortMultipleOptions::default(),
+            )
+            .last()])
+}
+
 /// Journey column (Datetime ms UTC, internal): when the order's first hand-off was surely done,
 /// its time or, known to the day only, the end of that local day (README, **Date-only times**).
 /// Present only while the tickets are linked, and only when some journey time is known to the
@@ -569,23 +596,12 @@ pub fn link(
         "_email",
         unlinked.column("_email")?,
     )?;
-    let by_email = unlinked
-        .lazy()
-        .join(
-            orders_by_email,
-            [col("_email")],
-            [col("_email")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("_placed").lt_eq(col(s::CREATED_AT)))
-        .group_by([col("_t")])
-        .agg([col("_by_email")
-            // Orders placed at the same instant: the last in the journeys' order (by id).
-            .sort_by(
-                [col("_placed"), col("_by_email")],
-                SortMultipleOptions::default(),
-            )
-            .last()]);
+    let by_email = latest_order_by_email(
+        unlinked.lazy(),
+        orders_by_email,
+        "_t",
+        col("_placed").lt_eq(col(s::CREATED_AT)),
+    );
 
     let staged = with_refs
         .lazy()

@@ -1031,21 +1031,8 @@ fn link_reviews_by_email(
         email_key(col(s::EMAIL)).alias("_email"),
         col(s::PLACED_AT).alias("_placed"),
     ]);
-    let by_email = unlinked
-        .join(
-            orders_by_email,
-            [col("_email")],
-            [col("_email")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(placed_before)
-        .group_by([col("_review")])
-        .agg([col("_by_email")
-            .sort_by(
-                [col("_placed"), col("_by_email")],
-                SortMultipleOptions::default(),
-            )
-            .last()]);
+    let by_email =
+        crate::support::latest_order_by_email(unlinked, orders_by_email, "_review", placed_before);
     let linked = df
         .lazy()
         .join(
