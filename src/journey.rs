@@ -790,12 +790,7 @@ fn shipments_per_order(
         col(s::CARRIER).drop_nulls().first().alias(s::CARRIER),
     ];
     if let Some([shipped, delivered]) = days.shipment_flags() {
-        let done = |c: &str, day: &Expr| {
-            let t = known_time(c, latest);
-            when(day.clone())
-                .then(next_local_midnight(t.clone(), tz))
-                .otherwise(t)
-        };
+        let done = |c: &str, day: &Expr| surely_done(known_time(c, latest), day.clone(), tz);
         let (ship_done, delivered_done) = (
             done(s::SHIPPED_AT, &shipped),
             done(s::DELIVERED_AT, &delivered),
@@ -1188,7 +1183,21 @@ struct DayPrecision {
     shipment_delivered: Vec<String>,
 }
 
+/// Whether the journeys measure to and from column `column` of a `kind` table in whole days
+/// when its file gives dates only: the columns [`DayPrecision::of`] reads (the orders' and
+/// shipments' journey times). A ticket's date, for one, is read as the start of its day.
+pub fn measured_in_days(kind: s::TableKind, column: &str) -> bool {
+    match kind {
+        s::TableKind::Orders => {
+            [s::PLACED_AT, s::PAID_AT, s::FULFILLED_AT, s::DELIVERED_AT].contains(&column)
+        }
+        s::TableKind::Shipments => [s::SHIPPED_AT, s::DELIVERED_AT].contains(&column),
+        _ => false,
+    }
+}
+
 impl DayPrecision {
+    /// The date-only files of each journey time (the columns of [`measured_in_days`]).
     fn of(store: &Store) -> Self {
         let files = |kind: s::TableKind, column: &str| -> Vec<String> {
             store
@@ -1280,12 +1289,9 @@ impl DayPrecision {
 fn done_times(days: &DayPrecision, tz: Tz, latest: Option<DateTime<Utc>>) -> Option<[Expr; 2]> {
     let flags = days.journey_flags()?;
     let done = |c: &str, per_parcel: &str, day: Expr| {
-        let t = known_time(c, latest);
         when(col(per_parcel).is_not_null())
             .then(col(per_parcel))
-            .when(day)
-            .then(next_local_midnight(t.clone(), tz))
-            .otherwise(t)
+            .otherwise(surely_done(known_time(c, latest), day, tz))
     };
     let [_, _, shipped, _, delivered] = flags;
     Some([
@@ -1323,6 +1329,14 @@ pub(crate) fn next_local_midnight(t: Expr, tz: Tz) -> Expr {
         .dt()
         .convert_time_zone(TimeZone::UTC);
     coalesce(&[midnight, t + lit(Duration::parse("24h"))])
+}
+
+/// When an event at time `t` was surely done: `t` itself, or the start of the next local day
+/// in `tz` when `day` says it is known to the day only.
+fn surely_done(t: Expr, day: Expr, tz: Tz) -> Expr {
+    when(day)
+        .then(next_local_midnight(t.clone(), tz))
+        .otherwise(t)
 }
 
 /// Whole local days from instant `from` to instant `to`, in hours (Float64: days x 24).

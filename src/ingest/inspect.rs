@@ -131,7 +131,10 @@ pub fn inspect(
                                         // **Date-only times**).
                                         Source::Header(i)
                                             if ff.date_only.contains(&c.canonical)
-                                                && read_in_days(input.kind, c.canonical) =>
+                                                && crate::journey::measured_in_days(
+                                                    input.kind,
+                                                    c.canonical,
+                                                ) =>
                                         {
                                             format!(
                                                 "'{}' (dates only: waits in whole days)",
@@ -172,20 +175,6 @@ pub fn inspect(
         out.push(fi);
     }
     Ok(out)
-}
-
-/// Whether the journeys measure to and from column `column` of a `kind` table in whole days
-/// when its file gives dates only (see `journey::DayPrecision`): the orders' and shipments'
-/// journey times. A ticket's or review's date is read as the start of its day.
-fn read_in_days(kind: TableKind, column: &str) -> bool {
-    use crate::schema as s;
-    match kind {
-        TableKind::Orders => {
-            [s::PLACED_AT, s::PAID_AT, s::FULFILLED_AT, s::DELIVERED_AT].contains(&column)
-        }
-        TableKind::Shipments => [s::SHIPPED_AT, s::DELIVERED_AT].contains(&column),
-        _ => false,
-    }
 }
 
 /// The error `analyze` stops with when no file of the folder is read as a table: the folder has
