@@ -73,8 +73,11 @@ pub struct Thresholds {
     pub spike_z: f64,
     /// wismo-spike: fewest WISMO tickets on a spike day.
     pub spike_min_tickets: u32,
-    /// wismo-spike: a spike day's count must also be this unlikely, P(X >= count) for a
-    /// Poisson count at the day's expected level (its exposure x its weekday's mean rate).
+    /// wismo-spike: the store's false-alarm rate, the chance that a store without a spike
+    /// shows a spike day anywhere in its history. Each scored day's count must be unlikely at
+    /// its expected level (its exposure x its weekday's mean rate): P(X >= count) for a
+    /// Poisson count below `spike_max_p / scored days` (Bonferroni,
+    /// [`crate::analyze::wismo_spike::per_day_max_p`]).
     pub spike_max_p: f64,
     /// monday-surge: a weekday's ticket share at or above this x 1/7.
     pub weekday_surge_factor: f64,
@@ -106,7 +109,7 @@ impl Default for Thresholds {
             wismo_rate_per_100: 1.0,
             spike_z: 3.5,
             spike_min_tickets: 3,
-            spike_max_p: 0.005,
+            spike_max_p: 0.05,
             weekday_surge_factor: 1.5,
         }
     }

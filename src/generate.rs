@@ -20,6 +20,8 @@
 //!   1.5% cancelled (all by customers), ~5 tickets per 100 orders, WISMO 0.70 per 100 shipped
 //!   orders (~14% of tickets), no weekday above 16% of tickets, 90-day repeat rate 0.32,
 //!   reviews on 39% of delivered orders.
+//! - Whether an order gets a WISMO ticket is its own draw, so a day's WISMO count varies as a
+//!   Poisson count does, as in a real store, and a spike test is tried against that noise.
 //! - Injections that necessarily move a second KPI list it in `params.also_raises`
 //!   (weekend-backlog -> slow-fulfillment, late-lane -> wismo-load).
 //!
@@ -72,7 +74,8 @@ pub enum Injection {
     WeekendBacklog,
     /// 40% of USPS parcels arrive 2-4 days after the promise (`late-delivery`).
     LateLane,
-    /// One week of FedEx parcels is delayed 5 days, with a burst of WISMO tickets (`wismo-spike`).
+    /// A FedEx hub outage: 5 days of FedEx parcels are delayed 5 days, and a third of their
+    /// customers write on the outage day or the next (`wismo-spike`).
     WismoSpike,
     /// About half of the tickets written Friday evening to Sunday are created on Monday
     /// morning, so Monday holds ~30% of all tickets (`monday-surge`).
@@ -526,6 +529,7 @@ const D_ORDER: u64 = 2;
 const D_TEST_ORDER: u64 = 3;
 const D_PRESALE: u64 = 4;
 const D_SETUP: u64 = 5;
+const D_WISMO: u64 = 6;
 
 impl Streams {
     fn new(seed: u64) -> Self {
@@ -773,8 +777,10 @@ struct Stockout {
     to: i64,
 }
 
-/// The week of the WISMO spike: FedEx parcels handed over in `[week_start - 3 d, week_start + 4 d)`
-/// arrive 5 days late.
+/// The week of the WISMO spike: a FedEx hub closes on the week's Tuesday (the outage day).
+/// Parcels handed over in `[outage - 4 d, outage + 1 d)` (in transit then, or handed over that
+/// day) arrive 5 days late, and their customers, told of the delay by a tracking exception,
+/// write on the outage day or the day after.
 #[derive(Debug, Clone, Copy)]
 struct Spike {
     week_start: i64,
@@ -783,13 +789,19 @@ struct Spike {
 impl Spike {
     const DELAY_DAYS: i64 = 5;
     const CARRIER: Carrier = Carrier::Fedex;
-    /// P(WISMO ticket) for a delayed parcel; gives ~6x the normal weekly WISMO count.
-    const WISMO_P: f64 = 0.15;
+    /// P(WISMO ticket) for a delayed parcel: a third of the customers ask, against 7% for a
+    /// parcel a few days late with no exception scan ([`WismoCase::Late`]).
+    const WISMO_P: f64 = 0.35;
+
+    /// Start of the outage day (Tuesday).
+    fn outage(&self) -> i64 {
+        self.week_start + DAY
+    }
 
     fn delays(&self, carrier: Carrier, shipped: i64) -> bool {
         carrier == Self::CARRIER
-            && shipped >= self.week_start - 3 * DAY
-            && shipped < self.week_start + 4 * DAY
+            && shipped >= self.outage() - 4 * DAY
+            && shipped < self.outage() + DAY
     }
 }
 
@@ -1422,8 +1434,6 @@ struct Simulator<'a> {
     tz: &'a TzTable,
     /// Tickets so far per UTC weekday, to keep the healthy weekday mix even.
     tickets_by_weekday: [usize; 7],
-    /// Error-diffusion credit per [`WismoCase`].
-    wismo_credit: [f64; WismoCase::COUNT],
 }
 
 impl<'a> Simulator<'a> {
@@ -1446,7 +1456,6 @@ impl<'a> Simulator<'a> {
             lapsed_seen,
             tz,
             tickets_by_weekday: [0; 7],
-            wismo_credit: initial_credit(streams),
         }
     }
 
@@ -1868,12 +1877,12 @@ impl<'a> Simulator<'a> {
         };
         let mut drafts: Vec<(Topic, i64)> = Vec::new();
         if let Some(case) = wismo_case(o, &window) {
-            // Error diffusion per case: the WISMO count follows the probabilities exactly, so
-            // small stores do not cross the wismo-load threshold by chance.
-            let credit = &mut self.wismo_credit[case as usize];
-            *credit += case.probability();
-            if *credit >= 1.0 {
-                *credit -= 1.0;
+            // One independent draw per order, from the order's own WISMO stream: a day's WISMO
+            // count is then a sum of independent chances, as noisy as a real store's (a
+            // Poisson count), which the spike test must not mistake for a spike. Tickets spaced
+            // evenly over the orders would make healthy stores quieter than real ones.
+            let draw: f64 = self.streams.get(D_WISMO, o.id).gen();
+            if draw < case.probability() {
                 drafts.push((
                     Topic::Wismo,
                     wismo_time(rng, o, case, &window, self.setup.spike),
@@ -2020,12 +2029,6 @@ impl<'a> Simulator<'a> {
     }
 }
 
-/// Random starting credits, so that the first WISMO tickets do not all fall on the same order.
-fn initial_credit(streams: &Streams) -> [f64; WismoCase::COUNT] {
-    let mut rng = streams.get(D_SETUP, 1);
-    std::array::from_fn(|_| rng.gen())
-}
-
 const CSAT_HAPPY: [f64; 5] = [0.04, 0.05, 0.11, 0.30, 0.50];
 const CSAT_UNHAPPY: [f64; 5] = [0.25, 0.25, 0.25, 0.15, 0.10];
 
@@ -2049,8 +2052,6 @@ enum WismoCase {
 }
 
 impl WismoCase {
-    const COUNT: usize = 4;
-
     /// P(a WISMO ticket) for an order in this case.
     fn probability(self) -> f64 {
         match self {
@@ -2079,8 +2080,8 @@ fn wismo_case(o: &Order, window: &Window) -> Option<WismoCase> {
     }
 }
 
-/// When the customer writes: in the spike week, after the promised date, while waiting for
-/// the order to ship, or while the parcel is in transit.
+/// When the customer writes: on the spike's outage day or the next, after the promised date,
+/// while waiting for the order to ship, or while the parcel is in transit.
 fn wismo_time(
     rng: &mut impl Rng,
     o: &Order,
@@ -2092,11 +2093,12 @@ fn wismo_time(
     let delivered = o.delivered_at();
     match (case, spike) {
         (WismoCase::Spike, Some(sp)) => {
-            // Ends a day early so that moving the ticket into waking hours keeps it in the week.
+            // The outage day or the next, once the parcel has left (a parcel handed over on
+            // the outage day gets its exception scan a few hours later).
             between(
                 rng,
-                sp.week_start.max(first_ship + DAY),
-                sp.week_start + 6 * DAY,
+                sp.outage().max(first_ship + 4 * HOUR),
+                sp.outage() + 2 * DAY,
             )
         }
         (WismoCase::Late, _) => {
@@ -3045,7 +3047,8 @@ fn injection_params(
                 "FedEx orders delayed 5 days",
                 vec![],
                 json!({"carrier": Spike::CARRIER.name(), "week_start": date(s), "week_end": date(s + 6 * DAY),
-                       "handed_over_from": date(s - 3 * DAY), "handed_over_to": date(s + 3 * DAY),
+                       "outage_day": date(s + DAY),
+                       "handed_over_from": date(s - 3 * DAY), "handed_over_to": date(s + DAY),
                        "delay_days": Spike::DELAY_DAYS, "wismo_tickets_in_week": t.spike_wismo}),
             )
         }

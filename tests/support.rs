@@ -471,6 +471,49 @@ fn a_wismo_spike_is_found_in_the_planted_week() {
         spikes.iter().all(|d| *d >= start && *d <= end),
         "spikes {spikes:?} outside {start}..{end}"
     );
+    // The customers write on the outage day or the day after, so the spike days are those.
+    let outage: chrono::NaiveDate = params["outage_day"].as_str().unwrap().parse().unwrap();
+    let after = (outage + chrono::Days::new(1)).to_string();
+    let outage = outage.to_string();
+    assert!(
+        spikes.iter().all(|d| *d == outage || *d == after),
+        "spikes {spikes:?} beside the outage day {outage}"
+    );
+    // The report gives the day's Poisson chance beside the level it cleared: 0.05 / days tested.
+    let snag = r["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "wismo-spike")
+        .unwrap();
+    let evidence = |prefix: &str| {
+        snag["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"].as_str().unwrap().starts_with(prefix))
+            .unwrap()
+            .clone()
+    };
+    let level = evidence("level a day must clear");
+    let days = level["n"].as_f64().unwrap();
+    let check = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "wismo-spike")
+        .unwrap();
+    assert_eq!(Some(days), check["n"].as_f64(), "the days scored");
+    assert!(
+        (level["value"].as_f64().unwrap() * days - 0.05).abs() < 1e-12,
+        "{level}"
+    );
+    assert!(
+        evidence("chance of as many tickets")["value"]
+            .as_f64()
+            .unwrap()
+            < 0.05 / days
+    );
 }
 
 #[test]
@@ -480,16 +523,28 @@ fn a_late_carrier_lane_raises_wismo_load() {
     assert!(r["kpis"]["wismo_rate_per_100"].as_f64().unwrap() >= 1.0);
 }
 
-/// A late carrier lane raises the WISMO level everywhere but plants no spike week: days of 3
-/// tickets where about 1 is expected are not spikes (seeds 2 and 3 each raised one: their
-/// modified z-scores were large only because most days have 0 tickets; the Poisson test
-/// `spike_max_p` asks whether the count itself is out of the ordinary).
+/// No spike planted, no spike raised, over many stores. A store's daily WISMO counts are
+/// Poisson-like (each order's ticket is its own chance), and testing each of ~330 days at
+/// p < 0.005 raised a "spike" on 7 of these 20 stores (healthy seeds 1, 3, 6, 7 and 8;
+/// late-lane seeds 2 and 6). Tested at `spike_max_p` / scored days (Bonferroni), a store's
+/// chance of any false spike day is at most 5%, and one of the 20 raises a day: late-lane seed
+/// 2, 5 tickets about late USPS parcels on Sunday 2024-10-13. (A late carrier lane raises the
+/// WISMO level everywhere but plants no spike week.)
 #[test]
-fn a_late_lane_raises_no_wismo_spike() {
-    for seed in [2, 3] {
-        let (_d, _truth, r) = store("late-lane", 10_000, seed, vec![Injection::LateLane]);
-        assert_eq!(status(&r, "wismo-spike"), "clear", "seed {seed}");
+fn wismo_spike_false_alarms_are_rare_without_a_planted_spike() {
+    let mut raised = Vec::new();
+    for seed in 1..=10 {
+        for (name, inject) in [
+            ("healthy", vec![]),
+            ("late-lane", vec![Injection::LateLane]),
+        ] {
+            let (_d, _truth, r) = store(name, 10_000, seed, inject);
+            if status(&r, "wismo-spike") == "raised" {
+                raised.push(format!("{name} {seed}"));
+            }
+        }
     }
+    assert_eq!(raised, ["late-lane 2"]);
 }
 
 #[test]

@@ -7,11 +7,13 @@
 //! When the MAD is 0 (most days alike), the mean absolute deviation is used instead:
 //! z_d = (adjusted_d - median) / (1.253314 x MeanAD). A spike also needs at least
 //! `spike_min_tickets` (3) WISMO tickets that day, so that one ticket on a quiet day is not one,
-//! and a count unlikely at the day's expected level: P(X >= count) below `spike_max_p` (0.005)
-//! for a Poisson count of mean exposure_d x the mean rate of its weekday. With a few tickets a
-//! day most rates are 0, the dispersion is tiny, and any day of 3 gets a large z; the Poisson
-//! test asks whether the count itself is out of the ordinary (3 where 0.5 are expected:
-//! p = 0.014, not a spike; 6: p = 1.4e-5).
+//! and a count unlikely at the day's expected level: P(X >= count) below
+//! [`per_day_max_p`] = `spike_max_p` (0.05) / scored days, for a Poisson count of mean
+//! exposure_d x the mean rate of its weekday. With a few tickets a day most rates are 0, the
+//! dispersion is tiny, and any day of 3 gets a large z; the Poisson test asks whether the count
+//! itself is out of the ordinary, and the division by the days tested keeps a healthy store's
+//! chance of any false spike day at 5% (over 300 days, 3 tickets where 0.5 are expected:
+//! p = 0.014, not a spike; 6: p = 1.4e-5, a spike).
 //! Fewer than 14 scored days: not enough history, and the report says so.
 
 use chrono::{Datelike, NaiveDate};
@@ -37,6 +39,18 @@ pub const ANALYZER: Analyzer = Analyzer {
 
 /// Days of scored history needed (two weeks).
 pub const MIN_HISTORY_DAYS: u64 = 14;
+
+/// The Poisson level each scored day is tested at: `spike_max_p / scored` (Bonferroni).
+///
+/// `spike_max_p` is a store's false-alarm rate, the chance that a store without a spike shows
+/// a spike day anywhere in its `scored` days (family-wise error rate), not a day's. Tested
+/// each at `spike_max_p`, a healthy store's 300-600 days turn up a "spike" more often than not:
+/// at 0.2 WISMO tickets a day a day of 3 has P = 0.0011, so 665 days show one with a chance of
+/// 1 - (1 - 0.0011)^665 = 0.53. The Bonferroni bound keeps the store's chance at or below
+/// `spike_max_p` whatever the days' dependence (Dunn 1961).
+pub fn per_day_max_p(spike_max_p: f64, scored: u64) -> f64 {
+    spike_max_p / scored.max(1) as f64
+}
 
 /// The daily WISMO series with its modified z-scores.
 pub struct DailyWismo {
@@ -198,6 +212,7 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
             col("spike"),
         ])
         .collect()?;
+    let scored = days.column("z")?.len() as u64 - days.column("z")?.null_count() as u64;
     // The Poisson tail of each scored day (a few hundred days: a loop over the series).
     let p: Float64Chunked = days
         .column("wismo")?
@@ -217,7 +232,7 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .with_column(p.into_series().with_name("p".into()).lit())
         .with_column(
             col("spike")
-                .and(col("p").lt(lit(t.spike_max_p)))
+                .and(col("p").lt(lit(per_day_max_p(t.spike_max_p, scored))))
                 .fill_null(lit(false))
                 .alias("spike"),
         )
@@ -230,7 +245,6 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
             col("spike"),
         ])
         .collect()?;
-    let scored = days.column("z")?.f64()?.len() as u64 - days.column("z")?.null_count() as u64;
     Ok(Some(DailyWismo {
         days,
         scored,
@@ -351,6 +365,12 @@ fn run(ctx: &Context) -> Result<Outcome> {
                 top_p,
                 "p-value",
             ),
+            Evidence::new(
+                "level a day must clear (spike_max_p / days tested)",
+                per_day_max_p(ctx.config.thresholds.spike_max_p, d.scored),
+                "p-value",
+            )
+            .with_n(d.scored),
         ],
         breakdown: top
             .iter()
