@@ -73,12 +73,14 @@ pub struct Thresholds {
     pub spike_z: f64,
     /// wismo-spike: fewest WISMO tickets on a spike day.
     pub spike_min_tickets: u32,
-    /// wismo-spike: the store's false-alarm rate, the chance that a store without a spike
-    /// shows a spike day anywhere in its history. Each scored day's count must be unlikely at
-    /// its expected level (its exposure x its weekday's mean rate): P(X >= count) for a
-    /// Poisson count below `spike_max_p / scored days` (Bonferroni,
-    /// [`crate::analyze::wismo_spike::per_day_max_p`]).
-    pub spike_max_p: f64,
+    /// wismo-spike: the chance, at most, that a store without a spike shows a spike day
+    /// anywhere in its history (family-wise). Each tested day's count must be unlikely at its
+    /// expected level (its exposure x its weekday's mean rate on the other days): P(X >= count)
+    /// for a Poisson count, or a negative binomial one when the days vary more, below
+    /// `spike_false_alarm_rate / days tested` (Bonferroni,
+    /// [`crate::analyze::wismo_spike::per_day_level`]). Replaces `spike_max_p`, a per-day
+    /// level without that division, which a configuration file is told of.
+    pub spike_false_alarm_rate: f64,
     /// monday-surge: a weekday's ticket share at or above this x 1/7.
     pub weekday_surge_factor: f64,
 }
@@ -109,7 +111,7 @@ impl Default for Thresholds {
             wismo_rate_per_100: 1.0,
             spike_z: 3.5,
             spike_min_tickets: 3,
-            spike_max_p: 0.05,
+            spike_false_alarm_rate: 0.05,
             weekday_surge_factor: 1.5,
         }
     }
@@ -196,7 +198,15 @@ impl Config {
                 let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
                 let parsed: ConfigFile = toml::from_str(&text).map_err(|e| {
                     // One line: where (from the error's byte span), then what.
-                    let what = e.message().lines().collect::<Vec<_>>().join("; ");
+                    let mut what = e.message().lines().collect::<Vec<_>>().join("; ");
+                    if what.contains("unknown field `spike_max_p`") {
+                        what = format!(
+                            "{what}. spike_max_p, a level each day was tested at, is replaced by \
+                             spike_false_alarm_rate, the chance that a store without a spike \
+                             shows one at all (default 0.05; each day is tested at it divided by \
+                             the days tested); remove spike_max_p, or set spike_false_alarm_rate"
+                        );
+                    }
                     let message = match e.span() {
                         Some(span) => {
                             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
@@ -364,7 +374,7 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
         ("repeat_target", t.repeat_target),
         ("express_breach_share", t.express_breach_share),
         ("churn_p_value", t.churn_p_value),
-        ("spike_max_p", t.spike_max_p),
+        ("spike_false_alarm_rate", t.spike_false_alarm_rate),
         ("vip_top_share", t.vip_top_share),
         ("vip_at_risk_share", t.vip_at_risk_share),
         ("high_impact_share", c.high_impact_share),

@@ -74,7 +74,7 @@ pub enum Injection {
     WeekendBacklog,
     /// 40% of USPS parcels arrive 2-4 days after the promise (`late-delivery`).
     LateLane,
-    /// A FedEx hub outage: 5 days of FedEx parcels are delayed 5 days, and a third of their
+    /// A FedEx hub outage: 5 days of FedEx parcels are delayed 5 days, and half of their
     /// customers write on the outage day or the next (`wismo-spike`).
     WismoSpike,
     /// About half of the tickets written Friday evening to Sunday are created on Monday
@@ -780,7 +780,7 @@ struct Stockout {
 /// The week of the WISMO spike: a FedEx hub closes on the week's Tuesday (the outage day).
 /// Parcels handed over in `[outage - 4 d, outage + 1 d)` (in transit then, or handed over that
 /// day) arrive 5 days late, and their customers, told of the delay by a tracking exception,
-/// write on the outage day or the day after.
+/// write on the outage day (60%) or the day after.
 #[derive(Debug, Clone, Copy)]
 struct Spike {
     week_start: i64,
@@ -789,9 +789,9 @@ struct Spike {
 impl Spike {
     const DELAY_DAYS: i64 = 5;
     const CARRIER: Carrier = Carrier::Fedex;
-    /// P(WISMO ticket) for a delayed parcel: a third of the customers ask, against 7% for a
+    /// P(WISMO ticket) for a delayed parcel: half of the customers ask, against 7% for a
     /// parcel a few days late with no exception scan ([`WismoCase::Late`]).
-    const WISMO_P: f64 = 0.35;
+    const WISMO_P: f64 = 0.5;
 
     /// Start of the outage day (Tuesday).
     fn outage(&self) -> i64 {
@@ -1409,6 +1409,8 @@ struct Tally {
     lane_late: usize,
     spike_delayed: usize,
     spike_wismo: usize,
+    /// WISMO tickets about parcels the spike's outage delayed (the planted ones).
+    outage_wismo: usize,
     moved_tickets: usize,
     moved_order_tickets: usize,
     late_first_orders: usize,
@@ -1883,6 +1885,7 @@ impl<'a> Simulator<'a> {
             // evenly over the orders would make healthy stores quieter than real ones.
             let draw: f64 = self.streams.get(D_WISMO, o.id).gen();
             if draw < case.probability() {
+                self.tally.outage_wismo += usize::from(case == WismoCase::Spike);
                 drafts.push((
                     Topic::Wismo,
                     wismo_time(rng, o, case, &window, self.setup.spike),
@@ -2093,13 +2096,12 @@ fn wismo_time(
     let delivered = o.delivered_at();
     match (case, spike) {
         (WismoCase::Spike, Some(sp)) => {
-            // The outage day or the next, once the parcel has left (a parcel handed over on
-            // the outage day gets its exception scan a few hours later).
-            between(
-                rng,
-                sp.outage().max(first_ship + 4 * HOUR),
-                sp.outage() + 2 * DAY,
-            )
+            // Most write on the outage day, when the exception scan shows, the others the day
+            // after; once the parcel has left (a parcel handed over on the outage day gets its
+            // scan a few hours later). Before 23:00, after which a ticket would be moved into
+            // the next day's waking hours.
+            let day = sp.outage() + if rng.gen_bool(0.6) { 0 } else { DAY };
+            between(rng, day.max(first_ship + 4 * HOUR), day + 23 * HOUR)
         }
         (WismoCase::Late, _) => {
             let promise_end = (o.promise_day.unwrap_or(day_of(o.placed) + 6) + 1) * DAY;
@@ -3049,7 +3051,8 @@ fn injection_params(
                 json!({"carrier": Spike::CARRIER.name(), "week_start": date(s), "week_end": date(s + 6 * DAY),
                        "outage_day": date(s + DAY),
                        "handed_over_from": date(s - 3 * DAY), "handed_over_to": date(s + DAY),
-                       "delay_days": Spike::DELAY_DAYS, "wismo_tickets_in_week": t.spike_wismo}),
+                       "delay_days": Spike::DELAY_DAYS, "wismo_tickets_in_week": t.spike_wismo,
+                       "outage_wismo_tickets": t.outage_wismo}),
             )
         }
         Injection::MondaySurge => (

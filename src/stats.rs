@@ -62,6 +62,26 @@ pub fn poisson_at_least(k: u64, mean: f64) -> f64 {
     }
 }
 
+/// P(X >= k) for a negative binomial count X of the given `mean` (> 0) whose variance is
+/// `dispersion` x the mean, via statrs: a count whose rate itself varies from day to day (a
+/// gamma-Poisson mixture; r = mean / (dispersion - 1), p = 1 / dispersion, so variance / mean =
+/// 1 / p = dispersion). With `dispersion` <= 1 (no more spread than a Poisson count) it is
+/// [`poisson_at_least`]. 1 for k = 0.
+pub fn negative_binomial_at_least(k: u64, mean: f64, dispersion: f64) -> f64 {
+    use statrs::distribution::{DiscreteCDF, NegativeBinomial};
+    if dispersion <= 1.0 {
+        return poisson_at_least(k, mean);
+    }
+    match (
+        k,
+        NegativeBinomial::new(mean / (dispersion - 1.0), 1.0 / dispersion),
+    ) {
+        (0, _) => 1.0,
+        (_, Ok(nb)) => nb.sf(k - 1),
+        (_, Err(_)) => 1.0,
+    }
+}
+
 /// P(X >= k) for a binomial count X of `n` trials at success probability `p`, via statrs: how
 /// unlikely `k` cancelled orders among a SKU's `n` are at the store's cancel share `p` (a
 /// one-sided exact binomial test). 1 for k = 0, and when `p` is not a probability.
@@ -98,6 +118,21 @@ pub fn normal_cdf(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// At mean 1 and variance 2 the negative binomial is the geometric count P(k) = 0.5^(k+1),
+    /// so P(X >= 7) = 0.5^7 = 0.0078125 (the Poisson tail at mean 1 is 8.3e-5); at variance 1
+    /// it is the Poisson tail.
+    #[test]
+    fn the_negative_binomial_tail_is_the_geometric_one_at_twice_the_variance() {
+        let geometric = negative_binomial_at_least(7, 1.0, 2.0);
+        assert!((geometric - 0.0078125).abs() < 1e-12, "{geometric}");
+        assert_eq!(
+            negative_binomial_at_least(7, 1.0, 1.0),
+            poisson_at_least(7, 1.0)
+        );
+        assert!((poisson_at_least(7, 1.0) - 8.324_114_929e-5).abs() < 1e-14);
+        assert_eq!(negative_binomial_at_least(0, 1.0, 2.0), 1.0);
+    }
 
     #[test]
     fn p_values_are_written_with_two_significant_digits() {

@@ -479,41 +479,39 @@ fn a_wismo_spike_is_found_in_the_planted_week() {
         spikes.iter().all(|d| *d == outage || *d == after),
         "spikes {spikes:?} beside the outage day {outage}"
     );
-    // The report gives the day's Poisson chance beside the level it cleared: 0.05 / days tested.
+    // The report gives the level the day cleared: 0.05 / days tested, the scored days with an
+    // expected level above 0.
     let snag = r["snags"]
         .as_array()
         .unwrap()
         .iter()
         .find(|s| s["id"] == "wismo-spike")
         .unwrap();
-    let evidence = |prefix: &str| {
-        snag["evidence"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["name"].as_str().unwrap().starts_with(prefix))
-            .unwrap()
-            .clone()
-    };
-    let level = evidence("level a day must clear");
-    let days = level["n"].as_f64().unwrap();
-    let check = r["checks"]
+    let level = snag["evidence"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["id"] == "wismo-spike")
+        .find(|e| {
+            e["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("level a day must clear")
+        })
         .unwrap();
-    assert_eq!(Some(days), check["n"].as_f64(), "the days scored");
+    let days = level["n"].as_f64().unwrap();
     assert!(
         (level["value"].as_f64().unwrap() * days - 0.05).abs() < 1e-12,
         "{level}"
     );
-    assert!(
-        evidence("chance of as many tickets")["value"]
-            .as_f64()
-            .unwrap()
-            < 0.05 / days
-    );
+    let scored = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "wismo-spike")
+        .unwrap()["n"]
+        .as_f64()
+        .unwrap();
+    assert!(days <= scored && days > scored - 20.0, "{days} of {scored}");
 }
 
 #[test]
@@ -526,10 +524,10 @@ fn a_late_carrier_lane_raises_wismo_load() {
 /// No spike planted, no spike raised, over many stores. A store's daily WISMO counts are
 /// Poisson-like (each order's ticket is its own chance), and testing each of ~330 days at
 /// p < 0.005 raised a "spike" on 7 of these 20 stores (healthy seeds 1, 3, 6, 7 and 8;
-/// late-lane seeds 2 and 6). Tested at `spike_max_p` / scored days (Bonferroni), a store's
-/// chance of any false spike day is at most 5%, and one of the 20 raises a day: late-lane seed
-/// 2, 5 tickets about late USPS parcels on Sunday 2024-10-13. (A late carrier lane raises the
-/// WISMO level everywhere but plants no spike week.)
+/// late-lane seeds 2 and 6). Tested at `spike_false_alarm_rate` / days tested (Bonferroni), a
+/// store's chance of any false spike day is at most 5%; one of the 20 raises a day (late-lane
+/// seed 2: 5 tickets about late USPS parcels on Sunday 2024-10-13). A late carrier lane raises
+/// the WISMO level everywhere but plants no spike week.
 #[test]
 fn wismo_spike_false_alarms_are_rare_without_a_planted_spike() {
     let mut raised = Vec::new();
@@ -544,7 +542,7 @@ fn wismo_spike_false_alarms_are_rare_without_a_planted_spike() {
             }
         }
     }
-    assert_eq!(raised, ["late-lane 2"]);
+    assert!(raised.len() <= 1, "false spikes in {raised:?}");
 }
 
 #[test]
@@ -605,4 +603,154 @@ fn wismo_load_does_not_share_out_unknown_delivery_states() {
         })
         .unwrap();
     assert_eq!((unknown.value, unknown.n), (1.0, Some(5)));
+}
+
+/// A store of `days` days from 2024-01-01 (UTC): 20 orders placed each day at 10:00 and shipped
+/// the next day at 12:00, and `wismo[d]` "where is my order" tickets opened on day d at 09:00,
+/// each about an order placed two days before. Analyzed; returns the report.
+fn daily_wismo_store(wismo: &[u64]) -> Value {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let day = |d: usize| {
+        chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(d as u64)
+    };
+    let mut orders = String::from("order_id,email,placed_at,fulfilled_at,total\n");
+    for d in 0..wismo.len() {
+        for i in 0..20 {
+            let id = 1000 + d * 20 + i;
+            let (placed, shipped) = (day(d), day(d + 1));
+            writeln!(
+                orders,
+                "{id},c{id}@example.test,{placed}T10:{i:02}:00Z,{shipped}T12:{i:02}:00Z,30.00"
+            )
+            .unwrap();
+        }
+    }
+    let mut tickets = String::from("ticket_id,created_at,subject,order_id\n");
+    let mut ticket = 0;
+    for (d, &n) in wismo.iter().enumerate() {
+        for j in 0..n {
+            ticket += 1;
+            let about = if d >= 2 {
+                (1000 + (d - 2) * 20 + (j as usize % 20)).to_string()
+            } else {
+                String::new()
+            };
+            let at = day(d);
+            writeln!(
+                tickets,
+                "T{ticket},{at}T09:{:02}:00Z,Where is my order?,{about}",
+                j % 60
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(dir.path().join("orders.csv"), orders).unwrap();
+    std::fs::write(dir.path().join("tickets.csv"), tickets).unwrap();
+    let overrides = Overrides {
+        timezone: Some("UTC".into()),
+        ..Default::default()
+    };
+    let cfg = Config::load(dir.path(), None, &overrides).unwrap();
+    let analysis = snagscan::pipeline::analyze(dir.path(), &cfg).unwrap();
+    serde_json::to_value(&analysis.report).unwrap()
+}
+
+fn spike_days(r: &Value) -> Vec<String> {
+    r["charts"]["wismo_daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["spike"] == true)
+        .map(|d| d["date"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Daily WISMO counts that vary twice as much as a Poisson count (geometric: P(k) = 0.5^(k+1),
+/// mean 1, variance 2), as a real store's do when carriers have good and bad days.
+fn geometric_days(seed: u64, days: usize) -> Vec<u64> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..days)
+        .map(|_| {
+            let mut k = 0;
+            while rng.gen_bool(0.5) {
+                k += 1;
+            }
+            k
+        })
+        .collect()
+}
+
+/// Daily WISMO counts of a Poisson count of mean `mean` (a binomial of 10,000 chances of
+/// `mean` / 10,000), the same on every day.
+fn poisson_days(seed: u64, days: usize, mean: f64) -> Vec<u64> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..days)
+        .map(|_| {
+            (0..10_000)
+                .filter(|_| rng.gen_bool(mean / 10_000.0))
+                .count() as u64
+        })
+        .collect()
+}
+
+/// A store whose days vary more than a Poisson count's is judged against its own spread: at 1
+/// ticket a day, a day of 7 has P = 8.3e-5 for a Poisson count, below the 0.05 / ~350 days
+/// tested, but P = 0.5^7 = 0.0078 here, and 360 such days hold one with a chance of 94% (9 of
+/// these 10 stores raised a spike against the Poisson tail). With the spread measured
+/// (variance / mean about 2), a day needs about 13 tickets (0.5^13 = 1.2e-4), which 360 days
+/// hold with a chance of 4% (2 of seeds 1-60 raise one: 42 and 52).
+#[test]
+fn wismo_spike_judges_days_against_the_store_s_own_spread() {
+    let raised: Vec<u64> = (1..=10)
+        .filter(|&seed| {
+            let r = daily_wismo_store(&geometric_days(seed, 360));
+
+            status(&r, "wismo-spike") == "raised"
+        })
+        .collect();
+    assert!(raised.len() <= 1, "false spikes on seeds {raised:?}");
+
+    // A day of 25 tickets in such a store is a spike (0.5^25 = 3.0e-8), and leaving it out of
+    // the spread keeps the spread the other days' (about 2).
+    let mut days = geometric_days(2, 360);
+    days[200] = 25;
+    let r = daily_wismo_store(&days);
+    assert_eq!(status(&r, "wismo-spike"), "raised");
+    assert_eq!(spike_days(&r), ["2024-07-19"]);
+    let snag = r["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "wismo-spike")
+        .unwrap();
+    let spread = snag["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"].as_str().unwrap().starts_with("spread"))
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert!((1.6..2.4).contains(&spread), "spread {spread}");
+}
+
+/// A ticket export that starts with the orders' has tickets in its first week about orders
+/// shipped before the orders' export began: that week's exposure (orders shipped on the 7 days
+/// before) is cut short, and a few tickets read as a spike against an expected level near 0 (3
+/// of these 10 stores raised one so). A day is scored only when its exposure window lies
+/// within the days the orders cover; the chart still shows the first week.
+#[test]
+fn the_first_week_of_orders_is_no_exposure_for_a_spike() {
+    let raised: Vec<u64> = (1..=10)
+        .filter(|&seed| {
+            let r = daily_wismo_store(&poisson_days(seed, 200, 3.0));
+            status(&r, "wismo-spike") == "raised"
+        })
+        .collect();
+    assert!(raised.len() <= 1, "false spikes on seeds {raised:?}");
+    let r = daily_wismo_store(&poisson_days(1, 200, 3.0));
+    assert_eq!(r["charts"]["wismo_daily"][0]["date"], "2024-01-01");
 }

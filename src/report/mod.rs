@@ -311,6 +311,8 @@ pub const KPIS_DEFINED_BY: &[(&str, &[&str])] = &[
     ("fulfillment_sla_h", &["sla_breach_share"]),
     ("spike_z", &["wismo_spike_days"]),
     ("spike_min_tickets", &["wismo_spike_days"]),
+    ("spike_false_alarm_rate", &["wismo_spike_days"]),
+    // The per-day level of reports made before `spike_false_alarm_rate` replaced it.
     ("spike_max_p", &["wismo_spike_days"]),
     ("vip_top_share", &["vip_at_risk (customers)"]),
     ("vip_gap_multiple", &["vip_at_risk (customers)"]),
