@@ -481,23 +481,7 @@ fn a_wismo_spike_is_found_in_the_planted_week() {
     );
     // The report gives the level the day cleared: 0.05 / days tested, the scored days with an
     // expected level above 0.
-    let snag = r["snags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "wismo-spike")
-        .unwrap();
-    let level = snag["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| {
-            e["name"]
-                .as_str()
-                .unwrap()
-                .starts_with("level a day must clear")
-        })
-        .unwrap();
+    let level = spike_evidence(&r, "level a day must clear");
     let days = level["n"].as_f64().unwrap();
     assert!(
         (level["value"].as_f64().unwrap() * days - 0.05).abs() < 1e-12,
@@ -656,6 +640,23 @@ fn daily_wismo_store(wismo: &[u64]) -> Value {
     serde_json::to_value(&analysis.report).unwrap()
 }
 
+/// The wismo-spike snag's evidence item whose name starts with `prefix`.
+fn spike_evidence(r: &Value, prefix: &str) -> Value {
+    let snag = r["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "wismo-spike")
+        .unwrap();
+    snag["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"].as_str().unwrap().starts_with(prefix))
+        .unwrap()
+        .clone()
+}
+
 fn spike_days(r: &Value) -> Vec<String> {
     r["charts"]["wismo_daily"]
         .as_array()
@@ -720,20 +721,7 @@ fn wismo_spike_judges_days_against_the_store_s_own_spread() {
     let r = daily_wismo_store(&days);
     assert_eq!(status(&r, "wismo-spike"), "raised");
     assert_eq!(spike_days(&r), ["2024-07-19"]);
-    let snag = r["snags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "wismo-spike")
-        .unwrap();
-    let spread = snag["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"].as_str().unwrap().starts_with("spread"))
-        .unwrap()["value"]
-        .as_f64()
-        .unwrap();
+    let spread = spike_evidence(&r, "spread")["value"].as_f64().unwrap();
     assert!((1.6..2.4).contains(&spread), "spread {spread}");
 }
 

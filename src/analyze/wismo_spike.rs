@@ -125,6 +125,20 @@ fn local_date(c: &str, tz: chrono_tz::Tz) -> Expr {
     col(c).dt().convert_time_zone(polars_tz(tz)).dt().date()
 }
 
+/// The first and last of the days `day` (a Date expression) gives over `lf`, as days since
+/// 1970-01-01; `None` when it gives none.
+fn day_range(lf: LazyFrame, day: Expr) -> Result<Option<(i32, i32)>> {
+    let day = day.cast(DataType::Int32);
+    let range = lf
+        .select([day.clone().min().alias("lo"), day.max().alias("hi")])
+        .collect()?;
+    Ok(range
+        .column("lo")?
+        .i32()?
+        .get(0)
+        .zip(range.column("hi")?.i32()?.get(0)))
+}
+
 /// Builds the daily series; `None` without a tickets table or tickets.
 pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
     let Some(tickets) = &ctx.journeys.tickets else {
@@ -154,22 +168,7 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .filter(col(s::SHIPPED_AT).is_not_null())
         .group_by([local_date(s::SHIPPED_AT, tz).alias("date")])
         .agg([len().cast(DataType::Float64).alias("shipped")]);
-    let range = dated
-        .select([
-            local_date(s::CREATED_AT, tz)
-                .min()
-                .cast(DataType::Int32)
-                .alias("lo"),
-            local_date(s::CREATED_AT, tz)
-                .max()
-                .cast(DataType::Int32)
-                .alias("hi"),
-        ])
-        .collect()?;
-    let (Some(lo), Some(hi)) = (
-        range.column("lo")?.i32()?.get(0),
-        range.column("hi")?.i32()?.get(0),
-    ) else {
+    let Some((lo, hi)) = day_range(dated, local_date(s::CREATED_AT, tz))? else {
         return Ok(None);
     };
     // The days the orders cover: a day's exposure (the 7 days before it) is whole only within
@@ -182,22 +181,10 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .dt()
         .convert_time_zone(polars_tz(tz))
         .dt()
-        .date()
-        .cast(DataType::Int32);
-    let orders_range = ctx
-        .journeys
-        .orders
-        .clone()
-        .lazy()
-        .select([
-            placed_day.clone().min().alias("first"),
-            placed_day.max().alias("last"),
-        ])
-        .collect()?;
-    let (Some(first_order_day), Some(last_order_day)) = (
-        orders_range.column("first")?.i32()?.get(0),
-        orders_range.column("last")?.i32()?.get(0),
-    ) else {
+        .date();
+    let Some((first_order_day, last_order_day)) =
+        day_range(ctx.journeys.orders.clone().lazy(), placed_day)?
+    else {
         return Ok(None);
     };
     // The calendar (one value per day, including days without tickets), starting 7 days early
