@@ -75,7 +75,7 @@ pub struct Thresholds {
     pub spike_min_tickets: u32,
     /// wismo-spike: the chance, at most, that a store without a spike shows a spike day
     /// anywhere in its history (family-wise). Each tested day's count must be unlikely at its
-    /// expected level (its exposure x its weekday's mean rate on the other days): P(X >= count)
+    /// expected level (its exposure x its weekday's mean rate): P(X >= count)
     /// for a Poisson count, or a negative binomial one when the days vary more, below
     /// `spike_false_alarm_rate / days tested` (Bonferroni,
     /// [`crate::analyze::wismo_spike::per_day_level`]). Replaces `spike_max_p`, a per-day
@@ -383,6 +383,13 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
         if !(0.0..=1.0).contains(&v) {
             return Err(format!("{name} = {v}: a share must be between 0 and 1"));
         }
+    }
+    if t.spike_false_alarm_rate == 0.0 {
+        return Err(
+            "spike_false_alarm_rate = 0: no day could be a spike, and wismo-spike \
+                    would read clear whatever the data; use a small rate such as 0.01"
+                .into(),
+        );
     }
     let positive = [
         ("fulfillment_sla_h", t.fulfillment_sla_h),

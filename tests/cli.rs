@@ -691,6 +691,28 @@ fn meaningless_config_values_are_refused() {
         ],
         "c.toml: line 3: unknown field `late_shar`",
     );
+    // The per-day spike level of earlier releases is refused with what replaced it, and a
+    // false-alarm rate of 0 (no day could be a spike) is refused.
+    std::fs::write(&cfg, "[thresholds]\nspike_max_p = 0.005\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "spike_max_p, a level each day was tested at, is replaced by spike_false_alarm_rate",
+    );
+    std::fs::write(&cfg, "[thresholds]\nspike_false_alarm_rate = 0\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "spike_false_alarm_rate = 0: no day could be a spike",
+    );
     std::fs::write(&cfg, "a = 1\n[thresholds\n").unwrap();
     fails_with(
         &[

@@ -9,14 +9,16 @@
 //! `spike_min_tickets` (3) WISMO tickets that day, so that one ticket on a quiet day is not one,
 //! and a count unlikely at the day's expected level: P(X >= count) below [`per_day_level`] =
 //! `spike_false_alarm_rate` (0.05) / days tested, for a Poisson count of mean exposure_d x the
-//! mean rate of its weekday. With a few tickets a day most rates are 0, the
-//! dispersion is tiny, and any day of 3 gets a large z; the Poisson test asks whether the count
-//! itself is out of the ordinary, and the division by the days tested keeps a healthy store's
-//! chance of any false spike day at or below 5% (over 300 days, 3 tickets where 0.5 are
-//! expected: p = 0.014, not a spike; 6: p = 1.4e-5, a spike). When the days vary more than a
-//! Poisson count ([`overdispersion`] of the other weeks above 1), the tail is a negative
-//! binomial's of that spread.
-//! A day is scored only when its exposure window lies within the days the orders cover.
+//! mean rate of its weekday. With a few tickets a day most rates are 0, the dispersion is tiny,
+//! and any day of 3 gets a large z; the Poisson test asks whether the count itself is out of
+//! the ordinary (over 300 days, 3 tickets where 0.5 are expected: p = 0.014, not a spike; 6:
+//! p = 1.4e-5, a spike), and the division by the days tested keeps a store's chance of any
+//! false spike day at or below 5% when the days' tails are right. When the days vary more than
+//! a Poisson count ([`overdispersion`] of the other weeks above 1), the tail is a negative
+//! binomial's of that spread; that spread is measured less well when a store has few WISMO
+//! tickets a day (at 0.2 a day with twice the Poisson variance, 10-15% of stores raised a
+//! false spike). A day is scored only when its exposure window lies within the days the orders
+//! cover.
 //! Fewer than 14 scored days: not enough history, and the report says so. With two or three
 //! weeks, a spike day makes up much of its weekday's mean, and little stands out.
 
@@ -73,8 +75,10 @@ pub fn per_day_level(spike_false_alarm_rate: f64, tested: u64) -> f64 {
 /// a day has P = 0.00008 for a Poisson count and 0.0078 for such a one).
 ///
 /// The day's own week is left out so that a spike of a few days does not widen the spread it
-/// is judged against: a 3,000-order store's two planted days of 6 tickets add 0.6 each to the
-/// spread of its 113 days. Leaving out instead the days that are spikes (at the Poisson tail,
+/// is judged against: a 3,000-order store's two planted days of 6 tickets add about 0.3 each
+/// to the spread of its 113 days. A spike in another week still widens the day's spread: a
+/// day of 20 extra tickets takes a store's spread from about 1 to 2.5-3, and a day of 6 extra
+/// elsewhere is then not raised. Leaving out instead the days that are spikes (at the Poisson tail,
 /// or again at each new spread) either reads a varied store's spread low, which raised a
 /// false spike in 7 of 60 stores whose counts vary twice as much as a Poisson count, or lets
 /// the spread creep up until it takes in the spike. Input: per day of the calendar, in order,
@@ -491,4 +495,26 @@ fn run(ctx: &Context) -> Result<Outcome> {
             repeat_drop: RepeatDrop::NotApplicable,
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ten days at 1 ticket where 1 is fitted, but day 0 with 4 (Pearson (4 - 1)^2 / 1 = 9):
+    /// day 9's week (days 6-9) leaves days 0-5 with m (n - 7) / n = 6 x 3 / 10 = 1.8 degrees of
+    /// freedom and a statistic of 9, so a spread of 5; day 0's own week holds the 9 (spread 1);
+    /// day 5's week (days 2-8) leaves 3 days, 0.9 degrees of freedom, too few (1). An untested
+    /// day has none.
+    #[test]
+    fn the_spread_leaves_out_the_day_s_own_week() {
+        let mut days: Vec<Option<(u64, f64)>> = vec![Some((1, 1.0)); 10];
+        days[0] = Some((4, 1.0));
+        days.push(None);
+        let spread = overdispersion(&days);
+        assert_eq!(spread[0], Some(1.0));
+        assert_eq!(spread[5], Some(1.0));
+        assert!((spread[9].unwrap() - 5.0).abs() < 1e-12, "{:?}", spread[9]);
+        assert_eq!(spread[10], None);
+    }
 }

@@ -1455,6 +1455,40 @@ mod tests {
         );
     }
 
+    /// A baseline made before `spike_false_alarm_rate` recorded `spike_max_p`, a per-day level:
+    /// the spike days were counted by another rule, so wismo-spike is not compared (it would
+    /// read "better" or "resolved" by the rule's change alone).
+    #[test]
+    fn a_baseline_with_the_per_day_spike_level_is_not_compared_on_spike_days() {
+        let with = |thresholds: serde_json::Value, days: f64| {
+            let mut d = digest(
+                &[("wismo_spike_days", Some(days))],
+                vec![snag(
+                    "wismo-spike",
+                    "nice-to-have",
+                    10.0,
+                    "wismo_spike_days",
+                    days,
+                )],
+            );
+            d.settings = Some(serde_json::json!({ "thresholds": thresholds }));
+            d
+        };
+        let old = with(serde_json::json!({"spike_max_p": 0.005}), 4.0);
+        let new = with(serde_json::json!({"spike_false_alarm_rate": 0.05}), 2.0);
+        let c = compare(&old, &new);
+        assert_eq!(
+            c.snag("wismo-spike").map(|s| s.status),
+            Some(SnagStatus::NotComparable)
+        );
+        let k = c
+            .kpis
+            .iter()
+            .find(|k| k.name == "wismo_spike_days")
+            .unwrap();
+        assert_eq!((k.trend, k.change), (Trend::NotComparable, None));
+    }
+
     /// A changed repeat window is told once, by its own note (was: named again among the
     /// changed settings); it stays in `changed_settings`.
     #[test]
