@@ -200,12 +200,12 @@ impl Config {
                     // One line: where (from the error's byte span), then what.
                     let mut what = e.message().lines().collect::<Vec<_>>().join("; ");
                     if what.contains("unknown field `spike_max_p`") {
-                        what = format!(
-                            "{what}. spike_max_p, a level each day was tested at, is replaced by \
-                             spike_false_alarm_rate, the chance that a store without a spike \
-                             shows one at all (default 0.05; each day is tested at it divided by \
-                             the days tested); remove spike_max_p, or set spike_false_alarm_rate"
-                        );
+                        what = "spike_max_p, a level each day was tested at, is replaced by \
+                                spike_false_alarm_rate, the chance that a store without a spike \
+                                shows one at all (default 0.05; each day is tested at it divided \
+                                by the days tested, so a per-day level p over n days is a rate of \
+                                about p x n); remove spike_max_p, or set spike_false_alarm_rate"
+                            .into();
                     }
                     let message = match e.span() {
                         Some(span) => {
