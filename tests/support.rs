@@ -593,6 +593,11 @@ fn wismo_load_does_not_share_out_unknown_delivery_states() {
 /// the next day at 12:00, and `wismo[d]` "where is my order" tickets opened on day d at 09:00,
 /// each about an order placed two days before. Analyzed; returns the report.
 fn daily_wismo_store(wismo: &[u64]) -> Value {
+    daily_wismo_store_with(wismo, "")
+}
+
+/// [`daily_wismo_store`] with `extra_orders` (CSV lines) added to its orders.
+fn daily_wismo_store_with(wismo: &[u64], extra_orders: &str) -> Value {
     use std::fmt::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let day = |d: usize| {
@@ -629,6 +634,7 @@ fn daily_wismo_store(wismo: &[u64]) -> Value {
             .unwrap();
         }
     }
+    orders.push_str(extra_orders);
     std::fs::write(dir.path().join("orders.csv"), orders).unwrap();
     std::fs::write(dir.path().join("tickets.csv"), tickets).unwrap();
     let overrides = Overrides {
@@ -741,4 +747,18 @@ fn the_first_week_of_orders_is_no_exposure_for_a_spike() {
     assert!(raised.len() <= 1, "false spikes on seeds {raised:?}");
     let r = daily_wismo_store(&poisson_days(1, 200, 3.0));
     assert_eq!(r["charts"]["wismo_daily"][0]["date"], "2024-01-01");
+    // One stray order three months before the others (as an export filtered by update date
+    // holds) does not stretch the orders' dates back: they start on the day by which 1% of the
+    // orders were placed.
+    let stray = "1,old@example.test,2023-10-01T10:00:00Z,2023-10-02T12:00:00Z,30.00\n";
+    let raised: Vec<u64> = (1..=10)
+        .filter(|&seed| {
+            let r = daily_wismo_store_with(&poisson_days(seed, 200, 3.0), stray);
+            status(&r, "wismo-spike") == "raised"
+        })
+        .collect();
+    assert!(
+        raised.len() <= 1,
+        "false spikes on seeds {raised:?} with a stray order"
+    );
 }

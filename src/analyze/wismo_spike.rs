@@ -18,7 +18,7 @@
 //! binomial's of that spread; that spread is measured less well when a store has few WISMO
 //! tickets a day (at 0.2 a day with twice the Poisson variance, 10-15% of stores raised a
 //! false spike). A day is scored only when its exposure window lies within the days the orders
-//! cover.
+//! cover, from the day by which 1% of them were placed to the last.
 //! Fewer than 14 scored days: not enough history, and the report says so. With two or three
 //! weeks, a spike day makes up much of its weekday's mean, and little stands out.
 
@@ -129,12 +129,14 @@ fn local_date(c: &str, tz: chrono_tz::Tz) -> Expr {
     col(c).dt().convert_time_zone(polars_tz(tz)).dt().date()
 }
 
-/// The first and last of the days `day` (a Date expression) gives over `lf`, as days since
-/// 1970-01-01; `None` when it gives none.
-fn day_range(lf: LazyFrame, day: Expr) -> Result<Option<(i32, i32)>> {
-    let day = day.cast(DataType::Int32);
+/// The days `first` and `last` (aggregations of a day count, days since 1970-01-01) give over
+/// `lf`; `None` when there are none.
+fn day_range(lf: LazyFrame, first: Expr, last: Expr) -> Result<Option<(i32, i32)>> {
     let range = lf
-        .select([day.clone().min().alias("lo"), day.max().alias("hi")])
+        .select([
+            first.cast(DataType::Int32).alias("lo"),
+            last.cast(DataType::Int32).alias("hi"),
+        ])
         .collect()?;
     Ok(range
         .column("lo")?
@@ -172,22 +174,31 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .filter(col(s::SHIPPED_AT).is_not_null())
         .group_by([local_date(s::SHIPPED_AT, tz).alias("date")])
         .agg([len().cast(DataType::Float64).alias("shipped")]);
-    let Some((lo, hi)) = day_range(dated, local_date(s::CREATED_AT, tz))? else {
+    let ticket_day = local_date(s::CREATED_AT, tz).cast(DataType::Int32);
+    let Some((lo, hi)) = day_range(dated, ticket_day.clone().min(), ticket_day.max())? else {
         return Ok(None);
     };
     // The days the orders cover: a day's exposure (the 7 days before it) is whole only within
     // them. In a ticket export's first week, orders shipped before the orders' export began
     // are missing from the exposure, and a handful of tickets would read as a spike against
-    // an expected level near 0; after the orders end, likewise.
+    // an expected level near 0; after the orders end, likewise. They start on the day by which
+    // 1% of the orders were placed: a few stray old orders (an export filtered by update date
+    // holds some) do not stretch them back.
     let placed_day = ctx
         .journeys
         .known(s::PLACED_AT)
         .dt()
         .convert_time_zone(polars_tz(tz))
         .dt()
-        .date();
-    let Some((first_order_day, last_order_day)) =
-        day_range(ctx.journeys.orders.clone().lazy(), placed_day)?
+        .date()
+        .cast(DataType::Int32);
+    let Some((first_order_day, last_order_day)) = day_range(
+        ctx.journeys.orders.clone().lazy(),
+        placed_day
+            .clone()
+            .quantile(lit(0.01), QuantileMethod::Lower),
+        placed_day.max(),
+    )?
     else {
         return Ok(None);
     };
