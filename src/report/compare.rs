@@ -586,11 +586,23 @@ impl Comparison {
                 redefined.join(", ")
             )
         });
+        // A baseline from before the spike test's rename counted spike days by another rule.
+        let spike_rule = self
+            .changed_settings
+            .iter()
+            .any(|c| c.starts_with("thresholds.spike_max_p "))
+            .then(|| {
+                "The baseline's spike test was per day (spike_max_p, a level each day was tested \
+                 at); this run's spike_false_alarm_rate bounds a store's chance of any false \
+                 spike day, so spike days are counted by another rule"
+                    .to_string()
+            });
         self.window_note()
             .into_iter()
             .chain(windows)
             .chain(currencies)
             .chain(settings)
+            .chain(spike_rule)
             .chain(redefined)
             .collect()
     }
@@ -1487,6 +1499,13 @@ mod tests {
             .find(|k| k.name == "wismo_spike_days")
             .unwrap();
         assert_eq!((k.trend, k.change), (Trend::NotComparable, None));
+        assert!(
+            c.notes()
+                .iter()
+                .any(|n| n.starts_with("The baseline's spike test was per day (spike_max_p")),
+            "{:?}",
+            c.notes()
+        );
     }
 
     /// A changed repeat window is told once, by its own note (was: named again among the
