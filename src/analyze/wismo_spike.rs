@@ -76,27 +76,30 @@ pub fn per_day_level(spike_false_alarm_rate: f64, tested: u64) -> f64 {
 ///
 /// The day's own week is left out so that a spike of a few days does not widen the spread it
 /// is judged against: a 3,000-order store's two planted days of 6 tickets add about 0.3 each
-/// to the spread of its 113 days. A spike in another week still widens the day's spread: a
-/// day of 20 extra tickets takes a store's spread from about 1 to 2.5-3, and a day of 6 extra
-/// elsewhere is then not raised. Leaving out instead the days that are spikes (at the Poisson tail,
+/// to the spread of its 113 days. A day of 20 extra tickets in another week takes a store's
+/// spread from about 1 to 2.5-3, and a day of 6 extra was then not raised. Leaving out instead the days that are spikes (at the Poisson tail,
 /// or again at each new spread) either reads a varied store's spread low, which raised a
 /// false spike in 7 of 60 stores whose counts vary twice as much as a Poisson count, or lets
-/// the spread creep up until it takes in the spike. Input: per day of the calendar, in order,
-/// `(count, fitted)` when tested, else `None`; output aligned with it.
-pub fn overdispersion(days: &[Option<(u64, f64)>]) -> Vec<Option<f64>> {
+/// the spread creep up until it takes in the spike. A spike in another week still widens the
+/// day's spread, so the days `left_out` (the spikes found at the spreads before: see
+/// [`daily`]) are left out as well. Input: per day of the calendar, in order, `(count, fitted)`
+/// when tested, else `None`, and whether it is left out; output aligned with it.
+pub fn overdispersion(days: &[Option<(u64, f64)>], left_out: &[bool]) -> Vec<Option<f64>> {
     let pearson: Vec<Option<f64>> = days
         .iter()
-        .map(|d| d.map(|(k, e)| (k as f64 - e).powi(2) / e))
+        .zip(left_out)
+        .map(|(d, out)| d.filter(|_| !out).map(|(k, e)| (k as f64 - e).powi(2) / e))
         .collect();
     let total: f64 = pearson.iter().flatten().sum();
-    let n = pearson.iter().flatten().count() as f64;
+    let n = days.iter().flatten().count() as f64;
+    let kept = pearson.iter().flatten().count() as f64;
     days.iter()
         .enumerate()
         .map(|(i, d)| {
             d.map(|_| {
                 let week = &pearson[i.saturating_sub(3)..(i + 4).min(days.len())];
                 let near: f64 = week.iter().flatten().sum();
-                let m = n - week.iter().flatten().count() as f64;
+                let m = kept - week.iter().flatten().count() as f64;
                 let df = m * (n - 7.0) / n;
                 if df >= 1.0 {
                     ((total - near) / df).max(1.0)
@@ -320,15 +323,45 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .collect();
     let tested = observed.iter().flatten().count() as u64;
     let level = per_day_level(t.spike_false_alarm_rate, tested);
-    let spread = overdispersion(&observed);
-    let p: Float64Chunked = observed
+    // The days that pass the z-score and the fewest tickets; those whose tail is also below the
+    // level are spikes, and each spike found is left out of the other days' spread, which is
+    // measured again (at most 3 rounds). Under no spike this changes nothing in a store that
+    // raises none, so a store's chance of any false spike day is that of the first round; a
+    // large spike no longer hides a smaller one in another week.
+    let candidate: Vec<bool> = days
+        .column("spike")?
+        .bool()?
         .iter()
-        .zip(&spread)
-        .map(|(o, sp)| {
-            o.zip(*sp)
-                .map(|((k, e), sp)| stats::negative_binomial_at_least(k, e, sp))
-        })
+        .map(|b| b.unwrap_or(false))
         .collect();
+    let tails = |spread: &[Option<f64>]| -> Vec<Option<f64>> {
+        observed
+            .iter()
+            .zip(spread)
+            .map(|(o, sp)| {
+                o.zip(*sp)
+                    .map(|((k, e), sp)| stats::negative_binomial_at_least(k, e, sp))
+            })
+            .collect()
+    };
+    let mut left_out = vec![false; observed.len()];
+    let mut spread = overdispersion(&observed, &left_out);
+    let mut p = tails(&spread);
+    for _ in 0..3 {
+        let found: Vec<bool> = left_out
+            .iter()
+            .zip(&candidate)
+            .zip(&p)
+            .map(|((out, c), p)| *out || (*c && p.is_some_and(|p| p < level)))
+            .collect();
+        if found == left_out {
+            break;
+        }
+        left_out = found;
+        spread = overdispersion(&observed, &left_out);
+        p = tails(&spread);
+    }
+    let p: Float64Chunked = p.into_iter().collect();
     let spread: Float64Chunked = spread.into_iter().collect();
     let days = days
         .lazy()
@@ -522,7 +555,7 @@ mod tests {
         let mut days: Vec<Option<(u64, f64)>> = vec![Some((1, 1.0)); 10];
         days[0] = Some((4, 1.0));
         days.push(None);
-        let spread = overdispersion(&days);
+        let spread = overdispersion(&days, &[false; 11]);
         assert_eq!(spread[0], Some(1.0));
         assert_eq!(spread[5], Some(1.0));
         assert!((spread[9].unwrap() - 5.0).abs() < 1e-12, "{:?}", spread[9]);
