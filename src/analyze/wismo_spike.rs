@@ -75,15 +75,15 @@ pub fn per_day_level(spike_false_alarm_rate: f64, tested: u64) -> f64 {
 /// a day has P = 0.00008 for a Poisson count and 0.0078 for such a one).
 ///
 /// The day's own week is left out so that a spike of a few days does not widen the spread it
-/// is judged against: a 3,000-order store's two planted days of 6 tickets add about 0.3 each
-/// to the spread of its 113 days. A day of 20 extra tickets in another week takes a store's
-/// spread from about 1 to 2.5-3, and a day of 6 extra was then not raised. Leaving out instead the days that are spikes (at the Poisson tail,
-/// or again at each new spread) either reads a varied store's spread low, which raised a
-/// false spike in 7 of 60 stores whose counts vary twice as much as a Poisson count, or lets
-/// the spread creep up until it takes in the spike. A spike in another week still widens the
-/// day's spread, so the days `left_out` (the spikes found at the spreads before: see
-/// [`daily`]) are left out as well. Input: per day of the calendar, in order, `(count, fitted)`
-/// when tested, else `None`, and whether it is left out; output aligned with it.
+/// is judged against (a 3,000-order store's two planted days of 6 tickets add about 0.3 each
+/// to the spread of its 113 days). The days `left_out`, the spikes already found (see
+/// [`daily`]), are left out too: a day of 20 extra tickets in another week took a store's
+/// spread from about 1 to 2.5-3 and hid a day of 6 extra. Only days found by the whole rule
+/// are left out: leaving out every day whose Poisson tail is below the level read a varied
+/// store's spread low (7 of 60 false alarms at twice the Poisson variance), and doing so again
+/// at each new spread let the spread creep up until it took in the spike. Input: per day of
+/// the calendar, in order, `(count, fitted)` when tested, else `None`, and whether it is left
+/// out; output aligned with it.
 pub fn overdispersion(days: &[Option<(u64, f64)>], left_out: &[bool]) -> Vec<Option<f64>> {
     let pearson: Vec<Option<f64>> = days
         .iter()
