@@ -81,6 +81,12 @@ pub struct Thresholds {
     /// [`crate::analyze::wismo_spike::per_day_level`]). Replaces `spike_max_p`, a per-day
     /// level without that division, which a configuration file is told of.
     pub spike_false_alarm_rate: f64,
+    /// wismo-spike: the one-sided confidence of the upper bound at which the days' spread
+    /// (variance / mean of the other weeks' daily WISMO counts) is taken, so that a spread
+    /// measured low by chance does not make ordinary days spikes
+    /// ([`crate::analyze::wismo_spike::overdispersion`]). 0.5 takes the spread as measured; at
+    /// least 0.5, below 1.
+    pub spike_spread_confidence: f64,
     /// monday-surge: a weekday's ticket share at or above this x 1/7.
     pub weekday_surge_factor: f64,
 }
@@ -112,6 +118,7 @@ impl Default for Thresholds {
             spike_z: 3.5,
             spike_min_tickets: 3,
             spike_false_alarm_rate: 0.05,
+            spike_spread_confidence: 0.95,
             weekday_surge_factor: 1.5,
         }
     }
@@ -383,6 +390,13 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
         if !(0.0..=1.0).contains(&v) {
             return Err(format!("{name} = {v}: a share must be between 0 and 1"));
         }
+    }
+    if !(0.5..1.0).contains(&t.spike_spread_confidence) {
+        return Err(format!(
+            "spike_spread_confidence = {}: the confidence of the spread's upper bound must be at \
+             least 0.5 (the spread as measured) and below 1",
+            t.spike_spread_confidence
+        ));
     }
     if t.spike_false_alarm_rate == 0.0 {
         return Err(

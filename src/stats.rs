@@ -109,6 +109,13 @@ pub fn fmt_p(p: f64) -> String {
     format!("{p:.1e}")
 }
 
+/// The standard normal quantile of `p` in (0, 1): the z with P(Z <= z) = `p` (1.645 for 0.95),
+/// via statrs.
+pub fn normal_quantile(p: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::standard().inverse_cdf(p)
+}
+
 /// Standard normal CDF, via statrs.
 pub fn normal_cdf(x: f64) -> f64 {
     use statrs::distribution::{ContinuousCDF, Normal};

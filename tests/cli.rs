@@ -713,6 +713,24 @@ fn meaningless_config_values_are_refused() {
         ],
         "spike_false_alarm_rate = 0: no day could be a spike",
     );
+    // The spread's bound: 0.5 is the spread as measured; below would be a lower bound, and 1
+    // an infinite one.
+    for confidence in ["0.3", "1.0"] {
+        std::fs::write(
+            &cfg,
+            format!("[thresholds]\nspike_spread_confidence = {confidence}\n"),
+        )
+        .unwrap();
+        fails_with(
+            &[
+                "analyze",
+                "fixtures/tiny-store",
+                "--config",
+                cfg.to_str().unwrap(),
+            ],
+            &format!("spike_spread_confidence = {}: the confidence of the spread's upper bound must be at least 0.5", confidence.trim_end_matches(".0")),
+        );
+    }
     std::fs::write(&cfg, "a = 1\n[thresholds\n").unwrap();
     fails_with(
         &[

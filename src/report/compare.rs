@@ -597,12 +597,24 @@ impl Comparison {
                  spike day, so spike days are counted by another rule"
                     .to_string()
             });
+        // A baseline from before the spread's upper bound took the spread as measured.
+        let spread_rule = self
+            .changed_settings
+            .iter()
+            .any(|c| c.starts_with("thresholds.spike_spread_confidence none -> "))
+            .then(|| {
+                "The baseline's spike test took the days' spread as measured (as \
+                 spike_spread_confidence = 0.5 does); this run takes it at its upper bound, so \
+                 spike days are counted by another rule"
+                    .to_string()
+            });
         self.window_note()
             .into_iter()
             .chain(windows)
             .chain(currencies)
             .chain(settings)
             .chain(spike_rule)
+            .chain(spread_rule)
             .chain(redefined)
             .collect()
     }
@@ -1505,6 +1517,49 @@ mod tests {
                 .any(|n| n.starts_with("The baseline's spike test was per day (spike_max_p")),
             "{:?}",
             c.notes()
+        );
+    }
+
+    /// A baseline made before the spread's upper bound recorded no `spike_spread_confidence`:
+    /// its spike test took the spread as measured, so its spike days are not compared, and a
+    /// note says why.
+    #[test]
+    fn a_baseline_without_the_spread_confidence_is_not_compared_on_spike_days() {
+        let with = |thresholds: serde_json::Value, days: f64| {
+            let mut d = digest(
+                &[("wismo_spike_days", Some(days))],
+                vec![snag(
+                    "wismo-spike",
+                    "nice-to-have",
+                    10.0,
+                    "wismo_spike_days",
+                    days,
+                )],
+            );
+            d.settings = Some(serde_json::json!({ "thresholds": thresholds }));
+            d
+        };
+        let rate = serde_json::json!({"spike_false_alarm_rate": 0.05});
+        let bounded =
+            serde_json::json!({"spike_false_alarm_rate": 0.05, "spike_spread_confidence": 0.95});
+        let c = compare(&with(rate, 3.0), &with(bounded.clone(), 2.0));
+        assert_eq!(
+            c.snag("wismo-spike").map(|s| s.status),
+            Some(SnagStatus::NotComparable)
+        );
+        assert!(
+            c.notes()
+                .iter()
+                .any(|n| n
+                    .starts_with("The baseline's spike test took the days' spread as measured")),
+            "{:?}",
+            c.notes()
+        );
+        // Two runs with the same confidence are compared.
+        let c = compare(&with(bounded.clone(), 3.0), &with(bounded, 2.0));
+        assert_ne!(
+            c.snag("wismo-spike").map(|s| s.status),
+            Some(SnagStatus::NotComparable)
         );
     }
 

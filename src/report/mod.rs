@@ -312,6 +312,8 @@ pub const KPIS_DEFINED_BY: &[(&str, &[&str])] = &[
     ("spike_z", &["wismo_spike_days"]),
     ("spike_min_tickets", &["wismo_spike_days"]),
     ("spike_false_alarm_rate", &["wismo_spike_days"]),
+    // Absent from reports made before the spread was taken at its upper bound (0.5 then).
+    ("spike_spread_confidence", &["wismo_spike_days"]),
     // The per-day level of reports made before `spike_false_alarm_rate` replaced it.
     ("spike_max_p", &["wismo_spike_days"]),
     ("vip_top_share", &["vip_at_risk (customers)"]),
