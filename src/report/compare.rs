@@ -1479,27 +1479,29 @@ mod tests {
         );
     }
 
+    /// A report whose wismo-spike snag found `days` spike days, run with `thresholds`.
+    fn spike_digest(thresholds: serde_json::Value, days: f64) -> Digest {
+        let mut d = digest(
+            &[("wismo_spike_days", Some(days))],
+            vec![snag(
+                "wismo-spike",
+                "nice-to-have",
+                10.0,
+                "wismo_spike_days",
+                days,
+            )],
+        );
+        d.settings = Some(serde_json::json!({ "thresholds": thresholds }));
+        d
+    }
+
     /// A baseline made before `spike_false_alarm_rate` recorded `spike_max_p`, a per-day level:
     /// the spike days were counted by another rule, so wismo-spike is not compared (it would
     /// read "better" or "resolved" by the rule's change alone).
     #[test]
     fn a_baseline_with_the_per_day_spike_level_is_not_compared_on_spike_days() {
-        let with = |thresholds: serde_json::Value, days: f64| {
-            let mut d = digest(
-                &[("wismo_spike_days", Some(days))],
-                vec![snag(
-                    "wismo-spike",
-                    "nice-to-have",
-                    10.0,
-                    "wismo_spike_days",
-                    days,
-                )],
-            );
-            d.settings = Some(serde_json::json!({ "thresholds": thresholds }));
-            d
-        };
-        let old = with(serde_json::json!({"spike_max_p": 0.005}), 4.0);
-        let new = with(serde_json::json!({"spike_false_alarm_rate": 0.05}), 2.0);
+        let old = spike_digest(serde_json::json!({"spike_max_p": 0.005}), 4.0);
+        let new = spike_digest(serde_json::json!({"spike_false_alarm_rate": 0.05}), 2.0);
         let c = compare(&old, &new);
         assert_eq!(
             c.snag("wismo-spike").map(|s| s.status),
@@ -1525,24 +1527,13 @@ mod tests {
     /// note says why.
     #[test]
     fn a_baseline_without_the_spread_confidence_is_not_compared_on_spike_days() {
-        let with = |thresholds: serde_json::Value, days: f64| {
-            let mut d = digest(
-                &[("wismo_spike_days", Some(days))],
-                vec![snag(
-                    "wismo-spike",
-                    "nice-to-have",
-                    10.0,
-                    "wismo_spike_days",
-                    days,
-                )],
-            );
-            d.settings = Some(serde_json::json!({ "thresholds": thresholds }));
-            d
-        };
         let rate = serde_json::json!({"spike_false_alarm_rate": 0.05});
         let bounded =
             serde_json::json!({"spike_false_alarm_rate": 0.05, "spike_spread_confidence": 0.95});
-        let c = compare(&with(rate, 3.0), &with(bounded.clone(), 2.0));
+        let c = compare(
+            &spike_digest(rate, 3.0),
+            &spike_digest(bounded.clone(), 2.0),
+        );
         assert_eq!(
             c.snag("wismo-spike").map(|s| s.status),
             Some(SnagStatus::NotComparable)
@@ -1556,7 +1547,10 @@ mod tests {
             c.notes()
         );
         // Two runs with the same confidence are compared.
-        let c = compare(&with(bounded.clone(), 3.0), &with(bounded, 2.0));
+        let c = compare(
+            &spike_digest(bounded.clone(), 3.0),
+            &spike_digest(bounded, 2.0),
+        );
         assert_ne!(
             c.snag("wismo-spike").map(|s| s.status),
             Some(SnagStatus::NotComparable)
