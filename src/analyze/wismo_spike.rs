@@ -522,7 +522,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
                 spike_tickets as f64,
                 "tickets",
             ),
-            Evidence::new("highest modified z-score", top_z, "z"),
+            Evidence::new("highest modified z-score of a spike day", top_z, "z"),
             Evidence::new(
                 "chance of as many tickets that day at its expected level (Poisson, or negative binomial at the spread allowed for)",
                 top_p,
