@@ -516,7 +516,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
             if first.tickets == 1 { "" } else { "s" }
         ),
         evidence: vec![
-            Evidence::new("spike days", n_spikes as f64, "days").with_n(d.scored),
+            Evidence::new("spike days", n_spikes as f64, "count").with_n(d.scored),
             Evidence::new(
                 "WISMO tickets on spike days",
                 spike_tickets as f64,
