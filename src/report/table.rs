@@ -202,7 +202,10 @@ pub fn comparison_text(
                 Cell::new(label),
                 Cell::new(kpi_text(&k.name, k.previous)),
                 Cell::new(kpi_text(&k.name, k.current)),
-                Cell::new(fmt_change(k.change, unit)),
+                Cell::new(fmt_change(
+                    shown_change(k.previous, k.current, k.change, unit),
+                    unit,
+                )),
                 trend,
             ]);
         }
@@ -299,6 +302,42 @@ pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
             _ => format!("{v:.3}"),
         },
     }
+}
+
+/// `v` rounded as [`fmt_value`] shows it in `unit` (a share to a tenth of a percent, hours and
+/// days to a tenth, counts and money to a whole, rates per 100 and points to a hundredth, other
+/// ratios to a thousandth); keep the two in step.
+fn as_shown(v: f64, unit: &str) -> f64 {
+    let (scale, decimals) = match unit {
+        "share" => (100.0, 1),
+        "hours" | "days" => (1.0, 1),
+        // `money` rounds half away from zero.
+        "currency" => return v.round(),
+        "orders" | "count" | "tickets" => (1.0, 0),
+        "per100" | "points" => (1.0, 2),
+        _ => (1.0, 3),
+    };
+    format!("{:.*}", decimals, v * scale)
+        .parse::<f64>()
+        .map_or(v, |x| x / scale)
+}
+
+/// A KPI's change as the reports show it beside its two values: the difference of the values
+/// as shown ([`as_shown`]), so that a row reads `1.72 | 1.75 | +0.03` where the exact
+/// difference would give `+0.04`; the exact `change` when either value is missing, and `None`
+/// when the KPI is not compared.
+pub fn shown_change(
+    previous: Option<f64>,
+    current: Option<f64>,
+    change: Option<f64>,
+    unit: &str,
+) -> Option<f64> {
+    change.map(|exact| match (previous, current) {
+        (Some(a), Some(b)) if a.is_finite() && b.is_finite() => {
+            as_shown(b, unit) - as_shown(a, unit)
+        }
+        _ => exact,
+    })
 }
 
 /// A change of a KPI in its unit: `+1.2 pts` for shares, `-3.4 h`, `+12`.
@@ -657,6 +696,34 @@ mod tests {
         assert!(!shown_as_moved(&k(None, None, Trend::NotComparable)));
         assert!(!shown_as_moved(&k(Some(0.2), Some(0.2), Trend::Unchanged)));
         assert!(shown_as_moved(&k(Some(0.2), Some(0.3), Trend::Better)));
+    }
+
+    /// The Change column is the difference of the values as shown: 1.715 -> 1.754 WISMO per
+    /// 100 reads 1.72 | 1.75, so +0.03 (the exact +0.039 read +0.04); a share 12.34% -> 13.46%
+    /// reads 12.3% | 13.5%, so +1.2 pts (exact 1.12 read +1.1). Without a baseline value the
+    /// exact change stands, and a KPI not compared has none.
+    #[test]
+    fn the_change_column_is_the_difference_of_the_values_shown() {
+        let per100 = shown_change(Some(1.715), Some(1.754), Some(1.754 - 1.715), "per100");
+        assert_eq!(fmt_change(Some(1.754 - 1.715), "per100"), "+0.04");
+        assert_eq!(fmt_change(per100, "per100"), "+0.03");
+        let share = shown_change(Some(0.1234), Some(0.1346), Some(0.1346 - 0.1234), "share");
+        assert_eq!(fmt_change(share, "share"), "+1.2 pts");
+        for (v, unit) in [
+            (1.715, "per100"),
+            (0.1234, "share"),
+            (47.25, "hours"),
+            (1234.5, "currency"),
+            (0.12345, "ratio"),
+            (12.5, "count"),
+        ] {
+            assert_eq!(
+                fmt_value(Some(as_shown(v, unit)), unit),
+                fmt_value(Some(v), unit)
+            );
+        }
+        assert_eq!(shown_change(None, Some(2.0), Some(2.0), "count"), Some(2.0));
+        assert_eq!(shown_change(Some(1.0), Some(2.0), None, "count"), None);
     }
 
     /// A p-value in the evidence is written as the title writes it (`p = 6.0e-5`), never

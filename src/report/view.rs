@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::compare::SnagStatus;
-use super::table::{fmt_change, fmt_evidence, fmt_value, money, revenue_text};
+use super::table::{fmt_change, fmt_evidence, fmt_value, money, revenue_text, shown_change};
 use super::{kpi_info, kpi_label, quadrant_label, Report, Snag};
 use crate::ingest::formats::format_label;
 use crate::ingest::InputFile;
@@ -199,7 +199,8 @@ pub fn build(r: &Report) -> View {
                     let suffix = cmp.map(|c| c.baseline_suffix(name)).unwrap_or_default();
                     format!("{}{suffix}", kpi_text(name, k.previous))
                 }),
-                change: change.map(|c| fmt_change(c.change, unit)),
+                change: change
+                    .map(|c| fmt_change(shown_change(c.previous, c.current, c.change, unit), unit)),
                 trend: change.map(|c| c.trend.as_str()),
             }
         })
