@@ -376,11 +376,9 @@ pub static ANALYZERS: &[Analyzer] = &[
 /// `instant` (a UTC Datetime column or expression) seen on the store's wall clock, for
 /// calendar fields (weekday, month) in the store time zone.
 pub fn in_store_tz(instant: Expr, tz: Tz) -> Expr {
-    let zone = TimeZone::opt_try_new(Some(tz.name()))
-        .ok()
-        .flatten()
-        .unwrap_or(TimeZone::UTC);
-    instant.dt().convert_time_zone(zone)
+    instant
+        .dt()
+        .convert_time_zone(crate::journey::polars_tz(tz))
 }
 
 /// Row counts and medians of one value in two groups of a sample.

@@ -31,7 +31,6 @@ use super::{
     affected, Analyzer, Context, Evidence, Finding, ImpactBasis, Outcome, RepeatDrop, Stage,
 };
 use crate::error::Result;
-use crate::journey::polars_tz;
 use crate::report::DailyCount;
 use crate::schema as s;
 use crate::stats;
@@ -147,8 +146,9 @@ pub struct DailyWismo {
     pub dispersion: &'static str,
 }
 
-fn local_date(c: &str, tz: chrono_tz::Tz) -> Expr {
-    col(c).dt().convert_time_zone(polars_tz(tz)).dt().date()
+/// The store-calendar date (Date) of `instant`, a UTC Datetime expression.
+fn local_date(instant: Expr, tz: chrono_tz::Tz) -> Expr {
+    super::in_store_tz(instant, tz).dt().date()
 }
 
 /// The days `first` and `last` (aggregations of a day count, days since 1970-01-01) give over
@@ -182,7 +182,7 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .filter(ctx.journeys.known(s::CREATED_AT).is_not_null());
     let per_day = dated
         .clone()
-        .group_by([local_date(s::CREATED_AT, tz).alias("date")])
+        .group_by([local_date(col(s::CREATED_AT), tz).alias("date")])
         .agg([col("wismo")
             .cast(DataType::UInt32)
             .sum()
@@ -194,9 +194,9 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .clone()
         .lazy()
         .filter(col(s::SHIPPED_AT).is_not_null())
-        .group_by([local_date(s::SHIPPED_AT, tz).alias("date")])
+        .group_by([local_date(col(s::SHIPPED_AT), tz).alias("date")])
         .agg([len().cast(DataType::Float64).alias("shipped")]);
-    let ticket_day = local_date(s::CREATED_AT, tz).cast(DataType::Int32);
+    let ticket_day = local_date(col(s::CREATED_AT), tz).cast(DataType::Int32);
     let Some((lo, hi)) = day_range(dated, ticket_day.clone().min(), ticket_day.max())? else {
         return Ok(None);
     };
@@ -206,14 +206,7 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
     // an expected level near 0; after the orders end, likewise. They start on the day by which
     // 1% of the orders were placed: a few stray old orders (an export filtered by update date
     // holds some) do not stretch them back.
-    let placed_day = ctx
-        .journeys
-        .known(s::PLACED_AT)
-        .dt()
-        .convert_time_zone(polars_tz(tz))
-        .dt()
-        .date()
-        .cast(DataType::Int32);
+    let placed_day = local_date(ctx.journeys.known(s::PLACED_AT), tz).cast(DataType::Int32);
     let Some((first_order_day, last_order_day)) = day_range(
         ctx.journeys.orders.clone().lazy(),
         placed_day
@@ -490,7 +483,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
                 .lazy()
                 .filter(
                     col("wismo").and(
-                        local_date(s::CREATED_AT, tz)
+                        local_date(col(s::CREATED_AT), tz)
                             .is_in(lit(spike_dates.clone()).implode(false), false),
                     ),
                 )

@@ -50,6 +50,24 @@ const PER_100_KPIS: &[&str] = &["wismo_rate_per_100"];
 /// repeat rate: the check counts both groups), so that sample cannot test their moves.
 const PART_SAMPLE_KPIS: &[&str] = &["repeat_rate (late first order)"];
 
+/// Rule changes a baseline's settings reveal (the start of a `changed_settings` entry), with
+/// the note a comparison then gives: the KPIs they define are not compared ([`KPIS_DEFINED_BY`]),
+/// and the note says why.
+const RULE_CHANGES: &[(&str, &str)] = &[
+    (
+        "thresholds.spike_max_p ",
+        "The baseline's spike test was per day (spike_max_p, a level each day was tested at); \
+         this run's spike_false_alarm_rate bounds a store's chance of any false spike day, so \
+         spike days are counted by another rule",
+    ),
+    (
+        "thresholds.spike_spread_confidence none -> ",
+        "The baseline's spike test took the days' spread as measured (as \
+         spike_spread_confidence = 0.5 does); this run takes it at its upper bound, so spike \
+         days are counted by another rule",
+    ),
+];
+
 /// Which way a KPI should move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -586,35 +604,18 @@ impl Comparison {
                 redefined.join(", ")
             )
         });
-        // A baseline from before the spike test's rename counted spike days by another rule.
-        let spike_rule = self
-            .changed_settings
+        // A baseline from before a change of the spike test's rule counted spike days by
+        // another rule: its settings show the change (see [`RULE_CHANGES`]).
+        let rule_changes = RULE_CHANGES
             .iter()
-            .any(|c| c.starts_with("thresholds.spike_max_p "))
-            .then(|| {
-                "The baseline's spike test was per day (spike_max_p, a level each day was tested \
-                 at); this run's spike_false_alarm_rate bounds a store's chance of any false \
-                 spike day, so spike days are counted by another rule"
-                    .to_string()
-            });
-        // A baseline from before the spread's upper bound took the spread as measured.
-        let spread_rule = self
-            .changed_settings
-            .iter()
-            .any(|c| c.starts_with("thresholds.spike_spread_confidence none -> "))
-            .then(|| {
-                "The baseline's spike test took the days' spread as measured (as \
-                 spike_spread_confidence = 0.5 does); this run takes it at its upper bound, so \
-                 spike days are counted by another rule"
-                    .to_string()
-            });
+            .filter(|(setting, _)| self.changed_settings.iter().any(|c| c.starts_with(setting)))
+            .map(|(_, note)| note.to_string());
         self.window_note()
             .into_iter()
             .chain(windows)
             .chain(currencies)
             .chain(settings)
-            .chain(spike_rule)
-            .chain(spread_rule)
+            .chain(rule_changes)
             .chain(redefined)
             .collect()
     }

@@ -283,40 +283,50 @@ pub fn currency_unknown(r: &Report) -> bool {
     r.store.currency.is_none() && r.kpis.revenue.is_some()
 }
 
+/// How [`fmt_value`] writes a number of `unit` (not money or a p-value): the scale it is
+/// multiplied by and its decimals (a share to a tenth of a percent, hours and days to a tenth,
+/// counts to a whole, rates per 100 and points to a hundredth, other ratios to a thousandth).
+fn precision(unit: &str) -> (f64, usize) {
+    match unit {
+        "share" => (100.0, 1),
+        "hours" | "days" => (1.0, 1),
+        // Tickets as the support cost's basis counts them (`22 tickets ...`), also an excess
+        // over an even spread, which is fractional (21.714).
+        "orders" | "count" | "tickets" => (1.0, 0),
+        "per100" | "points" => (1.0, 2),
+        _ => (1.0, 3),
+    }
+}
+
 /// A KPI or evidence value in its unit: shares as %, hours and days with one decimal.
 pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
     match value {
         None => "n/a".into(),
         Some(v) if !v.is_finite() => "n/a".into(),
         Some(v) => match unit {
-            "share" => format!("{:.1}%", v * 100.0),
-            "hours" => format!("{v:.1} h"),
-            "days" => format!("{v:.1} d"),
-            // Tickets as the support cost's basis counts them (`22 tickets ...`), also an
-            // excess over an even spread, which is fractional (21.714).
-            "orders" | "count" | "tickets" => format!("{v:.0}"),
-            "per100" => format!("{v:.2}"),
-            "points" => format!("{v:.2}"),
             "currency" => money(v, None),
             "p-value" => crate::stats::fmt_p(v),
-            _ => format!("{v:.3}"),
+            _ => {
+                let (scale, decimals) = precision(unit);
+                let number = format!("{:.*}", decimals, v * scale);
+                match unit {
+                    "share" => format!("{number}%"),
+                    "hours" => format!("{number} h"),
+                    "days" => format!("{number} d"),
+                    _ => number,
+                }
+            }
         },
     }
 }
 
-/// `v` rounded as [`fmt_value`] shows it in `unit` (a share to a tenth of a percent, hours and
-/// days to a tenth, counts and money to a whole, rates per 100 and points to a hundredth, other
-/// ratios to a thousandth); keep the two in step.
+/// `v` rounded as [`fmt_value`] shows it in `unit`.
 fn as_shown(v: f64, unit: &str) -> f64 {
-    let (scale, decimals) = match unit {
-        "share" => (100.0, 1),
-        "hours" | "days" => (1.0, 1),
+    if unit == "currency" {
         // `money` rounds half away from zero.
-        "currency" => return v.round(),
-        "orders" | "count" | "tickets" => (1.0, 0),
-        "per100" | "points" => (1.0, 2),
-        _ => (1.0, 3),
-    };
+        return v.round();
+    }
+    let (scale, decimals) = precision(unit);
     format!("{:.*}", decimals, v * scale)
         .parse::<f64>()
         .map_or(v, |x| x / scale)
