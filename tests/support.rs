@@ -593,11 +593,12 @@ fn wismo_load_does_not_share_out_unknown_delivery_states() {
 /// the next day at 12:00, and `wismo[d]` "where is my order" tickets opened on day d at 09:00,
 /// each about an order placed two days before. Analyzed; returns the report.
 fn daily_wismo_store(wismo: &[u64]) -> Value {
-    daily_wismo_store_with(wismo, "")
+    daily_wismo_store_with(wismo, "", "")
 }
 
-/// [`daily_wismo_store`] with `extra_orders` (CSV lines) added to its orders.
-fn daily_wismo_store_with(wismo: &[u64], extra_orders: &str) -> Value {
+/// [`daily_wismo_store`] with `extra_orders` and `extra_tickets` (CSV lines) added to its
+/// orders and tickets.
+fn daily_wismo_store_with(wismo: &[u64], extra_orders: &str, extra_tickets: &str) -> Value {
     use std::fmt::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let day = |d: usize| {
@@ -635,6 +636,7 @@ fn daily_wismo_store_with(wismo: &[u64], extra_orders: &str) -> Value {
         }
     }
     orders.push_str(extra_orders);
+    tickets.push_str(extra_tickets);
     std::fs::write(dir.path().join("orders.csv"), orders).unwrap();
     std::fs::write(dir.path().join("tickets.csv"), tickets).unwrap();
     let overrides = Overrides {
@@ -755,7 +757,7 @@ fn the_first_week_of_orders_is_no_exposure_for_a_spike() {
     let stray = "1,old@example.test,2023-10-01T10:00:00Z,2023-10-02T12:00:00Z,30.00\n";
     let raised: Vec<u64> = (1..=10)
         .filter(|&seed| {
-            let r = daily_wismo_store_with(&poisson_days(seed, 200, 3.0), stray);
+            let r = daily_wismo_store_with(&poisson_days(seed, 200, 3.0), stray, "");
             status(&r, "wismo-spike") == "raised"
         })
         .collect();
@@ -778,4 +780,62 @@ fn a_large_spike_does_not_hide_a_smaller_one_in_another_week() {
     let r = daily_wismo_store(&days);
     assert_eq!(status(&r, "wismo-spike"), "raised");
     assert_eq!(spike_days(&r), ["2024-04-10", "2024-09-07"]);
+}
+
+/// The breakdown gives each spike day's WISMO tickets expected and the chance of as many, and
+/// counts its WISMO tickets among all its tickets: on the day of 25, 5 other tickets (asking to
+/// cancel) make 30, so 25 of 30. The worst day's chance is the evidence's, as written there.
+#[test]
+fn the_spike_breakdown_gives_each_day_s_expected_level_and_chance() {
+    let mut days = poisson_days(5, 360, 1.0);
+    days[100] = 25;
+    days[250] = 8;
+    let cancel: String = (0..5)
+        .map(|i| format!("X{i},2024-04-10T15:0{i}:00Z,Please cancel my order,\n"))
+        .collect();
+    let r = daily_wismo_store_with(&days, "", &cancel);
+    assert_eq!(spike_days(&r), ["2024-04-10", "2024-09-07"]);
+    let snag = r["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "wismo-spike")
+        .unwrap();
+    let rows = snag["breakdown"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let (first, second) = (&rows[0], &rows[1]);
+    assert_eq!(
+        (first["affected"].as_u64(), first["n"].as_u64()),
+        (Some(25), Some(30))
+    );
+    assert!((first["share"].as_f64().unwrap() - 25.0 / 30.0).abs() < 1e-12);
+    assert_eq!(
+        (second["affected"].as_u64(), second["n"].as_u64()),
+        (Some(8), Some(8))
+    );
+    let top_p = spike_evidence(&r, "chance of as many")["value"]
+        .as_f64()
+        .unwrap();
+    let label = first["label"].as_str().unwrap();
+    assert!(
+        label.starts_with("2024-04-10 (")
+            && label.ends_with(&format!(", p {})", snagscan::stats::fmt_p(top_p))),
+        "{label}"
+    );
+    // Every scored day (from 2024-01-11: a week after the day by which 1% of the orders were
+    // placed) has 140 orders shipped in its 7 days before, so the day's expected level is the
+    // mean count of its weekday's scored days, the day of 25 among them.
+    let same_weekday: Vec<u64> = (10..360)
+        .filter(|d| d % 7 == 100 % 7)
+        .map(|d| days[d])
+        .collect();
+    let expected = same_weekday.iter().sum::<u64>() as f64 / same_weekday.len() as f64;
+    assert!(
+        label.starts_with(&format!("2024-04-10 ({expected:.1} expected, p ")),
+        "{label}, expected {expected}"
+    );
+    assert!(second["label"]
+        .as_str()
+        .unwrap()
+        .starts_with("2024-09-07 ("));
 }

@@ -197,11 +197,13 @@ pub struct BreakdownRow {
 /// it is not the rows' share of the snag's own affected orders, tickets or customers: review-gap
 /// splits the reviews scored 1-2, while the snag affects the late or unreviewed orders;
 /// weekend-backlog counts every weekday's orders over the Mon-Thu p90, the reference days'
-/// too. `None` for the others, whose breakdown counts what the snag affects.
+/// too; wismo-spike counts each spike day's WISMO tickets among all its tickets. `None` for the
+/// others, whose breakdown counts what the snag affects.
 pub fn breakdown_counts(id: &str) -> Option<&'static str> {
     match id {
         _ if id == review_gap::ANALYZER.id => Some(review_gap::BREAKDOWN_COUNTS),
         _ if id == weekend_backlog::ANALYZER.id => Some(weekend_backlog::BREAKDOWN_COUNTS),
+        _ if id == wismo_spike::ANALYZER.id => Some(wismo_spike::BREAKDOWN_COUNTS),
         _ => None,
     }
 }

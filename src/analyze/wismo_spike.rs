@@ -130,8 +130,10 @@ pub fn overdispersion(days: &[Option<(u64, f64)>], left_out: &[bool], z: f64) ->
 
 /// The daily WISMO series with its modified z-scores.
 pub struct DailyWismo {
-    /// One row per local day: `date` (Date), `wismo` (UInt32), `exposure` (Float64, orders
-    /// shipped in the prior 7 days), `z` (Float64, null when not scored), `p` (Float64,
+    /// One row per local day: `date` (Date), `wismo` (UInt32), `tickets` (UInt32, all the
+    /// day's tickets, WISMO or not), `exposure` (Float64, orders shipped in the prior 7 days),
+    /// `expected` (Float64, WISMO tickets expected: exposure x the weekday's mean rate; null
+    /// when not scored), `z` (Float64, null when not scored), `p` (Float64,
     /// P(X >= wismo) at the day's expected level, null when not tested: a Poisson tail, or a
     /// negative binomial one when `spread` is above 1), `spread` (Float64, variance / mean of
     /// the other weeks' counts at its upper bound, at least 1, see [`overdispersion`]; null
@@ -183,11 +185,14 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
     let per_day = dated
         .clone()
         .group_by([local_date(col(s::CREATED_AT), tz).alias("date")])
-        .agg([col("wismo")
-            .cast(DataType::UInt32)
-            .sum()
-            .cast(DataType::UInt32)
-            .alias("wismo")]);
+        .agg([
+            col("wismo")
+                .cast(DataType::UInt32)
+                .sum()
+                .cast(DataType::UInt32)
+                .alias("wismo"),
+            len().cast(DataType::UInt32).alias("tickets"),
+        ]);
     let shipped = ctx
         .journeys
         .orders
@@ -247,6 +252,7 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .sort(["date"], SortMultipleOptions::default())
         .with_columns([
             col("wismo").fill_null(lit(0u32)),
+            col("tickets").fill_null(lit(0u32)),
             col("shipped")
                 .fill_null(lit(0.0))
                 .cum_sum(false)
@@ -313,6 +319,7 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .select([
             col("date"),
             col("wismo"),
+            col("tickets"),
             col("exposure"),
             col("z"),
             col("expected"),
@@ -391,7 +398,9 @@ pub fn daily(ctx: &Context) -> Result<Option<DailyWismo>> {
         .select([
             col("date"),
             col("wismo"),
+            col("tickets"),
             col("exposure"),
+            col("expected"),
             col("z"),
             col("p"),
             col("spread"),
@@ -421,6 +430,46 @@ pub fn chart(d: &DailyWismo) -> Result<Vec<DailyCount>> {
                 .unwrap_or_default(),
             tickets: u64::from(counts.get(i).unwrap_or(0)),
             spike: spikes.get(i).unwrap_or(false),
+        })
+        .collect())
+}
+
+/// What the breakdown rows count: a spike day's WISMO tickets among all its tickets.
+pub const BREAKDOWN_COUNTS: &str = "WISMO tickets of all the day's tickets";
+
+/// The breakdown: the first `limit` spike days of `spikes` (rows of [`DailyWismo::days`], worst
+/// first; `chart` their [`chart`] rows), each labelled with its date, the WISMO tickets expected
+/// that day and the chance of as many ([`stats::fmt_p`]), and counting its WISMO tickets
+/// (`affected`) among all its tickets (`n`): a spike about orders' whereabouts is mostly WISMO.
+fn spike_days(
+    spikes: &DataFrame,
+    chart: &[DailyCount],
+    limit: usize,
+) -> Result<Vec<super::BreakdownRow>> {
+    let tickets = spikes.column("tickets")?.u32()?;
+    let expected = spikes.column("expected")?.f64()?;
+    let p = spikes.column("p")?.f64()?;
+    Ok(chart
+        .iter()
+        .enumerate()
+        .take(limit)
+        .map(|(i, day)| {
+            let n = u64::from(tickets.get(i).unwrap_or(0));
+            super::BreakdownRow {
+                label: format!(
+                    "{} ({:.1} expected, p {})",
+                    day.date,
+                    expected.get(i).unwrap_or(f64::NAN),
+                    stats::fmt_p(p.get(i).unwrap_or(f64::NAN)),
+                ),
+                n,
+                affected: day.tickets,
+                share: if n == 0 {
+                    0.0
+                } else {
+                    day.tickets as f64 / n as f64
+                },
+            }
         })
         .collect())
 }
@@ -537,16 +586,7 @@ fn run(ctx: &Context) -> Result<Outcome> {
             )
             .with_n(d.tested),
         ],
-        breakdown: top
-            .iter()
-            .take(ctx.config.thresholds.worst_lanes)
-            .map(|c| super::BreakdownRow {
-                label: c.date.clone(),
-                n: c.tickets,
-                affected: c.tickets,
-                share: 1.0,
-            })
-            .collect(),
+        breakdown: spike_days(&spikes, &top, ctx.config.thresholds.worst_lanes)?,
         affected_orders: orders,
         affected_customers: customers,
         kpi_value: Some(n_spikes as f64),
