@@ -2374,6 +2374,53 @@ fn identifiers_stay_text_and_scientific_notation_is_flagged_not_merged() {
     assert!(run.dq("leading ' removed").is_some());
 }
 
+/// A customer id a spreadsheet turned into scientific notation (`5.50E+12`) stands for a
+/// range of ids: two customers sharing it are not one. The order is keyed by the e-mail
+/// instead (SPEC section 1: else the trimmed, lower-cased e-mail), and without one it has no
+/// customer; the id stays as written in the order's own column, warned.
+#[test]
+fn a_customer_id_in_scientific_notation_is_no_customer_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,customer_id,email,total
+\
+          1001,2024-05-01 10:00:00,5.50E+12,A@x.test,10
+\
+          1002,2024-05-02 10:00:00,5.50E+12,b@x.test,20
+\
+          1003,2024-05-03 10:00:00,5.50E+12,a@x.test,30
+\
+          1004,2024-05-04 10:00:00,5.50E+12,,40
+\
+          1005,2024-05-05 10:00:00,77,c@x.test,50
+",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 5);
+    assert_eq!(run.kpi("customers"), 3, "a@x.test, b@x.test and 77");
+    let j = run.journeys();
+    assert_eq!(j["1001"]["customer_key"], "a@x.test");
+    assert_eq!(j["1002"]["customer_key"], "b@x.test");
+    assert_eq!(j["1003"]["customer_key"], "a@x.test");
+    assert_eq!(j["1003"]["order_seq"], "2");
+    assert_eq!(j["1004"]["customer_key"], "");
+    assert_eq!(j["1005"]["customer_key"], "77");
+    let warned = run
+        .dq("customer_id: mangled into scientific notation")
+        .unwrap();
+    assert_eq!(warned["count"], 4);
+    assert!(warned["reason"]
+        .as_str()
+        .unwrap()
+        .contains("known by the e-mail"));
+    assert_eq!(
+        run.dq("without a customer id or email").unwrap()["count"],
+        1
+    );
+}
+
 #[test]
 fn the_same_order_in_overlapping_exports_is_counted_once_latest_wins() {
     let dir = tempfile::tempdir().unwrap();

@@ -731,6 +731,11 @@ impl<'a> ColumnContext<'a> {
             let (id, issue) = value::parse_id_str(cell);
             let what = issue.map(|i| match i {
                 IdIssue::QuotePrefixed => "leading ' removed",
+                // Digits were lost: a customer is then known by the e-mail (ingest::person_id).
+                IdIssue::ScientificNotation if c.canonical == s::CUSTOMER_ID => {
+                    "mangled into scientific notation by a spreadsheet (kept as written; the \
+                     customer is known by the e-mail instead, if given)"
+                }
                 IdIssue::ScientificNotation => {
                     "mangled into scientific notation by a spreadsheet (kept as written)"
                 }

@@ -1717,6 +1717,16 @@ fn real_id(name: &str) -> Expr {
     .otherwise(v)
 }
 
+/// A customer id that can key a customer: [`real_id`], and null for a spreadsheet's
+/// scientific-notation rendering ([`scientific_id`]: `5.50E+12` stands for every id from
+/// 5,495,000,000,000 to 5,504,999,999,999, so keyed by it, different customers would be one),
+/// which leaves the order to the e-mail's key.
+fn person_id(name: &str) -> Expr {
+    when(scientific_id(name))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(real_id(name))
+}
+
 /// Every ASCII letter-case spelling of [`PLACEHOLDER_IDS`] (`guest`, `Guest`, ... `GUEST`).
 fn placeholder_spellings() -> Series {
     let mut spellings = Vec::new();
@@ -2334,11 +2344,11 @@ fn finish_orders(
     let customer_id = match &per_order_id {
         Some(per_order) => when(per_order.clone())
             .then(lit(NULL).cast(DataType::String))
-            .otherwise(real_id(s::CUSTOMER_ID)),
-        None => real_id(s::CUSTOMER_ID),
+            .otherwise(person_id(s::CUSTOMER_ID)),
+        None => person_id(s::CUSTOMER_ID),
     };
     let orders = lf
-        .with_column(coalesce(&[real_id("_person"), customer_id]).alias(s::CUSTOMER_KEY))
+        .with_column(coalesce(&[person_id("_person"), customer_id]).alias(s::CUSTOMER_KEY))
         .drop(cols(["_person", "_person_region"]))
         .collect()?;
     let orders = if orders.column(s::CUSTOMER_KEY)?.null_count() == 0 {
