@@ -2421,6 +2421,145 @@ fn a_customer_id_in_scientific_notation_is_no_customer_key() {
     );
 }
 
+/// A Shopify export with its columns of case 01 and the order fields Shopify leaves empty on an
+/// order's later line-item rows; `Name`, `Email` and `Created at` are on every row, as in a real
+/// export.
+const SHOPIFY_SPLIT_HEADER: &str = "Name,Email,Financial Status,Fulfillment Status,Fulfilled at,Total,Currency,Created at,Lineitem quantity,Lineitem name,Lineitem fulfillment status\n";
+/// #1001's full row (paid, partly fulfilled, 65.40) with its first line (2 mugs, fulfilled).
+const SPLIT_1001_FULL: &str =
+    "#1001,avery@x.test,paid,partial,,65.40,USD,2024-05-06 09:15:00 -0400,2,Mug,fulfilled\n";
+/// #1001's other two lines, pending: 1 tea tin, 3 spoons.
+const SPLIT_1001_REST: &str =
+    "#1001,avery@x.test,,,,,,2024-05-06 09:15:00 -0400,1,Tea Tin,pending\n\
+     #1001,avery@x.test,,,,,,2024-05-06 09:15:00 -0400,3,Spoon,pending\n";
+/// #1002, one pending line, placed the next day.
+const SPLIT_1002: &str =
+    "#1002,bo@x.test,paid,unfulfilled,,37.80,USD,2024-05-07 14:00:00 -0400,1,Kettle Stand,pending\n";
+
+/// An export split for a spreadsheet's row limit, or its parts joined with `cat`, can cut an
+/// order's rows: the part after the cut starts with the rest of the order's lines, rows without
+/// any order field. Those rows are the rest of the order, not a later version of it: they
+/// replaced its full row (total, status empty: 65.40 of revenue lost, unpriced) and its first
+/// line (the pending units counted 3, not 4). Both ways of cutting give the unsplit export's
+/// order: total 65.40, 4 pending units (1 tea tin + 3 spoons).
+#[test]
+fn an_order_cut_by_a_split_export_is_one_order_with_all_its_lines() {
+    let rest: Vec<&str> = SPLIT_1001_REST.lines().collect();
+    let part1 = format!("{SHOPIFY_SPLIT_HEADER}{SPLIT_1001_FULL}{}\n", rest[0]);
+    let part2 = format!("{SHOPIFY_SPLIT_HEADER}{}\n{SPLIT_1002}", rest[1]);
+    let split = tempfile::tempdir().unwrap();
+    write(split.path(), "orders_export_1.csv", part1.as_bytes());
+    write(split.path(), "orders_export_2.csv", part2.as_bytes());
+    let joined = tempfile::tempdir().unwrap();
+    write(
+        joined.path(),
+        "orders_export.csv",
+        format!("{part1}{part2}").as_bytes(),
+    );
+    for (dir, second_part, line) in [
+        (split.path(), "orders_export_2.csv", 2),
+        (joined.path(), "orders_export.csv", 5),
+    ] {
+        let run = analyze_ok(dir, &[]);
+        assert_eq!(run.kpi("orders"), 2);
+        assert_eq!(run.kpi("revenue"), 103.2);
+        let j = run.journeys();
+        let order = &j["#1001"];
+        assert_eq!(
+            (
+                order["total"].as_str(),
+                order["status"].as_str(),
+                order["fulfillment_status"].as_str()
+            ),
+            ("65.4", "paid", "partial")
+        );
+        assert_eq!(order["unshipped_items"], "4");
+        assert_eq!(order["src_line"], "2", "the order's full row");
+        let folded = run
+            .dq("rows continuing an order begun in another part")
+            .unwrap();
+        assert_eq!(
+            (&folded["file"], &folded["count"], &folded["first_lines"]),
+            (
+                &Value::from(second_part),
+                &Value::from(1),
+                &serde_json::json!([line])
+            )
+        );
+        let lines = run.dq("line item continuing an order").unwrap();
+        assert_eq!(lines["count"], 1);
+        assert!(run.dq("duplicate order_id").is_none());
+        assert!(run
+            .dq("line item of an order whose lines a later export")
+            .is_none());
+    }
+}
+
+/// The rest of an order whose full row is in no file read (only the second part of a split
+/// export was given) is kept as the order, its total unknown and warned; and a later export of
+/// an order cut by a split still replaces an earlier one's lines with all of its own: June's
+/// two parts give #1001 its 4 pending units, May's lines (all 6 units pending) are replaced.
+#[test]
+fn a_split_order_alone_is_kept_and_a_split_export_still_replaces_an_earlier_one() {
+    let rest: Vec<&str> = SPLIT_1001_REST.lines().collect();
+    let alone = tempfile::tempdir().unwrap();
+    write(
+        alone.path(),
+        "orders_export_2.csv",
+        format!("{SHOPIFY_SPLIT_HEADER}{}\n{SPLIT_1002}", rest[1]).as_bytes(),
+    );
+    let run = analyze_ok(alone.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    assert_eq!(run.journeys()["#1001"]["total"], "");
+    let kept = run.dq("rows continuing an order whose first rows").unwrap();
+    assert_eq!(
+        (kept["count"].as_u64(), kept["effect"].as_str()),
+        (Some(1), Some("warning"))
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    // May: the order unfulfilled, its 6 units pending, on one row per line.
+    let may = format!(
+        "{SHOPIFY_SPLIT_HEADER}\
+         #1001,avery@x.test,paid,unfulfilled,,65.40,USD,2024-05-06 09:15:00 -0400,2,Mug,pending\n\
+         #1001,avery@x.test,,,,,,2024-05-06 09:15:00 -0400,1,Tea Tin,pending\n\
+         #1001,avery@x.test,,,,,,2024-05-06 09:15:00 -0400,3,Spoon,pending\n"
+    );
+    write(dir.path(), "export_may.csv", may.as_bytes());
+    // June: the mugs shipped on 2024-05-20, the rest pending. June's first part is the latest
+    // file and its second (the rest of #1001, and #1002) ranks between May's and it, so by rank
+    // alone the rest would join May's #1001; it joins the part whose file name it shares most of.
+    let june_full = "#1001,avery@x.test,paid,partial,2024-05-20 10:00:00 -0400,65.40,USD,\
+                     2024-05-06 09:15:00 -0400,2,Mug,fulfilled\n";
+    write(
+        dir.path(),
+        "export_june_1.csv",
+        format!("{SHOPIFY_SPLIT_HEADER}{june_full}{}\n", rest[0]).as_bytes(),
+    );
+    write(
+        dir.path(),
+        "export_june_2.csv",
+        format!("{SHOPIFY_SPLIT_HEADER}{}\n{SPLIT_1002}", rest[1]).as_bytes(),
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 2);
+    let j = run.journeys();
+    assert_eq!(
+        (
+            j["#1001"]["fulfillment_status"].as_str(),
+            j["#1001"]["unshipped_items"].as_str()
+        ),
+        ("partial", "4")
+    );
+    let replaced = run
+        .dq("line item of an order whose lines a later export")
+        .unwrap();
+    assert_eq!(
+        (&replaced["file"], &replaced["count"]),
+        (&Value::from("export_may.csv"), &Value::from(3))
+    );
+}
+
 #[test]
 fn the_same_order_in_overlapping_exports_is_counted_once_latest_wins() {
     let dir = tempfile::tempdir().unwrap();

@@ -51,6 +51,16 @@ pub struct FileFrame {
     pub repeated_headers: Vec<u64>,
     /// Which block of its file the frame holds: 0 for the first (or only) one.
     pub block: u32,
+    /// In a table of records spread over rows (Shopify orders), and in the line items read from
+    /// the same file, the records none of whose rows carries an order field
+    /// ([`ORDER_FIELD_MARKERS`]), by block and `order_id` (as read): the rest of an order whose
+    /// first rows, with its total and status, are in another block or file (an export split
+    /// for a spreadsheet's row limit, or its parts joined with `cat`). See
+    /// `ingest::stack_kind`. Empty for most files.
+    pub continued: OrderIdsByBlock,
+    /// In the same tables, the `order_id` of each block's last record, by block: the order a
+    /// split cut, whose rest starts the next part ([`Self::continued`]).
+    pub last_records: OrderIdsByBlock,
     /// Timestamp columns (not promises) given as dates only: every value the file has in them
     /// is a bare date or a time of exactly 00:00:00 without an offset, read as the start of
     /// that day in the store time zone (a ShipStation `Ship Date`; `2025-03-07T00:00:00Z` is an
@@ -58,6 +68,9 @@ pub struct FileFrame {
     /// from them in days (see `journey::DayPrecision`).
     pub date_only: Vec<&'static str>,
 }
+
+/// Order ids by the block of their file they are in (see [`FileFrame::continued`]).
+pub type OrderIdsByBlock = Vec<(u32, String)>;
 
 /// Reads every record of `file` into the canonical columns of `spec`: [`read_cells`], then
 /// [`parse_cells`].
@@ -249,6 +262,7 @@ pub fn parse_cells(
     })?;
     // Per column, which rows were filled down from their record's head (grouped tables only).
     let mut filled_of: Vec<Option<Vec<bool>>> = vec![None; present.len()];
+    let (mut continued, mut last_records) = (Vec::new(), Vec::new());
     if let Some(key) = spec.group_by {
         if let Some(k) = present.iter().position(|(c, _)| c.canonical == key) {
             // A line's own value is never an order field: an empty `Lineitem requires shipping`
@@ -268,6 +282,13 @@ pub fn parse_cells(
                 .map(|(i, _)| i)
                 .collect();
             filled_of = fill_down(&mut cells_of, k, &required, &per_line, &header_rows)?;
+            let markers: Vec<usize> = present
+                .iter()
+                .enumerate()
+                .filter(|(_, (c, _))| ORDER_FIELD_MARKERS.contains(&c.canonical))
+                .map(|(i, _)| i)
+                .collect();
+            (continued, last_records) = continued_records(&cells_of, k, &markers, &header_rows);
         }
     }
 
@@ -487,6 +508,8 @@ pub fn parse_cells(
         repeated_headers: header_rows.iter().map(|&row| raw.lines[row]).collect(),
         block: 0,
         date_only,
+        continued,
+        last_records,
     })
 }
 
@@ -1236,6 +1259,75 @@ pub const UNREADABLE_AS_NAN: &[&str] = &[s::REFUNDED];
 /// Canonical columns of a grouped (Shopify) orders table that hold each line's own value, not an
 /// order field: never filled down from the order's first row (see `fold_records`).
 const PER_LINE_COLUMNS: &[&str] = &[s::REQUIRES_SHIPPING];
+
+/// Canonical columns that only an order's full row carries in an export of records spread
+/// over rows: Shopify writes `Financial Status`, `Total`, `Currency` and `Id` on the order's
+/// full row and leaves them empty on its other line-item rows, so a record with none of them
+/// (while the file has some of these columns) is the rest of an order begun elsewhere.
+pub const ORDER_FIELD_MARKERS: &[&str] = &[s::STATUS, s::TOTAL, s::CURRENCY, "shopify_id"];
+
+/// The records of `columns` (keyed by column `key`, within the blocks `header_rows` delimit)
+/// none of whose rows has a value in any of the columns `markers`, by block and key as read
+/// ([`value::parse_id_str`]), in the order they first appear; and the key of each block's last
+/// row. None when `markers` is empty.
+fn continued_records(
+    columns: &[Cells],
+    key: usize,
+    markers: &[usize],
+    header_rows: &[usize],
+) -> (OrderIdsByBlock, OrderIdsByBlock) {
+    let Some(keys) = columns.get(key).and_then(Cells::text) else {
+        return (Vec::new(), Vec::new());
+    };
+    if markers.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let id = |k: &str| value::parse_id_str(k).0.map(str::to_string);
+    let mut last_records: Vec<(u32, String)> = Vec::new();
+    // A grouped table is read all as text (`read_cells`).
+    let carries = |row: usize| {
+        markers.iter().any(|&c| {
+            columns
+                .get(c)
+                .and_then(|cells| cells.text_at(row))
+                .is_some_and(|v| !v.trim().is_empty())
+        })
+    };
+    let mut records: Vec<((u32, &str), bool)> = Vec::new();
+    let mut index: std::collections::HashMap<(u32, &str), usize> = std::collections::HashMap::new();
+    for (row, k) in keys.iter().enumerate() {
+        let k = k.trim();
+        if k.is_empty() {
+            continue;
+        }
+        let block = header_rows.partition_point(|&h| h <= row) as u32;
+        match last_records.last_mut() {
+            Some((b, last)) if *b == block => {
+                if last != k {
+                    *last = k.to_string();
+                }
+            }
+            _ => last_records.push((block, k.to_string())),
+        }
+        let i = *index.entry((block, k)).or_insert_with(|| {
+            records.push(((block, k), false));
+            records.len() - 1
+        });
+        if !records[i].1 && carries(row) {
+            records[i].1 = true;
+        }
+    }
+    let continued = records
+        .into_iter()
+        .filter(|(_, carries)| !carries)
+        .filter_map(|((block, k), _)| id(k).map(|id| (block, id)))
+        .collect();
+    let last_records = last_records
+        .into_iter()
+        .filter_map(|(block, k)| id(&k).map(|id| (block, id)))
+        .collect();
+    (continued, last_records)
+}
 
 /// Shopify-style records spread over several rows: every empty cell of a row takes the value
 /// of its record's head, the first row with the same key in column `key` whose `required`

@@ -345,9 +345,20 @@ fn split_blocks(mut ff: frame::FileFrame) -> Result<Vec<frame::FileFrame>> {
             repeated_headers: Vec::new(),
             block: block as u32,
             date_only: ff.date_only.clone(),
+            continued: of_block(&ff.continued, block as u32),
+            last_records: of_block(&ff.last_records, block as u32),
         });
     }
     Ok(blocks)
+}
+
+/// The entries of `by_block` that are of block `block`.
+fn of_block(by_block: &[(u32, String)], block: u32) -> Vec<(u32, String)> {
+    by_block
+        .iter()
+        .filter(|(b, _)| *b == block)
+        .cloned()
+        .collect()
 }
 
 /// The latest time in `df`'s timestamp columns (promises' deadlines left out), among those at
@@ -545,10 +556,44 @@ fn read_file(path: &Path, opts: &ReadOptions, mappings: &[Mapping]) -> Result<Fi
                 let (input, blocks) = table_from_cells(&raw, table, cells, &opts, &mut audit)?;
                 read.push((input, table.spec.kind, blocks, raw.name.clone()));
             }
+            share_continued(&mut read);
             Ok(FileRead::Tables {
                 tables: read,
                 audit,
             })
+        }
+    }
+}
+
+/// Gives the line items read from a file the orders records of the same file that continue an
+/// order begun in another block or file, and the last record of each block
+/// ([`frame::FileFrame::continued`], [`frame::FileFrame::last_records`]), block by block: a
+/// line-item row does not show whether its order's full row is in its part of the export.
+fn share_continued(tables: &mut [(InputFile, TableKind, Vec<frame::FileFrame>, String)]) {
+    let Some(orders) = tables
+        .iter()
+        .find(|(_, kind, blocks, _)| {
+            *kind == TableKind::Orders && blocks.iter().any(|b| !b.last_records.is_empty())
+        })
+        .map(|(_, _, blocks, _)| {
+            blocks
+                .iter()
+                .map(|b| (b.block, b.continued.clone(), b.last_records.clone()))
+                .collect::<Vec<_>>()
+        })
+    else {
+        return;
+    };
+    for (_, kind, blocks, _) in tables.iter_mut() {
+        if *kind != TableKind::LineItems {
+            continue;
+        }
+        for b in blocks.iter_mut() {
+            if let Some((_, continued, last)) = orders.iter().find(|(block, ..)| *block == b.block)
+            {
+                b.continued = continued.clone();
+                b.last_records = last.clone();
+            }
         }
     }
 }
@@ -1186,6 +1231,7 @@ const LINES_REPLACED: &str =
 /// units of both; the lines left out are counted under [`LINES_REPLACED`]. Lines of different
 /// orders in different files are all kept. Only runs when the lines come from several files.
 fn lines_of_the_latest_export(df: DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
+    let df = continued_lines_with_their_orders(df, dq)?;
     if df.column(s::SRC_RANK)?.n_unique()? < 2 {
         return Ok(df);
     }
@@ -1201,6 +1247,29 @@ fn lines_of_the_latest_export(df: DataFrame, dq: &mut DataQuality) -> Result<Dat
         return Ok(df);
     }
     Ok(df.lazy().filter(replaced.not()).collect()?)
+}
+
+/// Reason of the line items of a record that continues an order begun in another part of the
+/// export.
+const CONTINUED_LINES: &str = "line item continuing an order begun in another part of the \
+     export (a file split, or parts joined with `cat`): read with that part's lines";
+
+/// The line items with the rows of records that continue an order begun in another part of the
+/// export ([`CONTINUES`]) ranked as that part's (`src_rank` = [`PART_RANK`], see
+/// [`continued_parts`]), so that a split export's lines of one order are one export's again and
+/// [`lines_of_the_latest_export`] keeps or replaces them together; before, the continuation's
+/// lines, ranked apart, replaced the order's first lines. A continuation without such a part
+/// keeps its rank. Without [`CONTINUES`], `df` as it is.
+fn continued_lines_with_their_orders(df: DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
+    if df.column(CONTINUES).is_err() {
+        return Ok(df);
+    }
+    audit(&df, col(CONTINUES), CONTINUED_LINES, Effect::Warning, dq)?;
+    Ok(df
+        .lazy()
+        .with_column(coalesce(&[col(PART_RANK), col(s::SRC_RANK)]).alias(s::SRC_RANK))
+        .drop(cols([PART_RANK, CONTINUES]))
+        .collect()?)
 }
 
 /// The audit reasons of a row of `kind` citing an order not in the orders table, and citing an
@@ -1317,6 +1386,8 @@ pub fn store_from_frames(
                 repeated_headers: Vec::new(),
                 block: 0,
                 date_only: Vec::new(),
+                continued: Vec::new(),
+                last_records: Vec::new(),
             },
             name.to_string(),
         ));
@@ -1467,10 +1538,60 @@ fn dropped_order_ids(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> V
         .collect()
 }
 
+/// Column (Boolean) of a stacked orders or line-items table, present only when some file's
+/// records continue an order begun in another block or file ([`frame::FileFrame::continued`]):
+/// true on their rows. Read and dropped by [`finish_orders`] and
+/// [`lines_of_the_latest_export`].
+const CONTINUES: &str = "_continues";
+
+/// Column (UInt32) beside [`CONTINUES`]: the `src_rank` of the part of the export whose last
+/// record is the order a continuation's rows continue (null when no part ends with it).
+const PART_RANK: &str = "_part_rank";
+
+/// For the files of one kind, in rank order, the records that continue an order begun in
+/// another part of the export ([`frame::FileFrame::continued`]), each with its file's rank, its
+/// order id and the rank of the part it continues: among the other parts whose last record is
+/// that order (a split cuts an order at the end of one part and the start of the next), the
+/// same file's (two parts joined with `cat`), else the one whose file name shares the longest
+/// start with this file's (`orders_export_1.csv`, `orders_export_2.csv`), else the nearest in
+/// rank, the earlier on a tie. `None` when no file has such a record (most stores).
+fn continued_parts(
+    files: &[(TableKind, frame::FileFrame, String)],
+) -> Option<Vec<(usize, String, Option<u32>)>> {
+    if files.iter().all(|(_, ff, _)| ff.continued.is_empty()) {
+        return None;
+    }
+    let common_start =
+        |a: &str, b: &str| a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let mut parts = Vec::new();
+    for (rank, (_, ff, name)) in files.iter().enumerate() {
+        for (_, id) in &ff.continued {
+            let part = files
+                .iter()
+                .enumerate()
+                .filter(|(r, (_, other, _))| {
+                    *r != rank && other.last_records.iter().any(|(_, last)| last == id)
+                })
+                .min_by_key(|(r, (_, _, other))| {
+                    (
+                        other != name,
+                        std::cmp::Reverse(common_start(other, name)),
+                        r.abs_diff(rank),
+                        *r,
+                    )
+                })
+                .map(|(r, _)| r as u32);
+            parts.push((rank, id.clone(), part));
+        }
+    }
+    Some(parts)
+}
+
 /// Stacks the files of one kind, ordered by latest timestamp (a plausible one, see
 /// [`plausible_latest`]) then name, then block within a file ([`split_blocks`]: each block is
 /// an export of its own), numbering them in `src_rank` (UInt32) so that a later
-/// file's version of a record wins.
+/// file's version of a record wins. When a file's orders continue an order begun elsewhere,
+/// the stacked table marks their rows in [`CONTINUES`].
 ///
 /// The blocks of one file are ordered by the file's latest timestamp (the latest of its
 /// blocks), so they stay together and in file order: within a file a later row wins (SPEC
@@ -1499,13 +1620,49 @@ fn stack_kind(
     files.sort_by(|a, b| {
         (file_latest[&a.2], &a.2, a.1.block).cmp(&(file_latest[&b.2], &b.2, b.1.block))
     });
+    // Per file, its continuations' order ids and the ranks of the parts they continue.
+    let continued: Option<Vec<DataFrame>> = match continued_parts(&files) {
+        None => None,
+        Some(parts) => Some(
+            (0..files.len())
+                .map(|rank| {
+                    let (ids, part): (Vec<&str>, Vec<Option<u32>>) = parts
+                        .iter()
+                        .filter(|(r, _, _)| *r == rank)
+                        .map(|(_, id, part)| (id.as_str(), *part))
+                        .unzip();
+                    let height = ids.len();
+                    DataFrame::new(
+                        height,
+                        vec![
+                            Column::new(s::ORDER_ID.into(), ids),
+                            Column::new(PART_RANK.into(), part),
+                            Column::new(CONTINUES.into(), vec![true; height]),
+                        ],
+                    )
+                })
+                .collect::<PolarsResult<_>>()?,
+        ),
+    };
     let frames: Vec<LazyFrame> = files
         .into_iter()
         .enumerate()
         .map(|(rank, (_, ff, _))| {
-            ff.frame
+            let lf = ff
+                .frame
                 .lazy()
-                .with_column(lit(rank as u32).alias(s::SRC_RANK))
+                .with_column(lit(rank as u32).alias(s::SRC_RANK));
+            match &continued {
+                None => lf,
+                Some(continued) => lf
+                    .join(
+                        continued[rank].clone().lazy(),
+                        [col(s::ORDER_ID)],
+                        [col(s::ORDER_ID)],
+                        crate::journey::left_join_keeping_order(),
+                    )
+                    .with_column(col(CONTINUES).fill_null(lit(false))),
+            }
         })
         .collect();
     let stacked = concat(frames, UnionArgs::default())?;
@@ -2193,6 +2350,59 @@ pub(crate) fn audit_orders_not_kept(
     Ok((unplaced, tests))
 }
 
+/// Reason of an orders record that continues an order whose full row another part of the
+/// export holds: its line items are read with that part's.
+const CONTINUATION_FOLDED: &str = "rows continuing an order begun in another part of the \
+     export (a file split, or parts joined with `cat`): read as part of that order, its line \
+     items with the order's";
+
+/// Reason of an orders record that continues an order whose full row no file read holds.
+const CONTINUATION_ALONE: &str = "rows continuing an order whose first rows (total, status) \
+     are in no file read: kept as the order, its total and status unknown";
+
+/// The orders without the records that only continue an order ([`CONTINUES`]: no order field
+/// on any of their rows) when another file or block holds the order's full row: such a record
+/// is the rest of that order (an export split at a spreadsheet's row limit, or its parts joined
+/// with `cat`), not a later version of it, and replaced it with empty fields (total, status,
+/// payment) before. Its line items join the order's in [`lines_of_the_latest_export`]. A
+/// continuation whose order has no full row anywhere is kept as the order, warned. Without
+/// [`CONTINUES`], `orders` as they are.
+fn fold_continuations(orders: DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
+    if orders.column(CONTINUES).is_err() {
+        return Ok(orders);
+    }
+    let full_ids = orders
+        .clone()
+        .lazy()
+        .filter(col(CONTINUES).not())
+        .select([col(s::ORDER_ID)])
+        .collect()?
+        .column(s::ORDER_ID)?
+        .as_materialized_series()
+        .clone();
+    let has_full = col(s::ORDER_ID).is_in(lit(full_ids).implode(false), false);
+    let folded = col(CONTINUES).and(has_full.clone());
+    audit(
+        &orders,
+        folded.clone(),
+        CONTINUATION_FOLDED,
+        Effect::RowReplaced,
+        dq,
+    )?;
+    audit(
+        &orders,
+        col(CONTINUES).and(has_full.not()),
+        CONTINUATION_ALONE,
+        Effect::Warning,
+        dq,
+    )?;
+    Ok(orders
+        .lazy()
+        .filter(folded.not())
+        .drop(cols([CONTINUES, PART_RANK]))
+        .collect()?)
+}
+
 /// Removes test orders, keeps the latest version of each order id, attaches totals from
 /// payments and the customer key (SPEC section 1, identity). Returns the orders in the
 /// journeys' order, whether no two of them shared an order id before any was replaced (then
@@ -2209,6 +2419,7 @@ fn finish_orders(
     per_order_id_files: &[String],
     dq: &mut DataQuality,
 ) -> Result<(DataFrame, bool, Series)> {
+    let orders = fold_continuations(orders, dq)?;
     // The filters below copy every column; they run only when they drop a row.
     let (unplaced, tests) = audit_orders_not_kept(&orders, dq)?;
     let mut left_out: Vec<LazyFrame> = Vec::new();
