@@ -27,7 +27,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Report, KPIS_DEFINED_BY, REPEAT_WINDOW_KPIS, SCHEMA_VERSION};
+use super::{Report, KPIS_DEFINED_BY, KPIS_OF_LOCAL_DAYS, REPEAT_WINDOW_KPIS, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 
 /// Relative change (of the larger magnitude; for a fraction, see [`cmp_tol`]) below which two
@@ -561,9 +561,9 @@ impl Comparison {
         }
     }
 
-    /// The lines saying what is not compared: the repeat rates when the windows differ, money
-    /// when the currencies do; and first, a baseline that is not an earlier run of the same
-    /// store ([`Comparison::window_note`]).
+    /// The lines saying what is not compared: the KPIs of local days when the time zones
+    /// differ, the repeat rates when the windows do, money when the currencies do; and first, a
+    /// baseline that is not an earlier run of the same store ([`Comparison::window_note`]).
     pub fn notes(&self) -> Vec<String> {
         let windows = self.repeat_windows_differ().map(|(was, now)| {
             format!(
@@ -589,13 +589,24 @@ impl Comparison {
                 settings.join(", ")
             )
         });
-        // KPIs a changed threshold defines (the repeat rates and the revenue have notes above).
+        // Another time zone: the KPIs of local days, dates and weekdays are not compared.
+        let zones = timezones_differ(&self.baseline_timezone, &self.current_timezone);
+        let zone = zones.map(|(was, now)| {
+            format!(
+                "Store time zone changed ({was} -> {now}): KPIs of local days, dates and weekdays \
+                 are not compared ({}), nor the snags they measure",
+                KPIS_OF_LOCAL_DAYS.join(", ")
+            )
+        });
+        // KPIs a changed threshold defines (the repeat rates, the revenue and, across zones,
+        // the KPIs of local days have notes above).
         let redefined: Vec<&str> = self
             .kpis
             .iter()
             .filter(|k| k.trend == Trend::NotComparable && k.previous.is_some())
             .filter(|k| k.current.is_some() && k.name != "revenue")
             .filter(|k| !REPEAT_WINDOW_KPIS.contains(&k.name.as_str()))
+            .filter(|k| zones.is_none() || !KPIS_OF_LOCAL_DAYS.contains(&k.name.as_str()))
             .map(|k| k.name.as_str())
             .collect();
         let redefined = (!redefined.is_empty()).then(|| {
@@ -612,6 +623,7 @@ impl Comparison {
             .map(|(_, note)| note.to_string());
         self.window_note()
             .into_iter()
+            .chain(zone)
             .chain(windows)
             .chain(currencies)
             .chain(settings)
@@ -800,15 +812,25 @@ fn repeat_windows_differ(was: Option<u32>, now: Option<u32>) -> Option<(u32, u32
     }
 }
 
+/// The baseline's and the current store time zone, when they differ (IANA names as the
+/// reports record them).
+fn timezones_differ<'a>(was: &'a str, now: &'a str) -> Option<(&'a str, &'a str)> {
+    (was != now).then_some((was, now))
+}
+
 /// The KPIs the two runs measured by different definitions: the repeat rates over different
-/// repeat windows (`windows_differ`), and the KPIs a changed threshold defines
-/// ([`KPIS_DEFINED_BY`], from the reports' `settings`).
+/// repeat windows (`windows_differ`), the KPIs of local days in two time zones
+/// ([`KPIS_OF_LOCAL_DAYS`]), and the KPIs a changed threshold defines ([`KPIS_DEFINED_BY`],
+/// from the reports' `settings`).
 fn redefined_kpis(old: &Digest, new: &Digest, windows_differ: bool) -> BTreeSet<&'static str> {
     let threshold =
         |d: &Digest, key: &str| d.settings.as_ref().map(|s| s["thresholds"][key].clone());
     let mut kpis: BTreeSet<&'static str> = BTreeSet::new();
     if windows_differ {
         kpis.extend(REPEAT_WINDOW_KPIS);
+    }
+    if timezones_differ(&old.store.timezone, &new.store.timezone).is_some() {
+        kpis.extend(KPIS_OF_LOCAL_DAYS);
     }
     for (key, defined) in KPIS_DEFINED_BY {
         match (threshold(old, key), threshold(new, key)) {
@@ -1423,6 +1445,62 @@ mod tests {
         assert!(compare(&digest(&[], vec![]), &with(24.0, 5.0))
             .notes()
             .is_empty());
+    }
+
+    /// The same orders run in another time zone give other shares of on-time deliveries (a date
+    /// promise is due by the end of its local day), so a baseline of another zone compares none
+    /// of the KPIs of local days, and late-delivery is not comparable (it read "worse", failing
+    /// `--fail-on worse` on the same data); a KPI of hours (the SLA breach share) is compared.
+    #[test]
+    fn a_baseline_in_another_time_zone_compares_no_kpi_of_local_days() {
+        let with = |tz: &str, on_time: f64| {
+            let mut d = digest(
+                &[
+                    ("on_time_rate", Some(on_time)),
+                    ("sla_breach_share", Some(0.2)),
+                ],
+                vec![snag(
+                    "late-delivery",
+                    "hold-off",
+                    100.0,
+                    "on_time_rate",
+                    on_time,
+                )],
+            );
+            d.store.timezone = tz.into();
+            d
+        };
+        let c = compare(&with("Asia/Tokyo", 0.693), &with("America/New_York", 0.831));
+        let kpi = |name: &str| {
+            let k = c.kpis.iter().find(|k| k.name == name).unwrap();
+            (k.trend, k.change)
+        };
+        assert_eq!(kpi("on_time_rate"), (Trend::NotComparable, None));
+        assert_eq!(kpi("sla_breach_share"), (Trend::Unchanged, Some(0.0)));
+        assert_eq!(
+            c.snag("late-delivery").map(|s| s.status),
+            Some(SnagStatus::NotComparable)
+        );
+        let notes = c.notes();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with(
+                "Store time zone changed (Asia/Tokyo -> America/New_York): KPIs of local days, \
+                 dates and weekdays are not compared (on_time_rate, late_share,"
+            ),
+            "{notes:?}"
+        );
+        // The same zone: compared, and the rise in on-time deliveries is better.
+        let c = compare(&with("Asia/Tokyo", 0.693), &with("Asia/Tokyo", 0.831));
+        assert_eq!(
+            c.kpis
+                .iter()
+                .find(|k| k.name == "on_time_rate")
+                .unwrap()
+                .trend,
+            Trend::Better
+        );
+        assert!(c.notes().is_empty());
     }
 
     /// A stricter SLA redefines the share over it: the KPI has no change or trend, and

@@ -302,6 +302,22 @@ pub fn kpi_info(name: &str) -> (&str, &'static str) {
 /// The KPIs measured over the repeat window (`[thresholds] repeat_window_days`).
 pub const REPEAT_WINDOW_KPIS: &[&str] = &["repeat_rate", "repeat_rate (late first order)"];
 
+/// The KPIs the store's time zone defines (`[read] timezone`, `--timezone`): they count local
+/// days, dates or weekdays. A date promise is due by the end of its local day (on-time and late
+/// shares, overdue orders, and the late first orders' repeat rate); spike days are local days;
+/// the busiest weekday's ticket share and the weekend wait ratio split by local weekday. Run in
+/// another zone, the same orders give other values (on-time 69% in Asia/Tokyo, 83% in
+/// America/New_York on one store), so a comparison across zones compares none of them.
+pub const KPIS_OF_LOCAL_DAYS: &[&str] = &[
+    "on_time_rate",
+    "late_share",
+    "overdue_orders",
+    "repeat_rate (late first order)",
+    "wismo_spike_days",
+    "top_weekday_ticket_share",
+    "weekend_wait_ratio (Fri-Sun / Mon-Thu median order-to-ship)",
+];
+
 /// The KPIs each threshold defines, not only judges (`[thresholds]` keys): with the threshold
 /// changed since a baseline the KPI measures something else (the share over a 24 h SLA is not
 /// the share over a 48 h one), so a comparison neither gives its change nor calls its snag
