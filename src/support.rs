@@ -333,9 +333,9 @@ pub fn regex_extract(e: Expr, pattern: &str, group: usize) -> Expr {
 
 /// An order reference after an order keyword: `order 1043`, `order #1042`, `pedido nº 1045`,
 /// `pedido número 1045`, `pedido n. 1045`, `commande numéro 1046`, `order ID: 1047`, `order ref
-/// 1048`, and with a store's prefix of up to four letters (Shopify's order name prefix): `order
-/// AB-1152`, `order #AB1152`.
-pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|commande|encomenda|ordine)\s*(?:number|n[uú]m(?:[eé]ro|\.)?|no\.?|nr\.?|n[º°o]\.?|n\.|id|ref(?:erence)?)?\s*(?:(?:is|é|es|ist|est)\s+)?[:#]?\s*#?\s*((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
+/// 1048`, `order #: 1049`, `Bestellnr. 1050`, `Auftragsnummer 1051`, and with a store's prefix of
+/// up to four letters (Shopify's order name prefix): `order AB-1152`, `order #AB1152`.
+pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|bestellnr\.?|auftragsnummer|auftragsnr\.?|auftrag|commande|encomenda|ordine)\s*(?:number|n[uú]m(?:[eé]ro|\.)?|no\.?|nr\.?|n[º°o]\.?|n\.|id|ref(?:erence)?)?\s*(?:(?:is|é|es|ist|est)\s+)?(?:[:#]\s*){0,2}((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
 /// A `#1042`, `[#1044]` or `#AB-1152` reference (a prefix of up to four letters, as in
 /// [`ORDER_KEYWORD_REF`]); group 1 holds a preceding "ticket"/"case"/... word, which makes it
 /// not an order reference.
@@ -913,6 +913,9 @@ mod tests {
             "pedido n. 2001 não chegou",
             "commande numéro 2007",
             "where is my order ID: 2008",
+            "Order #: 2009 where is it",
+            "Meine Bestellnr. 2010 ist nicht angekommen",
+            "Auftragsnummer 2011 nicht geliefert",
             "",
         ];
         let df = DataFrame::new(texts.len(), vec![Column::new("t".into(), texts)]).unwrap();

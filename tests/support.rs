@@ -190,7 +190,8 @@ fn order_number_is_n_links_in_five_languages() {
 
 /// An order reference written with "número"/"numero"/"numéro", "n.", "ID" or "ref" between the
 /// order keyword and the number links the ticket (was: unlinked; only "number", "no.", "nr.",
-/// "num." and "nº" were read there). A ticket number, a return request's number, a date, ZIP
+/// "num." and "nº" were read there), and so do "Order #: 2002" and the German "Bestellnr." and
+/// "Auftragsnummer" / "Auftrag Nr." (an invoice, "Rechnung", is no order). A ticket number, a return request's number, a date, ZIP
 /// code or phone number and a bare number in brackets still link nothing. The requester's e-mail
 /// is no customer's, so a ticket links by its reference or not at all.
 #[test]
@@ -213,6 +214,11 @@ fn order_references_with_numero_id_or_ref_link() {
         ("order id 2010", Some("2010")),
         ("where is my order ID 2008", Some("2008")),
         ("order ref 2012", Some("2012")),
+        ("Order #: 2002 where is it", Some("2002")),
+        ("Meine Bestellnr. 2003 ist nicht angekommen", Some("2003")),
+        ("Auftragsnummer 2006 nicht geliefert", Some("2006")),
+        ("Auftrag Nr. 2010 fehlt", Some("2010")),
+        ("Rechnung 2004 anbei", None),
         ("Re: ticket #2011 received", None),
         ("Return request #2003", None),
         ("Ordered 2005-06-01, zip 2006, phone 2011-5550", None),
