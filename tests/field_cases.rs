@@ -3600,11 +3600,20 @@ fn gzip_and_tsv_inputs_are_read() {
         "ship.tsv",
         b"order_id\tcarrier\tshipped_at\nZ-1\tUPS\t2024-05-02 10:00:00\n",
     );
+    // A compressed export saved without `.gz` (`orders_june.csv`) is read by its magic number
+    // (it was skipped, its binary header printed as its columns).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"order_id,placed_at\nZ-2,2024-06-01 10:00:00\n")
+        .unwrap();
+    write(dir.path(), "orders_june.csv", &gz.finish().unwrap());
     let run = analyze_ok(dir.path(), &[]);
     assert!(close(
         num(&run.journeys()["Z-1"]["fulfillment_wait_h"]),
         24.0
     ));
+    assert_eq!(run.kpi("orders"), 2);
+    assert_eq!(run.journeys()["Z-2"]["src_file"], "orders_june.csv");
+    assert_eq!(run.report()["skipped_files"], serde_json::json!([]));
 }
 
 #[test]

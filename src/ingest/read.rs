@@ -232,8 +232,8 @@ enum Body {
 }
 
 impl RawFile {
-    /// Reads and decodes `path`: gzip when it ends in `.gz`, Parquet when it ends in `.parquet`,
-    /// else delimited text (delimiter sniffed from the header unless `delimiter` is given; tab
+    /// Reads and decodes `path`: gzip when it ends in `.gz` or starts with gzip's magic number,
+    /// Parquet when it starts with Parquet's, else delimited text (delimiter sniffed from the header unless `delimiter` is given; tab
     /// for `.tsv`).
     ///
     /// Errors: I/O failures; an empty file; a file with no header line; an unreadable Parquet file.
@@ -1123,7 +1123,10 @@ fn is_parquet(path: &Path) -> Result<bool> {
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let mut bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if path.to_string_lossy().to_lowercase().ends_with(".gz") && !bytes.is_empty() {
+    // Gzip by its name or by its magic number (1f 8b: a compressed export saved as `.csv`; no
+    // text starts with these two bytes, 8b being no first byte of a UTF-8 character).
+    let gzip_name = path.to_string_lossy().to_lowercase().ends_with(".gz");
+    if (gzip_name && !bytes.is_empty()) || bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(bytes.as_slice())
             .read_to_end(&mut out)

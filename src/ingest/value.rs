@@ -313,6 +313,15 @@ fn parse_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
         return NaiveDate::parse_from_str(d, "%Y%m%d").map_err(|_| format!("'{d}' is not a date"));
     }
     if !d.contains('-') && d.parse::<f64>().is_ok() {
+        // Serial numbers count days from 1899-12-30 (45,000 in 2023, 2,958,465 on 9999-12-31);
+        // nine digits or more before the point are seconds (or milliseconds) since 1970.
+        let whole = d.split('.').next().unwrap_or(d).trim_start_matches('+');
+        if whole.len() >= 9 {
+            return Err(format!(
+                "'{d}' looks like a Unix epoch time (seconds or milliseconds since 1970), not a \
+                 date; a [[mapping]] with date_format = \"%s\" reads epoch seconds"
+            ));
+        }
         return Err(format!(
             "'{d}' looks like a spreadsheet serial number, not a date"
         ));
@@ -1098,7 +1107,16 @@ mod tests {
             Err("'1/0/1900' is not a valid date".to_string())
         );
         assert!(parse_timestamp("0000-00-00 00:00:00", Tz::UTC, SlashOrder::Unknown).is_err());
-        assert!(parse_timestamp("45123.5", Tz::UTC, SlashOrder::Unknown).is_err());
+        assert_eq!(
+            parse_timestamp("45123.5", Tz::UTC, SlashOrder::Unknown),
+            Err("'45123.5' looks like a spreadsheet serial number, not a date".to_string())
+        );
+        // Unix epoch seconds and milliseconds are no serial numbers (days since 1899).
+        for epoch in ["1709287200", "1736907512000"] {
+            let err = parse_timestamp(epoch, Tz::UTC, SlashOrder::Unknown).unwrap_err();
+            assert!(err.contains("looks like a Unix epoch time"), "{err}");
+            assert!(err.contains("date_format = \"%s\""), "{err}");
+        }
         assert!(parse_timestamp("yesterday", Tz::UTC, SlashOrder::Unknown).is_err());
         assert_eq!(
             parse_timestamp("  ", Tz::UTC, SlashOrder::Unknown),
