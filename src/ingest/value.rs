@@ -575,6 +575,8 @@ fn signed_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> 
     if let Some(v) = scientific(s) {
         return Ok(Some(v));
     }
+    let whole = without_dash_cents(s);
+    let s = whole.as_str();
     let negative = match sign(s) {
         Some(negative) => negative,
         None => return Err(format!("'{s}' is not an amount")),
@@ -603,6 +605,31 @@ fn signed_money(cell: &str, decimal_comma: bool) -> Result<Option<f64>, String> 
         .parse()
         .map_err(|_| format!("'{s}' is not an amount"))?;
     Ok(Some(if negative { -v } else { v }))
+}
+
+/// `s` with `00` for a dash written for no cents after a whole amount (`5,-`, `5,--`, `CHF 5.-`,
+/// `12,– €`: German and Swiss price notation), which would read as a trailing minus sign.
+fn without_dash_cents(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if !matches!(c, ',' | '.') || i == 0 || !chars[i - 1].is_ascii_digit() {
+            continue;
+        }
+        let dashes = chars[i + 1..]
+            .iter()
+            .take_while(|d| matches!(d, '-' | '\u{2013}' | '\u{2014}'))
+            .count();
+        let after = chars.get(i + 1 + dashes);
+        if (1..=2).contains(&dashes) && after.is_none_or(|a| !a.is_ascii_digit()) {
+            // The separator stays, with no cents: `1.234,-` is 1.234,00 (1234), not 1.234.
+            return chars[..=i]
+                .iter()
+                .chain(&['0', '0'])
+                .chain(&chars[i + 1 + dashes..])
+                .collect();
+        }
+    }
+    s.to_string()
 }
 
 /// Whether a money cell is negative: wrapped in parentheses (accounting), or with one minus
@@ -1204,6 +1231,23 @@ mod tests {
         assert_eq!(parse_money("2.500", true), Ok(Some(2500.0)));
         assert_eq!(parse_money("2.500", false), Ok(Some(2.5)));
         assert_eq!(parse_money("32,63", true), Ok(Some(32.63)));
+    }
+
+    /// A dash for no cents (`5,-`: five euros) is no trailing minus sign: it read as -5.00.
+    #[test]
+    fn a_dash_for_no_cents_is_a_whole_amount() {
+        for (cell, comma, v) in [
+            ("5,-", false, 5.0),
+            ("5,--", false, 5.0),
+            ("1.234,- €", false, 1234.0),
+            ("CHF 5.-", false, 5.0),
+            ("12,\u{2013} \u{20ac}", true, 12.0),
+            ("(5,-)", false, -5.0),
+        ] {
+            assert_eq!(parse_money(cell, comma), Ok(Some(v)), "{cell}");
+        }
+        // A trailing minus after cents is still one.
+        assert_eq!(parse_money("5,00-", true), Ok(Some(-5.0)));
     }
 
     #[test]
