@@ -553,6 +553,22 @@ impl Comparison {
                 "The baseline's data ({baseline}) does not overlap this run's ({current}): is it a report of another store?"
             ))
         } else if b_end > c_end {
+            // Ends on the same day: their times tell them apart (the dates alone read alike).
+            let (baseline, current) = if baseline == current {
+                let moment =
+                    |t: chrono::DateTime<chrono::FixedOffset>, tz: &str| match tz
+                        .parse::<chrono_tz::Tz>()
+                    {
+                        Ok(zone) => t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
+                        Err(_) => t.format("%Y-%m-%d %H:%M %:z").to_string(),
+                    };
+                (
+                    format!("ending {}", moment(b_end, &self.baseline_timezone)),
+                    format!("ending {}", moment(c_end, &self.current_timezone)),
+                )
+            } else {
+                (baseline, current)
+            };
             Some(format!(
                 "The baseline's data ({baseline}) ends after this run's ({current}): is it a later report? Changes read from the baseline to this run"
             ))
@@ -1204,6 +1220,15 @@ mod tests {
         assert_eq!(json["notes"], serde_json::json!(swapped.notes()));
         assert_eq!(json["baseline_window_end"], "2024-03-09T00:00:00Z");
         assert!(json["kpis"].is_array());
+        // Ends minutes apart on one day: the dates read alike, so the times are given.
+        let minutes_later = with_window("2024-01-01T00:00:00Z", "2024-03-01T00:04:36Z");
+        assert_eq!(
+            compare(&minutes_later, &run).notes(),
+            [
+                "The baseline's data (ending 2024-03-01 00:04) ends after this run's (ending \
+              2024-03-01 00:00): is it a later report? Changes read from the baseline to this run"
+            ]
+        );
         let other = with_window("2023-01-01T00:00:00Z", "2023-06-30T00:00:00Z");
         assert_eq!(
             compare(&other, &run).notes(),
