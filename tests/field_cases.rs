@@ -2988,6 +2988,38 @@ fn a_misspelt_canonical_header_is_warned_in_a_woocommerce_file() {
     assert_eq!(slip["first_lines"], serde_json::json!([1]));
 }
 
+/// An orders file whose total column is named otherwise (`Total Price`) has no total: revenue
+/// is not measured, and the header that may hold it is named (nothing said why before). With a
+/// total column, a `Subtotal` beside it is not warned.
+#[test]
+fn a_total_under_another_name_is_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Name,Email,Financial Status,Currency,Created at,Lineitem quantity";
+    write(
+        dir.path(),
+        "orders_export.csv",
+        format!("{header},Total Price\n#1,a@x.test,paid,USD,2024-05-01 10:00:00 -0400,1,10.00\n")
+            .as_bytes(),
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert!(run.kpi("revenue").is_null());
+    let note = run.dq("header 'Total Price'").expect("warned");
+    assert_eq!(
+        note["reason"],
+        "header 'Total Price' is not read: if it holds the order's total, rename it 'Total' (column total is missing, so revenue and revenue at risk are not measured)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_export.csv",
+        format!("{header},Subtotal,Total\n#1,a@x.test,paid,USD,2024-05-01 10:00:00 -0400,1,9.00,10.00\n")
+            .as_bytes(),
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("revenue"), 10.0);
+    assert!(run.dq("header 'Subtotal'").is_none());
+}
+
 /// A WooCommerce export holding both its own header and the canonical name of a column
 /// (`paid_date` and `paid_at`, `completed_date` and `fulfilled_at`) reads its own, and warns
 /// that the canonical one is ignored, as for `cancelled_at` beside `canceled_at`; the canonical

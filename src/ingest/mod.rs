@@ -791,7 +791,27 @@ fn note_misspelt_headers(raw: &RawFile, tables: &[PlannedTable], audit: &mut Dat
                         .map(|h| (t.spec, *h, c.canonical, false))
                 })
         });
+        // An orders file without its total column, and a header with "total" in it (`Total
+        // Price`, `Grand Total`, `Subtotal`): revenue is not measured, so it is named.
+        let meant = meant.or_else(|| {
+            name.split(|c: char| !c.is_alphanumeric())
+                .any(|word| word == "total" || word == "subtotal")
+                .then(|| {
+                    tables.iter().find_map(|t| {
+                        t.spec
+                            .columns
+                            .iter()
+                            .zip(&t.positions)
+                            .find(|(c, pos)| c.canonical == s::TOTAL && pos.is_none())
+                            .map(|(c, _)| (t.spec, c.headers[0], c.canonical, false))
+                    })
+                })
+                .flatten()
+        });
         let reason = match meant {
+            Some((_, wanted, canonical, false)) if canonical == s::TOTAL => format!(
+                "header '{header}' is not read: if it holds the order's total, rename it '{wanted}' (column total is missing, so revenue and revenue at risk are not measured)"
+            ),
             Some((spec, wanted, canonical, true)) => format!(
                 "header '{header}' is not read: {} {} take {canonical} from '{wanted}'; rename it (column {canonical} is missing)",
                 spec.format, spec.kind
