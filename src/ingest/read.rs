@@ -580,6 +580,16 @@ impl RawFile {
             let line = start.map(|b| counter.line_at(b)).unwrap_or(0);
             last = start.map(|b| (usize::try_from(b).unwrap_or(usize::MAX), line));
             if record.len() != self.headers.len() {
+                // A quote left open takes the rest of the file into one field: that, not the
+                // count of fields it leaves, is the error.
+                let at_end = usize::try_from(reader.position().byte())
+                    .is_ok_and(|b| b >= text.len());
+                if let Some((start, line)) = last.filter(|_| at_end) {
+                    let rest = text.as_bytes().get(start..).unwrap_or_default();
+                    if ends_in_open_quote(rest, delimiter) {
+                        return Err(unclosed_quote(&self.name, line));
+                    }
+                }
                 return Err(field_count_error(
                     &self.name,
                     line,
@@ -657,6 +667,11 @@ impl RawFile {
                 quoted.clear();
                 continue;
             }
+            // A quote left open takes the rest of the file into one field: that, not the count
+            // of fields it leaves, is the error.
+            if open_at_end {
+                return Err(unclosed_quote(&self.name, record_line));
+            }
             if n != n_fields {
                 // A lone CR where this file's lines end in LF: an old Mac line end, likely.
                 let lone_cr = memchr::memchr(b'\r', line).is_some();
@@ -672,9 +687,6 @@ impl RawFile {
                     n_fields,
                     hint,
                 ));
-            }
-            if open_at_end {
-                return Err(unclosed_quote(&self.name, record_line));
             }
             lines.push(record_line);
             if quoted.len() > 0 {
@@ -1501,11 +1513,15 @@ mod tests {
     /// readers. Quotes inside an unquoted cell and doubled quotes are not openings.
     #[test]
     fn an_unclosed_quote_at_the_end_of_the_file_is_an_error() {
-        for text in [
-            "a,b\n1,ok\n2,\"unterminated\n3,x\n4,y\n",
-            "a,b\r1,ok\r2,\"unterminated\r3,x\r4,y\r",
+        // The last two: the open quote leaves the record short of fields (it was reported as a
+        // record with 1 field where the header has 2).
+        for (text, n) in [
+            ("a,b\n1,ok\n2,\"unterminated\n3,x\n4,y\n", 2),
+            ("a,b\r1,ok\r2,\"unterminated\r3,x\r4,y\r", 2),
+            ("a,b,c\n1,ok,z\n\"2,unterminated\n3,x,z\n", 3),
+            ("a,b,c\r1,ok,z\r\"2,unterminated\r3,x,z\r", 3),
         ] {
-            let e = raw(text, 2).read_columns(&[0, 1]).unwrap_err().to_string();
+            let e = raw(text, n).read_columns(&[0, 1]).unwrap_err().to_string();
             assert!(
                 e.contains("t.csv, line 3: a quoted field is not closed by the end of the file"),
                 "{text:?}: {e}"
