@@ -582,8 +582,8 @@ impl RawFile {
             if record.len() != self.headers.len() {
                 // A quote left open takes the rest of the file into one field: that, not the
                 // count of fields it leaves, is the error.
-                let at_end = usize::try_from(reader.position().byte())
-                    .is_ok_and(|b| b >= text.len());
+                let at_end =
+                    usize::try_from(reader.position().byte()).is_ok_and(|b| b >= text.len());
                 if let Some((start, line)) = last.filter(|_| at_end) {
                     let rest = text.as_bytes().get(start..).unwrap_or_default();
                     if ends_in_open_quote(rest, delimiter) {
@@ -1246,7 +1246,11 @@ fn decode_utf16(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> (Stri
     }
     if bytes.len() % 2 == 1 {
         replaced_at.push(text.len());
-        text.push(char::REPLACEMENT_CHARACTER);
+        // On a line of its own (after the last line end: a truncated download), the byte is
+        // no record, only counted; within a record, its cell shows it.
+        if !text.ends_with('\n') {
+            text.push(char::REPLACEMENT_CHARACTER);
+        }
     }
     let lines = if replaced_at.is_empty() {
         LegacyLines::default()
@@ -1645,22 +1649,26 @@ mod tests {
         // The same without a mark (its first 32 characters, the header's, ASCII), big-endian.
         let be: Vec<u8> = text.iter().flat_map(|u| u.to_be_bytes()).collect();
         assert_eq!(decode(be), (expected.to_string(), lines));
-        // An odd last byte (a file cut short) is counted at its line, the third.
-        let mut cut: Vec<u8> = units("id,name\nA,x\n")
-            .iter()
-            .flat_map(|u| u.to_le_bytes())
-            .collect();
-        cut.push(b'B');
+        // An odd last byte (a file cut short) is counted at its line, the third; on a line of
+        // its own it is no record (a record of one field, U+FFFD, stopped the read), within a
+        // record its cell shows it.
+        let cut = |text: &str| {
+            let mut bytes: Vec<u8> = units(text).iter().flat_map(|u| u.to_le_bytes()).collect();
+            bytes.push(b'B');
+            decode(bytes)
+        };
+        let third = LegacyLines {
+            repair: Repair::Utf16,
+            count: 1,
+            first: vec![3],
+        };
         assert_eq!(
-            decode(cut),
-            (
-                "id,name\nA,x\n\u{FFFD}".to_string(),
-                LegacyLines {
-                    repair: Repair::Utf16,
-                    count: 1,
-                    first: vec![3],
-                }
-            )
+            cut("id,name\nA,x\n"),
+            ("id,name\nA,x\n".to_string(), third.clone())
+        );
+        assert_eq!(
+            cut("id,name\nA,x\nB,"),
+            ("id,name\nA,x\nB,\u{FFFD}".to_string(), third)
         );
     }
 
