@@ -417,9 +417,7 @@ pub fn parse_cells(
         .map(|((c, _), cells)| {
             let is_date = matches!(c.ty, ValueType::Timestamp | ValueType::Promise);
             let cells = cells.text().filter(|_| infer_slash && is_date)?;
-            Some(value::infer_slash_order(
-                kept(cells, &raw.lines, &keep).map(|(_, cell)| cell),
-            ))
+            Some(value::infer_slash_order(kept(cells, &raw.lines, &keep)))
         })
         .collect();
     let file_slash = value::file_slash_order(

@@ -390,11 +390,14 @@ fn parse_slash_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
     }
 }
 
-/// Decides `dd/mm` or `mm/dd` for a column of cells: a first part above 12 means day-first, a
-/// second part above 12 month-first. Errors when the column holds both (it is not one format).
-pub fn infer_slash_order<'a>(cells: impl Iterator<Item = &'a str>) -> Result<SlashOrder, String> {
-    let (mut day_first, mut month_first) = (false, false);
-    for cell in cells {
+/// Decides `dd/mm` or `mm/dd` for a column of cells (each with its line): a first part above
+/// 12 means day-first, a second part above 12 month-first. Errors when the column holds both
+/// (it is not one format), naming the first line and cell of each.
+pub fn infer_slash_order<'a>(
+    cells: impl Iterator<Item = (u64, &'a str)>,
+) -> Result<SlashOrder, String> {
+    let (mut day_first, mut month_first): (Option<(u64, &str)>, Option<(u64, &str)>) = (None, None);
+    for (line, cell) in cells {
         if !cell.contains('/') {
             continue; // not a slash date (the common case: no allocation)
         }
@@ -405,16 +408,21 @@ pub fn infer_slash_order<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Sla
         }
         let a = parts[0].parse::<u32>().unwrap_or(0);
         let b = parts[1].parse::<u32>().unwrap_or(0);
-        day_first |= a > 12 && b <= 12;
-        month_first |= b > 12 && a <= 12;
+        if a > 12 && b <= 12 && day_first.is_none() {
+            day_first = Some((line, cell.trim()));
+        }
+        if b > 12 && a <= 12 && month_first.is_none() {
+            month_first = Some((line, cell.trim()));
+        }
     }
     match (day_first, month_first) {
-        (true, true) => {
-            Err("slash dates are day-first in some rows and month-first in others".into())
-        }
-        (true, false) => Ok(SlashOrder::DayFirst),
-        (false, true) => Ok(SlashOrder::MonthFirst),
-        (false, false) => Ok(SlashOrder::Unknown),
+        (Some((day_line, day)), Some((month_line, month))) => Err(format!(
+            "slash dates are day-first in some rows (line {day_line}: '{day}') and month-first \
+             in others (line {month_line}: '{month}')"
+        )),
+        (Some(_), None) => Ok(SlashOrder::DayFirst),
+        (None, Some(_)) => Ok(SlashOrder::MonthFirst),
+        (None, None) => Ok(SlashOrder::Unknown),
     }
 }
 
@@ -1153,19 +1161,33 @@ mod tests {
 
     #[test]
     fn slash_order_is_inferred_per_column() {
+        let lines = |cells: &'static [&'static str]| (2u64..).zip(cells.iter().copied());
         assert_eq!(
-            infer_slash_order(["13/02/2024", "01/03/2024"].into_iter()),
+            infer_slash_order(lines(&["13/02/2024", "01/03/2024"])),
             Ok(SlashOrder::DayFirst)
         );
         assert_eq!(
-            infer_slash_order(["02/13/2024", "01/03/2024"].into_iter()),
+            infer_slash_order(lines(&["02/13/2024", "01/03/2024"])),
             Ok(SlashOrder::MonthFirst)
         );
         assert_eq!(
-            infer_slash_order(["02/03/2024"].into_iter()),
+            infer_slash_order(lines(&["02/03/2024"])),
             Ok(SlashOrder::Unknown)
         );
-        assert!(infer_slash_order(["13/02/2024", "02/13/2024"].into_iter()).is_err());
+        // Both: the first line of each is named, for the user to find them.
+        assert_eq!(
+            infer_slash_order(lines(&[
+                "01/03/2024",
+                "13/02/2024",
+                "02/13/2024 10:00",
+                "14/02/2024"
+            ])),
+            Err(
+                "slash dates are day-first in some rows (line 3: '13/02/2024') and month-first \
+                 in others (line 4: '02/13/2024 10:00')"
+                    .to_string()
+            )
+        );
         let d = parse_timestamp("13/02/2024 10:00", Tz::UTC, SlashOrder::DayFirst)
             .unwrap()
             .unwrap();
