@@ -266,8 +266,9 @@ impl DigestSnag {
 }
 
 /// Whether the impact term `name` is listed by both snags and measured in one only: counted 0
-/// in the other (a repeat-rate drop not measurable in a shorter window, say), so comparing the
-/// impacts with it would call the snag worse or better for what became measurable.
+/// in the other (a repeat-rate drop not measurable in a shorter window, or a repeat-rate
+/// difference not significant, say), so comparing the impacts with it would call the snag
+/// worse or better for what became measurable.
 fn measured_in_one(a: &DigestSnag, b: &DigestSnag, name: &str) -> bool {
     let term = |d: &DigestSnag| {
         d.impact_terms
@@ -1321,6 +1322,82 @@ mod tests {
             st(priced(55.0, None, 0.824), priced(71.0, Some(390.0), 0.824)),
             Some(SnagStatus::Worse)
         );
+    }
+
+    /// Two runs whose late customers' repeat rates differ by chance are compared alike
+    /// whichever way the chance leaned: the baseline's difference is unpriced, a rise as a
+    /// drop, so its revenue at risk is left out of both impacts against a run that prices a
+    /// real drop. Priced 0, a rise made late-delivery worse (55 -> 1,255) where a drop made
+    /// it better, on the same on-time rate and support cost.
+    #[test]
+    fn a_chance_repeat_rate_difference_compares_alike_either_way() {
+        use crate::analyze::{Finding, ImpactBasis, RepeatDrop, Tickets, ANALYZERS};
+        use crate::score::{score, ScoringBase};
+        // late-delivery's revenue at risk as scoring prices it, over 30 days: `k` of 100 late
+        // first-order customers repeat against 100 of 400 others (25%), all 100 affected, at
+        // a mean repeat order of 80.00.
+        let revenue = |k: u64| {
+            let finding = Finding {
+                n: 500,
+                title: String::new(),
+                evidence: vec![],
+                breakdown: vec![],
+                affected_orders: 100,
+                affected_customers: 100,
+                kpi_value: None,
+                impact: ImpactBasis {
+                    tickets: Tickets::NotApplicable,
+                    lost_revenue: None,
+                    repeat_drop: RepeatDrop::Measured {
+                        affected_rate: k as f64 / 100.0,
+                        others_rate: 0.25,
+                        affected: 100,
+                        others: 400,
+                    },
+                },
+            };
+            let base = ScoringBase {
+                window_days: 30.0,
+                revenue_per_30d: Some(100_000.0),
+                mean_repeat_order_value: Some(80.0),
+                repeat_orders: 500,
+                min_sample: 30,
+                significance: 0.05,
+                repeat_window_days: 90,
+            };
+            let late_delivery = ANALYZERS.iter().find(|a| a.id == "late-delivery").unwrap();
+            let s = score(
+                late_delivery,
+                &finding,
+                &base,
+                &crate::config::Costs::default(),
+                &BTreeMap::new(),
+            );
+            s.terms[1].value_per_30d
+        };
+        // 10 of 100 vs 100 of 400: z = -0.15 / 0.0463 = -3.24, p = 0.0012: priced 100
+        // customers x 15 pts x 80.00 = 1,200.
+        let now = revenue(10).unwrap();
+        assert!((now - 1200.0).abs() < 1e-9, "{now}");
+        // 30 and 20 of 100: z = +1.02 and -1.02, p = 0.31 both ways: not priced.
+        let (leaned_up, leaned_down) = (revenue(30), revenue(20));
+        assert_eq!((leaned_up, leaned_down), (None, None));
+        let tickets = [("tickets", Some(40.0))];
+        let current = digest(&tickets, vec![late_delivery(Some(55.0), Some(now), 0.84)]);
+        let st = |baseline_revenue: Option<f64>| {
+            let old = digest(
+                &tickets,
+                vec![late_delivery(Some(55.0), baseline_revenue, 0.80)],
+            );
+            compare(&old, &current)
+                .snag("late-delivery")
+                .unwrap()
+                .status
+        };
+        assert_eq!(st(leaned_up), SnagStatus::Better);
+        assert_eq!(st(leaned_down), SnagStatus::Better);
+        // What the rise priced 0 read as: the 1,200 compared with nothing.
+        assert_eq!(st(Some(0.0)), SnagStatus::Worse);
     }
 
     /// A baseline in another currency: impacts and revenue are not compared (no exchange
