@@ -380,7 +380,6 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
         ("review_coverage", t.review_coverage),
         ("repeat_target", t.repeat_target),
         ("express_breach_share", t.express_breach_share),
-        ("churn_p_value", t.churn_p_value),
         ("spike_false_alarm_rate", t.spike_false_alarm_rate),
         ("vip_top_share", t.vip_top_share),
         ("vip_at_risk_share", t.vip_at_risk_share),
@@ -404,6 +403,24 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
                     would read clear whatever the data; use a small rate such as 0.01"
                 .into(),
         );
+    }
+    // A significance level of 0 finds nothing significant and one of 1 almost everything:
+    // late-first-order-churn, the priced repeat-rate drops and stockout-cancellations' SKUs
+    // would follow the setting, not the data.
+    let p = t.churn_p_value;
+    if !(p > 0.0 && p < 1.0) {
+        let why = if p == 0.0 {
+            "no difference could be significant: late-first-order-churn would read clear \
+             whatever the data, and no repeat-rate drop would be priced"
+        } else if p == 1.0 {
+            "every difference, however small, would be significant: late-first-order-churn \
+             would be raised on chance, and chance repeat-rate drops priced"
+        } else {
+            "a significance level must be above 0 and below 1"
+        };
+        return Err(format!(
+            "churn_p_value = {p}: {why}; use a small level such as 0.05"
+        ));
     }
     let positive = [
         ("fulfillment_sla_h", t.fulfillment_sla_h),
