@@ -680,6 +680,29 @@ fn meaningless_config_values_are_refused() {
         ],
         "fulfillment_sla_h = 1e300: an SLA must be at most 8760 hours (a year)",
     );
+    // A value of the wrong type names its key and what it must be in plain words (it said
+    // `invalid type: string "48", expected f64`), with the file and the line.
+    for (toml, message) in [
+        (
+            "[thresholds]\nfulfillment_sla_h = \"48\"\n",
+            "c.toml: line 2: fulfillment_sla_h = \"48\": must be a number (48, not \"48\")",
+        ),
+        (
+            "timezone = \"UTC\"\n\n[thresholds]\nmin_sample = 30.0\n",
+            "c.toml: line 4: min_sample = 30.0: must be a whole number",
+        ),
+    ] {
+        std::fs::write(&cfg, toml).unwrap();
+        fails_with(
+            &[
+                "analyze",
+                "fixtures/tiny-store",
+                "--config",
+                cfg.to_str().unwrap(),
+            ],
+            message,
+        );
+    }
     // A mistyped key or a broken table header: one line, with the line of the file.
     std::fs::write(&cfg, "timezone = \"UTC\"\n[thresholds]\nlate_shar = 0.1\n").unwrap();
     fails_with(
