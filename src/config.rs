@@ -217,6 +217,7 @@ impl Config {
                     let message = match e.span() {
                         Some(span) => {
                             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                            let what = wrong_type(&text, &what, span).unwrap_or(what);
                             format!("line {line}: {what}")
                         }
                         None => what,
@@ -347,6 +348,77 @@ impl Config {
     }
 }
 
+/// A value of the wrong type in plain words, named by its key: `fulfillment_sla_h = "48": must
+/// be a number (48, not "48")` for toml's `invalid type: string "48", expected f64`. `message`
+/// is toml's, `span` the value's bytes in `text`. `None` for any other error, or when no key's
+/// value holds the span (toml's own words then stand, with the line).
+fn wrong_type(text: &str, message: &str, span: std::ops::Range<usize>) -> Option<String> {
+    let (found, expected) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))?
+        .rsplit_once(", expected ")?;
+    // An integer refused is out of the type's range: below 0, or too large.
+    let whole = |unsigned: bool| match found.strip_prefix("integer `") {
+        Some(n) if unsigned && n.starts_with('-') => "must be a whole number, 0 or more",
+        Some(_) => "must be a smaller whole number",
+        None => "must be a whole number",
+    };
+    let must = match expected {
+        "f64" | "f32" => "must be a number",
+        "u8" | "u16" | "u32" | "u64" | "usize" => whole(true),
+        "i8" | "i16" | "i32" | "i64" | "isize" => whole(false),
+        "a boolean" => "must be true or false",
+        "a string" => "must be text in quotes",
+        "a sequence" => "must be a list in brackets ([...])",
+        "a map" => "must be a table",
+        _ if expected.starts_with("struct ") => "must be a table",
+        _ => return None,
+    };
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let (key, whole_value) = key_at(doc.as_table(), &span)?;
+    let value = text.get(span)?.trim();
+    // A number written in quotes: show it without them.
+    let unquoted = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+        .map(str::trim)
+        .filter(|v| match expected {
+            "f64" | "f32" => v.parse::<f64>().is_ok_and(f64::is_finite),
+            _ if must.contains("whole") => v.parse::<i64>().is_ok(),
+            _ => false,
+        });
+    let hint = unquoted
+        .map(|number| format!(" ({number}, not {value})"))
+        .unwrap_or_default();
+    Some(if whole_value {
+        format!("{key} = {value}: {must}{hint}")
+    } else {
+        // An item of an array.
+        format!("{key}: item {value} {must}{hint}")
+    })
+}
+
+/// The key whose value holds the bytes `span` of the file, at any depth (`[thresholds]`,
+/// `[[mapping]]`, inline tables), and whether `span` is that whole value (not an item of an
+/// array); `None` when no key's value does.
+fn key_at(
+    table: &dyn toml_edit::TableLike,
+    span: &std::ops::Range<usize>,
+) -> Option<(String, bool)> {
+    table.iter().find_map(|(key, item)| {
+        if let Some(inner) = item.as_table_like() {
+            return key_at(inner, span);
+        }
+        if let Some(tables) = item.as_array_of_tables() {
+            return tables.iter().find_map(|t| key_at(t, span));
+        }
+        item.span()
+            .filter(|s| s.contains(&span.start))
+            .map(|s| (key.to_string(), s == *span))
+    })
+}
+
 /// An unknown snag id among the `[playbook]` keys (a typo would otherwise leave the built-in
 /// effort in place without a word): the message names it, the nearest id and the valid ones.
 fn check_playbook(playbook: &BTreeMap<String, Effort>) -> std::result::Result<(), String> {
@@ -380,7 +452,6 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
         ("review_coverage", t.review_coverage),
         ("repeat_target", t.repeat_target),
         ("express_breach_share", t.express_breach_share),
-        ("churn_p_value", t.churn_p_value),
         ("spike_false_alarm_rate", t.spike_false_alarm_rate),
         ("vip_top_share", t.vip_top_share),
         ("vip_at_risk_share", t.vip_at_risk_share),
@@ -404,6 +475,24 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
                     would read clear whatever the data; use a small rate such as 0.01"
                 .into(),
         );
+    }
+    // A significance level of 0 finds nothing significant and one of 1 almost everything:
+    // late-first-order-churn, the priced repeat-rate drops and stockout-cancellations' SKUs
+    // would follow the setting, not the data.
+    let p = t.churn_p_value;
+    if !(p > 0.0 && p < 1.0) {
+        let why = if p == 0.0 {
+            "no difference could be significant: late-first-order-churn would read clear \
+             whatever the data, and no repeat-rate drop would be priced"
+        } else if p == 1.0 {
+            "every difference, however small, would be significant: late-first-order-churn \
+             would be raised on chance, and chance repeat-rate drops priced"
+        } else {
+            "a significance level must be above 0 and below 1"
+        };
+        return Err(format!(
+            "churn_p_value = {p}: {why}; use a small level such as 0.05"
+        ));
     }
     let positive = [
         ("fulfillment_sla_h", t.fulfillment_sla_h),
@@ -465,4 +554,83 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// toml's error for `text` as [`Config::load`] words it: the line, then what.
+    fn error_of(text: &str) -> String {
+        let e = toml::from_str::<ConfigFile>(text).unwrap_err();
+        let span = e.span().unwrap();
+        let what = e.message().to_string();
+        let line = text[..span.start].matches('\n').count() + 1;
+        format!(
+            "line {line}: {}",
+            wrong_type(text, &what, span).unwrap_or(what)
+        )
+    }
+
+    /// A value of the wrong type names its key and says what it must be, in words: not
+    /// toml's `invalid type: string "48", expected f64`.
+    #[test]
+    fn a_value_of_the_wrong_type_is_named_by_its_key() {
+        let cases = [
+            (
+                "[thresholds]\nfulfillment_sla_h = \"48\"\n",
+                "line 2: fulfillment_sla_h = \"48\": must be a number (48, not \"48\")",
+            ),
+            (
+                "[thresholds]\nmin_sample = 30.0\n",
+                "line 2: min_sample = 30.0: must be a whole number",
+            ),
+            (
+                "[thresholds]\nmin_sample = -3\n",
+                "line 2: min_sample = -3: must be a whole number, 0 or more",
+            ),
+            // u32: a whole number, too large.
+            (
+                "[thresholds]\nrepeat_window_days = 5000000000\n",
+                "line 2: repeat_window_days = 5000000000: must be a smaller whole number",
+            ),
+            (
+                "[costs]\ncost_per_ticket = \"five\"\n",
+                "line 2: cost_per_ticket = \"five\": must be a number",
+            ),
+            (
+                "timezone = 5\n",
+                "line 1: timezone = 5: must be text in quotes",
+            ),
+            (
+                "decimal_comma = \"yes\"\n",
+                "line 1: decimal_comma = \"yes\": must be true or false",
+            ),
+            // A dotted key and an inline table are found as well as a table's.
+            (
+                "thresholds.late_share = '0.1'\n",
+                "line 1: late_share = '0.1': must be a number (0.1, not '0.1')",
+            ),
+            (
+                "thresholds = { late_share = \"x\" }\n",
+                "line 1: late_share = \"x\": must be a number",
+            ),
+            (
+                "[wismo]\npatterns = [\"where is\", 5]\n",
+                "line 2: patterns: item 5 must be text in quotes",
+            ),
+            (
+                "[wismo]\ntags = \"wismo\"\n",
+                "line 2: tags = \"wismo\": must be a list in brackets ([...])",
+            ),
+        ];
+        for (text, message) in cases {
+            assert_eq!(error_of(text), message, "{text}");
+        }
+        // Other errors keep toml's words, which list the valid choices.
+        assert_eq!(
+            error_of("[playbook]\nlate-delivery = \"extreme\"\n"),
+            "line 2: unknown variant `extreme`, expected one of `low`, `medium`, `high`"
+        );
+    }
 }

@@ -91,12 +91,13 @@ pub struct ImpactTerm {
 
 /// How the basis of a term that does not apply to its snag begins.
 const NOT_APPLICABLE: &str = "not applicable";
-/// How the basis of a repeat-rate drop too small to tell from chance begins.
-const NOT_SIGNIFICANT: &str = "repeat-rate drop not significant";
+/// How the basis of a repeat-rate difference (a drop or a rise) too small to tell from
+/// chance begins.
+const NOT_SIGNIFICANT: &str = "repeat-rate difference not significant";
 
 impl ImpactTerm {
     /// A term without a value as reports show it: `not applicable` (the snag has no such
-    /// term), `not significant` (a repeat-rate drop measured, but not told from chance), or
+    /// term), `not significant` (a repeat-rate difference measured, but not told from chance), or
     /// `not measured` (the inputs could not price it).
     pub fn unpriced_text(&self) -> &'static str {
         if self.basis.starts_with(NOT_APPLICABLE) {
@@ -233,28 +234,31 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
                 affected,
                 others,
             },
-            Some(_),
-        ) if affected_rate < others_rate
-            && drop_p_value(*affected_rate, *affected, *others_rate, *others)
-                .is_some_and(|p| p >= base.significance) =>
-        {
-            let p = drop_p_value(*affected_rate, *affected, *others_rate, *others).unwrap_or(1.0);
-            term(
-                None,
-                format!(
-                    "{NOT_SIGNIFICANT}: {:.1}% of {affected} vs {:.1}% of {others} customers (p = {}, priced from p < {})",
-                    affected_rate * 100.0,
-                    others_rate * 100.0,
-                    crate::stats::fmt_p(p),
-                    base.significance
-                ),
-            )
-        }
-        (RepeatDrop::Measured { affected_rate, others_rate, .. }, Some(value)) => {
+            Some(value),
+        ) => {
+            // Between two groups, a difference of either sign that is not significant is
+            // chance: unpriced, so that a comparison leaves it out of both impacts whichever
+            // way it leaned (a rise priced 0 against a drop left out made the sign of noise
+            // decide "worse").
+            if let Some(p) = difference_p_value(*affected_rate, *affected, *others_rate, *others)
+                .filter(|p| *p >= base.significance)
+            {
+                return term(
+                    None,
+                    format!(
+                        "{NOT_SIGNIFICANT}: {:.1}% of {affected} vs {:.1}% of {others} customers (p = {}, priced from p < {})",
+                        affected_rate * 100.0,
+                        others_rate * 100.0,
+                        crate::stats::fmt_p(p),
+                        base.significance
+                    ),
+                );
+            }
             let drop = (others_rate - affected_rate).max(0.0);
             let v = f.affected_customers as f64 * drop * value;
             let basis = if affected_rate > others_rate {
-                // A rise is not a drop of 0: say that the affected customers repeat more.
+                // A significant rise is not a drop of 0: say that the affected customers
+                // repeat more.
                 format!(
                     "no repeat-rate drop ({:.1}% vs {:.1}%: affected customers repeat more)",
                     affected_rate * 100.0,
@@ -274,18 +278,27 @@ fn revenue_term(f: &Finding, base: &ScoringBase, per_30d: f64) -> ImpactTerm {
     }
 }
 
-/// The two-sided p-value of a repeat-rate drop between two groups of customers (pooled
-/// two-proportion z-test, as late-first-order-churn's), from their rates and sizes; `None`
-/// when one group is empty (a drop against a target, repeat-dropoff's) or neither varies.
-fn drop_p_value(affected_rate: f64, affected: u64, others_rate: f64, others: u64) -> Option<f64> {
+/// The two-sided p-value of a repeat-rate difference between two groups of customers (pooled
+/// two-proportion z-test, as late-first-order-churn's), from their rates and sizes; 1 when
+/// neither group varies (both rates 0, or both 1: no difference); `None` when there is one
+/// group only (a drop against a target, repeat-dropoff's, `others` 0).
+fn difference_p_value(
+    affected_rate: f64,
+    affected: u64,
+    others_rate: f64,
+    others: u64,
+) -> Option<f64> {
+    if affected == 0 || others == 0 {
+        return None;
+    }
     let k = |rate: f64, n: u64| (rate * n as f64).round() as u64;
-    crate::stats::two_proportion_z(
+    let test = crate::stats::two_proportion_z(
         k(affected_rate, affected),
         affected,
         k(others_rate, others),
         others,
-    )
-    .map(|t| t.p_value)
+    );
+    Some(test.map_or(1.0, |t| t.p_value))
 }
 
 #[cfg(test)]
@@ -431,29 +444,56 @@ mod tests {
         assert!(basis(Tickets::NoTicketsTable).contains("no tickets table"));
     }
 
-    /// Affected customers who repeat more than the others are no drop of 0.0 pts: the basis
-    /// says so, and the term stays priced at 0.
+    /// Between two groups, a repeat-rate difference that is not significant is chance either
+    /// way: a rise is unpriced like a drop (a rise priced 0 was compared where a drop was left
+    /// out, so the sign of noise decided "worse"), and so are equal rates; a significant rise
+    /// is priced 0 and says that the affected customers repeat more.
     #[test]
-    fn a_higher_repeat_rate_is_no_drop() {
+    fn a_repeat_rate_rise_is_priced_only_when_significant() {
         let base = scoring_base(30.0, Some(1_000.0), Some(80.0), 100);
-        let rise = RepeatDrop::Measured {
-            affected_rate: 0.303,
-            others_rate: 0.261,
-            affected: 495,
-            others: 800,
+        // `k` of 100 affected customers repeat against 100 of 400 others (25%).
+        let revenue = |k: u64| {
+            let s = score(
+                &analyzer(),
+                &finding(
+                    Tickets::NotApplicable,
+                    RepeatDrop::Measured {
+                        affected_rate: k as f64 / 100.0,
+                        others_rate: 0.25,
+                        affected: 100,
+                        others: 400,
+                    },
+                ),
+                &base,
+                &Costs::default(),
+                &BTreeMap::new(),
+            );
+            assert_eq!(s.terms[1].name, "revenue_at_risk");
+            s.terms[1].clone()
         };
-        let s = score(
-            &analyzer(),
-            &finding(Tickets::NotApplicable, rise),
-            &base,
-            &Costs::default(),
-            &BTreeMap::new(),
-        );
-        assert_eq!(s.terms[1].name, "revenue_at_risk");
-        assert_eq!(s.terms[1].value_per_30d, Some(0.0));
+        // 30 of 100 vs 100 of 400: pooled 130/500 = 0.26, se = sqrt(0.26 x 0.74 x (1/100 +
+        // 1/400)) = 0.0490, z = 0.05 / 0.0490 = 1.02, p = 0.31.
+        let t = revenue(30);
+        assert_eq!(t.value_per_30d, None);
         assert_eq!(
-            s.terms[1].basis,
-            "no repeat-rate drop (30.3% vs 26.1%: affected customers repeat more)"
+            t.basis,
+            "repeat-rate difference not significant: 30.0% of 100 vs 25.0% of 400 customers (p = 0.31, priced from p < 0.05)"
+        );
+        assert_eq!(t.unpriced_text(), "not significant");
+        // Equal rates: z = 0, p = 1.
+        let t = revenue(25);
+        assert_eq!(t.value_per_30d, None);
+        assert_eq!(
+            t.basis,
+            "repeat-rate difference not significant: 25.0% of 100 vs 25.0% of 400 customers (p = 1.0, priced from p < 0.05)"
+        );
+        // 45 of 100: pooled 145/500 = 0.29, se = sqrt(0.29 x 0.71 x 0.0125) = 0.0507,
+        // z = 0.20 / 0.0507 = 3.94, p = 8e-5: a real rise, no drop to price.
+        let t = revenue(45);
+        assert_eq!(t.value_per_30d, Some(0.0));
+        assert_eq!(
+            t.basis,
+            "no repeat-rate drop (45.0% vs 25.0%: affected customers repeat more)"
         );
     }
 
@@ -517,7 +557,7 @@ mod tests {
         assert_eq!(s.terms[1].value_per_30d, None);
         assert_eq!(
             s.terms[1].basis,
-            "repeat-rate drop not significant: 23.0% of 100 vs 27.5% of 480 customers (p = 0.35, priced from p < 0.05)"
+            "repeat-rate difference not significant: 23.0% of 100 vs 27.5% of 480 customers (p = 0.35, priced from p < 0.05)"
         );
         assert_eq!(s.terms[1].unpriced_text(), "not significant");
         // 4 of 40 against 120 of 400: z = -2.68, p = 0.0074.

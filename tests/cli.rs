@@ -680,6 +680,29 @@ fn meaningless_config_values_are_refused() {
         ],
         "fulfillment_sla_h = 1e300: an SLA must be at most 8760 hours (a year)",
     );
+    // A value of the wrong type names its key and what it must be in plain words (it said
+    // `invalid type: string "48", expected f64`), with the file and the line.
+    for (toml, message) in [
+        (
+            "[thresholds]\nfulfillment_sla_h = \"48\"\n",
+            "c.toml: line 2: fulfillment_sla_h = \"48\": must be a number (48, not \"48\")",
+        ),
+        (
+            "timezone = \"UTC\"\n\n[thresholds]\nmin_sample = 30.0\n",
+            "c.toml: line 4: min_sample = 30.0: must be a whole number",
+        ),
+    ] {
+        std::fs::write(&cfg, toml).unwrap();
+        fails_with(
+            &[
+                "analyze",
+                "fixtures/tiny-store",
+                "--config",
+                cfg.to_str().unwrap(),
+            ],
+            message,
+        );
+    }
     // A mistyped key or a broken table header: one line, with the line of the file.
     std::fs::write(&cfg, "timezone = \"UTC\"\n[thresholds]\nlate_shar = 0.1\n").unwrap();
     fails_with(
@@ -713,6 +736,24 @@ fn meaningless_config_values_are_refused() {
         ],
         "spike_false_alarm_rate = 0: no day could be a spike",
     );
+    // A significance level of 0 (nothing is significant: late-first-order-churn always
+    // clear) or 1 (everything is) is refused, as a false-alarm rate of 0 is.
+    for (level, why) in [
+        ("0", "churn_p_value = 0: no difference could be significant: late-first-order-churn would read clear whatever the data, and no repeat-rate drop would be priced; use a small level such as 0.05"),
+        ("1.0", "churn_p_value = 1: every difference, however small, would be significant: late-first-order-churn would be raised on chance, and chance repeat-rate drops priced; use a small level such as 0.05"),
+        ("-0.05", "churn_p_value = -0.05: a significance level must be above 0 and below 1"),
+    ] {
+        std::fs::write(&cfg, format!("[thresholds]\nchurn_p_value = {level}\n")).unwrap();
+        fails_with(
+            &[
+                "analyze",
+                "fixtures/tiny-store",
+                "--config",
+                cfg.to_str().unwrap(),
+            ],
+            why,
+        );
+    }
     // The spread's bound: 0.5 is the spread as measured; below would be a lower bound, and 1
     // an infinite one.
     for confidence in ["0.3", "1.0"] {

@@ -1086,3 +1086,72 @@ fn an_unpriced_snag_has_no_impact_rather_than_zero() {
     );
     assert!(terminal.contains("not measured"), "{terminal}");
 }
+
+/// A tickets export missing from a later run leaves the snags measured from tickets
+/// (wismo-load, wismo-spike, monday-surge: the demo store raises all three) unmeasured, and
+/// every summary says why: not applicable, not "not enough data" (more rows of the same
+/// exports would not help).
+#[test]
+fn snags_unmeasured_without_a_tickets_table_are_not_applicable_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = root().join("examples/demo-store");
+    let with = tmp.path().join("with-tickets");
+    assert_eq!(code(&analyze(&store, &with, &["-q"])), 0);
+    let exports = tmp.path().join("exports");
+    std::fs::create_dir(&exports).unwrap();
+    for entry in std::fs::read_dir(&store).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "tickets.csv" {
+            std::fs::copy(&path, exports.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let baseline = with.join("report.json");
+    let without = tmp.path().join("without-tickets");
+    let out = analyze(
+        &exports,
+        &without,
+        &["--baseline", baseline.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 0);
+    let report: Value = serde_json::from_str(&read(&without.join("report.json"))).unwrap();
+    let mut unmeasured: Vec<&str> = report["comparison"]["snags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "unmeasured")
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    unmeasured.sort();
+    assert_eq!(unmeasured, ["monday-surge", "wismo-load", "wismo-spike"]);
+
+    let terminal = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        terminal.contains(", 0 resolved, 3 no longer measurable (not applicable)\n"),
+        "{terminal}"
+    );
+    let diff = snagscan()
+        .arg("diff")
+        .arg(&baseline)
+        .arg(without.join("report.json"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&diff), 0);
+    let diff = String::from_utf8(diff.stdout).unwrap();
+    assert!(
+        diff.contains(", 0 resolved, 3 no longer measurable (not applicable)\n"),
+        "{diff}"
+    );
+    for text in [&terminal, &diff] {
+        assert!(!text.contains("not enough data"), "{text}");
+    }
+    let md = read(&without.join("report.md"));
+    assert!(
+        md.contains(", 0 resolved, 3 unmeasured (not applicable)."),
+        "{md}"
+    );
+    let html = read(&without.join("report.html"));
+    assert!(
+        html.contains(r#"<span class="badge s-unmeasured">3 unmeasured (not applicable)</span>"#),
+        "{html}"
+    );
+}

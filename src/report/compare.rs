@@ -268,8 +268,9 @@ impl DigestSnag {
 }
 
 /// Whether the impact term `name` is listed by both snags and measured in one only: counted 0
-/// in the other (a repeat-rate drop not measurable in a shorter window, say), so comparing the
-/// impacts with it would call the snag worse or better for what became measurable.
+/// in the other (a repeat-rate drop not measurable in a shorter window, or a repeat-rate
+/// difference not significant, say), so comparing the impacts with it would call the snag
+/// worse or better for what became measurable.
 fn measured_in_one(a: &DigestSnag, b: &DigestSnag, name: &str) -> bool {
     let term = |d: &DigestSnag| {
         d.impact_terms
@@ -442,6 +443,28 @@ pub struct SnagChange {
     pub kpi: String,
     pub kpi_value: Option<f64>,
     pub previous_kpi_value: Option<f64>,
+    /// Why an `unmeasured` snag could not be measured now (its check's status), for the
+    /// reports' summaries; `report.json` has the check itself.
+    #[serde(skip)]
+    pub unmeasured: Option<Unmeasured>,
+}
+
+/// Why a baseline snag is [`SnagStatus::Unmeasured`] now: its check's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmeasured {
+    /// `not_enough_data`: its sample is below `min_sample`.
+    NotEnoughData,
+    /// `not_applicable`: the inputs lack what its analyzer needs (no tickets table, say).
+    NotApplicable,
+}
+
+impl Unmeasured {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unmeasured::NotEnoughData => "not enough data",
+            Unmeasured::NotApplicable => "not applicable",
+        }
+    }
 }
 
 /// A comparison as JSON (`report.json.comparison`, `snagscan diff --format json`): its fields
@@ -679,6 +702,25 @@ impl Comparison {
     /// Number of snags with `status`.
     pub fn count(&self, status: SnagStatus) -> usize {
         self.snags.iter().filter(|s| s.status == status).count()
+    }
+
+    /// Why the `unmeasured` snags could not be measured, for the summaries: "not enough data",
+    /// "not applicable" (no tickets table, say: more rows of the same export would not help),
+    /// or both with their counts ("1 not enough data, 2 not applicable"); `None` without one.
+    pub fn unmeasured_why(&self) -> Option<String> {
+        let n = |why: Unmeasured| {
+            self.snags
+                .iter()
+                .filter(|s| s.unmeasured == Some(why))
+                .count()
+        };
+        let counts = [Unmeasured::NotEnoughData, Unmeasured::NotApplicable]
+            .map(|why| (n(why), why.as_str()));
+        match counts {
+            [(0, _), (0, _)] => None,
+            [(_, why), (0, _)] | [(0, _), (_, why)] => Some(why.to_string()),
+            [(a, a_why), (b, b_why)] => Some(format!("{a} {a_why}, {b} {b_why}")),
+        }
     }
 }
 
@@ -959,6 +1001,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                     Some(b) => b.kpi.value,
                     None => old.kpis.get(&s.kpi.name).copied().flatten(),
                 },
+                unmeasured: None,
             }
         })
         .collect();
@@ -966,10 +1009,16 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
         if new.snags.iter().all(|s| s.id != b.id) {
             // The analyzer's own verdict now: clear means resolved, with the KPI it measured.
             let check = new.checks.iter().find(|c| c.id == b.id);
-            let status = match check.map(|c| c.status.as_str()) {
+            let unmeasured = match check.map(|c| c.status.as_str()) {
+                Some("not_enough_data") => Some(Unmeasured::NotEnoughData),
+                Some("not_applicable") => Some(Unmeasured::NotApplicable),
+                _ => None,
+            }
+            .filter(|_| !not_comparable(&b.kpi.name));
+            let status = match unmeasured {
                 _ if not_comparable(&b.kpi.name) => SnagStatus::NotComparable,
-                Some("not_enough_data" | "not_applicable") => SnagStatus::Unmeasured,
-                _ => SnagStatus::Resolved,
+                Some(_) => SnagStatus::Unmeasured,
+                None => SnagStatus::Resolved,
             };
             snags.push(SnagChange {
                 id: b.id.clone(),
@@ -984,6 +1033,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
                     .and_then(|c| c.kpi.value)
                     .or_else(|| new.kpis.get(&b.kpi.name).copied().flatten()),
                 previous_kpi_value: b.kpi.value,
+                unmeasured,
             });
         }
     }
@@ -1370,6 +1420,82 @@ mod tests {
             st(priced(55.0, None, 0.824), priced(71.0, Some(390.0), 0.824)),
             Some(SnagStatus::Worse)
         );
+    }
+
+    /// Two runs whose late customers' repeat rates differ by chance are compared alike
+    /// whichever way the chance leaned: the baseline's difference is unpriced, a rise as a
+    /// drop, so its revenue at risk is left out of both impacts against a run that prices a
+    /// real drop. Priced 0, a rise made late-delivery worse (55 -> 1,255) where a drop made
+    /// it better, on the same on-time rate and support cost.
+    #[test]
+    fn a_chance_repeat_rate_difference_compares_alike_either_way() {
+        use crate::analyze::{Finding, ImpactBasis, RepeatDrop, Tickets, ANALYZERS};
+        use crate::score::{score, ScoringBase};
+        // late-delivery's revenue at risk as scoring prices it, over 30 days: `k` of 100 late
+        // first-order customers repeat against 100 of 400 others (25%), all 100 affected, at
+        // a mean repeat order of 80.00.
+        let revenue = |k: u64| {
+            let finding = Finding {
+                n: 500,
+                title: String::new(),
+                evidence: vec![],
+                breakdown: vec![],
+                affected_orders: 100,
+                affected_customers: 100,
+                kpi_value: None,
+                impact: ImpactBasis {
+                    tickets: Tickets::NotApplicable,
+                    lost_revenue: None,
+                    repeat_drop: RepeatDrop::Measured {
+                        affected_rate: k as f64 / 100.0,
+                        others_rate: 0.25,
+                        affected: 100,
+                        others: 400,
+                    },
+                },
+            };
+            let base = ScoringBase {
+                window_days: 30.0,
+                revenue_per_30d: Some(100_000.0),
+                mean_repeat_order_value: Some(80.0),
+                repeat_orders: 500,
+                min_sample: 30,
+                significance: 0.05,
+                repeat_window_days: 90,
+            };
+            let late_delivery = ANALYZERS.iter().find(|a| a.id == "late-delivery").unwrap();
+            let s = score(
+                late_delivery,
+                &finding,
+                &base,
+                &crate::config::Costs::default(),
+                &BTreeMap::new(),
+            );
+            s.terms[1].value_per_30d
+        };
+        // 10 of 100 vs 100 of 400: z = -0.15 / 0.0463 = -3.24, p = 0.0012: priced 100
+        // customers x 15 pts x 80.00 = 1,200.
+        let now = revenue(10).unwrap();
+        assert!((now - 1200.0).abs() < 1e-9, "{now}");
+        // 30 and 20 of 100: z = +1.02 and -1.02, p = 0.31 both ways: not priced.
+        let (leaned_up, leaned_down) = (revenue(30), revenue(20));
+        assert_eq!((leaned_up, leaned_down), (None, None));
+        let tickets = [("tickets", Some(40.0))];
+        let current = digest(&tickets, vec![late_delivery(Some(55.0), Some(now), 0.84)]);
+        let st = |baseline_revenue: Option<f64>| {
+            let old = digest(
+                &tickets,
+                vec![late_delivery(Some(55.0), baseline_revenue, 0.80)],
+            );
+            compare(&old, &current)
+                .snag("late-delivery")
+                .unwrap()
+                .status
+        };
+        assert_eq!(st(leaned_up), SnagStatus::Better);
+        assert_eq!(st(leaned_down), SnagStatus::Better);
+        // What the rise priced 0 read as: the 1,200 compared with nothing.
+        assert_eq!(st(Some(0.0)), SnagStatus::Worse);
     }
 
     /// A baseline in another currency: impacts and revenue are not compared (no exchange
@@ -1827,6 +1953,67 @@ mod tests {
         let express = c.snag("express-buried").map(|s| (s.status, s.kpi_value));
         assert_eq!(express, Some((SnagStatus::Resolved, Some(9.01))));
         assert_eq!(c.count(SnagStatus::Resolved), 1);
+    }
+
+    /// An unmeasured snag says why, in every summary: its check had not enough data (a
+    /// sample below `min_sample`) or was not applicable (no tickets table: more rows would
+    /// not help), with counts when both occur. Every one was "not enough data" before.
+    #[test]
+    fn unmeasured_snags_say_why() {
+        let old = digest(
+            &[],
+            vec![
+                snag("monday-surge", "nice-to-have", 28.0, "monday_ratio", 1.9),
+                snag(
+                    "wismo-load",
+                    "nice-to-have",
+                    76.0,
+                    "wismo_rate_per_100",
+                    2.3,
+                ),
+                snag("wismo-spike", "nice-to-have", 26.0, "wismo_spike_days", 2.0),
+            ],
+        );
+        let check = |id: &str, status: &str| DigestCheck {
+            id: id.into(),
+            status: status.into(),
+            n: None,
+            kpi: DigestKpi {
+                name: String::new(),
+                value: None,
+            },
+        };
+        let summary = |monday: &str| {
+            let mut new = digest(&[], vec![]);
+            new.checks = vec![
+                check("monday-surge", monday),
+                check("wismo-load", "not_applicable"),
+                check("wismo-spike", "not_applicable"),
+            ];
+            let c = compare(&old, &new);
+            assert_eq!(c.count(SnagStatus::Unmeasured), 3);
+            let text = super::super::table::comparison_text(&c, Some(90), 120, false);
+            let first = text.lines().next().unwrap().to_string();
+            (c.unmeasured_why(), first)
+        };
+        let (why, first) = summary("not_enough_data");
+        assert_eq!(why.as_deref(), Some("1 not enough data, 2 not applicable"));
+        assert_eq!(
+            first,
+            "Compared with the baseline (2024-01-01 to 2024-03-01): 0 new, 0 worse, 0 better, \
+             0 unchanged, 0 resolved, 3 no longer measurable (1 not enough data, 2 not applicable)"
+        );
+        let (why, first) = summary("not_applicable");
+        assert_eq!(why.as_deref(), Some("not applicable"));
+        assert!(
+            first.ends_with(", 0 resolved, 3 no longer measurable (not applicable)"),
+            "{first}"
+        );
+        // Nothing unmeasured: no reason, and the summary does not name the status.
+        let c = compare(&old, &old);
+        assert_eq!(c.unmeasured_why(), None);
+        let text = super::super::table::comparison_text(&c, Some(90), 120, false);
+        assert!(text.starts_with("Compared with the baseline (2024-01-01 to 2024-03-01): 0 new, 0 worse, 0 better, 3 unchanged, 0 resolved\n"), "{text}");
     }
 
     /// A snag's KPI move within sampling noise is no change, so a nightly job over a store

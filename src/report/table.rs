@@ -112,9 +112,9 @@ pub fn comparison_text(
     color: bool,
 ) -> String {
     // The rare statuses, named only when they happened.
-    let mut rare = match c.count(SnagStatus::Unmeasured) {
-        0 => String::new(),
-        n => format!(", {n} no longer measurable (not enough data)"),
+    let mut rare = match (c.count(SnagStatus::Unmeasured), c.unmeasured_why()) {
+        (n @ 1.., Some(why)) => format!(", {n} no longer measurable ({why})"),
+        _ => String::new(),
     };
     if let n @ 1.. = c.count(SnagStatus::NotComparable) {
         rare.push_str(&format!(

@@ -37,7 +37,7 @@ pub struct View {
     /// different currencies), sentences joined by ". ".
     pub comparison_notes: Option<String>,
     /// Counts of snag statuses against the baseline: new, worse, better, resolved.
-    pub status_counts: Vec<Stat>,
+    pub status_counts: Vec<StatusCount>,
     /// The snags in the order to act on them: by quadrant, then impact.
     pub do_first: Vec<SnagView>,
     /// The snags ranked by impact (report order); `rank` numbers the matrix points.
@@ -50,6 +50,16 @@ pub struct View {
     pub data_quality: Vec<QualityView>,
     /// Sum of the data-quality counts: findings, a row counted once per reason it is flagged.
     pub data_quality_rows: u64,
+}
+
+/// How many snags have one status against the baseline.
+#[derive(Debug, Serialize)]
+pub struct StatusCount {
+    /// The status (`unmeasured`...), also the badge's class.
+    pub label: &'static str,
+    pub value: usize,
+    /// Why: for `unmeasured`, "not enough data", "not applicable" or both with counts.
+    pub why: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -280,11 +290,10 @@ pub fn build(r: &Report) -> View {
                 !matches!(st, SnagStatus::Unmeasured | SnagStatus::NotComparable)
                     || c.count(**st) > 0
             })
-            .map(|st| Stat {
-                label: st.as_str().to_string(),
-                value: c.count(*st).to_string(),
-                delta: None,
-                trend: None,
+            .map(|st| StatusCount {
+                label: st.as_str(),
+                value: c.count(*st),
+                why: c.unmeasured_why().filter(|_| *st == SnagStatus::Unmeasured),
             })
             .collect()
         })
