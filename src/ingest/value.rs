@@ -396,7 +396,9 @@ fn parse_slash_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
 pub fn infer_slash_order<'a>(
     cells: impl Iterator<Item = (u64, &'a str)>,
 ) -> Result<SlashOrder, String> {
-    let (mut day_first, mut month_first): (Option<(u64, &str)>, Option<(u64, &str)>) = (None, None);
+    // The first line and cell of each order.
+    let mut day_first: Option<(u64, &str)> = None;
+    let mut month_first: Option<(u64, &str)> = None;
     for (line, cell) in cells {
         if !cell.contains('/') {
             continue; // not a slash date (the common case: no allocation)
