@@ -476,6 +476,16 @@ fn check_ranges(t: &Thresholds, c: &Costs) -> std::result::Result<(), String> {
                 .into(),
         );
     }
+    // A store's chance of any false spike day, allowed up to 1: wismo-spike would be raised
+    // on chance, its bound no bound.
+    if t.spike_false_alarm_rate == 1.0 {
+        return Err(
+            "spike_false_alarm_rate = 1: every store without a spike would be allowed false \
+                    spike days, so wismo-spike would be raised on chance; use a small rate such \
+                    as 0.05"
+                .into(),
+        );
+    }
     // A significance level of 0 finds nothing significant and one of 1 almost everything:
     // late-first-order-churn, the priced repeat-rate drops and stockout-cancellations' SKUs
     // would follow the setting, not the data.

@@ -736,6 +736,16 @@ fn meaningless_config_values_are_refused() {
         ],
         "spike_false_alarm_rate = 0: no day could be a spike",
     );
+    std::fs::write(&cfg, "[thresholds]\nspike_false_alarm_rate = 1.0\n").unwrap();
+    fails_with(
+        &[
+            "analyze",
+            "fixtures/tiny-store",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        "spike_false_alarm_rate = 1: every store without a spike would be allowed false spike days",
+    );
     // A significance level of 0 (nothing is significant: late-first-order-churn always
     // clear) or 1 (everything is) is refused, as a false-alarm rate of 0 is.
     for (level, why) in [
