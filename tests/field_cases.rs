@@ -2419,6 +2419,18 @@ fn a_customer_id_in_scientific_notation_is_no_customer_key() {
         run.dq("without a customer id or email").unwrap()["count"],
         1
     );
+    // A customers file naming the mangled id does not make it one person either (all four
+    // orders went to K1): the e-mails key them, and 77 is its person.
+    write(
+        dir.path(),
+        "customers.csv",
+        b"customer_id,customer_key\n5.50E+12,K1\n77,K77\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("customers"), 3, "a@x.test, b@x.test and K77");
+    let j = run.journeys();
+    assert_eq!(j["1002"]["customer_key"], "b@x.test");
+    assert_eq!(j["1005"]["customer_key"], "K77");
 }
 
 /// A Shopify export with its columns of case 01 and the order fields Shopify leaves empty on an

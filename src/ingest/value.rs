@@ -651,8 +651,20 @@ fn sign(s: &str) -> Option<bool> {
     let inner = if wrapped { &s[1..s.len() - 1] } else { s };
     let b = inner.as_bytes();
     let minus: Vec<usize> = (0..b.len()).filter(|&i| b[i] == b'-').collect();
+    // A minus inside the number: between two digits (`12-34`), or beside a separator between
+    // digits (`12,-34`, `12-,34`, `5.-5`).
+    let digit_at = |i: Option<usize>| i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit);
+    let separator_at = |i: Option<usize>| {
+        i.and_then(|i| b.get(i))
+            .is_some_and(|c| matches!(c, b',' | b'.'))
+    };
     let between_digits = |i: usize| {
-        i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        let (before, after) = (i.checked_sub(1), i.checked_add(1));
+        let before2 = i.checked_sub(2);
+        let after2 = i.checked_add(2);
+        (digit_at(before) && digit_at(after))
+            || (separator_at(before) && digit_at(before2) && digit_at(after))
+            || (digit_at(before) && separator_at(after) && digit_at(after2))
     };
     if inner.contains(['(', ')'])
         || minus.len() > 1
@@ -1305,6 +1317,11 @@ mod tests {
             "10(",
             "2024-05-01",
             "12-34",
+            "12,-34",
+            "12.-34",
+            "5,-5",
+            "1,-50",
+            "12-,34",
             "-10-",
         ] {
             assert!(parse_money(cell, false).is_err(), "{cell}");
