@@ -334,8 +334,10 @@ pub fn regex_extract(e: Expr, pattern: &str, group: usize) -> Expr {
 /// An order reference after an order keyword: `order 1043`, `order #1042`, `pedido nº 1045`,
 /// `pedido número 1045`, `pedido n. 1045`, `commande numéro 1046`, `order ID: 1047`, `order ref
 /// 1048`, `order #: 1049`, `Bestellnr. 1050`, `Auftragsnummer 1051`, and with a store's prefix of
-/// up to four letters (Shopify's order name prefix): `order AB-1152`, `order #AB1152`.
-pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|bestellnr\.?|auftragsnummer|auftragsnr\.?|auftrag|commande|encomenda|ordine)\s*(?:number|n[uú]m(?:[eé]ro|\.)?|no\.?|nr\.?|n[º°o]\.?|n\.|id|ref(?:erence)?)?\s*(?:(?:is|é|es|ist|est)\s+)?(?:[:#]\s*){0,2}((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
+/// up to four letters (Shopify's order name prefix): `order AB-1152`, `order #AB1152`. A date or
+/// a phone number after the keyword (`order 2025-01-11`, `Bestellung 12.03.2024`) is taken
+/// whole, for [`not_a_date`] to refuse: read up to its first dash, it linked order #2025.
+pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|bestellnr\.?|auftragsnummer|auftragsnr\.?|auftrag|commande|encomenda|ordine)\s*(?:number|n[uú]m(?:[eé]ro|\.)?|no\.?|nr\.?|n[º°o]\.?|n\.|id|ref(?:erence)?)?\s*(?:(?:is|é|es|ist|est)\s+)?(?:[:#]\s*){0,2}((?:[a-z]{1,4}-?)?[0-9]{3,}(?:[-/.][0-9]+)*)\b";
 /// A `#1042`, `[#1044]` or `#AB-1152` reference (a prefix of up to four letters, as in
 /// [`ORDER_KEYWORD_REF`]); group 1 holds a preceding "ticket"/"case"/... word, which makes it
 /// not an order reference.
@@ -374,6 +376,20 @@ pub fn order_key(e: Expr) -> Expr {
         .to_lowercase()
 }
 
+/// `reference` (a String expression of [`ORDER_KEYWORD_REF`]'s number), null where it is digits
+/// joined to more digits by `-`, `/` or `.`: a date (`2025-01-11`, `12.03.2024`) or a phone
+/// number, not an order number.
+fn not_a_date(reference: Expr) -> Expr {
+    when(
+        reference
+            .clone()
+            .str()
+            .contains(lit(r"^[0-9]+[-/.][0-9]"), false),
+    )
+    .then(lit(NULL).cast(DataType::String))
+    .otherwise(reference)
+}
+
 /// The order references and WISMO verdict of each ticket, before linking: the canonical ticket
 /// columns plus `_t` (UInt32 row index), `_explicit` and `_cited` (String, order keys of the
 /// order id column and of a reference in the subject or body), `_email` (String, trimmed and
@@ -394,7 +410,7 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
     let hash_prefix = regex_extract(text.clone(), HASH_REF, 1);
     let hash_number = regex_extract(text.clone(), HASH_REF, 2);
     let cited = coalesce(&[
-        regex_extract(text.clone(), ORDER_KEYWORD_REF, 1),
+        not_a_date(regex_extract(text.clone(), ORDER_KEYWORD_REF, 1)),
         when(hash_prefix.is_null())
             .then(hash_number)
             .otherwise(lit(NULL).cast(DataType::String)),
@@ -916,6 +932,8 @@ mod tests {
             "Order #: 2009 where is it",
             "Meine Bestellnr. 2010 ist nicht angekommen",
             "Auftragsnummer 2011 nicht geliefert",
+            "my order 2025-01-11 is late",
+            "Bestellung 12.03.2024",
             "",
         ];
         let df = DataFrame::new(texts.len(), vec![Column::new("t".into(), texts)]).unwrap();

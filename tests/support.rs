@@ -219,6 +219,10 @@ fn order_references_with_numero_id_or_ref_link() {
         ("Auftragsnummer 2006 nicht geliefert", Some("2006")),
         ("Auftrag Nr. 2010 fehlt", Some("2010")),
         ("Rechnung 2004 anbei", None),
+        // A date after the keyword is no order number (it linked order 2005 or 2012).
+        ("my order 2005-06-01 has not come", None),
+        ("Bestellung 2012/03/04", None),
+        ("Auftrag vom 12.03.2024", None),
         ("Re: ticket #2011 received", None),
         ("Return request #2003", None),
         ("Ordered 2005-06-01, zip 2006, phone 2011-5550", None),
