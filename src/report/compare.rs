@@ -631,7 +631,16 @@ impl Comparison {
             )
         });
         // Another time zone: the KPIs of local days, dates and weekdays are not compared.
-        let zones = timezones_differ(&self.baseline_timezone, &self.current_timezone);
+        let zones = timezones_differ(
+            &self.baseline_timezone,
+            &self.current_timezone,
+            [
+                self.baseline_window_start.as_deref(),
+                self.baseline_window_end.as_deref(),
+                self.current_window_start.as_deref(),
+                self.current_window_end.as_deref(),
+            ],
+        );
         let zone = zones.map(|(was, now)| {
             format!(
                 "Store time zone changed ({was} -> {now}): KPIs of local days, dates and weekdays \
@@ -872,10 +881,50 @@ fn repeat_windows_differ(was: Option<u32>, now: Option<u32>) -> Option<(u32, u32
     }
 }
 
-/// The baseline's and the current store time zone, when they differ (IANA names as the
-/// reports record them).
-fn timezones_differ<'a>(was: &'a str, now: &'a str) -> Option<(&'a str, &'a str)> {
-    (was != now).then_some((was, now))
+/// The baseline's and the current store time zone, when they differ: their UTC offsets differ
+/// at some hour of the two data windows (`windows`: RFC 3339 instants, either window's start
+/// or end; a day either side), so that the same instants fall on other local days or hours.
+/// Two names of one zone (`UTC` and `Etc/UTC`, `US/Eastern` and `America/New_York`) do not
+/// differ. Names either cannot be read as, or without a window to compare over: by name.
+fn timezones_differ<'a>(
+    was: &'a str,
+    now: &'a str,
+    windows: [Option<&str>; 4],
+) -> Option<(&'a str, &'a str)> {
+    use chrono::{Offset, TimeZone};
+    if was == now {
+        return None;
+    }
+    let instants: Vec<chrono::DateTime<chrono::Utc>> = windows
+        .iter()
+        .flatten()
+        .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .collect();
+    let (Ok(a), Ok(b), Some(from), Some(to)) = (
+        was.parse::<chrono_tz::Tz>(),
+        now.parse::<chrono_tz::Tz>(),
+        instants.iter().min(),
+        instants.iter().max(),
+    ) else {
+        return Some((was, now));
+    };
+    let (from, to) = (
+        *from - chrono::Duration::days(1),
+        *to + chrono::Duration::days(1),
+    );
+    let offset = |zone: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>| {
+        zone.offset_from_utc_datetime(&t.naive_utc()).fix()
+    };
+    // Hourly: zones that change their clocks at another hour differ for those hours.
+    let mut t = from;
+    while t <= to {
+        if offset(a, t) != offset(b, t) {
+            return Some((was, now));
+        }
+        t += chrono::Duration::hours(1);
+    }
+    None
 }
 
 /// The KPIs the two runs measured by different definitions: the repeat rates over different
@@ -889,7 +938,13 @@ fn redefined_kpis(old: &Digest, new: &Digest, windows_differ: bool) -> BTreeSet<
     if windows_differ {
         kpis.extend(REPEAT_WINDOW_KPIS);
     }
-    if timezones_differ(&old.store.timezone, &new.store.timezone).is_some() {
+    let windows = [
+        old.window.start.as_deref(),
+        old.window.end.as_deref(),
+        new.window.start.as_deref(),
+        new.window.end.as_deref(),
+    ];
+    if timezones_differ(&old.store.timezone, &new.store.timezone, windows).is_some() {
         kpis.extend(KPIS_OF_LOCAL_DAYS);
     }
     for (key, defined) in KPIS_DEFINED_BY {
@@ -1643,17 +1698,35 @@ mod tests {
             ),
             "{notes:?}"
         );
-        // The same zone: compared, and the rise in on-time deliveries is better.
-        let c = compare(&with("Asia/Tokyo", 0.693), &with("Asia/Tokyo", 0.831));
+        // The same zone, by one name or two (an alias, or a zone whose clock agrees over the
+        // windows, 2024-01-01 to 03-01, a day either side): compared, and the rise in on-time
+        // deliveries is better. A zone that differs only in summer (London and UTC agree in
+        // winter) is another zone once the windows reach its summer time.
+        for (was, now) in [
+            ("Asia/Tokyo", "Asia/Tokyo"),
+            ("UTC", "Etc/UTC"),
+            ("US/Eastern", "America/New_York"),
+            ("Europe/London", "UTC"),
+        ] {
+            let c = compare(&with(was, 0.693), &with(now, 0.831));
+            assert_eq!(
+                c.kpis
+                    .iter()
+                    .find(|k| k.name == "on_time_rate")
+                    .unwrap()
+                    .trend,
+                Trend::Better,
+                "{was} {now}"
+            );
+            assert!(c.notes().is_empty());
+        }
+        let mut summer = with("Europe/London", 0.693);
+        summer.window.end = Some("2024-04-01T00:00:00Z".into());
+        let c = compare(&summer, &with("UTC", 0.831));
         assert_eq!(
-            c.kpis
-                .iter()
-                .find(|k| k.name == "on_time_rate")
-                .unwrap()
-                .trend,
-            Trend::Better
+            c.snag("late-delivery").map(|s| s.status),
+            Some(SnagStatus::NotComparable)
         );
-        assert!(c.notes().is_empty());
     }
 
     /// A stricter SLA redefines the share over it: the KPI has no change or trend, and
