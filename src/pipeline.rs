@@ -235,6 +235,11 @@ pub fn report(built: &Built, config: &Config) -> Result<Report> {
             timezone_assumed: config.timezone_assumed,
             currency,
             config: config.source.clone(),
+            times_known_to_the_day: store
+                .date_only
+                .iter()
+                .map(|d| format!("{} ({})", d.column, d.file))
+                .collect(),
             as_of_source: match (config.as_of, journeys.data_end_event) {
                 (Some(_), _) => "--as-of".into(),
                 (None, Some(event)) => format!("latest event in the data ({event})"),

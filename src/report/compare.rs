@@ -27,7 +27,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Report, KPIS_DEFINED_BY, KPIS_OF_LOCAL_DAYS, REPEAT_WINDOW_KPIS, SCHEMA_VERSION};
+use super::{
+    Report, KPIS_DEFINED_BY, KPIS_OF_LOCAL_DAYS, KPIS_OF_LOCAL_HOURS, REPEAT_WINDOW_KPIS,
+    SCHEMA_VERSION,
+};
 use crate::error::{Error, Result};
 
 /// Relative change (of the larger magnitude; for a fraction, see [`cmp_tol`]) below which two
@@ -192,6 +195,9 @@ pub struct DigestStore {
     /// The currency of the report's money (null with several currencies, or unknown).
     #[serde(default)]
     pub currency: Option<String>,
+    /// The times given as dates only (absent from reports written before it was recorded).
+    #[serde(default)]
+    pub times_known_to_the_day: Vec<String>,
 }
 
 impl Default for DigestStore {
@@ -199,6 +205,7 @@ impl Default for DigestStore {
         DigestStore {
             timezone: "UTC".into(),
             currency: None,
+            times_known_to_the_day: Vec::new(),
         }
     }
 }
@@ -516,6 +523,10 @@ pub struct Comparison {
     pub current_window_end: Option<String>,
     #[serde(skip)]
     pub current_timezone: String,
+    /// The times either report gives as dates only (`store.times_known_to_the_day`), for the
+    /// time zone note.
+    #[serde(skip)]
+    pub times_known_to_the_day: Vec<String>,
     pub kpis: Vec<KpiChange>,
     /// Current snags in report order, then resolved ones in baseline order.
     pub snags: Vec<SnagChange>,
@@ -642,9 +653,19 @@ impl Comparison {
             ],
         );
         let zone = zones.map(|(was, now)| {
+            let hours = if self.times_known_to_the_day.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; nor, as some times are known to the day only ({}), the waits and \
+                     transit times ({})",
+                    self.times_known_to_the_day.join(", "),
+                    KPIS_OF_LOCAL_HOURS.join(", ")
+                )
+            };
             format!(
                 "Store time zone changed ({was} -> {now}): KPIs of local days, dates and weekdays \
-                 are not compared ({}), nor the snags they measure",
+                 are not compared ({}){hours}, nor the snags they measure",
                 KPIS_OF_LOCAL_DAYS.join(", ")
             )
         });
@@ -656,7 +677,13 @@ impl Comparison {
             .filter(|k| k.trend == Trend::NotComparable && k.previous.is_some())
             .filter(|k| k.current.is_some() && k.name != "revenue")
             .filter(|k| !REPEAT_WINDOW_KPIS.contains(&k.name.as_str()))
-            .filter(|k| zones.is_none() || !KPIS_OF_LOCAL_DAYS.contains(&k.name.as_str()))
+            .filter(|k| {
+                let name = k.name.as_str();
+                let hours = !self.times_known_to_the_day.is_empty();
+                zones.is_none()
+                    || !(KPIS_OF_LOCAL_DAYS.contains(&name)
+                        || (hours && KPIS_OF_LOCAL_HOURS.contains(&name)))
+            })
             .map(|k| k.name.as_str())
             .collect();
         let redefined = (!redefined.is_empty()).then(|| {
@@ -881,6 +908,17 @@ fn repeat_windows_differ(was: Option<u32>, now: Option<u32>) -> Option<(u32, u32
     }
 }
 
+/// The times either report gives as dates only (`store.times_known_to_the_day`), each once.
+fn dated_times(old: &Digest, new: &Digest) -> Vec<String> {
+    let mut times = old.store.times_known_to_the_day.clone();
+    for t in &new.store.times_known_to_the_day {
+        if !times.contains(t) {
+            times.push(t.clone());
+        }
+    }
+    times
+}
+
 /// The baseline's and the current store time zone, when they differ: their UTC offsets differ
 /// at some hour of the two data windows (`windows`: RFC 3339 instants, either window's start
 /// or end; a day either side), so that the same instants fall on other local days or hours.
@@ -946,6 +984,9 @@ fn redefined_kpis(old: &Digest, new: &Digest, windows_differ: bool) -> BTreeSet<
     ];
     if timezones_differ(&old.store.timezone, &new.store.timezone, windows).is_some() {
         kpis.extend(KPIS_OF_LOCAL_DAYS);
+        if !dated_times(old, new).is_empty() {
+            kpis.extend(KPIS_OF_LOCAL_HOURS);
+        }
     }
     for (key, defined) in KPIS_DEFINED_BY {
         match (threshold(old, key), threshold(new, key)) {
@@ -1099,6 +1140,7 @@ pub fn compare(old: &Digest, new: &Digest) -> Comparison {
         current_window_start: new.window.start.clone(),
         current_window_end: new.window.end.clone(),
         current_timezone: new.store.timezone.clone(),
+        times_known_to_the_day: dated_times(old, new),
         kpis,
         snags,
         baseline_repeat_window_days: old.repeat_window_days,
@@ -1720,6 +1762,27 @@ mod tests {
             );
             assert!(c.notes().is_empty());
         }
+        // Ship dates known to the day only are the start of their local day: the zone moves
+        // the waits from them too, and the SLA breach share is not compared either.
+        let mut dated = with("America/New_York", 0.831);
+        dated.store.times_known_to_the_day = vec!["shipped_at (shipments.csv)".into()];
+        let c = compare(&with("Asia/Tokyo", 0.693), &dated);
+        assert_eq!(
+            c.kpis
+                .iter()
+                .find(|k| k.name == "sla_breach_share")
+                .map(|k| (k.trend, k.change)),
+            Some((Trend::NotComparable, None))
+        );
+        let notes = c.notes();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains(
+                "; nor, as some times are known to the day only (shipped_at (shipments.csv)), \
+                 the waits and transit times (fulfillment_wait_p50_h,"
+            ),
+            "{notes:?}"
+        );
         let mut summer = with("Europe/London", 0.693);
         summer.window.end = Some("2024-04-01T00:00:00Z".into());
         let c = compare(&summer, &with("UTC", 0.831));

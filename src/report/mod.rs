@@ -132,6 +132,10 @@ pub struct StoreInfo {
     pub as_of_source: String,
     /// The config file the run read (`--config`, else `DIR/snagscan.toml`); null without one.
     pub config: Option<String>,
+    /// The times the inputs give as dates only, as `column (file)` (`shipped_at
+    /// (shipments.csv)`): known to the day, they are the start of that local day, so the store
+    /// time zone moves the waits measured from them (see [`KPIS_OF_LOCAL_HOURS`]).
+    pub times_known_to_the_day: Vec<String>,
     /// The kind of event that set the data end (`review`...; `journey::Journeys::data_end_event`),
     /// `None` with `--as-of`: for the terminal, which names it when it is not an order's own
     /// placement or payment (report.json has it in `as_of_source`).
@@ -316,6 +320,22 @@ pub const KPIS_OF_LOCAL_DAYS: &[&str] = &[
     "wismo_spike_days",
     "top_weekday_ticket_share",
     "weekend_wait_ratio (Fri-Sun / Mon-Thu median order-to-ship)",
+];
+
+/// The KPIs of waits and transit times, which the store time zone moves when some of their
+/// times are known to the day only ([`StoreInfo::times_known_to_the_day`]): such a time is the
+/// start of its local day, so a ship date read in Asia/Tokyo is 13 or 14 hours before the same
+/// date read in America/New_York, and an order-to-ship time of 24 h became 0 h. A comparison
+/// across zones leaves them out then, beside [`KPIS_OF_LOCAL_DAYS`].
+pub const KPIS_OF_LOCAL_HOURS: &[&str] = &[
+    "fulfillment_wait_p50_h",
+    "fulfillment_wait_p90_h",
+    "complete_fulfillment_wait_p50_h",
+    "sla_breach_share",
+    "transit_time_p50_h",
+    "click_to_door_p50_h",
+    "fulfillment_wait_p50_h (express)",
+    "hold_wait_ratio (flagged / other median order-to-ship)",
 ];
 
 /// The KPIs each threshold defines, not only judges (`[thresholds]` keys): with the threshold
