@@ -2507,6 +2507,52 @@ fn an_order_cut_by_a_split_export_is_one_order_with_all_its_lines() {
     }
 }
 
+/// Each rest of a cut order goes with one part: the same export downloaded twice and split
+/// alike (`orders_export_1 (1).csv`, a browser's name for the second copy) has two rests of
+/// the cut order, one for each first part, matched by name (both rests went to one part: the
+/// order's pending units read 7 or 1, not 4); an order over three parts goes through the middle
+/// one, which holds nothing but its lines, to the part with its full row (the first part's
+/// lines were replaced by the later parts').
+#[test]
+fn each_rest_of_a_cut_order_goes_with_one_part() {
+    let rest: Vec<&str> = SPLIT_1001_REST.lines().collect();
+    let part1 = format!("{SHOPIFY_SPLIT_HEADER}{SPLIT_1001_FULL}{}\n", rest[0]);
+    let part2 = format!("{SHOPIFY_SPLIT_HEADER}{}\n{SPLIT_1002}", rest[1]);
+    let twice = tempfile::tempdir().unwrap();
+    for name in ["orders_export_1.csv", "orders_export_1 (1).csv"] {
+        write(twice.path(), name, part1.as_bytes());
+    }
+    for name in ["orders_export_2.csv", "orders_export_2 (1).csv"] {
+        write(twice.path(), name, part2.as_bytes());
+    }
+    let three = tempfile::tempdir().unwrap();
+    write(
+        three.path(),
+        "orders_export_1.csv",
+        format!("{SHOPIFY_SPLIT_HEADER}{SPLIT_1001_FULL}").as_bytes(),
+    );
+    write(
+        three.path(),
+        "orders_export_2.csv",
+        format!("{SHOPIFY_SPLIT_HEADER}{}\n", rest[0]).as_bytes(),
+    );
+    write(three.path(), "orders_export_3.csv", part2.as_bytes());
+    for dir in [twice.path(), three.path()] {
+        let run = analyze_ok(dir, &[]);
+        assert_eq!(run.kpi("orders"), 2);
+        assert_eq!(run.kpi("revenue"), 103.2);
+        let j = run.journeys();
+        assert_eq!(
+            (
+                j["#1001"]["total"].as_str(),
+                j["#1001"]["unshipped_items"].as_str()
+            ),
+            ("65.4", "4"),
+            "{dir:?}"
+        );
+    }
+}
+
 /// The rest of an order whose full row is in no file read (only the second part of a split
 /// export was given) is kept as the order, its total unknown and warned; and a later export of
 /// an order cut by a split still replaces an earlier one's lines with all of its own: June's

@@ -1564,47 +1564,140 @@ fn dropped_order_ids(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> V
 /// [`lines_of_the_latest_export`].
 const CONTINUES: &str = "_continues";
 
-/// Column (UInt32) beside [`CONTINUES`]: the `src_rank` of the part of the export whose last
-/// record is the order a continuation's rows continue (null when no part ends with it).
+/// Column (UInt32) beside [`CONTINUES`]: the `src_rank` of the part of the export holding the
+/// order's full row that a continuation's rows belong with (see [`continued_parts`]; null when
+/// no part holds it).
 const PART_RANK: &str = "_part_rank";
 
 /// For the files of one kind, in rank order, the records that continue an order begun in
 /// another part of the export ([`frame::FileFrame::continued`]), each with its file's rank, its
-/// order id and the rank of the part it continues: among the other parts whose last record is
-/// that order (a split cuts an order at the end of one part and the start of the next), the
-/// same file's (two parts joined with `cat`), else the one whose file name shares the longest
-/// start with this file's (`orders_export_1.csv`, `orders_export_2.csv`), else the nearest in
-/// rank, the earlier on a tie. `None` when no file has such a record (most stores).
+/// order id and the rank of the part that holds the order's full row with which its lines go.
+/// `None` when no file has such a record (most stores).
+///
+/// Each continuation is matched with one part holding the same order, whole or continued, and
+/// each part with at most one continuation of an order (the same export downloaded twice and
+/// split alike has two rests of the cut order, one for each first part), best pairs first:
+/// a part whose last record is the order (a split cuts an order at the end of one part and the
+/// start of the next), then the same file (parts joined with `cat`), then the file name most
+/// alike (the longest common start plus end: `orders_export_2 (1).csv` goes with
+/// `orders_export_1 (1).csv`), then the nearest in rank, the earlier on a tie. A continuation
+/// matched with another continuation (an order over three parts or more) goes on to that one's
+/// part, up to the full row.
 fn continued_parts(
     files: &[(TableKind, frame::FileFrame, String)],
-) -> Option<Vec<(usize, String, Option<u32>)>> {
+) -> Result<Option<Vec<(usize, String, Option<u32>)>>> {
+    use std::collections::{HashMap, HashSet};
     if files.iter().all(|(_, ff, _)| ff.continued.is_empty()) {
-        return None;
+        return Ok(None);
     }
-    let common_start =
-        |a: &str, b: &str| a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
-    let mut parts = Vec::new();
-    for (rank, (_, ff, name)) in files.iter().enumerate() {
-        for (_, id) in &ff.continued {
-            let part = files
-                .iter()
-                .enumerate()
-                .filter(|(r, (_, other, _))| {
-                    *r != rank && other.last_records.iter().any(|(_, last)| last == id)
-                })
-                .min_by_key(|(r, (_, _, other))| {
-                    (
-                        other != name,
-                        std::cmp::Reverse(common_start(other, name)),
-                        r.abs_diff(rank),
-                        *r,
-                    )
-                })
-                .map(|(r, _)| r as u32);
-            parts.push((rank, id.clone(), part));
+    let continued: Vec<(usize, &str)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(rank, (_, ff, _))| ff.continued.iter().map(move |(_, id)| (rank, id.as_str())))
+        .collect();
+    // Per part, which of the continued orders it holds (a whole record or a continuation).
+    let ids: HashSet<&str> = continued.iter().map(|(_, id)| *id).collect();
+    let wanted = Series::new("ids".into(), ids.iter().copied().collect::<Vec<_>>());
+    let mut holders: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (rank, (_, ff, _)) in files.iter().enumerate() {
+        let held = ff
+            .frame
+            .clone()
+            .lazy()
+            .select([col(s::ORDER_ID)])
+            .filter(col(s::ORDER_ID).is_in(lit(wanted.clone()).implode(false), false))
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()?;
+        for id in held.column(s::ORDER_ID)?.str()?.iter().flatten() {
+            if let Some(&id) = ids.get(id) {
+                holders.entry(id).or_default().push(rank);
+            }
         }
     }
-    Some(parts)
+    let similarity = |a: &str, b: &str| {
+        let start = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+        let end = a
+            .chars()
+            .rev()
+            .zip(b.chars().rev())
+            .take_while(|(x, y)| x == y)
+            .count();
+        (start + end).min(a.chars().count().min(b.chars().count()))
+    };
+    let is_continuation: HashSet<(usize, &str)> = continued.iter().copied().collect();
+    // Every (continuation, part) pair of one order, best first; then matched one to one.
+    let mut pairs = Vec::new();
+    for &(rank, id) in &continued {
+        let name = &files[rank].2;
+        for &part in holders.get(id).map(Vec::as_slice).unwrap_or_default() {
+            if part == rank {
+                continue;
+            }
+            let (_, other, other_name) = &files[part];
+            let ends_with = other.last_records.iter().any(|(_, last)| last == id);
+            let key = (
+                !ends_with,
+                is_continuation.contains(&(part, id)),
+                other_name != name,
+                std::cmp::Reverse(similarity(other_name, name)),
+                part.abs_diff(rank),
+                part,
+            );
+            pairs.push((key, rank, id, part));
+        }
+    }
+    pairs.sort();
+    let mut matched: HashMap<(usize, &str), usize> = HashMap::new();
+    let mut taken: HashSet<(usize, &str)> = HashSet::new();
+    // Whether following the matches from `part` comes back to `rank` (a cycle of rests).
+    let leads_to = |matched: &HashMap<(usize, &str), usize>, mut part: usize, rank: usize, id| {
+        for _ in 0..=files.len() {
+            if part == rank {
+                return true;
+            }
+            match matched.get(&(part, id)) {
+                Some(&next) => part = next,
+                None => return false,
+            }
+        }
+        true
+    };
+    for (_, rank, id, part) in &pairs {
+        if matched.contains_key(&(*rank, *id))
+            || taken.contains(&(*part, *id))
+            || leads_to(&matched, *part, *rank, *id)
+        {
+            continue;
+        }
+        matched.insert((*rank, *id), *part);
+        taken.insert((*part, *id));
+    }
+    // A rest left without a part (more rests than parts: never in a split) takes its best part
+    // with a full row, shared.
+    for (_, rank, id, part) in &pairs {
+        if !matched.contains_key(&(*rank, *id)) && !is_continuation.contains(&(*part, *id)) {
+            matched.insert((*rank, *id), *part);
+        }
+    }
+    Ok(Some(
+        continued
+            .iter()
+            .map(|&(rank, id)| {
+                // Along the rests matched with each other, to the part with the full row
+                // (matches make no cycle).
+                let mut part = matched.get(&(rank, id)).copied();
+                for _ in 0..=files.len() {
+                    match part {
+                        Some(p) if is_continuation.contains(&(p, id)) => {
+                            part = matched.get(&(p, id)).copied();
+                        }
+                        _ => break,
+                    }
+                }
+                (rank, id.to_string(), part.map(|p| p as u32))
+            })
+            .collect(),
+    ))
 }
 
 /// Stacks the files of one kind, ordered by latest timestamp (a plausible one, see
@@ -1641,7 +1734,7 @@ fn stack_kind(
         (file_latest[&a.2], &a.2, a.1.block).cmp(&(file_latest[&b.2], &b.2, b.1.block))
     });
     // Per file, its continuations' order ids and the ranks of the parts they continue.
-    let continued: Option<Vec<DataFrame>> = match continued_parts(&files) {
+    let continued: Option<Vec<DataFrame>> = match continued_parts(&files)? {
         None => None,
         Some(parts) => Some(
             (0..files.len())
