@@ -169,6 +169,11 @@ fn local_to_utc_fast(naive: NaiveDateTime, tz: Tz) -> (DateTime<Utc>, Option<Dst
     }
 }
 
+/// The reason of a time written as Unix epoch milliseconds (a number of twelve digits or more),
+/// after the value.
+const EPOCH_MILLISECONDS: &str = "looks like Unix epoch milliseconds, not a date; date_format \
+     = \"%s\" reads epoch seconds only: convert the column to seconds or to dates";
+
 /// Parses a timestamp cell with an explicit chrono `format` (a `[[mapping]]`'s `date_format`),
 /// falling back to [`parse_timestamp`] when no format is given. The format may describe a date
 /// (`%Y%m%d`), a naive date-time (read in `tz`) or a date-time with an offset (`%z`).
@@ -186,6 +191,14 @@ pub fn parse_timestamp_with(
     let s = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
     if s.is_empty() {
         return Ok(None);
+    }
+    // `%s` reads seconds: twelve digits or more are milliseconds (or finer), which it would
+    // read as a year past 33,000.
+    if fmt.contains("%s")
+        && s.trim_start_matches(['-', '+']).len() >= 12
+        && s.parse::<i64>().is_ok()
+    {
+        return Err(format!("'{s}' {EPOCH_MILLISECONDS}"));
     }
     let stamp = if let Ok(t) = DateTime::parse_from_str(s, fmt) {
         let naive = t.naive_local();
@@ -316,6 +329,9 @@ fn parse_date(d: &str, slash: SlashOrder) -> Result<NaiveDate, String> {
         // Serial numbers count days from 1899-12-30 (45,000 in 2023, 2,958,465 on 9999-12-31);
         // nine digits or more before the point are seconds (or milliseconds) since 1970.
         let whole = d.split('.').next().unwrap_or(d).trim_start_matches('+');
+        if whole.len() >= 12 {
+            return Err(format!("'{d}' {EPOCH_MILLISECONDS}"));
+        }
         if whole.len() >= 9 {
             return Err(format!(
                 "'{d}' looks like a Unix epoch time (seconds or milliseconds since 1970), not a \
@@ -1160,11 +1176,22 @@ mod tests {
             parse_timestamp("45123.5", Tz::UTC, SlashOrder::Unknown),
             Err("'45123.5' looks like a spreadsheet serial number, not a date".to_string())
         );
-        // Unix epoch seconds and milliseconds are no serial numbers (days since 1899).
-        for epoch in ["1709287200", "1736907512000"] {
-            let err = parse_timestamp(epoch, Tz::UTC, SlashOrder::Unknown).unwrap_err();
-            assert!(err.contains("looks like a Unix epoch time"), "{err}");
-            assert!(err.contains("date_format = \"%s\""), "{err}");
+        // Unix epoch seconds and milliseconds are no serial numbers (days since 1899), and
+        // `%s` reads seconds only (milliseconds gave the year 56135).
+        let err = parse_timestamp("1709287200", Tz::UTC, SlashOrder::Unknown).unwrap_err();
+        assert!(err.contains("looks like a Unix epoch time"), "{err}");
+        assert!(err.contains("date_format = \"%s\""), "{err}");
+        let seconds = parse_timestamp_with("1709287200", Tz::UTC, SlashOrder::Unknown, Some("%s"));
+        assert_eq!(
+            seconds.unwrap().unwrap().instant,
+            utc("2024-03-01T10:00:00Z")
+        );
+        for ms in [
+            parse_timestamp("1736907512000", Tz::UTC, SlashOrder::Unknown),
+            parse_timestamp_with("1736907512000", Tz::UTC, SlashOrder::Unknown, Some("%s")),
+        ] {
+            let err = ms.unwrap_err();
+            assert!(err.contains("looks like Unix epoch milliseconds"), "{err}");
         }
         assert!(parse_timestamp("yesterday", Tz::UTC, SlashOrder::Unknown).is_err());
         assert_eq!(
