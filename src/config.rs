@@ -235,7 +235,7 @@ impl Config {
         let tz_name = flags.timezone.clone().or(file.timezone.clone());
         let timezone_assumed = tz_name.is_none();
         let timezone: Tz = match &tz_name {
-            Some(name) => name.parse().map_err(|_| {
+            Some(name) => zone_named(name).ok_or_else(|| {
                 let message = format!(
                     "unknown time zone '{name}' (use an IANA name such as America/New_York)"
                 );
@@ -441,6 +441,24 @@ fn check_playbook(playbook: &BTreeMap<String, Effort>) -> std::result::Result<()
 
 /// Longest SLA accepted, hours (365 days).
 pub const MAX_SLA_H: f64 = 8760.0;
+
+/// The IANA time zone `name` gives: as written, or in another letter case for a region's zone
+/// or UTC (`america/new_york`, `utc`: IANA names are case-insensitive, and chrono-tz reads them
+/// as written only). A bare abbreviation stays unknown in other cases (`est` is not the
+/// fixed-offset zone `EST` a user might take for New York's, which keeps summer time).
+fn zone_named(name: &str) -> Option<Tz> {
+    let name = name.trim();
+    name.parse().ok().or_else(|| {
+        (name.contains('/') || name.eq_ignore_ascii_case("utc"))
+            .then(|| {
+                chrono_tz::TZ_VARIANTS
+                    .iter()
+                    .find(|z| z.name().eq_ignore_ascii_case(name))
+                    .copied()
+            })
+            .flatten()
+    })
+}
 
 /// Rejects thresholds and costs that cannot mean anything (NaN, negative, shares above 1, an
 /// SLA over a year).

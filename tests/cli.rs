@@ -874,6 +874,25 @@ fn an_unknown_time_zone_is_named_after_where_it_came_from() {
         ],
         "tz.toml: unknown time zone 'Mars/Olympus'",
     );
+    // IANA names in another letter case are the zones they name.
+    for (given, zone) in [("utc", "UTC"), ("america/new_york", "America/New_York")] {
+        let out = dir.path().join(given.replace('/', "_"));
+        snagscan()
+            .args([
+                "analyze",
+                "fixtures/tiny-store",
+                "--timezone",
+                given,
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success();
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
+                .unwrap();
+        assert_eq!(report["store"]["timezone"], zone);
+    }
 }
 
 #[test]
