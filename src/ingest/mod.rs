@@ -1569,6 +1569,10 @@ const CONTINUES: &str = "_continues";
 /// no part holds it).
 const PART_RANK: &str = "_part_rank";
 
+/// A record continuing an order begun elsewhere ([`continued_parts`]): its file's rank, its
+/// order id, and the rank of the part it goes with (none found: `None`).
+type ContinuedPart = (usize, String, Option<u32>);
+
 /// For the files of one kind, in rank order, the records that continue an order begun in
 /// another part of the export ([`frame::FileFrame::continued`]), each with its file's rank, its
 /// order id and the rank of the part that holds the order's full row with which its lines go.
@@ -1585,7 +1589,7 @@ const PART_RANK: &str = "_part_rank";
 /// part, up to the full row.
 fn continued_parts(
     files: &[(TableKind, frame::FileFrame, String)],
-) -> Result<Option<Vec<(usize, String, Option<u32>)>>> {
+) -> Result<Option<Vec<ContinuedPart>>> {
     use std::collections::{HashMap, HashSet};
     if files.iter().all(|(_, ff, _)| ff.continued.is_empty()) {
         return Ok(None);
