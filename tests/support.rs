@@ -437,12 +437,7 @@ fn a_healthy_store_raises_no_support_snag() {
 fn a_monday_surge_is_raised_on_monday() {
     let (_d, _truth, r) = store("monday", 10_000, 5, vec![Injection::MondaySurge]);
     assert_eq!(status(&r, "monday-surge"), "raised");
-    let snag = r["snags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "monday-surge")
-        .unwrap();
+    let snag = snag(&r, "monday-surge");
     assert!(
         snag["title"].as_str().unwrap().starts_with("Monday"),
         "{}",
@@ -658,14 +653,19 @@ fn daily_wismo_store_with(wismo: &[u64], extra_orders: &str, extra_tickets: &str
     serde_json::to_value(&analysis.report).unwrap()
 }
 
-/// The wismo-spike snag's evidence item whose name starts with `prefix`.
-fn spike_evidence(r: &Value, prefix: &str) -> Value {
-    let snag = r["snags"]
+/// The snag `id` of report `r` (JSON).
+fn snag<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["snags"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["id"] == "wismo-spike")
-        .unwrap();
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no snag {id}"))
+}
+
+/// The wismo-spike snag's evidence item whose name starts with `prefix`.
+fn spike_evidence(r: &Value, prefix: &str) -> Value {
+    let snag = snag(r, "wismo-spike");
     snag["evidence"]
         .as_array()
         .unwrap()
@@ -805,13 +805,7 @@ fn the_spike_breakdown_gives_each_day_s_expected_level_and_chance() {
         .collect();
     let r = daily_wismo_store_with(&days, "", &cancel);
     assert_eq!(spike_days(&r), ["2024-04-10", "2024-09-07"]);
-    let snag = r["snags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "wismo-spike")
-        .unwrap();
-    let rows = snag["breakdown"].as_array().unwrap();
+    let rows = snag(&r, "wismo-spike")["breakdown"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     let (first, second) = (&rows[0], &rows[1]);
     assert_eq!(

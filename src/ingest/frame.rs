@@ -265,29 +265,20 @@ pub fn parse_cells(
     let (mut continued, mut last_records) = (Vec::new(), Vec::new());
     if let Some(key) = spec.group_by {
         if let Some(k) = present.iter().position(|(c, _)| c.canonical == key) {
+            // The positions of the present columns that `pick` picks.
+            let positions = |pick: &dyn Fn(usize, &ColumnSpec) -> bool| -> Vec<usize> {
+                (0..present.len())
+                    .filter(|&i| pick(i, &present[i].0))
+                    .collect()
+            };
             // A line's own value is never an order field: an empty `Lineitem requires shipping`
             // is that line's default (shippable), not its order's first line's value.
-            let per_line: Vec<usize> = present
-                .iter()
-                .enumerate()
-                .filter(|(_, (c, _))| PER_LINE_COLUMNS.contains(&c.canonical))
-                .map(|(i, _)| i)
-                .collect();
+            let per_line = positions(&|_, c| PER_LINE_COLUMNS.contains(&c.canonical));
             // The record's full row is the one with its required fields (Shopify's `Created
             // at`), wherever it is among the record's rows.
-            let required: Vec<usize> = present
-                .iter()
-                .enumerate()
-                .filter(|(i, (c, _))| *i != k && c.required)
-                .map(|(i, _)| i)
-                .collect();
+            let required = positions(&|i, c| i != k && c.required);
             filled_of = fill_down(&mut cells_of, k, &required, &per_line, &header_rows)?;
-            let markers: Vec<usize> = present
-                .iter()
-                .enumerate()
-                .filter(|(_, (c, _))| ORDER_FIELD_MARKERS.contains(&c.canonical))
-                .map(|(i, _)| i)
-                .collect();
+            let markers = positions(&|_, c| ORDER_FIELD_MARKERS.contains(&c.canonical));
             (continued, last_records) = continued_records(&cells_of, k, &markers, &header_rows);
         }
     }
