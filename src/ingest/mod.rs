@@ -1560,8 +1560,8 @@ fn dropped_order_ids(by_kind: &mut [(TableKind, frame::FileFrame, String)]) -> V
 
 /// Column (Boolean) of a stacked orders or line-items table, present only when some file's
 /// records continue an order begun in another block or file ([`frame::FileFrame::continued`]):
-/// true on their rows. Read and dropped by [`finish_orders`] and
-/// [`lines_of_the_latest_export`].
+/// true on their rows. Read and dropped by [`fold_continuations`] (orders) and
+/// [`continued_lines_with_their_orders`] (line items).
 const CONTINUES: &str = "_continues";
 
 /// Column (UInt32) beside [`CONTINUES`]: the `src_rank` of the part of the export holding the
@@ -1582,7 +1582,8 @@ type ContinuedPart = (usize, String, Option<u32>);
 /// each part with at most one continuation of an order (the same export downloaded twice and
 /// split alike has two rests of the cut order, one for each first part), best pairs first:
 /// a part whose last record is the order (a split cuts an order at the end of one part and the
-/// start of the next), then the same file (parts joined with `cat`), then the file name most
+/// start of the next), then a part with the order's full row before one with only more of its
+/// lines, then the same file (parts joined with `cat`), then the file name most
 /// alike (the longest common start plus end: `orders_export_2 (1).csv` goes with
 /// `orders_export_1 (1).csv`), then the nearest in rank, the earlier on a tie. A continuation
 /// matched with another continuation (an order over three parts or more) goes on to that one's
