@@ -340,8 +340,9 @@ pub fn regex_extract(e: Expr, pattern: &str, group: usize) -> Expr {
 pub const ORDER_KEYWORD_REF: &str = r"(?i)\b(?:order|purchase|pedido|orden|bestellung|bestellnummer|bestellnr\.?|auftragsnummer|auftragsnr\.?|auftrag|commande|encomenda|ordine)\s*(?:number|n[uú]m(?:[eé]ro|\.)?|no\.?|nr\.?|n[º°o]\.?|n\.|id|ref(?:erence)?)?\s*(?:(?:is|é|es|ist|est)\s+)?(?:[:#]\s*){0,2}((?:[a-z]{1,4}-?)?[0-9]{3,}(?:[-/.][0-9]+)*)\b";
 /// A `#1042`, `[#1044]` or `#AB-1152` reference (a prefix of up to four letters, as in
 /// [`ORDER_KEYWORD_REF`]); group 1 holds a preceding "ticket"/"case"/... word, which makes it
-/// not an order reference.
-pub const HASH_REF: &str = r"(?i)(ticket|case|request|incident|invoice|ref|reference|chamado|caso)?\s*[\[(]?#\s?((?:[a-z]{1,4}-?)?[0-9]{3,})\b";
+/// not an order reference. A date after the `#` (`#2025-01-11`) is taken whole, for
+/// [`not_a_date`] to refuse.
+pub const HASH_REF: &str = r"(?i)(ticket|case|request|incident|invoice|ref|reference|chamado|caso)?\s*[\[(]?#\s?((?:[a-z]{1,4}-?)?[0-9]{3,}(?:[-/.][0-9]+)*)\b";
 /// Olist-style 32-hex order ids.
 pub const HEX_REF: &str = r"(?i)\b([0-9a-f]{32})\b";
 
@@ -408,7 +409,7 @@ pub fn references(tickets: &DataFrame, rules: &WismoRules) -> Result<DataFrame> 
         true,
     );
     let hash_prefix = regex_extract(text.clone(), HASH_REF, 1);
-    let hash_number = regex_extract(text.clone(), HASH_REF, 2);
+    let hash_number = not_a_date(regex_extract(text.clone(), HASH_REF, 2));
     let cited = coalesce(&[
         not_a_date(regex_extract(text.clone(), ORDER_KEYWORD_REF, 1)),
         when(hash_prefix.is_null())

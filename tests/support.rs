@@ -223,6 +223,7 @@ fn order_references_with_numero_id_or_ref_link() {
         ("my order 2005-06-01 has not come", None),
         ("Bestellung 2012/03/04", None),
         ("Auftrag vom 12.03.2024", None),
+        ("my order #2005-06-01 is late", None),
         ("Re: ticket #2011 received", None),
         ("Return request #2003", None),
         ("Ordered 2005-06-01, zip 2006, phone 2011-5550", None),
