@@ -1249,6 +1249,14 @@ pub const UNREADABLE_AS_NAN: &[&str] = &[s::REFUNDED];
 /// order field: never filled down from the order's first row (see `fold_records`).
 const PER_LINE_COLUMNS: &[&str] = &[s::REQUIRES_SHIPPING];
 
+/// Whether column `c` of a grouped table (read all as text, `read_cells`) has a value in `row`.
+fn filled_at(columns: &[Cells], c: usize, row: usize) -> bool {
+    columns
+        .get(c)
+        .and_then(|cells| cells.text_at(row))
+        .is_some_and(|v| !v.trim().is_empty())
+}
+
 /// Canonical columns that only an order's full row carries in an export of records spread
 /// over rows: Shopify writes `Financial Status`, `Total`, `Currency` and `Id` on the order's
 /// full row and leaves them empty on its other line-item rows, so a record with none of them
@@ -1273,15 +1281,7 @@ fn continued_records(
     }
     let id = |k: &str| value::parse_id_str(k).0.map(str::to_string);
     let mut last_records: Vec<(u32, String)> = Vec::new();
-    // A grouped table is read all as text (`read_cells`).
-    let carries = |row: usize| {
-        markers.iter().any(|&c| {
-            columns
-                .get(c)
-                .and_then(|cells| cells.text_at(row))
-                .is_some_and(|v| !v.trim().is_empty())
-        })
-    };
+    let carries = |row: usize| markers.iter().any(|&c| filled_at(columns, c, row));
     let mut records: Vec<((u32, &str), bool)> = Vec::new();
     let mut index: std::collections::HashMap<(u32, &str), usize> = std::collections::HashMap::new();
     for (row, k) in keys.iter().enumerate() {
@@ -1348,14 +1348,7 @@ fn fill_down(
         };
         // Per row, its block: the number of repeated header lines before it.
         let block = |row: usize| header_rows.partition_point(|&h| h <= row);
-        let full = |row: usize| {
-            required.iter().all(|&c| {
-                columns
-                    .get(c)
-                    .and_then(|cells| cells.text_at(row))
-                    .is_some_and(|v| !v.trim().is_empty())
-            })
-        };
+        let full = |row: usize| required.iter().all(|&c| filled_at(columns, c, row));
         // Per key: its first row, and its first full row once one is seen.
         let mut head: std::collections::HashMap<(usize, &str), (usize, Option<usize>)> =
             std::collections::HashMap::new();
