@@ -2512,7 +2512,7 @@ fn an_order_cut_by_a_split_export_is_one_order_with_all_its_lines() {
 /// the cut order, one for each first part, matched by name (both rests went to one part: the
 /// order's pending units read 7 or 1, not 4); an order over three parts goes through the middle
 /// one, which holds nothing but its lines, to the part with its full row (the first part's
-/// lines were replaced by the later parts').
+/// lines were replaced by the later parts'), also when that export was downloaded twice.
 #[test]
 fn each_rest_of_a_cut_order_goes_with_one_part() {
     let rest: Vec<&str> = SPLIT_1001_REST.lines().collect();
@@ -2551,6 +2551,31 @@ fn each_rest_of_a_cut_order_goes_with_one_part() {
             "{dir:?}"
         );
     }
+    // The order over three parts with its export downloaded twice, and an earlier order in the
+    // first part fulfilled after #1001 was placed, so that the first parts rank above the
+    // middle ones: each middle part goes on to its own copy's first part, the one whose name
+    // it follows (the last parts' rests went to the first parts, which left the middle parts'
+    // lines, 1 tea tin and 3 spoons, replaced: 5 pending units, not 9).
+    let twice_over_three = tempfile::tempdir().unwrap();
+    let earlier = "#1000,cy@x.test,paid,fulfilled,2024-05-08 10:00:00 -0400,12.00,USD,\
+                   2024-05-05 10:00:00 -0400,1,Filter,fulfilled\n";
+    let saucers = "#1001,avery@x.test,,,,,,2024-05-06 09:15:00 -0400,5,Saucer,pending\n";
+    for copy in ["", " (1)"] {
+        for (part, rows) in [
+            (1, format!("{earlier}{SPLIT_1001_FULL}")),
+            (2, SPLIT_1001_REST.to_string()),
+            (3, format!("{saucers}{SPLIT_1002}")),
+        ] {
+            write(
+                twice_over_three.path(),
+                &format!("orders_export_{part}{copy}.csv"),
+                format!("{SHOPIFY_SPLIT_HEADER}{rows}").as_bytes(),
+            );
+        }
+    }
+    let run = analyze_ok(twice_over_three.path(), &[]);
+    assert_eq!(run.kpi("orders"), 3);
+    assert_eq!(run.journeys()["#1001"]["unshipped_items"], "9");
 }
 
 /// The rest of an order whose full row is in no file read (only the second part of a split
@@ -6359,4 +6384,76 @@ fn judgeme_reviews_are_linked_to_the_reviewers_latest_order_by_email() {
     );
     let md = std::fs::read_to_string(run.out.path().join("report.md")).unwrap();
     assert!(md.contains("(Judge.me reviews, 5 rows)"), "{md}");
+}
+
+/// Two exports, each newest-first (Shopify's order) and split: each part is ranked by its own
+/// latest time, so May's newest part (its latest time #1003's placement, 05-15) ranks above
+/// June's older part (its latest time #1002's fulfilment, 05-12). By rank alone May's stale
+/// #1002 (unfulfilled, its kettle stand pending) replaced June's fulfilled one, and the backlog
+/// held an order shipped weeks before. The version with the latest event wins, with its lines;
+/// versions with the same events go by rank: June's #1003, refunded since (a refund has no
+/// time), ranks above May's part and wins.
+#[test]
+fn the_version_with_the_latest_event_wins_across_split_exports() {
+    let row = |name: &str, status: &str, fulfilled: &str, at: &str, placed: &str| {
+        let (fulfillment, line) = match fulfilled {
+            "" => ("unfulfilled", "pending"),
+            _ => ("fulfilled", "fulfilled"),
+        };
+        format!(
+            "{name},{name}@x.test,{status},{fulfillment},{fulfilled},{at},USD,{placed},1,Kettle Stand,{line}\n"
+        )
+    };
+    let placed = |day: u32| format!("2024-05-{day:02} 09:00:00 -0400");
+    let fulfilled = |day: u32| format!("2024-05-{day:02} 15:00:00 -0400");
+    let dir = tempfile::tempdir().unwrap();
+    let part = |rows: &[String]| format!("{SHOPIFY_SPLIT_HEADER}{}", rows.concat());
+    let may_1 = [
+        row("#1003", "paid", "", "30.00", &placed(15)),
+        row("#1002", "paid", "", "20.00", &placed(7)),
+    ];
+    let may_2 = [row("#1001", "paid", "", "10.00", &placed(6))];
+    let june_1 = [
+        row("#1004", "paid", "", "40.00", &placed(30)),
+        row("#1003", "refunded", "", "30.00", &placed(15)),
+    ];
+    let june_2 = [
+        row("#1002", "paid", &fulfilled(12), "20.00", &placed(7)),
+        row("#1001", "paid", &fulfilled(10), "10.00", &placed(6)),
+    ];
+    for (name, rows) in [
+        ("orders_may_1.csv", &may_1[..]),
+        ("orders_may_2.csv", &may_2[..]),
+        ("orders_june_1.csv", &june_1[..]),
+        ("orders_june_2.csv", &june_2[..]),
+    ] {
+        write(dir.path(), name, part(rows).as_bytes());
+    }
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 4);
+    let j = run.journeys();
+    let version = |id: &str| {
+        (
+            j[id]["src_file"].as_str(),
+            j[id]["fulfillment_status"].as_str(),
+            j[id]["unshipped_items"].as_str(),
+        )
+    };
+    assert_eq!(version("#1002"), ("orders_june_2.csv", "fulfilled", "0"));
+    assert_eq!(version("#1001"), ("orders_june_2.csv", "fulfilled", "0"));
+    assert_eq!(version("#1003"), ("orders_june_1.csv", "unfulfilled", "1"));
+    assert_eq!(j["#1003"]["status"], "refunded");
+    let per_file = |reason: &str| {
+        run.data_quality()
+            .into_iter()
+            .filter(|e| e["reason"].as_str().is_some_and(|r| r.contains(reason)))
+            .map(|e| (e["file"].as_str().unwrap().to_string(), e["count"].as_u64()))
+            .collect::<Vec<_>>()
+    };
+    let may = vec![
+        ("orders_may_1.csv".to_string(), Some(2)),
+        ("orders_may_2.csv".to_string(), Some(1)),
+    ];
+    assert_eq!(per_file("duplicate order_id"), may);
+    assert_eq!(per_file("line item of an order whose lines a later"), may);
 }

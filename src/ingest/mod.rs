@@ -2,7 +2,8 @@
 //!
 //! `detect` recognises each file by its header, `read` and `frame` parse it into canonical
 //! columns, and [`load`] assembles the store: files of one kind are stacked in order of their
-//! latest timestamp (then name), duplicate orders keep their latest version, test orders are
+//! latest timestamp (then name), duplicate orders keep their latest version (by their own latest
+//! event, then the file's order: see `keep_latest`), test orders are
 //! removed, and every customer gets a `customer_key`. Each step counts what it drops or changes
 //! in the [`DataQuality`] audit.
 
@@ -934,7 +935,14 @@ pub fn load(
     let dropped_order_ids = dropped_order_ids(&mut by_kind);
     plausible_latest(&mut by_kind)?;
     lines_dated_by_their_orders(&mut by_kind);
-    let mut stack = |kind: TableKind| stack_kind(&mut by_kind, kind);
+    // The file and block of each rank of the orders and of the line items.
+    let mut ranked: Vec<(TableKind, FileRanks)> = Vec::new();
+    let mut stack = |kind: TableKind| -> Result<Option<DataFrame>> {
+        Ok(stack_ranked(&mut by_kind, kind)?.map(|(df, files)| {
+            ranked.push((kind, files));
+            df
+        }))
+    };
     let Some(orders) = stack(TableKind::Orders)? else {
         let found = inputs
             .iter()
@@ -968,18 +976,12 @@ pub fn load(
         (
             TableKind::Shipments,
             stack(TableKind::Shipments)?,
-            Some((
-                &[s::ORDER_ID, s::TRACKING_NUMBER][..],
-                "duplicate shipment (same order and tracking number): replaced by a later version",
-            )),
+            Some(&SHIPMENT_VERSIONS),
         ),
         (
             TableKind::Tickets,
             stack(TableKind::Tickets)?,
-            Some((
-                &[s::TICKET_ID][..],
-                "duplicate ticket_id: replaced by a later version",
-            )),
+            Some(&TICKET_VERSIONS),
         ),
         (TableKind::LineItems, stack(TableKind::LineItems)?, None),
         (
@@ -994,6 +996,7 @@ pub fn load(
             None,
         ),
     ];
+    let won = winning_exports(&orders, &ranked)?;
     let cites_known = {
         let _t = crate::timings::span("references to known orders");
         cites_known_orders(citing.iter().map(|(_, df, _)| df.as_ref()), &known)?
@@ -1004,7 +1007,15 @@ pub fn load(
             .into_par_iter()
             .zip(cites_known)
             .map(|((kind, df, latest_by), cites)| {
-                finish_citing(kind, df, cites.as_ref(), &known, &left_out, latest_by)
+                finish_citing(
+                    kind,
+                    df,
+                    cites.as_ref(),
+                    &orders,
+                    &left_out,
+                    latest_by,
+                    won.as_ref(),
+                )
             })
             .collect::<Vec<_>>()
     };
@@ -1178,18 +1189,20 @@ fn cites_known_orders<'a>(
 }
 
 /// A table of `kind` that cites orders, finished: its order references reconciled with the
-/// `known` order ids (`cites_known`: whether each row's reference is one, from
-/// [`cites_known_orders`]), then (with `latest_by` keys) its latest version of each key kept,
-/// then its rows citing no known order counted (see [`unknown_order_reason`]; those citing an
+/// ids of the `orders` (`cites_known`: whether each row's reference is one, from
+/// [`cites_known_orders`]), then (with `latest_by`) its latest version of each record kept (see
+/// [`keep_latest`]; `orders` date the plausible times), then for line items each order's lines
+/// of one export (see [`lines_of_the_latest_export`]), then its rows citing no known order counted (see [`unknown_order_reason`]; those citing an
 /// order `left_out` of the orders, a test order or one without a usable placement time, under
 /// a reason that says so). Returns the table and the audit of these steps.
 fn finish_citing(
     kind: TableKind,
     df: Option<DataFrame>,
     cites_known: Option<&BooleanChunked>,
-    known: &Series,
+    orders: &DataFrame,
     left_out: &Series,
-    latest_by: Option<(&[&str], &str)>,
+    latest_by: Option<&LatestBy>,
+    won: Option<&DataFrame>,
 ) -> Result<(Option<DataFrame>, DataQuality)> {
     let mut dq = DataQuality::default();
     let Some(df) = df else {
@@ -1200,6 +1213,7 @@ fn finish_citing(
     })?;
     let (df, unknown) = {
         let _t = crate::timings::span("order references");
+        let known = orders.column(s::ORDER_ID)?.as_materialized_series();
         reconcile_order_refs(df, cites_known, known, &mut dq)?
     };
     let df = if kind == TableKind::Shipments {
@@ -1208,11 +1222,11 @@ fn finish_citing(
         df
     };
     let mut df = match latest_by {
-        Some((keys, reason)) => keep_latest_timed(df, keys, reason, &mut dq)?,
+        Some(by) => keep_latest(df, by, orders, &mut dq)?,
         None => df,
     };
     if kind == TableKind::LineItems {
-        df = lines_of_the_latest_export(df, &mut dq)?;
+        df = lines_of_the_latest_export(df, won, &mut dq)?;
     }
     if kind == TableKind::Shipments {
         df = merge_repeated_untracked(df, &mut dq)?;
@@ -1245,17 +1259,42 @@ fn finish_citing(
 const LINES_REPLACED: &str =
     "line item of an order whose lines a later export also lists: replaced by that export's lines";
 
-/// Each order's line items from one export: the latest file (see [`stack_kind`]) that lists
-/// lines for it. Line items have no id, so overlapping exports of one order (a Shopify order in
-/// the May and the June export, the later one fulfilled) used to add up, giving the order the
-/// units of both; the lines left out are counted under [`LINES_REPLACED`]. Lines of different
-/// orders in different files are all kept. Only runs when the lines come from several files.
-fn lines_of_the_latest_export(df: DataFrame, dq: &mut DataQuality) -> Result<DataFrame> {
+/// Each order's line items from one export: the one whose version of the order won (`won`, from
+/// [`winning_exports`]: a Shopify export's lines are read from the same file as its orders),
+/// else (lines from files of their own) the latest file (see [`stack_kind`]) that lists lines
+/// for it. Line items have no id, so overlapping exports of one order (a Shopify order in the
+/// May and the June export, the later one fulfilled) used to add up, giving the order the units
+/// of both; the lines left out are counted under [`LINES_REPLACED`]. Lines of different orders
+/// in different files are all kept. Only runs when the lines come from several files.
+fn lines_of_the_latest_export(
+    df: DataFrame,
+    won: Option<&DataFrame>,
+    dq: &mut DataQuality,
+) -> Result<DataFrame> {
     let df = continued_lines_with_their_orders(df, dq)?;
     if df.column(s::SRC_RANK)?.n_unique()? < 2 {
         return Ok(df);
     }
-    let replaced = col(s::SRC_RANK).lt(col(s::SRC_RANK).max().over([col(s::ORDER_ID)])?);
+    let order = || [col(s::ORDER_ID)];
+    let latest = col(s::SRC_RANK).lt(col(s::SRC_RANK).max().over(order())?);
+    let (df, replaced) = match won {
+        None => (df, latest),
+        Some(won) => {
+            let df = df
+                .lazy()
+                .join(
+                    won.clone().lazy(),
+                    [col(s::ORDER_ID)],
+                    [col(s::ORDER_ID)],
+                    crate::journey::left_join_keeping_order(),
+                )
+                .collect()?;
+            let of_winner = col(s::SRC_RANK).eq(col(WON_RANK)).fill_null(lit(false));
+            let winner_listed = of_winner.clone().any(true).over(order())?;
+            let replaced = when(winner_listed).then(of_winner.not()).otherwise(latest);
+            (df, replaced)
+        }
+    };
     let dropped = audit(
         &df,
         replaced.clone(),
@@ -1263,10 +1302,68 @@ fn lines_of_the_latest_export(df: DataFrame, dq: &mut DataQuality) -> Result<Dat
         Effect::RowDropped,
         dq,
     )?;
-    if dropped == 0 {
-        return Ok(df);
+    let df = match (dropped, won) {
+        (0, None) => return Ok(df),
+        (0, Some(_)) => df.lazy(),
+        _ => df.lazy().filter(replaced.not()),
+    };
+    Ok(df.drop(cols([WON_RANK])).collect()?)
+}
+
+/// Column of [`winning_exports`]: the `src_rank` among the line items of the file (and block)
+/// whose version of the order won (UInt32, null when that file has no line items).
+const WON_RANK: &str = "_won_rank";
+
+/// Each order's winning version's export among the line items' files: `order_id` (String) and
+/// [`WON_RANK`], for the orders whose winning file also holds line items (a Shopify export),
+/// one row per order id (ids kept more than once are left out).
+/// `ranked` gives each kind's file name and block by rank (see [`stack_ranked`]). `None` unless
+/// the line items come from several files.
+fn winning_exports(
+    orders: &DataFrame,
+    ranked: &[(TableKind, FileRanks)],
+) -> Result<Option<DataFrame>> {
+    let files_of = |kind: TableKind| ranked.iter().find(|(k, _)| *k == kind).map(|(_, f)| f);
+    let (Some(order_files), Some(line_files)) =
+        (files_of(TableKind::Orders), files_of(TableKind::LineItems))
+    else {
+        return Ok(None);
+    };
+    if line_files.len() < 2 {
+        return Ok(None);
     }
-    Ok(df.lazy().filter(replaced.not()).collect()?)
+    let (order_ranks, line_ranks): (Vec<u32>, Vec<u32>) = order_files
+        .iter()
+        .enumerate()
+        .filter_map(|(order_rank, file)| {
+            let line_rank = line_files.iter().position(|f| f == file)?;
+            Some((order_rank as u32, line_rank as u32))
+        })
+        .unzip();
+    let ranks = DataFrame::new(
+        order_ranks.len(),
+        vec![
+            Column::new(s::SRC_RANK.into(), order_ranks),
+            Column::new(WON_RANK.into(), line_ranks),
+        ],
+    )?;
+    Ok(Some(
+        orders
+            .clone()
+            .lazy()
+            .select([col(s::ORDER_ID), col(s::SRC_RANK)])
+            // Orders sharing a scientific-notation id are all kept: none of them says whose lines
+            // are whose.
+            .filter(col(s::ORDER_ID).is_unique())
+            .join(
+                ranks.lazy(),
+                [col(s::SRC_RANK)],
+                [col(s::SRC_RANK)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .select([col(s::ORDER_ID), col(WON_RANK)])
+            .collect()?,
+    ))
 }
 
 /// Reason of the line items of a record that continues an order begun in another part of the
@@ -1582,8 +1679,9 @@ type ContinuedPart = (usize, String, Option<u32>);
 /// each part with at most one continuation of an order (the same export downloaded twice and
 /// split alike has two rests of the cut order, one for each first part), best pairs first:
 /// a part whose last record is the order (a split cuts an order at the end of one part and the
-/// start of the next), then a part with the order's full row before one with only more of its
-/// lines, then the same file (parts joined with `cat`), then the file name most
+/// start of the next), then a part whose name the continuation's follows ([`next_part_at`]:
+/// `orders_2025-07-01_2.csv` after `orders_2025-07-01_1.csv`, `xab` after `xaa`), then a part
+/// with the order's full row before one with only more of its lines, then the same file (parts joined with `cat`), then the file name most
 /// alike (the longest common start plus end: `orders_export_2 (1).csv` goes with
 /// `orders_export_1 (1).csv`), then the nearest in rank, the earlier on a tie. A continuation
 /// matched with another continuation (an order over three parts or more) goes on to that one's
@@ -1642,6 +1740,7 @@ fn continued_parts(
             let ends_with = other.last_records.iter().any(|(_, last)| last == id);
             let key = (
                 !ends_with,
+                std::cmp::Reverse(next_part_at(other_name, name)),
                 is_continuation.contains(&(part, id)),
                 other_name != name,
                 std::cmp::Reverse(similarity(other_name, name)),
@@ -1705,6 +1804,61 @@ fn continued_parts(
     ))
 }
 
+/// Whether the file name `next` is the one after `name` in a numbering of parts: the names
+/// (extension included) split into runs of digits, of letters and of other characters differ in
+/// exactly one run, and there `next`'s is the successor of `name`'s (a number plus one,
+/// `split`'s letters `aa`, `ab`... `az`, `ba`). Returns that run's position (a later run is the
+/// likelier part number: `orders_2025-05-02_1` follows `orders_2025-05-01_1` in its day, and
+/// `orders_2025-05-01_2` follows it in its last number), or `None`.
+fn next_part_at(name: &str, next: &str) -> Option<usize> {
+    fn runs(name: &str) -> Vec<&str> {
+        let class = |c: char| (c.is_ascii_digit(), c.is_alphabetic());
+        let mut runs = Vec::new();
+        let mut start = 0;
+        for (i, c) in name.char_indices().skip(1) {
+            let prev = name[..i].chars().next_back().map(class);
+            if prev != Some(class(c)) {
+                runs.push(&name[start..i]);
+                start = i;
+            }
+        }
+        runs.push(&name[start..]);
+        runs
+    }
+    fn successor(run: &str, next: &str) -> bool {
+        if run.bytes().all(|b| b.is_ascii_digit()) {
+            return match (run.parse::<u64>(), next.parse::<u64>()) {
+                (Ok(a), Ok(b)) => a.checked_add(1) == Some(b),
+                _ => false,
+            };
+        }
+        // Letters counted in base 26 from the end, as `split` names its parts.
+        let (run, next) = (run.to_ascii_lowercase(), next.to_ascii_lowercase());
+        if run.len() != next.len() || !run.bytes().all(|b| b.is_ascii_lowercase()) {
+            return false;
+        }
+        let mut bytes = run.into_bytes();
+        for b in bytes.iter_mut().rev() {
+            if *b == b'z' {
+                *b = b'a';
+            } else {
+                *b += 1;
+                return bytes == next.as_bytes();
+            }
+        }
+        false
+    }
+    let (a, b) = (runs(name), runs(next));
+    if a.len() != b.len() {
+        return None;
+    }
+    let mut differing = a.iter().zip(&b).enumerate().filter(|(_, (x, y))| x != y);
+    match (differing.next(), differing.next()) {
+        (Some((at, (x, y))), None) if successor(x, y) => Some(at),
+        _ => None,
+    }
+}
+
 /// Stacks the files of one kind, ordered by latest timestamp (a plausible one, see
 /// [`plausible_latest`]) then name, then block within a file ([`split_blocks`]: each block is
 /// an export of its own), numbering them in `src_rank` (UInt32) so that a later
@@ -1722,6 +1876,17 @@ fn stack_kind(
     by_kind: &mut Vec<(TableKind, frame::FileFrame, String)>,
     kind: TableKind,
 ) -> Result<Option<DataFrame>> {
+    Ok(stack_ranked(by_kind, kind)?.map(|(df, _)| df))
+}
+
+/// The file name and block of each `src_rank` of a stacked table, indexed by rank.
+type FileRanks = Vec<(String, u32)>;
+
+/// [`stack_kind`], with the file name and block of each `src_rank`.
+fn stack_ranked(
+    by_kind: &mut Vec<(TableKind, frame::FileFrame, String)>,
+    kind: TableKind,
+) -> Result<Option<(DataFrame, FileRanks)>> {
     let (mut files, rest): (Vec<_>, Vec<_>) = std::mem::take(by_kind)
         .into_iter()
         .partition(|(k, _, _)| *k == kind);
@@ -1762,6 +1927,10 @@ fn stack_kind(
                 .collect::<PolarsResult<_>>()?,
         ),
     };
+    let ranked: Vec<(String, u32)> = files
+        .iter()
+        .map(|(_, ff, name)| (name.clone(), ff.block))
+        .collect();
     let frames: Vec<LazyFrame> = files
         .into_iter()
         .enumerate()
@@ -1785,11 +1954,12 @@ fn stack_kind(
         .collect();
     let stacked = concat(frames, UnionArgs::default())?;
     let unread = unread_after_import(kind);
-    Ok(Some(if unread.is_empty() {
+    let stacked = if unread.is_empty() {
         stacked.collect()?
     } else {
         stacked.drop(cols(unread.iter().copied())).collect()?
-    }))
+    };
+    Ok(Some((stacked, ranked)))
 }
 
 /// Canonical columns of `kind` that are read and checked (their cells' problems counted in the
@@ -2200,48 +2370,131 @@ fn scientific_id(name: &str) -> Expr {
         .fill_null(lit(false))
 }
 
-fn keep_latest_timed(
-    df: DataFrame,
-    keys: &[&str],
-    reason: &str,
-    dq: &mut DataQuality,
-) -> Result<DataFrame> {
-    let _t = crate::timings::span(format!("latest versions by {}", keys.join(", ")));
-    keep_latest(df, keys, reason, dq)
+/// How the versions of one record in overlapping exports are found, and which one wins (see
+/// [`keep_latest`]).
+struct LatestBy {
+    /// The columns that identify the record.
+    keys: &'static [&'static str],
+    /// The record's event times (Datetime columns; those a file lacks are skipped): the version
+    /// with the latest of them is the latest version.
+    events: &'static [&'static str],
+    /// The audit reason of a replaced version.
+    reason: &'static str,
 }
 
-/// Keeps the latest version (file rank, then line) of rows sharing all `keys`; rows with a null
-/// or scientific-notation key are all kept. Replaced rows are counted under `reason`.
+/// An order's versions: by `order_id`, the latest by its own events.
+const ORDER_VERSIONS: LatestBy = LatestBy {
+    keys: &[s::ORDER_ID],
+    events: &[s::PLACED_AT, s::PAID_AT, s::FULFILLED_AT, s::CANCELLED_AT],
+    reason: "duplicate order_id: replaced by a later version",
+};
+
+/// A shipment's versions: by order and tracking number, the latest by its shipping and
+/// delivery times.
+const SHIPMENT_VERSIONS: LatestBy = LatestBy {
+    keys: &[s::ORDER_ID, s::TRACKING_NUMBER],
+    events: &[s::SHIPPED_AT, s::DELIVERED_AT],
+    reason: "duplicate shipment (same order and tracking number): replaced by a later version",
+};
+
+/// A ticket's versions: by `ticket_id`, the latest by its opening, first response and solving
+/// times.
+const TICKET_VERSIONS: LatestBy = LatestBy {
+    keys: &[s::TICKET_ID],
+    events: &[s::CREATED_AT, s::FIRST_RESPONSE_AT, s::SOLVED_AT],
+    reason: "duplicate ticket_id: replaced by a later version",
+};
+
+/// The latest version of each record of `df` (see [`LatestBy`]). Within a file, the last of
+/// its rows sharing all `by.keys` (SPEC section 1); across files, the version whose latest event
+/// is latest, and among those the file ranked last (see [`stack_kind`]). Event times after
+/// `placed`'s latest plausible time ([`crate::journey::latest_plausible`]: a mistyped year) are
+/// left out. So the version with the most recent event wins whatever its file's rank: files
+/// are ranked by their latest time, and the part of a split later export that holds an order
+/// fulfilled since can rank below an earlier export's newest part. Versions with the same
+/// events (a refund, which carries no time) go by file, as SPEC's order of files has it. Rows
+/// with a null or scientific-notation key are all kept. Replaced rows are counted under
+/// `by.reason`. The result is in source order.
 fn keep_latest(
     df: DataFrame,
-    keys: &[&str],
-    reason: &str,
+    by: &LatestBy,
+    placed: &DataFrame,
     dq: &mut DataQuality,
 ) -> Result<DataFrame> {
+    let _t = crate::timings::span(format!("latest versions by {}", by.keys.join(", ")));
     let mut unkeyed = lit(false);
-    for k in keys {
+    for k in by.keys {
         unkeyed = unkeyed.or(col(*k).is_null()).or(scientific_id(k));
     }
-    let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let key_cols: Vec<Expr> = by.keys.iter().map(|k| col(*k)).collect();
     let sorted = in_source_order(&df)?;
-    if all_distinct(&df, keys)? {
+    if all_distinct(&df, by.keys)? {
         return Ok(by_source(df.lazy(), sorted).collect()?); // nothing to replace
     }
-    // Counted from the end: the last version of a key has count 1, earlier ones are replaced.
+    // Within a file (a block of one: an export of its own) the last row is its version (SPEC
+    // section 1); across files, the version with the latest event ...
+    let mut in_file = key_cols.clone();
+    in_file.push(col(s::SRC_RANK));
+    let last_in_file = col(by.keys[0]).cum_count(true).over(in_file)?.eq(lit(1));
+    let event = when(last_in_file.clone())
+        .then(latest_event(
+            &df,
+            by.events,
+            crate::journey::latest_plausible(placed)?,
+        )?)
+        .otherwise(lit(NULL).cast(DataType::Int64));
+    let best = event.clone().max().over(key_cols.clone())?;
+    // (all of them when none has an event time) ...
+    let candidate = last_in_file.and(event.eq(best.clone()).fill_null(best.is_null()));
+    // ... of which the last in source order wins: counted from the end, it has count 1.
+    let later = candidate
+        .clone()
+        .cast(DataType::UInt32)
+        .cum_sum(true)
+        .over(key_cols)?;
     let df = by_source(df.lazy(), sorted)
         .with_column(
             unkeyed
                 .not()
-                .and(col(keys[0]).cum_count(true).over(key_cols)?.gt(lit(1)))
+                .and(candidate.not().or(later.gt(lit(1))))
                 .alias("_replaced"),
         )
         .collect()?;
-    audit(&df, col("_replaced"), reason, Effect::RowReplaced, dq)?;
+    audit(&df, col("_replaced"), by.reason, Effect::RowReplaced, dq)?;
     Ok(df
         .lazy()
         .filter(col("_replaced").not())
         .drop(cols(["_replaced"]))
         .collect()?)
+}
+
+/// A row's latest event: the greatest of its `events` columns present in `df` (ms since the
+/// epoch, Int64), those after `cap` left out; null when it has none.
+fn latest_event(
+    df: &DataFrame,
+    events: &[&str],
+    cap: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Expr> {
+    let times: Vec<Expr> = events
+        .iter()
+        .filter(|e| {
+            df.column(e)
+                .is_ok_and(|c| matches!(c.dtype(), DataType::Datetime(_, _)))
+        })
+        .map(|e| {
+            let t = col(*e).cast(DataType::Int64);
+            match cap {
+                Some(cap) => when(t.clone().lt_eq(lit(cap.timestamp_millis())))
+                    .then(t)
+                    .otherwise(lit(NULL).cast(DataType::Int64)),
+                None => t,
+            }
+        })
+        .collect();
+    Ok(match times.is_empty() {
+        true => lit(NULL).cast(DataType::Int64),
+        false => polars::lazy::dsl::max_horizontal(times)?,
+    })
 }
 
 /// Shipments from several files with their tracking numbers upper-cased, so that one parcel
@@ -2588,28 +2841,7 @@ fn finish_orders(
     let mut lf = if ids_distinct {
         orders.lazy() // no order to replace
     } else {
-        let orders = orders
-            .lazy()
-            .with_column(
-                col(s::ORDER_ID)
-                    .cum_count(true)
-                    .over([col(s::ORDER_ID)])?
-                    .gt(lit(1))
-                    .and(scientific_id(s::ORDER_ID).not())
-                    .alias("_replaced"),
-            )
-            .collect()?;
-        audit(
-            &orders,
-            col("_replaced"),
-            "duplicate order_id: replaced by a later version",
-            Effect::RowReplaced,
-            dq,
-        )?;
-        orders
-            .lazy()
-            .filter(col("_replaced").not())
-            .drop(cols(["_replaced"]))
+        keep_latest(orders.clone(), &ORDER_VERSIONS, &orders, dq)?.lazy()
     };
 
     // ISO 4217 codes are case-insensitive: `usd`, ` USD ` and `USD` are one currency.
@@ -2938,5 +3170,33 @@ mod tests {
         assert!(!is_in_journey_order(&df).unwrap());
         let df = orders(&[1_000, 1_000, 2_000], &["a", "b", "a"], &[2, 3, 4]);
         assert!(is_in_journey_order(&df).unwrap());
+    }
+
+    /// The part a split export's file follows, by its name: one run differs, by one.
+    #[test]
+    fn a_part_follows_the_part_numbered_one_before_it() {
+        let next = next_part_at;
+        assert_eq!(next("orders_export_1.csv", "orders_export_2.csv"), Some(4));
+        assert_eq!(
+            next("orders_export_1 (1).csv", "orders_export_2 (1).csv"),
+            Some(4)
+        );
+        assert_eq!(next("orders_export_9.csv", "orders_export_10.csv"), Some(4));
+        assert_eq!(next("part_09.csv", "part_10.csv"), Some(2));
+        assert_eq!(next("xaa", "xab"), Some(0));
+        assert_eq!(next("xaz", "xba"), Some(0));
+        // The day and the part number each follow; the part number is the later run.
+        assert_eq!(next("o_2025-05-01_1.csv", "o_2025-05-01_2.csv"), Some(8));
+        assert_eq!(next("o_2025-05-01_1.csv", "o_2025-05-02_1.csv"), Some(6));
+        // Not one after the other, two runs differ, or the copy differs.
+        assert_eq!(next("orders_export_2.csv", "orders_export_1.csv"), None);
+        assert_eq!(next("orders_export_1.csv", "orders_export_3.csv"), None);
+        assert_eq!(next("o_2025-05-01_1.csv", "o_2025-07-01_2.csv"), None);
+        assert_eq!(next("orders_export_1.csv", "orders_export_2 (1).csv"), None);
+        assert_eq!(next("xaz", "xaa"), None);
+        assert_eq!(next("xzz", "yaa"), Some(0));
+        assert_eq!(next("zz", "aa"), None);
+        assert_eq!(next("may.csv", "jun.csv"), None);
+        assert_eq!(next("orders.csv", "orders.csv"), None);
     }
 }
