@@ -323,10 +323,20 @@ fn hostile_strings_are_neutralised_and_escaped() {
     let sel = scraper::Selector::parse("script, img, iframe").unwrap();
     assert_eq!(doc.select(&sel).count(), 0);
 
-    // Markdown: the file name cannot break out of its text.
+    // Markdown: the file name cannot break out of its text, and the lane label is escaped in
+    // its breakdown: every `<` but those of the report's own folds is backslash-escaped.
     let md = read(&tmp.path().join("report.md"));
     assert!(md.contains("notes\\|\\`rm -rf\\`\\<b\\>x.csv"), "{md}");
-    assert!(!md.contains("<b>") && !md.contains("<script"), "{md}");
+    assert!(md.contains("\\<script\\>alert(1)\\</script\\>"), "{md}");
+    let mut own = md.clone();
+    for tag in ["<details>", "</details>", "<summary>", "</summary>"] {
+        own = own.replace(tag, "");
+    }
+    let bare = own
+        .match_indices('<')
+        .filter(|(i, _)| !own[..*i].ends_with('\\'))
+        .count();
+    assert_eq!(bare, 0, "{md}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `report.md`: the report for a CI job summary (`$GITHUB_STEP_SUMMARY`) or a PR comment: the
-//! headline, the ranked snags with their status against the baseline, the KPIs folded away.
+//! headline, the ranked snags with their status against the baseline, then folded away (`<details>`)
+//! each snag's evidence, impact terms and breakdown, and the KPIs.
 //! Every string from the data is Markdown-escaped by the template environment.
 
 use minijinja::{context, Value};
