@@ -652,6 +652,12 @@ impl Comparison {
                 self.current_window_end.as_deref(),
             ],
         );
+        let labels = |names: &mut dyn Iterator<Item = &str>| {
+            names
+                .map(|k| super::kpi_label(k, self.current_repeat_window_days))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let zone = zones.map(|(was, now)| {
             let hours = if self.times_known_to_the_day.is_empty() {
                 String::new()
@@ -660,13 +666,13 @@ impl Comparison {
                     "; nor, as some times are known to the day only ({}), the waits and \
                      transit times ({})",
                     self.times_known_to_the_day.join(", "),
-                    KPIS_OF_LOCAL_HOURS.join(", ")
+                    labels(&mut KPIS_OF_LOCAL_HOURS.iter().copied())
                 )
             };
             format!(
                 "Store time zone changed ({was} -> {now}): KPIs of local days, dates and weekdays \
                  are not compared ({}){hours}, nor the snags they measure",
-                KPIS_OF_LOCAL_DAYS.join(", ")
+                labels(&mut KPIS_OF_LOCAL_DAYS.iter().copied())
             )
         });
         // KPIs a changed threshold defines (the repeat rates, the revenue and, across zones,
@@ -689,7 +695,7 @@ impl Comparison {
         let redefined = (!redefined.is_empty()).then(|| {
             format!(
                 "Not compared, as a changed threshold defines them: {} (and the snags they measure)",
-                redefined.join(", ")
+                labels(&mut redefined.iter().copied())
             )
         });
         // A baseline from before a change of the spike test's rule counted spike days by
@@ -1736,7 +1742,7 @@ mod tests {
         assert!(
             notes[0].starts_with(
                 "Store time zone changed (Asia/Tokyo -> America/New_York): KPIs of local days, \
-                 dates and weekdays are not compared (on_time_rate, late_share,"
+                 dates and weekdays are not compared (On-time rate, Late share,"
             ),
             "{notes:?}"
         );
@@ -1779,7 +1785,7 @@ mod tests {
         assert!(
             notes[0].contains(
                 "; nor, as some times are known to the day only (shipped_at (shipments.csv)), \
-                 the waits and transit times (fulfillment_wait_p50_h,"
+                 the waits and transit times (Order-to-ship p50, Order-to-ship p90,"
             ),
             "{notes:?}"
         );
@@ -1830,7 +1836,7 @@ mod tests {
         );
         assert_eq!(
             c.notes()[1],
-            "Not compared, as a changed threshold defines them: sla_breach_share (and the snags they measure)"
+            "Not compared, as a changed threshold defines them: Shipped over the SLA (and the snags they measure)"
         );
         let text = crate::report::table::comparison_text(&c, None, 120, false);
         assert!(
