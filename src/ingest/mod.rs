@@ -33,11 +33,16 @@ pub struct InputFile {
     pub kind: TableKind,
     pub format: String,
     /// Records of this table read from the file (after folding line-item rows into orders, before
-    /// any row was dropped).
+    /// any row was dropped), but for those in `continued`.
     pub rows: u64,
     /// Shipments only: tracking numbers counted (a cell may hold several, comma-joined).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_numbers: Option<u64>,
+    /// Orders only, when some: records that only continue an order begun in another part of a
+    /// split export (its later line items, no order field: see `continued_parts`), not counted
+    /// in `rows`, as they are the rest of an order counted where it begins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continued: Option<u64>,
 }
 
 /// One file in the folder that was not used, with the reason.
@@ -257,6 +262,10 @@ fn table_from_cells(
     let dropped = dropped_in(dq, &raw.name) - dropped_before;
     let dropped_counted_elsewhere = ff.dropped_counted_elsewhere;
     let mut blocks = split_blocks(ff)?;
+    let continued = match table.spec.kind {
+        TableKind::Orders => blocks.iter().map(|b| b.continued.len() as u64).sum(),
+        _ => 0,
+    };
     let mut height = 0;
     let mut tracking_numbers = None;
     for block in blocks.iter_mut() {
@@ -290,8 +299,9 @@ fn table_from_cells(
         file: raw.name.clone(),
         kind: table.spec.kind,
         format: table.format.clone(),
-        rows: height + dropped + dropped_counted_elsewhere,
+        rows: height + dropped + dropped_counted_elsewhere - continued,
         tracking_numbers,
+        continued: (continued > 0).then_some(continued),
     };
     Ok((input, blocks))
 }

@@ -411,7 +411,9 @@ pub fn window_dates(start: Option<&str>, end: Option<&str>, tz: &str) -> String 
 /// the format when it is not snagscan's own (`format_label`); a format of one row per line
 /// item counts the orders its rows fold into (`orders_export_1.csv (Shopify orders, 51
 /// orders)`, beside `orders_export_1.csv (Shopify line items, 121 rows)`); so does a format
-/// that can have one (WooCommerce: a row per order, or one per product folded).
+/// that can have one (WooCommerce: a row per order, or one per product folded). A part of a split
+/// export that starts with the rest of an order begun in the part before says so (`51 orders and
+/// the rest of 1 order begun in another part`).
 pub fn input_text(i: &InputFile) -> String {
     let kind = i.kind.as_str().replace('_', " ");
     let what = match format_label(&i.format) {
@@ -427,7 +429,12 @@ pub fn input_text(i: &InputFile) -> String {
         (false, 1) => "row",
         (false, _) => "rows",
     };
-    format!("{} ({what}, {} {rows})", i.file, i.rows)
+    let continued = match i.continued {
+        Some(1) => " and the rest of 1 order begun in another part".to_string(),
+        Some(n) => format!(" and the rest of {n} orders begun in other parts"),
+        None => String::new(),
+    };
+    format!("{} ({what}, {} {rows}{continued})", i.file, i.rows)
 }
 
 /// The length of a data window of `days` (fractional) as the reports write it: whole days
