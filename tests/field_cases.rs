@@ -2505,6 +2505,24 @@ fn an_order_cut_by_a_split_export_is_one_order_with_all_its_lines() {
             .dq("line item of an order whose lines a later export")
             .is_none());
     }
+    // The second part's inputs line counts #1002 as its order and #1001's rest apart.
+    let run = analyze_ok(split.path(), &[]);
+    let part2 = run.report()["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["file"] == "orders_export_2.csv" && i["kind"] == "orders")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&part2["rows"], &part2["continued"]),
+        (&1.into(), &1.into())
+    );
+    let md = std::fs::read_to_string(run.out.path().join("report.md")).unwrap();
+    assert!(
+        md.contains(r"orders\_export\_2.csv (Shopify orders, 1 order and the rest of 1 order begun in another part)"),
+        "{md}"
+    );
 }
 
 /// Each rest of a cut order goes with one part: the same export downloaded twice and split
@@ -6456,4 +6474,41 @@ fn the_version_with_the_latest_event_wins_across_split_exports() {
     ];
     assert_eq!(per_file("duplicate order_id"), may);
     assert_eq!(per_file("line item of an order whose lines a later"), may);
+}
+
+/// A money column that writes decimals both ways (`32,63` and `12.50`, each read as written): a
+/// cell either convention could have written (`2,500`) is read with the point, 2500, and
+/// counted, with a line of each convention; before, it was read so without a word.
+#[test]
+fn a_money_column_mixing_decimal_conventions_warns_its_ambiguous_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,status,total,currency\n\
+          1,a,2024-01-01 10:00,paid,\"32,63\",EUR\n\
+          2,b,2024-01-02 10:00,paid,12.50,EUR\n\
+          3,c,2024-01-03 10:00,paid,\"1.234,50\",EUR\n\
+          4,d,2024-01-04 10:00,paid,\"2,500\",EUR\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("revenue"), 3779.63);
+    let (effect, count, lines) = run.dq_entry(
+        "total: the column writes decimals with a point (line 3) and with a comma (line 2)",
+    );
+    assert_eq!(
+        (effect, count, lines),
+        ("warning".into(), 1.into(), serde_json::json!([5]))
+    );
+    // One convention, however many ambiguous cells: no warning.
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,customer_id,placed_at,status,total,currency\n\
+          1,a,2024-01-01 10:00,paid,12.50,EUR\n\
+          2,b,2024-01-02 10:00,paid,\"2,500\",EUR\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("revenue"), 2512.5);
+    assert!(run.dq("writes decimals with a point").is_none());
 }

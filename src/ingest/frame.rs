@@ -671,6 +671,30 @@ impl<'a> ColumnContext<'a> {
             .map(|(line, cell)| (line, NumberCell::Text(cell)))
     }
 
+    /// Warns the cells of a money column read with a decimal point whose reading the convention
+    /// decides (`2,500` read as 2500), when the column shows both a decimal point and a decimal
+    /// comma beyond doubt (`12.50` and `32,63`, each read as written): which one such a cell
+    /// follows cannot be told, so the file's point is taken and the cells are counted.
+    fn mixed_decimals(&mut self, c: &ColumnSpec, cells: &TextColumn) {
+        let Some(value::MixedDecimals {
+            point_line: point,
+            comma_line: comma,
+            ambiguous,
+        }) = value::mixed_decimal_separators(self.kept(cells))
+        else {
+            return;
+        };
+        let reason = format!(
+            "{}: the column writes decimals with a point (line {point}) and with a comma (line \
+             {comma}): a cell either could have written (2,500, 2.500) is read with the point \
+             (2500, 2.5)",
+            c.canonical
+        );
+        for (line, cell) in ambiguous {
+            self.note(line, &reason, Effect::Warning, Some(cell));
+        }
+    }
+
     fn bad_value(&mut self, c: &ColumnSpec, line: u64, cell: &str, why: &str) {
         // One reason per kind of problem, not per value: the value is the example.
         let reason = format!("unparseable {} ({})", c.canonical, without_value(why));
@@ -703,6 +727,9 @@ impl<'a> ColumnContext<'a> {
             ValueType::Money => {
                 let dc = self.opts.decimal_comma
                     || value::infer_decimal_comma(self.kept(cells).map(|(_, cell)| cell));
+                if !dc {
+                    self.mixed_decimals(c, cells);
+                }
                 let cells = self.number_cells(cells);
                 vec![self.parsed(c, header, cells, |cell| value::parse_money(cell, dc))?]
             }

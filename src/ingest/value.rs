@@ -715,6 +715,48 @@ fn decimal_separator(cell: &str) -> Option<u8> {
     (digits_after != 3).then_some(sep)
 }
 
+/// A money column that writes decimals both with a point and with a comma (see
+/// [`mixed_decimal_separators`]).
+pub struct MixedDecimals<'a> {
+    /// The line of the first cell showing a decimal point beyond doubt (`12.50`).
+    pub point_line: u64,
+    /// The line of the first cell showing a decimal comma beyond doubt (`32,63`).
+    pub comma_line: u64,
+    /// The cells whose reading depends on the convention (`2,500`, `2.500`: a separator
+    /// followed by three digits), as (line, cell).
+    pub ambiguous: Vec<(u64, &'a str)>,
+}
+
+/// The column's [`MixedDecimals`] when some cell shows a decimal point and some a decimal comma
+/// beyond doubt (see [`infer_decimal_comma`]) and some cell's reading depends on which; `None`
+/// when the column keeps to one convention or no cell depends on it.
+pub fn mixed_decimal_separators<'a>(
+    cells: impl Iterator<Item = (u64, &'a str)>,
+) -> Option<MixedDecimals<'a>> {
+    let (mut point, mut comma, mut ambiguous) = (None, None, Vec::new());
+    for (line, cell) in cells {
+        match decimal_separator(cell) {
+            Some(b'.') => point = point.or(Some(line)),
+            Some(_) => comma = comma.or(Some(line)),
+            None if cell.contains(['.', ','])
+                && scientific(cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}'))
+                    .is_none() =>
+            {
+                ambiguous.push((line, cell))
+            }
+            None => {}
+        }
+    }
+    match (point, comma, ambiguous.is_empty()) {
+        (Some(point_line), Some(comma_line), false) => Some(MixedDecimals {
+            point_line,
+            comma_line,
+            ambiguous,
+        }),
+        _ => None,
+    }
+}
+
 /// True when a money column writes decimals with a comma: some cell shows a decimal comma
 /// beyond doubt (`32,63`, `1.234,50`) and none a decimal point (`32.63`; scientific notation,
 /// `1.5E+02`, casts no vote either way). In such a column a
