@@ -3747,6 +3747,24 @@ fn gzip_and_tsv_inputs_are_read() {
     assert_eq!(run.kpi("orders"), 2);
     assert_eq!(run.journeys()["Z-2"]["src_file"], "orders_june.csv");
     assert_eq!(run.report()["skipped_files"], serde_json::json!([]));
+
+    // A Parquet file compressed whole is an error that says so (it was skipped, its binary
+    // printed as its header).
+    let parquet = tempfile::tempdir().unwrap();
+    let mut df = df!("order_id" => ["P-1"], "placed_at" => ["2024-05-01 10:00:00"]).unwrap();
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(&mut df).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&bytes).unwrap();
+    write(parquet.path(), "orders.parquet.gz", &gz.finish().unwrap());
+    let run = analyze(parquet.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("orders.parquet.gz: a Parquet file compressed with gzip"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

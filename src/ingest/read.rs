@@ -10,8 +10,9 @@ use polars::prelude::{ArrowDataType, Column, DataFrame, DataType, FileMetadataRe
 
 use crate::error::{Error, Result};
 
-/// Extensions read from an input folder (SPEC section 1).
-pub const INPUT_EXTENSIONS: [&str; 4] = [".csv", ".csv.gz", ".tsv", ".parquet"];
+/// Extensions read from an input folder (SPEC section 1); `.parquet.gz` only to be refused with
+/// what to do (see `read_bytes`), not passed over in silence.
+pub const INPUT_EXTENSIONS: [&str; 5] = [".csv", ".csv.gz", ".tsv", ".parquet", ".parquet.gz"];
 
 /// Spreadsheet workbooks: not read (snagscan reads text and Parquet), but listed so that each
 /// is reported as skipped with what to do, rather than ignored silently.
@@ -1144,6 +1145,16 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
             .read_to_end(&mut out)
             .map_err(|e| Error::io(path, e))?;
         bytes = out;
+        // A Parquet file compressed whole (Parquet compresses its own columns): its binary
+        // would otherwise be read as a header that matches no export.
+        if bytes.starts_with(b"PAR1") {
+            return Err(Error::File {
+                file: file_name_of(path),
+                message: "a Parquet file compressed with gzip: decompress it (gunzip) and \
+                          name it .parquet; Parquet compresses its own columns"
+                    .into(),
+            });
+        }
     }
     Ok(bytes)
 }
