@@ -2431,6 +2431,28 @@ fn a_customer_id_in_scientific_notation_is_no_customer_key() {
     let j = run.journeys();
     assert_eq!(j["1002"]["customer_key"], "b@x.test");
     assert_eq!(j["1005"]["customer_key"], "K77");
+    std::fs::remove_file(dir.path().join("customers.csv")).unwrap();
+
+    // The same person's orders mangled in some rows and intact in others (a re-saved export
+    // beside a fresh one): the mangled rows go to the one intact id their e-mail carries (they
+    // were two customers, 5500000000001 and a@x.test); an e-mail on two intact ids names neither.
+    write(
+        dir.path(),
+        "orders.csv",
+        b"order_id,placed_at,customer_id,email,total\n\
+          1001,2024-05-01 10:00:00,5.50E+12,A@x.test,10\n\
+          1002,2024-05-02 10:00:00,5500000000001,a@x.test,20\n\
+          1003,2024-05-03 10:00:00,5.50E+12,b@x.test,30\n\
+          1004,2024-05-04 10:00:00,5500000000002,b@x.test,40\n\
+          1005,2024-05-05 10:00:00,5500000000003,b@x.test,50\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    assert_eq!(j["1001"]["customer_key"], "5500000000001");
+    assert_eq!(j["1001"]["order_seq"], "1");
+    assert_eq!(j["1002"]["order_seq"], "2");
+    assert_eq!(j["1003"]["customer_key"], "b@x.test");
+    assert_eq!(run.kpi("customers"), 4);
 }
 
 /// A Shopify export with its columns of case 01 and the order fields Shopify leaves empty on an

@@ -2172,6 +2172,59 @@ fn real_id(name: &str) -> Expr {
     .otherwise(v)
 }
 
+/// The orders without a customer key keyed by their e-mail (`email_key`), but those whose
+/// customer id is mangled into scientific notation ([`person_id`]) whose e-mail's other orders
+/// carry one intact id (or customers-table person): keyed by that, as one person's orders are,
+/// when some rows of a re-saved export were mangled and others not (they were two customers).
+/// An e-mail on orders of several ids names none of them.
+fn by_email(orders: DataFrame, email_key: Expr) -> Result<DataFrame> {
+    const EMAIL: &str = "_email_key";
+    let mangled = scientific_id(s::CUSTOMER_ID).and(col(s::CUSTOMER_KEY).is_null());
+    let any_mangled = orders
+        .clone()
+        .lazy()
+        .filter(col(s::CUSTOMER_KEY).is_null())
+        .select([scientific_id(s::CUSTOMER_ID).any(true).alias("_any")])
+        .collect()?
+        .column("_any")?
+        .bool()?
+        .get(0)
+        .unwrap_or(false);
+    let lf = orders.lazy().with_column(email_key.alias(EMAIL));
+    let by_email = coalesce(&[col(s::CUSTOMER_KEY), col(EMAIL)]);
+    let lf = if any_mangled {
+        let named = lf
+            .clone()
+            .filter(
+                col(s::CUSTOMER_KEY)
+                    .is_not_null()
+                    .and(col(EMAIL).is_not_null()),
+            )
+            .group_by([col(EMAIL)])
+            .agg([
+                col(s::CUSTOMER_KEY).first().alias("_named"),
+                col(s::CUSTOMER_KEY).n_unique().alias("_ids"),
+            ])
+            .filter(col("_ids").eq(lit(1u32)));
+        lf.join(
+            named,
+            [col(EMAIL)],
+            [col(EMAIL)],
+            crate::journey::left_join_keeping_order(),
+        )
+        .with_column(
+            when(mangled)
+                .then(coalesce(&[col("_named"), col(EMAIL)]))
+                .otherwise(by_email)
+                .alias(s::CUSTOMER_KEY),
+        )
+        .drop(cols(["_named", "_ids"]))
+    } else {
+        lf.with_column(by_email.alias(s::CUSTOMER_KEY))
+    };
+    Ok(lf.drop(cols([EMAIL])).collect()?)
+}
+
 /// A customer id that can key a customer: [`real_id`], and null for a spreadsheet's
 /// scientific-notation rendering ([`scientific_id`]: `5.50E+12` stands for every id from
 /// 5,495,000,000,000 to 5,504,999,999,999, so keyed by it, different customers would be one),
@@ -2928,10 +2981,7 @@ fn finish_orders(
     let orders = if orders.column(s::CUSTOMER_KEY)?.null_count() == 0 {
         orders
     } else {
-        orders
-            .lazy()
-            .with_column(coalesce(&[col(s::CUSTOMER_KEY), email_key]).alias(s::CUSTOMER_KEY))
-            .collect()?
+        by_email(orders, email_key)?
     };
     let orders = in_journey_order(orders)?;
     let unknown = col(s::CUSTOMER_KEY).is_null();
