@@ -6552,3 +6552,102 @@ fn a_money_column_mixing_decimal_conventions_warns_its_ambiguous_cells() {
     assert_eq!(run.kpi("revenue"), 2512.5);
     assert!(run.dq("writes decimals with a point").is_none());
 }
+
+/// An earlier and a later export, each split at the same order, under names that pair neither
+/// the parts nor the exports (`export_k`, `export_m`, `export_p`, `export_t`): each rest goes
+/// with the full row of its own export by their places in the order of exports (May's rest
+/// with May's first part, June's with June's), whatever ranks lie between them. By the nearest
+/// rank, May's rest (its part ranked between June's two) went with June's full row, and #1001
+/// took May's stale lines: the tea tin June fulfilled read pending (4 units, not 3).
+#[test]
+fn the_rests_of_two_exports_cut_at_one_order_go_with_their_own_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let placed = |day: u32| format!("2024-05-{day:02} 09:00:00 -0400");
+    let done = |day: u32| format!("2024-05-{day:02} 15:00:00 -0400");
+    let order = |name: &str, status: &str, fulfilled: &str, total: &str, day: u32, line: &str| {
+        format!(
+            "{name},{name}@x.test,paid,{status},{fulfilled},{total},USD,{},{line}\n",
+            placed(day)
+        )
+    };
+    let rest = |name: &str, day: u32, line: &str| {
+        format!("{name},{name}@x.test,,,,,,{},{line}\n", placed(day))
+    };
+    let parts = [
+        // May, exported on the 14th: #1001 cut after its mugs; all pending.
+        (
+            "export_k.csv",
+            format!(
+                "{}{}",
+                order("#1000", "unfulfilled", "", "12.00", 1, "1,Filter,pending"),
+                order("#1001", "unfulfilled", "", "65.40", 6, "2,Mug,pending")
+            ),
+        ),
+        (
+            "export_p.csv",
+            format!(
+                "{}{}{}",
+                rest("#1001", 6, "1,Tea Tin,pending"),
+                rest("#1001", 6, "3,Spoon,pending"),
+                order(
+                    "#1002",
+                    "unfulfilled",
+                    "",
+                    "37.80",
+                    14,
+                    "1,Kettle Stand,pending"
+                )
+            ),
+        ),
+        // June: the mugs and the tea tin shipped on the 12th, the spoons pending.
+        (
+            "export_m.csv",
+            format!(
+                "{}{}",
+                order(
+                    "#1000",
+                    "fulfilled",
+                    &done(10),
+                    "12.00",
+                    1,
+                    "1,Filter,fulfilled"
+                ),
+                order("#1001", "partial", &done(12), "65.40", 6, "2,Mug,fulfilled")
+            ),
+        ),
+        (
+            "export_t.csv",
+            format!(
+                "{}{}{}",
+                rest("#1001", 6, "1,Tea Tin,fulfilled"),
+                rest("#1001", 6, "3,Spoon,pending"),
+                order(
+                    "#1002",
+                    "fulfilled",
+                    &done(15),
+                    "37.80",
+                    14,
+                    "1,Kettle Stand,fulfilled"
+                )
+            ),
+        ),
+    ];
+    for (name, rows) in &parts {
+        write(
+            dir.path(),
+            name,
+            format!("{SHOPIFY_SPLIT_HEADER}{rows}").as_bytes(),
+        );
+    }
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 3);
+    let j = run.journeys();
+    assert_eq!(
+        (
+            j["#1001"]["src_file"].as_str(),
+            j["#1001"]["fulfillment_status"].as_str(),
+            j["#1001"]["unshipped_items"].as_str()
+        ),
+        ("export_m.csv", "partial", "3")
+    );
+}

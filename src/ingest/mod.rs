@@ -1202,9 +1202,10 @@ fn cites_known_orders<'a>(
 /// ids of the `orders` (`cites_known`: whether each row's reference is one, from
 /// [`cites_known_orders`]), then (with `latest_by`) its latest version of each record kept (see
 /// [`keep_latest`]; `orders` date the plausible times), then for line items each order's lines
-/// of one export (see [`lines_of_the_latest_export`]), then its rows citing no known order counted (see [`unknown_order_reason`]; those citing an
-/// order `left_out` of the orders, a test order or one without a usable placement time, under
-/// a reason that says so). Returns the table and the audit of these steps.
+/// of one export (see [`lines_of_the_latest_export`]; `won` from [`winning_exports`]), then its
+/// rows citing no known order counted (see [`unknown_order_reason`]; those citing an order
+/// `left_out` of the orders, a test order or one without a usable placement time, under a
+/// reason that says so). Returns the table and the audit of these steps.
 fn finish_citing(
     kind: TableKind,
     df: Option<DataFrame>,
@@ -1687,15 +1688,17 @@ type ContinuedPart = (usize, String, Option<u32>);
 ///
 /// Each continuation is matched with one part holding the same order, whole or continued, and
 /// each part with at most one continuation of an order (the same export downloaded twice and
-/// split alike has two rests of the cut order, one for each first part), best pairs first:
-/// a part whose last record is the order (a split cuts an order at the end of one part and the
+/// split alike has two rests of the cut order, one for each first part), best pairs first: a
+/// part whose last record is the order (a split cuts an order at the end of one part and the
 /// start of the next), then a part whose name the continuation's follows ([`next_part_at`]:
 /// `orders_2025-07-01_2.csv` after `orders_2025-07-01_1.csv`, `xab` after `xaa`), then a part
-/// with the order's full row before one with only more of its lines, then the same file (parts joined with `cat`), then the file name most
-/// alike (the longest common start plus end: `orders_export_2 (1).csv` goes with
-/// `orders_export_1 (1).csv`), then the nearest in rank, the earlier on a tie. A continuation
-/// matched with another continuation (an order over three parts or more) goes on to that one's
-/// part, up to the full row.
+/// with the order's full row before one with only more of its lines, then the same file (parts
+/// joined with `cat`), then the file name most alike (the longest common start plus end:
+/// `orders_export_2 (1).csv` goes with `orders_export_1 (1).csv`), then the same place in the
+/// order of exports (the k-th rest of the order by rank with its k-th full row: an earlier and
+/// a later export cut at the same order, under names that do not pair them), then the nearest
+/// in rank, the earlier on a tie. A continuation matched with another continuation (an order
+/// over three parts or more) goes on to that one's part, up to the full row.
 fn continued_parts(
     files: &[(TableKind, frame::FileFrame, String)],
 ) -> Result<Option<Vec<ContinuedPart>>> {
@@ -1738,6 +1741,20 @@ fn continued_parts(
         (start + end).min(a.chars().count().min(b.chars().count()))
     };
     let is_continuation: HashSet<(usize, &str)> = continued.iter().copied().collect();
+    // The place of a part among the parts holding one order that are alike (its rests, or its
+    // full rows), in rank order: an earlier export's rest goes with the earlier export's full
+    // row, whatever the ranks between them (files are ranked by their latest times, and an
+    // earlier export's last part can rank above a later export's first).
+    let place = |rank: usize, id: &str| {
+        let rest = is_continuation.contains(&(rank, id));
+        holders.get(id).map_or(0, |ranks| {
+            ranks
+                .iter()
+                .filter(|&&p| is_continuation.contains(&(p, id)) == rest)
+                .take_while(|&&p| p != rank)
+                .count()
+        })
+    };
     // Every (continuation, part) pair of one order, best first; then matched one to one.
     let mut pairs = Vec::new();
     for &(rank, id) in &continued {
@@ -1754,6 +1771,7 @@ fn continued_parts(
                 is_continuation.contains(&(part, id)),
                 other_name != name,
                 std::cmp::Reverse(similarity(other_name, name)),
+                place(part, id).abs_diff(place(rank, id)),
                 part.abs_diff(rank),
                 part,
             );
