@@ -251,7 +251,7 @@ fn inspect_a_folder_without_exports_is_an_error() {
         &["inspect", &d],
         &format!(
             "{d}: no recognisable export (orders, shipments, tickets, reviews...); skipped: \
-             the folder has no .csv, .tsv, .csv.gz or .parquet file"
+             the folder has no .csv, .tsv, .csv.gz, .tsv.gz or .parquet file"
         ),
     );
     std::fs::write(dir.path().join("notes.csv"), "colour,size\nred,2\n").unwrap();

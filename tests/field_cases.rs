@@ -2444,7 +2444,9 @@ fn a_customer_id_in_scientific_notation_is_no_customer_key() {
           1002,2024-05-02 10:00:00,5500000000001,a@x.test,20\n\
           1003,2024-05-03 10:00:00,5.50E+12,b@x.test,30\n\
           1004,2024-05-04 10:00:00,5500000000002,b@x.test,40\n\
-          1005,2024-05-05 10:00:00,5500000000003,b@x.test,50\n",
+          1005,2024-05-05 10:00:00,5500000000003,b@x.test,50\n\
+          1006,2024-05-06 10:00:00,5.50E+12,c@x.test,60\n\
+          1007,2024-05-07 10:00:00,4100000000007,c@x.test,70\n",
     );
     let run = analyze_ok(dir.path(), &[]);
     let j = run.journeys();
@@ -2452,7 +2454,9 @@ fn a_customer_id_in_scientific_notation_is_no_customer_key() {
     assert_eq!(j["1001"]["order_seq"], "1");
     assert_eq!(j["1002"]["order_seq"], "2");
     assert_eq!(j["1003"]["customer_key"], "b@x.test");
-    assert_eq!(run.kpi("customers"), 4);
+    // 4100000000007 is no id that 5.50E+12 (5,495,000,000,000 to 5,505,000,000,000) stands for.
+    assert_eq!(j["1006"]["customer_key"], "c@x.test");
+    assert_eq!(run.kpi("customers"), 6);
 }
 
 /// A Shopify export with its columns of case 01 and the order fields Shopify leaves empty on an
@@ -2638,6 +2642,12 @@ fn a_split_order_alone_is_kept_and_a_split_export_still_replaces_an_earlier_one(
     assert_eq!(
         (kept["count"].as_u64(), kept["effect"].as_str()),
         (Some(1), Some("warning"))
+    );
+    // Kept as the order, the rest is one of the file's orders in its inputs line too.
+    let input = &run.report()["inputs"][0];
+    assert_eq!(
+        (&input["rows"], &input["continued"]),
+        (&2.into(), &Value::Null)
     );
 
     let dir = tempfile::tempdir().unwrap();
@@ -3761,7 +3771,13 @@ fn gzip_and_tsv_inputs_are_read() {
     gz.write_all(b"order_id,placed_at\nZ-2,2024-06-01 10:00:00\n")
         .unwrap();
     write(dir.path(), "orders_june.csv", &gz.finish().unwrap());
+    // A compressed tab-separated file is read too (it was passed over in silence).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"order_id\tcarrier\tshipped_at\nZ-2\tUPS\t2024-06-02 10:00:00\n")
+        .unwrap();
+    write(dir.path(), "ship_june.tsv.gz", &gz.finish().unwrap());
     let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.journeys()["Z-2"]["carrier"], "UPS");
     assert!(close(
         num(&run.journeys()["Z-1"]["fulfillment_wait_h"]),
         24.0
@@ -3782,8 +3798,10 @@ fn gzip_and_tsv_inputs_are_read() {
     let run = analyze(parquet.path(), &[]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr
-            .contains("orders.parquet.gz: a Parquet file compressed with gzip"),
+        run.stderr.contains(
+            "orders.parquet.gz: a Parquet file compressed with gzip: decompress it into a \
+             .parquet file (gunzip -c 'orders.parquet.gz' > orders.parquet)"
+        ),
         "{}",
         run.stderr
     );
@@ -6444,15 +6462,14 @@ fn judgeme_reviews_are_linked_to_the_reviewers_latest_order_by_email() {
     assert!(md.contains("(Judge.me reviews, 5 rows)"), "{md}");
 }
 
-/// Two exports, each newest-first (Shopify's order) and split: each part is ranked by its own
-/// latest time, so May's newest part (its latest time #1003's placement, 05-15) ranks above
-/// June's older part (its latest time #1002's fulfilment, 05-12). By rank alone May's stale
-/// #1002 (unfulfilled, its kettle stand pending) replaced June's fulfilled one, and the backlog
-/// held an order shipped weeks before. The version with the latest event wins, with its lines;
-/// versions with the same events go by rank: June's #1003, refunded since (a refund has no
-/// time), ranks above May's part and wins.
+/// Two exports, each newest-first (Shopify's order) and split: each part was ranked by its own
+/// latest time, so May's newest part (its latest time #1003's placement, 05-15) ranked above
+/// June's older part (its latest time #1002's fulfilment, 05-12), and May's stale #1002
+/// (unfulfilled, its kettle stand pending) replaced June's fulfilled one. Parts whose names
+/// follow one another and that share no order are one export, ranked by its latest time: June's
+/// parts win together, with their lines, and #1003's refund (which carries no time) with them.
 #[test]
-fn the_version_with_the_latest_event_wins_across_split_exports() {
+fn the_parts_of_a_later_split_export_win_together() {
     let row = |name: &str, status: &str, fulfilled: &str, at: &str, placed: &str| {
         let (fulfillment, line) = match fulfilled {
             "" => ("unfulfilled", "pending"),
@@ -6650,4 +6667,52 @@ fn the_rests_of_two_exports_cut_at_one_order_go_with_their_own_exports() {
         ),
         ("export_m.csv", "partial", "3")
     );
+}
+
+/// A later export without an event an earlier one has (a fulfilment cancelled, a ticket
+/// reopened: the time taken away) is still the later version: its file holds later events, so
+/// the missing one is no sign that it is older. With the event deciding, the earlier export's
+/// fulfilled #1001 won and left the backlog, and the reopened ticket read solved.
+#[test]
+fn a_later_export_that_undoes_an_event_still_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "orders_may.csv",
+        b"order_id,customer_id,placed_at,fulfilled_at,status,total\n\
+          1001,a,2024-05-06 09:00,2024-05-10 15:00,paid,10\n",
+    );
+    write(
+        dir.path(),
+        "orders_july.csv",
+        b"order_id,customer_id,placed_at,fulfilled_at,status,total\n\
+          1001,a,2024-05-06 09:00,,paid,10\n\
+          1002,b,2024-06-20 09:00,2024-06-21 09:00,paid,20\n",
+    );
+    write(
+        dir.path(),
+        "tickets_may.csv",
+        b"ticket_id,created_at,solved_at,subject,order_id\n\
+          T1,2024-05-07 10:00,2024-05-08 10:00,Where is my order?,1001\n",
+    );
+    write(
+        dir.path(),
+        "tickets_july.csv",
+        b"ticket_id,created_at,solved_at,subject,order_id\n\
+          T1,2024-05-07 10:00,,Where is my order?,1001\n\
+          T2,2024-06-22 10:00,2024-06-22 12:00,Thanks,1002\n",
+    );
+    let run = analyze_ok(dir.path(), &[]);
+    let j = run.journeys();
+    assert_eq!(
+        (
+            j["1001"]["src_file"].as_str(),
+            j["1001"]["in_backlog"].as_str()
+        ),
+        ("orders_july.csv", "true")
+    );
+    assert_eq!(run.kpi("backlog_orders"), 1);
+    let tickets = std::fs::read_to_string(run.out.path().join("tickets.csv")).unwrap();
+    let t1 = tickets.lines().find(|l| l.starts_with("T1,")).unwrap();
+    assert!(t1.contains("tickets_july.csv"), "{t1}");
 }

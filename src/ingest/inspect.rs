@@ -209,7 +209,7 @@ pub fn render(files: &[FileInspection]) -> String {
     let mut t = String::new();
     if files.is_empty() {
         t.push_str(
-            "no .csv, .tsv, .csv.gz or .parquet file (and no file named by a [[mapping]])\n",
+            "no .csv, .tsv, .csv.gz, .tsv.gz or .parquet file (and no file named by a [[mapping]])\n",
         );
     }
     for f in files {

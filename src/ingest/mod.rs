@@ -416,6 +416,27 @@ fn dropped_in(dq: &DataQuality, file: &str) -> u64 {
         .sum()
 }
 
+/// The orders files' inputs with the continuations no part holds the full row of (a part of a
+/// split export read without the part before) counted as orders again: they are kept as the
+/// order ([`CONTINUATION_ALONE`], whose audit gives their number per file), where the inputs
+/// had set them apart ([`InputFile::continued`]).
+fn count_continuations_kept_as_orders(inputs: &mut [InputFile], dq: &DataQuality) {
+    for input in inputs
+        .iter_mut()
+        .filter(|i| i.kind == TableKind::Orders && i.continued.is_some())
+    {
+        let alone: u64 = dq
+            .entries()
+            .iter()
+            .filter(|e| e.file == input.file && e.reason == CONTINUATION_ALONE)
+            .map(|e| e.count)
+            .sum();
+        let continued = input.continued.unwrap_or(0).saturating_sub(alone);
+        input.rows += input.continued.unwrap_or(0) - continued;
+        input.continued = (continued > 0).then_some(continued);
+    }
+}
+
 /// Number of tracking numbers in a `tracking_number` cell: comma-, semicolon- or
 /// space-separated parts (UInt32; 0 when empty).
 fn tracking_count() -> Expr {
@@ -896,7 +917,7 @@ pub(crate) fn no_inputs(dir: &Path, skipped: &[SkippedFile]) -> Error {
     Error::NoInputs {
         dir: dir.to_path_buf(),
         skipped: if list.is_empty() {
-            "the folder has no .csv, .tsv, .csv.gz or .parquet file".into()
+            "the folder has no .csv, .tsv, .csv.gz, .tsv.gz or .parquet file".into()
         } else {
             list
         },
@@ -978,6 +999,7 @@ pub fn load(
             dq,
         )?
     };
+    count_continuations_kept_as_orders(&mut inputs, dq);
     let known = orders.column(s::ORDER_ID)?.as_materialized_series().clone();
     // The four tables that cite orders are independent from here: each one's references are
     // reconciled (and its duplicates replaced) in parallel, with an audit of its own, merged
@@ -1887,6 +1909,94 @@ fn next_part_at(name: &str, next: &str) -> Option<usize> {
     }
 }
 
+/// The latest timestamp of the export each file of one kind belongs to, by file name: the
+/// latest of its parts when the file is one part of an export split into several files, else
+/// its own (`file_latest`). Files are parts of one export when their names follow one another
+/// in a numbering ([`next_part_at`]: `orders_export_1.csv`, `orders_export_2.csv`; `xaa`, `xab`)
+/// and they share at most one record (the order a split cut; by the kind's id: order id,
+/// tracking number, ticket id), where two exports of one store overlap. So a split export's
+/// parts rank together: a part of a later export holding older orders, without a later time of
+/// its own (a refund carries none), no longer ranks below an earlier export.
+fn parts_of_one_export(
+    files: &[(TableKind, frame::FileFrame, String)],
+    kind: TableKind,
+    file_latest: &std::collections::HashMap<String, Option<chrono::DateTime<chrono::Utc>>>,
+) -> Result<std::collections::HashMap<String, Option<chrono::DateTime<chrono::Utc>>>> {
+    let mut names: Vec<&String> = file_latest.keys().collect();
+    names.sort();
+    // Each name's export: the first name of its group (union-find by index).
+    let mut group: Vec<usize> = (0..names.len()).collect();
+    fn root(group: &mut [usize], mut i: usize) -> usize {
+        while group[i] != i {
+            group[i] = group[group[i]];
+            i = group[i];
+        }
+        i
+    }
+    let id = match kind {
+        TableKind::Orders | TableKind::LineItems => Some(s::ORDER_ID),
+        TableKind::Shipments => Some(s::TRACKING_NUMBER),
+        TableKind::Tickets => Some(s::TICKET_ID),
+        _ => None,
+    };
+    if let Some(id) = id.filter(|_| names.len() > 1) {
+        let ids_of = |name: &str| -> Result<Series> {
+            let frames: Vec<LazyFrame> = files
+                .iter()
+                .filter(|(_, ff, n)| n == name && ff.frame.column(id).is_ok())
+                .map(|(_, ff, _)| ff.frame.clone().lazy().select([col(id)]))
+                .collect();
+            if frames.is_empty() {
+                return Ok(Series::new_empty(id.into(), &DataType::String));
+            }
+            Ok(concat(frames, UnionArgs::default())?
+                .select([col(id).drop_nulls().unique()])
+                .collect()?
+                .column(id)?
+                .as_materialized_series()
+                .clone())
+        };
+        for a in 0..names.len() {
+            for b in 0..names.len() {
+                if a == b || next_part_at(names[a], names[b]).is_none() {
+                    continue;
+                }
+                let (ids_a, ids_b) = (ids_of(names[a])?, ids_of(names[b])?);
+                let shared = DataFrame::new(ids_b.len(), vec![ids_b.into_column()])?
+                    .lazy()
+                    .select([col(id)
+                        .is_in(lit(ids_a).implode(false), false)
+                        .cast(DataType::UInt32)
+                        .sum()
+                        .alias("_shared")])
+                    .collect()?
+                    .column("_shared")?
+                    .u32()?
+                    .get(0)
+                    .unwrap_or(0);
+                if shared <= 1 {
+                    let (ra, rb) = (root(&mut group, a), root(&mut group, b));
+                    group[ra.max(rb)] = ra.min(rb);
+                }
+            }
+        }
+    }
+    let mut latest_of_group: std::collections::HashMap<
+        usize,
+        Option<chrono::DateTime<chrono::Utc>>,
+    > = std::collections::HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let r = root(&mut group, i);
+        let l = latest_of_group.entry(r).or_insert(None);
+        *l = (*l).max(file_latest[*name]);
+    }
+    Ok(names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ((*name).clone(), latest_of_group[&root(&mut group, i)]))
+        .collect())
+}
+
 /// Stacks the files of one kind, ordered by latest timestamp (a plausible one, see
 /// [`plausible_latest`]) then name, then block within a file ([`split_blocks`]: each block is
 /// an export of its own), numbering them in `src_rank` (UInt32) so that a later
@@ -1928,8 +2038,14 @@ fn stack_ranked(
         let latest = file_latest.entry(name.clone()).or_insert(ff.latest);
         *latest = (*latest).max(ff.latest);
     }
+    let export_latest = parts_of_one_export(&files, kind, &file_latest)?;
     files.sort_by(|a, b| {
-        (file_latest[&a.2], &a.2, a.1.block).cmp(&(file_latest[&b.2], &b.2, b.1.block))
+        (export_latest[&a.2], file_latest[&a.2], &a.2, a.1.block).cmp(&(
+            export_latest[&b.2],
+            file_latest[&b.2],
+            &b.2,
+            b.1.block,
+        ))
     });
     // Per file, its continuations' order ids and the ranks of the parts they continue.
     let continued: Option<Vec<DataFrame>> = match continued_parts(&files)? {
@@ -2192,9 +2308,10 @@ fn real_id(name: &str) -> Expr {
 
 /// The orders without a customer key keyed by their e-mail (`email_key`), but those whose
 /// customer id is mangled into scientific notation ([`person_id`]) whose e-mail's other orders
-/// carry one intact id (or customers-table person): keyed by that, as one person's orders are,
-/// when some rows of a re-saved export were mangled and others not (they were two customers).
-/// An e-mail on orders of several ids names none of them.
+/// carry one intact id (or customers-table person) in the range the mangled id stands for
+/// ([`within_mangled_range`]): keyed by that, as one person's orders are, when some rows of a
+/// re-saved export were mangled and others not (they were two customers). An e-mail on orders
+/// of several ids names none of them.
 fn by_email(orders: DataFrame, email_key: Expr) -> Result<DataFrame> {
     const EMAIL: &str = "_email_key";
     let mangled = scientific_id(s::CUSTOMER_ID).and(col(s::CUSTOMER_KEY).is_null());
@@ -2231,8 +2348,10 @@ fn by_email(orders: DataFrame, email_key: Expr) -> Result<DataFrame> {
             crate::journey::left_join_keeping_order(),
         )
         .with_column(
-            when(mangled)
-                .then(coalesce(&[col("_named"), col(EMAIL)]))
+            when(mangled.clone().and(within_mangled_range(col("_named"))))
+                .then(col("_named"))
+                .when(mangled)
+                .then(col(EMAIL))
                 .otherwise(by_email)
                 .alias(s::CUSTOMER_KEY),
         )
@@ -2241,6 +2360,34 @@ fn by_email(orders: DataFrame, email_key: Expr) -> Result<DataFrame> {
         lf.with_column(by_email.alias(s::CUSTOMER_KEY))
     };
     Ok(lf.drop(cols([EMAIL])).collect()?)
+}
+
+/// Whether the number `id` (a String column, or null) lies in the range the row's
+/// scientific-notation `customer_id` stands for: `5.50E+12` is every id from 5,495,000,000,000
+/// to 5,505,000,000,000 (the last decimal shown, plus or minus half of it). False when either
+/// is not a number.
+fn within_mangled_range(id: Expr) -> Expr {
+    let written = || col(s::CUSTOMER_ID).str();
+    let mantissa = written()
+        .extract(lit(r"^([0-9]+(?:[.,][0-9]+)?)[eE]"), 1)
+        .str()
+        .replace_all(lit(","), lit("."), true)
+        .cast(DataType::Float64);
+    let decimals = written()
+        .extract(lit(r"^[0-9]+[.,]([0-9]+)[eE]"), 1)
+        .str()
+        .len_chars()
+        .fill_null(lit(0u32))
+        .cast(DataType::Float64);
+    let exponent = written()
+        .extract(lit(r"[eE]\+?([0-9]+)$"), 1)
+        .cast(DataType::Float64);
+    let value = mantissa * lit(10f64).pow(exponent.clone());
+    let half = lit(0.5) * lit(10f64).pow(exponent - decimals);
+    (id.cast(DataType::Float64) - value)
+        .abs()
+        .lt_eq(half)
+        .fill_null(lit(false))
 }
 
 /// A customer id that can key a customer: [`real_id`], and null for a spreadsheet's
@@ -2456,21 +2603,22 @@ fn scientific_id(name: &str) -> Expr {
 struct LatestBy {
     /// The columns that identify the record.
     keys: &'static [&'static str],
-    /// The record's event times (Datetime columns; those a file lacks are skipped): the version
-    /// with the latest of them is the latest version.
+    /// The record's event times (Datetime columns; those a file lacks are skipped), which tell
+    /// a later export from an earlier one (see [`winning_files`]).
     events: &'static [&'static str],
     /// The audit reason of a replaced version.
     reason: &'static str,
 }
 
-/// An order's versions: by `order_id`, the latest by its own events.
+/// An order's versions: by `order_id`, told apart by its placement, payment, fulfilment and
+/// cancellation times.
 const ORDER_VERSIONS: LatestBy = LatestBy {
     keys: &[s::ORDER_ID],
     events: &[s::PLACED_AT, s::PAID_AT, s::FULFILLED_AT, s::CANCELLED_AT],
     reason: "duplicate order_id: replaced by a later version",
 };
 
-/// A shipment's versions: by order and tracking number, the latest by its shipping and
+/// A shipment's versions: by order and tracking number, told apart by their shipping and
 /// delivery times.
 const SHIPMENT_VERSIONS: LatestBy = LatestBy {
     keys: &[s::ORDER_ID, s::TRACKING_NUMBER],
@@ -2478,24 +2626,23 @@ const SHIPMENT_VERSIONS: LatestBy = LatestBy {
     reason: "duplicate shipment (same order and tracking number): replaced by a later version",
 };
 
-/// A ticket's versions: by `ticket_id`, the latest by its opening, first response and solving
-/// times.
+/// A ticket's versions: by `ticket_id`, told apart by their opening, first response and
+/// solving times.
 const TICKET_VERSIONS: LatestBy = LatestBy {
     keys: &[s::TICKET_ID],
     events: &[s::CREATED_AT, s::FIRST_RESPONSE_AT, s::SOLVED_AT],
     reason: "duplicate ticket_id: replaced by a later version",
 };
 
-/// The latest version of each record of `df` (see [`LatestBy`]). Within a file, the last of
-/// its rows sharing all `by.keys` (SPEC section 1); across files, the version whose latest event
-/// is latest, and among those the file ranked last (see [`stack_kind`]). Event times after
-/// `placed`'s latest plausible time ([`crate::journey::latest_plausible`]: a mistyped year) are
-/// left out. So the version with the most recent event wins whatever its file's rank: files
-/// are ranked by their latest time, and the part of a split later export that holds an order
-/// fulfilled since can rank below an earlier export's newest part. Versions with the same
-/// events (a refund, which carries no time) go by file, as SPEC's order of files has it. Rows
-/// with a null or scientific-notation key are all kept. Replaced rows are counted under
-/// `by.reason`. The result is in source order.
+/// The latest version of each record of `df` (see [`LatestBy`]): within a file, the last of
+/// its rows sharing all `by.keys` (SPEC section 1); across files, that of the file the records
+/// they share show to be later ([`winning_files`]: by their events, then by rank). Event times
+/// after `placed`'s latest plausible time ([`crate::journey::latest_plausible`]: a mistyped
+/// year) are left out. SPEC orders files by their latest timestamp alone, which fails when
+/// overlapping exports are split: each part is ranked by its own latest time, and an earlier
+/// export's newest part outranks the part of a later export that holds the same, older orders,
+/// fulfilled since. Rows with a null or scientific-notation key are all kept. Replaced rows are
+/// counted under `by.reason`. The result is in source order.
 fn keep_latest(
     df: DataFrame,
     by: &LatestBy,
@@ -2513,33 +2660,48 @@ fn keep_latest(
         return Ok(by_source(df.lazy(), sorted).collect()?); // nothing to replace
     }
     // Within a file (a block of one: an export of its own) the last row is its version (SPEC
-    // section 1); across files, the version with the latest event ...
+    // section 1): the others take no part.
     let mut in_file = key_cols.clone();
     in_file.push(col(s::SRC_RANK));
-    let last_in_file = col(by.keys[0]).cum_count(true).over(in_file)?.eq(lit(1));
-    let event = when(last_in_file.clone())
-        .then(latest_event(
-            &df,
-            by.events,
-            crate::journey::latest_plausible(placed)?,
-        )?)
-        .otherwise(lit(NULL).cast(DataType::Int64));
-    let best = event.clone().max().over(key_cols.clone())?;
-    // (all of them when none has an event time) ...
-    let candidate = last_in_file.and(event.eq(best.clone()).fill_null(best.is_null()));
-    // ... of which the last in source order wins: counted from the end, it has count 1.
-    let later = candidate
-        .clone()
-        .cast(DataType::UInt32)
-        .cum_sum(true)
-        .over(key_cols)?;
+    let event = latest_event(&df, by.events, crate::journey::latest_plausible(placed)?)?;
     let df = by_source(df.lazy(), sorted)
+        .with_columns([
+            col(by.keys[0])
+                .cum_count(true)
+                .over(in_file)?
+                .eq(lit(1))
+                .alias("_last"),
+            unkeyed.not().alias("_keyed"),
+            event.clone().alias("_event"),
+            event.max().over([col(s::SRC_RANK)])?.alias("_file_latest"),
+        ])
+        .collect()?;
+    let mut version_cols = key_cols.clone();
+    version_cols.extend([col(s::SRC_RANK), col("_event"), col("_file_latest")]);
+    let versions = df
+        .clone()
+        .lazy()
+        .filter(col("_last").and(col("_keyed")))
+        .select(version_cols);
+    let won = winning_files(versions, by.keys)?;
+    let df = df
+        .lazy()
+        .join(
+            won,
+            key_cols.clone(),
+            key_cols,
+            crate::journey::left_join_keeping_order(),
+        )
         .with_column(
-            unkeyed
-                .not()
-                .and(candidate.not().or(later.gt(lit(1))))
+            col("_keyed")
+                .and(
+                    col("_last")
+                        .and(col(s::SRC_RANK).eq(col("_won")).fill_null(lit(true)))
+                        .not(),
+                )
                 .alias("_replaced"),
         )
+        .drop(cols(["_last", "_keyed", "_event", "_file_latest", "_won"]))
         .collect()?;
     audit(&df, col("_replaced"), by.reason, Effect::RowReplaced, dq)?;
     Ok(df
@@ -2547,6 +2709,111 @@ fn keep_latest(
         .filter(col("_replaced").not())
         .drop(cols(["_replaced"]))
         .collect()?)
+}
+
+/// The file whose version of each record wins (`versions`: one row per record and file, its
+/// `keys`, `src_rank`, `_event`, its latest event in ms, and `_file_latest`, the latest event
+/// of its file), as `keys` and `_won` (UInt32, the winning `src_rank`), for every record of
+/// `versions`.
+///
+/// Files are compared by the records they share: a file is later than another when more of
+/// its versions of those records have an event the other's lack that came after every event of
+/// the other file (so that file was exported before it: an event missing from a file that
+/// holds later ones was taken away since, a fulfilment or a solve undone), and at a tie (the same versions, or changes that carry no time,
+/// such as a refund) when it ranks later ([`stack_kind`]: its latest timestamp, then name). A
+/// record's version is that of the file later than most of the record's other files (the latest
+/// rank on a tie). So one export's versions win together: the part of a split later export
+/// that holds orders fulfilled since beats an earlier export's newest part, though the ranks
+/// say otherwise, and it wins its refunds and reopened tickets with them; one order whose
+/// fulfilment a later export cancelled (its event removed) does not make the earlier export's
+/// version win.
+fn winning_files(versions: LazyFrame, keys: &[&str]) -> Result<LazyFrame> {
+    let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let with = |extra: &[Expr]| {
+        let mut all = key_cols.clone();
+        all.extend_from_slice(extra);
+        all
+    };
+    // Only records held by several files are compared.
+    let shared = versions
+        .clone()
+        .filter(len().over(key_cols.clone())?.gt(lit(1)));
+    let other = shared.clone().select(with(&[
+        col(s::SRC_RANK).alias("_rank_r"),
+        col("_event").alias("_event_r"),
+        col("_file_latest").alias("_file_latest_r"),
+    ]));
+    let pairs = shared
+        .join(
+            other,
+            key_cols.clone(),
+            key_cols.clone(),
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col(s::SRC_RANK).neq(col("_rank_r")));
+    // An event the other version lacks, after all of the other file's events: that file was
+    // exported before it happened. (An event missing from a file that holds later ones was
+    // taken away since, a fulfilment or a solve undone: no sign that the file is older.)
+    let later_event = col("_event")
+        .gt(col("_event_r"))
+        .fill_null(col("_event").is_not_null().and(col("_event_r").is_null()))
+        .and(
+            col("_event")
+                .gt(col("_file_latest_r"))
+                .fill_null(col("_file_latest_r").is_null()),
+        );
+    let ahead = pairs
+        .clone()
+        .group_by([col(s::SRC_RANK), col("_rank_r")])
+        .agg([later_event.cast(DataType::UInt32).sum().alias("_ahead")]);
+    let behind = ahead.clone().select([
+        col("_rank_r").alias(s::SRC_RANK),
+        col(s::SRC_RANK).alias("_rank_r"),
+        col("_ahead").alias("_behind"),
+    ]);
+    let beats = ahead
+        .join(
+            behind,
+            [col(s::SRC_RANK), col("_rank_r")],
+            [col(s::SRC_RANK), col("_rank_r")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select([
+            col(s::SRC_RANK),
+            col("_rank_r"),
+            col("_ahead")
+                .gt(col("_behind"))
+                .or(col("_ahead")
+                    .eq(col("_behind"))
+                    .and(col(s::SRC_RANK).gt(col("_rank_r"))))
+                .alias("_beats"),
+        ]);
+    let wins = pairs
+        .select(with(&[col(s::SRC_RANK), col("_rank_r")]))
+        .join(
+            beats,
+            [col(s::SRC_RANK), col("_rank_r")],
+            [col(s::SRC_RANK), col("_rank_r")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by(with(&[col(s::SRC_RANK)]))
+        .agg([col("_beats").cast(DataType::UInt32).sum().alias("_wins")]);
+    Ok(versions
+        .select(with(&[col(s::SRC_RANK)]))
+        .join(
+            wins,
+            with(&[col(s::SRC_RANK)]),
+            with(&[col(s::SRC_RANK)]),
+            JoinArgs::new(JoinType::Left),
+        )
+        .group_by(key_cols)
+        .agg([col(s::SRC_RANK)
+            .sort_by(
+                [col("_wins").fill_null(lit(0u32)), col(s::SRC_RANK)],
+                SortMultipleOptions::default(),
+            )
+            .last()
+            .alias("_won")]))
 }
 
 /// A row's latest event: the greatest of its `events` columns present in `df` (ms since the

@@ -12,7 +12,14 @@ use crate::error::{Error, Result};
 
 /// Extensions read from an input folder (SPEC section 1); `.parquet.gz` only to be refused with
 /// what to do (see `read_bytes`), not passed over in silence.
-pub const INPUT_EXTENSIONS: [&str; 5] = [".csv", ".csv.gz", ".tsv", ".parquet", ".parquet.gz"];
+pub const INPUT_EXTENSIONS: [&str; 6] = [
+    ".csv",
+    ".csv.gz",
+    ".tsv",
+    ".tsv.gz",
+    ".parquet",
+    ".parquet.gz",
+];
 
 /// Spreadsheet workbooks: not read (snagscan reads text and Parquet), but listed so that each
 /// is reported as skipped with what to do, rather than ignored silently.
@@ -267,7 +274,10 @@ impl RawFile {
             });
         }
         let delimiter = delimiter.unwrap_or_else(|| {
-            if name.to_lowercase().ends_with(".tsv") {
+            if [".tsv", ".tsv.gz"]
+                .iter()
+                .any(|ext| name.to_lowercase().ends_with(ext))
+            {
                 Delimiter::Byte(b'\t')
             } else {
                 Delimiter::Byte(sniff_delimiter(first_line))
@@ -1150,9 +1160,11 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         if bytes.starts_with(b"PAR1") {
             return Err(Error::File {
                 file: file_name_of(path),
-                message: "a Parquet file compressed with gzip: decompress it (gunzip) and \
-                          name it .parquet; Parquet compresses its own columns"
-                    .into(),
+                message: format!(
+                    "a Parquet file compressed with gzip: decompress it into a .parquet file \
+                     (gunzip -c '{}' > orders.parquet); Parquet compresses its own columns",
+                    file_name_of(path)
+                ),
             });
         }
     }
