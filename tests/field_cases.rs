@@ -3799,8 +3799,9 @@ fn gzip_and_tsv_inputs_are_read() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains(
-            "orders.parquet.gz: a Parquet file compressed with gzip: decompress it into a \
-             .parquet file (gunzip -c 'orders.parquet.gz' > orders.parquet)"
+            "orders.parquet.gz: a Parquet file compressed with gzip: decompress it into a new \
+             .parquet file (gunzip -c 'orders.parquet.gz' > 'orders_plain.parquet') and move \
+             this one out of the folder"
         ),
         "{}",
         run.stderr

@@ -1160,11 +1160,15 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         if bytes.starts_with(b"PAR1") {
             return Err(Error::File {
                 file: file_name_of(path),
-                message: format!(
-                    "a Parquet file compressed with gzip: decompress it into a .parquet file \
-                     (gunzip -c '{}' > orders.parquet); Parquet compresses its own columns",
-                    file_name_of(path)
-                ),
+                message: {
+                    let name = file_name_of(path);
+                    let stem = name.split('.').next().unwrap_or("orders");
+                    format!(
+                        "a Parquet file compressed with gzip: decompress it into a new .parquet \
+                         file (gunzip -c '{name}' > '{stem}_plain.parquet') and move this one \
+                         out of the folder; Parquet compresses its own columns"
+                    )
+                },
             });
         }
     }
