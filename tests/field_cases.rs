@@ -6671,9 +6671,9 @@ fn the_rests_of_two_exports_cut_at_one_order_go_with_their_own_exports() {
 }
 
 /// A later export without an event an earlier one has (a fulfilment cancelled, a ticket
-/// reopened: the time taken away) is still the later version: its file holds later events, so
-/// the missing one is no sign that it is older. With the event deciding, the earlier export's
-/// fulfilled #1001 won and left the backlog, and the reopened ticket read solved.
+/// reopened: the time taken away) is still the later version. Had each order's latest event
+/// decided, the earlier export's fulfilled #1001 would have won and left the backlog, and the
+/// reopened ticket would read solved.
 #[test]
 fn a_later_export_that_undoes_an_event_still_wins() {
     let dir = tempfile::tempdir().unwrap();

@@ -1223,9 +1223,9 @@ fn cites_known_orders<'a>(
 /// A table of `kind` that cites orders, finished: its order references reconciled with the
 /// ids of the `orders` (`cites_known`: whether each row's reference is one, from
 /// [`cites_known_orders`]), then (with `latest_by`) its latest version of each record kept (see
-/// [`keep_latest`]; `orders` date the plausible times), then for line items each order's lines
-/// of one export (see [`lines_of_the_latest_export`]; `won` from [`winning_exports`]), then its
-/// rows citing no known order counted (see [`unknown_order_reason`]; those citing an order
+/// [`keep_latest`]), then for line items each order's lines of one export (see
+/// [`lines_of_the_latest_export`]; `won` from [`winning_exports`]), then its rows citing no
+/// known order counted (see [`unknown_order_reason`]; those citing an order
 /// `left_out` of the orders, a test order or one without a usable placement time, under a
 /// reason that says so). Returns the table and the audit of these steps.
 fn finish_citing(
@@ -1255,7 +1255,7 @@ fn finish_citing(
         df
     };
     let mut df = match latest_by {
-        Some(by) => keep_latest(df, by, orders, &mut dq)?,
+        Some(by) => keep_latest(df, by, &mut dq)?,
         None => df,
     };
     if kind == TableKind::LineItems {
@@ -2598,57 +2598,37 @@ fn scientific_id(name: &str) -> Expr {
         .fill_null(lit(false))
 }
 
-/// How the versions of one record in overlapping exports are found, and which one wins (see
-/// [`keep_latest`]).
+/// How the versions of one record in overlapping exports are found (see [`keep_latest`]).
 struct LatestBy {
     /// The columns that identify the record.
     keys: &'static [&'static str],
-    /// The record's event times (Datetime columns; those a file lacks are skipped), which tell
-    /// a later export from an earlier one (see [`winning_files`]).
-    events: &'static [&'static str],
     /// The audit reason of a replaced version.
     reason: &'static str,
 }
 
-/// An order's versions: by `order_id`, told apart by its placement, payment, fulfilment and
-/// cancellation times.
+/// An order's versions: by `order_id`.
 const ORDER_VERSIONS: LatestBy = LatestBy {
     keys: &[s::ORDER_ID],
-    events: &[s::PLACED_AT, s::PAID_AT, s::FULFILLED_AT, s::CANCELLED_AT],
     reason: "duplicate order_id: replaced by a later version",
 };
 
-/// A shipment's versions: by order and tracking number, told apart by their shipping and
-/// delivery times.
+/// A shipment's versions: by order and tracking number.
 const SHIPMENT_VERSIONS: LatestBy = LatestBy {
     keys: &[s::ORDER_ID, s::TRACKING_NUMBER],
-    events: &[s::SHIPPED_AT, s::DELIVERED_AT],
     reason: "duplicate shipment (same order and tracking number): replaced by a later version",
 };
 
-/// A ticket's versions: by `ticket_id`, told apart by their opening, first response and
-/// solving times.
+/// A ticket's versions: by `ticket_id`.
 const TICKET_VERSIONS: LatestBy = LatestBy {
     keys: &[s::TICKET_ID],
-    events: &[s::CREATED_AT, s::FIRST_RESPONSE_AT, s::SOLVED_AT],
     reason: "duplicate ticket_id: replaced by a later version",
 };
 
-/// The latest version of each record of `df` (see [`LatestBy`]): within a file, the last of
-/// its rows sharing all `by.keys` (SPEC section 1); across files, that of the file the records
-/// they share show to be later ([`winning_files`]: by their events, then by rank). Event times
-/// after `placed`'s latest plausible time ([`crate::journey::latest_plausible`]: a mistyped
-/// year) are left out. SPEC orders files by their latest timestamp alone, which fails when
-/// overlapping exports are split: each part is ranked by its own latest time, and an earlier
-/// export's newest part outranks the part of a later export that holds the same, older orders,
-/// fulfilled since. Rows with a null or scientific-notation key are all kept. Replaced rows are
-/// counted under `by.reason`. The result is in source order.
-fn keep_latest(
-    df: DataFrame,
-    by: &LatestBy,
-    placed: &DataFrame,
-    dq: &mut DataQuality,
-) -> Result<DataFrame> {
+/// The latest version (file rank, then line: see [`stack_kind`], whose ranks put the parts of
+/// one split export together) of each record of `df` (see [`LatestBy`]); rows with a null or
+/// scientific-notation key are all kept. Replaced rows are counted under `by.reason`. The
+/// result is in source order.
+fn keep_latest(df: DataFrame, by: &LatestBy, dq: &mut DataQuality) -> Result<DataFrame> {
     let _t = crate::timings::span(format!("latest versions by {}", by.keys.join(", ")));
     let mut unkeyed = lit(false);
     for k in by.keys {
@@ -2659,49 +2639,14 @@ fn keep_latest(
     if all_distinct(&df, by.keys)? {
         return Ok(by_source(df.lazy(), sorted).collect()?); // nothing to replace
     }
-    // Within a file (a block of one: an export of its own) the last row is its version (SPEC
-    // section 1): the others take no part.
-    let mut in_file = key_cols.clone();
-    in_file.push(col(s::SRC_RANK));
-    let event = latest_event(&df, by.events, crate::journey::latest_plausible(placed)?)?;
+    // Counted from the end: the last version of a key has count 1, earlier ones are replaced.
     let df = by_source(df.lazy(), sorted)
-        .with_columns([
-            col(by.keys[0])
-                .cum_count(true)
-                .over(in_file)?
-                .eq(lit(1))
-                .alias("_last"),
-            unkeyed.not().alias("_keyed"),
-            event.clone().alias("_event"),
-            event.max().over([col(s::SRC_RANK)])?.alias("_file_latest"),
-        ])
-        .collect()?;
-    let mut version_cols = key_cols.clone();
-    version_cols.extend([col(s::SRC_RANK), col("_event"), col("_file_latest")]);
-    let versions = df
-        .clone()
-        .lazy()
-        .filter(col("_last").and(col("_keyed")))
-        .select(version_cols);
-    let won = winning_files(versions, by.keys)?;
-    let df = df
-        .lazy()
-        .join(
-            won,
-            key_cols.clone(),
-            key_cols,
-            crate::journey::left_join_keeping_order(),
-        )
         .with_column(
-            col("_keyed")
-                .and(
-                    col("_last")
-                        .and(col(s::SRC_RANK).eq(col("_won")).fill_null(lit(true)))
-                        .not(),
-                )
+            unkeyed
+                .not()
+                .and(col(by.keys[0]).cum_count(true).over(key_cols)?.gt(lit(1)))
                 .alias("_replaced"),
         )
-        .drop(cols(["_last", "_keyed", "_event", "_file_latest", "_won"]))
         .collect()?;
     audit(&df, col("_replaced"), by.reason, Effect::RowReplaced, dq)?;
     Ok(df
@@ -2709,140 +2654,6 @@ fn keep_latest(
         .filter(col("_replaced").not())
         .drop(cols(["_replaced"]))
         .collect()?)
-}
-
-/// The file whose version of each record wins (`versions`: one row per record and file, its
-/// `keys`, `src_rank`, `_event`, its latest event in ms, and `_file_latest`, the latest event
-/// of its file), as `keys` and `_won` (UInt32, the winning `src_rank`), for every record of
-/// `versions`.
-///
-/// Files are compared by the records they share: a file is later than another when more of
-/// its versions of those records have an event the other's lack that came after every event of
-/// the other file (so that file was exported before it: an event missing from a file that
-/// holds later ones was taken away since, a fulfilment or a solve undone), and at a tie (the same versions, or changes that carry no time,
-/// such as a refund) when it ranks later ([`stack_kind`]: its latest timestamp, then name). A
-/// record's version is that of the file later than most of the record's other files (the latest
-/// rank on a tie). So one export's versions win together: the part of a split later export
-/// that holds orders fulfilled since beats an earlier export's newest part, though the ranks
-/// say otherwise, and it wins its refunds and reopened tickets with them; one order whose
-/// fulfilment a later export cancelled (its event removed) does not make the earlier export's
-/// version win.
-fn winning_files(versions: LazyFrame, keys: &[&str]) -> Result<LazyFrame> {
-    let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-    let with = |extra: &[Expr]| {
-        let mut all = key_cols.clone();
-        all.extend_from_slice(extra);
-        all
-    };
-    // Only records held by several files are compared.
-    let shared = versions
-        .clone()
-        .filter(len().over(key_cols.clone())?.gt(lit(1)));
-    let other = shared.clone().select(with(&[
-        col(s::SRC_RANK).alias("_rank_r"),
-        col("_event").alias("_event_r"),
-        col("_file_latest").alias("_file_latest_r"),
-    ]));
-    let pairs = shared
-        .join(
-            other,
-            key_cols.clone(),
-            key_cols.clone(),
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col(s::SRC_RANK).neq(col("_rank_r")));
-    // An event the other version lacks, after all of the other file's events: that file was
-    // exported before it happened. (An event missing from a file that holds later ones was
-    // taken away since, a fulfilment or a solve undone: no sign that the file is older.)
-    let later_event = col("_event")
-        .gt(col("_event_r"))
-        .fill_null(col("_event").is_not_null().and(col("_event_r").is_null()))
-        .and(
-            col("_event")
-                .gt(col("_file_latest_r"))
-                .fill_null(col("_file_latest_r").is_null()),
-        );
-    let ahead = pairs
-        .clone()
-        .group_by([col(s::SRC_RANK), col("_rank_r")])
-        .agg([later_event.cast(DataType::UInt32).sum().alias("_ahead")]);
-    let behind = ahead.clone().select([
-        col("_rank_r").alias(s::SRC_RANK),
-        col(s::SRC_RANK).alias("_rank_r"),
-        col("_ahead").alias("_behind"),
-    ]);
-    let beats = ahead
-        .join(
-            behind,
-            [col(s::SRC_RANK), col("_rank_r")],
-            [col(s::SRC_RANK), col("_rank_r")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select([
-            col(s::SRC_RANK),
-            col("_rank_r"),
-            col("_ahead")
-                .gt(col("_behind"))
-                .or(col("_ahead")
-                    .eq(col("_behind"))
-                    .and(col(s::SRC_RANK).gt(col("_rank_r"))))
-                .alias("_beats"),
-        ]);
-    let wins = pairs
-        .select(with(&[col(s::SRC_RANK), col("_rank_r")]))
-        .join(
-            beats,
-            [col(s::SRC_RANK), col("_rank_r")],
-            [col(s::SRC_RANK), col("_rank_r")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .group_by(with(&[col(s::SRC_RANK)]))
-        .agg([col("_beats").cast(DataType::UInt32).sum().alias("_wins")]);
-    Ok(versions
-        .select(with(&[col(s::SRC_RANK)]))
-        .join(
-            wins,
-            with(&[col(s::SRC_RANK)]),
-            with(&[col(s::SRC_RANK)]),
-            JoinArgs::new(JoinType::Left),
-        )
-        .group_by(key_cols)
-        .agg([col(s::SRC_RANK)
-            .sort_by(
-                [col("_wins").fill_null(lit(0u32)), col(s::SRC_RANK)],
-                SortMultipleOptions::default(),
-            )
-            .last()
-            .alias("_won")]))
-}
-
-/// A row's latest event: the greatest of its `events` columns present in `df` (ms since the
-/// epoch, Int64), those after `cap` left out; null when it has none.
-fn latest_event(
-    df: &DataFrame,
-    events: &[&str],
-    cap: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<Expr> {
-    let times: Vec<Expr> = events
-        .iter()
-        .filter(|e| {
-            df.column(e)
-                .is_ok_and(|c| matches!(c.dtype(), DataType::Datetime(_, _)))
-        })
-        .map(|e| {
-            let t = col(*e).cast(DataType::Int64);
-            match cap {
-                Some(cap) => when(t.clone().lt_eq(lit(cap.timestamp_millis())))
-                    .then(t)
-                    .otherwise(lit(NULL).cast(DataType::Int64)),
-                None => t,
-            }
-        })
-        .collect();
-    Ok(match times.is_empty() {
-        true => lit(NULL).cast(DataType::Int64),
-        false => polars::lazy::dsl::max_horizontal(times)?,
-    })
 }
 
 /// Shipments from several files with their tracking numbers upper-cased, so that one parcel
@@ -3189,7 +3000,7 @@ fn finish_orders(
     let mut lf = if ids_distinct {
         orders.lazy() // no order to replace
     } else {
-        keep_latest(orders.clone(), &ORDER_VERSIONS, &orders, dq)?.lazy()
+        keep_latest(orders, &ORDER_VERSIONS, dq)?.lazy()
     };
 
     // ISO 4217 codes are case-insensitive: `usd`, ` USD ` and `USD` are one currency.
