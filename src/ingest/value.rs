@@ -757,22 +757,24 @@ pub fn mixed_decimal_separators<'a>(
     }
 }
 
-/// True when a money column writes decimals with a comma: some cell shows a decimal comma
-/// beyond doubt (`32,63`, `1.234,50`) and none a decimal point (`32.63`; scientific notation,
-/// `1.5E+02`, casts no vote either way). In such a column a
-/// dot followed by three digits is a thousands separator (`2.500` = 2500), as in the rest of
-/// the file, not a decimal point; [`parse_money`] reads it so with `decimal_comma`. Stops at the
-/// first decimal point, so a column written with points costs one cell or a few.
+/// True when a money column writes decimals with a comma: more cells show a decimal comma
+/// beyond doubt (`32,63`, `1.234,50`) than a decimal point (`32.63`; scientific notation,
+/// `1.5E+02`, casts no vote either way). In such a column a dot followed by three digits is a
+/// thousands separator (`2.500` = 2500), as in the rest of the file, not a decimal point;
+/// [`parse_money`] reads it so with `decimal_comma`, and still reads a cell that shows a point
+/// beyond doubt (`12.50`) as written. So one hand-typed `12.50` among hundreds of comma amounts
+/// no longer turns the column's `2.500` into 2.5 (a column with both is warned, see
+/// [`mixed_decimal_separators`]); a tie reads the point.
 pub fn infer_decimal_comma<'a>(cells: impl Iterator<Item = &'a str>) -> bool {
-    let mut comma = false;
+    let (mut comma, mut point) = (0usize, 0usize);
     for cell in cells {
         match decimal_separator(cell) {
-            Some(b'.') => return false,
-            Some(_) => comma = true,
+            Some(b'.') => point += 1,
+            Some(_) => comma += 1,
             None => {}
         }
     }
-    comma
+    comma > point
 }
 
 /// `-?[0-9]+(\.[0-9]+)?` parsed as f64; `None` for any other shape.
