@@ -6535,38 +6535,42 @@ fn the_parts_of_a_later_split_export_win_together() {
 }
 
 /// A money column that writes decimals both ways (`32,63` and `12.50`, each read as written): a
-/// cell either convention could have written (`2,500`) is read with the point, 2500, and
-/// counted, with a line of each convention; before, it was read so without a word.
+/// cell either convention could have written (`2.500`, `2,500`) is read as most of the
+/// column's amounts are written, and counted, with a line of each convention; before, one
+/// decimal point anywhere in the column read them all with the point, without a word.
 #[test]
 fn a_money_column_mixing_decimal_conventions_warns_its_ambiguous_cells() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "orders.csv",
-        b"order_id,customer_id,placed_at,status,total,currency\n\
-          1,a,2024-01-01 10:00,paid,\"32,63\",EUR\n\
-          2,b,2024-01-02 10:00,paid,12.50,EUR\n\
-          3,c,2024-01-03 10:00,paid,\"1.234,50\",EUR\n\
-          4,d,2024-01-04 10:00,paid,\"2,500\",EUR\n",
-    );
-    let run = analyze_ok(dir.path(), &[]);
-    assert_eq!(run.kpi("revenue"), 3779.63);
+    let orders = |totals: &[&str]| {
+        let mut csv = String::from("order_id;customer_id;placed_at;status;total;currency\n");
+        for (i, total) in totals.iter().enumerate() {
+            csv += &format!(
+                "{};c{i};2024-01-0{} 10:00;paid;{total};EUR\n",
+                i + 1,
+                i % 9 + 1
+            );
+        }
+        write(dir.path(), "orders.csv", csv.as_bytes());
+        analyze_ok(dir.path(), &[])
+    };
+    // Most amounts with a comma, one hand-typed point: the ambiguous 2.500 is 2500 (it read
+    // 2.5, one stray point turning the column), and 12.50 is read as written.
+    let run = orders(&["32,63", "12.50", "1.234,50", "2.500", "7,10"]);
+    assert_eq!(run.kpi("revenue"), 32.63 + 12.5 + 1234.5 + 2500.0 + 7.1);
     let (effect, count, lines) = run.dq_entry(
-        "total: the column writes decimals with a point (line 3) and with a comma (line 2)",
+        "total: the column writes decimals with a point (line 3) and with a comma (line 2): a \
+         cell either could have written is read with the comma",
     );
     assert_eq!(
         (effect, count, lines),
         ("warning".into(), 1.into(), serde_json::json!([5]))
     );
+    // Most with a point: 2,500 is 2500.
+    let run = orders(&["32.63", "12.50", "32,63", "2,500"]);
+    assert_eq!(run.kpi("revenue"), 32.63 + 12.5 + 32.63 + 2500.0);
+    assert!(run.dq("is read with the point").is_some());
     // One convention, however many ambiguous cells: no warning.
-    write(
-        dir.path(),
-        "orders.csv",
-        b"order_id,customer_id,placed_at,status,total,currency\n\
-          1,a,2024-01-01 10:00,paid,12.50,EUR\n\
-          2,b,2024-01-02 10:00,paid,\"2,500\",EUR\n",
-    );
-    let run = analyze_ok(dir.path(), &[]);
+    let run = orders(&["12.50", "2,500"]);
     assert_eq!(run.kpi("revenue"), 2512.5);
     assert!(run.dq("writes decimals with a point").is_none());
 }
@@ -6716,4 +6720,46 @@ fn a_later_export_that_undoes_an_event_still_wins() {
     let tickets = std::fs::read_to_string(run.out.path().join("tickets.csv")).unwrap();
     let t1 = tickets.lines().find(|l| l.starts_with("T1,")).unwrap();
     assert!(t1.contains("tickets_july.csv"), "{t1}");
+}
+
+/// A later and an earlier export, each split, numbered on (June's parts `orders_export_1` and
+/// `_2`, May's `_3` and `_4`): `_3` follows `_2` and they share one order, but May's first part
+/// shares three with June's first, so the two exports stay apart and June's, the later,
+/// wins #1003, refunded since (a refund carries no time). Joined into one export, May's first
+/// part (its latest time #1006's placement) outranked June's second (#1003's) and the refund
+/// was lost.
+#[test]
+fn an_export_numbered_on_after_another_is_not_one_of_its_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |n: u32, status: &str| {
+        format!(
+            "#{n},c{n}@x.test,{status},unfulfilled,,10.00,USD,2024-05-{:02} 09:00:00 -0400,1,Mug,pending\n",
+            n - 1000
+        )
+    };
+    let part = |orders: &[(u32, &str)]| {
+        let rows: String = orders.iter().map(|(n, st)| row(*n, st)).collect();
+        format!("{SHOPIFY_SPLIT_HEADER}{rows}")
+    };
+    let paid = |ns: &[u32]| ns.iter().map(|n| (*n, "paid")).collect::<Vec<_>>();
+    let mut june_2 = vec![(1003, "refunded")];
+    june_2.extend(paid(&[1002, 1001]));
+    for (name, orders) in [
+        ("orders_export_1.csv", paid(&[1007, 1006, 1005, 1004])),
+        ("orders_export_2.csv", june_2),
+        ("orders_export_3.csv", paid(&[1006, 1005, 1004, 1003])),
+        ("orders_export_4.csv", paid(&[1002, 1001])),
+    ] {
+        write(dir.path(), name, part(&orders).as_bytes());
+    }
+    let run = analyze_ok(dir.path(), &[]);
+    assert_eq!(run.kpi("orders"), 7);
+    let j = run.journeys();
+    assert_eq!(
+        (
+            j["#1003"]["src_file"].as_str(),
+            j["#1003"]["status"].as_str()
+        ),
+        ("orders_export_2.csv", "refunded")
+    );
 }

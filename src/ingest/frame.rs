@@ -382,9 +382,9 @@ pub fn parse_cells(
         }
     }
 
-    // Amounts with a decimal comma in one money column and none with a point in any: the
-    // file writes decimal commas, so `25.990` in another column is 25990 (a currency without
-    // cents), not 25.99.
+    // More amounts with a decimal comma than with a point across the money columns: the file
+    // writes decimal commas, so `25.990` in another column is 25990 (a currency without cents),
+    // not 25.99.
     let file_decimal_comma = value::infer_decimal_comma(
         present
             .iter()
@@ -671,11 +671,12 @@ impl<'a> ColumnContext<'a> {
             .map(|(line, cell)| (line, NumberCell::Text(cell)))
     }
 
-    /// Warns the cells of a money column read with a decimal point whose reading the convention
-    /// decides (`2,500` read as 2500), when the column shows both a decimal point and a decimal
-    /// comma beyond doubt (`12.50` and `32,63`, each read as written): which one such a cell
-    /// follows cannot be told, so the file's point is taken and the cells are counted.
-    fn mixed_decimals(&mut self, c: &ColumnSpec, cells: &TextColumn) {
+    /// Warns the cells of a money column whose reading the convention decides (`2,500`), when
+    /// the column shows both a decimal point and a decimal comma beyond doubt (`12.50` and
+    /// `32,63`, each read as written): which one such a cell follows cannot be told, so the
+    /// column's reading (`decimal_comma`: the comma, as most of its cells show, or configured)
+    /// is taken and the cells are counted.
+    fn mixed_decimals(&mut self, c: &ColumnSpec, cells: &TextColumn, decimal_comma: bool) {
         let Some(value::MixedDecimals {
             point_line: point,
             comma_line: comma,
@@ -684,10 +685,13 @@ impl<'a> ColumnContext<'a> {
         else {
             return;
         };
+        let reading = match decimal_comma {
+            true => "the comma, as most of the column's amounts (2,500 as 2.5, 2.500 as 2500)",
+            false => "the point, as most of the column's amounts (2,500 as 2500, 2.500 as 2.5)",
+        };
         let reason = format!(
             "{}: the column writes decimals with a point (line {point}) and with a comma (line \
-             {comma}): a cell either could have written (2,500, 2.500) is read with the point \
-             (2500, 2.5)",
+             {comma}): a cell either could have written is read with {reading}",
             c.canonical
         );
         for (line, cell) in ambiguous {
@@ -727,9 +731,7 @@ impl<'a> ColumnContext<'a> {
             ValueType::Money => {
                 let dc = self.opts.decimal_comma
                     || value::infer_decimal_comma(self.kept(cells).map(|(_, cell)| cell));
-                if !dc {
-                    self.mixed_decimals(c, cells);
-                }
+                self.mixed_decimals(c, cells, dc);
                 let cells = self.number_cells(cells);
                 vec![self.parsed(c, header, cells, |cell| value::parse_money(cell, dc))?]
             }

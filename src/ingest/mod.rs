@@ -1913,8 +1913,9 @@ fn next_part_at(name: &str, next: &str) -> Option<usize> {
 /// latest of its parts when the file is one part of an export split into several files, else
 /// its own (`file_latest`). Files are parts of one export when their names follow one another
 /// in a numbering ([`next_part_at`]: `orders_export_1.csv`, `orders_export_2.csv`; `xaa`, `xab`)
-/// and they share at most one record (the order a split cut; by the kind's id: order id,
-/// tracking number, ticket id), where two exports of one store overlap. So a split export's
+/// and every part shares at most one record with every other (the order a split cut; by the
+/// kind's id: order id, tracking number, ticket id), where two exports of one store overlap (an
+/// earlier export numbered on after a later one, `_3` after `_2`, stays apart). So a split export's
 /// parts rank together: a part of a later export holding older orders, without a later time of
 /// its own (a refund carries none), no longer ranks below an earlier export.
 fn parts_of_one_export(
@@ -1956,26 +1957,54 @@ fn parts_of_one_export(
                 .as_materialized_series()
                 .clone())
         };
+        let mut ids: std::collections::HashMap<usize, Series> = std::collections::HashMap::new();
+        let mut shared = |a: usize, b: usize| -> Result<u32> {
+            for i in [a, b] {
+                if let std::collections::hash_map::Entry::Vacant(e) = ids.entry(i) {
+                    e.insert(ids_of(names[i])?);
+                }
+            }
+            let (ids_a, ids_b) = (ids[&a].clone(), ids[&b].clone());
+            Ok(DataFrame::new(ids_b.len(), vec![ids_b.into_column()])?
+                .lazy()
+                .select([col(id)
+                    .is_in(lit(ids_a).implode(false), false)
+                    .cast(DataType::UInt32)
+                    .sum()
+                    .alias("_shared")])
+                .collect()?
+                .column("_shared")?
+                .u32()?
+                .get(0)
+                .unwrap_or(0))
+        };
         for a in 0..names.len() {
             for b in 0..names.len() {
                 if a == b || next_part_at(names[a], names[b]).is_none() {
                     continue;
                 }
-                let (ids_a, ids_b) = (ids_of(names[a])?, ids_of(names[b])?);
-                let shared = DataFrame::new(ids_b.len(), vec![ids_b.into_column()])?
-                    .lazy()
-                    .select([col(id)
-                        .is_in(lit(ids_a).implode(false), false)
-                        .cast(DataType::UInt32)
-                        .sum()
-                        .alias("_shared")])
-                    .collect()?
-                    .column("_shared")?
-                    .u32()?
-                    .get(0)
-                    .unwrap_or(0);
-                if shared <= 1 {
-                    let (ra, rb) = (root(&mut group, a), root(&mut group, b));
+                let (ra, rb) = (root(&mut group, a), root(&mut group, b));
+                if ra == rb {
+                    continue;
+                }
+                // Every part of the one export with every part of the other: parts of one
+                // export share at most the order a split cut; two exports share many.
+                let members = |r: usize, group: &mut [usize]| {
+                    (0..names.len())
+                        .filter(|&i| root(group, i) == r)
+                        .collect::<Vec<_>>()
+                };
+                let (of_a, of_b) = (members(ra, &mut group), members(rb, &mut group));
+                let mut apart = true;
+                'pairs: for &x in &of_a {
+                    for &y in &of_b {
+                        if shared(x, y)? > 1 {
+                            apart = false;
+                            break 'pairs;
+                        }
+                    }
+                }
+                if apart {
                     group[ra.max(rb)] = ra.min(rb);
                 }
             }
