@@ -2,10 +2,9 @@
 //!
 //! `detect` recognises each file by its header, `read` and `frame` parse it into canonical
 //! columns, and [`load`] assembles the store: files of one kind are stacked in order of their
-//! latest timestamp (then name), duplicate orders keep their latest version (by their own latest
-//! event, then the file's order: see `keep_latest`), test orders are
-//! removed, and every customer gets a `customer_key`. Each step counts what it drops or changes
-//! in the [`DataQuality`] audit.
+//! latest timestamp (then name; the parts of a split export ranked together), duplicate orders
+//! keep their latest version, test orders are removed, and every customer gets a
+//! `customer_key`. Each step counts what it drops or changes in the [`DataQuality`] audit.
 
 pub mod formats;
 pub mod frame;
@@ -2026,8 +2025,9 @@ fn parts_of_one_export(
         .collect())
 }
 
-/// Stacks the files of one kind, ordered by latest timestamp (a plausible one, see
-/// [`plausible_latest`]) then name, then block within a file ([`split_blocks`]: each block is
+/// Stacks the files of one kind, ordered by their export's latest timestamp (a split export's
+/// parts share it, see [`parts_of_one_export`]), then their own (a plausible one, see
+/// [`plausible_latest`]), then name, then block within a file ([`split_blocks`]: each block is
 /// an export of its own), numbering them in `src_rank` (UInt32) so that a later
 /// file's version of a record wins. When a file's orders continue an order begun elsewhere,
 /// the stacked table marks their rows in [`CONTINUES`].
