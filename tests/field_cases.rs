@@ -2414,7 +2414,7 @@ fn a_customer_id_in_scientific_notation_is_no_customer_key() {
     assert!(warned["reason"]
         .as_str()
         .unwrap()
-        .contains("known by the e-mail"));
+        .contains("else by the e-mail"));
     assert_eq!(
         run.dq("without a customer id or email").unwrap()["count"],
         1
@@ -3798,11 +3798,12 @@ fn gzip_and_tsv_inputs_are_read() {
     let run = analyze(parquet.path(), &[]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains(
-            "orders.parquet.gz: a Parquet file compressed with gzip: decompress it into a new \
-             .parquet file (gunzip -c 'orders.parquet.gz' > 'orders_plain.parquet') and move \
-             this one out of the folder"
-        ),
+        run.stderr.contains(&format!(
+            "orders.parquet.gz: a Parquet file compressed with gzip: decompress it into a \
+                 new .parquet file (gunzip -c '{0}/orders.parquet.gz' > \
+                 '{0}/orders_plain.parquet') and move this one out of the folder",
+            parquet.path().display()
+        )),
         "{}",
         run.stderr
     );

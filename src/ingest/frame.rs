@@ -775,8 +775,8 @@ impl<'a> ColumnContext<'a> {
                 // Digits were lost: a customer is then known by the e-mail (ingest::person_id).
                 IdIssue::ScientificNotation if c.canonical == s::CUSTOMER_ID => {
                     "mangled into scientific notation by a spreadsheet (kept as written; the \
-                     customer is known by the e-mail instead, if given, or by the one intact id \
-                     the e-mail's other orders carry)"
+                     customer is known by the one intact id in its range that the e-mail's other \
+                     orders carry, else by the e-mail, if given)"
                 }
                 IdIssue::ScientificNotation => {
                     "mangled into scientific notation by a spreadsheet (kept as written)"

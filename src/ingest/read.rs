@@ -1163,10 +1163,13 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
                 message: {
                     let name = file_name_of(path);
                     let stem = name.split('.').next().unwrap_or("orders");
+                    let plain = path.with_file_name(format!("{stem}_plain.parquet"));
                     format!(
                         "a Parquet file compressed with gzip: decompress it into a new .parquet \
-                         file (gunzip -c '{name}' > '{stem}_plain.parquet') and move this one \
-                         out of the folder; Parquet compresses its own columns"
+                         file (gunzip -c '{}' > '{}') and move this one out of the folder; \
+                         Parquet compresses its own columns",
+                        path.display(),
+                        plain.display()
                     )
                 },
             });

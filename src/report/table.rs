@@ -475,7 +475,7 @@ fn summary(r: &Report) -> String {
 /// What puts a snag in a high-impact row, and what impact is made of, under the matrix:
 /// `High impact: at least 1% of revenue per 30 days (498 USD here); impact = support cost (5.00
 /// per ticket) + revenue at risk, per 30 days (each snag's terms below)`.
-fn impact_bar(r: &Report) -> String {
+pub(crate) fn impact_bar(r: &Report) -> String {
     let costs = &r.settings.costs;
     let share = costs.high_impact_share * 100.0;
     let here = match (r.kpis.revenue, r.window.days) {

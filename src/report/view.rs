@@ -30,6 +30,9 @@ pub struct View {
     pub repeat_window_days: u32,
     /// The handful of figures shown first.
     pub headline: Vec<Stat>,
+    /// What puts a snag in a high-impact row, and what impact is made of (the terminal's line
+    /// under the matrix: `High impact: at least 1% of revenue per 30 days (498 USD here); ...`).
+    pub impact_rule: String,
     pub kpis: Vec<KpiRow>,
     pub has_baseline: bool,
     pub baseline_end: Option<String>,
@@ -310,6 +313,7 @@ pub fn build(r: &Report) -> View {
         currency_unknown: super::table::currency_unknown(r),
         repeat_window_days: r.repeat_window_days,
         headline,
+        impact_rule: super::table::impact_bar(r),
         kpis,
         has_baseline: cmp.is_some(),
         baseline_end: cmp
