@@ -6723,14 +6723,15 @@ fn a_later_export_that_undoes_an_event_still_wins() {
     assert!(t1.contains("tickets_july.csv"), "{t1}");
 }
 
-/// A later and an earlier export, each split, numbered on (June's parts `orders_export_1` and
-/// `_2`, May's `_3` and `_4`): `_3` follows `_2` and they share one order, but May's first part
-/// shares three with June's first, so the two exports stay apart and June's, the later,
-/// wins #1003, refunded since (a refund carries no time). Joined into one export, May's first
-/// part (its latest time #1006's placement) outranked June's second (#1003's) and the refund
-/// was lost.
+/// Two exports, each split, their parts numbered in one interleaved series (May's parts
+/// `orders_export_1` and `_3`, June's `_2` and `_4`): `_3` follows `_2` and the two share no
+/// order, but the series holds two exports (May's first part shares three orders with June's
+/// first), so no part of it is taken for another's. Paired as one export, May's second part
+/// (`_3`) took June's first part's latest time and outranked June's second (`_4`), and #1002's
+/// refund (which carries no time) was lost; as separate files the two second parts tie on their
+/// latest time and June's, named later, wins.
 #[test]
-fn an_export_numbered_on_after_another_is_not_one_of_its_parts() {
+fn a_numbered_series_holding_two_exports_is_left_as_separate_files() {
     let dir = tempfile::tempdir().unwrap();
     let row = |n: u32, status: &str| {
         format!(
@@ -6743,13 +6744,14 @@ fn an_export_numbered_on_after_another_is_not_one_of_its_parts() {
         format!("{SHOPIFY_SPLIT_HEADER}{rows}")
     };
     let paid = |ns: &[u32]| ns.iter().map(|n| (*n, "paid")).collect::<Vec<_>>();
-    let mut june_2 = vec![(1003, "refunded")];
-    june_2.extend(paid(&[1002, 1001]));
     for (name, orders) in [
-        ("orders_export_1.csv", paid(&[1007, 1006, 1005, 1004])),
-        ("orders_export_2.csv", june_2),
-        ("orders_export_3.csv", paid(&[1006, 1005, 1004, 1003])),
-        ("orders_export_4.csv", paid(&[1002, 1001])),
+        ("orders_export_1.csv", paid(&[1006, 1005, 1004])),
+        ("orders_export_2.csv", paid(&[1007, 1006, 1005, 1004])),
+        ("orders_export_3.csv", paid(&[1003, 1002, 1001])),
+        (
+            "orders_export_4.csv",
+            vec![(1003, "paid"), (1002, "refunded"), (1001, "paid")],
+        ),
     ] {
         write(dir.path(), name, part(&orders).as_bytes());
     }
@@ -6758,9 +6760,9 @@ fn an_export_numbered_on_after_another_is_not_one_of_its_parts() {
     let j = run.journeys();
     assert_eq!(
         (
-            j["#1003"]["src_file"].as_str(),
-            j["#1003"]["status"].as_str()
+            j["#1002"]["src_file"].as_str(),
+            j["#1002"]["status"].as_str()
         ),
-        ("orders_export_2.csv", "refunded")
+        ("orders_export_4.csv", "refunded")
     );
 }

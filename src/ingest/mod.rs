@@ -1912,9 +1912,10 @@ fn next_part_at(name: &str, next: &str) -> Option<usize> {
 /// latest of its parts when the file is one part of an export split into several files, else
 /// its own (`file_latest`). Files are parts of one export when their names follow one another
 /// in a numbering ([`next_part_at`]: `orders_export_1.csv`, `orders_export_2.csv`; `xaa`, `xab`)
-/// and every part shares at most one record with every other (the order a split cut; by the
-/// kind's id: order id, tracking number, ticket id), where two exports of one store overlap (an
-/// earlier export numbered on after a later one, `_3` after `_2`, stays apart). So a split export's
+/// and no two files of the series share more than one record (the order a split cut; by the
+/// kind's id: order id, tracking number, ticket id), where two exports of one store overlap: a
+/// series holding two exports (an earlier export numbered on after a later one, `_3` after
+/// `_2`, or the two interleaved) is left as separate files. So a split export's
 /// parts rank together: a part of a later export holding older orders, without a later time of
 /// its own (a refund carries none), no longer ranks below an earlier export.
 fn parts_of_one_export(
@@ -1977,34 +1978,39 @@ fn parts_of_one_export(
                 .get(0)
                 .unwrap_or(0))
         };
+        // Names numbered in one series...
+        let mut series: Vec<usize> = (0..names.len()).collect();
         for a in 0..names.len() {
             for b in 0..names.len() {
-                if a == b || next_part_at(names[a], names[b]).is_none() {
-                    continue;
+                if a != b && next_part_at(names[a], names[b]).is_some() {
+                    let (ra, rb) = (root(&mut series, a), root(&mut series, b));
+                    series[ra.max(rb)] = ra.min(rb);
                 }
-                let (ra, rb) = (root(&mut group, a), root(&mut group, b));
-                if ra == rb {
-                    continue;
-                }
-                // Every part of the one export with every part of the other: parts of one
-                // export share at most the order a split cut; two exports share many.
-                let members = |r: usize, group: &mut [usize]| {
-                    (0..names.len())
-                        .filter(|&i| root(group, i) == r)
-                        .collect::<Vec<_>>()
-                };
-                let (of_a, of_b) = (members(ra, &mut group), members(rb, &mut group));
-                let mut apart = true;
-                'pairs: for &x in &of_a {
-                    for &y in &of_b {
-                        if shared(x, y)? > 1 {
-                            apart = false;
-                            break 'pairs;
-                        }
+            }
+        }
+        // ...are one export's parts when no two of them share more than the order a split cut;
+        // two exports share many (an earlier export numbered on after a later one, or the two
+        // interleaved: then no part of the series is taken for another's, as pairing some
+        // could rank an earlier export's part with a later one's).
+        for r in 0..names.len() {
+            let members: Vec<usize> = (0..names.len())
+                .filter(|&i| root(&mut series, i) == r)
+                .collect();
+            if members.len() < 2 {
+                continue;
+            }
+            let mut apart = true;
+            'pairs: for (k, &x) in members.iter().enumerate() {
+                for &y in &members[k + 1..] {
+                    if shared(x, y)? > 1 {
+                        apart = false;
+                        break 'pairs;
                     }
                 }
-                if apart {
-                    group[ra.max(rb)] = ra.min(rb);
+            }
+            if apart {
+                for &m in &members {
+                    group[m] = r;
                 }
             }
         }
