@@ -673,18 +673,20 @@ impl<'a> ColumnContext<'a> {
 
     /// Warns the cells of a money column whose reading the convention decides (`2,500`), when
     /// the column shows both a decimal point and a decimal comma beyond doubt (`12.50` and
-    /// `32,63`, each read as written): which one such a cell follows cannot be told, so the
-    /// column's reading (`decimal_comma`: the comma, as most of its cells show, or configured)
-    /// is taken and the cells are counted.
-    fn mixed_decimals(&mut self, c: &ColumnSpec, cells: &TextColumn, decimal_comma: bool) {
-        let Some(value::MixedDecimals {
-            point_line: point,
-            comma_line: comma,
-            ambiguous,
-        }) = value::mixed_decimal_separators(self.kept(cells))
-        else {
+    /// `32,63`, each read as written; `point` and `comma` are the lines of the first of each):
+    /// which one such a cell follows cannot be told, so the column's reading (`decimal_comma`:
+    /// the comma, as most of its cells show, or configured) is taken and the cells are counted.
+    fn mixed_decimals(
+        &mut self,
+        c: &ColumnSpec,
+        cells: &TextColumn,
+        (point, comma): (u64, u64),
+        decimal_comma: bool,
+    ) {
+        let ambiguous = value::ambiguous_separators(self.kept(cells));
+        if ambiguous.is_empty() {
             return;
-        };
+        }
         let reading = match decimal_comma {
             true => "the comma, as most of the column's amounts (2,500 as 2.5, 2.500 as 2500)",
             false => "the point, as most of the column's amounts (2,500 as 2500, 2.500 as 2.5)",
@@ -729,9 +731,11 @@ impl<'a> ColumnContext<'a> {
                 vec![StringChunked::from_iter_options(name.into(), v).into_column()]
             }
             ValueType::Money => {
-                let dc = self.opts.decimal_comma
-                    || value::infer_decimal_comma(self.kept(cells).map(|(_, cell)| cell));
-                self.mixed_decimals(c, cells, dc);
+                let evidence = value::decimal_evidence(self.kept(cells));
+                let dc = self.opts.decimal_comma || evidence.decimal_comma();
+                if let Some(lines) = evidence.mixed() {
+                    self.mixed_decimals(c, cells, lines, dc);
+                }
                 let cells = self.number_cells(cells);
                 vec![self.parsed(c, header, cells, |cell| value::parse_money(cell, dc))?]
             }

@@ -1925,8 +1925,9 @@ fn parts_of_one_export(
 ) -> Result<std::collections::HashMap<String, Option<chrono::DateTime<chrono::Utc>>>> {
     let mut names: Vec<&String> = file_latest.keys().collect();
     names.sort();
-    // Each name's export: the first name of its group (union-find by index).
-    let mut group: Vec<usize> = (0..names.len()).collect();
+    // Each name's export, by index: the first name of its series when the series is one
+    // export's parts, else its own.
+    let mut export: Vec<usize> = (0..names.len()).collect();
     fn root(group: &mut [usize], mut i: usize) -> usize {
         while group[i] != i {
             group[i] = group[group[i]];
@@ -2010,7 +2011,7 @@ fn parts_of_one_export(
             }
             if apart {
                 for &m in &members {
-                    group[m] = r;
+                    export[m] = r;
                 }
             }
         }
@@ -2020,14 +2021,13 @@ fn parts_of_one_export(
         Option<chrono::DateTime<chrono::Utc>>,
     > = std::collections::HashMap::new();
     for (i, name) in names.iter().enumerate() {
-        let r = root(&mut group, i);
-        let l = latest_of_group.entry(r).or_insert(None);
+        let l = latest_of_group.entry(export[i]).or_insert(None);
         *l = (*l).max(file_latest[*name]);
     }
     Ok(names
         .iter()
         .enumerate()
-        .map(|(i, name)| ((*name).clone(), latest_of_group[&root(&mut group, i)]))
+        .map(|(i, name)| ((*name).clone(), latest_of_group[&export[i]]))
         .collect())
 }
 

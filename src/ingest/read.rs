@@ -1158,21 +1158,17 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         // A Parquet file compressed whole (Parquet compresses its own columns): its binary
         // would otherwise be read as a header that matches no export.
         if bytes.starts_with(b"PAR1") {
-            return Err(Error::File {
-                file: file_name_of(path),
-                message: {
-                    let name = file_name_of(path);
-                    let stem = name.split('.').next().unwrap_or("orders");
-                    let plain = path.with_file_name(format!("{stem}_plain.parquet"));
-                    format!(
-                        "a Parquet file compressed with gzip: decompress it into a new .parquet \
-                         file (gunzip -c '{}' > '{}') and move this one out of the folder; \
-                         Parquet compresses its own columns",
-                        path.display(),
-                        plain.display()
-                    )
-                },
-            });
+            let file = file_name_of(path);
+            let stem = file.split('.').next().unwrap_or("orders");
+            let plain = path.with_file_name(format!("{stem}_plain.parquet"));
+            let message = format!(
+                "a Parquet file compressed with gzip: decompress it into a new .parquet file \
+                 (gunzip -c '{}' > '{}') and move this one out of the folder; Parquet compresses \
+                 its own columns",
+                path.display(),
+                plain.display()
+            );
+            return Err(Error::File { file, message });
         }
     }
     Ok(bytes)

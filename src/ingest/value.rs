@@ -715,66 +715,75 @@ fn decimal_separator(cell: &str) -> Option<u8> {
     (digits_after != 3).then_some(sep)
 }
 
-/// A money column that writes decimals both with a point and with a comma (see
-/// [`mixed_decimal_separators`]).
-pub struct MixedDecimals<'a> {
-    /// The line of the first cell showing a decimal point beyond doubt (`12.50`).
-    pub point_line: u64,
-    /// The line of the first cell showing a decimal comma beyond doubt (`32,63`).
-    pub comma_line: u64,
-    /// The cells whose reading depends on the convention (`2,500`, `2.500`: a separator
-    /// followed by three digits), as (line, cell).
-    pub ambiguous: Vec<(u64, &'a str)>,
+/// What a money column's cells show of its decimal separator (see [`decimal_evidence`]).
+#[derive(Debug, Default)]
+pub struct DecimalEvidence {
+    /// Cells showing a decimal point beyond doubt (`12.50`), and the line of the first.
+    pub points: usize,
+    pub point_line: Option<u64>,
+    /// Cells showing a decimal comma beyond doubt (`32,63`, `1.234,50`), and the line of the
+    /// first.
+    pub commas: usize,
+    pub comma_line: Option<u64>,
 }
 
-/// The column's [`MixedDecimals`] when some cell shows a decimal point and some a decimal comma
-/// beyond doubt (see [`infer_decimal_comma`]) and some cell's reading depends on which; `None`
-/// when the column keeps to one convention or no cell depends on it.
-pub fn mixed_decimal_separators<'a>(
-    cells: impl Iterator<Item = (u64, &'a str)>,
-) -> Option<MixedDecimals<'a>> {
-    let (mut point, mut comma, mut ambiguous) = (None, None, Vec::new());
+impl DecimalEvidence {
+    /// True when the column writes decimals with a comma: more cells show a decimal comma
+    /// beyond doubt than a decimal point (scientific notation, `1.5E+02`, casts no vote either
+    /// way; a tie reads the point). In such a column a dot followed by three digits is a
+    /// thousands separator (`2.500` = 2500), as in the rest of the file, not a decimal point;
+    /// [`parse_money`] reads it so with `decimal_comma`, and still reads a cell that shows a
+    /// point beyond doubt (`12.50`) as written. So one hand-typed `12.50` among hundreds of
+    /// comma amounts no longer turns the column's `2.500` into 2.5 (a column with both is
+    /// warned, see [`ambiguous_separators`]).
+    pub fn decimal_comma(&self) -> bool {
+        self.commas > self.points
+    }
+
+    /// The lines of the first decimal point and the first decimal comma, when the column shows
+    /// both.
+    pub fn mixed(&self) -> Option<(u64, u64)> {
+        self.point_line.zip(self.comma_line)
+    }
+}
+
+/// The [`DecimalEvidence`] of a money column's cells, as (line, cell): one pass.
+pub fn decimal_evidence<'a>(cells: impl Iterator<Item = (u64, &'a str)>) -> DecimalEvidence {
+    let mut e = DecimalEvidence::default();
     for (line, cell) in cells {
         match decimal_separator(cell) {
-            Some(b'.') => point = point.or(Some(line)),
-            Some(_) => comma = comma.or(Some(line)),
-            None if cell.contains(['.', ','])
-                && scientific(cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}'))
-                    .is_none() =>
-            {
-                ambiguous.push((line, cell))
+            Some(b'.') => {
+                e.points += 1;
+                e.point_line = e.point_line.or(Some(line));
+            }
+            Some(_) => {
+                e.commas += 1;
+                e.comma_line = e.comma_line.or(Some(line));
             }
             None => {}
         }
     }
-    match (point, comma, ambiguous.is_empty()) {
-        (Some(point_line), Some(comma_line), false) => Some(MixedDecimals {
-            point_line,
-            comma_line,
-            ambiguous,
-        }),
-        _ => None,
-    }
+    e
 }
 
-/// True when a money column writes decimals with a comma: more cells show a decimal comma
-/// beyond doubt (`32,63`, `1.234,50`) than a decimal point (`32.63`; scientific notation,
-/// `1.5E+02`, casts no vote either way). In such a column a dot followed by three digits is a
-/// thousands separator (`2.500` = 2500), as in the rest of the file, not a decimal point;
-/// [`parse_money`] reads it so with `decimal_comma`, and still reads a cell that shows a point
-/// beyond doubt (`12.50`) as written. So one hand-typed `12.50` among hundreds of comma amounts
-/// no longer turns the column's `2.500` into 2.5 (a column with both is warned, see
-/// [`mixed_decimal_separators`]); a tie reads the point.
+/// [`DecimalEvidence::decimal_comma`] of a money column's cells.
 pub fn infer_decimal_comma<'a>(cells: impl Iterator<Item = &'a str>) -> bool {
-    let (mut comma, mut point) = (0usize, 0usize);
-    for cell in cells {
-        match decimal_separator(cell) {
-            Some(b'.') => point += 1,
-            Some(_) => comma += 1,
-            None => {}
-        }
-    }
-    comma > point
+    decimal_evidence(cells.map(|cell| (0, cell))).decimal_comma()
+}
+
+/// The cells, as (line, cell), whose reading the decimal convention decides (`2,500`, `2.500`:
+/// a separator followed by three digits; not scientific notation).
+pub fn ambiguous_separators<'a>(
+    cells: impl Iterator<Item = (u64, &'a str)>,
+) -> Vec<(u64, &'a str)> {
+    cells
+        .filter(|(_, cell)| {
+            cell.contains(['.', ','])
+                && decimal_separator(cell).is_none()
+                && scientific(cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}'))
+                    .is_none()
+        })
+        .collect()
 }
 
 /// `-?[0-9]+(\.[0-9]+)?` parsed as f64; `None` for any other shape.

@@ -652,8 +652,9 @@ impl Comparison {
                 self.current_window_end.as_deref(),
             ],
         );
-        let labels = |names: &mut dyn Iterator<Item = &str>| {
+        let labels = |names: &[&str]| {
             names
+                .iter()
                 .map(|k| super::kpi_label(k, self.current_repeat_window_days))
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -666,13 +667,13 @@ impl Comparison {
                     "; nor, as some times are known to the day only ({}), the waits and \
                      transit times ({})",
                     self.times_known_to_the_day.join(", "),
-                    labels(&mut KPIS_OF_LOCAL_HOURS.iter().copied())
+                    labels(KPIS_OF_LOCAL_HOURS)
                 )
             };
             format!(
                 "Store time zone changed ({was} -> {now}): KPIs of local days, dates and weekdays \
                  are not compared ({}){hours}, nor the snags they measure",
-                labels(&mut KPIS_OF_LOCAL_DAYS.iter().copied())
+                labels(KPIS_OF_LOCAL_DAYS)
             )
         });
         // KPIs a changed threshold defines (the repeat rates, the revenue and, across zones,
@@ -695,7 +696,7 @@ impl Comparison {
         let redefined = (!redefined.is_empty()).then(|| {
             format!(
                 "Not compared, as a changed threshold defines them: {} (and the snags they measure)",
-                labels(&mut redefined.iter().copied())
+                labels(&redefined)
             )
         });
         // A baseline from before a change of the spike test's rule counted spike days by
